@@ -1,0 +1,139 @@
+"""Stage 2, check: each document against the JSON Schema of its kind.
+
+jsonschema finds the problems; this module says them in plain English and
+points each one at the file:line:column of the offending node (for an unknown
+key, at the key itself) with a did-you-mean hint where one helps.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+
+from .diagnostics import Diagnostic, did_you_mean, error
+from .load import Document
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "a mapping (key: value)",
+    "array": "a list",
+    "null": "empty",
+}
+
+
+def schema_dir() -> Path:
+    """Where the JSON Schemas are: beside the package in a checkout, inside it when installed."""
+    here = Path(__file__).resolve().parent.parent / "schemas"
+    if (here / "fields.schema.json").is_file():
+        return here
+    return Path(str(resources.files("engine.schemas")))
+
+
+@lru_cache(maxsize=None)
+def load_schema(kind: str) -> dict:
+    return json.loads((schema_dir() / f"{kind}.schema.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def _validator(kind: str) -> jsonschema.Draft202012Validator:
+    schema = load_schema(kind)
+    # Decimal is how the loader keeps YAML numbers exact; the default checker already accepts it
+    # as a number, and bool is excluded from "number" and "integer" as JSON requires.
+    return jsonschema.Draft202012Validator(schema)
+
+
+def check_document(document: Document) -> list[Diagnostic]:
+    """All schema problems of one document, most specific first."""
+    validator = _validator(document.kind)
+    problems = []
+    for err in validator.iter_errors(document.data):
+        problems.extend(_explain(err, document))
+    return problems
+
+
+def check_documents(documents) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    for document in documents:
+        diagnostics.extend(check_document(document))
+    return diagnostics
+
+
+def _where(path) -> str:
+    """A readable name for a position in the document: 'stages[2].exit[0]'."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the document"
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "empty"
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagnostic]:
+    path = tuple(err.absolute_path)
+    where = _where(path)
+    at = document.locate(path)
+    validator, schema = err.validator, err.schema
+
+    if validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        extras = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+        return [
+            error("DG101", f"unknown key '{key}' in {where}", document.locate_key(path + (key,)),
+                  did_you_mean(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None))
+            for key in extras
+        ]
+    if validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else str(err.message)
+        return [error("DG102", f"{where} is missing the required key '{missing}'", at)]
+    if validator == "type":
+        expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+        hint = None
+        if isinstance(err.instance, str) and "number" in expected:
+            hint = "write numbers without quotes, units or thousands separators (250000, 0.1)"
+        return [error("DG103", f"{where} must be {wanted}, not {_show(err.instance)}", at, hint)]
+    if validator in ("enum", "const"):
+        options = schema.get("enum") or [schema.get("const")]
+        hint = did_you_mean(str(err.instance), [str(o) for o in options]) if isinstance(err.instance, str) else None
+        return [error("DG104", f"{where} is {_show(err.instance)}; expected one of: {', '.join(map(str, options))}",
+                      at, hint)]
+    if validator == "pattern":
+        return [error("DG105", f"{where} {_show(err.instance)} is not a valid identifier", at,
+                      "use lower_snake_case: letters, digits and '_', starting with a letter")]
+    if validator == "propertyNames":
+        key = err.instance
+        return [error("DG105", f"'{key}' is not a valid name in {where}", document.locate_key(path + (key,)),
+                      "use lower_snake_case: letters, digits and '_', starting with a letter")]
+    if validator == "oneOf" and all(set(branch) == {"required"} for branch in schema["oneOf"]):
+        keys = [branch["required"][0] for branch in schema["oneOf"]]
+        present = [k for k in keys if isinstance(err.instance, dict) and k in err.instance]
+        if present:
+            return [error("DG106", f"{where} has both {' and '.join(repr(k) for k in present)}; give only one", at)]
+        return [error("DG106", f"{where} needs one of: {', '.join(repr(k) for k in keys)}", at)]
+    if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
+                 "exclusiveMaximum": "less than"}[validator]
+        return [error("DG107", f"{where} must be {bound} {err.validator_value}, not {_show(err.instance)}", at)]
+    if validator in ("minItems", "minProperties"):
+        return [error("DG107", f"{where} must not be empty", at)]
+    if validator == "minLength":
+        return [error("DG107", f"{where} must not be an empty string", at)]
+    return [error("DG199", f"{where}: {err.message}", at)]

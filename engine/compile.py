@@ -1,0 +1,272 @@
+"""Stage 4, compile: an analysed pack becomes a RuleSet of generated Python.
+
+Like Jinja2, we generate Python source once and ``exec`` it; scoring a deal is
+then a single call into straight-line code that reads the fields it needs,
+evaluates every exit criterion and qualify-out rule, and works out the
+verdict. The generated source is kept on the RuleSet (``ruleset.source``) so
+that anyone can read what a pack compiles to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import NamedTuple
+
+import attrs
+
+from . import expr as E
+from .model import Criterion, Expr, QualifyOut
+from .semantics import Analysis
+
+READY, BLOCKED, DISQUALIFIED, WON, LOST = "ready", "blocked", "disqualified", "won", "lost"
+VERDICTS = (READY, BLOCKED, DISQUALIFIED, WON, LOST)
+
+
+class DealResult(NamedTuple):
+    """What the rules say about one deal. A tuple: millions are made per run."""
+
+    id: str | None
+    stage: str
+    verdict: str
+    failed: tuple  # ids of the current stage's exit criteria that did not pass
+    qualify_out: tuple  # ids of error-severity qualify-out rules that fired
+    warnings: tuple  # ids of warn-severity rules that fired
+    probability: Decimal
+    amount: Decimal | None
+    weighted_amount: Decimal | None
+    evidence_stage: str | None
+    results: tuple  # raw result of every criterion in pack order: True, False or None (unknown)
+
+
+@attrs.frozen
+class CriterionOutcome:
+    id: str
+    stage: str | None  # None for qualify-out rules
+    status: str  # pass, fail, missing (a needed value is null), fired, quiet
+    missing: tuple = ()
+    why: str | None = None
+
+
+@attrs.frozen
+class RuleSet:
+    """A compiled pack. Immutable; ``score`` is safe to call from many threads."""
+
+    analysis: Analysis = attrs.field(repr=False)
+    source: str = attrs.field(repr=False)
+    criteria: tuple  # (stage id, Criterion) in evaluation order
+    rules: tuple  # QualifyOut in evaluation order
+    needed_inputs: dict = attrs.field(repr=False)  # rule id -> base fields whose null makes it unknown
+    _score: object = attrs.field(repr=False)
+
+    @property
+    def pack(self):
+        return self.analysis.pack
+
+    @property
+    def fields(self):
+        return self.analysis.pack.fields
+
+    @property
+    def pipeline(self):
+        return self.analysis.pack.pipeline
+
+    def score(self, deal: dict, as_of: dt.date) -> DealResult:
+        """Score one deal record (field name -> typed value)."""
+        return self._score(deal, as_of)
+
+    def outcomes(self, deal: dict, result: DealResult) -> list[CriterionOutcome]:
+        """Every exit criterion of the deal's stage, and every qualify-out rule, with its status."""
+        outcomes = []
+        for (stage_id, criterion), value in zip(self.criteria, result.results):
+            if stage_id != result.stage:
+                continue
+            outcomes.append(self._outcome(deal, criterion, stage_id, value, "pass", "fail"))
+        rule_results = result.results[len(self.criteria):]
+        for rule, value in zip(self.rules, rule_results):
+            outcomes.append(self._outcome(deal, rule, None, value, "fired", "quiet"))
+        return outcomes
+
+    def _outcome(self, deal, rule, stage_id, value, yes, no) -> CriterionOutcome:
+        if value is True:
+            return CriterionOutcome(rule.id, stage_id, yes, (), rule.why)
+        if value is False:
+            return CriterionOutcome(rule.id, stage_id, no, (), rule.why)
+        # Unknown: a value it needed was null. For a criterion that is a failure ("missing");
+        # a qualify-out rule that cannot be decided does not fire.
+        missing = tuple(f for f in self.needed_inputs[rule.id] if deal.get(f) is None)
+        return CriterionOutcome(rule.id, stage_id, "missing" if yes == "pass" else "unknown", missing, rule.why)
+
+    def checked(self, expr: Expr) -> E.CheckedExpr:
+        return self.analysis.checked[expr.key]
+
+
+def compile_ruleset(analysis: Analysis) -> RuleSet:
+    generator = _ScoreGenerator(analysis)
+    source = generator.source()
+    namespace = dict(E.RUNTIME)
+    namespace.update(generator.names.constants)
+    namespace["DealResult"] = DealResult
+    code = compile(source, "<dealgate ruleset>", "exec")
+    exec(code, namespace)  # noqa: S102 - source generated from type-checked, whitelisted expressions
+    return RuleSet(analysis, source, tuple(generator.criteria), tuple(generator.rules),
+                   generator.needed_inputs(), namespace["score"])
+
+
+class _ScoreGenerator:
+    def __init__(self, analysis: Analysis):
+        self.analysis = analysis
+        pack = analysis.pack
+        self.pipeline = pack.pipeline
+        self.fields = pack.fields
+        self.names = E.Namespace(self.pipeline.stage_ids)
+        self.criteria: list[tuple[str, Criterion]] = [
+            (stage.id, c) for stage in self.pipeline.stages for c in stage.exit
+        ]
+        self.rules: list[QualifyOut] = list(self.pipeline.qualify_out)
+        self.lines: list[str] = []
+
+    def checked(self, expr: Expr) -> E.CheckedExpr:
+        return self.analysis.checked[expr.key]
+
+    def emit(self, line: str = "", depth: int = 1) -> None:
+        self.lines.append("    " * depth + line)
+
+    def source(self) -> str:
+        self.emit("def score(d, as_of):", 0)
+        self.emit("get = d.get")
+        self.read_fields()
+        self.emit("v_stage = d['stage']" if "stage" in self.fields else "v_stage = None")
+        self.emit("si = STAGE_INDEX.get(v_stage, -1)")
+        self.evaluate_criteria()
+        self.evaluate_rules()
+        self.evidence()
+        self.verdict()
+        return "\n".join(self.lines) + "\n"
+
+    def read_fields(self) -> None:
+        used = set()
+        for expr in self.expressions():
+            used |= self.checked(expr).fields
+        computed = [f for f in self.fields.fields.values() if f.compute is not None]
+        for field in computed:
+            if field.name in used:
+                used |= self.checked(field.compute).fields
+        used.discard("as_of")
+        used.discard("stage")
+        for field in self.fields.fields.values():
+            if field.name in used and field.compute is None:
+                self.emit(f"{E.variable_name(field.name)} = get({field.name!r})")
+        for field in computed:
+            if field.name in used:
+                code = E.generate(self.checked(field.compute), self.names)
+                self.emit(f"{E.variable_name(field.name)} = {code}")
+
+    def expressions(self):
+        for _, criterion in self.criteria:
+            yield criterion.when
+        for rule in self.rules:
+            yield rule.when
+
+    def evaluate_criteria(self) -> None:
+        for i, (stage_id, criterion) in enumerate(self.criteria):
+            self.emit(f"r{i} = {E.generate(self.checked(criterion.when), self.names)}  # {stage_id}.{criterion.id}")
+
+    def evaluate_rules(self) -> None:
+        stage_ids = self.pipeline.stage_ids
+        open_stages = [i for i, s in enumerate(self.pipeline.stages) if s.is_open]
+        self.emit(f"is_open = si in {self.names.constant(frozenset(open_stages))}")
+        for i, rule in enumerate(self.rules):
+            condition = "is_open"
+            if rule.from_stage is not None:
+                condition += f" and si >= {stage_ids.index(rule.from_stage)}"
+            code = E.generate(self.checked(rule.when), self.names)
+            self.emit(f"q{i} = ({code}) if {condition} else False  # {rule.id}")
+        results = [f"r{i}" for i in range(len(self.criteria))] + [f"q{i}" for i in range(len(self.rules))]
+        self.emit(f"results = ({', '.join(results)}{',' if len(results) == 1 else ''})")
+
+    def evidence(self) -> None:
+        """Index of the furthest open stage whose exit criteria, and all earlier ones, hold."""
+        position = 0
+        self.emit("ev = -1")
+        depth = 1
+        for index, stage in enumerate(self.pipeline.stages):
+            if not stage.is_open:
+                continue
+            count = len(stage.exit)
+            checks = " and ".join(f"r{position + k} is True" for k in range(count)) or "True"
+            position += count
+            if checks != "True":
+                self.emit(f"if {checks}:", depth)
+                depth += 1
+            self.emit(f"ev = {index}", depth)
+        self.emit(f"evidence = {self.names.constant(self.pipeline.stage_ids)}[ev] if ev >= 0 else None")
+
+    def verdict(self) -> None:
+        stages = self.pipeline.stages
+        probabilities = {s.id: s.probability for s in stages}
+        self.emit(f"probability = {self.names.constant(_frozen(probabilities))}.get(v_stage)")
+        amount = "get('amount')" if "amount" in self.fields else "None"
+        self.emit(f"amount = {amount}")
+        self.emit("weighted = None if amount is None or probability is None else amount * probability")
+        error_rules = [(i, r) for i, r in enumerate(self.rules) if r.severity == "error"]
+        warn_rules = [(i, r) for i, r in enumerate(self.rules) if r.severity != "error"]
+        self.emit(f"fired = {self._fired(error_rules)}")
+        self.emit(f"warned = {self._fired(warn_rules)}")
+        position = 0
+        self.emit("failed = ()")
+        for index, stage in enumerate(stages):
+            count = len(stage.exit)
+            if stage.is_open and count:
+                ids = [c.id for c in stage.exit]
+                pairs = ", ".join(f"({ids[k]!r}, r{position + k})" for k in range(count))
+                self.emit(f"if si == {index}:")
+                self.emit(f"failed = tuple([n for n, r in ({pairs},) if r is not True])", 2)
+            position += count
+        won = [i for i, s in enumerate(stages) if s.won]
+        lost = [i for i, s in enumerate(stages) if s.lost]
+        self.emit(f"if si in {self.names.constant(frozenset(won))}:")
+        self.emit(f"verdict = {WON!r}", 2)
+        self.emit(f"elif si in {self.names.constant(frozenset(lost))}:")
+        self.emit(f"verdict = {LOST!r}", 2)
+        self.emit("elif fired:")
+        self.emit(f"verdict = {DISQUALIFIED!r}", 2)
+        self.emit("elif failed:")
+        self.emit(f"verdict = {BLOCKED!r}", 2)
+        self.emit("else:")
+        self.emit(f"verdict = {READY!r}", 2)
+        self.emit("return DealResult(get('id'), v_stage, verdict, failed, fired, warned, probability, amount, "
+                  "weighted, evidence, results)")
+
+    def _fired(self, rules) -> str:
+        if not rules:
+            return "()"
+        pairs = ", ".join(f"({r.id!r}, q{i})" for i, r in rules)
+        return f"tuple([n for n, q in ({pairs},) if q is True])"
+
+    def needed_inputs(self) -> dict:
+        """Rule id -> the stored fields whose null can make it unknown (computed fields expanded)."""
+        computed = {f.name: f for f in self.fields.fields.values() if f.compute is not None}
+
+        def expand(names, seen=frozenset()):
+            result = []
+            for name in sorted(names):
+                if name in computed and name not in seen:
+                    result.extend(expand(self.checked(computed[name].compute).needed, seen | {name}))
+                elif name != "as_of":
+                    result.append(name)
+            return list(dict.fromkeys(result))
+
+        needed = {}
+        for _, criterion in self.criteria:
+            needed[criterion.id] = tuple(expand(self.checked(criterion.when).needed))
+        for rule in self.rules:
+            needed[rule.id] = tuple(expand(self.checked(rule.when).needed))
+        return needed
+
+
+class _frozen(dict):
+    """A dict usable as a Namespace constant key (constants are looked up by value)."""
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items())))

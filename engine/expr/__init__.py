@@ -1,0 +1,14 @@
+"""The expression language: parse -> type check -> generate Python.
+
+See docs/expressions.md for the language as users see it.
+"""
+
+from .codegen import Namespace, generate, variable_name
+from .functions import RUNTIME, SIGNATURES
+from .parse import Problem, parse
+from .typecheck import CheckedExpr, Environment, Variable, check
+
+__all__ = [
+    "CheckedExpr", "Environment", "Namespace", "Problem", "RUNTIME", "SIGNATURES", "Variable",
+    "check", "generate", "parse", "variable_name",
+]

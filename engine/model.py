@@ -1,0 +1,405 @@
+"""Stage 3, model: schema-checked documents become frozen attrs objects.
+
+The schema has already vouched for the shape and the JSON types of every
+document handed in here, so building is plain translation. Cross-references
+(stages, fields, expression types) are checked later by ``semantics``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from .diagnostics import Diagnostic, Location, error
+from .load import Document
+from .values import ValueProblem, coerce
+
+
+@attrs.frozen
+class Expr:
+    """An expression as written, with enough context to point at any column of it."""
+
+    source: str
+    document: Document = attrs.field(repr=False, eq=False)
+    path: tuple = attrs.field(eq=False)
+
+    @property
+    def location(self) -> Location:
+        return self.document.locate(self.path)
+
+    def location_at(self, offset: int) -> Location:
+        return self.document.locate_within(self.path, offset)
+
+    @property
+    def key(self) -> tuple:
+        """Identifies this expression within a pack (two identical texts are still two rules)."""
+        return (self.document.file, self.document.index, self.path)
+
+
+@attrs.frozen
+class Field:
+    name: str
+    type: str
+    columns: tuple = ()
+    required: bool = False
+    default: Any = None
+    formats: tuple = ()
+    separator: str = ";"
+    compute: Expr | None = None
+    description: str | None = None
+    location: Location | None = attrs.field(default=None, eq=False)
+
+    @property
+    def nullable(self) -> bool:
+        return not self.required and self.default is None
+
+
+@attrs.frozen
+class StageLabel:
+    label: str
+    stage: str
+    location: Location = attrs.field(eq=False)
+
+
+@attrs.frozen
+class FieldSet:
+    fields: dict  # name -> Field, in declaration order
+    stage_labels: tuple = ()  # StageLabel declared in the fields document
+    date_formats: tuple = ()
+    location: Location | None = attrs.field(default=None, eq=False)
+
+    def __getitem__(self, name: str) -> Field:
+        return self.fields[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.fields
+
+    def of_type(self, type_: str) -> list[Field]:
+        return [f for f in self.fields.values() if f.type == type_]
+
+
+@attrs.frozen
+class Criterion:
+    id: str
+    when: Expr
+    why: str | None = None
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class QualifyOut:
+    id: str
+    when: Expr
+    why: str | None = None
+    from_stage: str | None = None
+    severity: str = "error"
+    location: Location | None = attrs.field(default=None, eq=False)
+    from_location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Stage:
+    id: str
+    probability: Decimal
+    name: str | None = None
+    won: bool = False
+    lost: bool = False
+    labels: tuple = ()  # StageLabel
+    exit: tuple = ()  # Criterion
+    location: Location | None = attrs.field(default=None, eq=False)
+
+    @property
+    def is_open(self) -> bool:
+        return not (self.won or self.lost)
+
+
+@attrs.frozen
+class Pipeline:
+    stages: tuple  # Stage, in order
+    qualify_out: tuple = ()
+    location: Location | None = attrs.field(default=None, eq=False)
+
+    @property
+    def stage_ids(self) -> tuple:
+        return tuple(s.id for s in self.stages)
+
+    def stage(self, stage_id: str) -> Stage | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+
+@attrs.frozen
+class Credit:
+    when: Expr
+    amount: Expr
+    date: str
+    to: str
+    splits: str | None = None
+    overlay: str | None = None
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Tier:
+    lower: Decimal
+    upper: Decimal | None
+    rate: Decimal
+    label: str | None = None
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Multiplier:
+    id: str
+    when: Expr
+    factor: Decimal
+
+
+@attrs.frozen
+class Commission:
+    basis: str = "attainment"
+    method: str = "marginal"
+    rate: Decimal | None = None
+    tiers: tuple = ()
+    min_attainment: Decimal | None = None
+    multipliers: tuple = ()
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Caps:
+    per_deal: Decimal | None = None
+    per_period: Decimal | None = None
+
+
+@attrs.frozen
+class Bonus:
+    id: str
+    amount: Any  # Decimal, or Expr for an amount computed per deal
+    when: Expr | None = None
+    attainment: Decimal | None = None
+    description: str | None = None
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Clawback:
+    date: str
+    within_days: int
+    id: str = "clawback"
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Draw:
+    type: str
+    amount: Decimal
+
+
+@attrs.frozen
+class Plan:
+    id: str
+    period: str
+    credit: Credit
+    commission: Commission
+    name: str | None = None
+    currency: str = "USD"
+    rounding: str = "half_up"
+    fiscal_year_start: int = 1
+    quota: Decimal | None = None
+    quota_period: str | None = None
+    caps: Caps = Caps()
+    bonuses: tuple = ()
+    clawback: Clawback | None = None
+    draw: Draw | None = None
+    location: Location | None = attrs.field(default=None, eq=False)
+    document: Document | None = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.frozen
+class TestCase:
+    name: str
+    expect: dict
+    deal: dict | None = None
+    deals: tuple = ()
+    reps: tuple = ()
+    period: str | None = None
+    as_of: str | None = None
+    location: Location | None = attrs.field(default=None, eq=False)
+    document: Document | None = attrs.field(default=None, repr=False, eq=False)
+    path: tuple = attrs.field(default=(), eq=False)
+
+
+@attrs.frozen
+class RulePack:
+    fields: FieldSet | None
+    pipeline: Pipeline | None
+    plans: tuple = ()
+    tests: tuple = ()
+    documents: tuple = attrs.field(default=(), repr=False, eq=False)
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def build_pack(documents: list[Document]) -> tuple[RulePack, list[Diagnostic]]:
+    """The model of a pack from its schema-valid documents, plus pack-level problems."""
+    diagnostics: list[Diagnostic] = []
+    by_kind: dict[str, list[Document]] = {}
+    for document in documents:
+        by_kind.setdefault(document.kind, []).append(document)
+
+    fields = _single(by_kind, "fields", diagnostics, _build_fields)
+    pipeline = _single(by_kind, "pipeline", diagnostics, _build_pipeline)
+    plans = tuple(_build_plan(d) for d in by_kind.get("plan", []))
+    tests = tuple(case for d in by_kind.get("tests", []) for case in _build_tests(d))
+    return RulePack(fields, pipeline, plans, tests, tuple(documents)), diagnostics
+
+
+def _single(by_kind, kind, diagnostics, build):
+    found = by_kind.get(kind, [])
+    if len(found) > 1:
+        first = found[0]
+        for extra in found[1:]:
+            diagnostics.append(error("DG302", f"a pack has one {kind} document; this is another one",
+                                     extra.locate(), f"the first is in {first.file}"))
+    return build(found[0]) if found else None
+
+
+def _build_fields(document: Document) -> FieldSet:
+    data = document.data
+    date_formats = tuple(data.get("date_formats", ()))
+    fields = {}
+    for name, spec in data["fields"].items():
+        path = ("fields", name)
+        compute = spec.get("compute")
+        fields[name] = Field(
+            name=name,
+            type=spec["type"],
+            columns=tuple(spec.get("columns", ())),
+            required=spec.get("required", False),
+            default=spec.get("default"),  # raw until semantics coerces it (it may be wrong)
+            formats=tuple(spec.get("formats", date_formats)),
+            separator=spec.get("separator", ";"),
+            compute=Expr(compute, document, path + ("compute",)) if compute else None,
+            description=spec.get("description"),
+            location=document.locate_key(path),
+        )
+    labels = tuple(
+        StageLabel(label, stage, document.locate_key(("stage_labels", label)))
+        for label, stage in data.get("stage_labels", {}).items()
+    )
+    return FieldSet(fields, labels, date_formats, document.locate())
+
+
+def coerce_default(field: Field) -> tuple[Any, str | None]:
+    """The typed default of a field, or the reason it cannot be one."""
+    if field.default is None:
+        return None, None
+    try:
+        return coerce(field.type, field.default, formats=field.formats, separator=field.separator), None
+    except ValueProblem as problem:
+        return None, str(problem)
+
+
+def _build_pipeline(document: Document) -> Pipeline:
+    data = document.data
+    stages = []
+    for i, spec in enumerate(data["stages"]):
+        path = ("stages", i)
+        labels = tuple(
+            StageLabel(label, spec["id"], document.locate(path + ("labels", j)))
+            for j, label in enumerate(spec.get("labels", ()))
+        )
+        exits = tuple(
+            Criterion(c["id"], Expr(c["when"], document, path + ("exit", j, "when")), c.get("why"),
+                      document.locate(path + ("exit", j)))
+            for j, c in enumerate(spec.get("exit", ()))
+        )
+        stages.append(Stage(
+            id=spec["id"], probability=Decimal(spec["probability"]), name=spec.get("name"),
+            won=spec.get("won", False), lost=spec.get("lost", False), labels=labels, exit=exits,
+            location=document.locate(path),
+        ))
+    rules = tuple(
+        QualifyOut(
+            id=q["id"], when=Expr(q["when"], document, ("qualify_out", i, "when")), why=q.get("why"),
+            from_stage=q.get("from"), severity=q.get("severity", "error"),
+            location=document.locate(("qualify_out", i)), from_location=document.locate(("qualify_out", i, "from")),
+        )
+        for i, q in enumerate(data.get("qualify_out", ()))
+    )
+    return Pipeline(tuple(stages), rules, document.locate())
+
+
+def _build_plan(document: Document) -> Plan:
+    data = document.data
+    c = data["credit"]
+    credit = Credit(
+        when=Expr(c["when"], document, ("credit", "when")),
+        amount=Expr(c["amount"], document, ("credit", "amount")),
+        date=c["date"], to=c["to"], splits=c.get("splits"), overlay=c.get("overlay"),
+        location=document.locate(("credit",)),
+    )
+    m = data["commission"]
+    tiers, previous = [], Decimal(0)
+    for i, t in enumerate(m.get("tiers", ())):
+        lower = Decimal(t["from"]) if "from" in t else previous
+        upper = _decimal(t.get("to"))
+        tiers.append(Tier(lower, upper, Decimal(t["rate"]), t.get("label"),
+                          document.locate(("commission", "tiers", i))))
+        previous = upper if upper is not None else lower
+    commission = Commission(
+        basis=m.get("basis", "attainment"), method=m.get("method", "marginal"), rate=_decimal(m.get("rate")),
+        tiers=tuple(tiers), min_attainment=_decimal(m.get("min_attainment")),
+        multipliers=tuple(
+            Multiplier(x["id"], Expr(x["when"], document, ("commission", "multipliers", i, "when")),
+                       Decimal(x["factor"]))
+            for i, x in enumerate(m.get("multipliers", ()))
+        ),
+        location=document.locate(("commission",)),
+    )
+    caps = data.get("caps", {})
+    bonuses = tuple(_build_bonus(document, i, b) for i, b in enumerate(data.get("bonuses", ())))
+    claw = data.get("clawback")
+    draw = data.get("draw")
+    return Plan(
+        id=data["id"], period=data["period"], credit=credit, commission=commission, name=data.get("name"),
+        currency=data.get("currency", "USD"), rounding=data.get("rounding", "half_up"),
+        fiscal_year_start=data.get("fiscal_year_start", 1), quota=_decimal(data.get("quota")),
+        quota_period=data.get("quota_period"),
+        caps=Caps(_decimal(caps.get("per_deal")), _decimal(caps.get("per_period"))),
+        bonuses=bonuses,
+        clawback=Clawback(claw["date"], claw["within_days"], claw.get("id", "clawback"),
+                          document.locate(("clawback",))) if claw else None,
+        draw=Draw(draw["type"], Decimal(draw["amount"])) if draw else None,
+        location=document.locate(), document=document,
+    )
+
+
+def _build_bonus(document: Document, i: int, spec: dict) -> Bonus:
+    path = ("bonuses", i)
+    amount = spec["amount"]
+    amount = Expr(amount, document, path + ("amount",)) if isinstance(amount, str) else Decimal(amount)
+    return Bonus(
+        id=spec["id"], amount=amount,
+        when=Expr(spec["when"], document, path + ("when",)) if "when" in spec else None,
+        attainment=_decimal(spec.get("attainment")), description=spec.get("description"),
+        location=document.locate(path),
+    )
+
+
+def _build_tests(document: Document) -> list[TestCase]:
+    data = document.data
+    cases = []
+    for i, spec in enumerate(data["cases"]):
+        path = ("cases", i)
+        cases.append(TestCase(
+            name=spec["name"], expect=spec["expect"], deal=spec.get("deal"), deals=tuple(spec.get("deals", ())),
+            reps=tuple(spec.get("reps", ())), period=spec.get("period"),
+            as_of=spec.get("as_of", data.get("as_of")), location=document.locate(path),
+            document=document, path=path,
+        ))
+    return cases

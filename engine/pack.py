@@ -1,0 +1,59 @@
+"""Load -> check -> model -> semantics, for a whole rule pack, in one call.
+
+Every stage runs as far as it can so that one `dealgate validate` reports all
+problems at once; a document that fails its schema is left out of the model
+(its shape can't be trusted), the rest go on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import attrs
+
+from .check import check_document
+from .diagnostics import Diagnostic, DiagnosticError, has_errors, sorted_diagnostics
+from .load import load_paths
+from .model import build_pack
+from .semantics import Analysis, analyse
+
+
+@attrs.frozen
+class PackResult:
+    analysis: Analysis | None
+    diagnostics: list  # sorted
+
+    @property
+    def ok(self) -> bool:
+        return self.analysis is not None and not has_errors(self.diagnostics)
+
+
+def read_pack(paths: Iterable[Path | str]) -> PackResult:
+    paths = [Path(p) for p in paths]
+    loaded = load_paths(paths)
+    diagnostics: list[Diagnostic] = list(loaded.diagnostics)
+    valid = []
+    for document in loaded.documents:
+        problems = check_document(document)
+        diagnostics.extend(problems)
+        if not has_errors(problems):
+            valid.append(document)
+    if not loaded.documents:
+        return PackResult(None, sorted_diagnostics(diagnostics))
+    pack, problems = build_pack(valid)
+    diagnostics.extend(problems)
+    analysis, problems = analyse(pack)
+    diagnostics.extend(problems)
+    return PackResult(analysis, sorted_diagnostics(diagnostics))
+
+
+def load_ruleset(paths: Iterable[Path | str], *, strict: bool = False):
+    """A compiled RuleSet, or DiagnosticError carrying every problem of the pack."""
+    from .compile import compile_ruleset
+
+    result = read_pack(paths)
+    blocking = [d for d in result.diagnostics if d.is_error or strict]
+    if result.analysis is None or blocking:
+        raise DiagnosticError(blocking or result.diagnostics)
+    return compile_ruleset(result.analysis), result.diagnostics

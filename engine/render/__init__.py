@@ -1,0 +1,1 @@
+"""Stage 6, render: results and diagnostics as text, CSV, JSON, Markdown, JUnit..."""

@@ -1,0 +1,80 @@
+"""Diagnostics for people (compiler-style, with the source line and a caret),
+for machines (JSON) and for GitHub Actions (workflow annotations)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from ..diagnostics import Diagnostic
+
+
+@lru_cache(maxsize=64)
+def _source_lines(file: str) -> tuple:
+    try:
+        return tuple(Path(file).read_text(encoding="utf-8-sig").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return ()
+
+
+def _excerpt(diagnostic: Diagnostic) -> list[str]:
+    if not diagnostic.file or not diagnostic.line:
+        return []
+    lines = _source_lines(diagnostic.file)
+    if diagnostic.line > len(lines):
+        return []
+    text = lines[diagnostic.line - 1].replace("\t", " ")
+    gutter = f"{diagnostic.line:>4} | "
+    caret = " " * (len(gutter) - 2) + "| " + " " * max(diagnostic.column - 1, 0) + "^"
+    return [gutter + text, caret]
+
+
+def render_text(diagnostics: Iterable[Diagnostic], color: bool = False) -> str:
+    out = []
+    for d in diagnostics:
+        where = str(d.location) if d.location else "<pack>"
+        severity = d.severity
+        if color:
+            severity = f"\x1b[1;{31 if d.is_error else 33}m{severity}\x1b[0m"
+        out.append(f"{where}: {severity}[{d.code}]: {d.message}")
+        out.extend(_excerpt(d))
+        if d.hint:
+            out.append(f"     = hint: {d.hint}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps([d.as_dict() for d in diagnostics], indent=2) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(diagnostics: Iterable[Diagnostic]) -> str:
+    out = []
+    for d in diagnostics:
+        level = "error" if d.is_error else "warning"
+        props = []
+        if d.file:
+            props.append(f"file={_escape_property(d.file)}")
+        if d.line:
+            props += [f"line={d.line}", f"col={d.column}"]
+        props.append(f"title={_escape_property(d.code)}")
+        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        out.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def summary_line(diagnostics: list) -> str:
+    errors = sum(1 for d in diagnostics if d.is_error)
+    warnings = len(diagnostics) - errors
+    if not diagnostics:
+        return "no problems found"
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"

@@ -1,0 +1,293 @@
+"""Semantic checks across a whole pack: references, ids, tiers and expression types.
+
+The result is an Analysis: the pack plus everything later stages need that
+checking had to work out anyway (typed expressions, the stage label table,
+typed defaults), so compiling never repeats it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterable
+
+import attrs
+
+from . import expr as E
+from .diagnostics import Diagnostic, Location, did_you_mean, error, warning
+from .expr import types as T
+from .model import Expr, FieldSet, Pipeline, Plan, RulePack, coerce_default
+
+SPECIAL_FIELDS = ("id", "stage", "amount", "name", "owner", "account")  # read or shown by the engine itself
+BUILTINS = {"as_of": E.Variable(T.DATE, nullable=False)}
+
+
+@attrs.frozen
+class Analysis:
+    pack: RulePack
+    checked: dict  # Expr.key -> CheckedExpr
+    environment: E.Environment
+    stage_lookup: dict  # lower-cased label or id -> stage id
+    defaults: dict  # field name -> typed default
+
+
+def analyse(pack: RulePack) -> tuple[Analysis, list[Diagnostic]]:
+    checker = _PackChecker(pack)
+    checker.run()
+    analysis = Analysis(pack, checker.checked, checker.environment, checker.stage_lookup, checker.defaults)
+    return analysis, checker.diagnostics
+
+
+class _PackChecker:
+    def __init__(self, pack: RulePack):
+        self.pack = pack
+        self.diagnostics: list[Diagnostic] = []
+        self.checked: dict = {}
+        self.used_fields: set[str] = set()
+        self.stage_lookup: dict = {}
+        self.defaults: dict = {}
+        stages = pack.pipeline.stage_ids if pack.pipeline else ()
+        variables = dict(BUILTINS)
+        if pack.fields:
+            for field in pack.fields.fields.values():
+                variables[field.name] = E.Variable(field.type, field.nullable)
+        self.environment = E.Environment(variables, stages)
+
+    def run(self) -> None:
+        pack = self.pack
+        anchor = pack.documents[0].locate() if pack.documents else None
+        if pack.fields is None:
+            self.add(error("DG301", "the pack has no fields document", anchor,
+                           "add a file with 'kind: fields' declaring the deal fields"))
+        if pack.pipeline is None:
+            self.add(error("DG301", "the pack has no pipeline document", anchor,
+                           "add a file with 'kind: pipeline' declaring the stages"))
+        if pack.fields:
+            self.check_fields(pack.fields)
+        if pack.pipeline:
+            self.check_pipeline(pack.pipeline)
+        if pack.fields and pack.pipeline:
+            self.check_stage_labels(pack.fields, pack.pipeline)
+        self.check_plans(pack.plans)
+        if pack.fields:
+            self.check_unused(pack.fields)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.diagnostics.append(diagnostic)
+
+    # expressions
+
+    def expression(self, expr: Expr, expect, environment: E.Environment | None = None):
+        if self.pack.fields is None:
+            return None  # without fields every name would be "unknown": noise, not help
+        checked, problems = E.check(expr.source, environment or self.environment, expect)
+        for problem in problems:
+            self.add(error(problem.code, problem.message, expr.location_at(problem.offset), problem.hint))
+        if checked is not None:
+            self.checked[expr.key] = checked
+            self.used_fields.update(checked.fields)
+        return checked
+
+    def field_reference(self, name: str, types: Iterable[str], what: str, location: Location | None) -> None:
+        fields = self.pack.fields
+        if fields is None:
+            return
+        if name not in fields:
+            self.add(error("DG203", f"unknown field '{name}' ({what})", location,
+                           did_you_mean(name, list(fields.fields)) or "declare it in the fields document"))
+            return
+        self.used_fields.add(name)
+        field = fields[name]
+        types = tuple(types)
+        if field.type not in types:
+            self.add(error("DG205", f"{what} must be a field of type {' or '.join(types)}, "
+                                    f"but '{name}' is {field.type}", location))
+
+    # fields
+
+    def check_fields(self, fields: FieldSet) -> None:
+        available = dict(BUILTINS)
+        for field in fields.fields.values():
+            if field.type != T.DATE and field.formats and field.formats != fields.date_formats:
+                self.add(warning("DG311", f"'formats' has no effect on {field.type} field '{field.name}'",
+                                 field.location))
+            default, problem = coerce_default(field)
+            if problem:
+                self.add(error("DG205", f"default of '{field.name}': {problem}", field.location))
+            elif default is not None:
+                self.defaults[field.name] = default
+            if field.compute is None:
+                available[field.name] = E.Variable(field.type, field.nullable)
+        for field in fields.fields.values():
+            if field.compute is not None:
+                env = E.Environment(dict(available), self.environment.stages)
+                expect = T.NUMERIC if field.type in T.NUMERIC else field.type
+                self.expression(field.compute, expect, env)
+                available[field.name] = E.Variable(field.type, True)
+        if not fields.of_type(T.STAGE):
+            self.add(error("DG309", "no field has type 'stage'", fields.location,
+                           "declare the deal's stage, e.g. stage: {type: stage, columns: [Stage]}"))
+        if "id" not in fields:
+            self.add(warning("DG309", "no field named 'id'", fields.location,
+                             "declare id: {type: string, required: true, columns: [...]} so results name deals"))
+
+    # pipeline
+
+    def check_pipeline(self, pipeline: Pipeline) -> None:
+        seen_stages: dict[str, Location] = {}
+        rule_ids: dict[str, Location] = {}
+        for stage in pipeline.stages:
+            if stage.id in seen_stages:
+                self.add(error("DG303", f"duplicate stage id '{stage.id}'", stage.location,
+                               f"first declared at line {seen_stages[stage.id].line}"))
+            seen_stages.setdefault(stage.id, stage.location)
+            if not Decimal(0) <= stage.probability <= Decimal(1):
+                hint = "write probabilities as fractions: 0.6 means 60%" if stage.probability > 1 else None
+                self.add(error("DG304", f"probability of '{stage.id}' is {stage.probability}; "
+                                        f"it must be between 0 and 1", stage.location, hint))
+            if stage.won and stage.lost:
+                self.add(error("DG308", f"stage '{stage.id}' cannot be both won and lost", stage.location))
+            if not stage.is_open and stage.exit:
+                self.add(warning("DG312", f"closed stage '{stage.id}' has exit criteria; they are never checked",
+                                 stage.location))
+            for criterion in stage.exit:
+                self.unique_rule(criterion.id, criterion.location, rule_ids)
+                self.expression(criterion.when, T.BOOL)
+        for rule in pipeline.qualify_out:
+            self.unique_rule(rule.id, rule.location, rule_ids)
+            if rule.from_stage is not None and rule.from_stage not in seen_stages:
+                self.add(error("DG307", f"unknown stage '{rule.from_stage}' in 'from'", rule.from_location,
+                               did_you_mean(rule.from_stage, list(seen_stages))
+                               or f"stages are: {', '.join(seen_stages)}"))
+            self.expression(rule.when, T.BOOL)
+        self.check_probability_order(pipeline)
+        if not any(s.won for s in pipeline.stages):
+            self.add(warning("DG308", "no stage is marked 'won: true'", pipeline.location,
+                             "mark the closed-won stage so won deals are reported and credited"))
+
+    def unique_rule(self, rule_id: str, location, seen: dict) -> None:
+        if rule_id in seen:
+            self.add(error("DG303", f"duplicate rule id '{rule_id}'", location,
+                           f"first declared at line {seen[rule_id].line}; ids must be unique in the pipeline"))
+        else:
+            seen[rule_id] = location
+
+    def check_probability_order(self, pipeline: Pipeline) -> None:
+        open_stages = [s for s in pipeline.stages if s.is_open]
+        for before, after in zip(open_stages, open_stages[1:]):
+            if after.probability < before.probability:
+                self.add(warning("DG305", f"probability falls from '{before.id}' ({before.probability}) to "
+                                          f"'{after.id}' ({after.probability})", after.location,
+                                 "probabilities usually rise along the pipeline; check the stage order"))
+
+    def check_stage_labels(self, fields: FieldSet, pipeline: Pipeline) -> None:
+        stage_ids = pipeline.stage_ids
+        for stage_id in stage_ids:
+            self.stage_lookup[stage_id.lower()] = stage_id
+        first: dict[str, object] = {}
+        labels = [label for stage in pipeline.stages for label in stage.labels] + list(fields.stage_labels)
+        for label in labels:
+            key = label.label.strip().lower()
+            if label.stage not in stage_ids:
+                self.add(error("DG307", f"stage label '{label.label}' maps to unknown stage '{label.stage}'",
+                               label.location, did_you_mean(label.stage, list(stage_ids))))
+                continue
+            if key in first:
+                previous = first[key]
+                self.add(error("DG306", f"stage label '{label.label}' is mapped twice ('{previous.stage}' at "
+                                        f"{previous.location}, and '{label.stage}')", label.location,
+                               "a CRM label must mean one stage; remove one mapping"))
+                continue
+            first[key] = label
+            existing = self.stage_lookup.get(key)
+            if existing is not None and existing != label.stage:
+                self.add(error("DG306", f"stage label '{label.label}' is the id of stage '{existing}' but maps to "
+                                        f"'{label.stage}'", label.location))
+                continue
+            self.stage_lookup[key] = label.stage
+
+    # plans
+
+    def check_plans(self, plans: tuple) -> None:
+        seen: dict[str, Location] = {}
+        for plan in plans:
+            if plan.id in seen:
+                self.add(error("DG303", f"duplicate plan id '{plan.id}'", plan.location,
+                               f"first declared in {seen[plan.id]}"))
+            seen.setdefault(plan.id, plan.location)
+            self.check_plan(plan)
+
+    def check_plan(self, plan: Plan) -> None:
+        credit = plan.credit
+        doc = plan.document
+        self.expression(credit.when, T.BOOL)
+        self.expression(credit.amount, T.NUMERIC)
+        self.field_reference(credit.date, (T.DATE,), "credit date", doc.locate(("credit", "date")))
+        self.field_reference(credit.to, (T.STRING,), "credited rep", doc.locate(("credit", "to")))
+        for key in ("splits", "overlay"):
+            name = getattr(credit, key)
+            if name is not None:
+                self.field_reference(name, (T.STRING,), f"credit {key}", doc.locate(("credit", key)))
+        commission = plan.commission
+        for multiplier in commission.multipliers:
+            self.expression(multiplier.when, T.BOOL)
+        if commission.tiers:
+            self.check_tiers(plan)
+        elif commission.rate is not None and commission.rate < 0:
+            self.add(error("DG308", f"negative commission rate {commission.rate}", doc.locate(("commission", "rate"))))
+        bonus_ids: dict[str, Location] = {}
+        for bonus in plan.bonuses:
+            self.unique_rule(bonus.id, bonus.location, bonus_ids)
+            if bonus.when is not None:
+                self.expression(bonus.when, T.BOOL)
+            if isinstance(bonus.amount, Expr):
+                if bonus.when is None:
+                    self.add(error("DG205", f"bonus '{bonus.id}' pays at an attainment milestone, so its amount "
+                                            f"must be a number, not an expression", bonus.amount.location))
+                else:
+                    self.expression(bonus.amount, T.NUMERIC)
+        if plan.clawback:
+            self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", doc.locate(("clawback", "date")))
+        if commission.basis == "attainment" and plan.quota is None:
+            self.add(warning("DG313", f"plan '{plan.id}' pays on attainment but sets no default quota",
+                             plan.location, "set 'quota:' or give every rep a quota in the reps file"))
+
+    def check_tiers(self, plan: Plan) -> None:
+        tiers = plan.commission.tiers
+        unit = "attainment" if plan.commission.basis == "attainment" else "credit"
+        for tier in tiers:
+            if tier.rate < 0:
+                self.add(error("DG308", f"negative rate {tier.rate} in tier {_span(tier.lower, tier.upper)}",
+                               tier.location))
+            if tier.upper is not None and tier.upper <= tier.lower:
+                self.add(error("DG308", f"tier bounds are not in order: from {tier.lower} to {tier.upper}",
+                               tier.location, "'to' must be greater than 'from'"))
+        if tiers[0].lower > 0:
+            self.add(error("DG308", f"no tier covers {unit} 0–{tiers[0].lower}", tiers[0].location,
+                           "start the first tier at 0 (a rate of 0 is fine)"))
+        for before, after in zip(tiers, tiers[1:]):
+            if before.upper is None:
+                self.add(error("DG308", f"tier {_span(before.lower, None)} has no upper bound but is not the last",
+                               before.location, "only the last tier may leave out 'to'"))
+                continue
+            if after.lower > before.upper:
+                self.add(error("DG308", f"no tier covers {unit} {before.upper}–{after.lower}", after.location,
+                               f"set 'from: {before.upper}' or leave 'from' out"))
+            elif after.lower < before.upper:
+                self.add(error("DG308", f"tiers overlap on {unit} {after.lower}–{before.upper}", after.location,
+                               "each tier starts where the previous one ends"))
+        last = tiers[-1]
+        if last.upper is not None:
+            self.add(error("DG308", f"no tier covers {unit} {last.upper} and above", last.location,
+                           "leave 'to' out of the last tier so it has no upper bound"))
+
+    # usage
+
+    def check_unused(self, fields: FieldSet) -> None:
+        for field in fields.fields.values():
+            if field.name not in self.used_fields and field.name not in SPECIAL_FIELDS:
+                self.add(warning("DG310", f"field '{field.name}' is declared but no rule uses it", field.location,
+                                 "remove it, or use it in a criterion, qualify-out rule or plan"))
+
+
+def _span(lower, upper) -> str:
+    return f"{lower}–{upper}" if upper is not None else f"{lower} and above"
