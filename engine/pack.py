@@ -33,17 +33,19 @@ def read_pack(paths: Iterable[Path | str]) -> PackResult:
     paths = [Path(p) for p in paths]
     loaded = load_paths(paths)
     diagnostics: list[Diagnostic] = list(loaded.diagnostics)
-    valid = []
+    valid, broken_kinds = [], set()
     for document in loaded.documents:
         problems = check_document(document)
         diagnostics.extend(problems)
-        if not has_errors(problems):
+        if has_errors(problems):
+            broken_kinds.add(document.kind)
+        else:
             valid.append(document)
     if not loaded.documents:
         return PackResult(None, sorted_diagnostics(diagnostics))
     pack, problems = build_pack(valid)
     diagnostics.extend(problems)
-    analysis, problems = analyse(pack)
+    analysis, problems = analyse(pack, frozenset(broken_kinds))
     diagnostics.extend(problems)
     return PackResult(analysis, sorted_diagnostics(diagnostics))
 

@@ -30,16 +30,18 @@ class Analysis:
     defaults: dict  # field name -> typed default
 
 
-def analyse(pack: RulePack) -> tuple[Analysis, list[Diagnostic]]:
-    checker = _PackChecker(pack)
+def analyse(pack: RulePack, broken_kinds: frozenset = frozenset()) -> tuple[Analysis, list[Diagnostic]]:
+    """Check ``pack``; ``broken_kinds`` are kinds whose documents failed their schema (not "missing")."""
+    checker = _PackChecker(pack, broken_kinds)
     checker.run()
     analysis = Analysis(pack, checker.checked, checker.environment, checker.stage_lookup, checker.defaults)
     return analysis, checker.diagnostics
 
 
 class _PackChecker:
-    def __init__(self, pack: RulePack):
+    def __init__(self, pack: RulePack, broken_kinds: frozenset = frozenset()):
         self.pack = pack
+        self.broken_kinds = broken_kinds
         self.diagnostics: list[Diagnostic] = []
         self.checked: dict = {}
         self.used_fields: set[str] = set()
@@ -55,10 +57,10 @@ class _PackChecker:
     def run(self) -> None:
         pack = self.pack
         anchor = pack.documents[0].locate() if pack.documents else None
-        if pack.fields is None:
+        if pack.fields is None and "fields" not in self.broken_kinds:
             self.add(error("DG301", "the pack has no fields document", anchor,
                            "add a file with 'kind: fields' declaring the deal fields"))
-        if pack.pipeline is None:
+        if pack.pipeline is None and "pipeline" not in self.broken_kinds:
             self.add(error("DG301", "the pack has no pipeline document", anchor,
                            "add a file with 'kind: pipeline' declaring the stages"))
         if pack.fields:

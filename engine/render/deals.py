@@ -1,0 +1,168 @@
+"""Scored deals and the forecast summary as a table, CSV, JSON or JSONL.
+
+Writers stream: they take an iterator of ScoredDeal and write as they go, so
+the JSON document of a million deals is never built in memory. Money is
+written as a string with two decimals ("7500.00") so no consumer turns it
+into a float by accident; probabilities are plain JSON numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from typing import IO, Iterable
+
+from ..score import ScoredDeal, Summary, cents, is_over_staged, missing_by_criterion
+
+CSV_COLUMNS = ("line", "id", "name", "owner", "stage", "verdict", "failed", "missing", "qualify_out", "warnings",
+               "probability", "amount", "weighted_amount", "evidence_stage", "over_staged")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else str(cents(value))
+
+
+def deal_record(ruleset, scored: ScoredDeal) -> dict:
+    """One deal as the plain mapping every format is made from."""
+    result, deal = scored.result, scored.deal
+    return {
+        "line": scored.line,
+        "id": result.id,
+        "name": deal.get("name"),
+        "owner": deal.get("owner"),
+        "stage": result.stage,
+        "verdict": result.verdict,
+        "failed": list(result.failed),
+        "missing": missing_by_criterion(ruleset, scored),
+        "qualify_out": list(result.qualify_out),
+        "warnings": list(result.warnings),
+        "probability": result.probability,
+        "amount": money(result.amount),
+        "weighted_amount": money(result.weighted_amount),
+        "evidence_stage": result.evidence_stage,
+        "over_staged": is_over_staged(ruleset, result),
+    }
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):  # only probabilities reach here: short fractions, exact as floats
+        return float(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def dumps(value) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=False)
+
+
+def _plain(value):
+    """Summary values as JSON-ready data: money Decimals (already to the cent) as strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def write_json(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
+    out.write('{"as_of": %s, "deals": [' % json.dumps(summary.as_of.isoformat()))
+    first = True
+    for scored in deals:
+        out.write("\n  " if first else ",\n  ")
+        out.write(dumps(deal_record(ruleset, scored)))
+        first = False
+    out.write("\n],\n\"summary\": ")
+    out.write(json.dumps(_plain(summary.as_dict()), indent=2, ensure_ascii=False))
+    out.write("}\n")
+
+
+def write_jsonl(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
+    for scored in deals:
+        out.write(dumps(deal_record(ruleset, scored)))
+        out.write("\n")
+
+
+def safe_cell(value) -> str:
+    """A CSV cell a spreadsheet will not execute: formulas get a leading apostrophe."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _cell(value) -> str:
+    if isinstance(value, list):
+        return ";".join(value)
+    if isinstance(value, dict):
+        return ";".join(f"{k}:{','.join(v)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return safe_cell(value)
+
+
+def write_csv(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for scored in deals:
+        record = deal_record(ruleset, scored)
+        writer.writerow([_cell(record[c]) for c in CSV_COLUMNS])
+
+
+_TABLE = (("id", 14), ("stage", 15), ("verdict", 12), ("amount", 12), ("weighted", 12), ("evidence", 15),
+          ("why", 48))
+
+
+def write_table(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
+    out.write("  ".join(name.ljust(width) for name, width in _TABLE).rstrip() + "\n")
+    out.write("  ".join("-" * width for _, width in _TABLE) + "\n")
+    for scored in deals:
+        record = deal_record(ruleset, scored)
+        why = ", ".join(
+            [f"qualify out: {r}" for r in record["qualify_out"]]
+            + [f"{c} (missing {', '.join(record['missing'][c])})" if c in record["missing"] else c
+               for c in record["failed"]]
+            + [f"warn: {w}" for w in record["warnings"]]
+        )
+        if record["over_staged"]:
+            why = (why + ", " if why else "") + "over-staged"
+        cells = [record["id"], record["stage"], record["verdict"], record["amount"] or "?",
+                 record["weighted_amount"] or "?", record["evidence_stage"] or "-", why]
+        out.write("  ".join(_fit(str(c or ""), w, right=i in (3, 4)) for i, (c, (_, w)) in
+                            enumerate(zip(cells, _TABLE))).rstrip() + "\n")
+    out.write("\n" + render_summary(summary))
+
+
+def _fit(text: str, width: int, right: bool = False) -> str:
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.rjust(width) if right else text.ljust(width)
+
+
+def render_summary(summary: Summary) -> str:
+    data = summary.as_dict()
+    lines = [f"Forecast as of {data['as_of']} — {data['deals']} deals"]
+    lines.append(f"  {'stage':<16}{'deals':>7}{'amount':>16}{'weighted':>16}")
+    for stage in summary.ruleset.pipeline.stages:
+        t = data["stages"][stage.id]
+        unknown = f"  ({t['unknown_amount']} without amount)" if t["unknown_amount"] else ""
+        lines.append(f"  {stage.id:<16}{t['count']:>7}{t['amount']:>16,}{t['weighted_amount']:>16,}{unknown}")
+    lines.append(f"  weighted forecast (open deals): {data['weighted_forecast']:,}")
+    lines.append(f"  open pipeline: {data['open_pipeline']:,}   won: {data['won_amount']:,}")
+    if data["coverage"]:
+        c = data["coverage"]
+        ratio = f"{c['coverage']}x" if c["coverage"] is not None else "quota already met"
+        lines.append(f"  coverage of remaining quota {c['remaining']:,}: {ratio} "
+                     f"(weighted {c['weighted_coverage'] or '-'}x)")
+    verdicts = ", ".join(f"{v} {n}" for v, n in data["verdicts"].items())
+    lines.append(f"  verdicts: {verdicts}; over-staged {data['over_staged']}")
+    if data["qualify_out"]:
+        lines.append("  qualify-out: " + ", ".join(f"{k} {n}" for k, n in data["qualify_out"].items()))
+    return "\n".join(lines) + "\n"
+
+
+WRITERS = {"table": write_table, "csv": write_csv, "json": write_json, "jsonl": write_jsonl}

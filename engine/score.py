@@ -1,0 +1,178 @@
+"""Stage 5, evaluate: score a stream of deal records and keep the forecast summary.
+
+Scoring streams: each record is scored as it is read and handed on, so an
+export of millions of rows never sits in memory. The summary is an
+accumulator updated per deal; totals are exact Decimals, rounded only when
+rendered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable, Iterator
+
+import attrs
+
+from .compile import VERDICTS, DealResult, RuleSet
+
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@attrs.define
+class StageTotals:
+    count: int = 0
+    amount: Decimal = Decimal(0)
+    weighted: Decimal = Decimal(0)
+    unknown_amount: int = 0  # deals whose amount is blank: counted, not summed
+
+
+@attrs.define
+class Summary:
+    """Per-stage counts and amounts, counts per verdict, and the weighted forecast."""
+
+    ruleset: RuleSet = attrs.field(repr=False)
+    as_of: dt.date
+    quota: Decimal | None = None
+    stages: dict = attrs.field(factory=dict)
+    verdicts: Counter = attrs.field(factory=Counter)
+    over_staged: int = 0
+    qualify_out: Counter = attrs.field(factory=Counter)
+    warnings: Counter = attrs.field(factory=Counter)
+    failed: Counter = attrs.field(factory=Counter)
+
+    def __attrs_post_init__(self):
+        for stage in self.ruleset.pipeline.stages:
+            self.stages[stage.id] = StageTotals()
+
+    def add(self, result: DealResult) -> None:
+        totals = self.stages[result.stage]
+        totals.count += 1
+        if result.amount is None:
+            totals.unknown_amount += 1
+        else:
+            totals.amount += result.amount
+            totals.weighted += result.weighted_amount
+        self.verdicts[result.verdict] += 1
+        self.qualify_out.update(result.qualify_out)
+        self.warnings.update(result.warnings)
+        self.failed.update(result.failed)
+        if is_over_staged(self.ruleset, result):
+            self.over_staged += 1
+
+    @property
+    def open_stages(self) -> list:
+        return [s for s in self.ruleset.pipeline.stages if s.is_open]
+
+    @property
+    def open_amount(self) -> Decimal:
+        return sum((self.stages[s.id].amount for s in self.open_stages), Decimal(0))
+
+    @property
+    def weighted_forecast(self) -> Decimal:
+        """Sum of amount x probability over open deals: the forecast of DOMAIN.md."""
+        return sum((self.stages[s.id].weighted for s in self.open_stages), Decimal(0))
+
+    @property
+    def won_amount(self) -> Decimal:
+        return sum((self.stages[s.id].amount for s in self.ruleset.pipeline.stages if s.won), Decimal(0))
+
+    def coverage(self) -> dict | None:
+        """Open pipeline against the quota still to close (10:1 is DOMAIN.md's rule of thumb)."""
+        if self.quota is None:
+            return None
+        remaining = self.quota - self.won_amount
+        ratio = None if remaining <= 0 else (self.open_amount / remaining).quantize(CENT, rounding=ROUND_HALF_UP)
+        weighted_ratio = (None if remaining <= 0 else
+                          (self.weighted_forecast / remaining).quantize(CENT, rounding=ROUND_HALF_UP))
+        return {
+            "quota": cents(self.quota),
+            "won": cents(self.won_amount),
+            "remaining": cents(max(remaining, Decimal(0))),
+            "open_pipeline": cents(self.open_amount),
+            "coverage": ratio,
+            "weighted_coverage": weighted_ratio,
+        }
+
+    @property
+    def total(self) -> int:
+        return sum(self.verdicts.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "deals": self.total,
+            "verdicts": {v: self.verdicts.get(v, 0) for v in VERDICTS},
+            "over_staged": self.over_staged,
+            "stages": {
+                stage_id: {
+                    "count": t.count,
+                    "amount": cents(t.amount),
+                    "weighted_amount": cents(t.weighted),
+                    "unknown_amount": t.unknown_amount,
+                }
+                for stage_id, t in self.stages.items()
+            },
+            "weighted_forecast": cents(self.weighted_forecast),
+            "open_pipeline": cents(self.open_amount),
+            "won_amount": cents(self.won_amount),
+            "coverage": self.coverage(),
+            "qualify_out": dict(sorted(self.qualify_out.items())),
+            "warnings": dict(sorted(self.warnings.items())),
+            "failed_criteria": dict(sorted(self.failed.items())),
+        }
+
+
+def stage_position(ruleset: RuleSet, stage_id: str | None) -> int:
+    return -1 if stage_id is None else ruleset.pipeline.stage_ids.index(stage_id)
+
+
+def is_over_staged(ruleset: RuleSet, result: DealResult) -> bool:
+    """An open deal sits past what its evidence supports.
+
+    To be at stage k legitimately, the exit criteria of every open stage before k
+    must hold, i.e. the evidence stage must be at least the stage before k.
+    """
+    stage = ruleset.pipeline.stage(result.stage)
+    if stage is None or not stage.is_open:
+        return False
+    open_ids = [s.id for s in ruleset.pipeline.stages if s.is_open]
+    position = open_ids.index(result.stage)
+    evidence = open_ids.index(result.evidence_stage) if result.evidence_stage in open_ids else -1
+    return evidence < position - 1
+
+
+@attrs.frozen
+class ScoredDeal:
+    """A scored deal with the record it came from (for display fields and explain)."""
+
+    line: int
+    deal: dict
+    result: DealResult
+
+
+def score_records(ruleset: RuleSet, deals: Iterable[tuple[int, dict]], as_of: dt.date,
+                  summary: Summary | None = None) -> Iterator[ScoredDeal]:
+    score = ruleset.score
+    add = summary.add if summary is not None else None
+    for line, deal in deals:
+        result = score(deal, as_of)
+        if add is not None:
+            add(result)
+        yield ScoredDeal(line, deal, result)
+
+
+def missing_by_criterion(ruleset: RuleSet, scored: ScoredDeal) -> dict:
+    """For failed criteria whose result was unknown: the null fields each one needed."""
+    if not scored.result.failed:
+        return {}
+    return {
+        o.id: list(o.missing)
+        for o in ruleset.outcomes(scored.deal, scored.result)
+        if o.status == "missing"
+    }
