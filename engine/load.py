@@ -12,6 +12,7 @@ Python values ourselves so that we can
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from decimal import Decimal, InvalidOperation
@@ -27,6 +28,10 @@ KINDS = ("fields", "pipeline", "plan", "tests")
 
 # A rule pack is small; a document that expands past this many nodes is an alias bomb.
 MAX_NODES = 100_000
+# Deeper nesting than this is a mistake or an attack; PyYAML would hit Python's recursion limit.
+MAX_DEPTH = 100
+# A whole number with more digits than this is a typo (and int() refuses very long ones).
+MAX_DIGITS = 100
 
 Path_ = tuple  # a path into a document: keys and list indexes, as jsonschema reports them
 
@@ -42,6 +47,7 @@ class Document:
     value_locations: dict = attrs.field(repr=False, eq=False)
     key_locations: dict = attrs.field(repr=False, eq=False)
     scalar_styles: dict = attrs.field(repr=False, eq=False, factory=dict)
+    scalar_sources: dict = attrs.field(repr=False, eq=False, factory=dict)  # path -> _ScalarSource
 
     def locate(self, path: Iterable = ()) -> Location:
         """The location of the value at ``path``, or of its nearest ancestor we know."""
@@ -51,17 +57,20 @@ class Document:
         return self.value_locations.get(path, Location(self.file, 1, 1))
 
     def locate_within(self, path: Iterable, offset: int) -> Location:
-        """The location of the character at ``offset`` inside the scalar at ``path``.
+        """The location of the character at ``offset`` inside the string scalar at ``path``.
 
-        Exact for one-line plain and quoted scalars (what expressions almost always are);
-        for block scalars it falls back to the scalar's start.
+        Expressions are reported at the column of the offending token, so the offset into
+        the *value* is mapped back through the scalar as written: quotes, escapes
+        (``\\"``, ``''``), folded lines and block scalars (``|``, ``>``) included. When the
+        mapping is impossible (not a string scalar) it falls back to the scalar's start.
         """
         path = tuple(path)
         start = self.locate(path)
-        style = self.scalar_styles.get(path, "?")
-        if style in (None, "", "'", '"'):
-            return Location(start.file, start.line, start.column + offset + (1 if style else 0))
-        return start
+        source = self.scalar_sources.get(path)
+        if source is None:
+            return start
+        where = source.position(offset)
+        return Location(start.file, *where) if where else start
 
     def locate_key(self, path: Iterable) -> Location:
         """The location of the mapping key that introduces ``path`` (its last element)."""
@@ -104,10 +113,134 @@ class _Composer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, ya
         yaml.parser.Parser.__init__(self)
         yaml.composer.Composer.__init__(self)
         _Resolver.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        """PyYAML composes recursively: refuse deep nesting before Python's recursion limit does."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 class _TooLarge(Exception):
     pass
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark):
+        self.mark = mark
+
+
+class _Recursive(Exception):
+    """An alias that refers to a node containing it: expanding it would never end."""
+
+    def __init__(self, node):
+        self.node = node
+
+
+# Line breaks as PyYAML's reader counts them (a lone '\r' too), so columns agree with its marks.
+_BREAKS = "\n\x85\u2028\u2029"
+_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
+            "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
+            "L": "\u2028", "P": "\u2029"}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+@attrs.frozen
+class _ScalarSource:
+    """A string scalar as written in the file, to map offsets in its value back to columns."""
+
+    text: str  # the raw characters of the node, quotes and block header included
+    style: str | None
+    value: str
+    line: int  # 1-based position of text[0]
+    column: int
+
+    def position(self, offset: int) -> tuple[int, int] | None:
+        """(line, column) of value[offset]; an offset at the end means just after the last character."""
+        columns = self._value_positions()
+        if columns is None or not columns or offset < 0:
+            return None
+        if offset < len(columns):
+            return columns[offset]
+        line, column = columns[-1]
+        return line, column + 1
+
+    def _raw_positions(self) -> list[tuple[int, int]]:
+        positions, line, column = [], self.line, self.column
+        for i, ch in enumerate(self.text):
+            positions.append((line, column))
+            if ch in _BREAKS or (ch == "\r" and self.text[i + 1:i + 2] != "\n"):
+                line, column = line + 1, 1
+            else:
+                column += 1
+        return positions
+
+    def _tokens(self) -> list[tuple[str, int]]:
+        """(character produced, index in text) for each piece of the raw text that yields content."""
+        text, style = self.text, self.style
+        if style in ("|", ">"):
+            start = next((i + 1 for i, ch in enumerate(text) if ch in _BREAKS + "\r"), len(text))
+            return [(ch, i) for i, ch in enumerate(text) if i >= start]
+        if style == "'":
+            tokens, i = [], 1
+            while i < len(text) - 1:
+                tokens.append((text[i], i))
+                i += 2 if text[i:i + 2] == "''" else 1
+            return tokens
+        if style == '"':
+            return _double_quoted_tokens(text)
+        return [(ch, i) for i, ch in enumerate(text)]
+
+    def _value_positions(self) -> list[tuple[int, int]] | None:
+        """Align value characters with the raw tokens. Folding only ever turns line breaks and
+        indentation into spaces, so every other character of the value appears in the tokens
+        in order; whitespace the folding made up is placed on the next raw character."""
+        raw, tokens = self._raw_positions(), self._tokens()
+        result, j = [], 0
+        for ch in self.value:
+            if ch in " \t\n":
+                if j < len(tokens) and tokens[j][0] == ch:
+                    result.append(raw[tokens[j][1]])
+                    j += 1
+                else:
+                    result.append(raw[tokens[min(j, len(tokens) - 1)][1]] if tokens else (self.line, self.column))
+                continue
+            while j < len(tokens) and tokens[j][0] != ch:
+                j += 1
+            if j == len(tokens):
+                return None
+            result.append(raw[tokens[j][1]])
+            j += 1
+        return result
+
+
+def _double_quoted_tokens(text: str) -> list[tuple[str, int]]:
+    tokens, i, end = [], 1, len(text) - 1
+    while i < end:
+        ch = text[i]
+        if ch != "\\":
+            tokens.append((ch, i))
+            i += 1
+            continue
+        code = text[i + 1:i + 2]
+        if code in _ESCAPES:
+            tokens.append((_ESCAPES[code], i))
+            i += 2
+        elif code in _HEX_ESCAPES:
+            width = _HEX_ESCAPES[code]
+            try:
+                tokens.append((chr(int(text[i + 2:i + 2 + width], 16)), i))
+            except ValueError:
+                pass
+            i += 2 + width
+        else:  # an escaped line break joins the lines and produces nothing
+            i += 2
+    return tokens
 
 
 def _mark_location(file: str, mark) -> Location:
@@ -122,21 +255,47 @@ class _Builder:
         self.values: dict = {}
         self.keys: dict = {}
         self.styles: dict = {}
+        self.sources: dict = {}
         self.diagnostics: list[Diagnostic] = []
         self.visited = 0
+        self.active: set[int] = set()  # nodes being built: meeting one again means a cyclic alias
 
     def build(self, node, path: tuple = ()):
         self.visited += 1
         if self.visited > MAX_NODES:
             raise _TooLarge()
         self.values[path] = _mark_location(self.file, node.start_mark)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.ScalarNode):
+            return self._leaf(node, path)
+        if id(node) in self.active:
+            raise _Recursive(node)
+        self._check_collection_tag(node)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
             return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+        finally:
+            self.active.discard(id(node))
+
+    def _leaf(self, node, path: tuple):
         if node.start_mark.line == node.end_mark.line:
             self.styles[path] = node.style
-        return self._scalar(node)
+        value = self._scalar(node)
+        if isinstance(value, str) and node.start_mark.buffer is not None:
+            start, end = node.start_mark, node.end_mark
+            self.sources[path] = _ScalarSource(start.buffer[start.pointer:end.pointer], node.style, value,
+                                               start.line + 1, start.column + 1)
+        return value
+
+    def _check_collection_tag(self, node) -> None:
+        """!!set, !!omap, !!python/... on a mapping or list: plain data only, as for scalars."""
+        expected = "tag:yaml.org,2002:map" if isinstance(node, yaml.MappingNode) else "tag:yaml.org,2002:seq"
+        if node.tag != expected:
+            self.diagnostics.append(error(
+                "DG007", f"unsupported YAML tag '{node.tag}'", _mark_location(self.file, node.start_mark),
+                "rule files are plain data: remove the '!' tag",
+            ))
 
     def _mapping(self, node, path: tuple) -> dict:
         result: dict = {}
@@ -146,7 +305,7 @@ class _Builder:
                 self.diagnostics.append(error("DG006", "a mapping key must be a plain name, not a list or mapping", where))
                 continue
             key = self._scalar(key_node)
-            if key is None or isinstance(key, (bool, Decimal)):
+            if key is None or isinstance(key, (bool, int, Decimal)):
                 key = key_node.value
             key = str(key)
             if key in result:
@@ -169,7 +328,7 @@ class _Builder:
         if tag == "tag:yaml.org,2002:bool":
             return text.lower() == "true"
         if tag == "tag:yaml.org,2002:int":
-            return yaml.constructor.SafeConstructor.construct_yaml_int(_NO_SELF, node)
+            return self._integer(node)
         if tag == "tag:yaml.org,2002:float":
             try:
                 value = Decimal(text.replace("_", ""))
@@ -186,15 +345,22 @@ class _Builder:
         ))
         return text
 
-
-class _NoSelf:
-    """construct_yaml_int only needs ``construct_scalar``; give it that and nothing else."""
-
-    def construct_scalar(self, node):
-        return node.value
-
-
-_NO_SELF = _NoSelf()
+    def _integer(self, node) -> int | None:
+        """YAML 1.2 integers: '017' is seventeen (not YAML 1.1's octal fifteen); 0o17, 0x1F, 0b11 as written."""
+        text = node.value.replace("_", "")
+        sign = -1 if text.startswith("-") else 1
+        digits = text.lstrip("+-")
+        bases = {"0b": 2, "0o": 8, "0x": 16}
+        base = bases.get(digits[:2].lower(), 10)
+        if base != 10:
+            digits = digits[2:]
+        if not digits or len(digits) > MAX_DIGITS:
+            shown = node.value if len(node.value) <= 20 else f"{node.value[:17]}..."
+            self.diagnostics.append(error("DG007", f"'{shown}' is not a usable whole number",
+                                          _mark_location(self.file, node.start_mark),
+                                          "write digits only, at most 100 of them" if digits else None))
+            return None
+        return sign * int(digits, base)
 
 
 def _read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
@@ -209,41 +375,36 @@ def _read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        if line_start == 0 and raw.startswith(codecs.BOM_UTF8):
+            line_start = len(codecs.BOM_UTF8)
+        # Columns count characters, as the YAML reader's do, not bytes.
+        column = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1
         return None, error("DG003", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
                            Location(shown, line, column), "save the file as UTF-8")
-    if not text.strip() or all(not l.strip() or l.lstrip().startswith("#") for l in text.splitlines()):
-        return None, error("DG004", "file is empty", Location(shown, 1, 1),
-                           "a rule file needs at least 'kind:' and its content; delete the file if unused")
     return text, None
 
 
 def load_text(text: str, file: str) -> LoadResult:
-    """Parse YAML text (possibly several documents) into Documents and diagnostics."""
+    """Parse YAML text (possibly several documents) into Documents and diagnostics. Never raises."""
     documents: list[Document] = []
     diagnostics: list[Diagnostic] = []
-    composer = _Composer(text)
-    index = 0
+    if _is_blank(text):
+        return LoadResult([], [_empty(file)])
     try:
+        composer = _Composer(text)
+        index = 0
         while composer.check_node():
             node = composer.get_node()
             index += 1
-            if node is None:
-                continue
-            builder = _Builder(file)
-            try:
-                data = builder.build(node)
-            except _TooLarge:
-                diagnostics.append(error(
-                    "DG008", f"document expands to more than {MAX_NODES:,} nodes; refusing to load it",
-                    _mark_location(file, node.start_mark),
-                    "aliases (*name) nest too deeply: this looks like a 'billion laughs' file",
-                ))
-                continue
-            diagnostics.extend(builder.diagnostics)
-            document = _make_document(data, file, index, builder, diagnostics)
+            if node is None or _is_empty_node(node):
+                continue  # an empty document ('---' alone) holds nothing to check
+            document = _build_document(node, file, index, diagnostics)
             if document is not None:
                 documents.append(document)
+    except _TooDeep as deep:
+        diagnostics.append(error("DG008", f"nested more than {MAX_DEPTH} levels deep; refusing to load it",
+                                 _mark_location(file, deep.mark), "rule files are shallow: check the brackets"))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = _mark_location(file, mark) if mark else Location(file)
@@ -251,13 +412,60 @@ def load_text(text: str, file: str) -> LoadResult:
         if exc.context:
             message = f"{message} ({exc.context})"
         diagnostics.append(error("DG009", f"YAML syntax error: {message}", where, _syntax_hint(message)))
-    except yaml.YAMLError as exc:  # reader errors: control characters and the like
+    except yaml.reader.ReaderError as exc:  # control characters, lone surrogates
+        diagnostics.append(error(
+            "DG009", f"character U+{exc.character:04X} is not allowed in YAML",
+            _offset_location(text, file, exc.position), "remove it, or write it as an escape in a double-quoted string",
+        ))
+    except yaml.YAMLError as exc:
         diagnostics.append(error("DG009", f"YAML error: {exc}", Location(file)))
+    if not documents and not diagnostics:
+        diagnostics.append(_empty(file))
     return LoadResult(documents, diagnostics)
 
 
+def _build_document(node, file: str, index: int, diagnostics: list) -> Document | None:
+    builder = _Builder(file)
+    try:
+        data = builder.build(node)
+    except _TooLarge:
+        diagnostics.append(error(
+            "DG008", f"document expands to more than {MAX_NODES:,} nodes; refusing to load it",
+            _mark_location(file, node.start_mark),
+            "aliases (*name) nest too deeply: this looks like a 'billion laughs' file",
+        ))
+        return None
+    except _Recursive as loop:
+        diagnostics.append(error(
+            "DG008", "an alias refers to the node that contains it, so it would never end",
+            _mark_location(file, loop.node.start_mark), "an alias (*name) must not point inside its own anchor",
+        ))
+        return None
+    diagnostics.extend(builder.diagnostics)
+    return _make_document(data, file, index, builder, diagnostics)
+
+
+def _is_blank(text: str) -> bool:
+    """Nothing but whitespace and comments (a BOM included)."""
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.lstrip("\ufeff").splitlines())
+
+
+def _is_empty_node(node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value == ""
+
+
+def _empty(file: str) -> Diagnostic:
+    return error("DG004", "file is empty", Location(file, 1, 1),
+                 "a rule file needs at least 'kind:' and its content; delete the file if unused")
+
+
+def _offset_location(text: str, file: str, offset: int) -> Location:
+    line = text.count("\n", 0, offset) + 1
+    return Location(file, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
 def _syntax_hint(message: str) -> str | None:
-    if "tab" in message:
+    if "tab" in message or "'\\t'" in message:
         return "indent with spaces; YAML does not allow tabs"
     if "mapping values are not allowed" in message:
         return "a value containing ': ' must be quoted"
@@ -275,13 +483,17 @@ def _make_document(data, file: str, index: int, builder: _Builder, diagnostics: 
     kind = data.get("kind")
     if kind not in KINDS:
         if kind is None:
-            diagnostics.append(error("DG010", "document has no 'kind'", where,
+            message = "'kind' is empty" if "kind" in data else "document has no 'kind'"
+            diagnostics.append(error("DG010", message, builder.keys.get(("kind",), where),
                                      f"add 'kind:' with one of: {', '.join(KINDS)}"))
+        elif isinstance(kind, (list, dict)):
+            diagnostics.append(error("DG011", "'kind' must be a name, not a list or mapping", builder.values[("kind",)],
+                                     f"use one of: {', '.join(KINDS)}"))
         else:
             diagnostics.append(error("DG011", f"unknown document kind '{kind}'", builder.values[("kind",)],
                                      did_you_mean(str(kind), KINDS) or f"use one of: {', '.join(KINDS)}"))
         return None
-    return Document(kind, data, file, index, builder.values, builder.keys, builder.styles)
+    return Document(kind, data, file, index, builder.values, builder.keys, builder.styles, builder.sources)
 
 
 def load_file(path: Path, shown: str | None = None) -> LoadResult:
