@@ -22,7 +22,7 @@ _TYPE_NAMES = {
     "string": "a string",
     "number": "a number",
     "integer": "a whole number",
-    "boolean": "true or false",
+    "boolean": "true/false",
     "object": "a mapping (key: value)",
     "array": "a list",
     "null": "empty",
@@ -86,10 +86,37 @@ def _show(value) -> str:
     return "a list" if isinstance(value, list) else "a mapping"
 
 
+_IDENTIFIER_PATTERNS = ("^[a-z_][a-z0-9_]*$", "^[a-z_][a-z0-9_-]*$")
+_IDENTIFIER_HINT = "use lower_snake_case: letters, digits and '_', starting with a letter"
+
+
+def _alternatives(words: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _one_of(branches: list, instance, where: str, at) -> Diagnostic:
+    """Exactly one group of keys must be given (a single 'deal', or 'deals' with 'period')."""
+    groups = [branch["required"] for branch in branches]
+    given = set(instance) if isinstance(instance, dict) else set()
+    complete = [g for g in groups if set(g) <= given]
+    show = lambda group: " with ".join(repr(k) for k in group)  # noqa: E731
+    if len(complete) > 1:
+        return error("DG106", f"{where} has both {' and '.join(show(g) for g in complete)}; give only one", at)
+    started = [g for g in groups if set(g) & given]
+    if len(started) == 1:
+        missing = [k for k in started[0] if k not in given]
+        return error("DG106", f"{where} has {show([k for k in started[0] if k in given])} "
+                              f"but is missing {show(missing)}", at)
+    return error("DG106", f"{where} needs {_alternatives([show(g) for g in groups])}", at)
+
+
 def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
     where = _where(path)
     at = document.locate(path)
+    if err.instance is None and path and not isinstance(path[-1], int):
+        at = document.locate_key(path)  # 'key:' with nothing after it: the key is the only token to show
     validator, schema = err.validator, err.schema
 
     if validator == "additionalProperties":
@@ -105,7 +132,7 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
         return [error("DG102", f"{where} is missing the required key '{missing}'", at)]
     if validator == "type":
         expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+        wanted = _alternatives([_TYPE_NAMES.get(t, t) for t in expected])
         hint = None
         if isinstance(err.instance, str) and "number" in expected:
             hint = "write numbers without quotes, units or thousands separators (250000, 0.1)"
@@ -115,19 +142,18 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
         hint = did_you_mean(str(err.instance), [str(o) for o in options]) if isinstance(err.instance, str) else None
         return [error("DG104", f"{where} is {_show(err.instance)}; expected one of: {', '.join(map(str, options))}",
                       at, hint)]
-    if validator == "pattern":
-        return [error("DG105", f"{where} {_show(err.instance)} is not a valid identifier", at,
-                      "use lower_snake_case: letters, digits and '_', starting with a letter")]
-    if validator == "propertyNames":
+    if validator == "pattern" and "propertyNames" in err.absolute_schema_path:
+        # jsonschema reports a bad key as a pattern error on the parent mapping: point at the key itself.
         key = err.instance
         return [error("DG105", f"'{key}' is not a valid name in {where}", document.locate_key(path + (key,)),
-                      "use lower_snake_case: letters, digits and '_', starting with a letter")]
+                      _IDENTIFIER_HINT)]
+    if validator == "pattern" and err.validator_value in _IDENTIFIER_PATTERNS:
+        return [error("DG105", f"{where} {_show(err.instance)} is not a valid identifier", at, _IDENTIFIER_HINT)]
+    if validator == "pattern":
+        return [error("DG105", f"{where} {_show(err.instance)} is not in the expected form", at,
+                      schema.get("description"))]
     if validator == "oneOf" and all(set(branch) == {"required"} for branch in schema["oneOf"]):
-        keys = [branch["required"][0] for branch in schema["oneOf"]]
-        present = [k for k in keys if isinstance(err.instance, dict) and k in err.instance]
-        if present:
-            return [error("DG106", f"{where} has both {' and '.join(repr(k) for k in present)}; give only one", at)]
-        return [error("DG106", f"{where} needs one of: {', '.join(repr(k) for k in keys)}", at)]
+        return [_one_of(schema["oneOf"], err.instance, where, at)]
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
                  "exclusiveMaximum": "less than"}[validator]
