@@ -7,13 +7,17 @@ messages and progress to stderr.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import os
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 
-from engine.diagnostics import has_errors
-from engine.pack import read_pack
+from engine.diagnostics import DiagnosticError, has_errors
+from engine.pack import load_ruleset, read_pack
 from engine.render import diagnostics as render_diag
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -52,6 +56,225 @@ def validate(paths, fmt, strict) -> None:
         click.echo(render_diag.summary_line(diagnostics), err=True)
     failing = has_errors(diagnostics) or (strict and diagnostics)
     sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)
+
+
+# shared options and helpers for commands that read exports
+
+
+class DateType(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"'{value}' is not a date; write YYYY-MM-DD", param, ctx)
+
+
+class AmountType(click.ParamType):
+    name = "AMOUNT"
+
+    def convert(self, value, param, ctx):
+        from engine.values import ValueProblem, parse_money
+
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_money(value)
+        except ValueProblem:
+            self.fail(f"'{value}' is not an amount", param, ctx)
+
+
+def rules_option(function):
+    return click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(),
+                        help="The rule pack directory.")(function)
+
+
+def export_options(function):
+    function = click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl"]),
+                            help="Format of the export(s); default from the file extension, csv for stdin.")(function)
+    function = click.option("--delimiter", help="CSV delimiter (default ',').")(function)
+    function = click.option("--as-of", type=DateType(), default=None,
+                            help="Date ages are counted to (default: today). Printed with the results.")(function)
+    return function
+
+
+def compiled_rules(rules_dir: str):
+    """The compiled pack, or exit 1 with its diagnostics (2 when the path does not exist)."""
+    path = _existing_paths([rules_dir])[0]
+    try:
+        ruleset, _ = load_ruleset([path])
+    except DiagnosticError as problem:
+        click.echo(render_diag.render_text(problem.diagnostics), err=True, nl=False)
+        click.echo(f"dealgate: the rule pack in {rules_dir} has errors; run 'dealgate validate {rules_dir}'",
+                   err=True)
+        sys.exit(EXIT_PROBLEMS)
+    return ruleset
+
+
+def _export_sources(exports) -> list:
+    sources = []
+    for export in exports:
+        if export == "-":
+            sources.append("-")
+        elif not Path(export).is_file():
+            click.echo(f"dealgate: no such export file: {export}", err=True)
+            sys.exit(EXIT_USAGE)
+        else:
+            sources.append(export)
+    return sources
+
+
+@contextlib.contextmanager
+def output_stream(path: str | None, newline: str | None = None):
+    """stdout, or a file that appears complete or not at all."""
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    from engine.output import atomic_write
+
+    with atomic_write(path, newline=newline) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def reject_sink(path: str | None, with_source: bool):
+    from engine.render.deals import RejectSink
+
+    if path is None:
+        sink = _StderrRejects()
+        yield sink
+        sink.flush()
+        return
+    with output_stream(path, newline="") as handle:
+        yield RejectSink(handle, with_source)
+
+
+class _StderrRejects:
+    """Without --rejects, the first rejects are shown on stderr and the rest counted."""
+
+    SHOWN = 10
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, source, reject):
+        self.count += 1
+        if self.count <= self.SHOWN:
+            column = f" column '{reject.column}'" if reject.column else ""
+            click.echo(f"{source}:{reject.line}:{column} rejected: {reject.reason}", err=True)
+
+    def flush(self):
+        if self.count > self.SHOWN:
+            click.echo(f"... and {self.count - self.SHOWN} more rejected rows (use --rejects FILE to keep them all)",
+                       err=True)
+
+
+class _Progress:
+    """A rows-so-far counter on stderr, only when stderr is a terminal and the export is large."""
+
+    EVERY = 50_000
+
+    def __init__(self, sources):
+        size = sum(os.path.getsize(s) for s in sources if s != "-")
+        self.enabled = sys.stderr.isatty() and size > 20_000_000
+        self.count = 0
+
+    def wrap(self, deals):
+        if not self.enabled:
+            yield from deals
+            return
+        for deal in deals:
+            self.count += 1
+            if self.count % self.EVERY == 0:
+                click.echo(f"\rscored {self.count:,} deals…", err=True, nl=False)
+            yield deal
+        click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
+
+
+def _report_read(run) -> None:
+    for source, missing in run.missing_fields.items():
+        if missing:
+            click.echo(f"{source}: no column for field(s) {', '.join(missing)} (left blank or default)", err=True)
+    for source, warning in run.warnings[:20]:
+        click.echo(f"{source}:{warning.line}: warning: {warning.message}", err=True)
+    if len(run.warnings) > 20:
+        click.echo(f"... and {len(run.warnings) - 20} more warnings", err=True)
+
+
+@main.command()
+@click.argument("exports", nargs=-1, required=True)
+@rules_option
+@export_options
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl"]), default=None,
+              help="Output format; table on a terminal, json otherwise.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write results here (atomically).")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rows that cannot be read here, as CSV.")
+@click.option("--strict", is_flag=True, help="Stop at the first row that cannot be read (exit 2).")
+@click.option("--quota", type=AmountType(), help="Quota to measure pipeline coverage against.")
+@click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(["disqualified", "blocked"]),
+              help="Exit 1 when any deal has this verdict (repeatable), for CI gates.")
+def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejects, strict, quota, fail_on):
+    """Score deal exports: stage gates, qualify-out and the weighted forecast."""
+    from engine.read import ExportError
+    from engine.render.deals import WRITERS, render_summary
+    from engine.score import ScoreRun, Summary
+
+    ruleset = compiled_rules(rules_dir)
+    sources = _export_sources(exports)
+    as_of = as_of or dt.date.today()
+    if fmt is None:
+        fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
+    summary = Summary(ruleset, as_of, quota)
+    click.echo(f"as of {as_of.isoformat()}", err=True)
+    try:
+        with reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
+            run = ScoreRun(ruleset, sources, as_of, summary, on_reject, input_format, delimiter, strict)
+            with output_stream(output, newline="" if fmt == "csv" else None) as out:
+                WRITERS[fmt](out, ruleset, _Progress(sources).wrap(run.deals()), summary)
+    except ExportError as problem:
+        click.echo(f"dealgate: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    _report_read(run)
+    if fmt != "table":  # the table has the summary already; machine formats keep it in the data
+        click.echo(render_summary(summary), err=True, nl=False)
+    click.echo(run.counts.line(), err=True)
+    failing = [v for v in fail_on if summary.verdicts.get(v)]
+    if failing:
+        click.echo(f"dealgate: --fail-on: {', '.join(f'{summary.verdicts[v]} {v}' for v in failing)}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+@main.command()
+@click.argument("export")
+@rules_option
+@export_options
+@click.option("--deal", "deal_id", required=True, help="The id of the deal to explain.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def explain(export, rules_dir, input_format, delimiter, as_of, deal_id, fmt):
+    """Why a deal is blocked or disqualified: every rule, the values it read, the result."""
+    from engine.explain import explain_deal, find_deal
+    from engine.read import ExportError
+    from engine.render.explain import render_explanation_json, render_explanation_text
+
+    ruleset = compiled_rules(rules_dir)
+    sources = _export_sources([export])
+    as_of = as_of or dt.date.today()
+    try:
+        found = find_deal(ruleset, sources[0], deal_id, fmt=input_format, delimiter=delimiter)
+    except ExportError as problem:
+        click.echo(f"dealgate: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    if found is None:
+        click.echo(f"dealgate: no deal with id '{deal_id}' in {export}", err=True)
+        sys.exit(EXIT_USAGE)
+    explanation = explain_deal(ruleset, found, as_of)
+    if fmt == "json":
+        click.echo(render_explanation_json(explanation), nl=False)
+    else:
+        click.echo(render_explanation_text(explanation), nl=False)
 
 
 if __name__ == "__main__":

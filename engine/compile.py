@@ -58,6 +58,7 @@ class RuleSet:
     rules: tuple  # QualifyOut in evaluation order
     needed_inputs: dict = attrs.field(repr=False)  # rule id -> base fields whose null makes it unknown
     _score: object = attrs.field(repr=False)
+    _computed: object = attrs.field(repr=False)
 
     @property
     def pack(self):
@@ -74,6 +75,13 @@ class RuleSet:
     def score(self, deal: dict, as_of: dt.date) -> DealResult:
         """Score one deal record (field name -> typed value)."""
         return self._score(deal, as_of)
+
+    def with_computed(self, deal: dict, as_of: dt.date) -> dict:
+        """The deal plus the values of its computed fields (for explaining, not for scoring)."""
+        values = dict(deal)
+        values.update(self._computed(deal, as_of))
+        values["as_of"] = as_of
+        return values
 
     def outcomes(self, deal: dict, result: DealResult) -> list[CriterionOutcome]:
         """Every exit criterion of the deal's stage, and every qualify-out rule, with its status."""
@@ -110,7 +118,7 @@ def compile_ruleset(analysis: Analysis) -> RuleSet:
     code = compile(source, "<dealgate ruleset>", "exec")
     exec(code, namespace)  # noqa: S102 - source generated from type-checked, whitelisted expressions
     return RuleSet(analysis, source, tuple(generator.criteria), tuple(generator.rules),
-                   generator.needed_inputs(), namespace["score"])
+                   generator.needed_inputs(), namespace["score"], namespace["computed"])
 
 
 class _ScoreGenerator:
@@ -142,7 +150,25 @@ class _ScoreGenerator:
         self.evaluate_rules()
         self.evidence()
         self.verdict()
+        self.computed_function()
         return "\n".join(self.lines) + "\n"
+
+    def computed_function(self) -> None:
+        """``computed(d, as_of)``: every computed field, for explain (scoring inlines what it uses)."""
+        self.emit("", 0)
+        self.emit("def computed(d, as_of):", 0)
+        self.emit("get = d.get")
+        computed = [f for f in self.fields.fields.values() if f.compute is not None]
+        inputs = set()
+        for field in computed:
+            inputs |= self.checked(field.compute).fields
+        for field in self.fields.fields.values():
+            if field.name in inputs and field.compute is None:
+                self.emit(f"{E.variable_name(field.name)} = get({field.name!r})")
+        for field in computed:
+            self.emit(f"{E.variable_name(field.name)} = {E.generate(self.checked(field.compute), self.names)}")
+        pairs = ", ".join(f"{f.name!r}: {E.variable_name(f.name)}" for f in computed)
+        self.emit(f"return {{{pairs}}}")
 
     def read_fields(self) -> None:
         used = set()

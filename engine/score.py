@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 import attrs
 
@@ -147,8 +147,7 @@ def is_over_staged(ruleset: RuleSet, result: DealResult) -> bool:
     return evidence < position - 1
 
 
-@attrs.frozen
-class ScoredDeal:
+class ScoredDeal(NamedTuple):
     """A scored deal with the record it came from (for display fields and explain)."""
 
     line: int
@@ -176,3 +175,62 @@ def missing_by_criterion(ruleset: RuleSet, scored: ScoredDeal) -> dict:
         for o in ruleset.outcomes(scored.deal, scored.result)
         if o.status == "missing"
     }
+
+
+@attrs.define
+class RunCounts:
+    """Rows in = scored + rejected, across every export of a run."""
+
+    read: int = 0
+    scored: int = 0
+    rejected: int = 0
+
+    def line(self) -> str:
+        return f"read {self.read}, scored {self.scored}, rejected {self.rejected}"
+
+
+@attrs.define
+class ScoreRun:
+    """Read one or more exports and score every deal, streaming.
+
+    Rejects are handed to ``on_reject(source, reject)`` as they are met, so the
+    caller can write them out without holding them; warnings of the readers
+    are kept per source.
+    """
+
+    ruleset: RuleSet
+    sources: list
+    as_of: dt.date
+    summary: Summary
+    on_reject: object = None
+    fmt: str | None = None
+    delimiter: str | None = None
+    strict: bool = False
+    counts: RunCounts = attrs.field(factory=RunCounts)
+    warnings: list = attrs.field(factory=list)  # (source name, ReadWarning)
+    missing_fields: dict = attrs.field(factory=dict)  # source name -> fields with no column
+
+    def deals(self) -> Iterator[ScoredDeal]:
+        from .read import ExportReader, Reject
+
+        score, add, counts = self.ruleset.score, self.summary.add, self.counts
+        for source in self.sources:
+            reader = ExportReader(self.ruleset.analysis, source, fmt=self.fmt, delimiter=self.delimiter,
+                                  strict=self.strict)
+            name = reader.source_name
+            try:
+                for line, record in reader.records():
+                    counts.read += 1
+                    if type(record) is Reject:
+                        counts.rejected += 1
+                        if self.on_reject is not None:
+                            self.on_reject(name, record)
+                        continue
+                    result = score(record, self.as_of)
+                    add(result)
+                    counts.scored += 1
+                    yield ScoredDeal(line, record, result)
+            finally:
+                reader.close()
+                self.warnings.extend((name, w) for w in reader.warnings)
+                self.missing_fields[name] = list(reader.missing_fields)

@@ -61,7 +61,7 @@ def rows(count: int, seed: int = 7, as_of: dt.date = dt.date(2026, 9, 30)) -> It
         # Later stages usually have the evidence of earlier ones; sometimes not (over-staged deals).
         evidence = position if rng.random() < 0.75 else rng.randint(0, max(position, 1))
         amount = rng.choice((5, 8, 12, 15, 20, 25, 40, 60, 90, 150)) * 1000 + rng.randint(0, 40) * 250
-        entered = as_of - dt.timedelta(days=rng.randint(1, 140))
+        entered = as_of - dt.timedelta(days=rng.randint(1, 110))
         if closed:
             close = as_of - dt.timedelta(days=rng.randint(0, 200))
             entered = close

@@ -166,3 +166,25 @@ def render_summary(summary: Summary) -> str:
 
 
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json, "jsonl": write_jsonl}
+
+
+class RejectSink:
+    """Writes rejects as they are met (a bad export may have millions), formula-safe.
+
+    Columns are those of engine.read.write_rejects, with the export's name first
+    when a run reads more than one export.
+    """
+
+    def __init__(self, handle: IO[str], with_source: bool):
+        from ..read import REJECT_COLUMNS
+
+        self.writer = csv.writer(handle, lineterminator="\n")
+        self.with_source = with_source
+        self.count = 0
+        self.writer.writerow((("file",) if with_source else ()) + REJECT_COLUMNS)
+
+    def __call__(self, source: str, reject) -> None:
+        row = [reject.line, safe_cell(reject.id), safe_cell(reject.column), safe_cell(reject.value),
+               safe_cell(reject.reason)]
+        self.writer.writerow(([safe_cell(source)] if self.with_source else []) + row)
+        self.count += 1
