@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from . import types as T
 from .functions import NEEDS_AS_OF
-from .parse import BOOL_NAMES, NULL_NAMES
+from .parse import BOOL_NAMES, NULL_NAMES, literal_value
 from .typecheck import CheckedExpr
 
 _COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
@@ -82,7 +82,7 @@ class _Generator:
         return variable_name(node.id)
 
     def emit_List(self, node):
-        return self.names.constant(frozenset(e.value for e in node.elts))
+        return self.names.constant(frozenset(literal_value(e) for e in node.elts))
 
     emit_Tuple = emit_List
 
@@ -137,7 +137,12 @@ class _Generator:
         return f"({decisive} if ({code}) else (None if ({unknown}) else {'True' if is_and else 'False'}))"
 
     def emit_IfExp(self, node):
-        return f"({self.emit(node.body)} if {self.emit(node.test)} else {self.emit(node.orelse)})"
+        """An unknown condition gives an unknown result, as in 'and'/'or': it does not pick 'else'."""
+        body, test, orelse = self.emit(node.body), self.emit(node.test), self.emit(node.orelse)
+        if not self.nullable(node.test):
+            return f"({body} if {test} else {orelse})"
+        temp = self.names.temp()
+        return f"(None if ({temp} := {test}) is None else ({body} if {temp} else {orelse}))"
 
     def emit_Compare(self, node):
         operands = [node.left, *node.comparators]
@@ -177,9 +182,38 @@ class _Generator:
             import datetime as dt
 
             return self.names.constant(dt.date.fromisoformat(node.args[0].value))
+        inline = self.inline_call(name, node.args, args)
+        if inline is not None:
+            return inline
         if name in NEEDS_AS_OF:
             args.append("as_of")
         return f"fn_{name}({', '.join(args)})"
+
+    def inline_call(self, name: str, nodes, args) -> str | None:
+        """The hot functions of real packs, inlined: a Python call per deal is most of their cost."""
+        if name == "coalesce" and len(args) == 2:
+            if not self.nullable(nodes[0]):
+                return args[0]
+            temp = self.names.temp()
+            return f"({temp} if ({temp} := {args[0]}) is not None else {args[1]})"
+        if name == "days_since":
+            return self.guarded_codes(nodes, args, lambda c: f"(as_of - {c[0]}).days")
+        if name == "days_between":
+            return self.guarded_codes(nodes, args, lambda c: f"({c[1]} - {c[0]}).days")
+        return None
+
+    def guarded_codes(self, nodes, codes, build) -> str:
+        """Like ``guarded``, for operands already emitted."""
+        checks, names = [], []
+        for node, code in zip(nodes, codes):
+            if self.nullable(node):
+                temp = self.names.temp()
+                checks.append(f"({temp} := {code}) is None")
+                code = temp
+            names.append(code)
+        if not checks:
+            return f"({build(names)})"
+        return f"(None if {' or '.join(checks)} else {build(names)})"
 
 
 def _is_null(node) -> bool:

@@ -9,7 +9,7 @@ directly.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import attrs
 
@@ -26,6 +26,8 @@ class Signature:
     doc: str = ""
     null_tolerant: bool = False  # a null argument is meaningful (coalesce)
 
+
+MAX_ROUND_PLACES = 100  # round(x, 1000) asks for more precision than any amount has
 
 _TEXT = {T.STRING}
 _SIZED = {T.STRING, T.LIST}
@@ -114,9 +116,17 @@ def fn_abs(value):
 
 
 def fn_round(value, places=0):
+    """Half-up to ``places`` decimals. Never raises: the context is made wide enough for the
+    digits asked for, and a request beyond any sensible precision leaves the value as it is."""
     if value is None or places is None:
         return None
-    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    value = Decimal(value)
+    if abs(places) > MAX_ROUND_PLACES:
+        return value if places > 0 else Decimal(0)
+    digits = max(value.adjusted(), 0) + max(places, 0) + 2
+    with localcontext() as context:
+        context.prec = max(context.prec, digits)
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def fn_days_between(start, end):
@@ -151,9 +161,19 @@ def op_div(left, right):
 
 
 def op_mod(left, right):
+    """Remainder with the sign of the left operand (as SQL's MOD and Decimal's '%'), for whole
+    numbers too: Python's int '%' would give -3 % 7 == 4 where Decimal gives -3. By zero (or
+    with a null) it is null. Decimal's '%' raises when the quotient has more digits than the
+    context holds, so the context is widened to fit."""
     if left is None or right is None or right == 0:
         return None
-    return left % right
+    if isinstance(left, int) and isinstance(right, int):
+        remainder = abs(left) % abs(right)
+        return -remainder if left < 0 else remainder
+    left, right = Decimal(left), Decimal(right)
+    with localcontext() as context:
+        context.prec = max(context.prec, left.adjusted() - right.adjusted() + 2, 1)
+        return left % right
 
 
 RUNTIME = {f"fn_{name}": globals()[f"fn_{name}"] for name in SIGNATURES}

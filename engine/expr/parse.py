@@ -10,12 +10,17 @@ never executed.
 from __future__ import annotations
 
 import ast
+import re
 from decimal import Decimal, InvalidOperation
 
 import attrs
 
 MAX_LENGTH = 2000  # characters; a rule expression longer than this is a mistake
 MAX_DEPTH = 60  # nesting of nodes; keeps type checking and code generation bounded
+MAX_NUMBER = 10 ** 18  # literals, like deal values, stay far from Decimal overflow
+MAX_PLACES = 20
+
+_LINE_BREAKS = re.compile(r"[\r\n]")
 
 NULL_NAMES = {"null", "None"}
 BOOL_NAMES = {"true": True, "false": False, "True": True, "False": False}
@@ -65,25 +70,56 @@ def parse(source: str) -> tuple[ast.expr | None, list[Problem]]:
         return None, [Problem("DG201", f"expression is longer than {MAX_LENGTH} characters")]
     if "\x00" in source:
         return None, [Problem("DG201", "expression contains a NUL character", source.index("\x00"))]
-    text = " ".join(source.splitlines())  # YAML folded lines: one logical line, same offsets
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        offset = max((exc.offset or 1) - 1, 0) + (len(text) - len(text.lstrip()))
-        return None, [Problem("DG201", f"syntax error: {_syntax_message(exc)}", offset, _syntax_hint(text))]
-    except (ValueError, RecursionError, MemoryError, OverflowError):
-        return None, [Problem("DG201", "expression is too deeply nested or malformed")]
+    # Lines of a multi-line YAML scalar become one logical line. Each break character becomes one
+    # space (not splitlines + join, which would turn '\r\n' into one space and shift later offsets).
+    text = _LINE_BREAKS.sub(" ", source)
+    stripped = text.strip()
     lead = len(text) - len(text.lstrip())
-    _character_offsets(tree.body, text.strip())
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        return None, [_syntax_problem(exc, stripped, lead)]
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        return None, [Problem("DG201", "expression is too deeply nested or malformed", lead)]
+    _character_offsets(tree.body, stripped)
     try:
         _check(tree.body, depth=0, lead=lead)
+        _exact_decimals(tree.body, stripped, lead)
     except _Reject as reject:
         return None, [reject.problem]
     except RecursionError:
-        return None, [Problem("DG201", "expression is too deeply nested")]
-    _exact_decimals(tree.body, text.strip())
+        return None, [Problem("DG201", "expression is too deeply nested", lead)]
     _shift_offsets(tree.body, lead)
     return tree.body, []
+
+
+def _syntax_problem(exc: SyntaxError, stripped: str, lead: int) -> Problem:
+    """Python reports an expression that stops too early ('amount >') at offset 0 of a next line:
+    point just past the end instead, where the missing part belongs."""
+    offset = (exc.offset or 0) - 1
+    message = f"syntax error: {_syntax_message(exc)}"
+    if (exc.lineno or 1) > 1 or offset < 0 or offset >= len(stripped):
+        offset = len(stripped)
+        if exc.msg == "invalid syntax":
+            message = "syntax error: the expression ends too early"
+            return Problem("DG201", message, offset + lead, "something is missing at the end, e.g. after an operator")
+    return Problem("DG201", message, offset + lead, _syntax_hint(stripped))
+
+
+def literal_value(node: ast.AST):
+    """The value of a literal list item: a string or number constant, or a negated number.
+
+    Raises ValueError for anything else; lists hold plain values only.
+    """
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = literal_value(node.operand)
+        if isinstance(value, str):
+            raise ValueError("a string cannot be negated")
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, Decimal)) \
+            and not isinstance(node.value, bool):
+        return node.value
+    raise ValueError("not a literal")
 
 
 def _character_offsets(node: ast.AST, text: str) -> None:
@@ -97,15 +133,31 @@ def _character_offsets(node: ast.AST, text: str) -> None:
             child.end_col_offset = len(encoded[:child.end_col_offset].decode("utf-8", "ignore"))
 
 
-def _exact_decimals(node: ast.AST, text: str) -> None:
-    """Replace float literals by the Decimal the user wrote: 0.1 must mean exactly 0.1."""
+def _exact_decimals(node: ast.AST, text: str, lead: int) -> None:
+    """Replace float literals by the Decimal the user wrote: 0.1 must mean exactly 0.1.
+
+    Numbers are bounded like deal values are, so arithmetic on them stays exact and
+    can never overflow a Decimal context (an expression is at most MAX_LENGTH long).
+    """
     for child in ast.walk(node):
-        if isinstance(child, ast.Constant) and isinstance(child.value, float):
+        if not isinstance(child, ast.Constant) or isinstance(child.value, bool):
+            continue
+        if isinstance(child.value, float):
             written = text[child.col_offset:child.end_col_offset]
             try:
                 child.value = Decimal(written.replace("_", ""))
             except InvalidOperation:
                 child.value = Decimal(repr(child.value))
+        if isinstance(child.value, (int, Decimal)):
+            _check_number(child, lead)
+
+
+def _check_number(node: ast.Constant, lead: int) -> None:
+    value = node.value
+    if abs(value) >= MAX_NUMBER:
+        _reject(node, lead, "this number is too large", "numbers in expressions are below 10^18", code="DG201")
+    if isinstance(value, Decimal) and value and value.as_tuple().exponent < -MAX_PLACES:
+        _reject(node, lead, f"this number has more than {MAX_PLACES} decimal places", code="DG201")
 
 
 def _syntax_message(exc: SyntaxError) -> str:
@@ -165,8 +217,12 @@ def _check(node: ast.AST, depth: int, lead: int) -> None:
     elif isinstance(node, ast.IfExp):
         children = [node.test, node.body, node.orelse]
     elif isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute):  # name.lower(): say what is wrong, and what to write
+            _check(node.func, depth + 1, lead)
         if not isinstance(node.func, ast.Name):
             _reject(node, lead, "only named functions can be called, e.g. lower(name)")
+        if node.func.id.startswith("__"):
+            _reject(node.func, lead, f"name '{node.func.id}' is not allowed")
         if node.keywords:
             _reject(node.keywords[0].value, lead, "keyword arguments are not allowed")
         children = list(node.args)

@@ -17,7 +17,7 @@ import attrs
 from ..diagnostics import did_you_mean
 from . import types as T
 from .functions import SIGNATURES
-from .parse import BOOL_NAMES, NULL_NAMES, Problem, parse
+from .parse import BOOL_NAMES, NULL_NAMES, Problem, literal_value, parse
 
 
 @attrs.frozen
@@ -70,7 +70,8 @@ def check(source: str, env: Environment, expect: str | set | None = None) -> tup
             hint = None
             if wanted == {T.BOOL} and type_ in (T.STRING, T.STAGE):
                 hint = "compare it, e.g. field == \"value\" or field != null"
-            return None, [Problem(code, f"expression must give {what}, but gives {T.describe(type_)}", 0, hint)]
+            return None, [Problem(code, f"expression must give {what}, but gives {T.describe(type_)}",
+                                  tree.col_offset, hint)]
     return CheckedExpr(source, tree, type_, nullable, frozenset(checker.fields), frozenset(checker.needed),
                        checker.annotations), []
 
@@ -123,12 +124,13 @@ class _Checker:
         return variable.type, variable.nullable
 
     def visit_List(self, node: ast.List, tolerant: bool):
+        kinds = set()
         for element in node.elts:
-            if not (isinstance(element, ast.Constant) and isinstance(element.value, (str, int, Decimal))
-                    and not isinstance(element.value, bool)):
+            try:
+                kinds.add(isinstance(literal_value(element), str))
+            except ValueError:
                 self.fail(element, "DG205", "list items must be plain strings or numbers")
-        kinds = {type(e.value) for e in node.elts}
-        if len(kinds) > 1 and str in kinds:
+        if len(kinds) > 1:
             self.fail(node, "DG205", "a list must hold only strings or only numbers")
         for element in node.elts:
             self.visit(element, tolerant)
@@ -179,7 +181,7 @@ class _Checker:
         return T.arithmetic_result(symbol, left, right), nullable
 
     def visit_IfExp(self, node: ast.IfExp, tolerant: bool):
-        test, _ = self.visit(node.test, tolerant)
+        test, test_null = self.visit(node.test, tolerant)
         self.expect_bool(node.test, test, "the condition of 'if'")
         body, body_null = self.visit(node.body, tolerant)
         other, other_null = self.visit(node.orelse, tolerant)
@@ -189,7 +191,7 @@ class _Checker:
         type_ = other if body == T.NULL else body
         if type_ in T.NUMERIC and other in T.NUMERIC and other != type_:
             type_ = T.DECIMAL
-        return type_, body_null or other_null
+        return type_, body_null or other_null or test_null  # an unknown condition gives an unknown result
 
     def visit_Compare(self, node: ast.Compare, tolerant: bool):
         nullable = False
@@ -215,15 +217,22 @@ class _Checker:
         else:
             if not T.comparable(left_type, right_type):
                 hint = None
-                if right_type == T.STRING and left_type in T.NUMERIC:
+                types = {left_type, right_type}
+                if T.STRING in types and types & T.NUMERIC:
                     hint = "write the number without quotes or units, e.g. 10000"
-                self.fail(node, "DG205", f"cannot compare {T.describe(left_type)} with {T.describe(right_type)}",
-                          hint)
+                elif types == {T.STRING, T.DATE}:
+                    hint = 'write a date as date("2026-07-01")'
+                self.fail(_culprit(left, right), "DG205",
+                          f"cannot compare {T.describe(left_type)} with {T.describe(right_type)}", hint)
             ordering = not isinstance(op, (ast.Eq, ast.NotEq))
-            if ordering and left_type in (T.BOOL, T.LIST):
+            if T.LIST in (left_type, right_type):
+                self.fail(node, "DG205", "lists cannot be compared",
+                          'test what they hold instead: "x" in tags, contains(tags, "x") or len(tags) == 0')
+            if ordering and left_type == T.BOOL:
                 self.fail(node, "DG205", f"{T.describe(left_type)} has no order; use == or !=")
             if ordering and T.STRING in (left_type, right_type) and T.STAGE not in (left_type, right_type):
-                self.fail(node, "DG205", "strings have no order here; use ==, != or in")
+                self.fail(left if left_type == T.STRING else right, "DG205",
+                          "strings have no order here; use ==, != or in")
             for side, side_type, other_type in ((left, left_type, right_type), (right, right_type, left_type)):
                 if other_type == T.STAGE and side_type == T.STRING:
                     self.check_stage_literal(side)
@@ -232,17 +241,20 @@ class _Checker:
     def check_membership(self, node, left, left_type, right, right_type):
         if right_type == T.LIST:
             if isinstance(right, (ast.List, ast.Tuple)):
+                item = self.annotations[id(right.elts[0])][0] if right.elts else None
+                if item is not None and not T.comparable(left_type, item):
+                    self.fail(right, "DG205", f"cannot look for {T.describe(left_type)} in a list of "
+                                              f"{'strings' if item == T.STRING else 'numbers'}")
                 if left_type == T.STAGE:
                     for element in right.elts:
                         self.check_stage_literal(element)
-                elif right.elts and not T.comparable(left_type, self.annotations[id(right.elts[0])][0]):
-                    self.fail(node, "DG205", f"cannot look for {T.describe(left_type)} in this list")
             elif left_type not in T.STRINGLIKE:
-                self.fail(node, "DG205", f"a list of strings cannot hold {T.describe(left_type)}")
-        elif right_type == T.STRING and left_type == T.STRING:
-            return
+                self.fail(left, "DG205", f"a list of strings cannot hold {T.describe(left_type)}")
+        elif right_type == T.STRING:
+            if left_type != T.STRING:
+                self.fail(left, "DG205", f"only a string can be found in a string, not {T.describe(left_type)}")
         else:
-            self.fail(node, "DG205", f"'in' needs a list or a string on the right, not {T.describe(right_type)}")
+            self.fail(right, "DG205", f"'in' needs a list or a string on the right, not {T.describe(right_type)}")
 
     def check_stage_literal(self, node: ast.expr):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and self.env.stages:
@@ -295,10 +307,12 @@ class _Checker:
         if signature.returns == "same":
             type_ = real[0]
             if signature.name == "coalesce":
-                for other in real[1:]:
-                    if not T.comparable(type_, other):
-                        self.fail(node, "DG205", f"coalesce() arguments must share a type, not "
-                                                 f"{T.describe(type_)} and {T.describe(other)}")
+                for arg, (other, _) in zip(node.args[1:], types[1:]):
+                    if other != T.NULL and not T.comparable(type_, other):
+                        self.fail(arg, "DG205", f"coalesce() arguments must share a type, not "
+                                                f"{T.describe(type_)} and {T.describe(other)}")
+                if len(set(real)) > 1 and set(real) <= T.NUMERIC:  # coalesce(count, 0.5) may be 0.5
+                    type_ = T.MONEY if T.MONEY in real else T.DECIMAL
             return type_, nullable
         if signature.returns == "numeric":
             kinds = set(real)
@@ -308,6 +322,13 @@ class _Checker:
                 return real[0], nullable
             return (T.MONEY if T.MONEY in kinds else T.DECIMAL), nullable
         return signature.returns, nullable
+
+
+def _culprit(left: ast.expr, right: ast.expr) -> ast.expr:
+    """The operand to blame for a mismatch: a literal when only one side is one (in
+    amount > "10k" it is the "10k"), else the right side, which was compared to the left."""
+    left_literal, right_literal = (isinstance(n, ast.Constant) for n in (left, right))
+    return left if left_literal and not right_literal else right
 
 
 def _is_null(node: ast.expr) -> bool:
