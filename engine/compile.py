@@ -10,6 +10,7 @@ that anyone can read what a pack compiles to.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -36,7 +37,6 @@ class DealResult(NamedTuple):
     amount: Decimal | None
     weighted_amount: Decimal | None
     evidence_stage: str | None
-    results: tuple  # raw result of every criterion in pack order: True, False or None (unknown)
 
 
 @attrs.frozen
@@ -59,6 +59,7 @@ class RuleSet:
     needed_inputs: dict = attrs.field(repr=False)  # rule id -> base fields whose null makes it unknown
     _score: object = attrs.field(repr=False)
     _computed: object = attrs.field(repr=False)
+    _results: object = attrs.field(repr=False)
 
     @property
     def pack(self):
@@ -83,14 +84,22 @@ class RuleSet:
         values["as_of"] = as_of
         return values
 
-    def outcomes(self, deal: dict, result: DealResult) -> list[CriterionOutcome]:
+    def results(self, deal: dict, as_of: dt.date) -> tuple:
+        """The raw result of every exit criterion, then every qualify-out rule: True, False or None.
+
+        Scoring does not keep these (it would cost every deal a tuple); explaining recomputes them.
+        """
+        return self._results(deal, as_of)
+
+    def outcomes(self, deal: dict, result: DealResult, as_of: dt.date) -> list[CriterionOutcome]:
         """Every exit criterion of the deal's stage, and every qualify-out rule, with its status."""
         outcomes = []
-        for (stage_id, criterion), value in zip(self.criteria, result.results):
+        results = self.results(deal, as_of)
+        for (stage_id, criterion), value in zip(self.criteria, results):
             if stage_id != result.stage:
                 continue
             outcomes.append(self._outcome(deal, criterion, stage_id, value, "pass", "fail"))
-        rule_results = result.results[len(self.criteria):]
+        rule_results = results[len(self.criteria):]
         for rule, value in zip(self.rules, rule_results):
             outcomes.append(self._outcome(deal, rule, None, value, "fired", "quiet"))
         return outcomes
@@ -115,10 +124,11 @@ def compile_ruleset(analysis: Analysis) -> RuleSet:
     namespace = dict(E.RUNTIME)
     namespace.update(generator.names.constants)
     namespace["DealResult"] = DealResult
+    namespace["new_tuple"] = tuple.__new__
     code = compile(source, "<dealgate ruleset>", "exec")
     exec(code, namespace)  # noqa: S102 - source generated from type-checked, whitelisted expressions
     return RuleSet(analysis, source, tuple(generator.criteria), tuple(generator.rules),
-                   generator.needed_inputs(), namespace["score"], namespace["computed"])
+                   generator.needed_inputs(), namespace["score"], namespace["computed"], namespace["results"])
 
 
 class _ScoreGenerator:
@@ -146,12 +156,26 @@ class _ScoreGenerator:
         self.read_fields()
         self.emit("v_stage = d['stage']" if "stage" in self.fields else "v_stage = None")
         self.emit("si = STAGE_INDEX.get(v_stage, -1)")
-        self.evaluate_criteria()
-        self.evaluate_rules()
+        self.evaluate_criteria(condition=True)
+        self.qualify_out()
         self.evidence()
         self.verdict()
         self.computed_function()
-        return "\n".join(self.lines) + "\n"
+        self.results_function()
+        return _bind_globals("\n".join(self.lines) + "\n")
+
+    def results_function(self) -> None:
+        """``results(d, as_of)``: the raw result of every rule, for explaining one deal."""
+        self.emit("", 0)
+        self.emit("def results(d, as_of):", 0)
+        self.emit("get = d.get")
+        self.read_fields()
+        self.emit("v_stage = d['stage']" if "stage" in self.fields else "v_stage = None")
+        self.emit("si = STAGE_INDEX.get(v_stage, -1)")
+        self.evaluate_criteria(condition=False)
+        self.evaluate_rules()
+        names = [f"r{i}" for i in range(len(self.criteria))] + [f"q{i}" for i in range(len(self.rules))]
+        self.emit(f"return ({', '.join(names)}{',' if len(names) == 1 else ''})")
 
     def computed_function(self) -> None:
         """``computed(d, as_of)``: every computed field, for explain (scoring inlines what it uses)."""
@@ -194,22 +218,50 @@ class _ScoreGenerator:
         for rule in self.rules:
             yield rule.when
 
-    def evaluate_criteria(self) -> None:
+    def evaluate_criteria(self, condition: bool) -> None:
+        """r<i> for every exit criterion: its value, or (``condition``) just whether it is True."""
+        generate = E.generate_condition if condition else E.generate
         for i, (stage_id, criterion) in enumerate(self.criteria):
-            self.emit(f"r{i} = {E.generate(self.checked(criterion.when), self.names)}  # {stage_id}.{criterion.id}")
+            self.emit(f"r{i} = {generate(self.checked(criterion.when), self.names)}  # {stage_id}.{criterion.id}")
 
-    def evaluate_rules(self) -> None:
+    def applies(self, rule: QualifyOut) -> str:
+        """The stage test of a qualify-out rule: open deals, from its 'from' stage on."""
         stage_ids = self.pipeline.stage_ids
         open_stages = [i for i, s in enumerate(self.pipeline.stages) if s.is_open]
-        self.emit(f"is_open = si in {self.names.constant(frozenset(open_stages))}")
+        condition = self.membership("si", open_stages)
+        if rule.from_stage is not None:
+            condition += f" and si >= {stage_ids.index(rule.from_stage)}"
+        return condition
+
+    def qualify_out(self) -> None:
+        """``fired`` and ``warned``: the ids of the rules whose condition is True, by severity.
+
+        Qualify-out rules apply to open deals only, so they sit in one block behind that test.
+        """
+        stage_ids = self.pipeline.stage_ids
+        open_stages = [i for i, s in enumerate(self.pipeline.stages) if s.is_open]
+        self.emit("fired = warned = ()")
+        if not self.rules:
+            return
+        self.emit(f"if {self.membership('si', open_stages)}:")
+        for name, severity_is_error in (("fired", True), ("warned", False)):
+            rules = [r for r in self.rules if (r.severity == "error") == severity_is_error]
+            if not rules:
+                continue
+            self.emit(f"{name} = []", 2)
+            for rule in rules:
+                test = E.generate_condition(self.checked(rule.when), self.names)
+                if rule.from_stage is not None:
+                    test = f"si >= {stage_ids.index(rule.from_stage)} and {test}"
+                self.emit(f"if {test}:", 2)
+                self.emit(f"{name}.append({rule.id!r})", 3)
+            self.emit(f"{name} = tuple({name})", 2)
+
+    def evaluate_rules(self) -> None:
+        """q<i> for every qualify-out rule: its value where it applies, False elsewhere."""
         for i, rule in enumerate(self.rules):
-            condition = "is_open"
-            if rule.from_stage is not None:
-                condition += f" and si >= {stage_ids.index(rule.from_stage)}"
             code = E.generate(self.checked(rule.when), self.names)
-            self.emit(f"q{i} = ({code}) if {condition} else False  # {rule.id}")
-        results = [f"r{i}" for i in range(len(self.criteria))] + [f"q{i}" for i in range(len(self.rules))]
-        self.emit(f"results = ({', '.join(results)}{',' if len(results) == 1 else ''})")
+            self.emit(f"q{i} = ({code}) if {self.applies(rule)} else False  # {rule.id}")
 
     def evidence(self) -> None:
         """Index of the furthest open stage whose exit criteria, and all earlier ones, hold."""
@@ -220,7 +272,7 @@ class _ScoreGenerator:
             if not stage.is_open:
                 continue
             count = len(stage.exit)
-            checks = " and ".join(f"r{position + k} is True" for k in range(count)) or "True"
+            checks = " and ".join(f"r{position + k}" for k in range(count)) or "True"
             position += count
             if checks != "True":
                 self.emit(f"if {checks}:", depth)
@@ -235,25 +287,25 @@ class _ScoreGenerator:
         amount = "get('amount')" if "amount" in self.fields else "None"
         self.emit(f"amount = {amount}")
         self.emit("weighted = None if amount is None or probability is None else amount * probability")
-        error_rules = [(i, r) for i, r in enumerate(self.rules) if r.severity == "error"]
-        warn_rules = [(i, r) for i, r in enumerate(self.rules) if r.severity != "error"]
-        self.emit(f"fired = {self._fired(error_rules)}")
-        self.emit(f"warned = {self._fired(warn_rules)}")
         position = 0
         self.emit("failed = ()")
+        keyword = "if"
         for index, stage in enumerate(stages):
             count = len(stage.exit)
             if stage.is_open and count:
-                ids = [c.id for c in stage.exit]
-                pairs = ", ".join(f"({ids[k]!r}, r{position + k})" for k in range(count))
-                self.emit(f"if si == {index}:")
-                self.emit(f"failed = tuple([n for n, r in ({pairs},) if r is not True])", 2)
+                self.emit(f"{keyword} si == {index}:")
+                keyword = "elif"
+                self.emit("failed = []", 2)
+                for k, criterion in enumerate(stage.exit):
+                    self.emit(f"if not r{position + k}:", 2)
+                    self.emit(f"failed.append({criterion.id!r})", 3)
+                self.emit("failed = tuple(failed)", 2)
             position += count
         won = [i for i, s in enumerate(stages) if s.won]
         lost = [i for i, s in enumerate(stages) if s.lost]
-        self.emit(f"if si in {self.names.constant(frozenset(won))}:")
+        self.emit(f"if {self.membership('si', won)}:")
         self.emit(f"verdict = {WON!r}", 2)
-        self.emit(f"elif si in {self.names.constant(frozenset(lost))}:")
+        self.emit(f"elif {self.membership('si', lost)}:")
         self.emit(f"verdict = {LOST!r}", 2)
         self.emit("elif fired:")
         self.emit(f"verdict = {DISQUALIFIED!r}", 2)
@@ -261,14 +313,19 @@ class _ScoreGenerator:
         self.emit(f"verdict = {BLOCKED!r}", 2)
         self.emit("else:")
         self.emit(f"verdict = {READY!r}", 2)
-        self.emit("return DealResult(get('id'), v_stage, verdict, failed, fired, warned, probability, amount, "
-                  "weighted, evidence, results)")
+        # tuple.__new__ directly: a NamedTuple's own __new__ is a Python-level call per deal
+        self.emit("return new_tuple(DealResult, (get('id'), v_stage, verdict, failed, fired, warned, probability, "
+                  "amount, weighted, evidence))")
 
-    def _fired(self, rules) -> str:
-        if not rules:
-            return "()"
-        pairs = ", ".join(f"({r.id!r}, q{i})" for i, r in rules)
-        return f"tuple([n for n, q in ({pairs},) if q is True])"
+    def membership(self, variable: str, indexes: list) -> str:
+        """``variable in indexes`` as the cheapest test: a range check when they are contiguous."""
+        if not indexes:
+            return "False"
+        if indexes == list(range(indexes[0], indexes[-1] + 1)):
+            if len(indexes) == 1:
+                return f"{variable} == {indexes[0]}"
+            return f"{indexes[0]} <= {variable} <= {indexes[-1]}"
+        return f"{variable} in {self.names.constant(frozenset(indexes))}"
 
     def needed_inputs(self) -> dict:
         """Rule id -> the stored fields whose null can make it unknown (computed fields expanded)."""
@@ -289,6 +346,28 @@ class _ScoreGenerator:
         for rule in self.rules:
             needed[rule.id] = tuple(expand(self.checked(rule.when).needed))
         return needed
+
+
+_GLOBAL_NAME = re.compile(r"\b(K\d+|STAGE_INDEX|fn_\w+|op_\w+|new_tuple|DealResult|Decimal)\b")
+
+
+def _bind_globals(source: str) -> str:
+    """Make each generated function take the globals it uses as keyword defaults.
+
+    A default is a local variable (one array access); a global is a dict lookup per use,
+    and the hot path uses the constants table many times per deal.
+    """
+    out = []
+    for chunk in re.split(r"(?m)^(?=def )", source):
+        if not chunk.startswith("def "):
+            out.append(chunk)
+            continue
+        header, body = chunk.split("\n", 1)
+        names = sorted(set(_GLOBAL_NAME.findall(body)))
+        if names:
+            header = header.replace("):", ", *, " + ", ".join(f"{n}={n}" for n in names) + "):", 1)
+        out.append(header + "\n" + body)
+    return "".join(out)
 
 
 class _frozen(dict):

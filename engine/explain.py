@@ -62,16 +62,17 @@ def explain_deal(ruleset: RuleSet, found: tuple, as_of: dt.date) -> Explanation:
         return Explanation(line, {}, None, as_of, False, (), (), (), reject=record)
     result = ruleset.score(record, as_of)
     values = ruleset.with_computed(record, as_of)
-    outcomes = {o.id: o for o in ruleset.outcomes(record, result)}
+    outcomes = {o.id: o for o in ruleset.outcomes(record, result, as_of)}
+    raw_results = ruleset.results(record, as_of)
     traces_by_stage: dict[str, list] = {}
-    for (stage_id, criterion), raw in zip(ruleset.criteria, result.results):
+    for (stage_id, criterion), raw in zip(ruleset.criteria, raw_results):
         outcome = outcomes.get(criterion.id)
         status, missing = _status(raw, outcome, "pass", "fail", "missing")
         traces_by_stage.setdefault(stage_id, []).append(
             _trace(ruleset, criterion, "exit", stage_id, values, status, missing))
     stage_index = ruleset.pipeline.stage_ids.index(result.stage)
     rules = []
-    for rule, raw in zip(ruleset.rules, result.results[len(ruleset.criteria):]):
+    for rule, raw in zip(ruleset.rules, raw_results[len(ruleset.criteria):]):
         status, missing = _status(raw, outcomes.get(rule.id), "fired", "quiet", "unknown")
         stage = ruleset.pipeline.stages[stage_index]
         if not stage.is_open or (rule.from_stage and stage_index < ruleset.pipeline.stage_ids.index(rule.from_stage)):

@@ -166,13 +166,13 @@ def score_records(ruleset: RuleSet, deals: Iterable[tuple[int, dict]], as_of: dt
         yield ScoredDeal(line, deal, result)
 
 
-def missing_by_criterion(ruleset: RuleSet, scored: ScoredDeal) -> dict:
+def missing_by_criterion(ruleset: RuleSet, scored: ScoredDeal, as_of: dt.date) -> dict:
     """For failed criteria whose result was unknown: the null fields each one needed."""
     if not scored.result.failed:
         return {}
     return {
         o.id: list(o.missing)
-        for o in ruleset.outcomes(scored.deal, scored.result)
+        for o in ruleset.outcomes(scored.deal, scored.result, as_of)
         if o.status == "missing"
     }
 

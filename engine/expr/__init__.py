@@ -3,12 +3,12 @@
 See docs/expressions.md for the language as users see it.
 """
 
-from .codegen import Namespace, generate, variable_name
+from .codegen import Namespace, generate, generate_condition, variable_name
 from .functions import RUNTIME, SIGNATURES
 from .parse import Problem, parse
 from .typecheck import CheckedExpr, Environment, Variable, check
 
 __all__ = [
     "CheckedExpr", "Environment", "Namespace", "Problem", "RUNTIME", "SIGNATURES", "Variable",
-    "check", "generate", "parse", "variable_name",
+    "check", "generate", "generate_condition", "parse", "variable_name",
 ]

@@ -55,6 +55,15 @@ def generate(expr: CheckedExpr, names: Namespace) -> str:
     return _Generator(expr, names).emit(expr.tree)
 
 
+def generate_condition(expr: CheckedExpr, names: Namespace) -> str:
+    """Code whose truthiness is "the expression is True" (null and False both falsy).
+
+    Where only pass/fail matters (scoring), this drops the work of telling null
+    from False: ``x > 90`` on a nullable x becomes ``(t := x) is not None and t > 90``.
+    """
+    return _Generator(expr, names).condition(expr.tree)
+
+
 class _Generator:
     def __init__(self, expr: CheckedExpr, names: Namespace):
         self.annotations = expr.annotations
@@ -65,6 +74,48 @@ class _Generator:
 
     def emit(self, node) -> str:
         return getattr(self, f"emit_{type(node).__name__}")(node)
+
+    def condition(self, node) -> str:
+        """Truthy exactly when ``node`` evaluates to True (see generate_condition)."""
+        if isinstance(node, ast.BoolOp):
+            word = " and " if isinstance(node.op, ast.And) else " or "
+            return "(" + word.join(self.condition(v) for v in node.values) + ")"
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            if not self.nullable(node.operand):
+                return f"(not {self.condition(node.operand)})"
+            return f"({self.emit(node.operand)} is False)"
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            parts = [self.compare_condition(op, left, right)
+                     for op, left, right in zip(node.ops, operands, operands[1:])]
+            return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+        if isinstance(node, ast.IfExp):
+            if not self.nullable(node.test):
+                return f"({self.condition(node.body)} if {self.emit(node.test)} else {self.condition(node.orelse)})"
+            temp = self.names.temp()
+            return (f"((({temp} := {self.emit(node.test)}) is True and {self.condition(node.body)}) or "
+                    f"({temp} is False and {self.condition(node.orelse)}))")
+        # Names, constants and calls give True, False or None: their truthiness is already right.
+        return self.emit(node)
+
+    def compare_condition(self, op, left, right) -> str:
+        if _is_null(left) or _is_null(right) or not (self.nullable(left) or self.nullable(right)):
+            return self.compare(op, left, right)
+        symbol = _COMPARE[type(op)]
+        left_type, right_type = self.info(left)[0], self.info(right)[0]
+        checks, codes = [], []
+        for operand in (left, right):
+            code = self.emit(operand)
+            if self.nullable(operand):
+                temp = self.names.temp()
+                checks.append(f"({temp} := {code}) is not None")
+                code = temp
+            codes.append(code)
+        if symbol in ("<", "<=", ">", ">=") and T.STAGE in (left_type, right_type):
+            test = self.stage_order(codes, left, right, symbol)
+        else:
+            test = f"{codes[0]} {symbol} {codes[1]}"
+        return f"({' and '.join(checks)} and {test})"
 
     def emit_Constant(self, node):
         value = node.value

@@ -24,7 +24,7 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else str(cents(value))
 
 
-def deal_record(ruleset, scored: ScoredDeal) -> dict:
+def deal_record(ruleset, scored: ScoredDeal, as_of) -> dict:
     """One deal as the plain mapping every format is made from."""
     result, deal = scored.result, scored.deal
     return {
@@ -35,7 +35,7 @@ def deal_record(ruleset, scored: ScoredDeal) -> dict:
         "stage": result.stage,
         "verdict": result.verdict,
         "failed": list(result.failed),
-        "missing": missing_by_criterion(ruleset, scored),
+        "missing": missing_by_criterion(ruleset, scored, as_of),
         "qualify_out": list(result.qualify_out),
         "warnings": list(result.warnings),
         "probability": result.probability,
@@ -72,7 +72,7 @@ def write_json(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summ
     first = True
     for scored in deals:
         out.write("\n  " if first else ",\n  ")
-        out.write(dumps(deal_record(ruleset, scored)))
+        out.write(dumps(deal_record(ruleset, scored, summary.as_of)))
         first = False
     out.write("\n],\n\"summary\": ")
     out.write(json.dumps(_plain(summary.as_dict()), indent=2, ensure_ascii=False))
@@ -81,7 +81,7 @@ def write_json(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summ
 
 def write_jsonl(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
     for scored in deals:
-        out.write(dumps(deal_record(ruleset, scored)))
+        out.write(dumps(deal_record(ruleset, scored, summary.as_of)))
         out.write("\n")
 
 
@@ -109,7 +109,7 @@ def write_csv(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summa
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for scored in deals:
-        record = deal_record(ruleset, scored)
+        record = deal_record(ruleset, scored, summary.as_of)
         writer.writerow([_cell(record[c]) for c in CSV_COLUMNS])
 
 
@@ -121,7 +121,7 @@ def write_table(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Sum
     out.write("  ".join(name.ljust(width) for name, width in _TABLE).rstrip() + "\n")
     out.write("  ".join("-" * width for _, width in _TABLE) + "\n")
     for scored in deals:
-        record = deal_record(ruleset, scored)
+        record = deal_record(ruleset, scored, summary.as_of)
         why = ", ".join(
             [f"qualify out: {r}" for r in record["qualify_out"]]
             + [f"{c} (missing {', '.join(record['missing'][c])})" if c in record["missing"] else c
