@@ -162,3 +162,21 @@ def test_explain_rejected_row_and_unknown_deal():
     rejected = run("explain", str(REPORT), "--deal", "006A5", *AS_OF)
     assert rejected.exit_code == 0 and "rejected" in rejected.stdout and "'TBD' is not an amount" in rejected.stdout
     assert run("explain", str(REPORT), "--deal", "NOPE", *AS_OF).exit_code == 2
+
+
+def test_output_to_a_fifo_writes_through_and_keeps_the_fifo(tmp_path):
+    """Device nodes and FIFOs (/dev/null, /dev/stdout) are written to, never renamed over."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    result = run("score", str(REPORT), "--format", "jsonl", "--output", str(fifo), *AS_OF)
+    reader.join(timeout=10)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert len(received[0].splitlines()) == 5

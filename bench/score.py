@@ -1,0 +1,126 @@
+"""Benchmark: reading and scoring a deal export with the default pack.
+
+    python bench/score.py [--rows N]        # default 1,000,000
+
+Generates a Salesforce-report-style CSV for rules/ (engine.synthetic), then in
+one run measures
+- parse only: ExportReader over the file, every record typed;
+- parse + score: the same, each deal scored by the compiled RuleSet;
+- score only: the compiled RuleSet over the already-parsed deals;
+- hand-written: bench/handwritten.py, the same checks written by hand, over the same deals;
+- peak memory of `dealgate score` streaming 10% of the rows and then all of them (flat = streaming).
+The last line is JSON with the figures; ratios are times measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import handwritten  # noqa: E402
+
+from engine.pack import load_ruleset  # noqa: E402
+from engine.read import ExportReader  # noqa: E402
+from engine.synthetic import write_csv  # noqa: E402
+
+AS_OF = dt.date(2026, 9, 30)
+
+
+def timed(function):
+    start = time.perf_counter()
+    value = function()
+    return time.perf_counter() - start, value
+
+
+def parse_only(ruleset, path) -> int:
+    count = 0
+    for _ in ExportReader(ruleset.analysis, path).records():
+        count += 1
+    return count
+
+
+def parse_and_score(ruleset, path) -> int:
+    score, count = ruleset.score, 0
+    for _, deal in ExportReader(ruleset.analysis, path).records():
+        score(deal, AS_OF)
+        count += 1
+    return count
+
+
+def score_all(score, deals) -> None:
+    for deal in deals:
+        score(deal, AS_OF)
+
+
+def peak_rss_mb(path) -> float:
+    """Peak resident memory of a `dealgate score` child streaming ``path`` to /dev/null."""
+    code = ("import resource, sys; from cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run(
+        [sys.executable, "-c", code, "score", "--rules", str(ROOT / "rules"), str(path), "--format", "jsonl",
+         "--output", os.devnull, "--as-of", AS_OF.isoformat()],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="score-only timings: best of N")
+    args = parser.parse_args()
+    ruleset, _ = load_ruleset([ROOT / "rules"])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        small, big = Path(tmp) / "small.csv", Path(tmp) / "big.csv"
+        print(f"generating {args.rows:,} rows...", file=sys.stderr)
+        with big.open("w", encoding="utf-8", newline="") as out:
+            write_csv(out, args.rows)
+        with small.open("w", encoding="utf-8", newline="") as out:
+            write_csv(out, max(args.rows // 10, 1))
+
+        parse_time, rows = timed(lambda: parse_only(ruleset, big))
+        print(f"parse only:    {rows / parse_time:>12,.0f} rows/s", file=sys.stderr)
+        both_time, _ = timed(lambda: parse_and_score(ruleset, big))
+        print(f"parse + score: {rows / both_time:>12,.0f} rows/s", file=sys.stderr)
+
+        deals = [deal for _, deal in ExportReader(ruleset.analysis, big).records()]
+        score_time = hand_time = float("inf")
+        for _ in range(args.repeat):  # interleaved, best of N: both see the same machine noise
+            score_time = min(score_time, timed(lambda: score_all(ruleset.score, deals))[0])
+            hand_time = min(hand_time, timed(lambda: score_all(handwritten.score, deals))[0])
+        del deals
+        print(f"score only:    {rows / score_time:>12,.0f} rows/s", file=sys.stderr)
+        print(f"hand-written:  {rows / hand_time:>12,.0f} rows/s", file=sys.stderr)
+
+        small_mb, big_mb = peak_rss_mb(small), peak_rss_mb(big)
+        print(f"peak memory of `dealgate score`: {small_mb:.0f} MB at {max(args.rows // 10, 1):,} rows, "
+              f"{big_mb:.0f} MB at {args.rows:,} rows", file=sys.stderr)
+
+    print(json.dumps({
+        "rows": rows,
+        "parse_rows_per_s": round(rows / parse_time),
+        "parse_score_rows_per_s": round(rows / both_time),
+        "score_rows_per_s": round(rows / score_time),
+        "handwritten_rows_per_s": round(rows / hand_time),
+        "score_vs_handwritten": round(score_time / hand_time, 3),
+        "parse_score_vs_parse": round(both_time / parse_time, 3),
+        "peak_rss_mb_small": round(small_mb, 1),
+        "peak_rss_mb_full": round(big_mb, 1),
+    }))
+
+
+if __name__ == "__main__":
+    main()
