@@ -141,11 +141,20 @@ class Credit:
 
 
 @attrs.frozen
+class TierGate:
+    """A tier pays its rate only when attainment over ``over`` has reached ``attainment``."""
+
+    attainment: Decimal
+    over: str = "year"  # "year": fiscal-year-to-date credit against the annual quota; "quota_period"
+
+
+@attrs.frozen
 class Tier:
     lower: Decimal
     upper: Decimal | None
     rate: Decimal
     label: str | None = None
+    gate: TierGate | None = None
     location: Location | None = attrs.field(default=None, eq=False)
 
 
@@ -154,12 +163,14 @@ class Multiplier:
     id: str
     when: Expr
     factor: Decimal
+    location: Location | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
 class Commission:
     basis: str = "attainment"
     method: str = "marginal"
+    rate_of: str = "credit"  # or "target_incentive": rates are fractions of the rep's target incentive
     rate: Decimal | None = None
     tiers: tuple = ()
     min_attainment: Decimal | None = None
@@ -195,6 +206,8 @@ class Clawback:
 class Draw:
     type: str
     amount: Decimal
+    months: int | None = None  # paid only in the rep's first N months on the plan
+    location: Location | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -348,15 +361,18 @@ def _build_plan(document: Document) -> Plan:
     for i, t in enumerate(m.get("tiers", ())):
         lower = Decimal(t["from"]) if "from" in t else previous
         upper = _decimal(t.get("to"))
+        gate = t.get("gate")
         tiers.append(Tier(lower, upper, Decimal(t["rate"]), t.get("label"),
+                          TierGate(Decimal(gate["attainment"]), gate.get("over", "year")) if gate else None,
                           document.locate(("commission", "tiers", i))))
         previous = upper if upper is not None else lower
     commission = Commission(
-        basis=m.get("basis", "attainment"), method=m.get("method", "marginal"), rate=_decimal(m.get("rate")),
+        basis=m.get("basis", "attainment"), method=m.get("method", "marginal"),
+        rate_of=m.get("rate_of", "credit"), rate=_decimal(m.get("rate")),
         tiers=tuple(tiers), min_attainment=_decimal(m.get("min_attainment")),
         multipliers=tuple(
             Multiplier(x["id"], Expr(x["when"], document, ("commission", "multipliers", i, "when")),
-                       Decimal(x["factor"]))
+                       Decimal(x["factor"]), document.locate(("commission", "multipliers", i)))
             for i, x in enumerate(m.get("multipliers", ()))
         ),
         location=document.locate(("commission",)),
@@ -374,7 +390,8 @@ def _build_plan(document: Document) -> Plan:
         bonuses=bonuses,
         clawback=Clawback(claw["date"], claw["within_days"], claw.get("id", "clawback"),
                           document.locate(("clawback",))) if claw else None,
-        draw=Draw(draw["type"], Decimal(draw["amount"])) if draw else None,
+        draw=Draw(draw["type"], Decimal(draw["amount"]), draw.get("months"), document.locate(("draw",)))
+        if draw else None,
         location=document.locate(), document=document,
     )
 

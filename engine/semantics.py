@@ -249,9 +249,28 @@ class _PackChecker:
                     self.expression(bonus.amount, T.NUMERIC)
         if plan.clawback:
             self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", doc.locate(("clawback", "date")))
-        if commission.basis == "attainment" and plan.quota is None:
+        if commission.basis == "attainment" and commission.tiers and plan.quota is None:
             self.add(warning("DG313", f"plan '{plan.id}' pays on attainment but sets no default quota",
                              plan.location, "set 'quota:' or give every rep a quota in the reps file"))
+        if commission.rate_of == "target_incentive" and commission.basis != "attainment":
+            self.add(error("DG308", f"rates of the target incentive are paid per unit of attainment, so they "
+                                    f"need 'basis: attainment', not '{commission.basis}'",
+                           doc.locate(("commission", "rate_of"))))
+        order = ("month", "quarter", "half", "year")
+        if plan.quota_period and order.index(plan.quota_period) < order.index(plan.period):
+            self.add(error("DG308", f"quota period '{plan.quota_period}' is shorter than the pay period "
+                                    f"'{plan.period}'", doc.locate(("quota_period",)),
+                           "the quota covers one or more pay periods: use the same period or a longer one"))
+        if not (commission.basis == "attainment" and commission.tiers):
+            for bonus in plan.bonuses:
+                if bonus.attainment is not None and plan.quota is None:
+                    self.add(warning("DG313", f"bonus '{bonus.id}' pays at an attainment milestone but plan "
+                                              f"'{plan.id}' sets no default quota", bonus.location,
+                                     "set 'quota:' or give every rep a quota in the reps file"))
+        if commission.min_attainment is not None and commission.basis != "attainment" and plan.quota is None:
+            self.add(warning("DG313", f"'min_attainment' needs a quota but plan '{plan.id}' sets no default quota",
+                             doc.locate(("commission", "min_attainment")),
+                             "set 'quota:' or give every rep a quota in the reps file"))
 
     def check_tiers(self, plan: Plan) -> None:
         tiers = plan.commission.tiers
@@ -277,6 +296,10 @@ class _PackChecker:
             elif after.lower < before.upper:
                 self.add(error("DG308", f"tiers overlap on {unit} {after.lower}–{before.upper}", after.location,
                                "each tier starts where the previous one ends"))
+        if tiers[0].gate is not None:
+            self.add(error("DG308", "the first tier cannot have a gate: there is no tier below it to pay at "
+                                    "until the gate opens", tiers[0].location,
+                           "put the gate on a higher tier (e.g. the accelerator)"))
         last = tiers[-1]
         if last.upper is not None:
             self.add(error("DG308", f"no tier covers {unit} {last.upper} and above", last.location,

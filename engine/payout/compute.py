@@ -1,0 +1,326 @@
+"""Payouts: deals + reps + periods -> statements, with every problem as a diagnostic.
+
+    program = compile_payout(analysis)          # once per pack
+    result = program.compute(deals, reps, "2026-Q3", as_of)
+    for statement in result.statements: ...
+
+``deals`` is any iterable of deal records (field name -> typed value), read
+once. Each plan's crediting function runs on every deal; credits go to the
+reps of that plan. For each rep, statements are computed period by period
+from the start of the fiscal year of its earliest credit (or start date)
+when the plan carries state between periods (draws, clawbacks, attainment
+to date), so a requested period always sees what earlier ones paid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+import attrs
+
+from ..diagnostics import Diagnostic, error, warning
+from ..semantics import Analysis
+from . import periods as P
+from .credit import CreditProgram, Credited, SplitProblem, compile_credit, parse_recipients
+from .reps import Rep
+from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
+
+MAX_LISTED = 20  # per-deal diagnostics of one kind listed one by one; the rest are counted
+
+
+@attrs.frozen
+class PayoutResult:
+    statements: tuple  # Statement, by rep (reps file order) then period
+    diagnostics: list
+    counts: dict  # deals, and per plan: credited, not_credited, undecided, skipped, credits
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+@attrs.frozen
+class PayoutProgram:
+    """The compiled plans of a pack. Immutable; ``compute`` may be called many times."""
+
+    analysis: Analysis = attrs.field(repr=False)
+    credit: CreditProgram = attrs.field(repr=False)
+    runtimes: dict  # plan id -> PlanRuntime
+
+    @property
+    def plans(self) -> dict:
+        return {plan_id: rt.plan for plan_id, rt in self.runtimes.items()}
+
+    def compute(self, deals: Iterable[dict], reps: Iterable[Rep], periods, as_of: dt.date,
+                rep: str | None = None) -> PayoutResult:
+        return _Run(self, list(reps), periods, as_of, rep).run(deals)
+
+
+def compile_payout(source) -> PayoutProgram:
+    """A PayoutProgram from an Analysis or a compiled RuleSet (anything with ``.analysis``)."""
+    analysis = source if isinstance(source, Analysis) else source.analysis
+    return PayoutProgram(analysis, compile_credit(analysis),
+                         {plan.id: PlanRuntime.of(plan) for plan in analysis.pack.plans})
+
+
+def compute_statements(ruleset_or_analysis, deals: Iterable[dict], reps: Iterable[Rep], periods,
+                       as_of: dt.date, rep: str | None = None) -> PayoutResult:
+    """Statements for every rep (or ``rep``) in ``periods``.
+
+    ``periods``: a label ('2026-Q3', '2026-05', '2026-H1', '2026'), a range 'FIRST..LAST', or a list
+    of labels. Each plan pays its own periods that overlap the requested span (a monthly plan asked
+    for 2026-Q3 gives July, August and September), in its own fiscal calendar.
+    """
+    program = ruleset_or_analysis if isinstance(ruleset_or_analysis, PayoutProgram) \
+        else compile_payout(ruleset_or_analysis)
+    return program.compute(deals, reps, periods, as_of, rep)
+
+
+def requested_periods(periods, kind: str, fy_start: int) -> list:
+    """The plan periods of ``kind`` overlapping the requested labels. Raises PeriodError."""
+    labels = [periods] if isinstance(periods, (str, P.Period)) else list(periods)
+    found: dict = {}
+    for label in labels:
+        if isinstance(label, P.Period):
+            start, end = label.start, label.end
+        elif ".." in label:
+            first, last = label.split("..", 1)
+            start, end = P.span(first.strip(), last.strip(), fy_start)
+        else:
+            start, end = P.span(label, None, fy_start)
+        for period in P.periods_in(kind, start, end, fy_start):
+            found[period.start] = period
+    return [found[k] for k in sorted(found)]
+
+
+class _Problems:
+    """Per-deal problems: the first few listed one by one, the rest counted, per (code, plan, kind)."""
+
+    def __init__(self):
+        self.groups: dict = {}
+
+    def add(self, severity: str, code: str, group: str, message: str, hint: str | None = None) -> None:
+        entry = self.groups.setdefault((severity, code, group), [0, [], hint])
+        entry[0] += 1
+        if len(entry[1]) < MAX_LISTED:
+            entry[1].append(message)
+
+    def diagnostics(self) -> list[Diagnostic]:
+        result = []
+        for (severity, code, group), (count, messages, hint) in self.groups.items():
+            make = error if severity == "error" else warning
+            result.extend(make(code, message, None, hint) for message in messages)
+            if count > len(messages):
+                result.append(make(code, f"... and {count - len(messages)} more: {group}", None, hint))
+        return result
+
+
+class _Run:
+    def __init__(self, program: PayoutProgram, reps: list, periods, as_of: dt.date, only: str | None):
+        self.program = program
+        self.as_of = as_of
+        self.diagnostics: list[Diagnostic] = []
+        self.problems = _Problems()
+        self.reps = [r for r in reps if only is None or r.id == only]
+        self.by_plan: dict = {}
+        for r in self.reps:
+            if r.plan in program.runtimes:
+                self.by_plan.setdefault(r.plan, {})[r.id] = r
+            else:
+                self.diagnostics.append(error("DG604", f"rep '{r.id}' is on plan '{r.plan}', which the rule pack "
+                                                       f"does not define", r.location))
+        self.requested = {}
+        for plan_id, rt in program.runtimes.items():
+            if plan_id in self.by_plan:
+                self.requested[plan_id] = requested_periods(periods, rt.plan.period, rt.plan.fiscal_year_start)
+        self.run_end = max((ps[-1].end for ps in self.requested.values() if ps), default=None)
+        self.counts: dict = {"deals": 0}
+
+    def run(self, deals: Iterable[dict]):
+        credits = self.distribute(deals)
+        statements = []
+        by_rep: dict = {}
+        for plan_id, reps in self.by_plan.items():
+            rt = self.program.runtimes[plan_id]
+            for rep_id, rep in reps.items():
+                by_rep[rep_id] = self.rep_statements(rt, rep, credits[plan_id].get(rep_id, []))
+        for rep in self.reps:
+            statements.extend(by_rep.get(rep.id, ()))
+        diagnostics = self.diagnostics + self.problems.diagnostics()
+        return PayoutResult(tuple(statements), diagnostics, self.counts)
+
+    # crediting
+
+    def distribute(self, deals: Iterable[dict]) -> dict:
+        plans = []
+        credits: dict = {}
+        for plan_id, reps in self.by_plan.items():
+            rt = self.program.runtimes[plan_id]
+            program = self.program.credit.plans[plan_id]
+            credits[plan_id] = {}
+            counts = {"credited": 0, "not_credited": 0, "undecided": 0, "skipped": 0, "credits": 0}
+            self.counts[plan_id] = counts
+            plans.append((plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt))
+        as_of = self.as_of
+        end = self.run_end
+        problems = self.problems
+        recipients_cache: dict = {}
+        strangers: dict = {}  # (plan, rep id) -> [count, first deal ids]
+        outside: dict = {}  # (plan, rep id) -> count of credits outside the rep's dates
+        number = 0
+        for number, deal in enumerate(deals, 1):
+            for plan_id, function, when_fields, reps, plan_credits, counts, rt in plans:
+                try:
+                    result = function(deal, as_of)
+                except Exception as exc:  # noqa: BLE001 - a record of the wrong shape must not stop the run
+                    counts["skipped"] += 1
+                    problems.add("error", "DG617", f"deals plan '{plan_id}' could not evaluate",
+                                 f"deal {_deal_id(deal, number)}: plan '{plan_id}' could not evaluate it: "
+                                 f"{type(exc).__name__}: {exc}", "deal values must be typed as the fields declare")
+                    continue
+                if result is False:
+                    counts["not_credited"] += 1
+                    continue
+                if result is None or result is True or not isinstance(result, tuple):
+                    counts["undecided"] += 1
+                    missing = [f for f in when_fields if deal.get(f) is None]
+                    problems.add("warning", "DG613", f"deals whose credit rule of plan '{plan_id}' is unknown",
+                                 f"deal {_deal_id(deal, number)}: plan '{plan_id}' cannot tell whether it earns "
+                                 f"credit (missing {', '.join(missing) or 'a value'}); it is not credited")
+                    continue
+                deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
+                deal_id = _deal_id(deal, number) if deal_id is None else str(deal_id)
+                if amount is None or date is None:
+                    counts["skipped"] += 1
+                    what = "amount" if amount is None else f"date ({rt.plan.credit.date})"
+                    problems.add("warning", "DG613", f"credited deals of plan '{plan_id}' without a credit {what}",
+                                 f"deal {deal_id}: plan '{plan_id}' credits it, but its credit {what} is blank; "
+                                 f"it is not paid until that is known")
+                    continue
+                if end is not None and date >= end:
+                    counts["credited"] += 1
+                    continue  # after the last requested period: no statement needs it
+                key = (to, splits, overlay)
+                recipients = recipients_cache.get(key)
+                if recipients is None:
+                    recipients = parse_recipients(to, splits, overlay)
+                    if len(recipients_cache) < 100_000:
+                        recipients_cache[key] = recipients
+                if isinstance(recipients, SplitProblem):
+                    counts["skipped"] += 1
+                    problems.add("error", recipients.code, f"deals of plan '{plan_id}' with unusable splits",
+                                 f"deal {deal_id}: {recipients.message}; the deal is not credited",
+                                 "fix the split field so the shares total 100 (mark overlay credit "
+                                 "'rep:pct:overlay')")
+                    continue
+                counts["credited"] += 1
+                for position, (rep_id, share, role) in enumerate(recipients):
+                    rep = reps.get(rep_id)
+                    if rep is None:
+                        entry = strangers.setdefault((plan_id, rep_id), [0, []])
+                        entry[0] += 1
+                        if len(entry[1]) < 5:
+                            entry[1].append(deal_id)
+                        continue
+                    if (rep.start is not None and date < rep.start) or (rep.end is not None and date > rep.end):
+                        outside[(plan_id, rep_id)] = outside.get((plan_id, rep_id), 0) + 1
+                        continue
+                    value = amount if share == 1 else amount * share
+                    plan_credits.setdefault(rep_id, []).append(Credited(
+                        date, deal_id, number * 64 + position, value, share, role, amount, factor, mults, bonuses,
+                        cancelled))
+                    counts["credits"] += 1
+        self.counts["deals"] = number
+        self.report_strangers(strangers, outside)
+        return credits
+
+    def report_strangers(self, strangers: dict, outside: dict) -> None:
+        everyone = {r.id: r for r in self.reps}
+        for (plan_id, rep_id), (count, ids) in strangers.items():
+            other = everyone.get(rep_id)
+            deals = f"{count} deal{'s' * (count != 1)} ({', '.join(ids)}{', ...' if count > len(ids) else ''})"
+            if other is not None:
+                message = (f"{deals} credit '{rep_id}' under plan '{plan_id}', but '{rep_id}' is on plan "
+                           f"'{other.plan}'; that credit is not paid")
+            else:
+                message = f"{deals} credit '{rep_id}' under plan '{plan_id}', who is not in the reps file; " \
+                          f"that credit is not paid"
+            self.diagnostics.append(warning("DG612", message, None, "add the rep to the reps file, or fix the "
+                                                                    "deal's credited-rep field"))
+        for (plan_id, rep_id), count in outside.items():
+            rep = self.by_plan[plan_id][rep_id]
+            self.diagnostics.append(warning(
+                "DG612", f"{count} credit{'s' * (count != 1)} of rep '{rep_id}' (plan '{plan_id}') fall outside "
+                         f"the rep's dates ({rep.start or '...'} to {rep.end or '...'}) and are not paid",
+                rep.location))
+
+    # statements
+
+    def rep_statements(self, rt: PlanRuntime, rep: Rep, credits: list) -> list:
+        plan = rt.plan
+        requested = self.requested[plan.id]
+        if not requested:
+            return []
+        credits.sort()
+        dates = [c.date for c in credits]
+        fy = plan.fiscal_year_start
+        carries = plan.draw is not None or plan.clawback is not None or rt.to_date
+        if carries:
+            earliest = min([d for d in (dates[0] if dates else None, rep.start, requested[0].start) if d])
+            year = P.period_of(earliest, "year", fy)
+            wanted = {p.start for p in requested}
+            todo = P.periods_in(plan.period, year.start, requested[-1].end, fy)
+        else:
+            wanted = None
+            todo = requested
+        clawbacks = self.clawbacks_due(rt, rep, credits)
+        state = RepState()
+        statements = []
+        for period in todo:
+            active, _ = P.active_fraction(period.start, period.end, rep.start, rep.end)
+            due = clawbacks.get(period.start, ())
+            if not active and not due and state.draw_balance == 0:
+                continue
+            try:
+                statement = compute_statement(rt, rep, period, credits, dates, state, due)
+            except NoQuota:
+                self.diagnostics.append(error(
+                    "DG614", f"rep '{rep.id}' has no quota and plan '{plan.id}' sets no default; no statement for "
+                             f"{period.label}", rep.location, "give the rep a quota in the reps file"))
+                return statements
+            except NoTargetIncentive:
+                self.diagnostics.append(error(
+                    "DG615", f"plan '{plan.id}' pays rates of the target incentive, but rep '{rep.id}' has none; "
+                             f"no statements", rep.location, "add target_incentive to the reps file"))
+                return statements
+            if wanted is None or period.start in wanted:
+                if active or statement.lines:
+                    statements.append(statement)
+        return statements
+
+    def clawbacks_due(self, rt: PlanRuntime, rep: Rep, credits: list) -> dict:
+        plan = rt.plan
+        due: dict = {}
+        if plan.clawback is None:
+            return due
+        window = plan.clawback.within_days
+        for c in credits:
+            if c.cancelled is None:
+                continue
+            days = (c.cancelled - c.date).days
+            if days > window:
+                continue
+            if days < 0:
+                self.problems.add("warning", "DG616", f"deals cancelled before their credit date ({plan.id})",
+                                  f"deal {c.deal}: cancelled on {c.cancelled}, before its credit date {c.date}; "
+                                  f"clawed back in the credit period")
+            when = max(c.cancelled, c.date)
+            period = P.period_of(when, plan.period, plan.fiscal_year_start)
+            due.setdefault(period.start, []).append(c)
+        return due
+
+
+def _deal_id(deal: dict, number: int) -> str:
+    value = deal.get("id")
+    return str(value) if value is not None else f"#{number}"

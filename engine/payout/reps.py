@@ -1,0 +1,292 @@
+"""The reps file: who is paid, on which plan, against which quota.
+
+CSV (one rep a row, a header row naming the columns) or YAML (a list of
+mappings, or a mapping with a ``reps:`` list). Columns / keys:
+
+    id                rep id, as it appears in the deals' credit field (required)
+    name              display name
+    plan              plan id (required)
+    quota             quota per quota period of the plan; blank = the plan's default
+    target_incentive  target incentive per quota period (for plans with rate_of: target_incentive)
+    start, end        employment dates on the plan (inclusive), for proration; blank = open
+    currency          ISO code; must be the plan's currency when given
+
+Every problem is a Diagnostic with file:line:column; reading never raises
+for bad content.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable
+
+import attrs
+import yaml
+
+from ..diagnostics import Diagnostic, Location, did_you_mean, error, warning
+from ..values import ValueProblem, is_blank, parse_date, parse_money
+
+COLUMNS = ("id", "name", "plan", "quota", "target_incentive", "start", "end", "currency")
+ALIASES = {
+    "id": "id", "rep": "id", "rep_id": "id", "rep id": "id", "owner": "id",
+    "name": "name", "rep name": "name", "rep_name": "name",
+    "plan": "plan", "plan_id": "plan", "plan id": "plan",
+    "quota": "quota",
+    "target_incentive": "target_incentive", "target incentive": "target_incentive", "ti": "target_incentive",
+    "start": "start", "start_date": "start", "start date": "start",
+    "end": "end", "end_date": "end", "end date": "end",
+    "currency": "currency",
+}
+
+
+@attrs.frozen
+class Rep:
+    id: str
+    plan: str
+    name: str | None = None
+    quota: Decimal | None = None
+    target_incentive: Decimal | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    currency: str | None = None
+    location: Location | None = attrs.field(default=None, eq=False)
+
+    @property
+    def display(self) -> str:
+        return f"{self.name} ({self.id})" if self.name else self.id
+
+
+@attrs.frozen
+class RepsResult:
+    reps: tuple  # Rep, in file order
+    diagnostics: list
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def read_reps(path: Path | str, plans: dict | None = None, date_formats: tuple = ()) -> RepsResult:
+    """Read a reps file (CSV, or YAML by extension). ``plans`` maps plan id -> Plan, for checking."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return RepsResult((), [error("DG601", f"cannot read reps file: {exc.strerror or exc}", Location(shown))])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return RepsResult((), [error("DG601", "reps file is not valid UTF-8 text", Location(shown),
+                                     "save it as UTF-8 (CSV UTF-8 in Excel)")])
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return parse_reps_yaml(text, shown, plans, date_formats)
+    return parse_reps_csv(text, shown, plans, date_formats)
+
+
+def parse_reps_csv(text: str, file: str, plans: dict | None = None, date_formats: tuple = ()) -> RepsResult:
+    diagnostics: list[Diagnostic] = []
+    lines = text.splitlines()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return RepsResult((), [error("DG601", "reps file is empty", Location(file, 1, 1),
+                                     "the first row names the columns: id,name,plan,quota,...")])
+    except csv.Error as exc:
+        return RepsResult((), [error("DG601", f"reps file is not valid CSV: {exc}", Location(file, 1, 1))])
+    columns = _map_header(header, file, diagnostics)
+    if columns is None:
+        return RepsResult((), diagnostics)
+    records = []
+    try:
+        for row in reader:
+            number = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) > len(header):
+                diagnostics.append(error("DG603", f"row has {len(row)} cells but the header has {len(header)}",
+                                         Location(file, number, 1), "quote cells that contain commas"))
+                continue
+            offsets = _cell_columns(lines[number - 1] if number - 1 < len(lines) else "", len(row))
+            values, where = {}, {}
+            for index, cell in enumerate(row):
+                key = columns.get(index)
+                if key is not None:
+                    values[key] = cell
+                    where[key] = Location(file, number, offsets[index])
+            records.append((values, where, Location(file, number, 1)))
+    except csv.Error as exc:
+        diagnostics.append(error("DG601", f"reps file is not valid CSV: {exc}", Location(file, reader.line_num, 1)))
+    reps = _build(records, plans, date_formats, diagnostics)
+    return RepsResult(tuple(reps), diagnostics)
+
+
+def _cell_columns(line: str, count: int) -> list[int]:
+    """1-based column of each cell of a CSV line (exact when no cell is quoted)."""
+    if '"' in line:
+        return [1] * max(count, 1)
+    columns, position = [], 1
+    for part in line.split(","):
+        columns.append(position)
+        position += len(part) + 1
+    return columns + [1] * max(count - len(columns), 0)
+
+
+def _map_header(header: list, file: str, diagnostics: list) -> dict | None:
+    columns: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    offsets = _cell_columns(",".join(header), len(header))
+    for index, name in enumerate(header):
+        key = ALIASES.get(name.strip().lower())
+        where = Location(file, 1, offsets[index])
+        if key is None:
+            if name.strip():
+                diagnostics.append(warning("DG602", f"unknown column '{name.strip()}' in the reps file is ignored",
+                                           where, did_you_mean(name.strip(), list(COLUMNS))
+                                           or f"columns are: {', '.join(COLUMNS)}"))
+            continue
+        if key in seen:
+            diagnostics.append(error("DG602", f"column '{name.strip()}' repeats column {seen[key] + 1} ({key})", where))
+            continue
+        seen[key] = index
+        columns[index] = key
+    missing = [key for key in ("id", "plan") if key not in seen]
+    if missing:
+        diagnostics.append(error("DG602", f"the reps file has no '{missing[0]}' column", Location(file, 1, 1),
+                                 f"the header needs at least: id,plan (found: {', '.join(h.strip() for h in header)})"))
+        return None
+    return columns
+
+
+def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_formats: tuple = ()) -> RepsResult:
+    from ..load import _Builder, _Composer  # the rule loader's location-keeping YAML reader
+
+    diagnostics: list[Diagnostic] = []
+    try:
+        composer = _Composer(text)
+        node = composer.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        return RepsResult((), [error("DG601", f"reps file is not valid YAML: {exc.problem or exc}", where)])
+    except yaml.YAMLError as exc:
+        return RepsResult((), [error("DG601", f"reps file is not valid YAML: {exc}", Location(file))])
+    if node is None:
+        return RepsResult((), [error("DG601", "reps file is empty", Location(file, 1, 1))])
+    builder = _Builder(file)
+    try:
+        data = builder.build(node)
+    except Exception:  # noqa: BLE001 - an alias bomb or the like: refuse the file, do not crash
+        return RepsResult((), [error("DG601", "reps file is too large or too deeply nested", Location(file, 1, 1))])
+    diagnostics.extend(builder.diagnostics)
+    path: tuple = ()
+    if isinstance(data, dict) and "reps" in data:
+        data, path = data["reps"], ("reps",)
+    if not isinstance(data, list):
+        return RepsResult((), diagnostics + [error(
+            "DG601", "a YAML reps file is a list of reps (or 'reps:' with a list)",
+            builder.values.get(path, Location(file, 1, 1)), "- {id: alice, plan: ae-2026, quota: 250000}")])
+    records = []
+    for index, item in enumerate(data):
+        item_path = path + (index,)
+        at = builder.values.get(item_path, Location(file, 1, 1))
+        if not isinstance(item, dict):
+            diagnostics.append(error("DG603", "each rep is a mapping with id, plan, ...", at))
+            continue
+        values, where = {}, {}
+        for key, value in item.items():
+            name = ALIASES.get(str(key).strip().lower())
+            key_at = builder.keys.get(item_path + (key,), at)
+            if name is None:
+                diagnostics.append(warning("DG602", f"unknown key '{key}' in a rep is ignored", key_at,
+                                           did_you_mean(str(key), list(COLUMNS)) or f"keys are: {', '.join(COLUMNS)}"))
+                continue
+            values[name] = "" if value is None else (str(value) if not isinstance(value, str) else value)
+            where[name] = builder.values.get(item_path + (key,), key_at)
+        records.append((values, where, at))
+    reps = _build(records, plans, date_formats, diagnostics)
+    return RepsResult(tuple(reps), diagnostics)
+
+
+def _build(records: Iterable, plans: dict | None, date_formats: tuple, diagnostics: list) -> list[Rep]:
+    reps: list[Rep] = []
+    seen: dict[str, Location] = {}
+    for values, where, at in records:
+        rep = _rep(values, where, at, plans, date_formats, diagnostics)
+        if rep is None:
+            continue
+        if rep.id in seen:
+            diagnostics.append(error("DG605", f"rep '{rep.id}' is listed twice (first at line {seen[rep.id].line})",
+                                     where.get("id", at), "a rep is on one plan; remove or merge the rows"))
+            continue
+        seen[rep.id] = at
+        reps.append(rep)
+    return reps
+
+
+def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
+    ok = True
+
+    def fail(key, message, hint=None):
+        nonlocal ok
+        ok = False
+        diagnostics.append(error("DG603", message, where.get(key, at), hint))
+
+    rep_id = values.get("id", "").strip()
+    plan_id = values.get("plan", "").strip()
+    if not rep_id:
+        fail("id", "rep id is blank", "the id is the value of the deal's credit field (e.g. the owner)")
+    if not plan_id:
+        fail("plan", f"rep '{rep_id}' has no plan")
+    elif plans is not None and plan_id not in plans:
+        ok = False
+        diagnostics.append(error("DG604", f"unknown plan '{plan_id}' for rep '{rep_id}'", where.get("plan", at),
+                                 did_you_mean(plan_id, list(plans)) or f"plans are: {', '.join(plans) or 'none'}"))
+
+    def money(key):
+        text = values.get(key)
+        if is_blank(text):
+            return None
+        try:
+            value = parse_money(text)
+        except ValueProblem as problem:
+            fail(key, f"{key} of rep '{rep_id}': {problem}", "write a plain amount such as 250000")
+            return None
+        if value < 0 or (key == "quota" and value == 0):
+            fail(key, f"{key} of rep '{rep_id}' must be {'more than' if key == 'quota' else 'at least'} 0, "
+                      f"not {value}")
+            return None
+        return value
+
+    def date(key):
+        text = values.get(key)
+        if is_blank(text):
+            return None
+        try:
+            return parse_date(text, date_formats)
+        except ValueProblem as problem:
+            fail(key, f"{key} date of rep '{rep_id}': {problem}")
+            return None
+
+    quota, target = money("quota"), money("target_incentive")
+    start, end = date("start"), date("end")
+    if start and end and end < start:
+        fail("end", f"rep '{rep_id}' ends ({end}) before starting ({start})")
+    currency = values.get("currency", "").strip().upper() or None
+    if currency is not None and (len(currency) != 3 or not currency.isalpha()):
+        fail("currency", f"'{currency}' is not a currency code", "use ISO 4217 codes such as USD, EUR, GBP")
+    plan = plans.get(plan_id) if plans else None
+    if plan is not None and currency is not None and currency != plan.currency:
+        ok = False
+        diagnostics.append(error("DG606", f"rep '{rep_id}' is paid in {currency} but plan '{plan_id}' pays in "
+                                          f"{plan.currency}", where.get("currency", at),
+                                 "dealgate does not convert currencies; use a plan in the rep's currency"))
+    if not ok:
+        return None
+    name = values.get("name", "").strip() or None
+    return Rep(rep_id, plan_id, name, quota, target, start, end, currency, at)

@@ -1,0 +1,445 @@
+"""Statements: what one rep is owed for one period, line by line.
+
+A statement's total is, by construction, the sum of its lines; each line is
+rounded once, with the plan's rounding, when it is made. The order of lines
+is the order of the computation (docs/payouts.md):
+
+1. commission: one line per tier slice of each credited deal (per-deal caps
+   right after the deal's slices); for retroactive tiers, a ``true_up`` line;
+2. ``gate`` (min_attainment not reached: the commission is held back);
+3. ``prior_periods`` (attainment to date: what earlier periods of the quota
+   period already paid);
+4. ``cap`` per period;
+5. ``bonus`` lines: per deal, then attainment milestones;
+6. ``clawback`` lines for deals cancelled within the plan's window;
+7. ``draw`` / ``draw_recovery``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+import attrs
+
+from ..model import Plan
+from . import periods as P
+from .rates import ONE, ZERO, Tiers, build_tiers, slices
+from .reps import Rep
+
+CENT = Decimal("0.01")
+ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
+
+COMMISSION, TRUE_UP, GATE, PRIOR, CAP, BONUS, CLAWBACK, DRAW, RECOVERY = (
+    "commission", "true_up", "gate", "prior_periods", "cap", "bonus", "clawback", "draw", "draw_recovery")
+LINE_KINDS = (COMMISSION, TRUE_UP, GATE, PRIOR, CAP, BONUS, CLAWBACK, DRAW, RECOVERY)
+COMMISSION_KINDS = frozenset({COMMISSION, TRUE_UP, GATE, PRIOR, CAP})
+
+
+class Line(NamedTuple):
+    """One line of a statement. A tuple: a million deals make a million lines."""
+
+    kind: str  # one of LINE_KINDS
+    amount: Decimal  # rounded once, to cents
+    rule: str  # the rule that made it: commission, retroactive, min_attainment, cap.per_deal, bonus id, ...
+    deal: str | None = None
+    credit: Decimal | None = None  # the credit this line pays on (a tier slice, a deal's share)
+    rate: Decimal | None = None  # effective rate on that credit
+    tier: str | None = None  # tier label
+    factor: Decimal | None = None  # product of matching multipliers, when not 1
+    note: str = ""
+
+
+@attrs.frozen
+class Statement:
+    rep: str
+    plan: str
+    period: P.Period
+    currency: str
+    lines: tuple  # Line
+    total: Decimal  # == sum of the lines' amounts, always
+    name: str | None = None
+    quota: Decimal | None = None  # effective quota of the quota period (prorated)
+    credit: Decimal = ZERO  # credited in this period
+    attainment: Decimal | None = None  # credit to date / quota (to date within the quota period)
+    credits: tuple = ()  # Credited entering the commission computation, in order
+    quota_period: P.Period | None = None  # the span attainment is measured over, when longer than the period
+    credit_to_date: Decimal | None = None  # credit in the quota period up to the end of this period
+    draw_balance: Decimal | None = None  # outstanding recoverable draw after this statement
+    rounding: str = "half_up"
+    notes: tuple = ()
+    tiers: Tiers | None = attrs.field(default=None, eq=False)  # the rate table as applied (bounds in credit)
+    quota_source: str | None = None  # "rep" or "plan": where the quota came from
+
+    @property
+    def reconciles(self) -> bool:
+        return self.total == sum((line.amount for line in self.lines), ZERO)
+
+    def commission_total(self) -> Decimal:
+        return sum((l.amount for l in self.lines if l.kind in COMMISSION_KINDS), ZERO)
+
+
+class NoQuota(Exception):
+    """A rep's statement needs a quota (attainment basis or milestone) that neither the rep nor the plan gives."""
+
+
+class NoTargetIncentive(Exception):
+    """The plan's rates are fractions of the target incentive, which the rep does not have."""
+
+
+@attrs.define
+class RepState:
+    """What carries from one period to the next for one rep."""
+
+    draw_balance: Decimal = ZERO
+    paid_commission: dict = attrs.field(factory=dict)  # Credited.seq -> commission attributed to it
+    paid_bonus: dict = attrs.field(factory=dict)  # Credited.seq -> per-deal bonuses paid on it
+    paid_to_date: dict = attrs.field(factory=dict)  # quota period start -> commission paid in it so far
+    milestones: set = attrs.field(factory=set)  # (quota period start, bonus id) already paid
+
+
+@attrs.frozen
+class PlanRuntime:
+    """Everything about a plan that does not change from statement to statement."""
+
+    plan: Plan
+    mode: str  # decimal rounding constant
+    quota_kind: str
+    to_date: bool  # the quota period is longer than the pay period: attainment is to date
+    cap_deal: Decimal | None
+    cap_period: Decimal | None
+    milestones: tuple  # Bonus with attainment, in order
+    gated: tuple  # (tier index, TierGate)
+
+    @classmethod
+    def of(cls, plan: Plan) -> "PlanRuntime":
+        quota_kind = plan.quota_period or plan.period
+        caps = plan.caps
+        cent = lambda v: None if v is None else v.quantize(CENT, rounding=ROUNDING[plan.rounding])  # noqa: E731
+        return cls(
+            plan=plan, mode=ROUNDING[plan.rounding], quota_kind=quota_kind, to_date=quota_kind != plan.period,
+            cap_deal=cent(caps.per_deal), cap_period=cent(caps.per_period),
+            milestones=tuple(b for b in plan.bonuses if b.attainment is not None),
+            gated=tuple((i, t.gate) for i, t in enumerate(plan.commission.tiers) if t.gate is not None),
+        )
+
+
+def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list, dates: list,
+                      state: RepState, clawbacks: list) -> Statement:
+    """The statement of ``rep`` for ``period``.
+
+    ``credits`` are all the rep's Credited on this plan sorted (``dates`` their credit dates);
+    ``clawbacks`` the Credited whose cancellation falls due in this period. ``state`` carries
+    draws, amounts paid per deal, and to-date figures between periods, and is updated.
+    """
+    plan = rt.plan
+    commission = plan.commission
+    fy = plan.fiscal_year_start
+    mode = rt.mode
+    notes: list[str] = []
+    qp = P.period_of(period.start, rt.quota_kind, fy) if rt.to_date else period
+    first = bisect_left(dates, qp.start)
+    begin = bisect_left(dates, period.start)
+    stop = bisect_left(dates, period.end)
+    window = credits[first:stop]
+    in_period = credits[begin:stop] if rt.to_date else window
+
+    quota_base = rep.quota if rep.quota is not None else plan.quota
+    active, days = P.active_fraction(qp.start, qp.end, rep.start, rep.end)
+    quota = None
+    if quota_base is not None and active:
+        quota = quota_base if active == days else quota_base * active / days
+        if active != days:
+            notes.append(f"quota prorated: {active} of {days} days active in {qp.label}")
+    credit_window = sum((c.amount for c in window), ZERO)
+    credit_period = sum((c.amount for c in in_period), ZERO) if rt.to_date else credit_window
+    attainment = credit_window / quota if quota else None
+    tiered_on_quota = commission.basis == "attainment" and bool(commission.tiers)
+    needs_quota = tiered_on_quota or commission.min_attainment is not None or commission.rate_of != "credit"
+    if quota is None and ((needs_quota and window) or (rt.milestones and quota_base is None)):
+        raise NoQuota()
+
+    rate_scale = None
+    if commission.rate_of == "target_incentive":
+        if rep.target_incentive is None:
+            raise NoTargetIncentive()
+        if quota_base is None:
+            raise NoQuota()
+        rate_scale = rep.target_incentive / quota_base
+    gates = _gates(rt, rep, period, credits, dates, attainment, quota_base) if rt.gated else None
+    scale = quota if tiered_on_quota else None
+    if tiered_on_quota and scale is None:
+        scale = ONE  # no quota and nothing credited: an empty statement (no line uses the tiers)
+    tiers = build_tiers(commission, scale, rate_scale, gates)
+
+    lines: list[Line] = []
+    earned: dict = {}  # Credited.seq -> commission attributed to it
+    if commission.basis == "deal":
+        _per_deal(window, tiers, commission.method, mode, rt.cap_deal, lines, earned)
+    elif commission.method == "retroactive":
+        _retroactive(window, tiers, mode, rt.cap_deal, lines, earned)
+    else:
+        _marginal(window, tiers, mode, rt.cap_deal, lines, earned)
+    earned_total = sum((l.amount for l in lines), ZERO)
+
+    kept = ONE  # fraction of the earned commission actually paid (gate, period cap)
+    if commission.min_attainment is not None and (attainment is None or attainment < commission.min_attainment):
+        if earned_total:
+            shown = "unknown" if attainment is None else _pct(attainment)
+            lines.append(Line(GATE, -earned_total, "min_attainment",
+                              note=f"attainment {shown} is below the {_pct(commission.min_attainment)} gate: "
+                                   f"no commission"))
+        kept = ZERO
+    net = earned_total if kept else ZERO  # commission payable this period, before the period cap
+    prior = ZERO
+    if rt.to_date:
+        prior = state.paid_to_date.get(qp.start, ZERO)
+        if prior:
+            lines.append(Line(PRIOR, -prior, "to_date",
+                              note=f"already paid in earlier periods of {qp.label}"))
+        net -= prior
+    if rt.cap_period is not None and net > rt.cap_period:
+        excess = net - rt.cap_period
+        lines.append(Line(CAP, -excess, "cap.per_period",
+                          note=f"commission {_money(net)} is above the period cap {_money(rt.cap_period)}"))
+        net = rt.cap_period
+        if kept and earned_total > 0:
+            kept = (prior + net) / earned_total  # the share of the deals' commission actually paid to date
+    if rt.to_date:
+        state.paid_to_date[qp.start] = state.paid_to_date.get(qp.start, ZERO) + net
+
+    for c in window:  # what each deal was paid, for clawbacks
+        value = earned.get(c.seq, ZERO)
+        state.paid_commission[c.seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=mode)
+
+    for c in in_period:
+        for bonus_id, amount in c.bonuses:
+            if amount is None:
+                notes.append(f"bonus {bonus_id} on deal {c.deal}: amount unknown (a value it needs is blank)")
+                continue
+            value = (amount * c.share).quantize(CENT, rounding=mode)
+            share = "" if c.share == ONE else f" x {_pct(c.share)} {c.role}"
+            lines.append(Line(BONUS, value, bonus_id, c.deal, c.amount, note=f"per-deal bonus {_money(amount)}{share}"))
+            state.paid_bonus[c.seq] = state.paid_bonus.get(c.seq, ZERO) + value
+
+    for bonus in rt.milestones:
+        key = (qp.start, bonus.id)
+        if attainment is not None and attainment >= bonus.attainment and key not in state.milestones:
+            state.milestones.add(key)
+            amount = Decimal(bonus.amount).quantize(CENT, rounding=mode)
+            lines.append(Line(BONUS, amount, bonus.id,
+                              note=f"attainment {_pct(attainment)} reached the {_pct(bonus.attainment)} milestone"))
+
+    if plan.clawback is not None:
+        for c in clawbacks:
+            paid = state.paid_commission.get(c.seq, ZERO) + state.paid_bonus.get(c.seq, ZERO)
+            if paid <= 0:
+                continue
+            state.paid_commission[c.seq] = ZERO
+            state.paid_bonus[c.seq] = ZERO
+            days_after = (c.cancelled - c.date).days
+            lines.append(Line(CLAWBACK, -paid, plan.clawback.id, c.deal, c.amount,
+                              note=f"cancelled {c.cancelled}, {days_after} days after its credit date {c.date} "
+                                   f"(window {plan.clawback.within_days} days): takes back what was paid"))
+
+    balance = None
+    if plan.draw is not None:
+        balance = _draw(plan, rep, period, lines, state, mode, notes)
+
+    total = sum((l.amount for l in lines), ZERO)
+    return Statement(
+        rep=rep.id, plan=plan.id, period=period, currency=plan.currency, lines=tuple(lines), total=total,
+        name=rep.name, quota=quota, credit=credit_period, attainment=attainment, credits=tuple(window),
+        quota_period=qp if rt.to_date else None, credit_to_date=credit_window if rt.to_date else None,
+        draw_balance=balance, rounding=plan.rounding, notes=tuple(notes), tiers=tiers,
+        quota_source=None if quota_base is None else ("rep" if rep.quota is not None else "plan"),
+    )
+
+
+def _gates(rt: PlanRuntime, rep: Rep, period, credits, dates, attainment, quota_base) -> dict:
+    fy = rt.plan.fiscal_year_start
+    result = {}
+    for index, gate in rt.gated:
+        if gate.over == "quota_period":
+            value, what = attainment, "attainment"
+        else:
+            year = P.period_of(period.start, "year", fy)
+            credit = sum((c.amount for c in credits[bisect_left(dates, year.start):bisect_left(dates, period.end)]),
+                         ZERO)
+            active, days = P.active_fraction(year.start, year.end, rep.start, rep.end)
+            annual = None
+            if quota_base is not None and active:
+                annual = quota_base * 12 / P.MONTHS[rt.quota_kind] * active / days
+            value = credit / annual if annual else None
+            what = f"year-to-date attainment of the {year.label} quota"
+        opened = value is not None and value >= gate.attainment
+        why = "" if opened else (f"gate closed: {what} {_pct(value) if value is not None else 'unknown'} "
+                                 f"< {_pct(gate.attainment)}; paid at the rate of the tier below")
+        result[index] = (opened, why)
+    return result
+
+
+def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
+    uppers, rates, labels, notes = tiers.uppers, tiers.rates, tiers.labels, tiers.notes
+    last = len(uppers) - 1
+    position = ZERO
+    current = 0
+    append = out.append
+    for c in window:
+        amount, factor, deal = c.amount, c.factor, c.deal
+        scaled = factor is not ONE and factor != ONE
+        paid = ZERO
+        if amount >= ZERO:
+            end = position + amount
+            while current < last and position >= uppers[current]:
+                current += 1
+            index, start = current, position
+            while True:
+                upper = uppers[index]
+                if upper is None or end <= upper:
+                    piece = end - start
+                    done = True
+                else:
+                    piece = upper - start
+                    done = False
+                rate = rates[index]
+                value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(CENT, rounding=mode)
+                append(Line(COMMISSION, value, "commission", deal, piece, rate, labels[index],
+                            factor if scaled else None, notes[index]))
+                paid += value
+                if done:
+                    break
+                start = upper
+                index += 1
+        else:
+            end = position + amount
+            for index, piece in slices(tiers, position, end):
+                rate = rates[index]
+                value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(CENT, rounding=mode)
+                append(Line(COMMISSION, value, "commission", deal, piece, rate, labels[index],
+                            factor if scaled else None, notes[index] or "credit reversal"))
+                paid += value
+            current = 0
+        position = end
+        if cap is not None and paid > cap:
+            append(Line(CAP, cap - paid, "cap.per_deal", deal, note=f"deal commission {_money(paid)} is above "
+                                                                    f"the per-deal cap {_money(cap)}"))
+            paid = cap
+        earned[c.seq] = paid
+
+
+def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
+    """Each deal at the rate in force once it is counted; a true-up re-rates everything at the final rate."""
+    rates, labels, notes = tiers.rates, tiers.labels, tiers.notes
+    position = ZERO
+    paid_total = ZERO
+    finals = []
+    for c in window:
+        position += c.amount
+        index = tiers.index_at(position)
+        rate = rates[index]
+        factor = c.factor
+        scaled = factor != ONE
+        value = ((c.amount * rate * factor) if scaled else (c.amount * rate)).quantize(CENT, rounding=mode)
+        out.append(Line(COMMISSION, value, "commission", c.deal, c.amount, rate, labels[index],
+                        factor if scaled else None, notes[index]))
+        if cap is not None and value > cap:
+            out.append(Line(CAP, cap - value, "cap.per_deal", c.deal,
+                            note=f"deal commission {_money(value)} is above the per-deal cap {_money(cap)}"))
+            value = cap
+        paid_total += value
+        finals.append(c)
+    if not finals:
+        return
+    index = tiers.index_at(position)
+    rate = rates[index]
+    target_raw = ZERO
+    for c in finals:
+        final = c.amount * rate * c.factor
+        if cap is not None and final > cap:
+            final = cap
+        earned[c.seq] = final.quantize(CENT, rounding=mode)
+        target_raw += final
+    target = target_raw.quantize(CENT, rounding=mode)
+    difference = target - paid_total
+    if difference:
+        out.append(Line(TRUE_UP, difference, "retroactive", credit=position, rate=rate, tier=labels[index],
+                        note=f"the rate reached, {_rate(rate)} ({labels[index]}), applies to all "
+                             f"{_money(position)} of credit: {_money(target)} less {_money(paid_total)} "
+                             f"on the deal lines" + (f"; {notes[index]}" if notes[index] else "")))
+
+
+def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) -> None:
+    """Tiers keyed on each deal's own credit."""
+    rates, labels, notes = tiers.rates, tiers.labels, tiers.notes
+    for c in window:
+        factor = c.factor
+        scaled = factor != ONE
+        if method == "retroactive":
+            pieces = [(tiers.index_at(c.amount), c.amount)]
+        else:
+            pieces = slices(tiers, ZERO, c.amount)
+        paid = ZERO
+        for index, piece in pieces:
+            rate = rates[index]
+            value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(CENT, rounding=mode)
+            out.append(Line(COMMISSION, value, "commission", c.deal, piece, rate, labels[index],
+                            factor if scaled else None, notes[index]))
+            paid += value
+        if cap is not None and paid > cap:
+            out.append(Line(CAP, cap - paid, "cap.per_deal", c.deal,
+                            note=f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}"))
+            paid = cap
+        earned[c.seq] = paid
+
+
+def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, notes: list) -> Decimal | None:
+    draw = plan.draw
+    earnings = sum((l.amount for l in lines), ZERO)
+    guaranteed = ZERO
+    applies = True
+    if draw.months is not None:
+        if rep.start is None:
+            applies = False
+            notes.append(f"no draw: the plan pays it for the first {draw.months} months but rep '{rep.id}' "
+                         f"has no start date")
+        else:
+            applies = period.start < P._add_months(dt.date(rep.start.year, rep.start.month, 1), draw.months) \
+                and period.end > rep.start
+    if applies:
+        active, days = P.active_fraction(period.start, period.end, rep.start, rep.end)
+        guaranteed = (draw.amount * active / days).quantize(CENT, rounding=mode) if active != days \
+            else draw.amount.quantize(CENT, rounding=mode)
+        if active != days:
+            notes.append(f"draw prorated: {active} of {days} days active")
+    if earnings < guaranteed:
+        top_up = guaranteed - earnings
+        recoverable = draw.type == "recoverable"
+        lines.append(Line(DRAW, top_up, "draw", note=(
+            f"earnings {_money(earnings)} are below the {'recoverable' if recoverable else 'non-recoverable'} "
+            f"draw {_money(guaranteed)}" + ("; added to the balance to recover" if recoverable else
+                                            "; not recovered"))))
+        if recoverable:
+            state.draw_balance += top_up
+    elif state.draw_balance > 0 and draw.type == "recoverable":
+        recovered = min(state.draw_balance, earnings - guaranteed)
+        if recovered > 0:
+            lines.append(Line(RECOVERY, -recovered, "draw", note=(
+                f"recovers {_money(recovered)} of the {_money(state.draw_balance)} draw balance from earnings "
+                f"above the draw")))
+            state.draw_balance -= recovered
+    return state.draw_balance if draw.type == "recoverable" else None
+
+
+def _pct(value: Decimal) -> str:
+    return f"{(value * 100).quantize(Decimal('0.01')).normalize():f}%"
+
+
+def _rate(value: Decimal) -> str:
+    return f"{(value * 100).quantize(Decimal('0.0001')).normalize():f}%"
+
+
+def _money(value: Decimal) -> str:
+    return f"{value.quantize(CENT):,}"

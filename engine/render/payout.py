@@ -1,0 +1,350 @@
+"""Payout statements as a terminal table, CSV, JSON or Markdown, and a step-by-step explanation.
+
+Money is written exactly. In JSON every amount is a string with two decimals
+("1234.50") and other exact quantities (credit, quota, rates, attainment)
+are decimal strings too, so no consumer turns them into floats by accident;
+CSV and Markdown use the same digits (no thousands separators in CSV). Each
+statement's ``total`` equals the sum of its lines' ``amount`` to the cent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import Iterable
+
+from ..payout.statement import CENT, Line, Statement
+
+CSV_COLUMNS = ("rep", "name", "plan", "period", "start", "end", "currency", "kind", "rule", "deal", "credit",
+               "tier", "rate", "factor", "amount", "note")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# values
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(CENT))
+
+
+def exact(value: Decimal | None) -> str | None:
+    """A Decimal as plain digits, without exponent or trailing zeros beyond cents for whole values."""
+    if value is None:
+        return None
+    text = f"{value.normalize():f}"
+    return text
+
+
+def percent(value: Decimal | None, places: str = "0.01") -> str:
+    if value is None:
+        return "-"
+    return f"{(value * 100).quantize(Decimal(places)).normalize():f}%"
+
+
+def shown_money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.quantize(CENT):,}"
+
+
+def shown_credit(value: Decimal | None) -> str:
+    """Credit: money-like with two decimals when it is whole cents, else every digit (a split of 1/3)."""
+    if value is None:
+        return ""
+    if value == value.quantize(CENT):
+        return f"{value.quantize(CENT):,}"
+    return f"{value.normalize():,f}"
+
+
+def shown_rate(line: Line) -> str:
+    if line.rate is None:
+        return ""
+    text = percent(line.rate, "0.0001")
+    if line.factor is not None:
+        text += f" x{exact(line.factor)}"
+    return text
+
+
+# records
+
+def statement_record(s: Statement) -> dict:
+    """One statement as the plain mapping JSON is made from."""
+    return {
+        "rep": s.rep,
+        "name": s.name,
+        "plan": s.plan,
+        "period": s.period.label,
+        "start": s.period.start.isoformat(),
+        "end": s.period.last.isoformat(),
+        "currency": s.currency,
+        "rounding": s.rounding,
+        "quota": exact(s.quota),
+        "quota_source": s.quota_source,
+        "quota_period": s.quota_period.label if s.quota_period else None,
+        "credit": exact(s.credit),
+        "credit_to_date": exact(s.credit_to_date),
+        "attainment": exact(s.attainment),
+        "total": money(s.total),
+        "draw_balance": money(s.draw_balance),
+        "credits": [
+            {"deal": c.deal, "date": c.date.isoformat(), "credit": exact(c.amount), "share": exact(c.share),
+             "role": c.role, "deal_credit": exact(c.deal_credit), "multipliers": list(c.multipliers),
+             "cancelled": c.cancelled.isoformat() if c.cancelled else None}
+            for c in s.credits
+        ],
+        "lines": [line_record(line) for line in s.lines],
+        "notes": list(s.notes),
+    }
+
+
+def line_record(line: Line) -> dict:
+    return {
+        "kind": line.kind,
+        "amount": money(line.amount),
+        "rule": line.rule,
+        "deal": line.deal,
+        "credit": exact(line.credit),
+        "tier": line.tier,
+        "rate": exact(line.rate),
+        "factor": exact(line.factor),
+        "note": line.note or None,
+    }
+
+
+def render_json(statements: Iterable[Statement], as_of=None) -> str:
+    document = {"statements": [statement_record(s) for s in statements]}
+    if as_of is not None:
+        document["as_of"] = as_of.isoformat()
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _safe(value) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START) and not _is_number(text):
+        return "'" + text  # keep spreadsheets from running a cell as a formula
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def render_csv(statements: Iterable[Statement]) -> str:
+    """One row per line, then one 'total' row per statement (a statement with no lines has only that)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in statements:
+        head = [s.rep, s.name or "", s.plan, s.period.label, s.period.start.isoformat(), s.period.last.isoformat(),
+                s.currency]
+        for line in s.lines:
+            writer.writerow([_safe(v) for v in head + [
+                line.kind, line.rule, line.deal or "", exact(line.credit) or "", line.tier or "",
+                exact(line.rate) or "", exact(line.factor) or "", money(line.amount), line.note]])
+        writer.writerow([_safe(v) for v in head + ["total", "", "", exact(s.credit), "", "", "", money(s.total),
+                                                   f"attainment {percent(s.attainment)}"]])
+    return out.getvalue()
+
+
+# table and markdown
+
+def _describe(line: Line) -> str:
+    if line.kind == "commission":
+        text = line.tier or ""
+        return f"{text}: {line.note}" if line.note else text
+    return line.note
+
+
+def _rows(s: Statement) -> list[list[str]]:
+    return [[line.kind, line.deal or "", shown_credit(line.credit), shown_rate(line), shown_money(line.amount),
+             line.rule, _describe(line)] for line in s.lines]
+
+
+HEADERS = ["line", "deal", "credit", "rate", "amount", "rule", "detail"]
+RIGHT = {2, 3, 4}
+
+
+def _heading(s: Statement) -> list[str]:
+    who = f"{s.name} ({s.rep})" if s.name else s.rep
+    quota = "no quota" if s.quota is None else f"quota {shown_money(s.quota)}"
+    if s.quota_period is not None:
+        measure = (f"credited {shown_credit(s.credit)} this period, {shown_credit(s.credit_to_date)} in "
+                   f"{s.quota_period.label} to date")
+    else:
+        measure = f"credited {shown_credit(s.credit)}"
+    lines = [f"{who} · plan {s.plan} · {s.period.label} ({s.period.start} to {s.period.last}) · {s.currency}",
+             f"{quota} · {measure} · attainment {percent(s.attainment)} · {len(s.credits)} credited deal"
+             f"{'s' * (len(s.credits) != 1)}"]
+    return lines
+
+
+def render_table(statements: Iterable[Statement], width: int = 60) -> str:
+    out = []
+    statements = list(statements)
+    for s in statements:
+        out.extend(_heading(s))
+        rows = _rows(s)
+        if rows:
+            widths = [max(len(HEADERS[i]), *(len(r[i]) for r in rows)) for i in range(len(HEADERS) - 1)]
+            fmt = lambda cells: "  ".join(  # noqa: E731
+                (c.rjust(widths[i]) if i in RIGHT else c.ljust(widths[i])) if i < len(widths) else c
+                for i, c in enumerate(cells)).rstrip()
+            out.append("  " + fmt(HEADERS))
+            for row in rows:
+                detail = row[-1]
+                if len(detail) > width:
+                    row = row[:-1] + [detail[: width - 1] + "…"]
+                out.append("  " + fmt(row))
+        else:
+            out.append("  (no lines)")
+        for note in s.notes:
+            out.append(f"  note: {note}")
+        balance = f" · draw balance {shown_money(s.draw_balance)}" if s.draw_balance else ""
+        out.append(f"  total {shown_money(s.total)} {s.currency} ({len(s.lines)} line{'s' * (len(s.lines) != 1)})"
+                   f"{balance}")
+        out.append("")
+    if len(statements) > 1:
+        out.append(summary_table(statements))
+    return "\n".join(out).rstrip("\n") + "\n" if out else "no statements\n"
+
+
+def summary_table(statements: list) -> str:
+    rows = [[s.rep, s.plan, s.period.label, percent(s.attainment), shown_money(s.total), s.currency]
+            for s in statements]
+    headers = ["rep", "plan", "period", "attainment", "total", ""]
+    widths = [max(len(headers[i]), *(len(r[i]) for r in rows)) for i in range(len(headers))]
+    right = {3, 4}
+    lines = []
+    for cells in [headers] + rows:
+        lines.append("  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i])
+                               for i, c in enumerate(cells)).rstrip())
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(statements: Iterable[Statement]) -> str:
+    out = []
+    statements = list(statements)
+    for s in statements:
+        who = f"{s.name} ({s.rep})" if s.name else s.rep
+        out.append(f"## {_md(who)} · {s.plan} · {s.period.label}")
+        out.append("")
+        out.append(f"{s.period.start} to {s.period.last} · {s.currency} · "
+                   + " · ".join(_md(x) for x in _heading(s)[1:]))
+        out.append("")
+        out.append("| " + " | ".join(HEADERS) + " |")
+        out.append("|" + "|".join("---:" if i in RIGHT else "---" for i in range(len(HEADERS))) + "|")
+        for row in _rows(s):
+            out.append("| " + " | ".join(_md(c) for c in row) + " |")
+        out.append(f"| **total** | | | | **{shown_money(s.total)}** | | {len(s.lines)} lines |")
+        for note in s.notes:
+            out.append(f"\n> {_md(note)}")
+        out.append("")
+    if len(statements) > 1:
+        out.append("## Summary")
+        out.append("")
+        out.append("| rep | plan | period | attainment | total |")
+        out.append("|---|---|---|---:|---:|")
+        for s in statements:
+            out.append(f"| {_md(s.rep)} | {s.plan} | {s.period.label} | {percent(s.attainment)} | "
+                       f"{shown_money(s.total)} {s.currency} |")
+        out.append("")
+    return "\n".join(out) if out else "_no statements_\n"
+
+
+# explanation
+
+def render_explain(s: Statement) -> str:
+    """One statement walked step by step: quota, credits in order, the rate table, every line, the total."""
+    out = []
+    who = f"{s.name} ({s.rep})" if s.name else s.rep
+    out.append(f"Statement of {who}, plan {s.plan}, period {s.period.label} ({s.period.start} to {s.period.last}), "
+               f"in {s.currency}, lines rounded {s.rounding.replace('_', ' ')} to cents.")
+    step = 0
+
+    def heading(text):
+        nonlocal step
+        step += 1
+        out.append("")
+        out.append(f"Step {step}. {text}")
+
+    span = s.quota_period.label if s.quota_period else s.period.label
+    heading("Quota")
+    if s.quota is None:
+        out.append("  No quota: attainment is not measured.")
+    else:
+        source = "the rep's own quota" if s.quota_source == "rep" else "the plan's default quota"
+        out.append(f"  {shown_money(s.quota)} for {span} ({source}).")
+    for note in s.notes:
+        if note.startswith("quota prorated"):
+            out.append(f"  {note}.")
+    if s.quota_period is not None:
+        out.append(f"  The quota covers {span}, longer than the pay period: attainment is measured to date, "
+                   f"and this period pays the earnings to date less what earlier periods of {span} paid.")
+
+    heading("Credited deals, in credit-date order (ties by deal id)")
+    if not s.credits:
+        out.append("  None.")
+    running = Decimal(0)
+    for number, c in enumerate(s.credits, 1):
+        running += c.amount
+        share = "" if c.share == 1 and c.role == "owner" else f" ({percent(c.share)} {c.role} of " \
+                                                              f"{shown_credit(c.deal_credit)})"
+        attainment = f", attainment {percent(running / s.quota)}" if s.quota else ""
+        extra = f", multipliers {', '.join(c.multipliers)}" if c.multipliers else ""
+        out.append(f"  {number:>3}. {c.date}  {c.deal}: credit {shown_credit(c.amount)}{share}; running total "
+                   f"{shown_credit(running)}{attainment}{extra}")
+    if s.quota_period is not None:
+        out.append(f"  Credited in {s.period.label}: {shown_credit(s.credit)}; in {span} to date: "
+                   f"{shown_credit(s.credit_to_date)}.")
+    else:
+        out.append(f"  Credited in {s.period.label}: {shown_credit(s.credit)}.")
+    if s.attainment is not None:
+        out.append(f"  Attainment: {shown_credit(s.credit_to_date if s.quota_period else s.credit)} / "
+                   f"{shown_money(s.quota)} = {percent(s.attainment)}.")
+
+    if s.tiers is not None:
+        heading("Rate table as applied (bounds in credit; a tier includes its lower bound, not its upper)")
+        t = s.tiers
+        for i in range(len(t.rates)):
+            upper = "and above" if t.uppers[i] is None else f"to {shown_credit(t.uppers[i])}"
+            extra = f"  [{t.notes[i]}]" if t.notes[i] else ""
+            out.append(f"  {t.labels[i]}: from {shown_credit(t.lowers[i])} {upper}: rate {percent(t.rates[i], '0.0001')}"
+                       f"{extra}")
+
+    heading("Lines")
+    if not s.lines:
+        out.append("  None: nothing is owed for this period.")
+    running = Decimal(0)
+    for number, line in enumerate(s.lines, 1):
+        running += line.amount
+        out.append(f"  {number:>3}. {_explain_line(line)}  (running total {shown_money(running)})")
+
+    heading("Total")
+    out.append(f"  Sum of {len(s.lines)} line{'s' * (len(s.lines) != 1)} = {shown_money(s.total)} {s.currency}"
+               f"{' (reconciles to the cent)' if s.reconciles else ' (DOES NOT RECONCILE)'}.")
+    if s.draw_balance is not None:
+        out.append(f"  Recoverable draw balance carried forward: {shown_money(s.draw_balance)}.")
+    return "\n".join(out) + "\n"
+
+
+def _explain_line(line: Line) -> str:
+    amount = shown_money(line.amount)
+    if line.kind == "commission":
+        factor = f" x {exact(line.factor)} (multipliers)" if line.factor is not None else ""
+        exact_value = line.credit * line.rate * (line.factor if line.factor is not None else 1)
+        rounding = "" if exact_value == line.amount else f" (exactly {exact(exact_value)}, rounded)"
+        note = f"; {line.note}" if line.note else ""
+        return (f"deal {line.deal}: {shown_credit(line.credit)} in tier '{line.tier}' x "
+                f"{percent(line.rate, '0.0001')}{factor} = {amount}{rounding}{note}")
+    what = {"true_up": "retroactive true-up", "gate": "gate", "prior_periods": "paid before",
+            "cap": "cap", "bonus": "bonus", "clawback": "clawback", "draw": "draw",
+            "draw_recovery": "draw recovery"}.get(line.kind, line.kind)
+    deal = f" on deal {line.deal}" if line.deal else ""
+    return f"{what} [{line.rule}]{deal}: {amount} — {line.note}" if line.note else f"{what} [{line.rule}]{deal}: {amount}"
