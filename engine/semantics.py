@@ -7,6 +7,8 @@ typed defaults), so compiling never repeats it.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from decimal import Decimal
 from typing import Iterable
 
@@ -15,10 +17,15 @@ import attrs
 from . import expr as E
 from .diagnostics import Diagnostic, Location, did_you_mean, error, warning
 from .expr import types as T
+from .expr.parse import BOOL_NAMES, NULL_NAMES
 from .model import Expr, FieldSet, Pipeline, Plan, RulePack, coerce_default
+from .values import ValueProblem, coerce
 
 SPECIAL_FIELDS = ("id", "stage", "amount", "name", "owner", "account")  # read or shown by the engine itself
 BUILTINS = {"as_of": E.Variable(T.DATE, nullable=False)}
+# Names an expression reads as something else: a field called one of these could never be used.
+RESERVED = frozenset(BUILTINS) | NULL_NAMES | frozenset(BOOL_NAMES)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @attrs.frozen
@@ -70,11 +77,23 @@ class _PackChecker:
         if pack.fields and pack.pipeline:
             self.check_stage_labels(pack.fields, pack.pipeline)
         self.check_plans(pack.plans)
-        if pack.fields:
+        self.check_tests(pack.tests)
+        if pack.fields and pack.pipeline and not self.broken_kinds:
+            # Without a pipeline, or with a document left out (schema errors), usage is unknown:
+            # "unused" warnings would be noise around the real error.
             self.check_unused(pack.fields)
 
     def add(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
+
+    def document(self, kind: str):
+        """The document the model of ``kind`` was built from (the first valid one, as in build_pack)."""
+        return next((d for d in self.pack.documents if d.kind == kind), None)
+
+    def at(self, kind: str, path: tuple, fallback: Location | None = None) -> Location | None:
+        """The location of the value at ``path`` in the ``kind`` document: the offending token itself."""
+        document = self.document(kind)
+        return document.locate(path) if document is not None else fallback
 
     # expressions
 
@@ -87,6 +106,8 @@ class _PackChecker:
         if checked is not None:
             self.checked[expr.key] = checked
             self.used_fields.update(checked.fields)
+        else:  # the rule is wrong, not its fields unused: don't add "unused" warnings to the error
+            self.used_fields.update(_IDENTIFIER.findall(expr.source))
         return checked
 
     def field_reference(self, name: str, types: Iterable[str], what: str, location: Location | None) -> None:
@@ -109,12 +130,14 @@ class _PackChecker:
     def check_fields(self, fields: FieldSet) -> None:
         available = dict(BUILTINS)
         for field in fields.fields.values():
+            self.check_field_name(field.name, field.location)
             if field.type != T.DATE and field.formats and field.formats != fields.date_formats:
                 self.add(warning("DG311", f"'formats' has no effect on {field.type} field '{field.name}'",
-                                 field.location))
+                                 self.at("fields", ("fields", field.name, "formats"), field.location)))
             default, problem = coerce_default(field)
             if problem:
-                self.add(error("DG205", f"default of '{field.name}': {problem}", field.location))
+                self.add(error("DG205", f"default of '{field.name}': {problem}",
+                               self.at("fields", ("fields", field.name, "default"), field.location)))
             elif default is not None:
                 self.defaults[field.name] = default
             if field.compute is None:
@@ -132,30 +155,41 @@ class _PackChecker:
             self.add(warning("DG309", "no field named 'id'", fields.location,
                              "declare id: {type: string, required: true, columns: [...]} so results name deals"))
 
+    def check_field_name(self, name: str, location: Location | None) -> None:
+        if name in RESERVED or name.startswith("__"):
+            what = "a built-in name" if name in BUILTINS else "a word expressions reserve"
+            self.add(error("DG314", f"'{name}' cannot be a field name: it is {what}", location,
+                           "rename the field (its CRM columns can keep their names)"))
+
     # pipeline
 
     def check_pipeline(self, pipeline: Pipeline) -> None:
         seen_stages: dict[str, Location] = {}
         rule_ids: dict[str, Location] = {}
-        for stage in pipeline.stages:
+        for i, stage in enumerate(pipeline.stages):
+            path = ("stages", i)
+            id_at = self.at("pipeline", path + ("id",), stage.location)
             if stage.id in seen_stages:
-                self.add(error("DG303", f"duplicate stage id '{stage.id}'", stage.location,
+                self.add(error("DG303", f"duplicate stage id '{stage.id}'", id_at,
                                f"first declared at line {seen_stages[stage.id].line}"))
-            seen_stages.setdefault(stage.id, stage.location)
+            seen_stages.setdefault(stage.id, id_at)
             if not Decimal(0) <= stage.probability <= Decimal(1):
                 hint = "write probabilities as fractions: 0.6 means 60%" if stage.probability > 1 else None
                 self.add(error("DG304", f"probability of '{stage.id}' is {stage.probability}; "
-                                        f"it must be between 0 and 1", stage.location, hint))
+                                        f"it must be between 0 and 1",
+                               self.at("pipeline", path + ("probability",), stage.location), hint))
             if stage.won and stage.lost:
-                self.add(error("DG308", f"stage '{stage.id}' cannot be both won and lost", stage.location))
+                self.add(error("DG308", f"stage '{stage.id}' cannot be both won and lost",
+                               self.at("pipeline", path + ("lost",), stage.location)))
             if not stage.is_open and stage.exit:
                 self.add(warning("DG312", f"closed stage '{stage.id}' has exit criteria; they are never checked",
-                                 stage.location))
-            for criterion in stage.exit:
-                self.unique_rule(criterion.id, criterion.location, rule_ids)
+                                 self.key_at("pipeline", path + ("exit",), stage.location)))
+            for j, criterion in enumerate(stage.exit):
+                self.unique_rule(criterion.id, self.at("pipeline", path + ("exit", j, "id"), criterion.location),
+                                 rule_ids)
                 self.expression(criterion.when, T.BOOL)
-        for rule in pipeline.qualify_out:
-            self.unique_rule(rule.id, rule.location, rule_ids)
+        for i, rule in enumerate(pipeline.qualify_out):
+            self.unique_rule(rule.id, self.at("pipeline", ("qualify_out", i, "id"), rule.location), rule_ids)
             if rule.from_stage is not None and rule.from_stage not in seen_stages:
                 self.add(error("DG307", f"unknown stage '{rule.from_stage}' in 'from'", rule.from_location,
                                did_you_mean(rule.from_stage, list(seen_stages))
@@ -166,6 +200,11 @@ class _PackChecker:
             self.add(warning("DG308", "no stage is marked 'won: true'", pipeline.location,
                              "mark the closed-won stage so won deals are reported and credited"))
 
+    def key_at(self, kind: str, path: tuple, fallback: Location | None = None) -> Location | None:
+        """The location of the key introducing ``path`` in the ``kind`` document."""
+        document = self.document(kind)
+        return document.locate_key(path) if document is not None else fallback
+
     def unique_rule(self, rule_id: str, location, seen: dict) -> None:
         if rule_id in seen:
             self.add(error("DG303", f"duplicate rule id '{rule_id}'", location,
@@ -174,11 +213,12 @@ class _PackChecker:
             seen[rule_id] = location
 
     def check_probability_order(self, pipeline: Pipeline) -> None:
-        open_stages = [s for s in pipeline.stages if s.is_open]
-        for before, after in zip(open_stages, open_stages[1:]):
+        open_stages = [(i, s) for i, s in enumerate(pipeline.stages) if s.is_open]
+        for (_, before), (i, after) in zip(open_stages, open_stages[1:]):
             if after.probability < before.probability:
                 self.add(warning("DG305", f"probability falls from '{before.id}' ({before.probability}) to "
-                                          f"'{after.id}' ({after.probability})", after.location,
+                                          f"'{after.id}' ({after.probability})",
+                                 self.at("pipeline", ("stages", i, "probability"), after.location),
                                  "probabilities usually rise along the pipeline; check the stage order"))
 
     def check_stage_labels(self, fields: FieldSet, pipeline: Pipeline) -> None:
@@ -189,9 +229,10 @@ class _PackChecker:
         labels = [label for stage in pipeline.stages for label in stage.labels] + list(fields.stage_labels)
         for label in labels:
             key = label.label.strip().lower()
-            if label.stage not in stage_ids:
+            if label.stage not in stage_ids:  # only 'stage_labels' in the fields document can say this
                 self.add(error("DG307", f"stage label '{label.label}' maps to unknown stage '{label.stage}'",
-                               label.location, did_you_mean(label.stage, list(stage_ids))))
+                               self.at("fields", ("stage_labels", label.label), label.location),
+                               did_you_mean(label.stage, list(stage_ids)) or f"stages are: {', '.join(stage_ids)}"))
                 continue
             if key in first:
                 previous = first[key]
@@ -206,6 +247,12 @@ class _PackChecker:
                                         f"'{label.stage}'", label.location))
                 continue
             self.stage_lookup[key] = label.stage
+        for field in fields.of_type(T.STAGE):
+            default = self.defaults.get(field.name)
+            if default is not None and default.strip().lower() not in self.stage_lookup:
+                self.add(error("DG307", f"default of '{field.name}' is '{default}', which is not a stage",
+                               self.at("fields", ("fields", field.name, "default"), field.location),
+                               did_you_mean(default, list(stage_ids)) or f"stages are: {', '.join(stage_ids)}"))
 
     # plans
 
@@ -304,6 +351,136 @@ class _PackChecker:
         if last.upper is not None:
             self.add(error("DG308", f"no tier covers {unit} {last.upper} and above", last.location,
                            "leave 'to' out of the last tier so it has no upper bound"))
+
+    # tests (ops' own expectations): every name they use must exist, every expectation must be possible
+
+    def check_tests(self, cases: tuple) -> None:
+        checked_as_of: set = set()
+        for case in cases:
+            self.check_test_as_of(case, checked_as_of)
+            stage = self.check_test_deal(case.deal, case, ("deal",)) if case.deal is not None else None
+            for i, deal in enumerate(case.deals):
+                self.check_test_deal(deal, case, ("deals", i))
+            if self.pack.pipeline is not None:
+                self.check_expectations(case, self.pack.pipeline, stage)
+
+    def check_test_as_of(self, case, seen: set) -> None:
+        document, spec = case.document, case.document.data["cases"][case.path[-1]]
+        path = case.path + ("as_of",) if "as_of" in spec else ("as_of",)
+        if case.as_of is None or (document.file, document.index, path) in seen:
+            return
+        seen.add((document.file, document.index, path))
+        try:
+            dt.date.fromisoformat(case.as_of)
+        except ValueError:
+            self.add(error("DG320", f"as_of '{case.as_of}' is not a date", document.locate(path),
+                           "write it as YYYY-MM-DD, e.g. 2026-06-30"))
+
+    def check_test_deal(self, deal: dict, case, where: tuple) -> str | None:
+        """Problems with one test deal's keys and values; returns the deal's stage id when known."""
+        fields = self.pack.fields
+        if fields is None:
+            return None
+        document, path = case.document, case.path + where
+        stage = None
+        for key, value in deal.items():
+            if key not in fields:
+                self.add(error("DG315", f"test deal sets '{key}', which is not a declared field",
+                               document.locate_key(path + (key,)),
+                               did_you_mean(key, list(fields.fields)) or "declare it in the fields document"))
+                continue
+            field = fields[key]
+            if field.compute is not None:
+                sources = sorted(self.checked[field.compute.key].fields - set(BUILTINS)) \
+                    if field.compute.key in self.checked else []
+                self.add(error("DG316", f"'{key}' is computed, so a test deal cannot set it",
+                               document.locate_key(path + (key,)),
+                               f"set what it is computed from: {', '.join(sources)}" if sources else None))
+                continue
+            typed = self.test_value(field, value, document.locate(path + (key,)))
+            if field.type == T.STAGE and field.name == "stage":
+                stage = typed
+        for field in fields.fields.values():
+            if field.required and field.default is None and field.compute is None and deal.get(field.name) is None:
+                self.add(error("DG317", f"test deal has no '{field.name}', a required field",
+                               document.locate(path), "a deal without it would be rejected, not scored"))
+        return stage
+
+    def test_value(self, field, value, location: Location):
+        """The typed value a test deal gives ``field``, read as an export cell would be."""
+        stages = self.stage_lookup or None
+        try:
+            return coerce(field.type, value, formats=field.formats, separator=field.separator, stages=stages)
+        except ValueProblem as problem:
+            hint = None
+            if field.type == T.STAGE and isinstance(value, str) and self.pack.pipeline is not None:
+                hint = did_you_mean(value, list(self.pack.pipeline.stage_ids))
+            self.add(error("DG317", f"'{field.name}' in test deal: {problem}", location, hint))
+            return None
+
+    def check_expectations(self, case, pipeline: Pipeline, stage_id: str | None) -> None:
+        expect, document = case.expect, case.document
+        path = case.path + ("expect",)
+        stage = pipeline.stage(stage_id) if stage_id else None
+        criteria = {c.id: s for s in pipeline.stages for c in s.exit}
+        rules = {r.id: r for r in pipeline.qualify_out}
+        for i, criterion_id in enumerate(expect.get("failed") or ()):
+            at = document.locate(path + ("failed", i))
+            if criterion_id not in criteria:
+                self.add(error("DG318", f"expected failure of unknown exit criterion '{criterion_id}'", at,
+                               did_you_mean(criterion_id, list(criteria)) or f"criteria are: {', '.join(criteria)}"))
+            elif stage is not None and criteria[criterion_id].id != stage.id:
+                own = [c.id for c in stage.exit] if stage.is_open else []
+                self.add(error("DG319", f"criterion '{criterion_id}' belongs to stage '{criteria[criterion_id].id}', "
+                                        f"but the deal is at '{stage.id}': it can never be reported as failed",
+                               at, f"criteria of '{stage.id}': {', '.join(own)}" if own
+                               else f"'{stage.id}' has no exit criteria to fail"))
+        for i, rule_id in enumerate(expect.get("qualify_out") or ()):
+            at = document.locate(path + ("qualify_out", i))
+            if rule_id not in rules:
+                self.add(error("DG318", f"expected unknown qualify-out rule '{rule_id}' to fire", at,
+                               did_you_mean(rule_id, list(rules)) or f"rules are: {', '.join(rules)}"))
+            elif stage is not None and not self.can_fire(rules[rule_id], stage, pipeline):
+                self.add(error("DG319", f"rule '{rule_id}' cannot fire for a deal at '{stage.id}'", at,
+                               "closed deals are never qualified out" if not stage.is_open
+                               else f"it applies from '{rules[rule_id].from_stage}' on"))
+        self.check_expected_stage(expect, document, path, pipeline)
+        if stage is not None:
+            self.check_expected_outcome(expect, document, path, stage)
+
+    @staticmethod
+    def can_fire(rule, stage, pipeline: Pipeline) -> bool:
+        if not stage.is_open:
+            return False
+        ids = pipeline.stage_ids
+        return rule.from_stage is None or rule.from_stage not in ids or ids.index(stage.id) >= ids.index(rule.from_stage)
+
+    def check_expected_stage(self, expect: dict, document, path: tuple, pipeline: Pipeline) -> None:
+        evidence = expect.get("evidence_stage")
+        if evidence is None:
+            return
+        at = document.locate(path + ("evidence_stage",))
+        found = pipeline.stage(evidence)
+        if found is None:
+            self.add(error("DG318", f"expected evidence stage '{evidence}' is not a stage", at,
+                           did_you_mean(evidence, list(pipeline.stage_ids))
+                           or f"stages are: {', '.join(pipeline.stage_ids)}"))
+        elif not found.is_open:
+            self.add(error("DG319", f"evidence stage '{evidence}' is closed; evidence is only ever an open stage", at))
+
+    def check_expected_outcome(self, expect: dict, document, path: tuple, stage) -> None:
+        """What the deal's stage alone decides: closed stages have their verdict; the probability is the stage's."""
+        verdict = expect.get("verdict")
+        decided = "won" if stage.won else "lost" if stage.lost else None
+        if verdict is not None and verdict != decided and (decided or verdict in ("won", "lost")):
+            reason = f"'{stage.id}' is closed, so the verdict is '{decided}'" if decided \
+                else f"'{stage.id}' is an open stage, so the verdict cannot be '{verdict}'"
+            self.add(error("DG319", f"expected verdict '{verdict}' cannot happen: {reason}",
+                           document.locate(path + ("verdict",))))
+        probability = expect.get("probability")
+        if probability is not None and Decimal(probability) != stage.probability:
+            self.add(error("DG319", f"expected probability {probability} cannot happen: stage '{stage.id}' has "
+                                    f"probability {stage.probability}", document.locate(path + ("probability",))))
 
     # usage
 
