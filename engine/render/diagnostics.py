@@ -4,14 +4,13 @@ for machines (JSON) and for GitHub Actions (workflow annotations)."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+import unicodedata
 from pathlib import Path
 from typing import Iterable
 
 from ..diagnostics import Diagnostic
 
 
-@lru_cache(maxsize=64)
 def _source_lines(file: str) -> tuple:
     try:
         return tuple(Path(file).read_text(encoding="utf-8-sig").splitlines())
@@ -19,27 +18,39 @@ def _source_lines(file: str) -> tuple:
         return ()
 
 
-def _excerpt(diagnostic: Diagnostic) -> list[str]:
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: CJK and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _excerpt(diagnostic: Diagnostic, sources: dict) -> list[str]:
     if not diagnostic.file or not diagnostic.line:
         return []
-    lines = _source_lines(diagnostic.file)
+    if diagnostic.file not in sources:
+        sources[diagnostic.file] = _source_lines(diagnostic.file)
+    lines = sources[diagnostic.file]
     if diagnostic.line > len(lines):
         return []
-    text = lines[diagnostic.line - 1].replace("\t", " ")
+    text = lines[diagnostic.line - 1].replace("\t", " ")  # YAML counts a tab as one column
     gutter = f"{diagnostic.line:>4} | "
-    caret = " " * (len(gutter) - 2) + "| " + " " * max(diagnostic.column - 1, 0) + "^"
+    before = text[:max(diagnostic.column - 1, 0)]
+    caret = " " * (len(gutter) - 2) + "| " + " " * _width(before) + "^"
     return [gutter + text, caret]
 
 
 def render_text(diagnostics: Iterable[Diagnostic], color: bool = False) -> str:
+    """Compiler-style text. Source lines are read afresh on each call (not cached across calls:
+    a file may change between two validations in one process, or a relative path may name
+    another file after a change of directory)."""
     out = []
+    sources: dict = {}
     for d in diagnostics:
         where = str(d.location) if d.location else "<pack>"
         severity = d.severity
         if color:
             severity = f"\x1b[1;{31 if d.is_error else 33}m{severity}\x1b[0m"
         out.append(f"{where}: {severity}[{d.code}]: {d.message}")
-        out.extend(_excerpt(d))
+        out.extend(_excerpt(d, sources))
         if d.hint:
             out.append(f"     = hint: {d.hint}")
     return "\n".join(out) + ("\n" if out else "")
