@@ -277,5 +277,49 @@ def explain(export, rules_dir, input_format, delimiter, as_of, deal_id, fmt):
         click.echo(render_explanation_text(explanation), nl=False)
 
 
+@main.command("test")
+@click.argument("rules_dir", default="rules", type=click.Path())
+@click.option("--as-of", type=DateType(), default=None, help="As-of date for cases without their own (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here (atomically).")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="List every criterion, rule, tier, bonus and clawback with the cases that exercised it.")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), help="Fail (exit 1) below this coverage percent.")
+@click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
+def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verbose):
+    """Run the pack's own test cases (kind: tests) and measure their coverage."""
+    import json
+
+    from engine.render import testing as render_tests
+    from engine.testing import TestRunner
+
+    ruleset = compiled_rules(rules_dir)
+    if not ruleset.pack.tests:
+        click.echo(f"dealgate: no test cases in {rules_dir} (add a document with 'kind: tests')", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    run = TestRunner(ruleset, as_of or dt.date.today()).run_all()
+    if junit:
+        with output_stream(junit) as handle:
+            handle.write(render_tests.render_junit(run).decode("utf-8"))
+    percent = run.coverage_percent()
+    if fmt == "json":
+        data = {"passed": sum(1 for r in run.results if r.passed), "failed": len(run.failed),
+                "failures": [{"name": r.case.name, "file": r.location.file, "line": r.location.line,
+                              "problems": render_tests.failure_lines(r)} for r in run.failed],
+                "coverage": render_tests.coverage_json(run)}
+        click.echo(json.dumps(data, indent=2))
+    elif fmt == "github":
+        click.echo(render_tests.render_github(run), nl=False)
+        click.echo(render_tests.render_text(run, verbose), err=True, nl=False)
+    else:
+        click.echo(render_tests.render_text(run, verbose), nl=False)
+    if show_coverage and fmt != "json":
+        click.echo(render_tests.render_coverage(run), nl=False, err=fmt == "github")
+    below = min_coverage is not None and percent < Decimal(str(min_coverage))
+    if below:
+        click.echo(f"dealgate: coverage {percent}% is below --min-coverage {min_coverage:g}%", err=True)
+    sys.exit(EXIT_PROBLEMS if run.failed or below else EXIT_OK)
+
+
 if __name__ == "__main__":
     main()
