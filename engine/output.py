@@ -48,10 +48,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str | No
 
     ``mode`` is "w" (text; ``encoding`` and ``newline`` as for ``open``) or "wb".
     A replaced file keeps its permission bits; a new one gets 0666 minus the umask.
+    A symlink is followed; a device or FIFO (``/dev/null``, ``/dev/stdout``) is written in place.
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_write mode must be 'w' or 'wb', not {mode!r}")
-    target = Path(path)
+    target = Path(os.path.realpath(path))  # through a symlink: replace the file it points to, not the link
     if target.exists() and not target.is_file():
         # /dev/null, /dev/stdout, a FIFO: there is nothing to replace atomically, and renaming a
         # temporary file over a device node would destroy it. Write to it as it is.

@@ -4,6 +4,19 @@ One place decides what '$12,500.00', 'TRUE', '03/01/2026' or 'Closed Won'
 mean, so that CSV cells, JSON values, YAML defaults and test-case deals all
 agree. A value that cannot be read raises ValueProblem with a reason fit to
 show a user; blank means null (unknown), never zero.
+
+Two entry points share the same parsers:
+
+- ``coerce(type, value, ...)`` for any single value (text or a JSON/YAML native);
+- ``text_converter(type, ...)`` returns a function for non-blank text of one
+  field, built once per export column. It takes fast paths (a dict lookup for
+  booleans and stages, a memo for dates, a direct ``Decimal`` for plain
+  numbers) but always gives the same value or the same ValueProblem as
+  ``coerce`` (the tests check this property).
+
+Numbers are exact ``Decimal``; a comma is accepted only as a thousands
+separator ('1,234.50', or Indian grouping '12,34,567'), so a European
+'1.234,50' or '1,5' is refused instead of silently read as 1.2345 or 15.
 """
 
 from __future__ import annotations
@@ -11,100 +24,169 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Callable
 
 from .expr import types as T
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
+BOOL_WORDS = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-_MONEY_NOISE = re.compile(r"[\s$€£¥,]|^[A-Z]{3}\s*|\s*[A-Z]{3}$")
-EXCEL_FLOAT_ID = re.compile(r"^\d+(\.\d+)?[eE][+-]?\d+$|^[1-9]\d{14}0+$|^\d+\.0+$")
+# Currency symbols, whitespace (including no-break spaces) and a leading/trailing ISO code.
+_MONEY_NOISE = re.compile(r"[\s$€£¥]|^[A-Z]{3}(?=[\d\s$€£¥(+-.])|(?<=[\d\s)])[A-Z]{3}$")
+# Thousands grouping: western 1,234,567 or Indian 12,34,567; the comma is never a decimal point.
+_GROUPED = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})*,\d{3})(?:\.\d*)?$")
+# Excel shows long numbers as '7.22671E+19' (the sign is always written) or keeps 15
+# significant digits and pads with zeros ('72267051130851900000'); pandas writes '12345.0'.
+EXCEL_FLOAT_ID = re.compile(r"^\d+(\.\d+)?[eE][+-]\d+$|^[1-9]\d{14}0+$|^\d+\.0+$")
+
+# Bounds that keep a typo or a hostile file from making huge numbers: deal values up to
+# 10^16 (exclusive) and at most 20 decimal places; whole numbers likewise.
+MAX_ADJUSTED_EXPONENT = 15
+MIN_EXPONENT = -20
+MAX_INTEGER = 10**16 - 1
+DATE_MEMO_SIZE = 65_536
+
+_FORMAT_WORDS = {
+    "%Y": "YYYY", "%y": "YY", "%m": "MM", "%d": "DD", "%H": "hh", "%I": "hh", "%M": "mm", "%S": "ss",
+    "%p": "AM/PM", "%b": "Mon", "%B": "Month", "%f": "ffffff", "%z": "+hhmm", "%%": "%",
+}
 
 
 class ValueProblem(ValueError):
     """A value that cannot be read as its field's type; the message says why."""
 
 
+def _q(text, limit: int = 60) -> str:
+    """``text`` quoted for a message, cut short if long (the full value travels separately)."""
+    text = str(text)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    if any(c in text for c in "\r\n\t"):  # a message is one line; the raw value keeps its newlines
+        text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return f"'{text}'"
+
+
 def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def parse_money(text: str) -> Decimal:
-    """'$431,370', '1,234.50', '(1,200)', '-$5' and the accounting '$-' (zero)."""
-    raw = text.strip()
-    negative = raw.startswith("(") and raw.endswith(")")
-    if negative:
-        raw = raw[1:-1]
-    cleaned = _MONEY_NOISE.sub("", raw)
-    if cleaned.startswith("-$") or cleaned.startswith("$-"):
-        cleaned = "-" + cleaned[2:]
-    cleaned = cleaned.replace("$", "")
-    if cleaned in ("-", ""):
-        if "-" in raw:
-            return Decimal(0)  # accounting format writes zero as '$ -'
-        raise ValueProblem(f"'{text}' is not an amount")
+def _finite(value: Decimal, text, what: str) -> Decimal:
+    """``value`` if it is a finite number of sane size; integral exponents are made plain."""
+    if not value.is_finite():
+        raise ValueProblem(f"{_q(text)} is not {what}")
+    if value and value.adjusted() > MAX_ADJUSTED_EXPONENT:
+        raise ValueProblem(f"{_q(text)} is too large for {what}")
+    exponent = value.as_tuple().exponent
+    if exponent < MIN_EXPONENT:
+        raise ValueProblem(f"{_q(text)} has too many decimal places")
+    if exponent > 0:
+        value = value.quantize(Decimal(1))  # 1.5E+6 -> 1500000, so it prints as written money does
+    return value
+
+
+def _number(cleaned: str, text: str, what: str) -> Decimal:
+    """A Decimal from digits, sign, point, thousands commas and an exponent; nothing else."""
+    if "," in cleaned:
+        if not _GROUPED.match(cleaned):
+            raise ValueProblem(f"{_q(text)} is not {what} (a comma may only separate thousands)")
+        cleaned = cleaned.replace(",", "")
+    if "_" in cleaned:  # Decimal('1_000') is 1000; in an export it is a typo
+        raise ValueProblem(f"{_q(text)} is not {what}")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueProblem(f"'{text}' is not an amount") from None
-    if not value.is_finite():
-        raise ValueProblem(f"'{text}' is not an amount")
+        raise ValueProblem(f"{_q(text)} is not {what}") from None
+    return _finite(value, text, what)
+
+
+def parse_money(text: str) -> Decimal:
+    """'$431,370', '1,234.50', '(1,200)', '$(1,200)', '-$5', 'USD 5', and the accounting '$-' (zero)."""
+    cleaned = _MONEY_NOISE.sub("", text.strip())
+    negative = cleaned.startswith("(") and cleaned.endswith(")")
+    if negative:
+        cleaned = cleaned[1:-1]
+    if cleaned == "-":
+        return Decimal(0)  # accounting format writes zero as '$ -'
+    if not cleaned or cleaned[0] in "+-" and negative:
+        raise ValueProblem(f"{_q(text)} is not an amount")
+    value = _number(cleaned, text, "an amount")
     return -value if negative else value
 
 
 def parse_decimal(text: str) -> Decimal:
-    try:
-        value = Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValueProblem(f"'{text}' is not a number") from None
-    if not value.is_finite():
-        raise ValueProblem(f"'{text}' is not a number")
-    return value
+    return _number(text.strip(), text, "a number")
 
 
 def parse_integer(text: str) -> int:
-    cleaned = text.strip().replace(",", "")
-    try:
-        return int(cleaned)
-    except ValueError:
-        pass
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueProblem(f"'{text}' is not a whole number") from None
-    if value.is_finite() and value == value.to_integral_value():
-        return int(value)
-    raise ValueProblem(f"'{text}' is not a whole number")
+    cleaned = text.strip()
+    if "_" not in cleaned and "," not in cleaned:
+        try:
+            value = int(cleaned)
+        except ValueError:
+            pass
+        else:
+            if -MAX_INTEGER <= value <= MAX_INTEGER:
+                return value
+            raise ValueProblem(f"{_q(text)} is too large for a whole number")
+    value = _number(cleaned, text, "a whole number")
+    if value != value.to_integral_value():
+        raise ValueProblem(f"{_q(text)} is not a whole number")
+    if abs(value) > MAX_INTEGER:
+        raise ValueProblem(f"{_q(text)} is too large for a whole number")
+    return int(value)
 
 
 def parse_bool(text: str) -> bool:
-    word = text.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ValueProblem(f"'{text}' is not true/false (expected TRUE/FALSE, yes/no, Y/N or 1/0)")
+    value = BOOL_WORDS.get(text.strip().lower())
+    if value is None:
+        raise ValueProblem(f"{_q(text)} is not true/false (expected TRUE/FALSE, yes/no, Y/N or 1/0)")
+    return value
+
+
+def describe_formats(formats: tuple) -> str:
+    """'%m/%d/%Y' -> 'MM/DD/YYYY', for messages meant for people who never wrote strptime."""
+    def one(fmt: str) -> str:
+        return re.sub(r"%.", lambda m: _FORMAT_WORDS.get(m.group(0), m.group(0)), fmt)
+    shown = [one(f) for f in formats] + ([] if "%Y-%m-%d" in formats else ["YYYY-MM-DD"])
+    return " or ".join(shown)
 
 
 def parse_date(text: str, formats: tuple = ()) -> dt.date:
-    """A date in one of the declared formats, or ISO 8601. Day/month order is never guessed."""
+    """A date in one of the declared formats, or ISO 8601. Day/month order is never guessed.
+
+    ISO dates (YYYY-MM-DD) and ISO datetimes (Salesforce API '2024-01-22T16:14:25.000+0000')
+    are always accepted; a datetime gives the date as written (no time-zone shift). A value
+    in the right shape naming a day that does not exist ('02/30/2026') is an "impossible
+    date", told apart from a value in no known shape.
+    """
     raw = text.strip()
+    impossible = False
     for fmt in formats:
         try:
             return dt.datetime.strptime(raw, fmt).date()
+        except ValueError as exc:
+            impossible = impossible or _out_of_range(exc)
+    if ISO_DATE.match(raw):
+        try:
+            return dt.date.fromisoformat(raw)
         except ValueError:
-            continue
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        pass
-    if ISO_DATETIME.match(raw):
+            impossible = True
+    elif ISO_DATETIME.match(raw):
         try:
             return _iso_datetime(raw).date()
-        except ValueError:
-            pass
-    expected = ", ".join(formats) if formats else "YYYY-MM-DD"
-    raise ValueProblem(f"'{text}' is not a valid date (expected {expected})")
+        except ValueError as exc:
+            impossible = impossible or _out_of_range(exc)
+    if impossible:
+        raise ValueProblem(f"impossible date {_q(raw)}")
+    raise ValueProblem(f"{_q(text)} is not a valid date (expected {describe_formats(formats)})")
+
+
+def _out_of_range(exc: ValueError) -> bool:
+    """The text had the shape of a date but names one that does not exist (February 30th)."""
+    message = str(exc)
+    return "out of range" in message or "must be in" in message
 
 
 def _iso_datetime(raw: str) -> dt.datetime:
@@ -115,6 +197,15 @@ def _iso_datetime(raw: str) -> dt.datetime:
 
 def parse_list(text: str, separator: str = ";") -> tuple:
     return tuple(part.strip() for part in text.split(separator) if part.strip())
+
+
+def stage_id(label: str, stages) -> str:
+    key = label.strip().lower()
+    if stages is None:
+        return label.strip()
+    if key in stages:
+        return stages[key]
+    raise ValueProblem(f"unknown stage label {_q(label.strip())}")
 
 
 def coerce(type_: str, value, *, formats: tuple = (), separator: str = ";", stages=None):
@@ -150,25 +241,28 @@ def _from_text(type_, text, formats, separator, stages):
     raise ValueProblem(f"unknown type {type_}")
 
 
-def stage_id(label: str, stages) -> str:
-    key = label.strip().lower()
-    if stages is None:
-        return label.strip()
-    if key in stages:
-        return stages[key]
-    raise ValueProblem(f"unknown stage label '{label.strip()}'")
+def _native_number(value) -> Decimal | None:
+    """int, float or Decimal (not bool) as a Decimal; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    if isinstance(value, float):
+        return Decimal(repr(value))  # the shortest text that round-trips: 0.1 -> Decimal('0.1')
+    if isinstance(value, int) and abs(value) > MAX_INTEGER:
+        raise ValueProblem(f"{value} is too large")
+    return Decimal(value)
 
 
 def _from_native(type_, value, formats, separator, stages):
-    if type_ in (T.MONEY, T.DECIMAL) and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        result = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-        if not result.is_finite():
-            raise ValueProblem(f"{value!r} is not a number")
-        return result
-    if type_ == T.INT and isinstance(value, (int, Decimal, float)) and not isinstance(value, bool):
-        if value != int(value):
+    number = _native_number(value)
+    if type_ in (T.MONEY, T.DECIMAL) and number is not None:
+        return _finite(number, value, "a number")
+    if type_ == T.INT and number is not None:
+        number = _finite(number, value, "a whole number")
+        if number != number.to_integral_value():
             raise ValueProblem(f"{value!r} is not a whole number")
-        return int(value)
+        if abs(number) > MAX_INTEGER:
+            raise ValueProblem(f"{value!r} is too large for a whole number")
+        return int(number)
     if type_ == T.BOOL and isinstance(value, bool):
         return value
     if type_ == T.BOOL and isinstance(value, int) and value in (0, 1):
@@ -179,9 +273,98 @@ def _from_native(type_, value, formats, separator, stages):
         if not all(isinstance(item, str) for item in value):
             raise ValueProblem("a list field holds strings only")
         return tuple(value)
-    if type_ == T.STRING and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+    if type_ == T.STRING and number is not None and not isinstance(value, float):
         return str(value)
     raise ValueProblem(f"{value!r} is not {T.describe(type_)}")
+
+
+def text_converter(type_: str, *, formats: tuple = (), separator: str = ";", stages=None) -> Callable[[str], object]:
+    """A function reading the non-blank text of one field, built once per export column.
+
+    Same results as ``coerce(type_, text, ...)`` for every non-blank ``text``; blank
+    handling (null, default, required) is the caller's.
+    """
+    if type_ == T.STRING:
+        return str.strip
+    if type_ == T.MONEY:
+        return _fast_number(parse_money, _PLAIN_MONEY)
+    if type_ == T.DECIMAL:
+        return _fast_number(parse_decimal, _PLAIN_DECIMAL)
+    if type_ == T.INT:
+        return parse_integer
+    if type_ == T.BOOL:
+        return _bool_converter()
+    if type_ == T.DATE:
+        return _date_converter(tuple(formats))
+    if type_ == T.LIST:
+        return lambda text: parse_list(text, separator)
+    if type_ == T.STAGE:
+        return _stage_converter(stages)
+    raise ValueProblem(f"unknown type {type_}")
+
+
+# The everyday shapes of amounts and numbers, read without the general parser. Sizes are
+# bounded so that whatever matches is within the limits _finite() enforces.
+_PLAIN_MONEY = re.compile(r"\s*\$?(-?)([0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,16})(\.[0-9]{0,20})?\s*")
+_PLAIN_DECIMAL = re.compile(r"\s*(-?)([0-9]{1,16})(\.[0-9]{0,20})?\s*")
+
+
+def _fast_number(slow: Callable[[str], Decimal], plain: re.Pattern) -> Callable[[str], Decimal]:
+    """'$12,500.00' or '0.10' straight to Decimal; anything else ('USD 5', 'TBD') to the full parser."""
+    match = plain.fullmatch
+
+    def convert(text: str) -> Decimal:
+        found = match(text)
+        if found is None:
+            return slow(text)
+        sign, whole, fraction = found.groups()
+        return Decimal(sign + whole.replace(",", "") + (fraction or ""))
+
+    return convert
+
+
+def _bool_converter() -> Callable[[str], bool]:
+    words = {}
+    for word, value in BOOL_WORDS.items():
+        words[word] = words[word.upper()] = words[word.title()] = value
+
+    def convert(text: str) -> bool:
+        value = words.get(text)
+        if value is None:
+            return parse_bool(text)
+        return value
+
+    return convert
+
+
+def _date_converter(formats: tuple) -> Callable[[str], dt.date]:
+    """Exports repeat the same few thousand dates: remember them (bounded)."""
+    memo: dict = {}
+
+    def convert(text: str) -> dt.date:
+        value = memo.get(text)
+        if value is None:
+            value = parse_date(text, formats)
+            if len(memo) >= DATE_MEMO_SIZE:
+                memo.clear()
+            memo[text] = value
+        return value
+
+    return convert
+
+
+def _stage_converter(stages) -> Callable[[str], str]:
+    if stages is None:
+        return str.strip
+    get = stages.get
+
+    def convert(text: str) -> str:
+        value = get(text.strip().lower())
+        if value is None:
+            raise ValueProblem(f"unknown stage label {_q(text.strip())}")
+        return value
+
+    return convert
 
 
 def looks_like_mangled_id(text: str) -> bool:
