@@ -321,5 +321,48 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
     sys.exit(EXIT_PROBLEMS if run.failed or below else EXIT_OK)
 
 
+@main.command()
+@click.argument("base")
+@click.argument("new")
+@click.option("--deals", "exports", multiple=True, required=True, help="The export to score with both packs.")
+@export_options
+@click.option("--reps", type=click.Path(dir_okay=False), help="Reps file: also compare payouts.")
+@click.option("--period", help="Pay period for the payout comparison, e.g. 2026-Q3.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+@click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changes.")
+def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, output, fail_on_change):
+    """What changing the rules does to real deals: BASE and NEW are pack directories or git:REF[:PATH]."""
+    from engine.diff import PackSourceError, compare_packs, materialise, temporary_workdir
+    from engine.read import ExportError
+    from engine.render import diff as render_diff
+
+    if (reps is None) != (period is None):
+        click.echo("dealgate: --reps and --period go together", err=True)
+        sys.exit(EXIT_USAGE)
+    sources = _export_sources(exports)
+    as_of = as_of or dt.date.today()
+    with temporary_workdir() as workdir:
+        try:
+            base_dir = materialise(base, Path(workdir) / "base")
+            new_dir = materialise(new, Path(workdir) / "new")
+        except PackSourceError as problem:
+            click.echo(f"dealgate: {problem}", err=True)
+            sys.exit(EXIT_USAGE)
+        base_rules, new_rules = compiled_rules(str(base_dir)), compiled_rules(str(new_dir))
+        try:
+            result = compare_packs(base_rules, new_rules, sources, as_of, base_name=base, new_name=new,
+                                   fmt=input_format, delimiter=delimiter, reps_path=reps, period=period)
+        except (ExportError, PackSourceError, ValueError) as problem:
+            click.echo(f"dealgate: {problem}", err=True)
+            sys.exit(EXIT_USAGE)
+    render = {"text": render_diff.render_text, "markdown": render_diff.render_markdown,
+              "json": render_diff.render_json}[fmt]
+    with output_stream(output) as out:
+        out.write(render(result))
+    click.echo(render_diff.summary_line(result), err=True)
+    sys.exit(EXIT_PROBLEMS if fail_on_change and result.changed else EXIT_OK)
+
+
 if __name__ == "__main__":
     main()

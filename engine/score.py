@@ -209,6 +209,7 @@ class ScoreRun:
     counts: RunCounts = attrs.field(factory=RunCounts)
     warnings: list = attrs.field(factory=list)  # (source name, ReadWarning)
     missing_fields: dict = attrs.field(factory=dict)  # source name -> fields with no column
+    current_source: str | None = None  # the export being read now
 
     def deals(self) -> Iterator[ScoredDeal]:
         from .read import ExportReader, Reject
@@ -217,7 +218,7 @@ class ScoreRun:
         for source in self.sources:
             reader = ExportReader(self.ruleset.analysis, source, fmt=self.fmt, delimiter=self.delimiter,
                                   strict=self.strict)
-            name = reader.source_name
+            name = self.current_source = reader.source_name
             try:
                 for line, record in reader.records():
                     counts.read += 1

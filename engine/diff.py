@@ -1,0 +1,226 @@
+"""What a change to the rules does to real deals and payouts: ``dealgate diff BASE NEW``.
+
+Both packs score the same export; deals are matched by the record they came
+from (the export's line), so a deal that one pack rejects and the other
+scores shows up too. The result is data (attrs values) rendered by
+engine.render.diff as text, Markdown for a pull-request comment, or JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+
+from .compile import RuleSet
+from .score import ScoreRun, Summary
+
+COMPARED = ("verdict", "failed", "qualify_out", "evidence_stage", "probability", "weighted_amount")
+
+
+class PackSourceError(Exception):
+    """A BASE or NEW that names no readable pack (a missing directory, a bad git ref)."""
+
+
+@attrs.frozen
+class DealChange:
+    line: int
+    id: str | None
+    stage: str | None
+    changes: dict  # key -> (before, after), only the keys that differ
+
+
+@attrs.frozen
+class StageDelta:
+    stage: str
+    count: tuple  # (before, after)
+    amount: tuple
+    weighted: tuple
+
+
+@attrs.frozen
+class RepDelta:
+    rep: str
+    before: Decimal
+    after: Decimal
+
+    @property
+    def delta(self) -> Decimal:
+        return self.after - self.before
+
+
+@attrs.frozen
+class PackDiff:
+    base: str
+    new: str
+    as_of: dt.date
+    deals: int  # records compared
+    changes: tuple  # DealChange
+    stages: tuple  # StageDelta, for every stage of either pack
+    forecast: tuple  # (before, after) weighted forecast of open deals
+    payouts: tuple = ()  # RepDelta, only reps whose total changed
+    payout_totals: tuple | None = None  # (before, after) over all reps, when payouts were compared
+    period: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes or self.payouts or self.forecast[0] != self.forecast[1]
+                    or any(s.count[0] != s.count[1] or s.amount[0] != s.amount[1] or s.weighted[0] != s.weighted[1]
+                           for s in self.stages))
+
+    def counts_by_key(self) -> dict:
+        counts = {key: 0 for key in COMPARED + ("scored", "rejected")}
+        for change in self.changes:
+            for key in change.changes:
+                counts[key] += 1
+        return counts
+
+
+def materialise(spec: str, workdir: Path, cwd: Path | None = None) -> Path:
+    """A directory holding the pack ``spec`` names: a directory as is, or ``git:REF[:PATH]`` checked out.
+
+    For git, the YAML files under PATH (default ``rules``) at REF are written below ``workdir``.
+    """
+    if not spec.startswith("git:"):
+        path = Path(spec)
+        if not path.is_dir():
+            raise PackSourceError(f"{spec}: not a rule-pack directory")
+        return path
+    ref, _, subpath = spec[4:].partition(":")
+    subpath = subpath.strip("/") or "rules"
+    if not ref:
+        raise PackSourceError(f"{spec}: name a git ref, e.g. git:origin/main or git:HEAD~1:rules")
+    git = shutil.which("git")
+    if git is None:
+        raise PackSourceError("git is not installed; give BASE and NEW as directories")
+    listing = _git(git, cwd, "ls-tree", "-r", "--name-only", ref, "--", subpath)
+    files = [f for f in listing.splitlines() if f.endswith((".yaml", ".yml"))]
+    if not files:
+        raise PackSourceError(f"{spec}: no .yaml files under '{subpath}' at {ref}")
+    target = workdir / ref.replace("/", "_").replace("~", "_").replace("^", "_")
+    for name in files:
+        content = _git(git, cwd, "show", f"{ref}:{name}", binary=True)
+        relative = Path(name).relative_to(subpath) if name != subpath else Path(Path(name).name)
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(content)
+    return target
+
+
+def _git(git: str, cwd, *args, binary: bool = False):
+    result = subprocess.run([git, *args], cwd=cwd, capture_output=True)
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise PackSourceError(f"git {' '.join(args[:2])}: {message[-1] if message else 'failed'}")
+    return result.stdout if binary else result.stdout.decode("utf-8", "replace")
+
+
+def _outcome(scored) -> tuple:
+    r = scored.result
+    return ("scored", r.id, r.stage, r.verdict, tuple(sorted(r.failed)), tuple(sorted(r.qualify_out + r.warnings)),
+            r.evidence_stage, r.probability, _cents(r.weighted_amount))
+
+
+def _cents(value):
+    return None if value is None else value.quantize(Decimal("0.01"))
+
+
+def _collect(ruleset: RuleSet, sources, as_of, fmt, delimiter):
+    outcomes: dict[tuple, tuple] = {}
+    summary = Summary(ruleset, as_of)
+
+    def on_reject(source, reject):
+        outcomes[(source, reject.line)] = ("rejected", reject.id, None, reject.reason)
+
+    run = ScoreRun(ruleset, sources, as_of, summary, on_reject, fmt, delimiter)
+    for scored in run.deals():
+        outcomes[(run.current_source, scored.line)] = _outcome(scored)
+    return outcomes, summary
+
+
+def _describe(outcome: tuple | None) -> dict:
+    if outcome is None:
+        return {}
+    if outcome[0] == "rejected":
+        return {"verdict": f"rejected ({outcome[3]})"}
+    _, _, _, verdict, failed, qualify_out, evidence, probability, weighted = outcome
+    return {"verdict": verdict, "failed": list(failed), "qualify_out": list(qualify_out), "evidence_stage": evidence,
+            "probability": probability, "weighted_amount": weighted}
+
+
+def compare_packs(base: RuleSet, new: RuleSet, sources: list, as_of: dt.date, *, base_name: str, new_name: str,
+                  fmt=None, delimiter=None, reps_path=None, period=None) -> PackDiff:
+    before, base_summary = _collect(base, sources, as_of, fmt, delimiter)
+    after, new_summary = _collect(new, sources, as_of, fmt, delimiter)
+    changes = []
+    for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1])):
+        old, now = before.get(key), after.get(key)
+        if old == now:
+            continue
+        described_old, described_new = _describe(old), _describe(now)
+        diff = {k: (described_old.get(k), described_new.get(k)) for k in COMPARED
+                if described_old.get(k) != described_new.get(k)}
+        if diff:
+            record = now if now is not None else old
+            changes.append(DealChange(key[1], record[1], record[2], diff))
+    stages = _stage_deltas(base_summary, new_summary)
+    payouts, totals = (), None
+    if reps_path is not None and period is not None:
+        payouts, totals = _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period)
+    return PackDiff(base_name, new_name, as_of, len(set(before) | set(after)), tuple(changes), stages,
+                    (base_summary.weighted_forecast, new_summary.weighted_forecast), payouts, totals, period)
+
+
+def _stage_deltas(base: Summary, new: Summary) -> tuple:
+    ids = list(base.stages) + [s for s in new.stages if s not in base.stages]
+    deltas = []
+    for stage in ids:
+        b, n = base.stages.get(stage), new.stages.get(stage)
+        pick = lambda totals, attr: getattr(totals, attr) if totals is not None else (0 if attr == "count" else Decimal(0))  # noqa: E731
+        deltas.append(StageDelta(stage, (pick(b, "count"), pick(n, "count")),
+                                 (_cents(pick(b, "amount")), _cents(pick(n, "amount"))),
+                                 (_cents(pick(b, "weighted")), _cents(pick(n, "weighted")))))
+    return tuple(deltas)
+
+
+def _payout_totals(ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period) -> dict:
+    from .payout.compute import compile_payout
+    from .payout.reps import read_reps
+    from .read import ExportReader, Reject
+
+    program = compile_payout(ruleset)
+    reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
+    if not reps.ok:
+        raise PackSourceError("; ".join(f"{d.location}: {d.message}" for d in reps.diagnostics if d.is_error))
+
+    def deals():
+        for source in sources:
+            for _, record in ExportReader(ruleset.analysis, source, fmt=fmt, delimiter=delimiter).records():
+                if not isinstance(record, Reject):
+                    yield record
+
+    result = program.compute(deals(), reps.reps, period, as_of)
+    totals: dict[str, Decimal] = {}
+    for statement in result.statements:
+        totals[statement.rep] = totals.get(statement.rep, Decimal(0)) + statement.total
+    return totals
+
+
+def _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period):
+    if "-" in sources:
+        raise PackSourceError("payout deltas read the export several times: give a file, not stdin")
+    before = _payout_totals(base, sources, as_of, fmt, delimiter, reps_path, period)
+    after = _payout_totals(new, sources, as_of, fmt, delimiter, reps_path, period)
+    deltas = tuple(RepDelta(rep, before.get(rep, Decimal(0)), after.get(rep, Decimal(0)))
+                   for rep in sorted(set(before) | set(after))
+                   if before.get(rep, Decimal(0)) != after.get(rep, Decimal(0)))
+    return deltas, (sum(before.values(), Decimal(0)), sum(after.values(), Decimal(0)))
+
+
+def temporary_workdir():
+    return tempfile.TemporaryDirectory(prefix="dealgate-diff-")

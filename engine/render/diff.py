@@ -1,0 +1,120 @@
+"""A PackDiff as text, as Markdown for a pull-request comment, or as JSON."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from ..diff import PackDiff
+
+MAX_ROWS = 100  # deals listed in Markdown; a PR comment with 50,000 rows helps nobody
+
+
+def _value(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, list):
+        return "[" + ", ".join(value) + "]" if value else "[]"
+    return str(value)
+
+
+def _signed(value: Decimal) -> str:
+    return f"+{value:,.2f}" if value >= 0 else f"{value:,.2f}"
+
+
+def _change_text(change) -> str:
+    return "; ".join(f"{key} {_value(before)} → {_value(after)}" for key, (before, after) in change.changes.items())
+
+
+def summary_line(diff: PackDiff) -> str:
+    counts = diff.counts_by_key()
+    parts = [f"{len(diff.changes)} deal{'s' * (len(diff.changes) != 1)} of {diff.deals} change"]
+    detail = ", ".join(f"{key.replace('_', ' ')} {n}" for key, n in counts.items() if n)
+    if detail:
+        parts[0] += f" ({detail})"
+    before, after = diff.forecast
+    parts.append(f"weighted forecast {before:,.2f} → {after:,.2f} ({_signed(after - before)})")
+    if diff.payout_totals is not None:
+        b, a = diff.payout_totals
+        parts.append(f"payouts {diff.period}: {len(diff.payouts)} rep{'s' * (len(diff.payouts) != 1)} change, "
+                     f"total {b:,.2f} → {a:,.2f} ({_signed(a - b)})")
+    return "; ".join(parts)
+
+
+def render_text(diff: PackDiff) -> str:
+    out = [f"dealgate diff {diff.base} → {diff.new} (as of {diff.as_of.isoformat()})"]
+    for change in diff.changes:
+        out.append(f"  line {change.line} {change.id or '?'} [{change.stage or '?'}]: {_change_text(change)}")
+    changed_stages = [s for s in diff.stages if s.count[0] != s.count[1] or s.weighted[0] != s.weighted[1]
+                      or s.amount[0] != s.amount[1]]
+    if changed_stages:
+        out.append("  forecast by stage:")
+        for s in changed_stages:
+            out.append(f"    {s.stage:<16} deals {s.count[0]} → {s.count[1]}, weighted {s.weighted[0]:,.2f} → "
+                       f"{s.weighted[1]:,.2f} ({_signed(s.weighted[1] - s.weighted[0])})")
+    if diff.payouts:
+        out.append(f"  payouts {diff.period}:")
+        for rep in diff.payouts:
+            out.append(f"    {rep.rep:<16} {rep.before:,.2f} → {rep.after:,.2f} ({_signed(rep.delta)})")
+    out.append(summary_line(diff))
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(diff: PackDiff) -> str:
+    out = [f"### dealgate diff: `{diff.base}` → `{diff.new}`", "",
+           f"**{summary_line(diff)}** (as of {diff.as_of.isoformat()})", ""]
+    if diff.changes:
+        out += ["| line | deal | stage | what changes |", "|---:|---|---|---|"]
+        for change in diff.changes[:MAX_ROWS]:
+            out.append(f"| {change.line} | {change.id or '?'} | {change.stage or '?'} | "
+                       f"{_change_text(change).replace('|', '/')} |")
+        if len(diff.changes) > MAX_ROWS:
+            out.append(f"\n…and {len(diff.changes) - MAX_ROWS} more deals (run `dealgate diff --format json` for all).")
+        out.append("")
+    else:
+        out += ["No deal changes verdict, failed criteria, qualify-out rules, evidence stage or weighted amount.", ""]
+    out += ["<details><summary>Forecast by stage</summary>", "",
+            "| stage | deals before | deals after | weighted before | weighted after | delta |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for s in diff.stages:
+        out.append(f"| {s.stage} | {s.count[0]} | {s.count[1]} | {s.weighted[0]:,.2f} | {s.weighted[1]:,.2f} | "
+                   f"{_signed(s.weighted[1] - s.weighted[0])} |")
+    out += ["", "</details>", ""]
+    if diff.payout_totals is not None:
+        out += [f"**Payouts {diff.period}**", ""]
+        if diff.payouts:
+            out += ["| rep | before | after | delta |", "|---|---:|---:|---:|"]
+            out += [f"| {r.rep} | {r.before:,.2f} | {r.after:,.2f} | {_signed(r.delta)} |" for r in diff.payouts]
+        else:
+            out.append("No rep's payout changes.")
+        out.append("")
+    return "\n".join(out)
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def render_json(diff: PackDiff) -> str:
+    data = {
+        "base": diff.base, "new": diff.new, "as_of": diff.as_of.isoformat(), "deals": diff.deals,
+        "changed": diff.changed, "summary": summary_line(diff),
+        "changes": [{"line": c.line, "id": c.id, "stage": c.stage,
+                     "changes": {k: {"before": _jsonable(b), "after": _jsonable(a)} for k, (b, a) in c.changes.items()}}
+                    for c in diff.changes],
+        "forecast": {"before": str(diff.forecast[0].quantize(Decimal("0.01"))),
+                     "after": str(diff.forecast[1].quantize(Decimal("0.01")))},
+        "stages": [{"stage": s.stage, "count": list(s.count), "amount": _jsonable(s.amount),
+                    "weighted": _jsonable(s.weighted)} for s in diff.stages],
+        "payouts": None if diff.payout_totals is None else {
+            "period": diff.period, "total": {"before": str(diff.payout_totals[0]), "after": str(diff.payout_totals[1])},
+            "reps": [{"rep": r.rep, "before": str(r.before), "after": str(r.after), "delta": str(r.delta)}
+                     for r in diff.payouts]},
+    }
+    return json.dumps(data, indent=2) + "\n"
