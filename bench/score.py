@@ -18,7 +18,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -66,9 +65,10 @@ def score_all(score, deals) -> None:
 
 def peak_rss_mb(path) -> float:
     """Peak resident memory of a `dealgate score` child streaming ``path`` to /dev/null."""
-    code = ("import resource, sys; from cli import main\n"
+    # VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork+exec.
+    code = ("import sys; from cli import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
     out = subprocess.run(
         [sys.executable, "-c", code, "score", "--rules", str(ROOT / "rules"), str(path), "--format", "jsonl",
          "--output", os.devnull, "--as-of", AS_OF.isoformat()],
