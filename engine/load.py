@@ -467,7 +467,7 @@ def _offset_location(text: str, file: str, offset: int) -> Location:
 def _syntax_hint(message: str) -> str | None:
     if "tab" in message or "'\\t'" in message:
         return "indent with spaces; YAML does not allow tabs"
-    if "mapping values are not allowed" in message:
+    if "mapping values are not allowed" in message or "but got ':'" in message:
         return "a value containing ': ' must be quoted"
     if "could not find expected ':'" in message:
         return "each line of a mapping needs 'key: value'"
