@@ -15,6 +15,8 @@ to date), so a requested period always sees what earlier ones paid.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from bisect import bisect_left
 from typing import Iterable
 
 import attrs
@@ -22,7 +24,7 @@ import attrs
 from ..diagnostics import Diagnostic, error, warning
 from ..semantics import Analysis
 from . import periods as P
-from .credit import CreditProgram, Credited, SplitProblem, compile_credit, parse_recipients
+from .credit import ONE, OWNER, CreditProgram, Credited, SplitProblem, compile_credit, parse_recipients
 from .reps import Rep
 from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
 
@@ -54,7 +56,17 @@ class PayoutProgram:
 
     def compute(self, deals: Iterable[dict], reps: Iterable[Rep], periods, as_of: dt.date,
                 rep: str | None = None) -> PayoutResult:
-        return _Run(self, list(reps), periods, as_of, rep).run(deals)
+        run = _Run(self, list(reps), periods, as_of, rep)
+        # A run makes a few small tuples per deal (credits, lines) and no reference cycles; with a
+        # large export alive, the cyclic collector's passes over it would cost more than the
+        # computation. It is paused for the run and restored after.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return run.run(deals)
+        finally:
+            if paused:
+                gc.enable()
 
 
 def compile_payout(source) -> PayoutProgram:
@@ -169,6 +181,7 @@ class _Run:
         strangers: dict = {}  # (plan, rep id) -> [count, first deal ids]
         outside: dict = {}  # (plan, rep id) -> count of credits outside the rep's dates
         number = 0
+        new = tuple.__new__
         for number, deal in enumerate(deals, 1):
             for plan_id, function, when_fields, reps, plan_credits, counts, rt in plans:
                 try:
@@ -182,7 +195,7 @@ class _Run:
                 if result is False:
                     counts["not_credited"] += 1
                     continue
-                if result is None or result is True or not isinstance(result, tuple):
+                if result.__class__ is not tuple:
                     counts["undecided"] += 1
                     missing = [f for f in when_fields if deal.get(f) is None]
                     problems.add("warning", "DG613", f"deals whose credit rule of plan '{plan_id}' is unknown",
@@ -190,7 +203,8 @@ class _Run:
                                  f"credit (missing {', '.join(missing) or 'a value'}); it is not credited")
                     continue
                 deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
-                deal_id = _deal_id(deal, number) if deal_id is None else str(deal_id)
+                if deal_id.__class__ is not str:
+                    deal_id = _deal_id(deal, number) if deal_id is None else str(deal_id)
                 if amount is None or date is None:
                     counts["skipped"] += 1
                     what = "amount" if amount is None else f"date ({rt.plan.credit.date})"
@@ -201,21 +215,25 @@ class _Run:
                 if end is not None and date >= end:
                     counts["credited"] += 1
                     continue  # after the last requested period: no statement needs it
-                key = (to, splits, overlay)
-                recipients = recipients_cache.get(key)
-                if recipients is None:
-                    recipients = parse_recipients(to, splits, overlay)
-                    if len(recipients_cache) < 100_000:
-                        recipients_cache[key] = recipients
-                if isinstance(recipients, SplitProblem):
-                    counts["skipped"] += 1
-                    problems.add("error", recipients.code, f"deals of plan '{plan_id}' with unusable splits",
-                                 f"deal {deal_id}: {recipients.message}; the deal is not credited",
-                                 "fix the split field so the shares total 100 (mark overlay credit "
-                                 "'rep:pct:overlay')")
-                    continue
+                if splits is None and overlay is None and to is not None:
+                    recipients = ((to, ONE, OWNER),)  # the common case: the owner, in full
+                else:
+                    key = (to, splits, overlay)
+                    recipients = recipients_cache.get(key)
+                    if recipients is None:
+                        recipients = parse_recipients(to, splits, overlay)
+                        if len(recipients_cache) < 100_000:
+                            recipients_cache[key] = recipients
+                    if recipients.__class__ is SplitProblem:
+                        counts["skipped"] += 1
+                        problems.add("error", recipients.code, f"deals of plan '{plan_id}' with unusable splits",
+                                     f"deal {deal_id}: {recipients.message}; the deal is not credited",
+                                     "fix the split field so the shares total 100 (mark overlay credit "
+                                     "'rep:pct:overlay')")
+                        continue
                 counts["credited"] += 1
-                for position, (rep_id, share, role) in enumerate(recipients):
+                position = number * 64
+                for rep_id, share, role in recipients:
                     rep = reps.get(rep_id)
                     if rep is None:
                         entry = strangers.setdefault((plan_id, rep_id), [0, []])
@@ -223,13 +241,16 @@ class _Run:
                         if len(entry[1]) < 5:
                             entry[1].append(deal_id)
                         continue
-                    if (rep.start is not None and date < rep.start) or (rep.end is not None and date > rep.end):
+                    if rep.bounded and ((rep.start is not None and date < rep.start)
+                                        or (rep.end is not None and date > rep.end)):
                         outside[(plan_id, rep_id)] = outside.get((plan_id, rep_id), 0) + 1
                         continue
-                    value = amount if share == 1 else amount * share
-                    plan_credits.setdefault(rep_id, []).append(Credited(
-                        date, deal_id, number * 64 + position, value, share, role, amount, factor, mults, bonuses,
-                        cancelled))
+                    items = plan_credits.get(rep_id)
+                    if items is None:
+                        items = plan_credits[rep_id] = []
+                    items.append(new(Credited, (date, deal_id, position, amount if share is ONE else amount * share,
+                                                share, role, amount, factor, mults, bonuses, cancelled)))
+                    position += 1
                     counts["credits"] += 1
         self.counts["deals"] = number
         self.report_strangers(strangers, outside)
@@ -282,6 +303,9 @@ class _Run:
             due = clawbacks.get(period.start, ())
             if not active and not due and state.draw_balance == 0:
                 continue
+            if wanted is not None and period.start not in wanted and not due and plan.draw is None \
+                    and not _any_between(dates, period.start, period.end):
+                continue  # an earlier period with nothing in it: it changes nothing that carries
             try:
                 statement = compute_statement(rt, rep, period, credits, dates, state, due)
             except NoQuota:
@@ -319,6 +343,11 @@ class _Run:
             period = P.period_of(when, plan.period, plan.fiscal_year_start)
             due.setdefault(period.start, []).append(c)
         return due
+
+
+def _any_between(dates: list, start: dt.date, end: dt.date) -> bool:
+    index = bisect_left(dates, start)
+    return index < len(dates) and dates[index] < end
 
 
 def _deal_id(deal: dict, number: int) -> str:

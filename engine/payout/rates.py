@@ -54,8 +54,7 @@ def build_tiers(commission: Commission, scale: Decimal | None, rate_scale: Decim
     gated tiers; a closed gate pays the tier at the rate of the tier below it.
     """
     if commission.tiers:
-        table = [(t.lower, t.upper, t.rate, t.label or _span(t.lower, t.upper, commission.basis)) for t in
-                 commission.tiers]
+        table = [(t.lower, t.upper, t.rate, t.label or f"tier {i + 1}") for i, t in enumerate(commission.tiers)]
     else:
         table = [(ZERO, None, commission.rate, "flat")]
     lowers, uppers, table_rates, labels, notes = [], [], [], [], []
@@ -73,13 +72,6 @@ def build_tiers(commission: Commission, scale: Decimal | None, rate_scale: Decim
         notes.append(note)
     rates = [r * rate_scale for r in table_rates] if rate_scale is not None else table_rates
     return Tiers(tuple(lowers), tuple(uppers), tuple(rates), tuple(labels), tuple(notes))
-
-
-def _span(lower, upper, basis) -> str:
-    if basis == "attainment":
-        low = f"{(lower * 100).normalize():f}%"
-        return f"{low}+" if upper is None else f"{low}-{(upper * 100).normalize():f}%"
-    return f"{lower.normalize():f}+" if upper is None else f"{lower.normalize():f}-{upper.normalize():f}"
 
 
 def slices(tiers: Tiers, start: Decimal, end: Decimal) -> list:

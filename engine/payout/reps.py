@@ -56,6 +56,11 @@ class Rep:
     location: Location | None = attrs.field(default=None, eq=False)
 
     @property
+    def bounded(self) -> bool:
+        """The rep has a start or an end date."""
+        return self.start is not None or self.end is not None
+
+    @property
     def display(self) -> str:
         return f"{self.name} ({self.id})" if self.name else self.id
 
@@ -210,6 +215,31 @@ def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_format
             where[name] = builder.values.get(item_path + (key,), key_at)
         records.append((values, where, at))
     reps = _build(records, plans, date_formats, diagnostics)
+    return RepsResult(tuple(reps), diagnostics)
+
+
+def reps_from_records(records: Iterable[dict], plans: dict | None = None, date_formats: tuple = (),
+                      file: str = "<reps>") -> RepsResult:
+    """Reps from plain mappings (a rule test case's ``reps:``, JSON, ...), with the same checks as a file."""
+    diagnostics: list[Diagnostic] = []
+    prepared = []
+    for index, item in enumerate(records):
+        at = Location(file, 0, 0)
+        if not isinstance(item, dict):
+            diagnostics.append(error("DG603", f"rep #{index + 1} is not a mapping with id, plan, ...", at))
+            continue
+        values = {}
+        for key, value in item.items():
+            name = ALIASES.get(str(key).strip().lower())
+            if name is None:
+                diagnostics.append(warning("DG602", f"unknown key '{key}' in rep #{index + 1} is ignored", at,
+                                           did_you_mean(str(key), list(COLUMNS)) or f"keys are: {', '.join(COLUMNS)}"))
+                continue
+            if isinstance(value, dt.date):
+                value = value.isoformat()
+            values[name] = "" if value is None else (value if isinstance(value, str) else str(value))
+        prepared.append((values, {}, at))
+    reps = _build(prepared, plans, date_formats, diagnostics)
     return RepsResult(tuple(reps), diagnostics)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
+from operator import itemgetter
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
@@ -30,6 +31,7 @@ from .rates import ONE, ZERO, Tiers, build_tiers, slices
 from .reps import Rep
 
 CENT = Decimal("0.01")
+_AMOUNT = itemgetter(3)  # Credited.amount
 ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 
 COMMISSION, TRUE_UP, GATE, PRIOR, CAP, BONUS, CLAWBACK, DRAW, RECOVERY = (
@@ -153,8 +155,8 @@ def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list
         quota = quota_base if active == days else quota_base * active / days
         if active != days:
             notes.append(f"quota prorated: {active} of {days} days active in {qp.label}")
-    credit_window = sum((c.amount for c in window), ZERO)
-    credit_period = sum((c.amount for c in in_period), ZERO) if rt.to_date else credit_window
+    credit_window = sum(map(_AMOUNT, window), ZERO)
+    credit_period = sum(map(_AMOUNT, in_period), ZERO) if rt.to_date else credit_window
     attainment = credit_window / quota if quota else None
     tiered_on_quota = commission.basis == "attainment" and bool(commission.tiers)
     needs_quota = tiered_on_quota or commission.min_attainment is not None or commission.rate_of != "credit"
@@ -210,11 +212,12 @@ def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list
     if rt.to_date:
         state.paid_to_date[qp.start] = state.paid_to_date.get(qp.start, ZERO) + net
 
-    for c in window:  # what each deal was paid, for clawbacks
-        value = earned.get(c.seq, ZERO)
-        state.paid_commission[c.seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=mode)
+    for seq, value in earned.items():  # what each cancellable deal was paid, for clawbacks
+        state.paid_commission[seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=mode)
 
     for c in in_period:
+        if not c.bonuses:
+            continue
         for bonus_id, amount in c.bonuses:
             if amount is None:
                 notes.append(f"bonus {bonus_id} on deal {c.deal}: amount unknown (a value it needs is blank)")
@@ -222,7 +225,8 @@ def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list
             value = (amount * c.share).quantize(CENT, rounding=mode)
             share = "" if c.share == ONE else f" x {_pct(c.share)} {c.role}"
             lines.append(Line(BONUS, value, bonus_id, c.deal, c.amount, note=f"per-deal bonus {_money(amount)}{share}"))
-            state.paid_bonus[c.seq] = state.paid_bonus.get(c.seq, ZERO) + value
+            if c.cancelled is not None:
+                state.paid_bonus[c.seq] = state.paid_bonus.get(c.seq, ZERO) + value
 
     for bonus in rt.milestones:
         key = (qp.start, bonus.id)
@@ -282,42 +286,57 @@ def _gates(rt: PlanRuntime, rep: Rep, period, credits, dates, attainment, quota_
 
 
 def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
+    """Each deal's credit sliced across the tiers its running total passes through.
+
+    The hot loop of a payout run: lines are made with ``tuple.__new__`` (a NamedTuple's own
+    ``__new__`` is a Python function), and what each deal earned is only kept for deals that
+    have a cancellation date (the only ones a clawback can need).
+    """
     uppers, rates, labels, notes = tiers.uppers, tiers.rates, tiers.labels, tiers.notes
     last = len(uppers) - 1
     position = ZERO
     current = 0
     append = out.append
-    for c in window:
-        amount, factor, deal = c.amount, c.factor, c.deal
+    new = tuple.__new__
+    cent = CENT
+    for _, deal, seq, amount, _, _, _, factor, _, _, cancelled in window:
         scaled = factor is not ONE and factor != ONE
-        paid = ZERO
         if amount >= ZERO:
             end = position + amount
             while current < last and position >= uppers[current]:
                 current += 1
-            index, start = current, position
-            while True:
-                upper = uppers[index]
-                if upper is None or end <= upper:
-                    piece = end - start
-                    done = True
-                else:
-                    piece = upper - start
-                    done = False
-                rate = rates[index]
-                value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(CENT, rounding=mode)
-                append(Line(COMMISSION, value, "commission", deal, piece, rate, labels[index],
-                            factor if scaled else None, notes[index]))
-                paid += value
-                if done:
-                    break
-                start = upper
-                index += 1
+            upper = uppers[current]
+            if upper is None or end <= upper:  # the usual case: the deal stays in one tier
+                rate = rates[current]
+                paid = ((amount * rate * factor) if scaled else (amount * rate)).quantize(cent, rounding=mode)
+                append(new(Line, (COMMISSION, paid, "commission", deal, amount, rate, labels[current],
+                                  factor if scaled else None, notes[current])))
+            else:
+                paid = ZERO
+                index, start = current, position
+                while True:
+                    upper = uppers[index]
+                    if upper is None or end <= upper:
+                        piece = end - start
+                        done = True
+                    else:
+                        piece = upper - start
+                        done = False
+                    rate = rates[index]
+                    value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(cent, rounding=mode)
+                    append(new(Line, (COMMISSION, value, "commission", deal, piece, rate, labels[index],
+                                      factor if scaled else None, notes[index])))
+                    paid += value
+                    if done:
+                        break
+                    start = upper
+                    index += 1
         else:
             end = position + amount
+            paid = ZERO
             for index, piece in slices(tiers, position, end):
                 rate = rates[index]
-                value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(CENT, rounding=mode)
+                value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(cent, rounding=mode)
                 append(Line(COMMISSION, value, "commission", deal, piece, rate, labels[index],
                             factor if scaled else None, notes[index] or "credit reversal"))
                 paid += value
@@ -327,7 +346,8 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
             append(Line(CAP, cap - paid, "cap.per_deal", deal, note=f"deal commission {_money(paid)} is above "
                                                                     f"the per-deal cap {_money(cap)}"))
             paid = cap
-        earned[c.seq] = paid
+        if cancelled is not None:
+            earned[seq] = paid
 
 
 def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
@@ -360,7 +380,8 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
         final = c.amount * rate * c.factor
         if cap is not None and final > cap:
             final = cap
-        earned[c.seq] = final.quantize(CENT, rounding=mode)
+        if c.cancelled is not None:
+            earned[c.seq] = final.quantize(CENT, rounding=mode)
         target_raw += final
     target = target_raw.quantize(CENT, rounding=mode)
     difference = target - paid_total
@@ -392,7 +413,8 @@ def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) 
             out.append(Line(CAP, cap - paid, "cap.per_deal", c.deal,
                             note=f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}"))
             paid = cap
-        earned[c.seq] = paid
+        if c.cancelled is not None:
+            earned[c.seq] = paid
 
 
 def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, notes: list) -> Decimal | None:
