@@ -29,12 +29,16 @@ _TYPE_NAMES = {
 }
 
 
-def schema_dir() -> Path:
-    """Where the JSON Schemas are: beside the package in a checkout, inside it when installed."""
+def schema_dir():
+    """Where the JSON Schemas are: beside the package in a checkout, inside it when installed.
+
+    Installed, ``engine.schemas`` is a namespace package (no __init__.py), so this is an
+    importlib Traversable rather than a Path: use ``/`` and ``read_text``, not ``str()``.
+    """
     here = Path(__file__).resolve().parent.parent / "schemas"
     if (here / "fields.schema.json").is_file():
         return here
-    return Path(str(resources.files("engine.schemas")))
+    return resources.files("engine.schemas")
 
 
 @lru_cache(maxsize=None)
