@@ -166,16 +166,14 @@ class ExportReader:
         self._counter: _CountingReader | None = None
         self._owned: IO | None = None  # a file we opened and must close
         self._text = self._open(source)
-        self._lookup = self._column_lookup()
-        self._template = {name: self.defaults.get(name) for name in self._readable}
-        self._text_cells = {name: self._text_cell(f) for name, f in self._readable.items()}
         try:
+            self._lookup = self._column_lookup()
+            self._template = {name: self.defaults.get(name) for name in self._readable}
+            self._cells = {name: self._cell(f) for name, f in self._readable.items()}
             if self.format in ("csv", "tsv"):
                 self._start_csv()
                 self.missing_fields = [n for n in self._readable if n not in self.columns]
             else:
-                self._native_cells = {name: self._native_cell(f, self._text_cells[name])
-                                      for name, f in self._readable.items()}
                 self._plans: dict = {}
                 self.missing_fields = list(self._readable)
         except BaseException:
@@ -285,39 +283,32 @@ class ExportReader:
                 lookup.setdefault(name.strip().lower(), field)
         return lookup
 
-    def _text_cell(self, field) -> Callable[[str], Any]:
-        """The converter of one field's text: blank -> default (or None, or 'missing' if required)."""
+    def _cell(self, field) -> Callable[[Any], Any]:
+        """The converter of one field's value: text (a CSV cell or JSON string), null, or a JSON native.
+
+        Blank text and null take the field's default, or None, or are 'missing' if the field is
+        required; numbers, booleans and lists from JSON are read natively (exact Decimals).
+        """
         convert = text_converter(field.type, formats=field.formats, separator=field.separator, stages=self.stages)
         default = self.defaults.get(field.name)
-        if field.required and default is None:
-            message = f"missing required field '{field.name}'"
-
-            def on_blank():
-                raise _Required(message)
-        else:
-            def on_blank():
-                return default
-
-        if field.type == T.STRING:
-            def cell(text: str):
-                return text.strip() or on_blank()
-        else:
-            def cell(text: str):
-                if text and not text.isspace():
-                    return convert(text)
-                return on_blank()
-        return cell
-
-    def _native_cell(self, field, text_cell) -> Callable[[Any], Any]:
-        """The converter of one field's JSON value: text as in CSV; numbers, booleans, lists natively."""
-        formats, separator, stages, type_ = field.formats, field.separator, self.stages, field.type
+        required = field.required and default is None
+        message = f"missing required field '{field.name}'"
+        is_string = field.type == T.STRING
+        type_, formats, separator, stages = field.type, field.formats, field.separator, self.stages
 
         def cell(value):
-            if value is None:
-                return text_cell("")
             if isinstance(value, str):
-                return text_cell(value)
-            return coerce(type_, value, formats=formats, separator=separator, stages=stages)
+                if is_string:
+                    value = value.strip()
+                    if value:
+                        return value
+                elif value and not value.isspace():
+                    return convert(value)
+            elif value is not None:
+                return coerce(type_, value, formats=formats, separator=separator, stages=stages)
+            if required:
+                raise _Required(message)
+            return default
 
         return cell
 
@@ -428,7 +419,8 @@ class ExportReader:
         width = len(self.header)
         convert, self.row_source = _compile_row(self._csv_plan, self._readable, self.defaults, self.stages,
                                                 [n for n in self._readable if n not in self.columns])
-        check_id = self._check_id if ID_FIELD in self.columns else None
+        id_is_text = ID_FIELD in self.columns and self._readable[ID_FIELD].type == T.STRING
+        check_id = self._check_id if id_is_text else None
         mangled = EXCEL_FLOAT_ID.match
         counts = self.counts
         delimiter = self.delimiter
@@ -461,7 +453,7 @@ class ExportReader:
 
     def _csv_reject(self, line: int, row: list) -> Reject:
         """The first cell, in column order, that cannot be read (the fast path only knows one failed)."""
-        cells = self._text_cells
+        cells = self._cells
         deal_id = None
         if ID_FIELD in self.columns:
             id_index = next(index for index, name in self._csv_plan if name == ID_FIELD)
@@ -493,7 +485,7 @@ class ExportReader:
                                  f"using '{taken[field.name]}'")
                 continue
             taken[field.name] = key
-            plan.append((key, field.name, self._native_cells[field.name]))
+            plan.append((key, field.name, self._cells[field.name]))
             if field.name not in self.columns:
                 self.columns[field.name] = key
                 self.missing_fields.remove(field.name)
