@@ -364,5 +364,108 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
     sys.exit(EXIT_PROBLEMS if fail_on_change and result.changed else EXIT_OK)
 
 
+# payout: statements per rep per period (engine/payout, docs/payouts.md)
+
+
+@main.command()
+@click.argument("export")
+@rules_option
+@export_options
+@click.option("--reps", "reps_path", required=True, type=click.Path(dir_okay=False),
+              help="Reps file (CSV or YAML): id, name, plan, quota, target_incentive, start, end, currency.")
+@click.option("--period", help="Pay period: 2026-05, 2026-Q3, 2026-H1 or 2026.")
+@click.option("--from", "from_period", help="First period of a range (with --to).")
+@click.option("--to", "to_period", help="Last period of a range (default: --from).")
+@click.option("--rep", "rep_id", help="Only this rep's statements.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default=None,
+              help="Output format; table on a terminal, json otherwise.")
+@click.option("--explain", "explain_steps", is_flag=True,
+              help="Walk each statement step by step instead (text); use with --rep for one statement.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write statements here (atomically).")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rows that cannot be read here, as CSV.")
+def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period, from_period, to_period, rep_id,
+           fmt, explain_steps, output, rejects):
+    """What each rep is owed for a period, line by line, from a deal export."""
+    from engine.payout import PeriodError, compile_payout, read_reps, requested_periods
+    from engine.read import ExportError, ExportReader, Reject
+    from engine.render import payout as render_payout
+
+    if period and (from_period or to_period):
+        raise click.UsageError("give --period, or --from/--to, not both")
+    if not period and not from_period:
+        raise click.UsageError("give --period (e.g. 2026-Q3) or --from/--to")
+    wanted = period or f"{from_period}..{to_period or from_period}"
+    ruleset = compiled_rules(rules_dir)
+    program = compile_payout(ruleset)
+    try:
+        for plan in program.plans.values():
+            requested_periods(wanted, plan.period, plan.fiscal_year_start)
+    except PeriodError as problem:
+        click.echo(f"dealgate: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    sources = _export_sources([export])
+    if not Path(reps_path).is_file():
+        click.echo(f"dealgate: no such reps file: {reps_path}", err=True)
+        sys.exit(EXIT_USAGE)
+    reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
+    if reps.diagnostics:
+        click.echo(render_diag.render_text(reps.diagnostics), err=True, nl=False)
+    if not reps.ok:
+        click.echo(f"dealgate: the reps file {reps_path} has errors", err=True)
+        sys.exit(EXIT_USAGE)
+    if rep_id is not None and rep_id not in {r.id for r in reps.reps}:
+        click.echo(f"dealgate: no rep '{rep_id}' in {reps_path}", err=True)
+        sys.exit(EXIT_USAGE)
+    as_of = as_of or dt.date.today()
+    click.echo(f"as of {as_of.isoformat()}", err=True)
+    counts = {"read": 0, "rejected": 0}
+    reader_warnings: list = []
+    try:
+        with reject_sink(rejects, with_source=False) as on_reject:
+            reader = ExportReader(ruleset.analysis, sources[0], fmt=input_format, delimiter=delimiter)
+
+            def deals():
+                try:
+                    for line, record in reader.records():
+                        counts["read"] += 1
+                        if type(record) is Reject:
+                            counts["rejected"] += 1
+                            on_reject(reader.source_name, record)
+                            continue
+                        yield line, record
+                finally:
+                    reader_warnings.extend(reader.warnings)
+
+            result = program.compute(deals(), reps.reps, wanted, as_of, rep=rep_id, source=reader.source_name)
+    except ExportError as problem:
+        click.echo(f"dealgate: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    for warning in reader_warnings[:20]:
+        click.echo(f"{reader.source_name}:{warning.line}: warning: {warning.message}", err=True)
+    statements = result.statements
+    if explain_steps:
+        text = "\n".join(render_payout.render_explain(s) for s in statements) or "no statements\n"
+        newline = None
+    else:
+        if fmt is None:
+            fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
+        text = {"table": render_payout.render_table, "csv": render_payout.render_csv,
+                "markdown": render_payout.render_markdown}.get(fmt, lambda s: render_payout.render_json(s, as_of))(
+            statements)
+        newline = "" if fmt == "csv" else None
+    with output_stream(output, newline=newline) as out:
+        out.write(text)
+    if result.diagnostics:
+        click.echo(render_diag.render_text(result.diagnostics), err=True, nl=False)
+    unbalanced = [s for s in statements if not s.reconciles]
+    total = sum((s.total for s in statements), Decimal(0))
+    currencies = sorted({s.currency for s in statements})
+    click.echo(f"{len(statements)} statement{'s' * (len(statements) != 1)}, total {total:,.2f} "
+               f"{'/'.join(currencies)}; read {counts['read']}, rejected {counts['rejected']}", err=True)
+    if unbalanced:  # cannot happen by construction; never hide it if it does
+        click.echo(f"dealgate: {len(unbalanced)} statements do not reconcile", err=True)
+    sys.exit(EXIT_PROBLEMS if unbalanced or not result.ok else EXIT_OK)
+
+
 if __name__ == "__main__":
     main()

@@ -21,7 +21,7 @@ from typing import Iterable
 
 import attrs
 
-from ..diagnostics import Diagnostic, error, warning
+from ..diagnostics import Diagnostic, Location, error, warning
 from ..semantics import Analysis
 from . import periods as P
 from .credit import ONE, OWNER, CreditProgram, Credited, SplitProblem, compile_credit, parse_recipients
@@ -54,9 +54,14 @@ class PayoutProgram:
     def plans(self) -> dict:
         return {plan_id: rt.plan for plan_id, rt in self.runtimes.items()}
 
-    def compute(self, deals: Iterable[dict], reps: Iterable[Rep], periods, as_of: dt.date,
-                rep: str | None = None) -> PayoutResult:
-        run = _Run(self, list(reps), periods, as_of, rep)
+    def compute(self, deals: Iterable, reps: Iterable[Rep], periods, as_of: dt.date,
+                rep: str | None = None, source: str | None = None) -> PayoutResult:
+        """Statements of every rep (or ``rep``) for ``periods``.
+
+        ``deals`` yields deal records, or ``(line, record)`` pairs as ExportReader.records() gives
+        them (then problems with a deal point at ``source``:line).
+        """
+        run = _Run(self, list(reps), periods, as_of, rep, source)
         # A run makes a few small tuples per deal (credits, lines) and no reference cycles; with a
         # large export alive, the cyclic collector's passes over it would cost more than the
         # computation. It is paused for the run and restored after.
@@ -76,8 +81,8 @@ def compile_payout(source) -> PayoutProgram:
                          {plan.id: PlanRuntime.of(plan) for plan in analysis.pack.plans})
 
 
-def compute_statements(ruleset_or_analysis, deals: Iterable[dict], reps: Iterable[Rep], periods,
-                       as_of: dt.date, rep: str | None = None) -> PayoutResult:
+def compute_statements(ruleset_or_analysis, deals: Iterable, reps: Iterable[Rep], periods,
+                       as_of: dt.date, rep: str | None = None, source: str | None = None) -> PayoutResult:
     """Statements for every rep (or ``rep``) in ``periods``.
 
     ``periods``: a label ('2026-Q3', '2026-05', '2026-H1', '2026'), a range 'FIRST..LAST', or a list
@@ -86,7 +91,7 @@ def compute_statements(ruleset_or_analysis, deals: Iterable[dict], reps: Iterabl
     """
     program = ruleset_or_analysis if isinstance(ruleset_or_analysis, PayoutProgram) \
         else compile_payout(ruleset_or_analysis)
-    return program.compute(deals, reps, periods, as_of, rep)
+    return program.compute(deals, reps, periods, as_of, rep, source)
 
 
 def requested_periods(periods, kind: str, fy_start: int) -> list:
@@ -109,31 +114,39 @@ def requested_periods(periods, kind: str, fy_start: int) -> list:
 class _Problems:
     """Per-deal problems: the first few listed one by one, the rest counted, per (code, plan, kind)."""
 
-    def __init__(self):
+    def __init__(self, source: str | None = None):
         self.groups: dict = {}
+        self.source = source
 
-    def add(self, severity: str, code: str, group: str, message: str, hint: str | None = None) -> None:
+    def add(self, severity: str, code: str, group: str, message: str, hint: str | None = None,
+            line: int | None = None) -> None:
         entry = self.groups.setdefault((severity, code, group), [0, [], hint])
         entry[0] += 1
         if len(entry[1]) < MAX_LISTED:
-            entry[1].append(message)
+            where = None
+            if self.source is not None:
+                where = Location(self.source, line, 1) if line else Location(self.source)
+            entry[1].append((message, where))
 
     def diagnostics(self) -> list[Diagnostic]:
         result = []
         for (severity, code, group), (count, messages, hint) in self.groups.items():
             make = error if severity == "error" else warning
-            result.extend(make(code, message, None, hint) for message in messages)
+            result.extend(make(code, message, where, hint) for message, where in messages)
             if count > len(messages):
-                result.append(make(code, f"... and {count - len(messages)} more: {group}", None, hint))
+                where = Location(self.source) if self.source else None
+                result.append(make(code, f"... and {count - len(messages)} more: {group}", where, hint))
         return result
 
 
 class _Run:
-    def __init__(self, program: PayoutProgram, reps: list, periods, as_of: dt.date, only: str | None):
+    def __init__(self, program: PayoutProgram, reps: list, periods, as_of: dt.date, only: str | None,
+                 source: str | None = None):
         self.program = program
         self.as_of = as_of
+        self.source = source
         self.diagnostics: list[Diagnostic] = []
-        self.problems = _Problems()
+        self.problems = _Problems(source)
         self.reps = [r for r in reps if only is None or r.id == only]
         self.by_plan: dict = {}
         for r in self.reps:
@@ -183,6 +196,9 @@ class _Run:
         number = 0
         new = tuple.__new__
         for number, deal in enumerate(deals, 1):
+            line = None
+            if deal.__class__ is tuple:  # (line, record) from ExportReader.records()
+                line, deal = deal
             for plan_id, function, when_fields, reps, plan_credits, counts, rt in plans:
                 try:
                     result = function(deal, as_of)
@@ -190,7 +206,7 @@ class _Run:
                     counts["skipped"] += 1
                     problems.add("error", "DG617", f"deals plan '{plan_id}' could not evaluate",
                                  f"deal {_deal_id(deal, number)}: plan '{plan_id}' could not evaluate it: "
-                                 f"{type(exc).__name__}: {exc}", "deal values must be typed as the fields declare")
+                                 f"{type(exc).__name__}: {exc}", "deal values must be typed as the fields declare", line)
                     continue
                 if result is False:
                     counts["not_credited"] += 1
@@ -200,7 +216,7 @@ class _Run:
                     missing = [f for f in when_fields if deal.get(f) is None]
                     problems.add("warning", "DG613", f"deals whose credit rule of plan '{plan_id}' is unknown",
                                  f"deal {_deal_id(deal, number)}: plan '{plan_id}' cannot tell whether it earns "
-                                 f"credit (missing {', '.join(missing) or 'a value'}); it is not credited")
+                                 f"credit (missing {', '.join(missing) or 'a value'}); it is not credited", None, line)
                     continue
                 deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
                 if deal_id.__class__ is not str:
@@ -210,7 +226,7 @@ class _Run:
                     what = "amount" if amount is None else f"date ({rt.plan.credit.date})"
                     problems.add("warning", "DG613", f"credited deals of plan '{plan_id}' without a credit {what}",
                                  f"deal {deal_id}: plan '{plan_id}' credits it, but its credit {what} is blank; "
-                                 f"it is not paid until that is known")
+                                 f"it is not paid until that is known", None, line)
                     continue
                 if end is not None and date >= end:
                     counts["credited"] += 1
@@ -229,7 +245,7 @@ class _Run:
                         problems.add("error", recipients.code, f"deals of plan '{plan_id}' with unusable splits",
                                      f"deal {deal_id}: {recipients.message}; the deal is not credited",
                                      "fix the split field so the shares total 100 (mark overlay credit "
-                                     "'rep:pct:overlay')")
+                                     "'rep:pct:overlay')", line)
                         continue
                 counts["credited"] += 1
                 position = number * 64
@@ -267,8 +283,9 @@ class _Run:
             else:
                 message = f"{deals} credit '{rep_id}' under plan '{plan_id}', who is not in the reps file; " \
                           f"that credit is not paid"
-            self.diagnostics.append(warning("DG612", message, None, "add the rep to the reps file, or fix the "
-                                                                    "deal's credited-rep field"))
+            where = Location(self.source) if self.source else None
+            self.diagnostics.append(warning("DG612", message, where, "add the rep to the reps file, or fix the "
+                                                                     "deal's credited-rep field"))
         for (plan_id, rep_id), count in outside.items():
             rep = self.by_plan[plan_id][rep_id]
             self.diagnostics.append(warning(
