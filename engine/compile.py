@@ -199,7 +199,7 @@ class _ScoreGenerator:
         for expr in self.expressions():
             used |= self.checked(expr).fields
         computed = [f for f in self.fields.fields.values() if f.compute is not None]
-        for field in computed:
+        for field in reversed(computed):  # a computed field may only use earlier ones: reverse order closes it
             if field.name in used:
                 used |= self.checked(field.compute).fields
         used.discard("as_of")

@@ -14,7 +14,7 @@ import attrs
 
 from .diagnostics import Diagnostic, Location, error
 from .load import Document
-from .values import ValueProblem, coerce
+from .values import ValueProblem, coerce, is_blank
 
 
 @attrs.frozen
@@ -53,7 +53,8 @@ class Field:
 
     @property
     def nullable(self) -> bool:
-        return not self.required and self.default is None
+        # A blank default ("") is no default: the reader leaves the value null.
+        return not self.required and is_blank(self.default)
 
 
 @attrs.frozen

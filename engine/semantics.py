@@ -58,7 +58,9 @@ class _PackChecker:
         variables = dict(BUILTINS)
         if pack.fields:
             for field in pack.fields.fields.values():
-                variables[field.name] = E.Variable(field.type, field.nullable)
+                # A computed field is null when its inputs are, whatever 'required'/'default' say.
+                nullable = field.nullable or field.compute is not None
+                variables[field.name] = E.Variable(field.type, nullable)
         self.environment = E.Environment(variables, stages)
 
     def run(self) -> None:
@@ -148,12 +150,41 @@ class _PackChecker:
                 expect = T.NUMERIC if field.type in T.NUMERIC else field.type
                 self.expression(field.compute, expect, env)
                 available[field.name] = E.Variable(field.type, True)
-        if not fields.of_type(T.STAGE):
-            self.add(error("DG309", "no field has type 'stage'", fields.location,
-                           "declare the deal's stage, e.g. stage: {type: stage, columns: [Stage]}"))
+        self.check_special_fields(fields)
         if "id" not in fields:
             self.add(warning("DG309", "no field named 'id'", fields.location,
                              "declare id: {type: string, required: true, columns: [...]} so results name deals"))
+
+    def check_special_fields(self, fields: FieldSet) -> None:
+        """The engine itself reads 'stage', 'amount' and 'id': they must be what it expects."""
+        stage_fields = fields.of_type(T.STAGE)
+        if "stage" not in fields:
+            where = stage_fields[0].location if stage_fields else fields.location
+            self.add(error("DG309", "no field named 'stage'", where,
+                           "declare the deal's stage as stage: {type: stage, required: true, columns: [Stage]}"))
+        for field in stage_fields:
+            if field.name != "stage":
+                self.add(error("DG309", f"field '{field.name}' has type stage, but only the field named 'stage' "
+                                        f"can", field.location, "rename it to 'stage'"))
+        expected = {"stage": (T.STAGE,), "amount": (T.MONEY, T.DECIMAL), "id": (T.STRING,)}
+        for name, types in expected.items():
+            field = fields.fields.get(name)
+            if field is None:
+                continue
+            if field.type not in types:
+                self.add(error("DG309", f"field '{name}' must have type {' or '.join(types)}, not {field.type}",
+                               field.location))
+            if field.compute is not None:
+                self.add(error("DG309", f"field '{name}' is read from the export; it cannot be computed",
+                               field.location))
+        stage = fields.fields.get("stage")
+        if stage is not None and stage.type == T.STAGE and (not stage.required or stage.default is not None):
+            self.add(error("DG309", "the stage field must be 'required: true' and have no default", stage.location,
+                           "a deal without a stage cannot be judged: such rows are rejected"))
+        for field in fields.fields.values():
+            if field.compute is not None and (field.required or field.default is not None or field.columns):
+                self.add(error("DG309", f"computed field '{field.name}' cannot have 'required', 'default' or "
+                                        f"'columns'", field.location, "it is never read from the export"))
 
     def check_field_name(self, name: str, location: Location | None) -> None:
         if name in RESERVED or name.startswith("__"):
