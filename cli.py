@@ -141,7 +141,7 @@ def output_stream(path: str | None, newline: str | None = None):
 
 @contextlib.contextmanager
 def reject_sink(path: str | None, with_source: bool):
-    from engine.render.deals import RejectSink
+    from engine.read import RejectWriter
 
     if path is None:
         sink = _StderrRejects()
@@ -149,7 +149,7 @@ def reject_sink(path: str | None, with_source: bool):
         sink.flush()
         return
     with output_stream(path, newline="") as handle:
-        yield RejectSink(handle, with_source)
+        yield RejectWriter(handle, with_source)
 
 
 class _StderrRejects:

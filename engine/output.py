@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -97,3 +98,21 @@ def _sync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def safe_cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula.
+
+    Text starting with = + - @ (or a tab or carriage return, which some spreadsheets skip) gets
+    a leading apostrophe; plain numbers such as -1200.00 are left alone. None is an empty cell.
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text

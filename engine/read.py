@@ -55,7 +55,7 @@ from typing import IO, Any, Callable, Iterable, Iterator
 import attrs
 
 from .expr import types as T
-from .output import atomic_write
+from .output import atomic_write, safe_cell
 from .values import EXCEL_FLOAT_ID, ValueProblem, coerce, text_converter
 
 FORMATS = ("csv", "tsv", "json", "jsonl")
@@ -68,7 +68,6 @@ JSON_CHUNK = 1 << 16
 TEXT_CHUNK = 1 << 16
 MAX_ROW_WARNINGS = 100  # per kind; the rest are counted in one summary warning
 REJECT_COLUMNS = ("line", "id", "column", "value", "reason")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportError(Exception):
@@ -794,33 +793,35 @@ def _memoized(convert: Callable[[str], Any], memo: dict, limit: int = 65_536) ->
     return remembered
 
 
+class RejectWriter:
+    """Writes rejects as CSV as they are met: a bad export may have millions of them.
+
+    Columns are REJECT_COLUMNS, with the export's name first (``with_source``) when a run
+    reads several exports. Cells a spreadsheet would run as a formula are neutralised.
+    """
+
+    def __init__(self, handle: IO, with_source: bool = False):
+        self.writer = csv.writer(handle, lineterminator="\n")
+        self.with_source = with_source
+        self.count = 0
+        self.writer.writerow((("file",) if with_source else ()) + REJECT_COLUMNS)
+
+    def __call__(self, source: str | None, reject: Reject) -> None:
+        row = [reject.line, safe_cell(reject.id), safe_cell(reject.column), safe_cell(reject.value),
+               safe_cell(reject.reason)]
+        self.writer.writerow(([safe_cell(source)] if self.with_source else []) + row)
+        self.count += 1
+
+
 def write_rejects(rejects: Iterable[Reject], destination: str | os.PathLike | IO) -> int:
     """Write rejects as CSV (line, id, column, value, reason); return how many.
 
-    ``destination`` is a path (written atomically) or an open text stream. Cells that a
-    spreadsheet would run as a formula (starting with = + - @, tab or CR) get a leading
-    apostrophe, so opening the rejects of a hostile export in Excel is safe.
+    ``destination`` is a path (written atomically) or an open text stream.
     """
     if isinstance(destination, (str, os.PathLike)):
         with atomic_write(destination, newline="") as handle:
-            return _write_rejects(rejects, handle)
-    return _write_rejects(rejects, destination)
-
-
-def _write_rejects(rejects: Iterable[Reject], handle: IO) -> int:
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(REJECT_COLUMNS)
-    count = 0
+            return write_rejects(rejects, handle)
+    writer = RejectWriter(destination)
     for reject in rejects:
-        writer.writerow((reject.line, _safe(reject.id), _safe(reject.column), _safe(reject.value),
-                         _safe(reject.reason)))
-        count += 1
-    return count
-
-
-def _safe(cell: str | None) -> str:
-    if cell is None:
-        return ""
-    if cell.startswith(FORMULA_PREFIXES):
-        return "'" + cell
-    return cell
+        writer(None, reject)
+    return writer.count

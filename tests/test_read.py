@@ -533,7 +533,7 @@ def test_write_rejects_neutralises_formulas(tmp_path):
     assert write_rejects(rejects, target) == 3
     rows = list(csv.reader(target.open(newline="", encoding="utf-8")))
     assert rows == [["line", "id", "column", "value", "reason"],
-                    ["2", "'=HYPERLINK(\"http://x\")", "Amount", "'+1", "'-bad"],
+                    ["2", "'=HYPERLINK(\"http://x\")", "Amount", "+1", "'-bad"],  # a number is no formula
                     ["3", "", "", "'@SUM(A1)", "'TBD' is not an amount"],
                     ["4", "A\tB", "'\tTab", "plain", "fine"]]
     assert os.listdir(tmp_path) == ["rejects.csv"]  # no temporary file left behind

@@ -13,11 +13,11 @@ import json
 from decimal import Decimal
 from typing import IO, Iterable
 
+from ..output import safe_cell
 from ..score import ScoredDeal, Summary, cents, is_over_staged, missing_by_criterion
 
 CSV_COLUMNS = ("line", "id", "name", "owner", "stage", "verdict", "failed", "missing", "qualify_out", "warnings",
                "probability", "amount", "weighted_amount", "evidence_stage", "over_staged")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def money(value: Decimal | None) -> str | None:
@@ -83,16 +83,6 @@ def write_jsonl(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Sum
     for scored in deals:
         out.write(dumps(deal_record(ruleset, scored, summary.as_of)))
         out.write("\n")
-
-
-def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not execute: formulas get a leading apostrophe."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
 
 
 def _cell(value) -> str:
@@ -167,24 +157,3 @@ def render_summary(summary: Summary) -> str:
 
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json, "jsonl": write_jsonl}
 
-
-class RejectSink:
-    """Writes rejects as they are met (a bad export may have millions), formula-safe.
-
-    Columns are those of engine.read.write_rejects, with the export's name first
-    when a run reads more than one export.
-    """
-
-    def __init__(self, handle: IO[str], with_source: bool):
-        from ..read import REJECT_COLUMNS
-
-        self.writer = csv.writer(handle, lineterminator="\n")
-        self.with_source = with_source
-        self.count = 0
-        self.writer.writerow((("file",) if with_source else ()) + REJECT_COLUMNS)
-
-    def __call__(self, source: str, reject) -> None:
-        row = [reject.line, safe_cell(reject.id), safe_cell(reject.column), safe_cell(reject.value),
-               safe_cell(reject.reason)]
-        self.writer.writerow(([safe_cell(source)] if self.with_source else []) + row)
-        self.count += 1
