@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+from decimal import Decimal
 from bisect import bisect_left
 from typing import Iterable
 
@@ -228,6 +229,14 @@ class _Run:
                                  f"deal {deal_id}: plan '{plan_id}' credits it, but its credit {what} is blank; "
                                  f"it is not paid until that is known", None, line)
                     continue
+                if amount.__class__ is not Decimal or date.__class__ is not dt.date:
+                    amount, date, why = _typed(amount, date)
+                    if why:
+                        counts["skipped"] += 1
+                        problems.add("error", "DG617", f"deals plan '{plan_id}' could not evaluate",
+                                     f"deal {deal_id}: plan '{plan_id}' could not evaluate it: {why}",
+                                     "deal values must be typed as the fields declare", line)
+                        continue
                 if end is not None and date >= end:
                     counts["credited"] += 1
                     continue  # after the last requested period: no statement needs it
@@ -360,6 +369,21 @@ class _Run:
             period = P.period_of(when, plan.period, plan.fiscal_year_start)
             due.setdefault(period.start, []).append(c)
         return due
+
+
+def _typed(amount, date):
+    """(amount, date, None) made Decimal and date, or (.., .., why not) for values of the wrong type."""
+    if isinstance(amount, bool) or not isinstance(amount, (Decimal, int)):
+        return amount, date, f"the credit amount {amount!r} is not a number"
+    if not isinstance(amount, Decimal):
+        amount = Decimal(amount)
+    if not amount.is_finite():
+        return amount, date, f"the credit amount {amount} is not a finite number"
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    elif not isinstance(date, dt.date):
+        return amount, date, f"the credit date {date!r} is not a date"
+    return amount, date, None
 
 
 def _any_between(dates: list, start: dt.date, end: dt.date) -> bool:
