@@ -278,12 +278,6 @@ class _PackChecker:
                                         f"'{label.stage}'", label.location))
                 continue
             self.stage_lookup[key] = label.stage
-        for field in fields.of_type(T.STAGE):
-            default = self.defaults.get(field.name)
-            if default is not None and default.strip().lower() not in self.stage_lookup:
-                self.add(error("DG307", f"default of '{field.name}' is '{default}', which is not a stage",
-                               self.at("fields", ("fields", field.name, "default"), field.location),
-                               did_you_mean(default, list(stage_ids)) or f"stages are: {', '.join(stage_ids)}"))
 
     # plans
 

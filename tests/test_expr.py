@@ -242,6 +242,16 @@ def test_needed_fields_exclude_null_tests_and_coalesce():
     assert checked.needed == {"n", "a", "b"}  # c is never null; s and x are only null-tested / coalesced
 
 
+def test_a_coalesce_that_can_be_null_needs_all_its_arguments():
+    """coalesce(n, x) is null only when both are: then both explain a 'missing' result."""
+    checked, _ = E.check("coalesce(n, x) > 0", ENV)
+    assert checked.needed == {"n", "x"}
+    checked, _ = E.check("not coalesce(a, b)", ENV)
+    assert checked.needed == {"a", "b"}
+    checked, _ = E.check("coalesce(n, k) > 0 and coalesce(a == null, b)", ENV)
+    assert checked.needed == set()  # neither coalesce can be null: k is never null, nor is a == null
+
+
 def test_as_of_is_a_builtin():
     assert problems("d < as_of", T.BOOL) == []
     assert run("days_between(d, as_of)", d=dt.date(2026, 6, 1)) == 29

@@ -225,12 +225,6 @@ def test_label_that_is_another_stage_id(tmp_path):
     assert len(result.diagnostics) == 1
 
 
-def test_stage_default_must_be_a_stage(tmp_path):
-    result = pack(tmp_path, fields=FIELDS.replace("{type: stage, required: true}", "{type: stage, default: meting}"))
-    assert points_at(only(result, "DG307"), 4, "meting}")
-    assert len(result.diagnostics) == 1
-
-
 # fields
 
 

@@ -286,7 +286,13 @@ class _Checker:
             types.append((type_, nullable))
         if name == "date":
             self.check_date_literal(node.args[0])
-        return self.result_type(signature, node, types)
+        result = self.result_type(signature, node, types)
+        if signature.null_tolerant and result[1] and not tolerant:
+            # coalesce(a, b) is null only when every argument is: then all of them explain the
+            # unknown result ("missing a, b"), so they are needed after all.
+            for arg in node.args:
+                self.visit(arg, False)
+        return result
 
     def check_date_literal(self, arg: ast.expr):
         import datetime as dt
