@@ -243,6 +243,12 @@ def _double_quoted_tokens(text: str) -> list[tuple[str, int]]:
     return tokens
 
 
+def _shown_tag(tag: str) -> str:
+    """The tag as it was written: '!!set', not 'tag:yaml.org,2002:set'."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
+
+
 def _mark_location(file: str, mark) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
@@ -293,7 +299,7 @@ class _Builder:
         expected = "tag:yaml.org,2002:map" if isinstance(node, yaml.MappingNode) else "tag:yaml.org,2002:seq"
         if node.tag != expected:
             self.diagnostics.append(error(
-                "DG007", f"unsupported YAML tag '{node.tag}'", _mark_location(self.file, node.start_mark),
+                "DG007", f"unsupported YAML tag '{_shown_tag(node.tag)}'", _mark_location(self.file, node.start_mark),
                 "rule files are plain data: remove the '!' tag",
             ))
 
@@ -340,7 +346,7 @@ class _Builder:
                 return None
             return value
         self.diagnostics.append(error(
-            "DG007", f"unsupported YAML tag '{tag}'", _mark_location(self.file, node.start_mark),
+            "DG007", f"unsupported YAML tag '{_shown_tag(tag)}'", _mark_location(self.file, node.start_mark),
             "rule files are plain data: remove the '!' tag",
         ))
         return text

@@ -214,3 +214,17 @@ def test_a_problem_without_a_line_is_still_rendered(make_pack, tmp_path):
     result = invoke("blob.yaml")
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == "blob.yaml: error[DG002]: this is a binary file, not YAML"
+
+
+# docs/diagnostics.md
+
+
+def test_every_code_the_engine_emits_is_documented_and_no_other():
+    source = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "engine").rglob("*.py"))
+    emitted = set(re.findall(r'"(DG\d{3})"', source))
+    doc = (ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| (DG\d{3}) \|", doc, re.MULTILINE))
+    payout = {code for code in emitted if code.startswith("DG6")}  # tabled in docs/payouts.md
+    assert emitted - payout == documented
+    payouts_doc = (ROOT / "docs" / "payouts.md").read_text(encoding="utf-8")
+    assert payout <= set(re.findall(r"^\| (DG\d{3}) \|", payouts_doc, re.MULTILINE))
