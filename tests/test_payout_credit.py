@@ -189,3 +189,17 @@ def test_credits_outside_the_reps_dates_are_not_paid(tmp_path):
     assert [c.deal for c in result.statements[0].credits] == ["IN"]
     (d,) = [d for d in result.diagnostics if d.code == "DG612"]
     assert "2 credits of rep 'rep'" in d.message and "2026-05-01 to 2026-06-15" in d.message
+
+
+def test_a_cancellation_date_of_the_wrong_type(tmp_path):
+    program = program_for(tmp_path, SIMPLE + "    clawback: {date: cancelled_on, within_days: 30}\n")
+    deals = [{"id": "WHEN", "stage": "closed_won", "amount": D(5), "close_date": dt.date(2026, 5, 6),
+              "owner": "rep", "cancelled_on": "soon"},
+             {"id": "STAMP", "stage": "closed_won", "amount": 7, "close_date": dt.datetime(2026, 5, 7, 9, 30),
+              "owner": "rep", "cancelled_on": dt.datetime(2026, 5, 20, 8, 0)}]
+    result = program.compute(deals, [rep()], "2026-Q2", dt.date(2026, 6, 30))
+    (d,) = result.diagnostics
+    assert d.code == "DG617" and "the cancellation date 'soon' is not a date" in d.message
+    (s,) = result.statements  # an int amount and datetimes are taken as what they mean
+    assert [(l.kind, l.deal, l.amount) for l in s.lines] == [("commission", "STAMP", D("0.70")),
+                                                            ("clawback", "STAMP", D("-0.70"))]

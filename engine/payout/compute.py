@@ -18,6 +18,7 @@ import datetime as dt
 import gc
 from decimal import Decimal
 from bisect import bisect_left
+from operator import itemgetter
 from typing import Iterable
 
 import attrs
@@ -29,6 +30,8 @@ from .credit import ONE, OWNER, CreditProgram, Credited, SplitProblem, compile_c
 from .reps import Rep
 from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
 
+_DATE = itemgetter(0)  # Credited.date
+_COUNTS = ("credited", "not_credited", "undecided", "skipped", "credits")
 MAX_LISTED = 20  # per-deal diagnostics of one kind listed one by one; the rest are counted
 
 
@@ -181,13 +184,16 @@ class _Run:
     def distribute(self, deals: Iterable[dict]) -> dict:
         plans = []
         credits: dict = {}
+        tallies: dict = {}
         for plan_id, reps in self.by_plan.items():
             rt = self.program.runtimes[plan_id]
             program = self.program.credit.plans[plan_id]
             credits[plan_id] = {}
-            counts = {"credited": 0, "not_credited": 0, "undecided": 0, "skipped": 0, "credits": 0}
-            self.counts[plan_id] = counts
-            plans.append((plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt))
+            counts = [0, 0, 0, 0, 0]  # credited, not credited, undecided, skipped, credits (see _COUNTS)
+            tallies[plan_id] = counts
+            bounded = frozenset(r.id for r in reps.values() if r.bounded)
+            plans.append((plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt,
+                          bounded))
         as_of = self.as_of
         end = self.run_end
         problems = self.problems
@@ -200,20 +206,20 @@ class _Run:
             line = None
             if deal.__class__ is tuple:  # (line, record) from ExportReader.records()
                 line, deal = deal
-            for plan_id, function, when_fields, reps, plan_credits, counts, rt in plans:
+            for plan_id, function, when_fields, reps, plan_credits, counts, rt, bounded in plans:
                 try:
                     result = function(deal, as_of)
                 except Exception as exc:  # noqa: BLE001 - a record of the wrong shape must not stop the run
-                    counts["skipped"] += 1
+                    counts[3] += 1
                     problems.add("error", "DG617", f"deals plan '{plan_id}' could not evaluate",
                                  f"deal {_deal_id(deal, number)}: plan '{plan_id}' could not evaluate it: "
                                  f"{type(exc).__name__}: {exc}", "deal values must be typed as the fields declare", line)
                     continue
                 if result is False:
-                    counts["not_credited"] += 1
+                    counts[1] += 1
                     continue
                 if result.__class__ is not tuple:
-                    counts["undecided"] += 1
+                    counts[2] += 1
                     missing = [f for f in when_fields if deal.get(f) is None]
                     problems.add("warning", "DG613", f"deals whose credit rule of plan '{plan_id}' is unknown",
                                  f"deal {_deal_id(deal, number)}: plan '{plan_id}' cannot tell whether it earns "
@@ -223,22 +229,23 @@ class _Run:
                 if deal_id.__class__ is not str:
                     deal_id = _deal_id(deal, number) if deal_id is None else str(deal_id)
                 if amount is None or date is None:
-                    counts["skipped"] += 1
+                    counts[3] += 1
                     what = "amount" if amount is None else f"date ({rt.plan.credit.date})"
                     problems.add("warning", "DG613", f"credited deals of plan '{plan_id}' without a credit {what}",
                                  f"deal {deal_id}: plan '{plan_id}' credits it, but its credit {what} is blank; "
                                  f"it is not paid until that is known", None, line)
                     continue
-                if amount.__class__ is not Decimal or date.__class__ is not dt.date:
-                    amount, date, why = _typed(amount, date)
+                if amount.__class__ is not Decimal or date.__class__ is not dt.date or (
+                        cancelled is not None and cancelled.__class__ is not dt.date):
+                    amount, date, cancelled, why = _typed(amount, date, cancelled)
                     if why:
-                        counts["skipped"] += 1
+                        counts[3] += 1
                         problems.add("error", "DG617", f"deals plan '{plan_id}' could not evaluate",
                                      f"deal {deal_id}: plan '{plan_id}' could not evaluate it: {why}",
                                      "deal values must be typed as the fields declare", line)
                         continue
                 if end is not None and date >= end:
-                    counts["credited"] += 1
+                    counts[0] += 1
                     continue  # after the last requested period: no statement needs it
                 if splits is None and overlay is None and to is not None:
                     recipients = ((to, ONE, OWNER),)  # the common case: the owner, in full
@@ -250,13 +257,13 @@ class _Run:
                         if len(recipients_cache) < 100_000:
                             recipients_cache[key] = recipients
                     if recipients.__class__ is SplitProblem:
-                        counts["skipped"] += 1
+                        counts[3] += 1
                         problems.add("error", recipients.code, f"deals of plan '{plan_id}' with unusable splits",
                                      f"deal {deal_id}: {recipients.message}; the deal is not credited",
                                      "fix the split field so the shares total 100 (mark overlay credit "
                                      "'rep:pct:overlay')", line)
                         continue
-                counts["credited"] += 1
+                counts[0] += 1
                 position = number * 64
                 for rep_id, share, role in recipients:
                     rep = reps.get(rep_id)
@@ -266,8 +273,8 @@ class _Run:
                         if len(entry[1]) < 5:
                             entry[1].append(deal_id)
                         continue
-                    if rep.bounded and ((rep.start is not None and date < rep.start)
-                                        or (rep.end is not None and date > rep.end)):
+                    if rep_id in bounded and ((rep.start is not None and date < rep.start)
+                                              or (rep.end is not None and date > rep.end)):
                         outside[(plan_id, rep_id)] = outside.get((plan_id, rep_id), 0) + 1
                         continue
                     items = plan_credits.get(rep_id)
@@ -276,8 +283,10 @@ class _Run:
                     items.append(new(Credited, (date, deal_id, position, amount if share is ONE else amount * share,
                                                 share, role, amount, factor, mults, bonuses, cancelled)))
                     position += 1
-                    counts["credits"] += 1
+                    counts[4] += 1
         self.counts["deals"] = number
+        for plan_id, counts in tallies.items():
+            self.counts[plan_id] = dict(zip(_COUNTS, counts))
         self.report_strangers(strangers, outside)
         return credits
 
@@ -310,7 +319,7 @@ class _Run:
         if not requested:
             return []
         credits.sort()
-        dates = [c.date for c in credits]
+        dates = list(map(_DATE, credits))
         fy = plan.fiscal_year_start
         carries = plan.draw is not None or plan.clawback is not None or rt.to_date
         if carries:
@@ -355,9 +364,7 @@ class _Run:
         if plan.clawback is None:
             return due
         window = plan.clawback.within_days
-        for c in credits:
-            if c.cancelled is None:
-                continue
+        for c in [c for c in credits if c[10] is not None]:  # Credited.cancelled
             days = (c.cancelled - c.date).days
             if days > window:
                 continue
@@ -371,19 +378,22 @@ class _Run:
         return due
 
 
-def _typed(amount, date):
-    """(amount, date, None) made Decimal and date, or (.., .., why not) for values of the wrong type."""
+def _typed(amount, date, cancelled):
+    """(amount, date, cancelled, None) as Decimal, date, date; or (..., why not) for values of the wrong type."""
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, int)):
-        return amount, date, f"the credit amount {amount!r} is not a number"
+        return amount, date, cancelled, f"the credit amount {amount!r} is not a number"
     if not isinstance(amount, Decimal):
         amount = Decimal(amount)
     if not amount.is_finite():
-        return amount, date, f"the credit amount {amount} is not a finite number"
-    if isinstance(date, dt.datetime):
-        date = date.date()
-    elif not isinstance(date, dt.date):
-        return amount, date, f"the credit date {date!r} is not a date"
-    return amount, date, None
+        return amount, date, cancelled, f"the credit amount {amount} is not a finite number"
+    dates = []
+    for what, value in (("credit date", date), ("cancellation date", cancelled)):
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        elif value is not None and not isinstance(value, dt.date):
+            return amount, date, cancelled, f"the {what} {value!r} is not a date"
+        dates.append(value)
+    return amount, dates[0], dates[1], None
 
 
 def _any_between(dates: list, start: dt.date, end: dt.date) -> bool:

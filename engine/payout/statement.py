@@ -215,9 +215,7 @@ def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list
     for seq, value in earned.items():  # what each cancellable deal was paid, for clawbacks
         state.paid_commission[seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=mode)
 
-    for c in in_period:
-        if not c.bonuses:
-            continue
+    for c in [c for c in in_period if c[9]]:  # Credited.bonuses
         for bonus_id, amount in c.bonuses:
             if amount is None:
                 notes.append(f"bonus {bonus_id} on deal {c.deal}: amount unknown (a value it needs is blank)")
