@@ -297,7 +297,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
     append = out.append
     new = tuple.__new__
     cent = CENT
-    for _, deal, seq, amount, _, _, _, factor, _, _, cancelled in window:
+    for _, deal, seq, amount, _, _, _, factor, mults, _, cancelled in window:
         scaled = factor is not ONE and factor != ONE
         if amount >= ZERO:
             end = position + amount
@@ -308,7 +308,8 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                 rate = rates[current]
                 paid = ((amount * rate * factor) if scaled else (amount * rate)).quantize(cent, rounding=mode)
                 append(new(Line, (COMMISSION, paid, "commission", deal, amount, rate, labels[current],
-                                  factor if scaled else None, notes[current])))
+                                  factor if scaled else None,
+                                  _with_multipliers(notes[current], mults, factor) if scaled else notes[current])))
             else:
                 paid = ZERO
                 index, start = current, position
@@ -323,7 +324,8 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                     rate = rates[index]
                     value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(cent, rounding=mode)
                     append(new(Line, (COMMISSION, value, "commission", deal, piece, rate, labels[index],
-                                      factor if scaled else None, notes[index])))
+                                      factor if scaled else None,
+                                      _with_multipliers(notes[index], mults, factor) if scaled else notes[index])))
                     paid += value
                     if done:
                         break
@@ -336,7 +338,9 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                 rate = rates[index]
                 value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(cent, rounding=mode)
                 append(Line(COMMISSION, value, "commission", deal, piece, rate, labels[index],
-                            factor if scaled else None, notes[index] or "credit reversal"))
+                            factor if scaled else None,
+                            _with_multipliers(notes[index] or "credit reversal", mults, factor) if scaled
+                            else notes[index] or "credit reversal"))
                 paid += value
             current = 0
         position = end
@@ -362,7 +366,8 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
         scaled = factor != ONE
         value = ((c.amount * rate * factor) if scaled else (c.amount * rate)).quantize(CENT, rounding=mode)
         out.append(Line(COMMISSION, value, "commission", c.deal, c.amount, rate, labels[index],
-                        factor if scaled else None, notes[index]))
+                        factor if scaled else None,
+                        _with_multipliers(notes[index], c.multipliers, factor) if scaled else notes[index]))
         if cap is not None and value > cap:
             out.append(Line(CAP, cap - value, "cap.per_deal", c.deal,
                             note=f"deal commission {_money(value)} is above the per-deal cap {_money(cap)}"))
@@ -405,7 +410,8 @@ def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) 
             rate = rates[index]
             value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(CENT, rounding=mode)
             out.append(Line(COMMISSION, value, "commission", c.deal, piece, rate, labels[index],
-                            factor if scaled else None, notes[index]))
+                            factor if scaled else None,
+                            _with_multipliers(notes[index], c.multipliers, factor) if scaled else notes[index]))
             paid += value
         if cap is not None and paid > cap:
             out.append(Line(CAP, cap - paid, "cap.per_deal", c.deal,
@@ -451,6 +457,11 @@ def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, note
                 f"above the draw")))
             state.draw_balance -= recovered
     return state.draw_balance if draw.type == "recoverable" else None
+
+
+def _with_multipliers(note: str, multipliers: tuple, factor: Decimal) -> str:
+    text = f"multipliers {', '.join(multipliers)}: x{factor.normalize():f}" if multipliers else f"x{factor}"
+    return f"{note}; {text}" if note else text
 
 
 def _pct(value: Decimal) -> str:
