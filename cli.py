@@ -251,14 +251,27 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
 @click.argument("export")
 @rules_option
 @export_options
-@click.option("--deal", "deal_id", required=True, help="The id of the deal to explain.")
+@click.option("--deal", "deal_id", help="The id of the deal to explain.")
+@click.option("--rep", "rep_id", help="Explain this rep's statement instead (with --period and --reps).")
+@click.option("--period", help="With --rep: the pay period, e.g. 2026-Q3.")
+@click.option("--reps", "reps_path", type=click.Path(dir_okay=False), help="With --rep: the reps file.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def explain(export, rules_dir, input_format, delimiter, as_of, deal_id, fmt):
-    """Why a deal is blocked or disqualified: every rule, the values it read, the result."""
+@click.pass_context
+def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep_id, period, reps_path, fmt):
+    """Why a deal is blocked (--deal ID), or how a rep's statement adds up (--rep ID --period P --reps FILE)."""
     from engine.explain import explain_deal, find_deal
     from engine.read import ExportError
     from engine.render.explain import render_explanation_json, render_explanation_text
 
+    if (deal_id is None) == (rep_id is None):
+        raise click.UsageError("give --deal ID, or --rep ID with --period and --reps")
+    if rep_id is not None:
+        if not period or not reps_path:
+            raise click.UsageError("--rep needs --period and --reps")
+        ctx.invoke(payout, export=export, rules_dir=rules_dir, input_format=input_format, delimiter=delimiter,
+                   as_of=as_of, reps_path=reps_path, period=period, from_period=None, to_period=None,
+                   rep_id=rep_id, fmt=None, explain_steps=True, output=None, rejects=None)
+        return
     ruleset = compiled_rules(rules_dir)
     sources = _export_sources([export])
     as_of = as_of or dt.date.today()

@@ -4,7 +4,7 @@ A case is a deal (or deals, reps and a period) and what the rules must say
 about it. Running a case gives a CaseResult: passed, or the list of
 expected-vs-actual mismatches; a case that cannot even be built (a value of
 the wrong type) is an error with its location. Coverage counts, for every
-exit criterion, qualify-out rule, tier, bonus and clawback rule, the cases
+exit criterion, qualify-out rule, tier, multiplier, bonus and clawback rule, the cases
 that exercised it, and for criteria and qualify-out rules whether both
 outcomes were seen.
 """
@@ -48,7 +48,7 @@ class CaseResult:
 
 @attrs.define
 class CoverageItem:
-    kind: str  # exit, qualify_out, tier, bonus, clawback
+    kind: str  # exit, qualify_out, tier, multiplier, bonus, clawback
     id: str
     owner: str  # the stage of an exit criterion, 'pipeline', or the plan id
     cases: int = 0
@@ -221,6 +221,8 @@ class TestRunner:
                 for key in _coverage_keys(statement.plan, line):
                     if key in self.run.coverage:
                         seen.add(key)
+            for credited in statement.credits:
+                seen.update(("multiplier", statement.plan, m) for m in credited.multipliers)
         for key in seen:
             self.run.coverage[key].cases += 1
 
@@ -252,6 +254,8 @@ def _coverage_items(ruleset: RuleSet) -> dict:
         for i, tier in enumerate(plan.commission.tiers):
             name = tier_name(tier, i)
             items[("tier", plan.id, name)] = CoverageItem("tier", name, plan.id, location=tier.location)
+        for multiplier in plan.commission.multipliers:
+            items[("multiplier", plan.id, multiplier.id)] = CoverageItem("multiplier", multiplier.id, plan.id)
         for bonus in plan.bonuses:
             items[("bonus", plan.id, bonus.id)] = CoverageItem("bonus", bonus.id, plan.id, location=bonus.location)
         if plan.clawback:

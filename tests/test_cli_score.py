@@ -180,3 +180,18 @@ def test_output_to_a_fifo_writes_through_and_keeps_the_fifo(tmp_path):
     assert result.exit_code == 0, result.output
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert len(received[0].splitlines()) == 5
+
+
+def test_explain_a_reps_statement_step_by_step():
+    result = run("explain", str(ROOT / "examples" / "deals.csv"), "--rep", "alice", "--period", "2026-Q3",
+                 "--reps", str(ROOT / "examples" / "reps.csv"), *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Statement of Alice Martin (alice), plan ae-2026, period 2026-Q3")
+    assert "Step 2. Credited deals" in result.stdout and "Step 4. Lines" in result.stdout
+    assert "DG612" not in result.stderr  # the other reps are left out on purpose, not strangers
+
+
+def test_explain_needs_exactly_one_subject():
+    assert run("explain", str(REPORT), *AS_OF).exit_code == 2
+    assert run("explain", str(REPORT), "--deal", "006A1", "--rep", "alice", *AS_OF).exit_code == 2
+    assert run("explain", str(REPORT), "--rep", "alice", *AS_OF).exit_code == 2

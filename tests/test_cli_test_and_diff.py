@@ -1,6 +1,7 @@
 """End-to-end: `dealgate test` (cases, coverage, JUnit, GitHub) and `dealgate diff` (dirs and git refs)."""
 
 import json
+from decimal import Decimal
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -143,3 +144,29 @@ def test_git_refs_are_read_from_the_repository(tmp_path, monkeypatch):
     assert data["changes"] and {c["stage"] for c in data["changes"]} == {"negotiation"}
     bad = run("diff", "git:no-such-ref", "rules", "--deals", EXPORT, *AS_OF)
     assert bad.exit_code == 2 and "git" in bad.stderr
+
+
+def test_example_rule_repository_is_the_default_pack_and_passes():
+    """examples/rule-repo/rules is a copy of rules/ (modelines aside): it must not drift."""
+    import re
+
+    repo_rules = ROOT / "examples" / "rule-repo" / "rules"
+    strip = lambda text: re.sub(r"\$schema=\S+", "", text)  # noqa: E731
+    ours = {p.relative_to(ROOT / "rules"): strip(p.read_text()) for p in (ROOT / "rules").rglob("*.yaml")}
+    theirs = {p.relative_to(repo_rules): strip(p.read_text()) for p in repo_rules.rglob("*.yaml")}
+    assert ours == theirs, "copy rules/ to examples/rule-repo/rules/ (keeping its $schema paths)"
+    assert run("test", repo_rules, "--min-coverage", "100").exit_code == 0
+
+
+def test_diff_reports_the_per_rep_payout_delta_of_a_tier_rate_change(pack):
+    plan = pack / "plans" / "ae.yaml"
+    plan.write_text(plan.read_text().replace("rate: 0.12, label: accelerator", "rate: 0.13, label: accelerator"))
+    result = run("diff", ROOT / "rules", pack, "--deals", EXPORT, "--reps", ROOT / "examples" / "reps.csv",
+                 "--period", "2026-Q3", "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    payouts = json.loads(result.stdout)["payouts"]
+    assert payouts["reps"], "someone above 100% of quota earns more"
+    assert all(Decimal(r["delta"]) > 0 for r in payouts["reps"])
+    total_delta = Decimal(payouts["total"]["after"]) - Decimal(payouts["total"]["before"])
+    assert total_delta == sum(Decimal(r["delta"]) for r in payouts["reps"])
+    assert json.loads(result.stdout)["changes"] == []  # a plan change moves no deal

@@ -151,7 +151,9 @@ class _Run:
         self.source = source
         self.diagnostics: list[Diagnostic] = []
         self.problems = _Problems(source)
-        self.reps = [r for r in reps if only is None or r.id == only]
+        self.only = only
+        self.all_reps = list(reps)
+        self.reps = [r for r in self.all_reps if only is None or r.id == only]
         self.by_plan: dict = {}
         for r in self.reps:
             if r.plan in program.runtimes:
@@ -291,8 +293,10 @@ class _Run:
         return credits
 
     def report_strangers(self, strangers: dict, outside: dict) -> None:
-        everyone = {r.id: r for r in self.reps}
+        everyone = {r.id: r for r in self.all_reps}
         for (plan_id, rep_id), (count, ids) in strangers.items():
+            if self.only is not None and rep_id != self.only and rep_id in everyone:
+                continue  # a rep left out by --rep, not a stranger
             other = everyone.get(rep_id)
             deals = f"{count} deal{'s' * (count != 1)} ({', '.join(ids)}{', ...' if count > len(ids) else ''})"
             if other is not None:
