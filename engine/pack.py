@@ -43,6 +43,10 @@ def read_pack(paths: Iterable[Path | str]) -> PackResult:
             valid.append(document)
     if not loaded.documents:
         return PackResult(None, sorted_diagnostics(diagnostics))
+    if has_errors(loaded.diagnostics):
+        # A file that failed to load may have been the fields or pipeline document: don't also
+        # claim they are missing. Its own error says what is wrong.
+        broken_kinds.update(("fields", "pipeline"))
     pack, problems = build_pack(valid)
     diagnostics.extend(problems)
     analysis, problems = analyse(pack, frozenset(broken_kinds))

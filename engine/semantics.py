@@ -151,9 +151,26 @@ class _PackChecker:
                 self.expression(field.compute, expect, env)
                 available[field.name] = E.Variable(field.type, True)
         self.check_special_fields(fields)
+        self.check_columns(fields)
         if "id" not in fields:
             self.add(warning("DG309", "no field named 'id'", fields.location,
                              "declare id: {type: string, required: true, columns: [...]} so results name deals"))
+
+    def check_columns(self, fields: FieldSet) -> None:
+        """One export column feeds one field: the reader would silently give it to the first."""
+        claimed: dict[str, str] = {}
+        for field in fields.fields.values():
+            if field.compute is not None:
+                continue
+            for index, column in enumerate((field.name, *field.columns)):
+                key = column.strip().lower()
+                owner = claimed.setdefault(key, field.name)
+                if owner != field.name:
+                    where = self.at("fields", ("fields", field.name, "columns", index - 1), field.location) \
+                        if index else field.location
+                    self.add(error("DG321", f"column '{column}' of field '{field.name}' is already read by field "
+                                            f"'{owner}'", where,
+                                   "a column can feed one field only; remove it from one of them"))
 
     def check_special_fields(self, fields: FieldSet) -> None:
         """The engine itself reads 'stage', 'amount' and 'id': they must be what it expects."""
@@ -284,10 +301,10 @@ class _PackChecker:
     def check_plans(self, plans: tuple) -> None:
         seen: dict[str, Location] = {}
         for plan in plans:
+            id_at = plan.document.locate(("id",))
             if plan.id in seen:
-                self.add(error("DG303", f"duplicate plan id '{plan.id}'", plan.location,
-                               f"first declared in {seen[plan.id]}"))
-            seen.setdefault(plan.id, plan.location)
+                self.add(error("DG303", f"duplicate plan id '{plan.id}'", id_at, f"first declared at {seen[plan.id]}"))
+            seen.setdefault(plan.id, id_at)
             self.check_plan(plan)
 
     def check_plan(self, plan: Plan) -> None:
@@ -347,34 +364,39 @@ class _PackChecker:
     def check_tiers(self, plan: Plan) -> None:
         tiers = plan.commission.tiers
         unit = "attainment" if plan.commission.basis == "attainment" else "credit"
-        for tier in tiers:
+
+        def at(index: int, key: str):
+            """The offending bound or rate itself (the tier, when the bound is implicit)."""
+            return plan.document.locate(("commission", "tiers", index, key))
+
+        for i, tier in enumerate(tiers):
             if tier.rate < 0:
                 self.add(error("DG308", f"negative rate {tier.rate} in tier {_span(tier.lower, tier.upper)}",
-                               tier.location))
+                               at(i, "rate")))
             if tier.upper is not None and tier.upper <= tier.lower:
                 self.add(error("DG308", f"tier bounds are not in order: from {tier.lower} to {tier.upper}",
-                               tier.location, "'to' must be greater than 'from'"))
+                               at(i, "to"), "'to' must be greater than 'from'"))
         if tiers[0].lower > 0:
-            self.add(error("DG308", f"no tier covers {unit} 0–{tiers[0].lower}", tiers[0].location,
+            self.add(error("DG308", f"no tier covers {unit} 0–{tiers[0].lower}", at(0, "from"),
                            "start the first tier at 0 (a rate of 0 is fine)"))
-        for before, after in zip(tiers, tiers[1:]):
+        for i, (before, after) in enumerate(zip(tiers, tiers[1:])):
             if before.upper is None:
                 self.add(error("DG308", f"tier {_span(before.lower, None)} has no upper bound but is not the last",
                                before.location, "only the last tier may leave out 'to'"))
                 continue
             if after.lower > before.upper:
-                self.add(error("DG308", f"no tier covers {unit} {before.upper}–{after.lower}", after.location,
+                self.add(error("DG308", f"no tier covers {unit} {before.upper}–{after.lower}", at(i + 1, "from"),
                                f"set 'from: {before.upper}' or leave 'from' out"))
             elif after.lower < before.upper:
-                self.add(error("DG308", f"tiers overlap on {unit} {after.lower}–{before.upper}", after.location,
+                self.add(error("DG308", f"tiers overlap on {unit} {after.lower}–{before.upper}", at(i + 1, "from"),
                                "each tier starts where the previous one ends"))
         if tiers[0].gate is not None:
             self.add(error("DG308", "the first tier cannot have a gate: there is no tier below it to pay at "
-                                    "until the gate opens", tiers[0].location,
+                                    "until the gate opens", at(0, "gate"),
                            "put the gate on a higher tier (e.g. the accelerator)"))
         last = tiers[-1]
         if last.upper is not None:
-            self.add(error("DG308", f"no tier covers {unit} {last.upper} and above", last.location,
+            self.add(error("DG308", f"no tier covers {unit} {last.upper} and above", at(len(tiers) - 1, "to"),
                            "leave 'to' out of the last tier so it has no upper bound"))
 
     # tests (ops' own expectations): every name they use must exist, every expectation must be possible
