@@ -54,6 +54,8 @@ def validate(paths, fmt, strict) -> None:
     else:
         click.echo(render_diag.render_text(diagnostics, color=sys.stdout.isatty()), nl=False)
         click.echo(render_diag.summary_line(diagnostics), err=True)
+    if any(d.code == "DG001" for d in diagnostics):  # a path we could not read: not a rule problem
+        sys.exit(EXIT_USAGE)
     failing = has_errors(diagnostics) or (strict and diagnostics)
     sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)
 

@@ -19,6 +19,7 @@ import attrs
 from . import expr as E
 from .model import Criterion, Expr, QualifyOut
 from .semantics import Analysis
+from .values import ValueProblem, coerce, is_blank
 
 READY, BLOCKED, DISQUALIFIED, WON, LOST = "ready", "blocked", "disqualified", "won", "lost"
 VERDICTS = (READY, BLOCKED, DISQUALIFIED, WON, LOST)
@@ -74,8 +75,39 @@ class RuleSet:
         return self.analysis.pack.pipeline
 
     def score(self, deal: dict, as_of: dt.date) -> DealResult:
-        """Score one deal record (field name -> typed value)."""
+        """Score one deal record: field name -> typed value, defaults applied.
+
+        Records from ExportReader are such; build others with ``record``. Scoring trusts
+        its input (that is what makes it fast): a raw dict may give wrong verdicts.
+        """
         return self._score(deal, as_of)
+
+    def record(self, values: dict) -> dict:
+        """A deal record from plain values (YAML/JSON natives or export text), as the reader makes them.
+
+        Unknown keys, unreadable values and missing required fields raise ValueProblem naming the field.
+        """
+        analysis = self.analysis
+        fields = analysis.pack.fields.fields
+        unknown = [key for key in values if key not in fields]
+        if unknown:
+            raise ValueProblem(f"unknown field '{unknown[0]}'")
+        deal = {}
+        for name, field in fields.items():
+            if field.compute is not None:
+                continue
+            raw = values.get(name)
+            if is_blank(raw):
+                if field.required:
+                    raise ValueProblem(f"missing required field '{name}'")
+                deal[name] = analysis.defaults.get(name)
+                continue
+            try:
+                deal[name] = coerce(field.type, raw, formats=field.formats, separator=field.separator,
+                                    stages=analysis.stage_lookup)
+            except ValueProblem as problem:
+                raise ValueProblem(f"{name}: {problem}") from None
+        return deal
 
     def with_computed(self, deal: dict, as_of: dt.date) -> dict:
         """The deal plus the values of its computed fields (for explaining, not for scoring)."""

@@ -20,7 +20,7 @@ import attrs
 from .compile import RuleSet
 from .diagnostics import Location
 from .model import TestCase
-from .values import ValueProblem, coerce, is_blank
+from .values import ValueProblem
 
 
 @attrs.frozen
@@ -87,25 +87,10 @@ class CaseError(Exception):
 
 def build_deal(ruleset: RuleSet, values: dict, where: str = "deal") -> dict:
     """A typed deal record from a test case's mapping, defaults filled in like the reader does."""
-    analysis = ruleset.analysis
-    fields = analysis.pack.fields
-    unknown = [key for key in values if key not in fields.fields]
-    if unknown:
-        raise CaseError(f"{where}: unknown field '{unknown[0]}'")
-    deal = {}
-    for name, field in fields.fields.items():
-        if field.compute is not None:
-            continue
-        raw = values.get(name)
-        if is_blank(raw):
-            deal[name] = analysis.defaults.get(name)
-            continue
-        try:
-            deal[name] = coerce(field.type, raw, formats=field.formats, separator=field.separator,
-                                stages=analysis.stage_lookup)
-        except ValueProblem as problem:
-            raise CaseError(f"{where}.{name}: {problem}") from None
-    return deal
+    try:
+        return ruleset.record(values)
+    except ValueProblem as problem:
+        raise CaseError(f"{where}: {problem}") from None
 
 
 def case_as_of(case: TestCase, default: dt.date) -> dt.date:

@@ -228,3 +228,23 @@ def test_every_code_the_engine_emits_is_documented_and_no_other():
     assert emitted - payout == documented
     payouts_doc = (ROOT / "docs" / "payouts.md").read_text(encoding="utf-8")
     assert payout <= set(re.findall(r"^\| (DG\d{3}) \|", payouts_doc, re.MULTILINE))
+
+
+def test_an_unreadable_file_exits_2(tmp_path, monkeypatch):
+    """Exit 2 is for input that cannot be read at all, as for a missing path."""
+    from pathlib import Path
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "fields.yaml").write_text("kind: fields\n")
+    real_read_bytes = Path.read_bytes
+
+    def refuse(self):
+        if self.name == "fields.yaml":
+            raise PermissionError(13, "Permission denied")
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    result = CliRunner().invoke(main, ["validate", str(pack)])
+    assert result.exit_code == 2
+    assert "DG001" in result.stdout and "Permission denied" in result.stdout
