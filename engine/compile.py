@@ -183,11 +183,7 @@ class _ScoreGenerator:
         self.lines.append("    " * depth + line)
 
     def source(self) -> str:
-        self.emit("def score(d, as_of):", 0)
-        self.emit("get = d.get")
-        self.read_fields()
-        self.emit("v_stage = d['stage']" if "stage" in self.fields else "v_stage = None")
-        self.emit("si = STAGE_INDEX.get(v_stage, -1)")
+        self.prologue("score")
         self.evaluate_criteria(condition=True)
         self.qualify_out()
         self.evidence()
@@ -196,14 +192,18 @@ class _ScoreGenerator:
         self.results_function()
         return _bind_globals("\n".join(self.lines) + "\n")
 
-    def results_function(self) -> None:
-        """``results(d, as_of)``: the raw result of every rule, for explaining one deal."""
-        self.emit("", 0)
-        self.emit("def results(d, as_of):", 0)
+    def prologue(self, name: str) -> None:
+        """``def name(d, as_of):`` reading the fields the rules use, and the stage's position."""
+        self.emit(f"def {name}(d, as_of):", 0)
         self.emit("get = d.get")
         self.read_fields()
         self.emit("v_stage = d['stage']" if "stage" in self.fields else "v_stage = None")
         self.emit("si = STAGE_INDEX.get(v_stage, -1)")
+
+    def results_function(self) -> None:
+        """``results(d, as_of)``: the raw result of every rule, for explaining one deal."""
+        self.emit("", 0)
+        self.prologue("results")
         self.evaluate_criteria(condition=False)
         self.evaluate_rules()
         names = [f"r{i}" for i in range(len(self.criteria))] + [f"q{i}" for i in range(len(self.rules))]

@@ -103,14 +103,7 @@ class _Generator:
             return self.compare(op, left, right)
         symbol = _COMPARE[type(op)]
         left_type, right_type = self.info(left)[0], self.info(right)[0]
-        checks, codes = [], []
-        for operand in (left, right):
-            code = self.emit(operand)
-            if self.nullable(operand):
-                temp = self.names.temp()
-                checks.append(f"({temp} := {code}) is not None")
-                code = temp
-            codes.append(code)
+        codes, checks = self.bind_nullable([left, right], [self.emit(left), self.emit(right)], "is not None")
         if symbol in ("<", "<=", ">", ">=") and T.STAGE in (left_type, right_type):
             test = self.stage_order(codes, left, right, symbol)
         else:
@@ -140,17 +133,20 @@ class _Generator:
     def nullable(self, node) -> bool:
         return self.info(node)[1]
 
-    def guarded(self, operands: list, build) -> str:
-        """``build(codes)`` applied to operands, or null when any nullable operand is null."""
-        codes, checks = [], []
-        for operand in operands:
-            code = self.emit(operand)
+    def bind_nullable(self, operands: list, codes: list, test: str = "is None") -> tuple[list, list]:
+        """Codes with each nullable operand bound to a temporary, and a '(<temp> := code) <test>' per binding."""
+        bound, checks = [], []
+        for operand, code in zip(operands, codes):
             if self.nullable(operand):
                 temp = self.names.temp()
-                checks.append(f"({temp} := {code}) is None")
+                checks.append(f"({temp} := {code}) {test}")
                 code = temp
-            codes.append(code)
-        expression = build(codes)
+            bound.append(code)
+        return bound, checks
+
+    def guarded(self, operands: list, build) -> str:
+        """``build(codes)`` applied to operands, or null when any nullable operand is null."""
+        return self.guarded_codes(operands, [self.emit(operand) for operand in operands], build)
         if not checks:
             return f"({expression})"
         return f"(None if {' or '.join(checks)} else {expression})"
@@ -255,13 +251,7 @@ class _Generator:
 
     def guarded_codes(self, nodes, codes, build) -> str:
         """Like ``guarded``, for operands already emitted."""
-        checks, names = [], []
-        for node, code in zip(nodes, codes):
-            if self.nullable(node):
-                temp = self.names.temp()
-                checks.append(f"({temp} := {code}) is None")
-                code = temp
-            names.append(code)
+        names, checks = self.bind_nullable(nodes, codes)
         if not checks:
             return f"({build(names)})"
         return f"(None if {' or '.join(checks)} else {build(names)})"
