@@ -76,6 +76,8 @@ class DateType(click.ParamType):
 
 
 class AmountType(click.ParamType):
+    """A positive amount, written as in an export ('$100,000', 250000)."""
+
     name = "AMOUNT"
 
     def convert(self, value, param, ctx):
@@ -84,9 +86,26 @@ class AmountType(click.ParamType):
         if isinstance(value, Decimal):
             return value
         try:
-            return parse_money(value)
+            amount = parse_money(value)
         except ValueProblem:
             self.fail(f"'{value}' is not an amount", param, ctx)
+        if amount <= 0:
+            self.fail(f"'{value}' must be more than zero", param, ctx)
+        return amount
+
+
+class OutputFile(click.Path):
+    """A file to write: not a directory, and in a directory that exists (checked before any work)."""
+
+    def __init__(self):
+        super().__init__(dir_okay=False)
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        parent = Path(value).parent
+        if value != "-" and not parent.is_dir():
+            self.fail(f"cannot write '{value}': the directory '{parent}' does not exist", param, ctx)
+        return value
 
 
 def rules_option(function):
@@ -204,6 +223,8 @@ def _report_read(run) -> None:
         click.echo(f"{source}:{warning.line}: warning: {warning.message}", err=True)
     if len(run.warnings) > 20:
         click.echo(f"... and {len(run.warnings) - 20} more warnings", err=True)
+    if run.duplicates > 20:
+        click.echo(f"... {run.duplicates} deal ids appear more than once in all", err=True)
 
 
 @main.command()
@@ -212,8 +233,8 @@ def _report_read(run) -> None:
 @export_options
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl"]), default=None,
               help="Output format; table on a terminal, json otherwise.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write results here (atomically).")
-@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rows that cannot be read here, as CSV.")
+@click.option("--output", "-o", type=OutputFile(), help="Write results here (atomically).")
+@click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
 @click.option("--strict", is_flag=True, help="Stop at the first row that cannot be read (exit 2).")
 @click.option("--quota", type=AmountType(), help="Quota to measure pipeline coverage against.")
 @click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(["disqualified", "blocked"]),
@@ -231,22 +252,35 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
         fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
     summary = Summary(ruleset, as_of, quota)
     click.echo(f"as of {as_of.isoformat()}", err=True)
+    run = None
     try:
+        _preflight(ruleset, sources, input_format, delimiter)
         with reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
             run = ScoreRun(ruleset, sources, as_of, summary, on_reject, input_format, delimiter, strict)
             with output_stream(output, newline="" if fmt == "csv" else None) as out:
                 WRITERS[fmt](out, ruleset, _Progress(sources).wrap(run.deals()), summary)
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
+        if run is not None:
+            click.echo(run.counts.line() + " (stopped)", err=True)
         sys.exit(EXIT_USAGE)
     _report_read(run)
     if fmt != "table":  # the table has the summary already; machine formats keep it in the data
         click.echo(render_summary(summary), err=True, nl=False)
-    click.echo(run.counts.line(), err=True)
     failing = [v for v in fail_on if summary.verdicts.get(v)]
     if failing:
         click.echo(f"dealgate: --fail-on: {', '.join(f'{summary.verdicts[v]} {v}' for v in failing)}", err=True)
-        sys.exit(EXIT_PROBLEMS)
+    click.echo(run.counts.line(), err=True)  # always the last line: read = scored + rejected
+    sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)
+
+
+def _preflight(ruleset, sources, input_format, delimiter) -> None:
+    """Open every export file once before any output, so a bad header or delimiter leaves no half output."""
+    from engine.read import ExportReader
+
+    for source in sources:
+        if source != "-":
+            ExportReader(ruleset.analysis, source, fmt=input_format, delimiter=delimiter).close()
 
 
 @main.command()
@@ -296,7 +330,7 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
 @click.argument("rules_dir", default="rules", type=click.Path())
 @click.option("--as-of", type=DateType(), default=None, help="As-of date for cases without their own (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text")
-@click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here (atomically).")
+@click.option("--junit", type=OutputFile(), help="Also write JUnit XML here (atomically).")
 @click.option("--coverage", "show_coverage", is_flag=True,
               help="List every criterion, rule, tier, bonus and clawback with the cases that exercised it.")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), help="Fail (exit 1) below this coverage percent.")
@@ -344,7 +378,7 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
 @click.option("--reps", type=click.Path(dir_okay=False), help="Reps file: also compare payouts.")
 @click.option("--period", help="Pay period for the payout comparison, e.g. 2026-Q3.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+@click.option("--output", "-o", type=OutputFile(), help="Write the report here (atomically).")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changes.")
 def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, output, fail_on_change):
     """What changing the rules does to real deals: BASE and NEW are pack directories or git:REF[:PATH]."""
@@ -396,8 +430,8 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
               help="Output format; table on a terminal, json otherwise.")
 @click.option("--explain", "explain_steps", is_flag=True,
               help="Walk each statement step by step instead (text); use with --rep for one statement.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write statements here (atomically).")
-@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rows that cannot be read here, as CSV.")
+@click.option("--output", "-o", type=OutputFile(), help="Write statements here (atomically).")
+@click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
 def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period, from_period, to_period, rep_id,
            fmt, explain_steps, output, rejects):
     """What each rep is owed for a period, line by line, from a deal export."""

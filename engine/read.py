@@ -408,9 +408,14 @@ class ExportReader:
         missing = [f for f in self._readable.values()
                    if f.name not in taken and f.required and self.defaults.get(f.name) is None]
         if missing:
-            raise ExportError("; ".join(
+            message = "; ".join(
                 f"no column for required field '{f.name}' (looked for: {', '.join([f.name, *f.columns])})"
-                for f in missing), source=self.source_name, line=line)
+                for f in missing)
+            if len(header) == 1:
+                others = [d for d in ";\t|," if d != self.delimiter and d in header[0]]
+                if others:
+                    message += f" — the header is one column: is the delimiter {others[0]!r}?"
+            raise ExportError(message, source=self.source_name, line=line)
         self._csv_plan = plan
 
     def _csv_records(self) -> Iterator[tuple[int, dict | Reject]]:
@@ -545,6 +550,10 @@ class ExportReader:
                 self.counts.records += 1
                 yield line, self._reject(line, None, None, text.rstrip("\r\n"), f"invalid JSON: {_json_message(exc)}")
                 continue
+            except RecursionError:  # nesting deeper than Python's stack: no deal record is that deep
+                self.counts.records += 1
+                yield line, self._reject(line, None, None, text[:80], "invalid JSON: nested too deeply")
+                continue
             yield line, self._object(line, record)
 
     def _json_records(self) -> Iterator[tuple[int, dict | Reject]]:
@@ -667,6 +676,8 @@ class _JsonArray:
         while True:
             try:
                 value, end = self.decode(self.buffer, self.pos)
+            except RecursionError:
+                raise self.error("a record is nested too deeply to be a deal", self.pos) from None
             except ValueError as exc:
                 pos = getattr(exc, "pos", None)
                 message = getattr(exc, "msg", str(exc))

@@ -56,8 +56,9 @@ class Summary:
         if result.amount is None:
             totals.unknown_amount += 1
         else:
-            totals.amount += result.amount
-            totals.weighted += result.weighted_amount
+            # Sum what each deal shows (to the cent), so a column of deals adds up to the summary.
+            totals.amount += result.amount.quantize(CENT, rounding=ROUND_HALF_UP)
+            totals.weighted += result.weighted_amount.quantize(CENT, rounding=ROUND_HALF_UP)
         self.verdicts[result.verdict] += 1
         self.qualify_out.update(result.qualify_out)
         self.warnings.update(result.warnings)
@@ -210,12 +211,24 @@ class ScoreRun:
     warnings: list = attrs.field(factory=list)  # (source name, ReadWarning)
     missing_fields: dict = attrs.field(factory=dict)  # source name -> fields with no column
     current_source: str | None = None  # the export being read now
+    duplicates: int = 0  # deals whose id was seen before in this run
+
+    def duplicate(self, name: str, line: int, deal_id: str, first: tuple) -> None:
+        from .read import ReadWarning
+
+        self.duplicates += 1
+        if self.duplicates <= 20:
+            _, first_name, first_line = first
+            where = f"line {first_line}" if first_name == name else f"{first_name}:{first_line}"
+            self.warnings.append((name, ReadWarning(line, f"deal id '{deal_id}' again (first at {where}): it is "
+                                                          f"counted twice in the forecast")))
 
     def deals(self) -> Iterator[ScoredDeal]:
         from .read import ExportReader, Reject
 
         score, add, counts = self.ruleset.score, self.summary.add, self.counts
-        for source in self.sources:
+        seen: dict = {}  # deal id -> (source position, name, line) first seen: a duplicated row counts twice in the forecast
+        for position, source in enumerate(self.sources):
             reader = ExportReader(self.ruleset.analysis, source, fmt=self.fmt, delimiter=self.delimiter,
                                   strict=self.strict)
             name = self.current_source = reader.source_name
@@ -230,6 +243,11 @@ class ScoreRun:
                     result = score(record, self.as_of)
                     add(result)
                     counts.scored += 1
+                    deal_id = result.id
+                    if deal_id is not None:
+                        first = seen.setdefault(deal_id, (position, name, line))
+                        if first[0] != position or first[2] != line:
+                            self.duplicate(name, line, deal_id, first)
                     yield ScoredDeal(line, record, result)
             finally:
                 reader.close()

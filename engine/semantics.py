@@ -152,9 +152,23 @@ class _PackChecker:
                 available[field.name] = E.Variable(field.type, True)
         self.check_special_fields(fields)
         self.check_columns(fields)
+        self.check_date_formats(fields)
         if "id" not in fields:
             self.add(warning("DG309", "no field named 'id'", fields.location,
                              "declare id: {type: string, required: true, columns: [...]} so results name deals"))
+
+    def check_date_formats(self, fields: FieldSet) -> None:
+        """A date format must read back the date it writes; else every row would be rejected at run time."""
+        lists = [(("date_formats",), fields.date_formats, fields.location)]
+        lists += [(("fields", f.name, "formats"), f.formats, f.location) for f in fields.fields.values()
+                  if f.type == T.DATE and f.formats != fields.date_formats]
+        for path, formats, fallback in lists:
+            for index, fmt in enumerate(formats):
+                problem = _date_format_problem(fmt)
+                if problem:
+                    self.add(error("DG322", f"date format '{fmt}' {problem}",
+                                   self.at("fields", path + (index,), fallback),
+                                   "use strptime codes with a year, month and day, e.g. %m/%d/%Y or %d.%m.%y"))
 
     def check_columns(self, fields: FieldSet) -> None:
         """One export column feeds one field: the reader would silently give it to the first."""
@@ -536,6 +550,19 @@ class _PackChecker:
             if field.name not in self.used_fields and field.name not in SPECIAL_FIELDS:
                 self.add(warning("DG310", f"field '{field.name}' is declared but no rule uses it", field.location,
                                  "remove it, or use it in a criterion, qualify-out rule or plan"))
+
+
+def _date_format_problem(fmt: str) -> str | None:
+    """Why ``fmt`` cannot read dates, or None. Round-trips a date with a day, month and year all distinct."""
+    sample = dt.date(2031, 11, 23)
+    try:
+        written = sample.strftime(fmt)
+        read = dt.datetime.strptime(written, fmt).date()
+    except ValueError as problem:
+        return f"is not a valid strptime format ({problem})"
+    if read != sample:
+        return "does not hold a full date (it needs a year, a month and a day)"
+    return None
 
 
 def _span(lower, upper) -> str:

@@ -203,6 +203,7 @@ class _Run:
         strangers: dict = {}  # (plan, rep id) -> [count, first deal ids]
         outside: dict = {}  # (plan, rep id) -> count of credits outside the rep's dates
         number = 0
+        credited_at: dict = {}  # (plan id, deal id) -> line of the record first credited
         new = tuple.__new__
         for number, deal in enumerate(deals, 1):
             line = None
@@ -246,6 +247,16 @@ class _Run:
                                      f"deal {deal_id}: plan '{plan_id}' could not evaluate it: {why}",
                                      "deal values must be typed as the fields declare", line)
                         continue
+                key = (plan_id, deal_id)
+                if key in credited_at:  # the same deal twice in an export would be paid twice
+                    counts[3] += 1
+                    first = credited_at[key]
+                    where = f"line {first}" if first else "an earlier record"
+                    problems.add("error", "DG618", f"deals that appear more than once under plan '{plan_id}'",
+                                 f"deal {deal_id} appears again (first at {where}); plan '{plan_id}' credits it "
+                                 f"once", "remove the duplicate row", line)
+                    continue
+                credited_at[key] = line
                 if end is not None and date >= end:
                     counts[0] += 1
                     continue  # after the last requested period: no statement needs it

@@ -105,6 +105,8 @@ def parse_period(label: str, fy_start: int = 1) -> Period:
         raise PeriodError(f"'{label}' is not a period; write 2026-05 (month), 2026-Q3 (quarter), "
                           f"2026-H1 (half) or 2026 (year)")
     year = int(match["year"])
+    if not 1900 <= year <= 9000:  # Python dates end in 9999; a pay period outside this is a typo
+        raise PeriodError(f"'{label}': year {year} is out of range (1900-9000)")
     if match["qh"]:
         letter, number = match["qh"].upper(), int(match["n"])
         kind, count = ("quarter", 4) if letter == "Q" else ("half", 2)

@@ -1,0 +1,92 @@
+"""Edge cases from a newcomer's bad-input probe: each once crashed, lost money or misled."""
+
+import json
+
+from click.testing import CliRunner
+
+from cli import main
+from conftest import ROOT
+
+EXPORT = ROOT / "examples" / "deals.csv"
+REPS = ROOT / "examples" / "reps.csv"
+AS_OF = ["--as-of", "2026-09-30"]
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_output_into_a_missing_directory_is_a_usage_error_before_any_work(tmp_path):
+    for args in (["score", EXPORT, "-o", tmp_path / "no" / "x.json"],
+                 ["score", EXPORT, "--rejects", tmp_path / "no" / "r.csv"],
+                 ["payout", EXPORT, "--reps", REPS, "--period", "2026-Q3", "-o", tmp_path / "no" / "p.json"],
+                 ["test", ROOT / "rules", "--junit", tmp_path / "no" / "j.xml"],
+                 ["diff", ROOT / "rules", ROOT / "rules", "--deals", EXPORT, "-o", tmp_path / "no" / "d.md"]):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_deeply_nested_json_is_a_reject_in_jsonl_and_an_error_in_a_json_array(tmp_path):
+    deep = "[" * 5000 + "]" * 5000
+    good = json.dumps({"Id": "A", "Stage": "Closed Won", "Amount": 5})
+    jsonl = tmp_path / "deep.jsonl"
+    jsonl.write_text(f'{good}\n{{"Id": "B", "Notes": {deep}}}\n{good.replace("A", "C")}\n')
+    result = run("score", jsonl, "--format", "jsonl", *AS_OF)
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
+    assert "nested too deeply" in result.stderr and result.stderr.strip().endswith("read 3, scored 2, rejected 1")
+    array = tmp_path / "deep.json"
+    array.write_text(f'[{good}, {{"Id": "B", "Notes": {deep}}}]')
+    result = run("score", array, "--format", "jsonl", *AS_OF)
+    assert result.exit_code == 2 and "nested too deeply" in result.stderr
+
+
+def test_periods_outside_the_calendar_are_usage_errors():
+    for period in ("0000-Q1", "9999-Q4", "9999-12", "9999"):
+        result = run("payout", EXPORT, "--reps", REPS, "--period", period, *AS_OF)
+        assert result.exit_code == 2 and "out of range" in result.stderr, (period, result.output)
+
+
+def test_a_duplicated_row_is_paid_once_and_flagged(tmp_path):
+    lines = EXPORT.read_text().splitlines()
+    row = next(line for line in lines if line.startswith("006X00000078,"))
+    duplicated = tmp_path / "dup.csv"
+    duplicated.write_text("\n".join(lines + [row]) + "\n")
+    once = run("payout", EXPORT, "--reps", REPS, "--period", "2026-Q3", "--rep", "alice", "--format", "json", *AS_OF)
+    twice = run("payout", duplicated, "--reps", REPS, "--period", "2026-Q3", "--rep", "alice", "--format", "json",
+                *AS_OF)
+    assert twice.exit_code == 1 and "DG618" in twice.stderr and "appears again" in twice.stderr
+    total = lambda r: json.loads(r.stdout)["statements"][0]["total"]  # noqa: E731
+    assert total(twice) == total(once)
+    scored = run("score", duplicated, "--format", "json", *AS_OF)
+    assert "deal id '006X00000078' again" in scored.stderr
+
+
+def test_deal_rows_add_up_to_the_summary_to_the_cent(tmp_path):
+    export = tmp_path / "round.csv"
+    export.write_text("Id,Stage,Amount\nA,Value Proposition,33.35\nB,Value Proposition,0.05\n"
+                      "C,Qualification,0.05\nD,Qualification,0.15\n")
+    data = json.loads(run("score", export, "--format", "json", *AS_OF).stdout)
+    from decimal import Decimal
+
+    rows = sum(Decimal(d["weighted_amount"]) for d in data["deals"])
+    assert rows == Decimal(data["summary"]["weighted_forecast"]) == Decimal("10.06")
+
+
+def test_a_wrong_delimiter_leaves_no_half_output_and_says_why(tmp_path):
+    export = tmp_path / "semicolon.csv"
+    export.write_text("Id;Stage;Amount\nA;Closed Won;5\n")
+    result = run("score", export, "--format", "json", *AS_OF)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "is the delimiter ';'?" in result.stderr
+
+
+def test_quota_must_be_positive():
+    assert run("score", EXPORT, "--quota", "-5", *AS_OF).exit_code == 2
+    assert run("score", EXPORT, "--quota", "0", *AS_OF).exit_code == 2
+
+
+def test_fail_on_keeps_the_counts_as_the_last_line():
+    result = run("score", EXPORT, "--format", "json", "--fail-on", "disqualified", *AS_OF)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == "read 400, scored 396, rejected 4"
