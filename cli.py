@@ -304,9 +304,11 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
     if rep_id is not None:
         if not period or not reps_path:
             raise click.UsageError("--rep needs --period and --reps")
+        # The walk-through is text; as JSON, the statement itself carries every step's numbers.
         ctx.invoke(payout, export=export, rules_dir=rules_dir, input_format=input_format, delimiter=delimiter,
                    as_of=as_of, reps_path=reps_path, period=period, from_period=None, to_period=None,
-                   rep_id=rep_id, fmt=None, explain_steps=True, output=None, rejects=None)
+                   rep_id=rep_id, fmt="json" if fmt == "json" else None, explain_steps=fmt != "json",
+                   output=None, rejects=None)
         return
     ruleset = compiled_rules(rules_dir)
     sources = _export_sources([export])

@@ -26,6 +26,11 @@ def _change_text(change) -> str:
     return "; ".join(f"{key} {_value(before)} → {_value(after)}" for key, (before, after) in change.changes.items())
 
 
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: pipes escaped, no line breaks."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
 def summary_line(diff: PackDiff) -> str:
     counts = diff.counts_by_key()
     parts = [f"{len(diff.changes)} deal{'s' * (len(diff.changes) != 1)} of {diff.deals} change"]
@@ -66,8 +71,8 @@ def render_markdown(diff: PackDiff) -> str:
     if diff.changes:
         out += ["| line | deal | stage | what changes |", "|---:|---|---|---|"]
         for change in diff.changes[:MAX_ROWS]:
-            out.append(f"| {change.line} | {change.id or '?'} | {change.stage or '?'} | "
-                       f"{_change_text(change).replace('|', '/')} |")
+            out.append(f"| {change.line} | {_cell(change.id or '?')} | {change.stage or '?'} | "
+                       f"{_cell(_change_text(change))} |")
         if len(diff.changes) > MAX_ROWS:
             out.append(f"\n…and {len(diff.changes) - MAX_ROWS} more deals (run `dealgate diff --format json` for all).")
         out.append("")

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from ..explain import Explanation, RuleTrace
 from ..score import cents
+from .deals import money
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "missing": "MISSING", "fired": "FIRED", "quiet": "quiet",
          "unknown": "unknown", "not applicable": "n/a"}
@@ -106,8 +107,8 @@ def render_explanation_json(explanation: Explanation) -> str:
         result = explanation.result
         data = {
             "line": explanation.line, "id": result.id, "as_of": explanation.as_of.isoformat(),
-            "stage": result.stage, "verdict": result.verdict, "probability": str(result.probability),
-            "amount": _jsonable(result.amount), "weighted_amount": _jsonable(result.weighted_amount),
+            "stage": result.stage, "verdict": result.verdict, "probability": float(result.probability),
+            "amount": money(result.amount), "weighted_amount": money(result.weighted_amount),
             "evidence_stage": result.evidence_stage, "over_staged": explanation.over_staged,
             "failed": list(result.failed), "qualify_out": list(result.qualify_out),
             "exit_criteria": [_trace_dict(t) for t in explanation.current],
