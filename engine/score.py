@@ -154,6 +154,7 @@ class ScoredDeal(NamedTuple):
     line: int
     deal: dict
     result: DealResult
+    source: str | None = None  # the export it was read from
 
 
 def score_records(ruleset: RuleSet, deals: Iterable[tuple[int, dict]], as_of: dt.date,
@@ -248,7 +249,7 @@ class ScoreRun:
                         first = seen.setdefault(deal_id, (position, name, line))
                         if first[0] != position or first[2] != line:
                             self.duplicate(name, line, deal_id, first)
-                    yield ScoredDeal(line, record, result)
+                    yield ScoredDeal(line, record, result, name)
             finally:
                 reader.close()
                 self.warnings.extend((name, w) for w in reader.warnings)

@@ -16,7 +16,7 @@ from typing import IO, Iterable
 from ..output import safe_cell
 from ..score import ScoredDeal, Summary, cents, is_over_staged, missing_by_criterion
 
-CSV_COLUMNS = ("line", "id", "name", "owner", "stage", "verdict", "failed", "missing", "qualify_out", "warnings",
+CSV_COLUMNS = ("file", "line", "id", "name", "owner", "stage", "verdict", "failed", "missing", "qualify_out", "warnings",
                "probability", "amount", "weighted_amount", "evidence_stage", "over_staged")
 
 
@@ -28,6 +28,7 @@ def deal_record(ruleset, scored: ScoredDeal, as_of) -> dict:
     """One deal as the plain mapping every format is made from."""
     result, deal = scored.result, scored.deal
     return {
+        "file": scored.source,
         "line": scored.line,
         "id": result.id,
         "name": deal.get("name"),

@@ -58,7 +58,8 @@ def shown_credit(value: Decimal | None) -> str:
 def shown_rate(line: Line) -> str:
     if line.rate is None:
         return ""
-    text = percent(line.rate, "0.0001")
+    # A rate of 1 or more is money per unit of credit (an SDR's 150 per opportunity), not 15000%.
+    text = percent(line.rate, "0.0001") if abs(line.rate) < 1 else f"{exact(line.rate)} per unit"
     if line.factor is not None:
         text += f" x{exact(line.factor)}"
     return text
