@@ -255,6 +255,109 @@ def test_an_unknown_result_comes_from_a_needed_null(source, deal):
         assert any(deal.get(name) is None for name in checked.needed), (source, checked.needed)
 
 
+# --- the compiled code agrees with a plain interpreter of the same tree ---------------------------
+
+
+def interpret(node, checked, deal: dict, as_of: dt.date):
+    """The documented semantics (docs/expressions.md), walked over the checked tree: no code generation."""
+    import ast
+    import operator
+
+    from engine.expr.parse import literal_value
+
+    def walk(n):
+        return interpret(n, checked, deal, as_of)
+
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in ("null", "None"):
+            return None
+        if node.id in ("true", "True", "false", "False"):
+            return node.id in ("true", "True")
+        return as_of if node.id == "as_of" else deal[node.id]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return frozenset(literal_value(e) for e in node.elts)
+    if isinstance(node, ast.UnaryOp):
+        value = walk(node.operand)
+        if value is None:
+            return None
+        return (not value) if isinstance(node.op, ast.Not) else (-value if isinstance(node.op, ast.USub) else value)
+    if isinstance(node, ast.BoolOp):
+        values = [walk(v) for v in node.values]
+        decisive = isinstance(node.op, ast.Or)  # True decides 'or', False decides 'and'
+        if decisive in values:
+            return decisive
+        return None if None in values else not decisive
+    if isinstance(node, ast.BinOp):
+        left, right = walk(node.left), walk(node.right)
+        if isinstance(node.op, ast.Div):
+            return E.RUNTIME["op_div"](left, right)
+        if isinstance(node.op, ast.Mod):
+            return E.RUNTIME["op_mod"](left, right)
+        if left is None or right is None:
+            return None
+        return {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}[type(node.op)](left, right)
+    if isinstance(node, ast.IfExp):
+        test = walk(node.test)
+        return None if test is None else walk(node.body if test else node.orelse)
+    if isinstance(node, ast.Compare):
+        results, operands = [], [node.left, *node.comparators]
+        for op, left, right in zip(node.ops, operands, operands[1:]):
+            results.append(compare(op, left, right, walk, checked))
+        if False in results:
+            return False
+        return None if None in results else True
+    if isinstance(node, ast.Call):
+        name, args = node.func.id, [walk(a) for a in node.args]
+        if name == "date":
+            return dt.date.fromisoformat(args[0])
+        if name == "days_since":
+            return None if args[0] is None else (as_of - args[0]).days
+        return E.RUNTIME[f"fn_{name}"](*args)
+    raise AssertionError(f"the interpreter has no rule for {type(node).__name__}")
+
+
+def compare(op, left, right, walk, checked):
+    """One comparison: null tests see null; any other comparison with a null is null."""
+    import ast
+    import operator
+
+    def is_null(n):
+        return (isinstance(n, ast.Name) and n.id in ("null", "None")) or (
+            isinstance(n, ast.Constant) and n.value is None)
+
+    if is_null(left) or is_null(right):
+        value = walk(right if is_null(left) else left)
+        return (value is None) if isinstance(op, (ast.Eq, ast.Is)) else (value is not None)
+    a, b = walk(left), walk(right)
+    if a is None or b is None:
+        return None
+    ordering = isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE))
+    if ordering and T.STAGE in (checked.annotations[id(left)][0], checked.annotations[id(right)][0]):
+        a, b = (STAGES.index(v) if v in STAGES else -1 for v in (a, b))  # stages order by pipeline position
+    if isinstance(op, ast.In):
+        return a in b
+    if isinstance(op, ast.NotIn):
+        return a not in b
+    return {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+            ast.Gt: operator.gt, ast.GtE: operator.ge}[type(op)](a, b)
+
+
+@SLOW
+@given(st.sampled_from([T.BOOL, "num", T.STRING, T.DATE]).flatmap(lambda t: typed(t)), deals(),
+       st.dates(dt.date(2000, 1, 1), dt.date(2040, 1, 1)))
+def test_compiled_code_agrees_with_a_tree_walking_interpreter(source, deal, as_of):
+    checked, problems = E.check(source, ENV)
+    assert problems == [], (source, problems)
+    names = E.Namespace(STAGES)
+    compiled = evaluate(E.generate(checked, names), names, deal, as_of)
+    walked = interpret(checked.tree, checked, deal, as_of)
+    assert compiled == walked and type(compiled) is type(walked) or (
+        isinstance(compiled, (int, Decimal)) and isinstance(walked, (int, Decimal)) and compiled == walked), \
+        (source, compiled, walked)
+
+
 # --- the loader never raises ----------------------------------------------------------------------
 
 
@@ -331,17 +434,29 @@ tests_doc = st.fixed_dictionaries({"kind": st.just("tests"), "cases": st.lists(s
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
           max_examples=100)
 @given(fields_doc, pipeline_doc, st.one_of(st.none(), tests_doc))
-def test_the_whole_chain_never_raises(tmp_path, fields, pipeline, tests):
+def test_the_whole_chain_never_raises_and_every_diagnostic_lies_inside_its_file(tmp_path, fields, pipeline, tests):
     folder = tmp_path / "pack"
     folder.mkdir(exist_ok=True)
     for old in folder.iterdir():
         old.unlink()
+    texts = {}
     for name, document in (("fields", fields), ("pipeline", pipeline), ("tests", tests)):
         if document is not None:
-            (folder / f"{name}.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+            texts[f"{name}.yaml"] = yaml.safe_dump(document, allow_unicode=True)
+            (folder / f"{name}.yaml").write_text(texts[f"{name}.yaml"], encoding="utf-8")
     result = read_pack([folder])
     for d in result.diagnostics:
         assert d.code.startswith("DG") and d.severity in ("error", "warning") and d.message
+        assert_inside_its_file(d, texts)
+
+
+def assert_inside_its_file(d: Diagnostic, texts: dict) -> None:
+    """A diagnostic's line and column point at a character of its file (or just past a line's end)."""
+    if not d.line:
+        return
+    lines = texts[Path(d.file).name].splitlines() or [""]
+    assert 1 <= d.line <= len(lines), (d, len(lines))
+    assert 1 <= d.column <= len(lines[d.line - 1]) + 1, (d, lines[d.line - 1])
 
 
 # --- round trip ------------------------------------------------------------------------------------
