@@ -1,7 +1,7 @@
 """The dealgate command line: parse arguments, call the library, render.
 
 Exit codes: 0 ok; 1 rule problems, failed tests or a --fail-on condition met;
-2 bad usage or unreadable input. Machine formats go to stdout, human
+2 bad usage or unreadable input; 3 an internal error (a bug). Machine formats go to stdout, human
 messages and progress to stderr.
 """
 
@@ -20,13 +20,43 @@ from engine.diagnostics import DiagnosticError, has_errors
 from engine.pack import load_ruleset, read_pack
 from engine.render import diagnostics as render_diag
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Dealgate(click.Group):
+    """The command group, with the last line of defence: no traceback ever reaches a user.
+
+    Problems with rules and data are reported by the commands themselves; anything that
+    escapes them is a bug in dealgate, and is said to be one (exit 3).
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:  # `dealgate score ... | head`: the reader stopped reading, not an error
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_OK)
+        except Exception as exc:  # noqa: BLE001 - the whole point
+            if os.environ.get("DEALGATE_DEBUG"):
+                raise
+            click.echo(f"dealgate: internal error: {type(exc).__name__}: {exc}\n"
+                       "This is a bug in dealgate, not a problem with your rules or data. Please report it on the "
+                       "dealgate issue tracker with the command you ran (and the rule files and export, if you can "
+                       "share them); run it again with DEALGATE_DEBUG=1 to include the traceback.", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Dealgate, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dealgate")
 def main() -> None:
-    """Qualify deals and pay reps with declarative YAML rules."""
+    """Qualify deals and pay reps with declarative YAML rules.
+
+    Exit codes: 0 ok; 1 rule problems, failed tests or a --fail-on condition met;
+    2 bad usage or unreadable input; 3 an internal error (a bug: please report it).
+    """
 
 
 def _existing_paths(paths) -> list[Path]:

@@ -90,3 +90,27 @@ def test_fail_on_keeps_the_counts_as_the_last_line():
     result = run("score", EXPORT, "--format", "json", "--fail-on", "disqualified", *AS_OF)
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == "read 400, scored 396, rejected 4"
+
+
+def test_an_internal_error_says_it_is_a_bug_and_how_to_report_it(monkeypatch):
+    import engine.pack
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(engine.pack, "read_pack", broken)
+    monkeypatch.setattr("cli.read_pack", broken)
+    monkeypatch.delenv("DEALGATE_DEBUG", raising=False)
+    result = run("validate", ROOT / "rules")
+    assert result.exit_code == 3
+    assert "internal error: ZeroDivisionError: simulated bug" in result.stderr
+    assert "report it" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_closed_pipe_is_not_an_error():
+    import subprocess
+    import sys
+
+    out = subprocess.run(f"{sys.executable} -m cli score {EXPORT} --format jsonl --as-of 2026-09-30 | head -1",
+                         shell=True, cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.count("\n") == 1 and "Traceback" not in out.stderr and "internal error" not in out.stderr
