@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -378,7 +378,9 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
     if not ruleset.pack.tests:
         click.echo(f"dealgate: no test cases in {rules_dir} (add a document with 'kind: tests')", err=True)
         sys.exit(EXIT_PROBLEMS)
-    run = TestRunner(ruleset, as_of or dt.date.today()).run_all()
+    as_of = as_of or dt.date.today()
+    click.echo(f"as of {as_of.isoformat()} (for cases without their own as_of)", err=True)
+    run = TestRunner(ruleset, as_of).run_all()
     if junit:
         with output_stream(junit) as handle:
             handle.write(render_tests.render_junit(run).decode("utf-8"))
@@ -422,6 +424,8 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
         click.echo("dealgate: --reps and --period go together", err=True)
         sys.exit(EXIT_USAGE)
     sources = _export_sources(exports)
+    if "-" in sources:
+        raise click.UsageError("diff reads the export once per pack: give a file, not '-' (stdin)")
     as_of = as_of or dt.date.today()
     with temporary_workdir() as workdir:
         try:
@@ -539,10 +543,12 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     if result.diagnostics:
         click.echo(render_diag.render_text(result.diagnostics), err=True, nl=False)
     unbalanced = [s for s in statements if not s.reconciles]
-    total = sum((s.total for s in statements), Decimal(0))
-    currencies = sorted({s.currency for s in statements})
-    click.echo(f"{len(statements)} statement{'s' * (len(statements) != 1)}, total {total:,.2f} "
-               f"{'/'.join(currencies)}; read {counts['read']}, rejected {counts['rejected']}", err=True)
+    totals: dict = {}  # one total per currency: amounts in different currencies never add up
+    for s in statements:
+        totals[s.currency] = totals.get(s.currency, Decimal(0)) + s.total
+    shown = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items())) or "0.00"
+    click.echo(f"{len(statements)} statement{'s' * (len(statements) != 1)}, total {shown}; "
+               f"read {counts['read']}, rejected {counts['rejected']}", err=True)
     if unbalanced:  # cannot happen by construction; never hide it if it does
         click.echo(f"dealgate: {len(unbalanced)} statements do not reconcile", err=True)
     sys.exit(EXIT_PROBLEMS if unbalanced or not result.ok else EXIT_OK)

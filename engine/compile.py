@@ -9,8 +9,9 @@ that anyone can read what a pack compiles to.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
-import re
+import functools
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -66,6 +67,11 @@ class RuleSet:
     def pack(self):
         return self.analysis.pack
 
+    @functools.cached_property
+    def open_positions(self) -> dict:
+        """Open stage id -> its position among the open stages (closed stages are absent)."""
+        return {s.id: i for i, s in enumerate(s for s in self.pipeline.stages if s.is_open)}
+
     @property
     def fields(self):
         return self.analysis.pack.fields
@@ -98,9 +104,10 @@ class RuleSet:
                 continue
             raw = values.get(name)
             if is_blank(raw):
-                if field.required:
+                default = analysis.defaults.get(name)
+                if field.required and default is None:  # as the reader does: a default fills a blank
                     raise ValueProblem(f"missing required field '{name}'")
-                deal[name] = analysis.defaults.get(name)
+                deal[name] = default
                 continue
             try:
                 deal[name] = coerce(field.type, raw, formats=field.formats, separator=field.separator,
@@ -190,7 +197,8 @@ class _ScoreGenerator:
         self.verdict()
         self.computed_function()
         self.results_function()
-        return _bind_globals("\n".join(self.lines) + "\n")
+        runtime = set(E.RUNTIME) | set(self.names.constants) | {"DealResult", "new_tuple"}
+        return _bind_globals("\n".join(self.lines) + "\n", runtime)
 
     def prologue(self, name: str) -> None:
         """``def name(d, as_of):`` reading the fields the rules use, and the stage's position."""
@@ -298,8 +306,9 @@ class _ScoreGenerator:
     def evidence(self) -> None:
         """Index of the furthest open stage whose exit criteria, and all earlier ones, hold."""
         position = 0
-        self.emit("ev = -1")
         depth = 1
+        if not any(s.is_open and not s.exit for s in self.pipeline.stages[:1]):
+            self.emit("ev = -1")
         for index, stage in enumerate(self.pipeline.stages):
             if not stage.is_open:
                 continue
@@ -380,26 +389,24 @@ class _ScoreGenerator:
         return needed
 
 
-_GLOBAL_NAME = re.compile(r"\b(K\d+|STAGE_INDEX|fn_\w+|op_\w+|new_tuple|DealResult|Decimal)\b")
-
-
-def _bind_globals(source: str) -> str:
+def _bind_globals(source: str, global_names: set) -> str:
     """Make each generated function take the globals it uses as keyword defaults.
 
     A default is a local variable (one array access); a global is a dict lookup per use,
-    and the hot path uses the constants table many times per deal.
+    and the hot path uses the constants table many times per deal. The names come from
+    the syntax tree, so a string literal such as "K9 launch" is never taken for one.
     """
-    out = []
-    for chunk in re.split(r"(?m)^(?=def )", source):
-        if not chunk.startswith("def "):
-            out.append(chunk)
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    for function in tree.body:
+        if not isinstance(function, ast.FunctionDef):
             continue
-        header, body = chunk.split("\n", 1)
-        names = sorted(set(_GLOBAL_NAME.findall(body)))
-        if names:
-            header = header.replace("):", ", *, " + ", ".join(f"{n}={n}" for n in names) + "):", 1)
-        out.append(header + "\n" + body)
-    return "".join(out)
+        used = sorted({node.id for node in ast.walk(function)
+                       if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in global_names})
+        if used:
+            header = lines[function.lineno - 1]
+            lines[function.lineno - 1] = header.replace("):", ", *, " + ", ".join(f"{n}={n}" for n in used) + "):", 1)
+    return "\n".join(lines)
 
 
 class _frozen(dict):

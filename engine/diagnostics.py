@@ -57,7 +57,7 @@ class Diagnostic:
         return self.severity == ERROR
 
     def sort_key(self) -> tuple:
-        return (self.file or "", self.line, self.column, self.code, self.message)
+        return (self.file or "", self.line, self.column, self.code, self.message, self.severity, self.hint or "")
 
     def as_dict(self) -> dict:
         return {

@@ -18,7 +18,7 @@ from pathlib import Path
 import attrs
 
 from .compile import RuleSet
-from .score import ScoreRun, Summary
+from .score import ScoreRun, Summary, cents
 
 COMPARED = ("verdict", "failed", "qualify_out", "evidence_stage", "probability", "weighted_amount")
 
@@ -127,7 +127,7 @@ def _outcome(scored) -> tuple:
 
 
 def _cents(value):
-    return None if value is None else value.quantize(Decimal("0.01"))
+    return cents(value)  # half-up, exactly as score shows the same deal
 
 
 def _collect(ruleset: RuleSet, sources, as_of, fmt, delimiter):

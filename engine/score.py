@@ -129,23 +129,17 @@ class Summary:
         }
 
 
-def stage_position(ruleset: RuleSet, stage_id: str | None) -> int:
-    return -1 if stage_id is None else ruleset.pipeline.stage_ids.index(stage_id)
-
-
 def is_over_staged(ruleset: RuleSet, result: DealResult) -> bool:
     """An open deal sits past what its evidence supports.
 
     To be at stage k legitimately, the exit criteria of every open stage before k
     must hold, i.e. the evidence stage must be at least the stage before k.
     """
-    stage = ruleset.pipeline.stage(result.stage)
-    if stage is None or not stage.is_open:
+    positions = ruleset.open_positions
+    position = positions.get(result.stage)
+    if position is None:  # a closed stage
         return False
-    open_ids = [s.id for s in ruleset.pipeline.stages if s.is_open]
-    position = open_ids.index(result.stage)
-    evidence = open_ids.index(result.evidence_stage) if result.evidence_stage in open_ids else -1
-    return evidence < position - 1
+    return positions.get(result.evidence_stage, -1) < position - 1
 
 
 class ScoredDeal(NamedTuple):
@@ -155,17 +149,6 @@ class ScoredDeal(NamedTuple):
     deal: dict
     result: DealResult
     source: str | None = None  # the export it was read from
-
-
-def score_records(ruleset: RuleSet, deals: Iterable[tuple[int, dict]], as_of: dt.date,
-                  summary: Summary | None = None) -> Iterator[ScoredDeal]:
-    score = ruleset.score
-    add = summary.add if summary is not None else None
-    for line, deal in deals:
-        result = score(deal, as_of)
-        if add is not None:
-            add(result)
-        yield ScoredDeal(line, deal, result)
 
 
 def missing_by_criterion(ruleset: RuleSet, scored: ScoredDeal, as_of: dt.date) -> dict:

@@ -114,3 +114,43 @@ def test_a_closed_pipe_is_not_an_error():
     out = subprocess.run(f"{sys.executable} -m cli score {EXPORT} --format jsonl --as-of 2026-09-30 | head -1",
                          shell=True, cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.count("\n") == 1 and "Traceback" not in out.stderr and "internal error" not in out.stderr
+
+
+def test_string_literals_that_look_like_generated_names_are_just_strings(tmp_path):
+    """A criterion comparing with "K9 launch" or "fn_x" once crashed the compiled scorer."""
+    import shutil
+
+    pack = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", pack)
+    pipeline = pack / "pipeline.yaml"
+    pipeline.write_text(pipeline.read_text().replace("when: compelling_event != null",
+                                                     'when: compelling_event != "K9 launch" and '
+                                                     'compelling_event != "fn_x STAGE_INDEX"'))
+    assert run("validate", pack).exit_code == 0
+    result = run("score", "--rules", pack, EXPORT, "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_required_field_with_a_default_is_filled_in_test_cases_as_in_exports(tmp_path):
+    import shutil
+
+    pack = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", pack)
+    fields = pack / "fields.yaml"
+    fields.write_text(fields.read_text().replace("  name:\n    type: string\n",
+                                                 "  name:\n    type: string\n    required: true\n"
+                                                 "    default: unnamed\n"))
+    assert run("validate", pack).exit_code == 0
+    assert run("test", pack).exit_code == 0
+
+
+def test_a_deeply_nested_reps_file_is_bad_input_not_a_bug(tmp_path):
+    reps = tmp_path / "reps.yaml"
+    reps.write_text("[" * 300 + "\n")
+    result = run("payout", EXPORT, "--reps", reps, "--period", "2026-Q3", *AS_OF)
+    assert result.exit_code == 2 and "internal error" not in result.stderr
+
+
+def test_diff_refuses_stdin():
+    result = CliRunner().invoke(main, ["diff", str(ROOT / "rules"), str(ROOT / "rules"), "--deals", "-"], input="")
+    assert result.exit_code == 2 and "not '-'" in result.output

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
@@ -70,8 +71,8 @@ def test_summary_reconciles_with_deals(scored):
     assert summary["as_of"] == data["as_of"] == "2026-09-30"
     assert summary["deals"] == len(data["deals"]) == 5
     assert summary["verdicts"] == {"ready": 1, "blocked": 1, "disqualified": 2, "won": 1, "lost": 0}
-    open_weighted = sum(float(d["weighted_amount"] or 0) for d in data["deals"] if d["verdict"] != "won")
-    assert float(summary["weighted_forecast"]) == open_weighted == 1250 + 32000 + 2400
+    open_weighted = sum(Decimal(d["weighted_amount"] or 0) for d in data["deals"] if d["verdict"] != "won")
+    assert Decimal(summary["weighted_forecast"]) == open_weighted == Decimal("35650.00")
 
 
 def test_quota_coverage(tmp_path):

@@ -147,9 +147,6 @@ class _Generator:
     def guarded(self, operands: list, build) -> str:
         """``build(codes)`` applied to operands, or null when any nullable operand is null."""
         return self.guarded_codes(operands, [self.emit(operand) for operand in operands], build)
-        if not checks:
-            return f"({expression})"
-        return f"(None if {' or '.join(checks)} else {expression})"
 
     def emit_UnaryOp(self, node):
         if isinstance(node.op, ast.Not):

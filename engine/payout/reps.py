@@ -181,6 +181,9 @@ def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_format
         return RepsResult((), [error("DG601", f"reps file is not valid YAML: {exc.problem or exc}", where)])
     except yaml.YAMLError as exc:
         return RepsResult((), [error("DG601", f"reps file is not valid YAML: {exc}", Location(file))])
+    except (RecursionError, Exception):  # noqa: BLE001 - the loader's nesting guard and the like: refuse
+        return RepsResult((), [error("DG601", "reps file is too deeply nested to be a list of reps",
+                                     Location(file, 1, 1))])
     if node is None:
         return RepsResult((), [error("DG601", "reps file is empty", Location(file, 1, 1))])
     builder = _Builder(file)

@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 
 from ..diff import PackDiff
+from ..score import cents
 
 MAX_ROWS = 100  # deals listed in Markdown; a PR comment with 50,000 rows helps nobody
 
@@ -113,8 +114,7 @@ def render_json(diff: PackDiff) -> str:
         "changes": [{"line": c.line, "id": c.id, "stage": c.stage,
                      "changes": {k: {"before": _jsonable(b), "after": _jsonable(a)} for k, (b, a) in c.changes.items()}}
                     for c in diff.changes],
-        "forecast": {"before": str(diff.forecast[0].quantize(Decimal("0.01"))),
-                     "after": str(diff.forecast[1].quantize(Decimal("0.01")))},
+        "forecast": {"before": str(cents(diff.forecast[0])), "after": str(cents(diff.forecast[1]))},
         "stages": [{"stage": s.stage, "count": list(s.count), "amount": _jsonable(s.amount),
                     "weighted": _jsonable(s.weighted)} for s in diff.stages],
         "payouts": None if diff.payout_totals is None else {
