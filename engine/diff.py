@@ -18,7 +18,8 @@ from pathlib import Path
 import attrs
 
 from .compile import RuleSet
-from .score import ScoreRun, Summary, cents
+from .money import cents
+from .score import ScoreRun, Summary
 
 COMPARED = ("verdict", "failed", "qualify_out", "evidence_stage", "probability", "weighted_amount")
 

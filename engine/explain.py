@@ -70,12 +70,10 @@ def explain_deal(ruleset: RuleSet, found: tuple, as_of: dt.date) -> Explanation:
         status, missing = _status(raw, outcome, "pass", "fail", "missing")
         traces_by_stage.setdefault(stage_id, []).append(
             _trace(ruleset, criterion, "exit", stage_id, values, status, missing))
-    stage_index = ruleset.pipeline.stage_ids.index(result.stage)
     rules = []
     for rule, raw in zip(ruleset.rules, raw_results[len(ruleset.criteria):]):
         status, missing = _status(raw, outcomes.get(rule.id), "fired", "quiet", "unknown")
-        stage = ruleset.pipeline.stages[stage_index]
-        if not stage.is_open or (rule.from_stage and stage_index < ruleset.pipeline.stage_ids.index(rule.from_stage)):
+        if not ruleset.pipeline.rule_applies(rule, result.stage):
             status = "not applicable"
         rules.append(_trace(ruleset, rule, "qualify_out", None, values, status, missing))
     current = tuple(traces_by_stage.get(result.stage, ()))

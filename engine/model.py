@@ -129,6 +129,17 @@ class Pipeline:
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
 
+    def rule_applies(self, rule: QualifyOut, stage_id: str) -> bool:
+        """Whether a qualify-out rule is checked for a deal at ``stage_id``: open deals, from its 'from' stage on.
+
+        The one statement of this rule; compiled code, explain, tests and their coverage all follow it.
+        """
+        stage = self.stage(stage_id)
+        if stage is None or not stage.is_open:
+            return False
+        ids = self.stage_ids
+        return rule.from_stage is None or rule.from_stage not in ids or ids.index(stage_id) >= ids.index(rule.from_stage)
+
 
 @attrs.frozen
 class Credit:

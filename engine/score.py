@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Iterable, Iterator, NamedTuple
 
 import attrs
 
 from .compile import VERDICTS, DealResult, RuleSet
+from .money import cents
 
-CENT = Decimal("0.01")
-
-
-def cents(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @attrs.define
@@ -57,8 +53,8 @@ class Summary:
             totals.unknown_amount += 1
         else:
             # Sum what each deal shows (to the cent), so a column of deals adds up to the summary.
-            totals.amount += result.amount.quantize(CENT, rounding=ROUND_HALF_UP)
-            totals.weighted += result.weighted_amount.quantize(CENT, rounding=ROUND_HALF_UP)
+            totals.amount += cents(result.amount)
+            totals.weighted += cents(result.weighted_amount)
         self.verdicts[result.verdict] += 1
         self.qualify_out.update(result.qualify_out)
         self.warnings.update(result.warnings)
@@ -88,9 +84,9 @@ class Summary:
         if self.quota is None:
             return None
         remaining = self.quota - self.won_amount
-        ratio = None if remaining <= 0 else (self.open_amount / remaining).quantize(CENT, rounding=ROUND_HALF_UP)
+        ratio = None if remaining <= 0 else cents(self.open_amount / remaining)
         weighted_ratio = (None if remaining <= 0 else
-                          (self.weighted_forecast / remaining).quantize(CENT, rounding=ROUND_HALF_UP))
+                          cents(self.weighted_forecast / remaining))
         return {
             "quota": cents(self.quota),
             "won": cents(self.won_amount),

@@ -501,20 +501,13 @@ class _PackChecker:
             if rule_id not in rules:
                 self.add(error("DG318", f"expected unknown qualify-out rule '{rule_id}' to fire", at,
                                did_you_mean(rule_id, list(rules)) or f"rules are: {', '.join(rules)}"))
-            elif stage is not None and not self.can_fire(rules[rule_id], stage, pipeline):
+            elif stage is not None and not pipeline.rule_applies(rules[rule_id], stage.id):
                 self.add(error("DG319", f"rule '{rule_id}' cannot fire for a deal at '{stage.id}'", at,
                                "closed deals are never qualified out" if not stage.is_open
                                else f"it applies from '{rules[rule_id].from_stage}' on"))
         self.check_expected_stage(expect, document, path, pipeline)
         if stage is not None:
             self.check_expected_outcome(expect, document, path, stage)
-
-    @staticmethod
-    def can_fire(rule, stage, pipeline: Pipeline) -> bool:
-        if not stage.is_open:
-            return False
-        ids = pipeline.stage_ids
-        return rule.from_stage is None or rule.from_stage not in ids or ids.index(stage.id) >= ids.index(rule.from_stage)
 
     def check_expected_stage(self, expect: dict, document, path: tuple, pipeline: Pipeline) -> None:
         evidence = expect.get("evidence_stage")

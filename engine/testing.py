@@ -168,11 +168,8 @@ class TestRunner:
                 item = self.run.coverage[("exit", stage_id, criterion.id)]
                 item.cases += 1
                 item.outcomes.add("pass" if value is True else "fail")
-        position = self.ruleset.pipeline.stage_ids.index(result.stage)
         for rule, value in zip(self.ruleset.rules, raw[len(self.ruleset.criteria):]):
-            applies = stage.is_open and (
-                rule.from_stage is None or position >= self.ruleset.pipeline.stage_ids.index(rule.from_stage))
-            if applies:
+            if self.ruleset.pipeline.rule_applies(rule, result.stage):
                 item = self.run.coverage[("qualify_out", "pipeline", rule.id)]
                 item.cases += 1
                 item.outcomes.add("fired" if value is True else "quiet")

@@ -202,6 +202,8 @@ class _Generator:
         if _is_null(left) or _is_null(right):
             value = right if _is_null(left) else left
             positive = isinstance(op, (ast.Eq, ast.Is))
+            if not self.nullable(value):  # a literal or a never-null field: decided now ('"x" is None' warns)
+                return repr(not positive)
             return f"({self.emit(value)} is {'' if positive else 'not '}None)"
         symbol = _COMPARE[type(op)]
         left_type, right_type = self.info(left)[0], self.info(right)[0]

@@ -20,19 +20,18 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from operator import itemgetter
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import NamedTuple
 
 import attrs
 
 from ..model import Plan
+from ..money import CENT, ROUNDING
 from . import periods as P
 from .rates import ONE, ZERO, Tiers, build_tiers, slices
 from .reps import Rep
 
-CENT = Decimal("0.01")
 _AMOUNT = itemgetter(3)  # Credited.amount
-ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 
 COMMISSION, TRUE_UP, GATE, PRIOR, CAP, BONUS, CLAWBACK, DRAW, RECOVERY = (
     "commission", "true_up", "gate", "prior_periods", "cap", "bonus", "clawback", "draw", "draw_recovery")

@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import IO, Iterable
 
 from ..output import safe_cell
-from ..score import ScoredDeal, Summary, cents, is_over_staged, missing_by_criterion
+from ..money import cents
+from ..score import ScoredDeal, Summary, is_over_staged, missing_by_criterion
 
 CSV_COLUMNS = ("file", "line", "id", "name", "owner", "stage", "verdict", "failed", "missing", "qualify_out", "warnings",
                "probability", "amount", "weighted_amount", "evidence_stage", "over_staged")

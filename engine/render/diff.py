@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 from ..diff import PackDiff
-from ..score import cents
+from ..money import cents
 
 MAX_ROWS = 100  # deals listed in Markdown; a PR comment with 50,000 rows helps nobody
 

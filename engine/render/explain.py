@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 from ..explain import Explanation, RuleTrace
-from ..score import cents
+from ..money import cents
 from .deals import money
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "missing": "MISSING", "fired": "FIRED", "quiet": "quiet",

@@ -15,11 +15,12 @@ import json
 from decimal import Decimal
 from typing import Iterable
 
-from ..payout.statement import CENT, Line, Statement
+from ..money import CENT
+from ..output import safe_cell
+from ..payout.statement import Line, Statement
 
 CSV_COLUMNS = ("rep", "name", "plan", "period", "start", "end", "currency", "kind", "rule", "deal", "credit",
                "tier", "rate", "factor", "amount", "note")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # values
@@ -118,21 +119,6 @@ def render_json(statements: Iterable[Statement], as_of=None) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _safe(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START) and not _is_number(text):
-        return "'" + text  # keep spreadsheets from running a cell as a formula
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
 def render_csv(statements: Iterable[Statement]) -> str:
     """One row per line, then one 'total' row per statement (a statement with no lines has only that)."""
     out = io.StringIO()
@@ -142,10 +128,10 @@ def render_csv(statements: Iterable[Statement]) -> str:
         head = [s.rep, s.name or "", s.plan, s.period.label, s.period.start.isoformat(), s.period.last.isoformat(),
                 s.currency]
         for line in s.lines:
-            writer.writerow([_safe(v) for v in head + [
+            writer.writerow([safe_cell(v) for v in head + [
                 line.kind, line.rule, line.deal or "", exact(line.credit) or "", line.tier or "",
                 exact(line.rate) or "", exact(line.factor) or "", money(line.amount), line.note]])
-        writer.writerow([_safe(v) for v in head + ["total", "", "", exact(s.credit), "", "", "", money(s.total),
+        writer.writerow([safe_cell(v) for v in head + ["total", "", "", exact(s.credit), "", "", "", money(s.total),
                                                    f"attainment {percent(s.attainment)}"]])
     return out.getvalue()
 

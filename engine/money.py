@@ -1,0 +1,17 @@
+"""Money: exact Decimals, rounded to cents in one declared way.
+
+Every amount dealgate shows or pays goes through ``cents``; the rounding is
+half-up unless a plan declares otherwise (``rounding: half_even``).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
+
+
+def cents(value: Decimal | None, rounding: str = "half_up") -> Decimal | None:
+    """``value`` to the cent (None stays None: an unknown amount is not zero)."""
+    return None if value is None else value.quantize(CENT, rounding=ROUNDING[rounding])
