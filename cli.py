@@ -245,16 +245,24 @@ class _Progress:
         click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
 
 
-def _report_read(run) -> None:
-    for source, missing in run.missing_fields.items():
+SHOWN = 20  # warnings of one kind listed on stderr; the rest are counted
+
+
+def _report_read(stream, run=None) -> None:
+    for source, missing in stream.missing_fields.items():
         if missing:
             click.echo(f"{source}: no column for field(s) {', '.join(missing)} (left blank or default)", err=True)
-    for source, warning in run.warnings[:20]:
+    for source, warning in stream.warnings[:SHOWN]:
         click.echo(f"{source}:{warning.line}: warning: {warning.message}", err=True)
-    if len(run.warnings) > 20:
-        click.echo(f"... and {len(run.warnings) - 20} more warnings", err=True)
-    if run.duplicates > 20:
-        click.echo(f"... {run.duplicates} deal ids appear more than once in all", err=True)
+    if len(stream.warnings) > SHOWN:
+        click.echo(f"... and {len(stream.warnings) - SHOWN} more warnings", err=True)
+    if run is not None:
+        for source, line, deal_id, (first_source, first_line) in run.duplicates:
+            where = f"line {first_line}" if first_source == source else f"{first_source}:{first_line}"
+            click.echo(f"{source}:{line}: warning: deal id '{deal_id}' again (first at {where}): it is counted "
+                       f"twice in the forecast", err=True)
+        if run.duplicate_count > len(run.duplicates):
+            click.echo(f"... {run.duplicate_count} deal ids appear more than once in all", err=True)
 
 
 @main.command()
@@ -273,7 +281,8 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
     """Score deal exports: stage gates, qualify-out and the weighted forecast."""
     from engine.read import ExportError
     from engine.render.deals import WRITERS, render_summary
-    from engine.score import ScoreRun, Summary
+    from engine.read import ExportStream
+    from engine.score import ScoreRun, Summary, counts_line
 
     ruleset = compiled_rules(rules_dir)
     sources = _export_sources(exports)
@@ -282,25 +291,26 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
         fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
     summary = Summary(ruleset, as_of, quota)
     click.echo(f"as of {as_of.isoformat()}", err=True)
-    run = None
+    stream = None
     try:
         _preflight(ruleset, sources, input_format, delimiter)
         with reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
-            run = ScoreRun(ruleset, sources, as_of, summary, on_reject, input_format, delimiter, strict)
+            stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, strict)
+            run = ScoreRun(ruleset, stream, as_of, summary)
             with output_stream(output, newline="" if fmt == "csv" else None) as out:
                 WRITERS[fmt](out, ruleset, _Progress(sources).wrap(run.deals()), summary)
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
-        if run is not None:
-            click.echo(run.counts.line() + " (stopped)", err=True)
+        if stream is not None:
+            click.echo(counts_line(stream.counts) + " (stopped)", err=True)
         sys.exit(EXIT_USAGE)
-    _report_read(run)
+    _report_read(stream, run)
     if fmt != "table":  # the table has the summary already; machine formats keep it in the data
         click.echo(render_summary(summary), err=True, nl=False)
     failing = [v for v in fail_on if summary.verdicts.get(v)]
     if failing:
         click.echo(f"dealgate: --fail-on: {', '.join(f'{summary.verdicts[v]} {v}' for v in failing)}", err=True)
-    click.echo(run.counts.line(), err=True)  # always the last line: read = scored + rejected
+    click.echo(counts_line(stream.counts), err=True)  # always the last line: read = scored + rejected
     sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)
 
 
@@ -472,8 +482,9 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
            fmt, explain_steps, output, rejects):
     """What each rep is owed for a period, line by line, from a deal export."""
     from engine.payout import PeriodError, compile_payout, read_reps, requested_periods
-    from engine.read import ExportError, ExportReader, Reject
+    from engine.read import ExportError, ExportStream
     from engine.render import payout as render_payout
+    from engine.score import counts_line
 
     if period and (from_period or to_period):
         raise click.UsageError("give --period, or --from/--to, not both")
@@ -503,30 +514,15 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
         sys.exit(EXIT_USAGE)
     as_of = as_of or dt.date.today()
     click.echo(f"as of {as_of.isoformat()}", err=True)
-    counts = {"read": 0, "rejected": 0}
-    reader_warnings: list = []
     try:
         with reject_sink(rejects, with_source=False) as on_reject:
-            reader = ExportReader(ruleset.analysis, sources[0], fmt=input_format, delimiter=delimiter)
-
-            def deals():
-                try:
-                    for line, record in reader.records():
-                        counts["read"] += 1
-                        if type(record) is Reject:
-                            counts["rejected"] += 1
-                            on_reject(reader.source_name, record)
-                            continue
-                        yield line, record
-                finally:
-                    reader_warnings.extend(reader.warnings)
-
-            result = program.compute(deals(), reps.reps, wanted, as_of, rep=rep_id, source=reader.source_name)
+            stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
+            records = ((line, deal) for _, _, line, deal in stream.records())
+            result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=sources[0])
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         sys.exit(EXIT_USAGE)
-    for warning in reader_warnings[:20]:
-        click.echo(f"{reader.source_name}:{warning.line}: warning: {warning.message}", err=True)
+    _report_read(stream)
     statements = result.statements
     if explain_steps:
         text = "\n".join(render_payout.render_explain(s) for s in statements) or "no statements\n"
@@ -548,7 +544,7 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
         totals[s.currency] = totals.get(s.currency, Decimal(0)) + s.total
     shown = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items())) or "0.00"
     click.echo(f"{len(statements)} statement{'s' * (len(statements) != 1)}, total {shown}; "
-               f"read {counts['read']}, rejected {counts['rejected']}", err=True)
+               f"{counts_line(stream.counts)}", err=True)
     if unbalanced:  # cannot happen by construction; never hide it if it does
         click.echo(f"dealgate: {len(unbalanced)} statements do not reconcile", err=True)
     sys.exit(EXIT_PROBLEMS if unbalanced or not result.ok else EXIT_OK)

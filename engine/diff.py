@@ -19,6 +19,7 @@ import attrs
 
 from .compile import RuleSet
 from .money import cents
+from .read import ExportStream
 from .score import ScoreRun, Summary
 
 COMPARED = ("verdict", "failed", "qualify_out", "evidence_stage", "probability", "weighted_amount")
@@ -138,9 +139,9 @@ def _collect(ruleset: RuleSet, sources, as_of, fmt, delimiter):
     def on_reject(source, reject):
         outcomes[(source, reject.line)] = ("rejected", reject.id, None, reject.reason)
 
-    run = ScoreRun(ruleset, sources, as_of, summary, on_reject, fmt, delimiter)
-    for scored in run.deals():
-        outcomes[(run.current_source, scored.line)] = _outcome(scored)
+    stream = ExportStream(ruleset.analysis, sources, on_reject, fmt, delimiter)
+    for scored in ScoreRun(ruleset, stream, as_of, summary).deals():
+        outcomes[(scored.source, scored.line)] = _outcome(scored)
     return outcomes, summary
 
 
@@ -192,20 +193,15 @@ def _stage_deltas(base: Summary, new: Summary) -> tuple:
 def _payout_totals(ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period) -> dict:
     from .payout.compute import compile_payout
     from .payout.reps import read_reps
-    from .read import ExportReader, Reject
 
     program = compile_payout(ruleset)
     reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
     if not reps.ok:
         raise PackSourceError("; ".join(f"{d.location}: {d.message}" for d in reps.diagnostics if d.is_error))
 
-    def deals():
-        for source in sources:
-            for _, record in ExportReader(ruleset.analysis, source, fmt=fmt, delimiter=delimiter).records():
-                if not isinstance(record, Reject):
-                    yield record
-
-    result = program.compute(deals(), reps.reps, period, as_of)
+    stream = ExportStream(ruleset.analysis, sources, None, fmt, delimiter)
+    records = ((line, deal) for _, _, line, deal in stream.records())
+    result = program.compute(records, reps.reps, period, as_of)
     totals: dict[str, Decimal] = {}
     for statement in result.statements:
         totals[statement.rep] = totals.get(statement.rep, Decimal(0)) + statement.total

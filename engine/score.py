@@ -158,78 +158,33 @@ def missing_by_criterion(ruleset: RuleSet, scored: ScoredDeal, as_of: dt.date) -
     }
 
 
-@attrs.define
-class RunCounts:
-    """Rows in = scored + rejected, across every export of a run."""
-
-    read: int = 0
-    scored: int = 0
-    rejected: int = 0
-
-    def line(self) -> str:
-        return f"read {self.read}, scored {self.scored}, rejected {self.rejected}"
+def counts_line(counts) -> str:
+    """The line every run ends with: records read = scored + rejected."""
+    return f"read {counts.read}, scored {counts.deals}, rejected {counts.rejected}"
 
 
 @attrs.define
 class ScoreRun:
-    """Read one or more exports and score every deal, streaming.
-
-    Rejects are handed to ``on_reject(source, reject)`` as they are met, so the
-    caller can write them out without holding them; warnings of the readers
-    are kept per source.
-    """
+    """Score every deal of one or more exports, streaming, and flag deal ids seen twice."""
 
     ruleset: RuleSet
-    sources: list
+    stream: object  # engine.read.ExportStream
     as_of: dt.date
     summary: Summary
-    on_reject: object = None
-    fmt: str | None = None
-    delimiter: str | None = None
-    strict: bool = False
-    counts: RunCounts = attrs.field(factory=RunCounts)
-    warnings: list = attrs.field(factory=list)  # (source name, ReadWarning)
-    missing_fields: dict = attrs.field(factory=dict)  # source name -> fields with no column
-    current_source: str | None = None  # the export being read now
-    duplicates: int = 0  # deals whose id was seen before in this run
-
-    def duplicate(self, name: str, line: int, deal_id: str, first: tuple) -> None:
-        from .read import ReadWarning
-
-        self.duplicates += 1
-        if self.duplicates <= 20:
-            _, first_name, first_line = first
-            where = f"line {first_line}" if first_name == name else f"{first_name}:{first_line}"
-            self.warnings.append((name, ReadWarning(line, f"deal id '{deal_id}' again (first at {where}): it is "
-                                                          f"counted twice in the forecast")))
+    duplicates: list = attrs.field(factory=list)  # (source, line, deal id, first (source, line)), the first 20
+    duplicate_count: int = 0
 
     def deals(self) -> Iterator[ScoredDeal]:
-        from .read import ExportReader, Reject
-
-        score, add, counts = self.ruleset.score, self.summary.add, self.counts
-        seen: dict = {}  # deal id -> (source position, name, line) first seen: a duplicated row counts twice in the forecast
-        for position, source in enumerate(self.sources):
-            reader = ExportReader(self.ruleset.analysis, source, fmt=self.fmt, delimiter=self.delimiter,
-                                  strict=self.strict)
-            name = self.current_source = reader.source_name
-            try:
-                for line, record in reader.records():
-                    counts.read += 1
-                    if type(record) is Reject:
-                        counts.rejected += 1
-                        if self.on_reject is not None:
-                            self.on_reject(name, record)
-                        continue
-                    result = score(record, self.as_of)
-                    add(result)
-                    counts.scored += 1
-                    deal_id = result.id
-                    if deal_id is not None:
-                        first = seen.setdefault(deal_id, (position, name, line))
-                        if first[0] != position or first[2] != line:
-                            self.duplicate(name, line, deal_id, first)
-                    yield ScoredDeal(line, record, result, name)
-            finally:
-                reader.close()
-                self.warnings.extend((name, w) for w in reader.warnings)
-                self.missing_fields[name] = list(reader.missing_fields)
+        score, add, as_of = self.ruleset.score, self.summary.add, self.as_of
+        seen: dict = {}  # deal id -> (source position, name, line): a duplicated row counts twice in the forecast
+        for position, name, line, record in self.stream.records():
+            result = score(record, as_of)
+            add(result)
+            deal_id = result.id
+            if deal_id is not None:
+                first = seen.setdefault(deal_id, (position, name, line))
+                if first[0] != position or first[2] != line:
+                    self.duplicate_count += 1
+                    if len(self.duplicates) < 20:
+                        self.duplicates.append((name, line, deal_id, first[1:]))
+            yield ScoredDeal(line, record, result, name)

@@ -251,7 +251,8 @@ def test_an_unknown_result_comes_from_a_needed_null(source, deal):
     names = E.Namespace(STAGES)
     value = evaluate(E.generate(checked, names), names, deal, AS_OF)
     literal_null = "null" in source.replace("== null", "").replace("!= null", "")
-    if value is None and not literal_null:
+    divides = "/" in source or "%" in source  # by zero gives null with no null field (docs/expressions.md)
+    if value is None and not literal_null and not divides:
         assert any(deal.get(name) is None for name in checked.needed), (source, checked.needed)
 
 
