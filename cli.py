@@ -518,7 +518,8 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
         with reject_sink(rejects, with_source=False) as on_reject:
             stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
             records = ((line, deal) for _, _, line, deal in stream.records())
-            result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=sources[0])
+            shown = "<stdin>" if sources[0] == "-" else sources[0]
+            result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=shown)
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         sys.exit(EXIT_USAGE)
