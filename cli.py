@@ -248,7 +248,7 @@ class _Progress:
 SHOWN = 20  # warnings of one kind listed on stderr; the rest are counted
 
 
-def _report_read(stream, run=None) -> None:
+def _report_read(stream) -> None:
     for source, missing in stream.missing_fields.items():
         if missing:
             click.echo(f"{source}: no column for field(s) {', '.join(missing)} (left blank or default)", err=True)
@@ -256,13 +256,6 @@ def _report_read(stream, run=None) -> None:
         click.echo(f"{source}:{warning.line}: warning: {warning.message}", err=True)
     if len(stream.warnings) > SHOWN:
         click.echo(f"... and {len(stream.warnings) - SHOWN} more warnings", err=True)
-    if run is not None:
-        for source, line, deal_id, (first_source, first_line) in run.duplicates:
-            where = f"line {first_line}" if first_source == source else f"{first_source}:{first_line}"
-            click.echo(f"{source}:{line}: warning: deal id '{deal_id}' again (first at {where}): it is counted "
-                       f"twice in the forecast", err=True)
-        if run.duplicate_count > len(run.duplicates):
-            click.echo(f"... {run.duplicate_count} deal ids appear more than once in all", err=True)
 
 
 @main.command()
@@ -304,7 +297,7 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
         if stream is not None:
             click.echo(counts_line(stream.counts) + " (stopped)", err=True)
         sys.exit(EXIT_USAGE)
-    _report_read(stream, run)
+    _report_read(stream)
     if fmt != "table":  # the table has the summary already; machine formats keep it in the data
         click.echo(render_summary(summary), err=True, nl=False)
     failing = [v for v in fail_on if summary.verdicts.get(v)]

@@ -190,9 +190,10 @@ class _ScoreGenerator:
         self.lines.append("    " * depth + line)
 
     def source(self) -> str:
-        self.prologue("score")
+        # Fields only qualify-out rules use are read inside their open-deals block: closed deals skip them.
+        bound = self.prologue("score", [criterion.when for _, criterion in self.criteria])
         self.evaluate_criteria(condition=True)
-        self.qualify_out()
+        self.qualify_out(bound)
         self.evidence()
         self.verdict()
         self.computed_function()
@@ -200,18 +201,19 @@ class _ScoreGenerator:
         runtime = set(E.RUNTIME) | set(self.names.constants) | {"DealResult", "new_tuple"}
         return _bind_globals("\n".join(self.lines) + "\n", runtime)
 
-    def prologue(self, name: str) -> None:
-        """``def name(d, as_of):`` reading the fields the rules use, and the stage's position."""
+    def prologue(self, name: str, expressions) -> set:
+        """``def name(d, as_of):`` reading the fields ``expressions`` use, and the stage's position."""
         self.emit(f"def {name}(d, as_of):", 0)
         self.emit("get = d.get")
-        self.read_fields()
+        bound = self.read_fields(expressions)
         self.emit("v_stage = d['stage']" if "stage" in self.fields else "v_stage = None")
         self.emit("si = STAGE_INDEX.get(v_stage, -1)")
+        return bound
 
     def results_function(self) -> None:
         """``results(d, as_of)``: the raw result of every rule, for explaining one deal."""
         self.emit("", 0)
-        self.prologue("results")
+        self.prologue("results", self.expressions())
         self.evaluate_criteria(condition=False)
         self.evaluate_rules()
         names = [f"r{i}" for i in range(len(self.criteria))] + [f"q{i}" for i in range(len(self.rules))]
@@ -234,23 +236,28 @@ class _ScoreGenerator:
         pairs = ", ".join(f"{f.name!r}: {E.variable_name(f.name)}" for f in computed)
         self.emit(f"return {{{pairs}}}")
 
-    def read_fields(self) -> None:
+    def read_fields(self, expressions, depth: int = 1, already: set | None = None) -> set:
+        """Emit the reads (and computations) of every field ``expressions`` use; return the names bound.
+
+        ``already`` holds names bound earlier in the function, which are not read again.
+        """
+        already = already or set()
         used = set()
-        for expr in self.expressions():
+        for expr in expressions:
             used |= self.checked(expr).fields
         computed = [f for f in self.fields.fields.values() if f.compute is not None]
         for field in reversed(computed):  # a computed field may only use earlier ones: reverse order closes it
             if field.name in used:
                 used |= self.checked(field.compute).fields
-        used.discard("as_of")
-        used.discard("stage")
+        used -= already | {"as_of", "stage"}
         for field in self.fields.fields.values():
             if field.name in used and field.compute is None:
-                self.emit(f"{E.variable_name(field.name)} = get({field.name!r})")
+                self.emit(f"{E.variable_name(field.name)} = get({field.name!r})", depth)
         for field in computed:
             if field.name in used:
                 code = E.generate(self.checked(field.compute), self.names)
-                self.emit(f"{E.variable_name(field.name)} = {code}")
+                self.emit(f"{E.variable_name(field.name)} = {code}", depth)
+        return already | used
 
     def expressions(self):
         for _, criterion in self.criteria:
@@ -273,10 +280,11 @@ class _ScoreGenerator:
             condition += f" and si >= {stage_ids.index(rule.from_stage)}"
         return condition
 
-    def qualify_out(self) -> None:
+    def qualify_out(self, bound: set) -> None:
         """``fired`` and ``warned``: the ids of the rules whose condition is True, by severity.
 
-        Qualify-out rules apply to open deals only, so they sit in one block behind that test.
+        Qualify-out rules apply to open deals only, so they sit in one block behind that test,
+        which also reads the fields only they use (``bound`` are those read already).
         """
         stage_ids = self.pipeline.stage_ids
         open_stages = [i for i, s in enumerate(self.pipeline.stages) if s.is_open]
@@ -284,6 +292,7 @@ class _ScoreGenerator:
         if not self.rules:
             return
         self.emit(f"if {self.membership('si', open_stages)}:")
+        self.read_fields([rule.when for rule in self.rules], depth=2, already=bound)
         for name, severity_is_error in (("fired", True), ("warned", False)):
             rules = [r for r in self.rules if (r.severity == "error") == severity_is_error]
             if not rules:

@@ -165,26 +165,20 @@ def counts_line(counts) -> str:
 
 @attrs.define
 class ScoreRun:
-    """Score every deal of one or more exports, streaming, and flag deal ids seen twice."""
+    """Score every deal of one or more exports, streaming: nothing per deal is kept.
+
+    (So duplicate deal ids are not looked for here: that would hold every id of a
+    million-row export. Payouts, where a duplicate would pay twice, refuse them: DG618.)
+    """
 
     ruleset: RuleSet
     stream: object  # engine.read.ExportStream
     as_of: dt.date
     summary: Summary
-    duplicates: list = attrs.field(factory=list)  # (source, line, deal id, first (source, line)), the first 20
-    duplicate_count: int = 0
 
     def deals(self) -> Iterator[ScoredDeal]:
         score, add, as_of = self.ruleset.score, self.summary.add, self.as_of
-        seen: dict = {}  # deal id -> (source position, name, line): a duplicated row counts twice in the forecast
-        for position, name, line, record in self.stream.records():
+        for _, name, line, record in self.stream.records():
             result = score(record, as_of)
             add(result)
-            deal_id = result.id
-            if deal_id is not None:
-                first = seen.setdefault(deal_id, (position, name, line))
-                if first[0] != position or first[2] != line:
-                    self.duplicate_count += 1
-                    if len(self.duplicates) < 20:
-                        self.duplicates.append((name, line, deal_id, first[1:]))
             yield ScoredDeal(line, record, result, name)
