@@ -55,7 +55,7 @@ def test_a_duplicated_row_is_paid_once_and_flagged(tmp_path):
     once = run("payout", EXPORT, "--reps", REPS, "--period", "2026-Q3", "--rep", "alice", "--format", "json", *AS_OF)
     twice = run("payout", duplicated, "--reps", REPS, "--period", "2026-Q3", "--rep", "alice", "--format", "json",
                 *AS_OF)
-    assert twice.exit_code == 1 and "DG618" in twice.stderr and "appears again" in twice.stderr
+    assert twice.exit_code == 1 and "DG618" in twice.stderr and "credited to 'alice' twice" in twice.stderr
     total = lambda r: json.loads(r.stdout)["statements"][0]["total"]  # noqa: E731
     assert total(twice) == total(once)
 

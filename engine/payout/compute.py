@@ -203,7 +203,6 @@ class _Run:
         strangers: dict = {}  # (plan, rep id) -> [count, first deal ids]
         outside: dict = {}  # (plan, rep id) -> count of credits outside the rep's dates
         number = 0
-        credited_at: dict = {}  # (plan id, deal id) -> line of the record first credited
         new = tuple.__new__
         for number, deal in enumerate(deals, 1):
             line = None
@@ -247,16 +246,6 @@ class _Run:
                                      f"deal {deal_id}: plan '{plan_id}' could not evaluate it: {why}",
                                      "deal values must be typed as the fields declare", line)
                         continue
-                key = (plan_id, deal_id)
-                if key in credited_at:  # the same deal twice in an export would be paid twice
-                    counts[3] += 1
-                    first = credited_at[key]
-                    where = f"line {first}" if first else "an earlier record"
-                    problems.add("error", "DG618", f"deals that appear more than once under plan '{plan_id}'",
-                                 f"deal {deal_id} appears again (first at {where}); plan '{plan_id}' credits it "
-                                 f"once", "remove the duplicate row", line)
-                    continue
-                credited_at[key] = line
                 if end is not None and date >= end:
                     counts[0] += 1
                     continue  # after the last requested period: no statement needs it
@@ -328,12 +317,30 @@ class _Run:
 
     # statements
 
+    def drop_duplicates(self, plan_id: str, rep_id: str, credits: list) -> None:
+        """Keep one credit per deal, role and date: a row duplicated in the export would be paid twice.
+
+        Sorted credits put the copies side by side, so this is one pass over what is already
+        there, instead of a lookup per deal while crediting (a fifth of the payout time).
+        """
+        duplicates = [i for i in range(1, len(credits))
+                      if credits[i][1] == credits[i - 1][1] and credits[i][0] == credits[i - 1][0]
+                      and credits[i][5] == credits[i - 1][5]]
+        for i in reversed(duplicates):
+            again, first = credits[i], credits[i - 1]
+            self.problems.add("error", "DG618", f"deals that appear more than once under plan '{plan_id}'",
+                              f"deal {again.deal} is credited to '{rep_id}' twice (records #{first.seq // 64} and "
+                              f"#{again.seq // 64} of the export); plan '{plan_id}' pays it once",
+                              "remove the duplicate row")
+            del credits[i]
+
     def rep_statements(self, rt: PlanRuntime, rep: Rep, credits: list) -> list:
         plan = rt.plan
         requested = self.requested[plan.id]
         if not requested:
             return []
         credits.sort()
+        self.drop_duplicates(plan.id, rep.id, credits)
         dates = list(map(_DATE, credits))
         fy = plan.fiscal_year_start
         carries = plan.draw is not None or plan.clawback is not None or rt.to_date
