@@ -190,6 +190,7 @@ def test_explain_a_reps_statement_step_by_step():
     assert result.stdout.startswith("Statement of Alice Martin (alice), plan ae-2026, period 2026-Q3")
     assert "Step 2. Credited deals" in result.stdout and "Step 4. Lines" in result.stdout
     assert "DG612" not in result.stderr  # the other reps are left out on purpose, not strangers
+    assert "DG613" not in result.stderr  # nor are their deals' blank amounts this rep's concern
 
 
 def test_explain_needs_exactly_one_subject():

@@ -232,6 +232,9 @@ class _Run:
                     deal_id = _deal_id(deal, number) if deal_id is None else str(deal_id)
                 if amount is None or date is None:
                     counts[3] += 1
+                    if self.only is not None and self.only != to and self.only not in (splits or "") \
+                            and self.only != overlay:
+                        continue  # another rep's deal: not this --rep's concern
                     what = "amount" if amount is None else f"date ({rt.plan.credit.date})"
                     problems.add("warning", "DG613", f"credited deals of plan '{plan_id}' without a credit {what}",
                                  f"deal {deal_id}: plan '{plan_id}' credits it, but its credit {what} is blank; "
