@@ -69,12 +69,12 @@ class PayoutProgram:
         # A run makes a few small tuples per deal (credits, lines) and no reference cycles; with a
         # large export alive, the cyclic collector's passes over it would cost more than the
         # computation. It is paused for the run and restored after.
-        paused = gc.isenabled()
+        was_enabled = gc.isenabled()
         gc.disable()
         try:
             return run.run(deals)
         finally:
-            if paused:
+            if was_enabled:
                 gc.enable()
 
 
