@@ -48,7 +48,6 @@ import json
 import os
 import sys
 from decimal import Decimal
-from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from decimal import Decimal
-from typing import Iterable, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 import attrs
 

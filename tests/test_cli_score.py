@@ -1,7 +1,6 @@
 """End-to-end: `dealgate score` and `dealgate explain` on files in tests/data/score."""
 
 import csv
-import io
 import json
 from decimal import Decimal
 

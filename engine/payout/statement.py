@@ -334,13 +334,10 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
             end = position + amount
             paid = ZERO
             for index, piece in slices(tiers, position, end):
-                rate = rates[index]
-                value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(cent, rounding=mode)
-                append(Line(COMMISSION, value, "commission", deal, piece, rate, labels[index],
-                            factor if scaled else None,
-                            _with_multipliers(notes[index] or "credit reversal", mults, factor) if scaled
-                            else notes[index] or "credit reversal"))
-                paid += value
+                line = commission_line(deal, piece, rates[index], labels[index],
+                                       notes[index] or "credit reversal", factor, mults, mode)
+                append(line)
+                paid += line.amount
             current = 0
         position = end
         if cap is not None and paid > cap:
@@ -360,13 +357,10 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
     for c in window:
         position += c.amount
         index = tiers.index_at(position)
-        rate = rates[index]
-        factor = c.factor
-        scaled = factor != ONE
-        value = ((c.amount * rate * factor) if scaled else (c.amount * rate)).quantize(CENT, rounding=mode)
-        out.append(Line(COMMISSION, value, "commission", c.deal, c.amount, rate, labels[index],
-                        factor if scaled else None,
-                        _with_multipliers(notes[index], c.multipliers, factor) if scaled else notes[index]))
+        line = commission_line(c.deal, c.amount, rates[index], labels[index], notes[index], c.factor,
+                               c.multipliers, mode)
+        out.append(line)
+        value = line.amount
         if cap is not None and value > cap:
             out.append(Line(CAP, cap - value, "cap.per_deal", c.deal,
                             note=f"deal commission {_money(value)} is above the per-deal cap {_money(cap)}"))
@@ -399,19 +393,16 @@ def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) 
     rates, labels, notes = tiers.rates, tiers.labels, tiers.notes
     for c in window:
         factor = c.factor
-        scaled = factor != ONE
         if method == "retroactive":
             pieces = [(tiers.index_at(c.amount), c.amount)]
         else:
             pieces = slices(tiers, ZERO, c.amount)
         paid = ZERO
         for index, piece in pieces:
-            rate = rates[index]
-            value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(CENT, rounding=mode)
-            out.append(Line(COMMISSION, value, "commission", c.deal, piece, rate, labels[index],
-                            factor if scaled else None,
-                            _with_multipliers(notes[index], c.multipliers, factor) if scaled else notes[index]))
-            paid += value
+            line = commission_line(c.deal, piece, rates[index], labels[index], notes[index], factor,
+                                   c.multipliers, mode)
+            out.append(line)
+            paid += line.amount
         if cap is not None and paid > cap:
             out.append(Line(CAP, cap - paid, "cap.per_deal", c.deal,
                             note=f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}"))
@@ -456,6 +447,17 @@ def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, note
                 f"above the draw")))
             state.draw_balance -= recovered
     return state.draw_balance if draw.type == "recoverable" else None
+
+
+def commission_line(deal, credit, rate, label, note, factor, multipliers, mode) -> Line:
+    """A commission line: credit x rate (x the multipliers' factor), rounded once.
+
+    The hot loop of ``_marginal`` builds the same line inline, for speed; everything else uses this.
+    """
+    scaled = factor != ONE
+    value = ((credit * rate * factor) if scaled else (credit * rate)).quantize(CENT, rounding=mode)
+    return Line(COMMISSION, value, "commission", deal, credit, rate, label, factor if scaled else None,
+                _with_multipliers(note, multipliers, factor) if scaled else note)
 
 
 def _with_multipliers(note: str, multipliers: tuple, factor: Decimal) -> str:
