@@ -152,3 +152,24 @@ def test_a_deeply_nested_reps_file_is_bad_input_not_a_bug(tmp_path):
 def test_diff_refuses_stdin():
     result = CliRunner().invoke(main, ["diff", str(ROOT / "rules"), str(ROOT / "rules"), "--deals", "-"], input="")
     assert result.exit_code == 2 and "not '-'" in result.output
+
+
+def test_a_rep_employed_until_the_end_of_time_is_paid_not_a_crash(tmp_path):
+    """Found by fuzzing: an end date of 9999-12-31 overflowed the proration arithmetic."""
+    reps = tmp_path / "reps.csv"
+    reps.write_text("id,plan,end\nalice,ae-2026,9999-12-31\n")
+    result = run("payout", EXPORT, "--reps", reps, "--period", "2026-Q3", "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["statements"][0]["rep"] == "alice"
+
+
+def test_a_non_numeric_expected_line_amount_is_a_failed_case_not_a_crash(tmp_path):
+    """Found by fuzzing: expected line values are free-form; 'abc' for an amount crashed the comparison."""
+    import shutil
+
+    pack = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", pack)
+    plans = pack / "tests" / "plans.yaml"
+    plans.write_text(plans.read_text().replace("tier: decelerator, amount: 2000}", "tier: decelerator, amount: abc}", 1))
+    result = run("test", pack)
+    assert result.exit_code == 1 and "expected abc, got 2000.00" in result.stdout

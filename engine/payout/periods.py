@@ -150,5 +150,5 @@ def active_fraction(period_start: dt.date, period_end: dt.date, start: dt.date |
     """(active days, days) of a rep employed from ``start`` to ``end`` (inclusive) in ``[period_start, period_end)``."""
     days = (period_end - period_start).days
     lo = max(period_start, start) if start else period_start
-    hi = min(period_end, end + dt.timedelta(days=1)) if end else period_end
+    hi = min(period_end, end + dt.timedelta(days=1)) if end and end < period_end else period_end
     return max((hi - lo).days, 0), days
