@@ -46,6 +46,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -553,11 +554,49 @@ class ExportReader:
                 self.counts.records += 1
                 yield line, self._reject(line, None, None, text[:80], "invalid JSON: nested too deeply")
                 continue
+            if _SURROGATE_ESCAPE.search(text) is not None:
+                problem = _unpaired_surrogate(record)
+                if problem:
+                    self.counts.records += 1
+                    yield line, self._reject(line, None, None, text.rstrip("\r\n")[:200], problem)
+                    continue
             yield line, self._object(line, record)
 
     def _json_records(self) -> Iterator[tuple[int, dict | Reject]]:
         for index, record in _JsonArray(self._text, self.source_name):
+            if type(record) is tuple:
+                record = record[0]
+                problem = _unpaired_surrogate(record)
+                if problem:
+                    self.counts.records += 1
+                    yield index, self._reject(index, None, None, None, problem)
+                    continue
             yield index, self._object(index, record)
+
+
+# JSON may escape half of a UTF-16 pair ("\udfff"): valid JSON, but not text any file can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _unpaired_surrogate(value) -> str | None:
+    """The reason a decoded JSON record cannot be kept as text, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "invalid JSON text: an unpaired surrogate escape (\\udXXX) is not a character"
+        return None
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        problem = _unpaired_surrogate(item)
+        if problem:
+            return problem
+    return None
 
 
 def _blank(row: list) -> bool:
@@ -667,7 +706,7 @@ class _JsonArray:
             if char == "" or (char == "]" and index):
                 raise self.error("expected a value" if char else "the array is not closed")
             index += 1
-            yield index, self.element()
+            yield index, self.element()  # (record, True) when it may hold an unpaired surrogate
         if self.peek() != "":
             raise self.error("unexpected text after the array")
 
@@ -691,8 +730,9 @@ class _JsonArray:
                 # a number or literal at the very end of the buffer may go on: read more, decode again
                 self.refill(max(JSON_CHUNK, len(self.buffer) - self.pos))
                 continue
+            escaped = _SURROGATE_ESCAPE.search(self.buffer, self.pos, end) is not None
             self.pos = end
-            return value
+            return (value, True) if escaped else value
 
 
 class _CountingReader(io.RawIOBase):

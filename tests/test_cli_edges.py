@@ -173,3 +173,28 @@ def test_a_non_numeric_expected_line_amount_is_a_failed_case_not_a_crash(tmp_pat
     plans.write_text(plans.read_text().replace("tier: decelerator, amount: 2000}", "tier: decelerator, amount: abc}", 1))
     result = run("test", pack)
     assert result.exit_code == 1 and "expected abc, got 2000.00" in result.stdout
+
+
+def test_an_unpaired_surrogate_escape_in_json_is_a_reject(tmp_path):
+    """Found by fuzzing: '\\udfff' is valid JSON but no file can hold it; it once crashed the rejects writer."""
+    good = '{"Id": "A", "Stage": "Closed Won", "Amount": 5}'
+    bad = '{"Id": "B\\udfff", "Stage": "Closed Won", "Amount": 5}'
+    for name, text in (("deals.jsonl", f"{good}\n{bad}\n"), ("deals.json", f"[{good}, {bad}]")):
+        export = tmp_path / name
+        export.write_text(text)
+        rejects = tmp_path / "rejects.csv"
+        result = run("score", export, "--format", "csv", "--rejects", rejects, *AS_OF)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.strip().endswith("read 2, scored 1, rejected 1")
+        assert "unpaired surrogate" in rejects.read_text()
+
+
+def test_amounts_beyond_exact_decimal_precision_are_a_diagnostic(tmp_path):
+    import shutil
+
+    pack = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", pack)
+    plan = pack / "plans" / "ae.yaml"
+    plan.write_text(plan.read_text().replace("  amount: amount\n", "  amount: amount * 999999999999999999 * 999999999999999999\n"))
+    result = run("payout", "--rules", pack, EXPORT, "--reps", REPS, "--period", "2026-Q3", "--format", "json", *AS_OF)
+    assert result.exit_code == 1 and "DG619" in result.stderr and "internal error" not in result.stderr

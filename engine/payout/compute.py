@@ -378,6 +378,12 @@ class _Run:
                     "DG615", f"plan '{plan.id}' pays rates of the target incentive, but rep '{rep.id}' has none; "
                              f"no statements", rep.location, "add target_incentive to the reps file"))
                 return statements
+            except ArithmeticError:  # decimal.InvalidOperation: beyond 28 significant digits nothing is exact
+                self.diagnostics.append(error(
+                    "DG619", f"rep '{rep.id}': amounts in {period.label} are too large to pay exactly (more than "
+                             f"28 significant digits); no statement", rep.location,
+                    f"check plan '{plan.id}': its credit amount or rates multiply to an impossible figure"))
+                return statements
             if wanted is None or period.start in wanted:
                 if active or statement.lines:
                     statements.append(statement)
