@@ -563,9 +563,9 @@ class ExportReader:
             yield line, self._object(line, record)
 
     def _json_records(self) -> Iterator[tuple[int, dict | Reject]]:
-        for index, record in _JsonArray(self._text, self.source_name):
-            if type(record) is tuple:
-                record = record[0]
+        array = _JsonArray(self._text, self.source_name)
+        for index, record in array:
+            if array.escaped:
                 problem = _unpaired_surrogate(record)
                 if problem:
                     self.counts.records += 1
@@ -647,6 +647,7 @@ class _JsonArray:
         self.buffer = ""
         self.pos = 0
         self.eof = False
+        self.escaped = False  # whether the last element read holds a surrogate escape (\udXXX)
         self.lines_before = 0  # newlines in the text already dropped from the buffer
         self.column_before = 0  # characters of the current line already dropped from the buffer
         self.decode = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant).raw_decode
@@ -706,7 +707,7 @@ class _JsonArray:
             if char == "" or (char == "]" and index):
                 raise self.error("expected a value" if char else "the array is not closed")
             index += 1
-            yield index, self.element()  # (record, True) when it may hold an unpaired surrogate
+            yield index, self.element()
         if self.peek() != "":
             raise self.error("unexpected text after the array")
 
@@ -730,9 +731,10 @@ class _JsonArray:
                 # a number or literal at the very end of the buffer may go on: read more, decode again
                 self.refill(max(JSON_CHUNK, len(self.buffer) - self.pos))
                 continue
-            escaped = _SURROGATE_ESCAPE.search(self.buffer, self.pos, end) is not None
+            # Remembered for the caller: the element may hold an unpaired surrogate escape.
+            self.escaped = _SURROGATE_ESCAPE.search(self.buffer, self.pos, end) is not None
             self.pos = end
-            return (value, True) if escaped else value
+            return value
 
 
 class _CountingReader(io.RawIOBase):
