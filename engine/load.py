@@ -325,10 +325,22 @@ class _Builder:
             result[key] = self.build(value_node, path + (key,))
         return result
 
+    def _text(self, node, text: str) -> str:
+        """A string scalar, unless a "\\udXXX" escape made half a UTF-16 pair: no file can hold that text."""
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.diagnostics.append(error(
+                "DG007", "an unpaired surrogate escape (\\udXXX) is not a character",
+                _mark_location(self.file, node.start_mark), "write the character itself, or \\U0001XXXX for one "
+                                                            "beyond U+FFFF"))
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return text
+
     def _scalar(self, node):
         tag, text = node.tag, node.value
         if tag == "tag:yaml.org,2002:str":
-            return text
+            return text if text.isascii() else self._text(node, text)
         if tag == "tag:yaml.org,2002:null":
             return None
         if tag == "tag:yaml.org,2002:bool":

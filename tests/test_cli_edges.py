@@ -198,3 +198,21 @@ def test_amounts_beyond_exact_decimal_precision_are_a_diagnostic(tmp_path):
     plan.write_text(plan.read_text().replace("  amount: amount\n", "  amount: amount * 999999999999999999 * 999999999999999999\n"))
     result = run("payout", "--rules", pack, EXPORT, "--reps", REPS, "--period", "2026-Q3", "--format", "json", *AS_OF)
     assert result.exit_code == 1 and "DG619" in result.stderr and "internal error" not in result.stderr
+
+
+def test_an_unpaired_surrogate_escape_in_yaml_is_a_diagnostic(tmp_path):
+    """Found by fuzzing: "\\ud800" in a double-quoted YAML string crashed printing the diagnostics."""
+    import shutil
+
+    pack = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", pack)
+    fields = pack / "fields.yaml"
+    fields.write_text(fields.read_text().replace("description: Opportunity or deal name",
+                                                 'description: "Opportunity \\ud800 name"'))
+    for fmt in ("text", "json", "github"):
+        result = run("validate", pack, "--format", fmt)
+        assert result.exit_code == 1 and "unpaired surrogate" in result.stdout, result.output
+    reps = tmp_path / "reps.yaml"
+    reps.write_text('- {id: "al\\ud800ice", plan: ae-2026}\n')
+    result = run("payout", EXPORT, "--reps", reps, "--period", "2026-Q3", *AS_OF)
+    assert result.exit_code == 2 and "unpaired surrogate" in result.stderr
