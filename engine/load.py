@@ -330,6 +330,11 @@ class _Builder:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
+            # PyYAML leaves "\\ud83d\\ude00" (a pair, as JSON writers escape an emoji) as two halves: join them.
+            try:
+                return text.encode("utf-16", "surrogatepass").decode("utf-16")
+            except UnicodeDecodeError:
+                pass
             self.diagnostics.append(error(
                 "DG007", "an unpaired surrogate escape (\\udXXX) is not a character",
                 _mark_location(self.file, node.start_mark), "write the character itself, or \\U0001XXXX for one "

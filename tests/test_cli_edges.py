@@ -216,3 +216,18 @@ def test_an_unpaired_surrogate_escape_in_yaml_is_a_diagnostic(tmp_path):
     reps.write_text('- {id: "al\\ud800ice", plan: ae-2026}\n')
     result = run("payout", EXPORT, "--reps", reps, "--period", "2026-Q3", *AS_OF)
     assert result.exit_code == 2 and "unpaired surrogate" in result.stderr
+
+
+def test_a_rep_starting_before_1900_is_a_reps_file_error(tmp_path):
+    """Found by fuzzing: a start in year 1 with a fiscal year starting in February reached year 0."""
+    reps = tmp_path / "reps.csv"
+    reps.write_text("id,plan,start\nalice,ae-2026,0001-01-01\n")
+    result = run("payout", EXPORT, "--reps", reps, "--period", "2026-Q3", *AS_OF)
+    assert result.exit_code == 2 and "before 1900" in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_surrogate_pair_in_yaml_is_one_character():
+    from engine.load import load_text
+
+    result = load_text('kind: fields\nx: "smile \\ud83d\\ude00"\n', "f.yaml")
+    assert result.diagnostics == [] and result.documents[0].data["x"] == "smile \U0001F600"

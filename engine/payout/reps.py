@@ -301,10 +301,14 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
         if is_blank(text):
             return None
         try:
-            return parse_date(text, date_formats)
+            day = parse_date(text, date_formats)
         except ValueProblem as problem:
             fail(key, f"{key} date of rep '{rep_id}': {problem}")
             return None
+        if day.year < 1900:  # statements carry from the start of the fiscal year: year 1 has none before it
+            fail(key, f"{key} date of rep '{rep_id}' is {day}, before 1900")
+            return None
+        return day
 
     quota, target = money("quota"), money("target_incentive")
     start, end = date("start"), date("end")
