@@ -56,11 +56,15 @@ def shown_credit(value: Decimal | None) -> str:
     return f"{value.normalize():,f}"
 
 
+def rate_text(rate: Decimal) -> str:
+    # A rate of 1 or more is money per unit of credit (an SDR's 150 per opportunity), not 15000%.
+    return percent(rate, "0.0001") if abs(rate) < 1 else f"{exact(rate)} per unit"
+
+
 def shown_rate(line: Line) -> str:
     if line.rate is None:
         return ""
-    # A rate of 1 or more is money per unit of credit (an SDR's 150 per opportunity), not 15000%.
-    text = percent(line.rate, "0.0001") if abs(line.rate) < 1 else f"{exact(line.rate)} per unit"
+    text = rate_text(line.rate)
     if line.factor is not None:
         text += f" x{exact(line.factor)}"
     return text
@@ -302,7 +306,7 @@ def render_explain(s: Statement) -> str:
         for i in range(len(t.rates)):
             upper = "and above" if t.uppers[i] is None else f"to {shown_credit(t.uppers[i])}"
             extra = f"  [{t.notes[i]}]" if t.notes[i] else ""
-            out.append(f"  {t.labels[i]}: from {shown_credit(t.lowers[i])} {upper}: rate {percent(t.rates[i], '0.0001')}"
+            out.append(f"  {t.labels[i]}: from {shown_credit(t.lowers[i])} {upper}: rate {rate_text(t.rates[i])}"
                        f"{extra}")
 
     heading("Lines")
@@ -329,7 +333,7 @@ def _explain_line(line: Line) -> str:
         rounding = "" if exact_value == line.amount else f" (exactly {exact(exact_value)}, rounded)"
         note = f"; {line.note}" if line.note else ""
         return (f"deal {line.deal}: {shown_credit(line.credit)} in tier '{line.tier}' x "
-                f"{percent(line.rate, '0.0001')}{factor} = {amount}{rounding}{note}")
+                f"{rate_text(line.rate)}{factor} = {amount}{rounding}{note}")
     what = {"true_up": "retroactive true-up", "gate": "gate", "prior_periods": "paid before",
             "cap": "cap", "bonus": "bonus", "clawback": "clawback", "draw": "draw",
             "draw_recovery": "draw recovery"}.get(line.kind, line.kind)
