@@ -1,9 +1,9 @@
 """The fixed list of functions an expression may call.
 
 Each function is pure, bounded and null-aware: with a null argument it returns
-null (except ``coalesce``, whose job is nulls). The table gives the type
-checker each function's signature; generated code calls the implementations
-directly.
+null (except ``coalesce``, whose job is nulls). ``FUNCTIONS`` declares each
+one once: its signature for the type checker, its Python implementation for
+generated code and the interpreter, and its SQL translation.
 """
 
 from __future__ import annotations
@@ -11,20 +11,35 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+from typing import Callable
+
 import attrs
 
+from . import sqlfunctions as S
 from . import types as T
 
 
 @attrs.frozen
-class Signature:
+class Function:
+    """One function of the language, declared once for every engine.
+
+    The type checker reads the signature; generated Python and the reference
+    interpreter call ``python``; the SQL compiler calls ``sql(args, nodes, as_of)``
+    with the arguments as sqlglot expressions and as IR nodes (for their types),
+    or finds ``sql`` None: the function has no exact SQL form, and a pack using it
+    runs on the Python engine only.
+    """
+
     name: str
     params: tuple  # one set of accepted types per parameter
     returns: str  # a type, or "same" for the first argument's type, or "numeric" for the widest numeric
+    python: Callable = attrs.field(repr=False)
+    sql: Callable | None = attrs.field(default=None, repr=False)
     variadic: bool = False  # the last parameter repeats
     min_args: int | None = None
     doc: str = ""
     null_tolerant: bool = False  # a null argument is meaningful (coalesce)
+    needs_as_of: bool = False  # the implementation takes the as-of date as a last argument
 
 
 MAX_ROUND_PLACES = 100  # round(x, 1000) asks for more precision than any amount has
@@ -33,33 +48,6 @@ _TEXT = {T.STRING}
 _SIZED = {T.STRING, T.LIST}
 _NUM = T.NUMERIC
 _ORDERED = T.NUMERIC | {T.DATE}
-
-SIGNATURES = {
-    s.name: s
-    for s in [
-        Signature("len", (_SIZED,), T.INT, doc="number of characters of a string, or items of a list"),
-        Signature("lower", (_TEXT,), T.STRING, doc="the string in lower case"),
-        Signature("upper", (_TEXT,), T.STRING, doc="the string in upper case"),
-        Signature("trim", (_TEXT,), T.STRING, doc="the string without surrounding spaces"),
-        Signature("contains", (_SIZED, _TEXT), T.BOOL,
-                  doc="true when a string contains a substring (case-insensitive) or a list holds an item"),
-        Signature("startswith", (_TEXT, _TEXT), T.BOOL, doc="true when the string starts with the prefix"),
-        Signature("endswith", (_TEXT, _TEXT), T.BOOL, doc="true when the string ends with the suffix"),
-        Signature("coalesce", (T.ANY, T.ANY), "same", variadic=True, min_args=2, null_tolerant=True,
-                  doc="the first argument that is not null"),
-        Signature("min", (_ORDERED, _ORDERED), "numeric", variadic=True, min_args=2, doc="the smallest argument"),
-        Signature("max", (_ORDERED, _ORDERED), "numeric", variadic=True, min_args=2, doc="the largest argument"),
-        Signature("abs", (_NUM,), "same", doc="the absolute value"),
-        Signature("round", (_NUM, {T.INT}), T.DECIMAL, min_args=1,
-                  doc="rounded half-up to the given number of decimal places (default 0)"),
-        Signature("days_between", ({T.DATE}, {T.DATE}), T.INT, doc="days from the first date to the second"),
-        Signature("days_since", ({T.DATE},), T.INT, doc="days from the date to the as-of date"),
-        Signature("date", (_TEXT,), T.DATE, doc="a date from 'YYYY-MM-DD' text, e.g. date(\"2026-07-01\")"),
-        Signature("year", ({T.DATE},), T.INT, doc="the year of a date"),
-        Signature("month", ({T.DATE},), T.INT, doc="the month (1-12) of a date"),
-        Signature("quarter", ({T.DATE},), T.INT, doc="the calendar quarter (1-4) of a date"),
-    ]
-}
 
 
 # Implementations. Generated code binds these as fn_<name>; ``as_of`` is passed where needed.
@@ -176,6 +164,39 @@ def op_mod(left, right):
         return left % right
 
 
-RUNTIME = {f"fn_{name}": globals()[f"fn_{name}"] for name in SIGNATURES}
+FUNCTIONS = {
+    f.name: f
+    for f in [
+        Function("len", (_SIZED,), T.INT, fn_len, S.length, doc="number of characters of a string, or items of a list"),
+        Function("lower", (_TEXT,), T.STRING, fn_lower, S.lower, doc="the string in lower case"),
+        Function("upper", (_TEXT,), T.STRING, fn_upper, S.upper, doc="the string in upper case"),
+        Function("trim", (_TEXT,), T.STRING, fn_trim, S.trim, doc="the string without surrounding spaces"),
+        Function("contains", (_SIZED, _TEXT), T.BOOL, fn_contains, S.contains,
+                 doc="true when a string contains a substring (case-insensitive) or a list holds an item"),
+        Function("startswith", (_TEXT, _TEXT), T.BOOL, fn_startswith, S.startswith,
+                 doc="true when the string starts with the prefix"),
+        Function("endswith", (_TEXT, _TEXT), T.BOOL, fn_endswith, S.endswith,
+                 doc="true when the string ends with the suffix"),
+        Function("coalesce", (T.ANY, T.ANY), "same", fn_coalesce, S.coalesce, variadic=True, min_args=2,
+                 null_tolerant=True, doc="the first argument that is not null"),
+        Function("min", (_ORDERED, _ORDERED), "numeric", fn_min, S.least, variadic=True, min_args=2,
+                 doc="the smallest argument"),
+        Function("max", (_ORDERED, _ORDERED), "numeric", fn_max, S.greatest, variadic=True, min_args=2,
+                 doc="the largest argument"),
+        Function("abs", (_NUM,), "same", fn_abs, S.absolute, doc="the absolute value"),
+        Function("round", (_NUM, {T.INT}), T.DECIMAL, fn_round, S.round_half_up, min_args=1,
+                 doc="rounded half-up to the given number of decimal places (default 0)"),
+        Function("days_between", ({T.DATE}, {T.DATE}), T.INT, fn_days_between, S.days_between,
+                 doc="days from the first date to the second"),
+        Function("days_since", ({T.DATE},), T.INT, fn_days_since, S.days_since, needs_as_of=True,
+                 doc="days from the date to the as-of date"),
+        Function("date", (_TEXT,), T.DATE, fn_date, None,  # a checked literal: folded into a constant
+                 doc="a date from 'YYYY-MM-DD' text, e.g. date(\"2026-07-01\")"),
+        Function("year", ({T.DATE},), T.INT, fn_year, S.year, doc="the year of a date"),
+        Function("month", ({T.DATE},), T.INT, fn_month, S.month, doc="the month (1-12) of a date"),
+        Function("quarter", ({T.DATE},), T.INT, fn_quarter, S.quarter, doc="the calendar quarter (1-4) of a date"),
+    ]
+}
+
+RUNTIME = {f"fn_{name}": function.python for name, function in FUNCTIONS.items()}
 RUNTIME.update(op_div=op_div, op_mod=op_mod, Decimal=Decimal)
-NEEDS_AS_OF = {"days_since"}

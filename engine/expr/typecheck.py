@@ -16,7 +16,8 @@ import attrs
 
 from ..diagnostics import did_you_mean
 from . import types as T
-from .functions import SIGNATURES
+from . import ir
+from .functions import FUNCTIONS
 from .parse import BOOL_NAMES, NULL_NAMES, Problem, literal_value, parse
 
 
@@ -43,6 +44,7 @@ class CheckedExpr:
     fields: frozenset  # every name read
     needed: frozenset  # names read where null makes the result unknown
     annotations: dict = attrs.field(repr=False, eq=False)  # id(node) -> (type, nullable)
+    ir: object = attrs.field(default=None, repr=False, eq=False)  # the typed tree every engine compiles
 
 
 class _Failed(Exception):
@@ -73,7 +75,7 @@ def check(source: str, env: Environment, expect: str | set | None = None) -> tup
             return None, [Problem(code, f"expression must give {what}, but gives {T.describe(type_)}",
                                   tree.col_offset, hint)]
     return CheckedExpr(source, tree, type_, nullable, frozenset(checker.fields), frozenset(checker.needed),
-                       checker.annotations), []
+                       checker.annotations, ir.lower(tree, checker.annotations)), []
 
 
 class _Checker:
@@ -114,7 +116,7 @@ class _Checker:
             return T.BOOL, False
         variable = self.env.variables.get(name)
         if variable is None:
-            if name in SIGNATURES:
+            if name in FUNCTIONS:
                 self.fail(node, "DG203", f"'{name}' is a function; call it with arguments, e.g. {name}(...)")
             hint = did_you_mean(name, list(self.env.variables))
             self.fail(node, "DG203", f"unknown field '{name}'", hint or "declare it in the fields document")
@@ -265,9 +267,9 @@ class _Checker:
 
     def visit_Call(self, node: ast.Call, tolerant: bool):
         name = node.func.id
-        signature = SIGNATURES.get(name)
+        signature = FUNCTIONS.get(name)
         if signature is None:
-            hint = did_you_mean(name, list(SIGNATURES)) or f"functions are: {', '.join(sorted(SIGNATURES))}"
+            hint = did_you_mean(name, list(FUNCTIONS)) or f"functions are: {', '.join(sorted(FUNCTIONS))}"
             self.fail(node, "DG204", f"unknown function '{name}'", hint)
         count = len(node.args)
         least = signature.min_args if signature.min_args is not None else len(signature.params)

@@ -1,0 +1,132 @@
+"""The SQL form of each function of the language, as sqlglot expressions.
+
+Each builder takes the arguments already compiled (``args``, sqlglot
+expressions), the IR nodes they came from (``nodes``, for their types) and the
+as-of date as an expression, and returns an expression with the function's
+documented semantics — null in, null out, exactly as ``engine.expr.functions``.
+Where SQL's own function differs from ours (``LEAST`` ignores nulls, ``TRIM``
+strips only spaces), the builder spells our meaning out. The table that binds
+these to names is ``engine.expr.functions.FUNCTIONS``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from . import types as T
+
+
+class Unsupported(Exception):
+    """A construct with no exact SQL form; ``str()`` names it. The pack then runs on Python only."""
+
+
+# Python's str.strip() removes every character for which str.isspace() is true; SQL's TRIM
+# removes spaces only, and regex \s is ASCII in RE2 and Java. Spell the set out.
+PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+WHITESPACE_CLASS = "[" + "".join(re.escape(c) if c in "\\]^-[" else
+                                 (c if c.isprintable() and c != " " else f"\\x{{{ord(c):x}}}")
+                                 for c in PY_WHITESPACE) + "]"
+
+
+def strip(value: exp.Expression) -> exp.Expression:
+    """``str.strip()``: leading and trailing Unicode whitespace removed."""
+    leading = exp.RegexpReplace(this=value, expression=exp.Literal.string(f"^{WHITESPACE_CLASS}+"),
+                                replacement=exp.Literal.string(""))
+    return exp.RegexpReplace(this=leading, expression=exp.Literal.string(f"{WHITESPACE_CLASS}+$"),
+                             replacement=exp.Literal.string(""))
+
+
+def null_if_any_null(args, result: exp.Expression) -> exp.Expression:
+    """``result``, or null when any argument is null (for SQL functions that skip nulls)."""
+    test = None
+    for arg in args:
+        is_null = exp.Is(this=arg.copy(), expression=exp.Null())
+        test = is_null if test is None else exp.Or(this=test, expression=is_null)
+    return exp.Case(ifs=[exp.If(this=test, true=exp.Null())], default=result)
+
+
+def length(args, nodes, as_of):
+    if nodes[0].type == T.LIST:
+        return exp.ArraySize(this=args[0])
+    return exp.Length(this=args[0])
+
+
+def lower(args, nodes, as_of):
+    return exp.Lower(this=args[0])
+
+
+def upper(args, nodes, as_of):
+    return exp.Upper(this=args[0])
+
+
+def trim(args, nodes, as_of):
+    return strip(args[0])
+
+
+def contains(args, nodes, as_of):
+    container, item = args
+    if nodes[0].type == T.LIST:
+        return null_if_any_null(args, exp.ArrayContains(this=container.copy(), expression=item.copy()))
+    position = exp.StrPosition(this=exp.Lower(this=container), substr=exp.Lower(this=item))
+    return exp.GT(this=position, expression=exp.Literal.number(0))
+
+
+def startswith(args, nodes, as_of):
+    return exp.StartsWith(this=args[0], expression=args[1])
+
+
+def endswith(args, nodes, as_of):
+    value, suffix = args
+    tail = exp.Right(this=value, expression=exp.Length(this=suffix.copy()))
+    return exp.EQ(this=tail, expression=suffix)
+
+
+def coalesce(args, nodes, as_of):
+    return exp.Coalesce(this=args[0], expressions=list(args[1:]))
+
+
+def least(args, nodes, as_of):
+    return null_if_any_null(args, exp.Least(this=args[0].copy(), expressions=[a.copy() for a in args[1:]]))
+
+
+def greatest(args, nodes, as_of):
+    return null_if_any_null(args, exp.Greatest(this=args[0].copy(), expressions=[a.copy() for a in args[1:]]))
+
+
+def absolute(args, nodes, as_of):
+    return exp.Abs(this=args[0])
+
+
+def round_half_up(args, nodes, as_of):
+    """SQL's ROUND on exact numbers rounds half away from zero: our half-up."""
+    places = 0
+    if len(nodes) > 1:
+        node = nodes[1]
+        if type(node).__name__ != "Literal" or not isinstance(node.value, int):
+            raise Unsupported("round() with a number of places that is not a literal")
+        places = node.value
+    if places > 18:  # more places than any value the SQL engines hold: the value as it is
+        return args[0]
+    return exp.Round(this=args[0], decimals=exp.Literal.number(places))
+
+
+def days_between(args, nodes, as_of):
+    return exp.DateDiff(this=args[1], expression=args[0], unit=exp.var("DAY"))
+
+
+def days_since(args, nodes, as_of):
+    return exp.DateDiff(this=as_of, expression=args[0], unit=exp.var("DAY"))
+
+
+def year(args, nodes, as_of):
+    return exp.Year(this=args[0])
+
+
+def month(args, nodes, as_of):
+    return exp.Month(this=args[0])
+
+
+def quarter(args, nodes, as_of):
+    return exp.Quarter(this=args[0])
