@@ -1,0 +1,227 @@
+"""The scoring query: what ``RuleSet.score`` computes for one deal, for every row at once.
+
+``scoring_query`` takes a relation of *typed* deals (one column per stored
+field, named by ``field_column``, plus ``line``) and returns a SELECT of one
+row per deal, in ``line`` order, with the columns of ``SCORED_COLUMNS``:
+the stage, the verdict, the failed exit criteria, the qualify-out rules that
+fired (errors and warnings apart), the probability, the amount and weighted
+amount, the evidence stage, whether the deal is over-staged, and, per failed
+criterion whose result was unknown, the null fields it needed.
+
+It mirrors ``engine.compile._ScoreGenerator`` rule for rule; the differential
+tests hold the two to identical results. Computed fields become one CTE each,
+in declaration order (a computed field may only use earlier ones), so the
+query grows linearly with the pack.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..expr import types as T
+from .expr import ExpressionCompiler, decimal_literal
+
+SCORED_COLUMNS = ("line", "id", "stage", "verdict", "failed", "missing", "qualify_out", "warnings", "probability",
+                  "amount", "weighted_amount", "evidence_stage", "over_staged")
+
+
+def field_column(name: str) -> exp.Identifier:
+    """The column of a deal field inside the query (prefixed: a field may be called 'line' or 'verdict')."""
+    return exp.to_identifier(f"f_{name}", quoted=True)
+
+
+def _column(name: str) -> exp.Column:
+    return exp.column(field_column(name))
+
+
+def _text_array(items: list[tuple[exp.Expression, str]]) -> exp.Expression:
+    """The texts whose condition holds, in order: ARRAY of VARCHAR (empty when none)."""
+    if not items:
+        return exp.cast(exp.Array(expressions=[]), exp.DataType.build("ARRAY<VARCHAR>"))
+    elements = [exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.string(text))]) for condition, text in items]
+    variable = exp.to_identifier("x")
+    keep = exp.Lambda(this=exp.Not(this=exp.Is(this=exp.column(variable), expression=exp.Null())),
+                      expressions=[variable])
+    return exp.ArrayFilter(this=exp.Array(expressions=elements), expression=keep)
+
+
+class ScoringQuery:
+    """Builds the query for one compiled RuleSet (``engine.compile.RuleSet``)."""
+
+    def __init__(self, ruleset, as_of: exp.Expression):
+        self.ruleset = ruleset
+        self.pipeline = ruleset.pipeline
+        self.fields = ruleset.fields.fields
+        self.stage_ids = self.pipeline.stage_ids
+        self.positions = {stage: i for i, stage in enumerate(self.stage_ids)}
+        self.compiler = ExpressionCompiler(_column, as_of, self.positions)
+
+    def checked(self, expression):
+        return self.ruleset.checked(expression)
+
+    # the stage of a deal, as the position the generated Python calls 'si'
+
+    def stage_index(self) -> exp.Expression:
+        if "stage" not in self.fields:
+            return exp.Literal.number(-1)
+        stage = _column("stage")
+        ifs = [exp.If(this=exp.EQ(this=stage.copy(), expression=exp.Literal.string(s)), true=exp.Literal.number(i))
+               for i, s in enumerate(self.stage_ids)]
+        return exp.Case(ifs=ifs, default=exp.Literal.number(-1))
+
+    def stage_in(self, indexes) -> exp.Expression:
+        indexes = list(indexes)
+        if not indexes:
+            return exp.false()
+        return exp.In(this=exp.column("si"), expressions=[exp.Literal.number(i) for i in indexes])
+
+    # the query
+
+    def build(self, typed: exp.Expression) -> exp.Select:
+        """The scoring SELECT over ``typed`` (a table or subquery of typed deals)."""
+        ctes = [("deals", exp.select("*").from_(typed))]
+        for k, field in enumerate(f for f in self.fields.values() if f.compute is not None):
+            value = self.compiler.compile(self.checked(field.compute).ir)
+            ctes.append((f"computed_{k}", exp.select("*", exp.alias_(value, field_column(field.name))).from_(ctes[-1][0])))
+        ctes.append(("results", exp.select("*", exp.alias_(self.stage_index(), "si"), *self.rule_columns())
+                     .from_(ctes[-1][0])))
+        ctes.append(("outcome", exp.select(*self.outcome_columns()).from_("results")))
+        final = exp.select(*self.final_columns()).from_("outcome").order_by(exp.column("line"))
+        for name, query in ctes:
+            final = final.with_(name, as_=query)
+        return final
+
+    def rule_columns(self) -> list:
+        """r<i>: criterion i is True; u<i>: its result is unknown; q<i>: qualify-out rule i fires."""
+        columns = []
+        for i, (_, criterion) in enumerate(self.ruleset.criteria):
+            node = self.checked(criterion.when).ir
+            columns.append(exp.alias_(self.compiler.condition(node), f"r{i}"))
+            unknown = exp.Is(this=exp.Paren(this=self.compiler.compile(node)), expression=exp.Null()) \
+                if node.nullable else exp.false()
+            columns.append(exp.alias_(unknown, f"u{i}"))
+        open_stages = [i for i, s in enumerate(self.pipeline.stages) if s.is_open]
+        for i, rule in enumerate(self.ruleset.rules):
+            applies = exp.In(this=self.stage_index(), expressions=[exp.Literal.number(k) for k in open_stages]) \
+                if open_stages else exp.false()
+            if rule.from_stage is not None:
+                applies = exp.and_(applies, exp.GTE(this=self.stage_index(),
+                                                    expression=exp.Literal.number(self.positions[rule.from_stage])))
+            fires = exp.and_(applies, self.compiler.condition(self.checked(rule.when).ir))
+            columns.append(exp.alias_(fires, f"q{i}"))
+        return columns
+
+    def outcome_columns(self) -> list:
+        stages = self.pipeline.stages
+        failed, missing = [], []
+        position = 0
+        for index, stage in enumerate(stages):
+            for k, criterion in enumerate(stage.exit):
+                i = position + k
+                if stage.is_open:
+                    here = exp.EQ(this=exp.column("si"), expression=exp.Literal.number(index))
+                    failed.append((exp.and_(here, exp.Not(this=exp.column(f"r{i}"))), criterion.id))
+                    missing.append((i, criterion, here))
+            position += len(stage.exit)
+        fired = [(exp.column(f"q{i}"), r.id) for i, r in enumerate(self.ruleset.rules) if r.severity == "error"]
+        warned = [(exp.column(f"q{i}"), r.id) for i, r in enumerate(self.ruleset.rules) if r.severity != "error"]
+        columns = [
+            exp.column("line"),
+            exp.alias_(_column("id") if "id" in self.fields else exp.Null(), "id"),
+            exp.alias_(_column("stage") if "stage" in self.fields else exp.Null(), "stage"),
+            exp.column("si"),
+            exp.alias_(_text_array(failed), "failed"),
+            exp.alias_(_text_array(fired), "qualify_out"),
+            exp.alias_(_text_array(warned), "warnings"),
+            exp.alias_(_column("amount") if "amount" in self.fields else exp.Null(), "amount"),
+            exp.alias_(self.evidence(), "evidence_stage"),
+        ]
+        for i, criterion, here in missing:
+            columns.append(exp.alias_(self.missing_fields(i, criterion, here), f"m{i}"))
+        for name in ("name", "owner"):
+            if name in self.fields:
+                columns.append(exp.alias_(_column(name), f"display_{name}"))
+        return columns
+
+    def missing_fields(self, i: int, criterion, here) -> exp.Expression:
+        """For a criterion of the deal's stage whose result is unknown: the null fields it needed, else NULL."""
+        needed = self.ruleset.needed_inputs[criterion.id]
+        names = _text_array([(exp.Is(this=_column(f), expression=exp.Null()), f) for f in needed])
+        return exp.Case(ifs=[exp.If(this=exp.and_(here, exp.column(f"u{i}")), true=names)])
+
+    def evidence(self) -> exp.Expression:
+        """The furthest open stage whose exit criteria, and those of every open stage before it, all hold."""
+        reached = []  # (condition, stage id) from the first open stage on
+        conditions: list = []
+        position = 0
+        for stage in self.pipeline.stages:
+            count = len(stage.exit)
+            if stage.is_open:
+                conditions.extend(exp.column(f"r{position + k}") for k in range(count))
+                test = exp.and_(*[c.copy() for c in conditions]) if conditions else exp.true()
+                reached.append((test, stage.id))
+            position += count
+        ifs = [exp.If(this=test, true=exp.Literal.string(stage_id)) for test, stage_id in reversed(reached)]
+        return exp.Case(ifs=ifs) if ifs else exp.Null()
+
+    def final_columns(self) -> list:
+        stages = self.pipeline.stages
+        won = [i for i, s in enumerate(stages) if s.won]
+        lost = [i for i, s in enumerate(stages) if s.lost]
+        has = lambda column: exp.GT(this=exp.ArraySize(this=exp.column(column)), expression=exp.Literal.number(0))  # noqa: E731
+        verdict = exp.Case(ifs=[
+            exp.If(this=self.stage_in(won), true=exp.Literal.string("won")),
+            exp.If(this=self.stage_in(lost), true=exp.Literal.string("lost")),
+            exp.If(this=has("qualify_out"), true=exp.Literal.string("disqualified")),
+            exp.If(this=has("failed"), true=exp.Literal.string("blocked")),
+        ], default=exp.Literal.string("ready"))
+        probability = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("stage"), expression=exp.Literal.string(s.id)),
+                                           true=decimal_literal(s.probability)) for s in stages])
+        weighted = exp.Mul(this=exp.column("amount"), expression=probability.copy())
+        open_positions = self.ruleset.open_positions
+        position_of = lambda column: exp.Case(  # noqa: E731
+            ifs=[exp.If(this=exp.EQ(this=exp.column(column), expression=exp.Literal.string(s)),
+                        true=exp.Literal.number(p)) for s, p in open_positions.items()],
+            default=exp.Literal.number(-1))
+        over_staged = exp.and_(
+            exp.GTE(this=position_of("stage"), expression=exp.Literal.number(0)),
+            exp.LT(this=position_of("evidence_stage"),
+                   expression=exp.Sub(this=position_of("stage"), expression=exp.Literal.number(1))))
+        missing = [exp.column(f"m{i}") for i in self.missing_indexes()]
+        columns = [
+            exp.column("line"), exp.column("id"), exp.column("stage"),
+            exp.alias_(verdict, "verdict"),
+            exp.column("failed"),
+            exp.alias_(exp.Array(expressions=missing), "missing") if missing else
+            exp.alias_(exp.cast(exp.Array(expressions=[]), exp.DataType.build("ARRAY<ARRAY<VARCHAR>>")), "missing"),
+            exp.column("qualify_out"), exp.column("warnings"),
+            exp.alias_(probability, "probability"),
+            exp.column("amount"),
+            exp.alias_(weighted, "weighted_amount"),
+            exp.column("evidence_stage"),
+            exp.alias_(over_staged, "over_staged"),
+        ]
+        for name in ("name", "owner"):
+            columns.append(exp.column(f"display_{name}") if name in self.fields
+                           else exp.alias_(exp.cast(exp.Null(), exp.DataType.build("VARCHAR")), f"display_{name}"))
+        return columns
+
+    def missing_indexes(self) -> list[int]:
+        """Criterion positions (in ``ruleset.criteria``) of open stages: the ones a deal can fail."""
+        indexes = []
+        position = 0
+        for stage in self.pipeline.stages:
+            if stage.is_open:
+                indexes.extend(range(position, position + len(stage.exit)))
+            position += len(stage.exit)
+        return indexes
+
+    def missing_criteria(self) -> list[str]:
+        """The criterion id of each element of the ``missing`` column, in order."""
+        return [self.ruleset.criteria[i][1].id for i in self.missing_indexes()]
+
+
+def scoring_query(ruleset, typed: exp.Expression, as_of: exp.Expression) -> exp.Select:
+    return ScoringQuery(ruleset, as_of).build(typed)
+
+
