@@ -152,6 +152,15 @@ def export_options(function):
     return function
 
 
+def engine_options(function):
+    function = click.option("--verbose", "-v", is_flag=True, help="Say which engine ran, and why.")(function)
+    function = click.option("--engine", type=click.Choice(["auto", "python", "duckdb"]), default="auto",
+                            show_default=True,
+                            help="Where rules run: python row by row, duckdb in-process SQL (big files), or auto "
+                                 "(duckdb for CSV exports over 32 MB when the pack compiles to SQL).")(function)
+    return function
+
+
 def compiled_rules(rules_dir: str):
     """The compiled pack, or exit 1 with its diagnostics (2 when the path does not exist)."""
     path = _existing_paths([rules_dir])[0]
@@ -270,7 +279,9 @@ def _report_read(stream) -> None:
 @click.option("--quota", type=AmountType(), help="Quota to measure pipeline coverage against.")
 @click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(["disqualified", "blocked"]),
               help="Exit 1 when any deal has this verdict (repeatable), for CI gates.")
-def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejects, strict, quota, fail_on):
+@engine_options
+def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejects, strict, quota, fail_on, engine,
+          verbose):
     """Score deal exports: stage gates, qualify-out and the weighted forecast."""
     from engine.read import ExportError
     from engine.render.deals import WRITERS, render_summary
@@ -287,11 +298,17 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
     stream = None
     try:
         _preflight(ruleset, sources, input_format, delimiter)
+        sql = _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose)
         with reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
-            stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, strict)
-            run = ScoreRun(ruleset, stream, as_of, summary)
+            if sql is not None:
+                sql.scorer.on_reject = on_reject
+                stream = sql
+                deals = _summarised(sql.deals(), summary)
+            else:
+                stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, strict)
+                deals = ScoreRun(ruleset, stream, as_of, summary).deals()
             with output_stream(output, newline="" if fmt == "csv" else None) as out:
-                WRITERS[fmt](out, ruleset, _Progress(sources).wrap(run.deals()), summary)
+                WRITERS[fmt](out, ruleset, _Progress(sources).wrap(deals), summary)
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         if stream is not None:
@@ -305,6 +322,54 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
         click.echo(f"dealgate: --fail-on: {', '.join(f'{summary.verdicts[v]} {v}' for v in failing)}", err=True)
     click.echo(counts_line(stream.counts), err=True)  # always the last line: read = scored + rejected
     sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)
+
+
+AUTO_DUCKDB_BYTES = 32 * 1024 * 1024  # --engine auto: exports this large go to DuckDB
+
+
+def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose):
+    """The DuckDB stream to score with, or None for the Python engine (docs/engines.md says when)."""
+    def use_python(why: str | None = None):
+        if why and (verbose or engine == "duckdb"):
+            click.echo(f"dealgate: {why}; scoring with the Python engine", err=True)
+        elif verbose:
+            click.echo("engine: python", err=True)
+        return None
+
+    if engine == "python":
+        return use_python()
+    if strict:
+        return use_python("--strict stops at the first bad row, which the Python engine finds")
+    size = sum(os.path.getsize(s) for s in sources if s != "-")
+    if engine == "auto" and ("-" in sources or size < AUTO_DUCKDB_BYTES):
+        return use_python()
+    from engine.sql.duckdb_engine import DuckDBScorer, Fallback, SqlStream
+    from engine.sql.support import sql_problems
+
+    problems = sql_problems(ruleset)
+    if problems:
+        if engine == "duckdb":
+            click.echo(render_diag.render_text(problems), err=True, nl=False)
+            click.echo("dealgate: this pack cannot run on the DuckDB engine; use --engine python or auto", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        return use_python("the pack has parts with no exact SQL form (DG701)")
+    scorer = DuckDBScorer(ruleset, as_of)
+    try:
+        prepared = [scorer.prepare(source, input_format, delimiter) for source in sources]
+        for source in prepared:
+            scorer.check_readable(source)
+    except Fallback as why:
+        return use_python(str(why))
+    if verbose:
+        click.echo("engine: duckdb", err=True)
+    return SqlStream(scorer, prepared)
+
+
+def _summarised(deals, summary):
+    add = summary.add
+    for scored in deals:
+        add(scored.result)
+        yield scored
 
 
 def _preflight(ruleset, sources, input_format, delimiter) -> None:

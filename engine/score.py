@@ -145,12 +145,15 @@ class ScoredDeal(NamedTuple):
     deal: dict
     result: DealResult
     source: str | None = None  # the export it was read from
+    missing: dict | None = None  # criterion -> null fields it needed, when an engine computed it already
 
 
 def missing_by_criterion(ruleset: RuleSet, scored: ScoredDeal, as_of: dt.date) -> dict:
     """For failed criteria whose result was unknown: the null fields each one needed."""
     if not scored.result.failed:
         return {}
+    if scored.missing is not None:
+        return scored.missing
     return {
         o.id: list(o.missing)
         for o in ruleset.outcomes(scored.deal, scored.result, as_of)

@@ -1,0 +1,282 @@
+"""The DuckDB engine: score CSV exports in-process with the compiled SQL.
+
+The header of each export is read by the Python reader (``ExportReader``), so
+column matching, header warnings and header errors are the Python engine's
+own. DuckDB then reads the rows (all cells as text), and one query reads the
+cells as typed values (``engine.sql.coerce``), sorts out the rows that cannot be
+read (the rejects, with the same line, id, column, value and reason), and
+scores the rest (``engine.sql.score``). Results come back in file order as the
+same ``ScoredDeal`` tuples the Python engine yields, so every renderer, the
+summary and the counts line are shared.
+
+Line numbers: DuckDB does not report the physical line of a row. When every
+record of the file is one line (the newline count says so), a row's line is
+the header's line plus its position; otherwise (quoted line breaks, empty
+lines) one plain ``csv.reader`` pass over the file records where each record
+starts.
+
+A file DuckDB's strict CSV parser refuses (a row with the wrong number of
+cells, an unclosed quote) is not this engine's to judge: ``Fallback`` is
+raised before any output, and the caller scores that export with the Python
+engine, which rejects those rows one by one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import attrs
+import duckdb
+from sqlglot import exp
+
+from ..compile import DealResult
+from ..read import ExportReader, Reject
+from ..score import ScoredDeal
+from .coerce import read_cell
+from .expr import literal
+from .score import ScoringQuery, field_column
+from .types import sql_type
+
+BATCH = 50_000
+
+
+class Fallback(Exception):
+    """This export cannot be scored exactly by the SQL engine; score it with Python. ``str()`` says why."""
+
+
+@attrs.define
+class SqlSource:
+    """One CSV export prepared for DuckDB: its reader (header, plan, warnings) and where its rows start."""
+
+    reader: ExportReader
+    path: str
+
+    @property
+    def name(self) -> str:
+        return self.reader.source_name
+
+
+def _blank_cell(cell: exp.Expression) -> exp.Expression:
+    from ..expr.sqlfunctions import WHITESPACE_CLASS
+
+    return exp.or_(exp.Is(this=cell.copy(), expression=exp.Null()),
+                   exp.RegexpLike(this=cell.copy(), expression=exp.Literal.string(f"^{WHITESPACE_CLASS}*$")))
+
+
+@attrs.define
+class SqlStream:
+    """The DuckDB engine's counterpart of ``engine.read.ExportStream``: counts, warnings, missing fields."""
+
+    scorer: "DuckDBScorer"
+    sources: list
+    counts: object = None
+    warnings: list = attrs.field(factory=list)
+    missing_fields: dict = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self):
+        from ..read import StreamCounts
+
+        self.counts = StreamCounts()
+        self.scorer.counts = self.counts
+        for source in self.sources:
+            self.warnings.extend((source.name, w) for w in source.reader.warnings)
+            self.missing_fields[source.name] = list(source.reader.missing_fields)
+
+    def deals(self):
+        return self.scorer.deals(self.sources)
+
+
+class DuckDBScorer:
+    """Scores exports with one DuckDB connection; ``deals(sources)`` yields ScoredDeal in order."""
+
+    def __init__(self, ruleset, as_of: dt.date, *, on_reject=None, counts=None, threads: int | None = None):
+        self.ruleset = ruleset
+        self.analysis = ruleset.analysis
+        self.as_of = as_of
+        self.on_reject = on_reject
+        self.counts = counts
+        self.connection = duckdb.connect()
+        if threads:
+            self.connection.execute(f"SET threads = {int(threads)}")
+        self.query = ScoringQuery(ruleset, literal(as_of))
+
+    # reading
+
+    def prepare(self, path: str, fmt: str | None = None, delimiter: str | None = None) -> SqlSource:
+        """Read the header with the Python reader; refuse (Fallback) what DuckDB cannot read exactly."""
+        if path == "-":
+            raise Fallback("standard input is read by the Python engine")
+        reader = ExportReader(self.analysis, path, fmt=fmt, delimiter=delimiter)
+        if reader.format not in ("csv", "tsv"):
+            reader.close()
+            raise Fallback(f"{reader.format} exports are read by the Python engine")
+        reader.close()
+        return SqlSource(reader, str(path))
+
+    def raw_rows(self, source: SqlSource) -> exp.Expression:
+        """The export's data rows as text cells c0..cN, with their position ``rn`` from 1."""
+        reader = source.reader
+        columns = exp.Struct(expressions=[
+            exp.PropertyEQ(this=exp.Literal.string(f"c{i}"), expression=exp.Literal.string("VARCHAR"))
+            for i in range(len(reader.header))])
+        options = {
+            "header": exp.false(), "skip": exp.Literal.number(reader._header_line),
+            "delim": exp.Literal.string(reader.delimiter), "quote": exp.Literal.string('"'),
+            "escape": exp.Literal.string('"'), "auto_detect": exp.false(), "columns": columns,
+            "strict_mode": exp.true(), "encoding": exp.Literal.string("utf-8"),
+        }
+        call = exp.Anonymous(this="read_csv", expressions=[exp.Literal.string(source.path)] + [
+            exp.PropertyEQ(this=exp.column(key), expression=value) for key, value in options.items()])
+        number = exp.Window(this=exp.RowNumber())
+        return exp.select(exp.alias_(number, "rn"), "*").from_(call)
+
+    def check_readable(self, source: SqlSource) -> int:
+        """Rows DuckDB reads from the file; Fallback when its strict parser refuses the file."""
+        query = exp.select(exp.Count(this=exp.Star())).from_(self.raw_rows(source).subquery("raw"))
+        try:
+            return self.connection.execute(query.sql("duckdb")).fetchone()[0]
+        except duckdb.Error as error:
+            raise Fallback(f"DuckDB's CSV parser refused the file ({str(error).splitlines()[0]})") from None
+
+    def lines(self, source: SqlSource, rows: int) -> list[int] | None:
+        """Physical start line of each row, or None when it is the header line + the row's position."""
+        with open(source.path, "rb") as handle:
+            newlines, size, last = 0, 0, b""
+            returns = 0
+            for chunk in iter(lambda: handle.read(1 << 24), b""):
+                newlines += chunk.count(b"\n")
+                returns += chunk.count(b"\r")
+                size += len(chunk)
+                last = chunk[-1:]
+        physical = newlines + (1 if size and last != b"\n" else 0)
+        if (returns == 0 or returns == newlines) and physical - source.reader._header_line == rows:
+            return None
+        starts = []
+        with open(source.path, encoding="utf-8-sig", newline="") as text:
+            reader = csv.reader(text, delimiter=source.reader.delimiter)
+            line = 1
+            for _ in range(source.reader._header_line):
+                next(reader)
+            line = reader.line_num + 1
+            for _ in reader:
+                starts.append(line)
+                line = reader.line_num + 1
+        if len(starts) != rows:
+            raise Fallback("DuckDB and Python split the file into different rows")
+        return starts
+
+    # the query
+
+    def typed_rows(self, source: SqlSource, line: exp.Expression) -> exp.Select:
+        """Typed fields, the first problem of the row (in column order) and the row's id for rejects."""
+        reader = source.reader
+        plan = dict((name, index) for index, name in reader._csv_plan)
+        fields = [f for f in self.ruleset.fields.fields.values() if f.compute is None]
+        values, problems = [], []
+        for field in fields:
+            default = self.analysis.defaults.get(field.name)
+            if field.name in plan:
+                index = plan[field.name]
+                cell = read_cell(field, exp.column(f"c{index}"), stages=self.analysis.stage_lookup,
+                                 default=default)
+                values.append(exp.alias_(cell.value, field_column(field.name)))
+                problems.append((index, cell.problem))
+            else:
+                values.append(exp.alias_(exp.cast(literal(default), sql_type(field.type)), field_column(field.name)))
+        problems.sort(key=lambda item: item[0])
+        first_problem = exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=p.copy(), expression=exp.Null())),
+                                             true=exp.Literal.number(i)) for i, p in problems]) if problems else exp.Null()
+        reason = exp.Coalesce(this=problems[0][1].copy(), expressions=[p.copy() for _, p in problems[1:]]) \
+            if problems else exp.Null()
+        blank = exp.and_(*[_blank_cell(exp.column(f"c{i}")) for i in range(len(reader.header))])
+        return (exp.select(exp.alias_(line, "line"), *values, exp.alias_(first_problem, "problem_column"),
+                           exp.alias_(reason, "problem"), exp.alias_(blank, "blank_row"), "raw.*")
+                .from_(self.raw_rows(source).subquery("raw")))
+
+    def deals(self, sources: list[SqlSource]):
+        """ScoredDeal for every readable row, in file order; rejects go to ``on_reject``."""
+        for source in sources:
+            yield from self._source_deals(source)
+
+    def _source_deals(self, source: SqlSource):
+        rows = self.check_readable(source)
+        starts = self.lines(source, rows)
+        connection = self.connection
+        if starts is None:
+            line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader._header_line))
+        else:
+            connection.register("dealgate_lines", _lines_table(starts))
+            line = exp.Subquery(this=exp.select("start").from_("dealgate_lines").where(
+                exp.EQ(this=exp.column("position"), expression=exp.column("rn", table="raw"))))
+        typed = self.typed_rows(source, line)
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_typed AS {typed.sql('duckdb')}")
+        self._rejects(source)
+        readable = exp.select("*").from_("dealgate_typed").where(
+            exp.and_(exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
+        scored = self.query.build(readable.subquery("typed"))
+        self.scored_sql = scored.sql("duckdb")
+        result = connection.execute(self.scored_sql)
+        names = [d[0] for d in result.description]
+        criteria = self.query.missing_criteria()
+        counts = self.counts
+        while True:
+            batch = result.fetchmany(BATCH)
+            if not batch:
+                break
+            for row in batch:
+                r = dict(zip(names, row))
+                result_tuple = DealResult(r["id"], r["stage"], r["verdict"], tuple(r["failed"]),
+                                          tuple(r["qualify_out"]), tuple(r["warnings"]), r["probability"],
+                                          r["amount"], r["weighted_amount"], r["evidence_stage"])
+                missing = {c: list(m) for c, m in zip(criteria, r["missing"] or ()) if m is not None}
+                deal = {"name": r["display_name"], "owner": r["display_owner"]}
+                if counts is not None:
+                    counts.read += 1
+                    counts.deals += 1
+                yield ScoredDeal(r["line"], deal, result_tuple, source.name, missing)
+        connection.execute("DROP TABLE IF EXISTS dealgate_typed")
+
+    def _rejects(self, source: SqlSource) -> None:
+        header = source.reader.header
+        query = exp.select("line", "problem_column", "problem", f"c{_id_index(source)}" if _id_index(source) is not None
+                           else exp.alias_(exp.Null(), "id_cell"), *[f"c{i}" for i in range(len(header))]) \
+            .from_("dealgate_typed").where(exp.and_(exp.Not(this=exp.column("blank_row")),
+                                                    exp.Not(this=exp.Is(this=exp.column("problem"),
+                                                                        expression=exp.Null())))).order_by("line")
+        for row in self.connection.execute(query.sql("duckdb")).fetchall():
+            line, column, reason, id_cell, cells = row[0], row[1], row[2], row[3], row[4:]
+            deal_id = _reject_id(self.ruleset, id_cell)
+            reject = Reject(line, deal_id, header[column], cells[column] or "", reason)
+            if self.counts is not None:
+                self.counts.read += 1
+                self.counts.rejected += 1
+            if self.on_reject is not None:
+                self.on_reject(source.name, reject)
+
+
+def _id_index(source: SqlSource) -> int | None:
+    for index, name in source.reader._csv_plan:
+        if name == "id":
+            return index
+    return None
+
+
+def _reject_id(ruleset, id_cell):
+    """The id a reject shows: the id cell as the reader would read it, if it can."""
+    if id_cell is None:
+        return None
+    field = ruleset.fields.fields.get("id")
+    from ..values import ValueProblem, coerce
+
+    try:
+        value = coerce(field.type, id_cell, formats=field.formats, separator=field.separator,
+                       stages=ruleset.analysis.stage_lookup)
+    except ValueProblem:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _lines_table(starts: list[int]):
+    import pyarrow as pa
+
+    return pa.table({"position": pa.array(range(1, len(starts) + 1), pa.int64()), "start": pa.array(starts, pa.int64())})

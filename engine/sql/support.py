@@ -1,0 +1,49 @@
+"""Which parts of a pack the SQL engines can run, as diagnostics.
+
+Every expression and every read field is compiled on its own; what has no
+exact SQL form (``Unsupported``) becomes a DG701 diagnostic at the rule's own
+``file:line:col``, naming the construct. ``--engine duckdb`` refuses such a pack
+with these diagnostics; ``--engine auto`` runs it on the Python engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlglot import exp
+
+from ..diagnostics import Diagnostic
+from ..expr.sqlfunctions import Unsupported
+from .coerce import Unsupported as UnsupportedCell
+from .coerce import read_cell
+from .expr import ExpressionCompiler, literal
+
+
+def sql_problems(ruleset) -> list[Diagnostic]:
+    """DG701 for each expression or field the SQL engines cannot run exactly; [] when all can."""
+    positions = {stage: i for i, stage in enumerate(ruleset.pipeline.stage_ids)}
+    compiler = ExpressionCompiler(lambda name: exp.column(name), literal(dt.date(2000, 1, 1)), positions)
+    problems = []
+    fields = ruleset.fields.fields.values()
+    expressions = [(f"computed field '{f.name}'", f.compute) for f in fields if f.compute is not None]
+    expressions += [(f"exit criterion '{c.id}' of stage '{s}'", c.when) for s, c in ruleset.criteria]
+    expressions += [(f"qualify-out rule '{r.id}'", r.when) for r in ruleset.rules]
+    for what, expression in expressions:
+        try:
+            compiler.compile(ruleset.checked(expression).ir)
+        except Unsupported as construct:
+            problems.append(_diagnostic(what, construct, expression.location))
+    for field in fields:
+        if field.compute is not None:
+            continue
+        try:
+            read_cell(field, exp.column("cell"), stages=ruleset.analysis.stage_lookup,
+                      default=ruleset.analysis.defaults.get(field.name))
+        except (Unsupported, UnsupportedCell) as construct:
+            problems.append(_diagnostic(f"field '{field.name}'", construct, field.location))
+    return problems
+
+
+def _diagnostic(what: str, construct: Exception, location) -> Diagnostic:
+    return Diagnostic("DG701", "warning", f"{what} cannot run on the SQL engines: {construct} has no exact SQL form",
+                      location, "it runs on the Python engine (--engine python, or auto)")
