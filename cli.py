@@ -517,6 +517,43 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
     sys.exit(EXIT_PROBLEMS if fail_on_change and result.changed else EXIT_OK)
 
 
+@main.command("sql")
+@rules_option
+@click.option("--table", required=True, help="The table (or view) holding the export's rows, e.g. crm.opportunities.")
+@click.option("--dialect", type=click.Choice(["duckdb", "spark", "snowflake", "bigquery", "postgres"]),
+              default="duckdb", show_default=True, help="The SQL dialect to print.")
+@click.option("--view", help="Print CREATE OR REPLACE VIEW NAME AS the query.")
+@click.option("--like", "like", type=click.Path(dir_okay=False, exists=True),
+              help="An export whose header names the table's columns (default: the pack's field names).")
+@click.option("--as-of", type=DateType(), default=None,
+              help="Age deals to this date (default: the warehouse's CURRENT_DATE when the query runs).")
+@click.option("--rejects", "rejects", is_flag=True, help="Print the query listing the rows that cannot be read.")
+@click.option("--output", "-o", type=OutputFile(), help="Write the SQL here (atomically).")
+def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, output):
+    """Print the pack as one SQL query over a table: for a warehouse view or a dbt model."""
+    from engine.read import ExportError, ExportReader
+    from engine.sql.support import sql_problems
+    from engine.sql.view import render, scoring_sql
+
+    ruleset = compiled_rules(rules_dir)
+    problems = sql_problems(ruleset)
+    if problems:
+        click.echo(render_diag.render_text(problems), err=True, nl=False)
+        click.echo(f"dealgate: the pack in {rules_dir} has parts with no exact SQL form", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    header = None
+    if like is not None:
+        try:
+            with ExportReader(ruleset.analysis, like) as reader:
+                header = reader.header if reader.header is not None else list(reader.columns.values())
+        except ExportError as problem:
+            click.echo(f"dealgate: {problem}", err=True)
+            sys.exit(EXIT_USAGE)
+    query = scoring_sql(ruleset, table, header=header, as_of=as_of, rejects=rejects)
+    with output_stream(output) as out:
+        out.write(render(query, dialect, view))
+
+
 # payout: statements per rep per period (engine/payout, docs/payouts.md)
 
 

@@ -32,10 +32,9 @@ from sqlglot import exp
 from ..compile import DealResult
 from ..read import ExportReader, Reject
 from ..score import ScoredDeal
-from .coerce import read_cell
 from .expr import literal
-from .score import ScoringQuery, field_column
-from .types import sql_type
+from .rows import typed_rows
+from .score import ScoringQuery
 
 BATCH = 50_000
 
@@ -54,13 +53,6 @@ class SqlSource:
     @property
     def name(self) -> str:
         return self.reader.source_name
-
-
-def _blank_cell(cell: exp.Expression) -> exp.Expression:
-    from ..expr.sqlfunctions import WHITESPACE_CLASS
-
-    return exp.or_(exp.Is(this=cell.copy(), expression=exp.Null()),
-                   exp.RegexpLike(this=cell.copy(), expression=exp.Literal.string(f"^{WHITESPACE_CLASS}*$")))
 
 
 @attrs.define
@@ -168,30 +160,12 @@ class DuckDBScorer:
     # the query
 
     def typed_rows(self, source: SqlSource, line: exp.Expression) -> exp.Select:
-        """Typed fields, the first problem of the row (in column order) and the row's id for rejects."""
-        reader = source.reader
-        plan = dict((name, index) for index, name in reader._csv_plan)
-        fields = [f for f in self.ruleset.fields.fields.values() if f.compute is None]
-        values, problems = [], []
-        for field in fields:
-            default = self.analysis.defaults.get(field.name)
-            if field.name in plan:
-                index = plan[field.name]
-                cell = read_cell(field, exp.column(f"c{index}"), stages=self.analysis.stage_lookup,
-                                 default=default)
-                values.append(exp.alias_(cell.value, field_column(field.name)))
-                problems.append((index, cell.problem))
-            else:
-                values.append(exp.alias_(exp.cast(literal(default), sql_type(field.type)), field_column(field.name)))
-        problems.sort(key=lambda item: item[0])
-        first_problem = exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=p.copy(), expression=exp.Null())),
-                                             true=exp.Literal.number(i)) for i, p in problems]) if problems else exp.Null()
-        reason = exp.Coalesce(this=problems[0][1].copy(), expressions=[p.copy() for _, p in problems[1:]]) \
-            if problems else exp.Null()
-        blank = exp.and_(*[_blank_cell(exp.column(f"c{i}")) for i in range(len(reader.header))])
-        return (exp.select(exp.alias_(line, "line"), *values, exp.alias_(first_problem, "problem_column"),
-                           exp.alias_(reason, "problem"), exp.alias_(blank, "blank_row"), "raw.*")
-                .from_(self.raw_rows(source).subquery("raw")))
+        """Typed fields, the first problem of the row (in column order), and the raw cells for rejects."""
+        header = source.reader.header
+        cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader._csv_plan}
+        all_cells = [exp.column(f"c{i}") for i in range(len(header))]
+        keep = [exp.alias_(line, "line"), *[exp.column(f"c{i}", table="raw") for i in range(len(header))]]
+        return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw"), keep)
 
     def deals(self, sources: list[SqlSource]):
         """ScoredDeal for every readable row, in file order; rejects go to ``on_reject``."""

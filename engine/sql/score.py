@@ -77,8 +77,8 @@ class ScoringQuery:
 
     # the query
 
-    def build(self, typed: exp.Expression) -> exp.Select:
-        """The scoring SELECT over ``typed`` (a table or subquery of typed deals)."""
+    def build(self, typed: exp.Expression, ordered: bool = True) -> exp.Select:
+        """The scoring SELECT over ``typed`` (a table or subquery of typed deals), in ``line`` order if ``ordered``."""
         ctes = [("deals", exp.select("*").from_(typed))]
         for k, field in enumerate(f for f in self.fields.values() if f.compute is not None):
             value = self.compiler.compile(self.checked(field.compute).ir)
@@ -86,7 +86,9 @@ class ScoringQuery:
         ctes.append(("results", exp.select("*", exp.alias_(self.stage_index(), "si"), *self.rule_columns())
                      .from_(ctes[-1][0])))
         ctes.append(("outcome", exp.select(*self.outcome_columns()).from_("results")))
-        final = exp.select(*self.final_columns()).from_("outcome").order_by(exp.column("line"))
+        final = exp.select(*self.final_columns()).from_("outcome")
+        if ordered:
+            final = final.order_by(exp.column("line"))
         for name, query in ctes:
             final = final.with_(name, as_=query)
         return final
