@@ -10,7 +10,8 @@ import datetime as dt
 
 import attrs
 
-from .compile import DealResult, RuleSet
+from .compile import RuleSet
+from .results import DealResult
 from .score import is_over_staged
 
 

@@ -54,7 +54,7 @@ from typing import IO, Any, Callable, Iterable, Iterator
 
 import attrs
 
-from .expr import types as T
+from . import types as T
 from .output import atomic_write, safe_cell
 from .values import EXCEL_FLOAT_ID, ValueProblem, coerce, text_converter
 

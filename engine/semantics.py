@@ -16,7 +16,7 @@ import attrs
 
 from . import expr as E
 from .diagnostics import Diagnostic, Location, did_you_mean, error, warning
-from .expr import types as T
+from . import types as T
 from .expr.parse import BOOL_NAMES, NULL_NAMES
 from .model import Expr, FieldSet, Pipeline, Plan, RulePack, coerce_default
 from .values import ValueProblem, coerce

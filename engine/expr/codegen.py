@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from decimal import Decimal
 
-from . import types as T
+from .. import types as T
 from .functions import NEEDS_AS_OF
 from .parse import BOOL_NAMES, NULL_NAMES, literal_value
 from .typecheck import CheckedExpr

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import attrs
 
-from . import types as T
+from .. import types as T
 
 
 @attrs.frozen
