@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import importlib
 import os
 import sys
 from decimal import Decimal
@@ -17,8 +19,13 @@ from pathlib import Path
 import click
 
 from engine.diagnostics import DiagnosticError, has_errors
+from engine.output import atomic_write
 from engine.pack import load_ruleset, read_pack
 from engine.render import diagnostics as render_diag
+from engine.values import ValueProblem, parse_money
+
+# The commands import the rest of the library when they run (not here): every `dealgate --help`
+# would otherwise pay for compiling, reading, scoring, payouts and every renderer.
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -68,21 +75,32 @@ def _existing_paths(paths) -> list[Path]:
     return resolved
 
 
+class FormatChoice(click.Choice):
+    """The formats of a renderer module's FORMATS registry, looked up when click first needs them.
+
+    Importing every renderer when the CLI starts would slow down every command and every --help.
+    """
+
+    def __init__(self, module: str):
+        self.module = module
+        self.case_sensitive = True
+
+    @functools.cached_property
+    def choices(self) -> tuple:
+        return tuple(importlib.import_module(self.module).FORMATS)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(list(render_diag.FORMATS)), default="text",
               help="text for people, json for tools, github for workflow annotations.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(paths, fmt, strict) -> None:
     """Check rule packs (default: rules/) and report every problem at once."""
     result = read_pack(_existing_paths(paths or ("rules",)))
     diagnostics = result.diagnostics
-    if fmt == "json":
-        click.echo(render_diag.render_json(diagnostics), nl=False)
-    elif fmt == "github":
-        click.echo(render_diag.render_github(diagnostics), nl=False)
-    else:
-        click.echo(render_diag.render_text(diagnostics, color=sys.stdout.isatty()), nl=False)
+    click.echo(render_diag.FORMATS[fmt](diagnostics, color=sys.stdout.isatty()), nl=False)
+    if fmt == "text":
         click.echo(render_diag.summary_line(diagnostics), err=True)
     if any(d.code == "DG001" for d in diagnostics):  # a path we could not read: not a rule problem
         sys.exit(EXIT_USAGE)
@@ -111,8 +129,6 @@ class AmountType(click.ParamType):
     name = "AMOUNT"
 
     def convert(self, value, param, ctx):
-        from engine.values import ValueProblem, parse_money
-
         if isinstance(value, Decimal):
             return value
         try:
@@ -193,8 +209,6 @@ def output_stream(path: str | None, newline: str | None = None):
     if path is None or path == "-":
         yield sys.stdout
         return
-    from engine.output import atomic_write
-
     with atomic_write(path, newline=newline) as handle:
         yield handle
 
@@ -271,7 +285,7 @@ def _report_read(stream) -> None:
 @click.argument("exports", nargs=-1, required=True)
 @rules_option
 @export_options
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl"]), default=None,
+@click.option("--format", "fmt", type=FormatChoice("engine.render.deals"), default=None,
               help="Output format; table on a terminal, json otherwise.")
 @click.option("--output", "-o", type=OutputFile(), help="Write results here (atomically).")
 @click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
@@ -283,9 +297,8 @@ def _report_read(stream) -> None:
 def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejects, strict, quota, fail_on, engine,
           verbose):
     """Score deal exports: stage gates, qualify-out and the weighted forecast."""
-    from engine.read import ExportError
-    from engine.render.deals import WRITERS, render_summary
-    from engine.read import ExportStream
+    from engine.read import ExportError, ExportStream
+    from engine.render.deals import FORMATS, render_summary
     from engine.score import ScoreRun, Summary, counts_line
 
     ruleset = compiled_rules(rules_dir)
@@ -308,7 +321,7 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
                 stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, strict)
                 deals = ScoreRun(ruleset, stream, as_of, summary).deals()
             with output_stream(output, newline="" if fmt == "csv" else None) as out:
-                WRITERS[fmt](out, ruleset, _Progress(sources).wrap(deals), summary)
+                FORMATS[fmt](out, ruleset, _Progress(sources).wrap(deals), summary)
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         if stream is not None:
@@ -389,13 +402,13 @@ def _preflight(ruleset, sources, input_format, delimiter) -> None:
 @click.option("--rep", "rep_id", help="Explain this rep's statement instead (with --period and --reps).")
 @click.option("--period", help="With --rep: the pay period, e.g. 2026-Q3.")
 @click.option("--reps", "reps_path", type=click.Path(dir_okay=False), help="With --rep: the reps file.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=FormatChoice("engine.render.explain"), default="text")
 @click.pass_context
 def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep_id, period, reps_path, fmt):
     """Why a deal is blocked (--deal ID), or how a rep's statement adds up (--rep ID --period P --reps FILE)."""
     from engine.explain import explain_deal, find_deal
     from engine.read import ExportError
-    from engine.render.explain import render_explanation_json, render_explanation_text
+    from engine.render.explain import FORMATS
 
     if (deal_id is None) == (rep_id is None):
         raise click.UsageError("give --deal ID, or --rep ID with --period and --reps")
@@ -419,17 +432,13 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
     if found is None:
         click.echo(f"dealgate: no deal with id '{deal_id}' in {export}", err=True)
         sys.exit(EXIT_USAGE)
-    explanation = explain_deal(ruleset, found, as_of)
-    if fmt == "json":
-        click.echo(render_explanation_json(explanation), nl=False)
-    else:
-        click.echo(render_explanation_text(explanation), nl=False)
+    click.echo(FORMATS[fmt](explain_deal(ruleset, found, as_of)), nl=False)
 
 
 @main.command("test")
 @click.argument("rules_dir", default="rules", type=click.Path())
 @click.option("--as-of", type=DateType(), default=None, help="As-of date for cases without their own (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text")
+@click.option("--format", "fmt", type=FormatChoice("engine.render.testing"), default="text")
 @click.option("--junit", type=OutputFile(), help="Also write JUnit XML here (atomically).")
 @click.option("--coverage", "show_coverage", is_flag=True,
               help="List every criterion, rule, tier, bonus and clawback with the cases that exercised it.")
@@ -437,8 +446,6 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
 def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verbose):
     """Run the pack's own test cases (kind: tests) and measure their coverage."""
-    import json
-
     from engine.render import testing as render_tests
     from engine.testing import TestRunner
 
@@ -453,17 +460,9 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
         with output_stream(junit) as handle:
             handle.write(render_tests.render_junit(run).decode("utf-8"))
     percent = run.coverage_percent()
-    if fmt == "json":
-        data = {"passed": sum(1 for r in run.results if r.passed), "failed": len(run.failed),
-                "failures": [{"name": r.case.name, "file": r.location.file, "line": r.location.line,
-                              "problems": render_tests.failure_lines(r)} for r in run.failed],
-                "coverage": render_tests.coverage_json(run)}
-        click.echo(json.dumps(data, indent=2))
-    elif fmt == "github":
-        click.echo(render_tests.render_github(run), nl=False)
+    click.echo(render_tests.FORMATS[fmt](run, verbose), nl=False)
+    if fmt == "github":  # the annotations are for the runner; people read the text in the log
         click.echo(render_tests.render_text(run, verbose), err=True, nl=False)
-    else:
-        click.echo(render_tests.render_text(run, verbose), nl=False)
     if show_coverage and fmt != "json":
         click.echo(render_tests.render_coverage(run), nl=False, err=fmt == "github")
     below = min_coverage is not None and percent < Decimal(str(min_coverage))
@@ -479,7 +478,7 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
 @export_options
 @click.option("--reps", type=click.Path(dir_okay=False), help="Reps file: also compare payouts.")
 @click.option("--period", help="Pay period for the payout comparison, e.g. 2026-Q3.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option("--format", "fmt", type=FormatChoice("engine.render.diff"), default="text")
 @click.option("--output", "-o", type=OutputFile(), help="Write the report here (atomically).")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changes.")
 def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, output, fail_on_change):
@@ -509,10 +508,8 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
         except (ExportError, PackSourceError, ValueError) as problem:
             click.echo(f"dealgate: {problem}", err=True)
             sys.exit(EXIT_USAGE)
-    render = {"text": render_diff.render_text, "markdown": render_diff.render_markdown,
-              "json": render_diff.render_json}[fmt]
     with output_stream(output) as out:
-        out.write(render(result))
+        out.write(render_diff.FORMATS[fmt](result))
     click.echo(render_diff.summary_line(result), err=True)
     sys.exit(EXIT_PROBLEMS if fail_on_change and result.changed else EXIT_OK)
 
@@ -567,7 +564,7 @@ def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, output):
 @click.option("--from", "from_period", help="First period of a range (with --to).")
 @click.option("--to", "to_period", help="Last period of a range (default: --from).")
 @click.option("--rep", "rep_id", help="Only this rep's statements.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default=None,
+@click.option("--format", "fmt", type=FormatChoice("engine.render.payout"), default=None,
               help="Output format; table on a terminal, json otherwise.")
 @click.option("--explain", "explain_steps", is_flag=True,
               help="Walk each statement step by step instead (text); use with --rep for one statement.")
@@ -626,9 +623,7 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     else:
         if fmt is None:
             fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
-        text = {"table": render_payout.render_table, "csv": render_payout.render_csv,
-                "markdown": render_payout.render_markdown}.get(fmt, lambda s: render_payout.render_json(s, as_of))(
-            statements)
+        text = render_payout.FORMATS[fmt](statements, as_of)
         newline = "" if fmt == "csv" else None
     with output_stream(output, newline=newline) as out:
         out.write(text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.compile import DealResult
+from engine.results import DealResult
 
 _new = tuple.__new__
 

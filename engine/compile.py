@@ -12,42 +12,14 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import functools
-from decimal import Decimal
-from typing import NamedTuple
 
 import attrs
 
 from . import expr as E
 from .model import Criterion, Expr, QualifyOut
+from .results import BLOCKED, DISQUALIFIED, LOST, READY, WON, CriterionOutcome, DealResult
 from .semantics import Analysis
 from .values import ValueProblem, coerce, is_blank
-
-READY, BLOCKED, DISQUALIFIED, WON, LOST = "ready", "blocked", "disqualified", "won", "lost"
-VERDICTS = (READY, BLOCKED, DISQUALIFIED, WON, LOST)
-
-
-class DealResult(NamedTuple):
-    """What the rules say about one deal. A tuple: millions are made per run."""
-
-    id: str | None
-    stage: str
-    verdict: str
-    failed: tuple  # ids of the current stage's exit criteria that did not pass
-    qualify_out: tuple  # ids of error-severity qualify-out rules that fired
-    warnings: tuple  # ids of warn-severity rules that fired
-    probability: Decimal
-    amount: Decimal | None
-    weighted_amount: Decimal | None
-    evidence_stage: str | None
-
-
-@attrs.frozen
-class CriterionOutcome:
-    id: str
-    stage: str | None  # None for qualify-out rules
-    status: str  # pass, fail, missing (a needed value is null), fired, quiet
-    missing: tuple = ()
-    why: str | None = None
 
 
 @attrs.frozen

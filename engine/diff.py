@@ -19,6 +19,8 @@ import attrs
 
 from .compile import RuleSet
 from .money import cents
+from .payout.compute import compile_payout
+from .payout.reps import read_reps
 from .read import ExportStream
 from .score import ScoreRun, Summary
 
@@ -191,9 +193,6 @@ def _stage_deltas(base: Summary, new: Summary) -> tuple:
 
 
 def _payout_totals(ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period) -> dict:
-    from .payout.compute import compile_payout
-    from .payout.reps import read_reps
-
     program = compile_payout(ruleset)
     reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
     if not reps.ok:

@@ -10,7 +10,9 @@ import datetime as dt
 
 import attrs
 
-from .compile import DealResult, RuleSet
+from .compile import RuleSet
+from .read import ExportReader, Reject
+from .results import DealResult
 from .score import is_over_staged
 
 
@@ -44,8 +46,6 @@ class Explanation:
 
 def find_deal(ruleset: RuleSet, source, deal_id: str, *, fmt=None, delimiter=None):
     """(line, deal) or (line, Reject) for the first record with this id, or None."""
-    from .read import ExportReader, Reject
-
     with ExportReader(ruleset.analysis, source, fmt=fmt, delimiter=delimiter) as reader:
         for line, record in reader.records():
             record_id = record.id if isinstance(record, Reject) else record.get("id")
@@ -55,8 +55,6 @@ def find_deal(ruleset: RuleSet, source, deal_id: str, *, fmt=None, delimiter=Non
 
 
 def explain_deal(ruleset: RuleSet, found: tuple, as_of: dt.date) -> Explanation:
-    from .read import Reject
-
     line, record = found
     if isinstance(record, Reject):
         return Explanation(line, {}, None, as_of, False, (), (), (), reject=record)

@@ -106,7 +106,13 @@ _Resolver.add_implicit_resolver(
 _Resolver.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 
 
-class _Composer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _Resolver):
+class Composer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _Resolver):
+    """PyYAML's node composer with dealgate's scalar rules and a nesting limit.
+
+    Public because the reps file (engine/payout/reps.py) is read the same way as rules: compose
+    with this, then turn the node tree into values with ``Builder``.
+    """
+
     def __init__(self, stream: str):
         yaml.reader.Reader.__init__(self, stream)
         yaml.scanner.Scanner.__init__(self)
@@ -253,8 +259,13 @@ def _mark_location(file: str, mark) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-class _Builder:
-    """Turns one composed node tree into Python values plus location maps."""
+class Builder:
+    """Turns one composed node tree into Python values plus location maps.
+
+    ``values`` and ``keys`` map a path (a tuple of keys and indexes) to the Location of the value
+    and of its key, so every later check can point at the line and column; ``diagnostics`` holds
+    what building found (duplicate keys, tags, ...). Raises on alias bombs and cyclic aliases.
+    """
 
     def __init__(self, file: str):
         self.file = file
@@ -415,7 +426,7 @@ def load_text(text: str, file: str) -> LoadResult:
     if _is_blank(text):
         return LoadResult([], [_empty(file)])
     try:
-        composer = _Composer(text)
+        composer = Composer(text)
         index = 0
         while composer.check_node():
             node = composer.get_node()
@@ -448,7 +459,7 @@ def load_text(text: str, file: str) -> LoadResult:
 
 
 def _build_document(node, file: str, index: int, diagnostics: list) -> Document | None:
-    builder = _Builder(file)
+    builder = Builder(file)
     try:
         data = builder.build(node)
     except _TooLarge:
@@ -497,7 +508,7 @@ def _syntax_hint(message: str) -> str | None:
     return None
 
 
-def _make_document(data, file: str, index: int, builder: _Builder, diagnostics: list) -> Document | None:
+def _make_document(data, file: str, index: int, builder: Builder, diagnostics: list) -> Document | None:
     where = builder.values.get((), Location(file, 1, 1))
     if not isinstance(data, dict):
         diagnostics.append(error("DG010", "a rule document must be a mapping with a 'kind' key", where,

@@ -15,3 +15,13 @@ ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 def cents(value: Decimal | None, rounding: str = "half_up") -> Decimal | None:
     """``value`` to the cent (None stays None: an unknown amount is not zero)."""
     return None if value is None else value.quantize(CENT, rounding=ROUNDING[rounding])
+
+
+def money_text(value: Decimal | None, rounding: str = "half_up") -> str | None:
+    """``value`` to the cent as plain digits ("7500.00"), as JSON and CSV carry money; None stays None."""
+    return None if value is None else str(cents(value, rounding))
+
+
+def shown_money(value: Decimal | None, rounding: str = "half_up") -> str:
+    """``value`` to the cent with thousands separators ("7,500.00"), for people; None is blank."""
+    return "" if value is None else f"{cents(value, rounding):,}"

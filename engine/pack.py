@@ -1,4 +1,4 @@
-"""Load -> check -> model -> semantics, for a whole rule pack, in one call.
+"""Load -> check -> model -> semantics (-> compile), for a whole rule pack, in one call.
 
 Every stage runs as far as it can so that one `dealgate validate` reports all
 problems at once; a document that fails its schema is left out of the model
@@ -13,6 +13,7 @@ from typing import Iterable
 import attrs
 
 from .check import check_document
+from .compile import compile_ruleset
 from .diagnostics import Diagnostic, DiagnosticError, has_errors, sorted_diagnostics
 from .load import load_paths
 from .model import build_pack
@@ -56,8 +57,6 @@ def read_pack(paths: Iterable[Path | str]) -> PackResult:
 
 def load_ruleset(paths: Iterable[Path | str], *, strict: bool = False):
     """A compiled RuleSet, or DiagnosticError carrying every problem of the pack."""
-    from .compile import compile_ruleset
-
     result = read_pack(paths)
     blocking = [d for d in result.diagnostics if d.is_error or strict]
     if result.analysis is None or blocking:

@@ -15,8 +15,9 @@ from typing import Iterator, NamedTuple
 
 import attrs
 
-from .compile import VERDICTS, DealResult, RuleSet
+from .compile import RuleSet
 from .money import cents
+from .results import VERDICTS, DealResult
 
 
 

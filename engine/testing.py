@@ -12,6 +12,7 @@ outcomes were seen.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,8 @@ import attrs
 from .compile import RuleSet
 from .diagnostics import Location
 from .model import TestCase
+from .payout.compute import compile_payout
+from .payout.reps import reps_from_records
 from .values import ValueProblem
 
 
@@ -112,8 +115,6 @@ class TestRunner:
         self._payout = None
 
     def run_all(self) -> TestRun:
-        import time
-
         for case in self.ruleset.pack.tests:
             start = time.perf_counter()
             try:
@@ -177,9 +178,6 @@ class TestRunner:
     # payout cases
 
     def run_payout_case(self, case: TestCase, as_of: dt.date) -> list[Mismatch]:
-        from .payout.compute import compile_payout
-        from .payout.reps import reps_from_records
-
         if self._payout is None:
             self._payout = compile_payout(self.ruleset)
         deals = [build_deal(self.ruleset, d, f"deals[{i}]") for i, d in enumerate(case.deals)]

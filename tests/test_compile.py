@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.compile import VERDICTS
+from engine.results import VERDICTS
 from engine.diagnostics import DiagnosticError
 from engine.pack import load_ruleset
 

@@ -7,7 +7,7 @@ import pytest
 
 from engine import expr as E
 from engine.expr import functions as F
-from engine.expr import types as T
+from engine import types as T
 from engine.expr.parse import MAX_DEPTH, MAX_LENGTH
 
 STAGES = ("discovery", "meeting", "proposal", "won")

@@ -171,6 +171,32 @@ clawback: {date: cancelled_on, within_days: 90}
     assert amounts(q3) == [D("-333.33")]
 
 
+def test_period_cap_reached_exactly_takes_nothing_off(tmp_path):
+    """10% with a 1,000 period cap: 10,000 of credit earns exactly 1,000, the cap itself. Nothing is
+    above the cap, so there is no cap line (not even one of 0.00)."""
+    program = program_for(tmp_path, plan("""commission: {rate: 0.10}
+caps: {per_period: 1000}
+"""))
+    (s,) = statements(program, [deal("A", 10000, "2026-06-01")], [rep()], "2026-Q2").statements
+    assert [(l.kind, l.amount) for l in s.lines] == [("commission", D("1000.00"))]
+    assert s.total == D("1000.00")
+
+
+def test_clawback_window_includes_its_last_day(tmp_path):
+    """within_days: 90 is inclusive (docs/payouts.md): A, credited 2026-04-01 and cancelled 90 days
+    later (2026-06-30), is clawed back; B, cancelled 91 days later (2026-07-01), is not."""
+    program = program_for(tmp_path, plan("""commission: {rate: 0.10}
+clawback: {date: cancelled_on, within_days: 90}
+"""))
+    deals = [deal("A", 1000, "2026-04-01", cancelled_on="2026-06-30"),
+             deal("B", 2000, "2026-04-01", cancelled_on="2026-07-01")]
+    q2, q3 = statements(program, deals, [rep()], "2026-Q2..2026-Q3").statements
+    assert [(l.kind, l.deal, l.amount) for l in q2.lines] == [("commission", "A", D("100.00")),
+                                                              ("commission", "B", D("200.00")),
+                                                              ("clawback", "A", D("-100.00"))]
+    assert q3.lines == ()
+
+
 # multipliers and bonuses
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from engine import expr as E
 from engine.check import check_document
 from engine.diagnostics import Diagnostic
-from engine.expr import types as T
+from engine import types as T
 from engine.expr.interpret import evaluate as interpret
 from engine.load import _Resolver, load_file, load_text
 from engine.model import build_pack

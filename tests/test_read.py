@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine.read as read_module
+import engine.read.json as read_json
 from engine.model import Field, FieldSet, RulePack, StageLabel
 from engine.output import atomic_write
 from engine.pack import read_pack
@@ -298,7 +299,7 @@ def test_json_array(analysis):
 @pytest.mark.parametrize("chunk", [1, 2, 7, 64])
 def test_json_array_is_streamed_in_chunks(analysis, monkeypatch, chunk):
     expected = read_all(analysis, EXPORTS / "deals.json")[1]
-    monkeypatch.setattr(read_module, "JSON_CHUNK", chunk)
+    monkeypatch.setattr(read_json, "JSON_CHUNK", chunk)
     assert read_all(analysis, EXPORTS / "deals.json")[1] == expected
 
 
@@ -315,12 +316,12 @@ JSON_VALUES = st.recursive(
 def test_json_streaming_matches_json_loads(values, indent, chunk):
     text = json.dumps(values, indent=indent)
     expected = json.loads(text, parse_float=Decimal)
-    old = read_module.JSON_CHUNK
-    read_module.JSON_CHUNK = chunk
+    old = read_json.JSON_CHUNK
+    read_json.JSON_CHUNK = chunk
     try:
-        got = [value for _, value in read_module._JsonArray(io.StringIO(text), "t")]
+        got = [value for _, value in read_json.JsonArray(io.StringIO(text), "t")]
     finally:
-        read_module.JSON_CHUNK = old
+        read_json.JSON_CHUNK = old
     assert got == expected
 
 

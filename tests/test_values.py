@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.expr import types as T
+from engine import types as T
 from engine.values import (
     ValueProblem,
     coerce,

@@ -15,8 +15,8 @@ from typing import Callable
 
 import attrs
 
+from .. import types as T
 from . import sqlfunctions as S
-from . import types as T
 
 
 @attrs.frozen

@@ -27,7 +27,7 @@ from typing import Union
 
 import attrs
 
-from . import types as T
+from .. import types as T
 from .parse import BOOL_NAMES, NULL_NAMES, literal_value
 
 COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}

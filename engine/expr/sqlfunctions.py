@@ -15,7 +15,7 @@ import re
 
 from sqlglot import exp
 
-from . import types as T
+from .. import types as T
 
 
 class Unsupported(Exception):

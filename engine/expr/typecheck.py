@@ -15,7 +15,7 @@ from decimal import Decimal
 import attrs
 
 from ..diagnostics import did_you_mean
-from . import types as T
+from .. import types as T
 from . import ir
 from .functions import FUNCTIONS
 from .parse import BOOL_NAMES, NULL_NAMES, Problem, literal_value, parse

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import attrs
 
 from .. import expr as E
-from ..expr import types as T
+from .. import types as T
 from ..model import Expr, Plan
 from ..semantics import Analysis
 

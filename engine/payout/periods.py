@@ -55,7 +55,8 @@ class Period:
         return self.label
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after ``day``'s month (the day of month is dropped)."""
     index = day.year * 12 + (day.month - 1) + months
     return dt.date(index // 12, index % 12 + 1, 1)
 
@@ -85,7 +86,7 @@ def _label(kind: str, start: dt.date, fy_start: int) -> str:
 
 
 def make_period(kind: str, start: dt.date, fy_start: int = 1) -> Period:
-    return Period(start, _add_months(start, MONTHS[kind]), kind, _label(kind, start, fy_start))
+    return Period(start, add_months(start, MONTHS[kind]), kind, _label(kind, start, fy_start))
 
 
 def period_of(day: dt.date, kind: str, fy_start: int = 1) -> Period:
@@ -95,7 +96,7 @@ def period_of(day: dt.date, kind: str, fy_start: int = 1) -> Period:
     size = MONTHS[kind]
     year_start = fiscal_year_start(fiscal_year(day, fy_start), fy_start)
     months_in = (day.year - year_start.year) * 12 + day.month - year_start.month
-    return make_period(kind, _add_months(year_start, months_in // size * size), fy_start)
+    return make_period(kind, add_months(year_start, months_in // size * size), fy_start)
 
 
 def parse_period(label: str, fy_start: int = 1) -> Period:
@@ -112,7 +113,7 @@ def parse_period(label: str, fy_start: int = 1) -> Period:
         kind, count = ("quarter", 4) if letter == "Q" else ("half", 2)
         if not 1 <= number <= count:
             raise PeriodError(f"'{label}': there is no {letter}{number}; a year has {letter}1 to {letter}{count}")
-        start = _add_months(fiscal_year_start(year, fy_start), (number - 1) * MONTHS[kind])
+        start = add_months(fiscal_year_start(year, fy_start), (number - 1) * MONTHS[kind])
         return make_period(kind, start, fy_start)
     if match["month"]:
         month = int(match["month"])

@@ -28,6 +28,7 @@ import attrs
 import yaml
 
 from ..diagnostics import Diagnostic, Location, did_you_mean, error, warning
+from ..load import Builder, Composer  # the rule loader's location-keeping YAML reader
 from ..values import ValueProblem, is_blank, parse_date, parse_money
 
 COLUMNS = ("id", "name", "plan", "quota", "target_incentive", "start", "end", "currency")
@@ -169,11 +170,9 @@ def _map_header(header: list, file: str, diagnostics: list) -> dict | None:
 
 
 def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_formats: tuple = ()) -> RepsResult:
-    from ..load import _Builder, _Composer  # the rule loader's location-keeping YAML reader
-
     diagnostics: list[Diagnostic] = []
     try:
-        composer = _Composer(text)
+        composer = Composer(text)
         node = composer.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -186,7 +185,7 @@ def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_format
                                      Location(file, 1, 1))])
     if node is None:
         return RepsResult((), [error("DG601", "reps file is empty", Location(file, 1, 1))])
-    builder = _Builder(file)
+    builder = Builder(file)
     try:
         data = builder.build(node)
     except Exception:  # noqa: BLE001 - an alias bomb or the like: refuse the file, do not crash

@@ -422,7 +422,7 @@ def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, note
             notes.append(f"no draw: the plan pays it for the first {draw.months} months but rep '{rep.id}' "
                          f"has no start date")
         else:
-            applies = period.start < P._add_months(dt.date(rep.start.year, rep.start.month, 1), draw.months) \
+            applies = period.start < P.add_months(dt.date(rep.start.year, rep.start.month, 1), draw.months) \
                 and period.end > rep.start
     if applies:
         active, days = P.active_fraction(period.start, period.end, rep.start, rep.end)

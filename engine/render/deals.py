@@ -14,15 +14,11 @@ from decimal import Decimal
 from typing import IO, Iterable
 
 from ..output import safe_cell
-from ..money import cents
+from ..money import money_text
 from ..score import ScoredDeal, Summary, is_over_staged, missing_by_criterion
 
 CSV_COLUMNS = ("file", "line", "id", "name", "owner", "stage", "verdict", "failed", "missing", "qualify_out", "warnings",
                "probability", "amount", "weighted_amount", "evidence_stage", "over_staged")
-
-
-def money(value: Decimal | None) -> str | None:
-    return None if value is None else str(cents(value))
 
 
 def deal_record(ruleset, scored: ScoredDeal, as_of) -> dict:
@@ -41,8 +37,8 @@ def deal_record(ruleset, scored: ScoredDeal, as_of) -> dict:
         "qualify_out": list(result.qualify_out),
         "warnings": list(result.warnings),
         "probability": result.probability,
-        "amount": money(result.amount),
-        "weighted_amount": money(result.weighted_amount),
+        "amount": money_text(result.amount),
+        "weighted_amount": money_text(result.weighted_amount),
         "evidence_stage": result.evidence_stage,
         "over_staged": is_over_staged(ruleset, result),
     }
@@ -157,5 +153,6 @@ def render_summary(summary: Summary) -> str:
     return "\n".join(lines) + "\n"
 
 
-WRITERS = {"table": write_table, "csv": write_csv, "json": write_json, "jsonl": write_jsonl}
+# Every format: (out, ruleset, deals, summary), writing as the deals stream in.
+FORMATS = {"table": write_table, "csv": write_csv, "json": write_json, "jsonl": write_jsonl}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..diagnostics import Diagnostic
+from .common import annotation
 
 
 def _source_lines(file: str) -> tuple:
@@ -60,26 +61,15 @@ def render_json(diagnostics: Iterable[Diagnostic]) -> str:
     return json.dumps([d.as_dict() for d in diagnostics], indent=2) + "\n"
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def render_github(diagnostics: Iterable[Diagnostic]) -> str:
     out = []
     for d in diagnostics:
         level = "error" if d.is_error else "warning"
-        props = []
-        if d.file:
-            props.append(f"file={_escape_property(d.file)}")
+        props: list = [("file", d.file)] if d.file else []
         if d.line:
-            props += [f"line={d.line}", f"col={d.column}"]
-        props.append(f"title={_escape_property(d.code)}")
-        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
-        out.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
+            props += [("line", d.line), ("col", d.column)]
+        props.append(("title", d.code))
+        out.append(annotation(level, props, d.message + (f" (hint: {d.hint})" if d.hint else "")))
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -89,3 +79,11 @@ def summary_line(diagnostics: list) -> str:
     if not diagnostics:
         return "no problems found"
     return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+# Every format: (diagnostics, color) -> text; only the text for people is ever coloured.
+FORMATS = {
+    "text": render_text,
+    "json": lambda diagnostics, color=False: render_json(diagnostics),
+    "github": lambda diagnostics, color=False: render_github(diagnostics),
+}

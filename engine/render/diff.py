@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ..diff import PackDiff
 from ..money import cents
+from .common import jsonable
 
 MAX_ROWS = 100  # deals listed in Markdown; a PR comment with 50,000 rows helps nobody
 
@@ -97,29 +98,23 @@ def render_markdown(diff: PackDiff) -> str:
     return "\n".join(out)
 
 
-def _jsonable(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def render_json(diff: PackDiff) -> str:
     data = {
         "base": diff.base, "new": diff.new, "as_of": diff.as_of.isoformat(), "deals": diff.deals,
         "changed": diff.changed, "summary": summary_line(diff),
         "changes": [{"line": c.line, "id": c.id, "stage": c.stage,
-                     "changes": {k: {"before": _jsonable(b), "after": _jsonable(a)} for k, (b, a) in c.changes.items()}}
+                     "changes": {k: {"before": jsonable(b), "after": jsonable(a)} for k, (b, a) in c.changes.items()}}
                     for c in diff.changes],
         "forecast": {"before": str(cents(diff.forecast[0])), "after": str(cents(diff.forecast[1]))},
-        "stages": [{"stage": s.stage, "count": list(s.count), "amount": _jsonable(s.amount),
-                    "weighted": _jsonable(s.weighted)} for s in diff.stages],
+        "stages": [{"stage": s.stage, "count": list(s.count), "amount": jsonable(s.amount),
+                    "weighted": jsonable(s.weighted)} for s in diff.stages],
         "payouts": None if diff.payout_totals is None else {
             "period": diff.period, "total": {"before": str(diff.payout_totals[0]), "after": str(diff.payout_totals[1])},
             "reps": [{"rep": r.rep, "before": str(r.before), "after": str(r.after), "delta": str(r.delta)}
                      for r in diff.payouts]},
     }
     return json.dumps(data, indent=2) + "\n"
+
+
+# Every format: (diff) -> text.
+FORMATS = {"text": render_text, "markdown": render_markdown, "json": render_json}

@@ -7,8 +7,8 @@ import json
 from decimal import Decimal
 
 from ..explain import Explanation, RuleTrace
-from ..money import cents
-from .deals import money
+from ..money import cents, money_text
+from .common import jsonable
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "missing": "MISSING", "fired": "FIRED", "quiet": "quiet",
          "unknown": "unknown", "not applicable": "n/a"}
@@ -81,18 +81,10 @@ def render_explanation_text(explanation: Explanation) -> str:
     return "\n".join(out) + "\n"
 
 
-def _jsonable(value):
-    if isinstance(value, (dt.date, Decimal)):
-        return str(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
 def _trace_dict(trace: RuleTrace) -> dict:
     return {
         "id": trace.id, "kind": trace.kind, "stage": trace.stage, "expression": trace.expression,
-        "values": {k: _jsonable(v) for k, v in trace.values.items()}, "status": trace.status,
+        "values": {k: jsonable(v) for k, v in trace.values.items()}, "status": trace.status,
         "missing": list(trace.missing), "why": trace.why, "severity": trace.severity,
         "from": trace.applies_from, "location": trace.location,
     }
@@ -108,7 +100,7 @@ def render_explanation_json(explanation: Explanation) -> str:
         data = {
             "line": explanation.line, "id": result.id, "as_of": explanation.as_of.isoformat(),
             "stage": result.stage, "verdict": result.verdict, "probability": float(result.probability),
-            "amount": money(result.amount), "weighted_amount": money(result.weighted_amount),
+            "amount": money_text(result.amount), "weighted_amount": money_text(result.weighted_amount),
             "evidence_stage": result.evidence_stage, "over_staged": explanation.over_staged,
             "failed": list(result.failed), "qualify_out": list(result.qualify_out),
             "exit_criteria": [_trace_dict(t) for t in explanation.current],
@@ -116,3 +108,7 @@ def render_explanation_json(explanation: Explanation) -> str:
             "qualify_out_rules": [_trace_dict(t) for t in explanation.qualify_out],
         }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# Every format: (explanation) -> text.
+FORMATS = {"text": render_explanation_text, "json": render_explanation_json}

@@ -15,7 +15,7 @@ import json
 from decimal import Decimal
 from typing import Iterable
 
-from ..money import CENT
+from ..money import CENT, money_text, shown_money
 from ..output import safe_cell
 from ..payout.statement import Line, Statement
 
@@ -24,10 +24,6 @@ CSV_COLUMNS = ("rep", "name", "plan", "period", "start", "end", "currency", "kin
 
 
 # values
-
-def money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(CENT))
-
 
 def exact(value: Decimal | None) -> str | None:
     """A Decimal as plain digits, without exponent or trailing zeros beyond cents for whole values."""
@@ -41,10 +37,6 @@ def percent(value: Decimal | None, places: str = "0.01") -> str:
     if value is None:
         return "-"
     return f"{(value * 100).quantize(Decimal(places)).normalize():f}%"
-
-
-def shown_money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value.quantize(CENT):,}"
 
 
 def shown_credit(value: Decimal | None) -> str:
@@ -89,23 +81,24 @@ def statement_record(s: Statement) -> dict:
         "credit": exact(s.credit),
         "credit_to_date": exact(s.credit_to_date),
         "attainment": exact(s.attainment),
-        "total": money(s.total),
-        "draw_balance": money(s.draw_balance),
+        "total": money_text(s.total, s.rounding),
+        "draw_balance": money_text(s.draw_balance, s.rounding),
         "credits": [
             {"deal": c.deal, "date": c.date.isoformat(), "credit": exact(c.amount), "share": exact(c.share),
              "role": c.role, "deal_credit": exact(c.deal_credit), "multipliers": list(c.multipliers),
              "cancelled": c.cancelled.isoformat() if c.cancelled else None}
             for c in s.credits
         ],
-        "lines": [line_record(line) for line in s.lines],
+        "lines": [line_record(line, s.rounding) for line in s.lines],
         "notes": list(s.notes),
     }
 
 
-def line_record(line: Line) -> dict:
+def line_record(line: Line, rounding: str = "half_up") -> dict:
+    """One line as a plain mapping; ``rounding`` is its statement's (the amount is already rounded by it)."""
     return {
         "kind": line.kind,
-        "amount": money(line.amount),
+        "amount": money_text(line.amount, rounding),
         "rule": line.rule,
         "deal": line.deal,
         "credit": exact(line.credit),
@@ -134,8 +127,9 @@ def render_csv(statements: Iterable[Statement]) -> str:
         for line in s.lines:
             writer.writerow([safe_cell(v) for v in head + [
                 line.kind, line.rule, line.deal or "", exact(line.credit) or "", line.tier or "",
-                exact(line.rate) or "", exact(line.factor) or "", money(line.amount), line.note]])
-        writer.writerow([safe_cell(v) for v in head + ["total", "", "", exact(s.credit), "", "", "", money(s.total),
+                exact(line.rate) or "", exact(line.factor) or "", money_text(line.amount, s.rounding), line.note]])
+        writer.writerow([safe_cell(v) for v in head + ["total", "", "", exact(s.credit), "", "", "",
+                                                   money_text(s.total, s.rounding),
                                                    f"attainment {percent(s.attainment)}"]])
     return out.getvalue()
 
@@ -150,8 +144,8 @@ def _describe(line: Line) -> str:
 
 
 def _rows(s: Statement) -> list[list[str]]:
-    return [[line.kind, line.deal or "", shown_credit(line.credit), shown_rate(line), shown_money(line.amount),
-             line.rule, _describe(line)] for line in s.lines]
+    return [[line.kind, line.deal or "", shown_credit(line.credit), shown_rate(line),
+             shown_money(line.amount, s.rounding), line.rule, _describe(line)] for line in s.lines]
 
 
 HEADERS = ["line", "deal", "credit", "rate", "amount", "rule", "detail"]
@@ -160,7 +154,7 @@ RIGHT = {2, 3, 4}
 
 def _heading(s: Statement) -> list[str]:
     who = f"{s.name} ({s.rep})" if s.name else s.rep
-    quota = "no quota" if s.quota is None else f"quota {shown_money(s.quota)}"
+    quota = "no quota" if s.quota is None else f"quota {shown_money(s.quota, s.rounding)}"
     if s.quota_period is not None:
         measure = (f"credited {shown_credit(s.credit)} this period, {shown_credit(s.credit_to_date)} in "
                    f"{s.quota_period.label} to date")
@@ -193,9 +187,9 @@ def render_table(statements: Iterable[Statement], width: int = 60) -> str:
             out.append("  (no lines)")
         for note in s.notes:
             out.append(f"  note: {note}")
-        balance = f" · draw balance {shown_money(s.draw_balance)}" if s.draw_balance else ""
-        out.append(f"  total {shown_money(s.total)} {s.currency} ({len(s.lines)} line{'s' * (len(s.lines) != 1)})"
-                   f"{balance}")
+        balance = f" · draw balance {shown_money(s.draw_balance, s.rounding)}" if s.draw_balance else ""
+        out.append(f"  total {shown_money(s.total, s.rounding)} {s.currency} "
+                   f"({len(s.lines)} line{'s' * (len(s.lines) != 1)}){balance}")
         out.append("")
     if len(statements) > 1:
         out.append(summary_table(statements))
@@ -203,7 +197,7 @@ def render_table(statements: Iterable[Statement], width: int = 60) -> str:
 
 
 def summary_table(statements: list) -> str:
-    rows = [[s.rep, s.plan, s.period.label, percent(s.attainment), shown_money(s.total), s.currency]
+    rows = [[s.rep, s.plan, s.period.label, percent(s.attainment), shown_money(s.total, s.rounding), s.currency]
             for s in statements]
     headers = ["rep", "plan", "period", "attainment", "total", ""]
     widths = [max(len(headers[i]), *(len(r[i]) for r in rows)) for i in range(len(headers))]
@@ -233,7 +227,7 @@ def render_markdown(statements: Iterable[Statement]) -> str:
         out.append("|" + "|".join("---:" if i in RIGHT else "---" for i in range(len(HEADERS))) + "|")
         for row in _rows(s):
             out.append("| " + " | ".join(_md(c) for c in row) + " |")
-        out.append(f"| **total** | | | | **{shown_money(s.total)}** | | {len(s.lines)} lines |")
+        out.append(f"| **total** | | | | **{shown_money(s.total, s.rounding)}** | | {len(s.lines)} lines |")
         for note in s.notes:
             out.append(f"\n> {_md(note)}")
         out.append("")
@@ -244,7 +238,7 @@ def render_markdown(statements: Iterable[Statement]) -> str:
         out.append("|---|---|---|---:|---:|")
         for s in statements:
             out.append(f"| {_md(s.rep)} | {s.plan} | {s.period.label} | {percent(s.attainment)} | "
-                       f"{shown_money(s.total)} {s.currency} |")
+                       f"{shown_money(s.total, s.rounding)} {s.currency} |")
         out.append("")
     return "\n".join(out) if out else "_no statements_\n"
 
@@ -271,7 +265,7 @@ def render_explain(s: Statement) -> str:
         out.append("  No quota: attainment is not measured.")
     else:
         source = "the rep's own quota" if s.quota_source == "rep" else "the plan's default quota"
-        out.append(f"  {shown_money(s.quota)} for {span} ({source}).")
+        out.append(f"  {shown_money(s.quota, s.rounding)} for {span} ({source}).")
     for note in s.notes:
         if note.startswith("quota prorated"):
             out.append(f"  {note}.")
@@ -298,7 +292,7 @@ def render_explain(s: Statement) -> str:
         out.append(f"  Credited in {s.period.label}: {shown_credit(s.credit)}.")
     if s.attainment is not None:
         out.append(f"  Attainment: {shown_credit(s.credit_to_date if s.quota_period else s.credit)} / "
-                   f"{shown_money(s.quota)} = {percent(s.attainment)}.")
+                   f"{shown_money(s.quota, s.rounding)} = {percent(s.attainment)}.")
 
     if s.tiers is not None:
         heading("Rate table as applied (bounds in credit; a tier includes its lower bound, not its upper)")
@@ -315,18 +309,20 @@ def render_explain(s: Statement) -> str:
     running = Decimal(0)
     for number, line in enumerate(s.lines, 1):
         running += line.amount
-        out.append(f"  {number:>3}. {_explain_line(line)}  (running total {shown_money(running)})")
+        out.append(f"  {number:>3}. {_explain_line(line, s.rounding)}  "
+                   f"(running total {shown_money(running, s.rounding)})")
 
     heading("Total")
-    out.append(f"  Sum of {len(s.lines)} line{'s' * (len(s.lines) != 1)} = {shown_money(s.total)} {s.currency}"
+    out.append(f"  Sum of {len(s.lines)} line{'s' * (len(s.lines) != 1)} = "
+               f"{shown_money(s.total, s.rounding)} {s.currency}"
                f"{' (reconciles to the cent)' if s.reconciles else ' (DOES NOT RECONCILE)'}.")
     if s.draw_balance is not None:
-        out.append(f"  Recoverable draw balance carried forward: {shown_money(s.draw_balance)}.")
+        out.append(f"  Recoverable draw balance carried forward: {shown_money(s.draw_balance, s.rounding)}.")
     return "\n".join(out) + "\n"
 
 
-def _explain_line(line: Line) -> str:
-    amount = shown_money(line.amount)
+def _explain_line(line: Line, rounding: str) -> str:
+    amount = shown_money(line.amount, rounding)
     if line.kind == "commission":
         factor = f" x {exact(line.factor)} (multipliers)" if line.factor is not None else ""
         exact_value = line.credit * line.rate * (line.factor if line.factor is not None else 1)
@@ -339,3 +335,12 @@ def _explain_line(line: Line) -> str:
             "draw_recovery": "draw recovery"}.get(line.kind, line.kind)
     deal = f" on deal {line.deal}" if line.deal else ""
     return f"{what} [{line.rule}]{deal}: {amount} — {line.note}" if line.note else f"{what} [{line.rule}]{deal}: {amount}"
+
+
+# Every format: (statements, as_of) -> text; only JSON records the as-of date.
+FORMATS = {
+    "table": lambda statements, as_of: render_table(statements),
+    "csv": lambda statements, as_of: render_csv(statements),
+    "json": render_json,
+    "markdown": lambda statements, as_of: render_markdown(statements),
+}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from decimal import Decimal
 
 from ..testing import CaseResult, TestRun
+from .common import annotation
 
 
 def _show(value) -> str:
@@ -37,19 +39,22 @@ def render_text(run: TestRun, verbose: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def _escape(text: str, property_: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return text.replace(":", "%3A").replace(",", "%2C") if property_ else text
-
-
 def render_github(run: TestRun) -> str:
     out = []
     for result in run.failed:
         location = result.location
-        props = [f"file={_escape(location.file, True)}", f"line={location.line}", f"col={location.column}",
-                 f"title={_escape('rule test failed: ' + result.case.name, True)}"]
-        out.append(f"::error {','.join(props)}::{_escape('; '.join(failure_lines(result)))}")
+        props = [("file", location.file), ("line", location.line), ("col", location.column),
+                 ("title", "rule test failed: " + result.case.name)]
+        out.append(annotation("error", props, "; ".join(failure_lines(result))))
     return "\n".join(out) + ("\n" if out else "")
+
+
+def render_json(run: TestRun) -> str:
+    data = {"passed": sum(1 for r in run.results if r.passed), "failed": len(run.failed),
+            "failures": [{"name": r.case.name, "file": r.location.file, "line": r.location.line,
+                          "problems": failure_lines(r)} for r in run.failed],
+            "coverage": coverage_json(run)}
+    return json.dumps(data, indent=2) + "\n"
 
 
 def render_junit(run: TestRun) -> bytes:
@@ -110,3 +115,11 @@ def coverage_json(run: TestRun) -> dict:
             for i in run.coverage.values()
         ],
     }
+
+
+# Every format: (run, verbose) -> text for stdout; only the text lists passing cases.
+FORMATS = {
+    "text": render_text,
+    "github": lambda run, verbose=False: render_github(run),
+    "json": lambda run, verbose=False: render_json(run),
+}

@@ -29,8 +29,8 @@ import attrs
 import duckdb
 from sqlglot import exp
 
-from ..compile import DealResult
 from ..read import ExportReader, Reject
+from ..results import DealResult
 from ..score import ScoredDeal
 from .expr import literal
 from .rows import typed_rows

@@ -26,7 +26,7 @@ from typing import Callable
 from sqlglot import exp
 
 from ..expr import ir
-from ..expr import types as T
+from .. import types as T
 from ..expr.functions import FUNCTIONS
 from ..expr.sqlfunctions import Unsupported
 MAX_SCALE = 38

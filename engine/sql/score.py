@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ..expr import types as T
+from .. import types as T
 from .expr import ExpressionCompiler, decimal_literal
 
 SCORED_COLUMNS = ("line", "id", "stage", "verdict", "failed", "missing", "qualify_out", "warnings", "probability",

@@ -1,4 +1,9 @@
-"""The types expressions are checked against: the field types plus null."""
+"""The type vocabulary: the types fields are declared with, and expressions are checked against
+(the field types plus null).
+
+A foundation module, imported by values, read, semantics and the expression language alike, so that
+reading an export does not depend on the expression compiler.
+"""
 
 from __future__ import annotations
 

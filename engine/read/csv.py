@@ -1,0 +1,189 @@
+"""CSV and TSV exports: the header matched to fields, and rows read by a converter generated per file."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any, Callable, Iterator
+
+from .. import types as T
+from ..values import EXCEL_FLOAT_ID, ValueProblem, text_converter
+from .errors import ID_FIELD, ExportError, Reject, RequiredMissing
+
+
+class CsvRecords:
+    """ExportReader's CSV part: it reads the header when the reader opens, then the rows.
+
+    A mixin: its methods work on the reader's state (the text stream, delimiter, field lookup,
+    defaults, counts) and report through the reader's ``_warn`` and ``_reject``.
+    """
+
+    def _start_csv(self) -> None:
+        self._csv = csv.reader(self._text, delimiter=self.delimiter)
+        try:
+            header = None
+            for row in self._csv:
+                if not blank_row(row):
+                    header = row
+                    break
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise self._unreadable(exc) from None
+        if header is None:
+            raise ExportError("the export is empty: no header row", source=self.source_name)
+        self._header_line = self._csv.line_num
+        self.header = [name.strip() for name in header]
+        taken: dict[str, int] = {}  # field name -> column index
+        seen: dict[str, int] = {}  # lower-case header -> first column index
+        plan = []
+        line = self._header_line
+        for index, name in enumerate(self.header):
+            key = name.lower()
+            field = self._lookup.get(key)
+            first = seen.setdefault(key, index)
+            if field is None:
+                continue
+            if first != index:
+                self._warn(line, f"column '{name}' appears more than once (columns {first + 1} and {index + 1}); "
+                                 f"using the first")
+                continue
+            if field.name in taken:
+                other = taken[field.name]
+                self._warn(line, f"columns '{self.header[other]}' and '{name}' both map to field '{field.name}'; "
+                                 f"using '{self.header[other]}' (column {other + 1})")
+                continue
+            taken[field.name] = index
+            self.columns[field.name] = name
+            plan.append((index, field.name))
+        missing = [f for f in self._readable.values()
+                   if f.name not in taken and f.required and self.defaults.get(f.name) is None]
+        if missing:
+            message = "; ".join(
+                f"no column for required field '{f.name}' (looked for: {', '.join([f.name, *f.columns])})"
+                for f in missing)
+            if len(header) == 1:
+                others = [d for d in ";\t|," if d != self.delimiter and d in header[0]]
+                if others:
+                    message += f" — the header is one column: is the delimiter {others[0]!r}?"
+            raise ExportError(message, source=self.source_name, line=line)
+        self._csv_plan = plan
+
+    def _csv_records(self) -> Iterator[tuple[int, dict | Reject]]:
+        reader = self._csv
+        width = len(self.header)
+        convert, self.row_source = compile_row(self._csv_plan, self._readable, self.defaults, self.stages,
+                                                [n for n in self._readable if n not in self.columns])
+        id_is_text = ID_FIELD in self.columns and self._readable[ID_FIELD].type == T.STRING
+        check_id = self._check_id if id_is_text else None
+        mangled = EXCEL_FLOAT_ID.match
+        counts = self.counts
+        delimiter = self.delimiter
+        line = self._header_line + 1
+        try:
+            for row in reader:
+                start, line = line, reader.line_num + 1
+                if not row or (not row[0] or row[0].isspace()) and blank_row(row):
+                    counts.blank += 1
+                    continue
+                counts.records += 1
+                if len(row) != width:
+                    cells = f"{len(row)} cell" + ("" if len(row) == 1 else "s")
+                    yield start, self._reject(start, None, None, delimiter.join(row),
+                                              f"row has {cells}, header has {width}")
+                    continue
+                try:
+                    deal = convert(row)
+                except ValueProblem:
+                    yield start, self._csv_reject(start, row)
+                    continue
+                if check_id is not None:
+                    deal_id = deal[ID_FIELD]
+                    if deal_id is not None and mangled(deal_id):
+                        check_id(start, deal_id)
+                counts.deals += 1
+                yield start, deal
+        except csv.Error as exc:
+            raise self._csv_error(exc, line) from None
+
+    def _csv_reject(self, line: int, row: list) -> Reject:
+        """The first cell, in column order, that cannot be read (the fast path only knows one failed)."""
+        cells = self._cells
+        deal_id = None
+        if ID_FIELD in self.columns:
+            id_index = next(index for index, name in self._csv_plan if name == ID_FIELD)
+            try:
+                deal_id = cells[ID_FIELD](row[id_index])
+            except ValueProblem:
+                deal_id = None
+        for index, name in self._csv_plan:
+            try:
+                cells[name](row[index])
+            except ValueProblem as problem:
+                return self._reject(line, deal_id, self.header[index], row[index], str(problem))
+        raise AssertionError("a cell failed once and then passed")  # converters are pure functions
+
+
+def blank_row(row: list) -> bool:
+    return all(not cell or cell.isspace() for cell in row)
+
+
+def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) -> tuple[Callable, str]:
+    """One function turning a CSV row (a list of cells) into a deal dict, generated per file.
+
+    Like the rule compiler, this writes straight-line Python once so the per-row work is
+    only the conversions themselves: a string cell is ``row[i].strip() or <default>``, a
+    boolean, date or stage cell is first looked up in a memo of texts already read, and
+    only new texts call the converter from ``engine.values``. A cell that cannot be read
+    raises ValueProblem; the caller then finds which one (rare, so it may be slow).
+    Returns the function and its source (kept on the reader as ``row_source``).
+    """
+    namespace: dict = {}
+    lines = ["def convert(row):"]
+    items = []
+    for k, (index, name) in enumerate(plan):
+        field = fields[name]
+        default = defaults.get(name)
+        namespace[f"d{k}"] = default
+        if field.required and default is None:
+            namespace[f"r{k}"] = _raiser(RequiredMissing(f"missing required field '{name}'"))
+            blank = f"r{k}()"
+        else:
+            blank = f"d{k}"
+        convert = text_converter(field.type, formats=field.formats, separator=field.separator, stages=stages)
+        if field.type == T.STRING:
+            lines.append(f"    v{k} = row[{index}].strip() or {blank}")
+        elif field.type in (T.BOOL, T.DATE, T.STAGE):
+            memo: dict = {}
+            namespace[f"m{k}"] = memo
+            namespace[f"c{k}"] = _memoized(convert, memo)
+            lines.append(f"    t = row[{index}]")
+            lines.append(f"    v{k} = m{k}.get(t)")
+            lines.append(f"    if v{k} is None:")
+            lines.append(f"        v{k} = c{k}(t) if t and not t.isspace() else {blank}")
+        else:
+            namespace[f"c{k}"] = convert
+            lines.append(f"    t = row[{index}]")
+            lines.append(f"    v{k} = c{k}(t) if t and not t.isspace() else {blank}")
+        items.append(f"{name!r}: v{k}")
+    for j, name in enumerate(absent):
+        namespace[f"a{j}"] = defaults.get(name)
+        items.append(f"{name!r}: a{j}")
+    lines.append("    return {" + ", ".join(items) + "}")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<dealgate row reader>", "exec"), namespace)  # noqa: S102 - indices and repr'd names only
+    return namespace["convert"], source
+
+
+def _raiser(problem: ValueProblem) -> Callable[[], Any]:
+    def blank():
+        raise problem
+    return blank
+
+
+def _memoized(convert: Callable[[str], Any], memo: dict, limit: int = 65_536) -> Callable[[str], Any]:
+    """``convert`` remembering its results in ``memo`` (bounded); failures are not remembered."""
+    def remembered(text: str):
+        value = convert(text)
+        if len(memo) >= limit:
+            memo.clear()
+        memo[text] = value
+        return value
+    return remembered

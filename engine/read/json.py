@@ -1,0 +1,280 @@
+"""JSON exports: a top-level array streamed one element at a time, and JSONL (one object per line)."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import IO, Any, Iterator
+
+from ..values import ValueProblem
+from .errors import ID_FIELD, ExportError, Reject
+
+MAX_RECORD_CHARS = 16 * 1024 * 1024
+JSON_CHUNK = 1 << 16
+
+
+class JsonRecords:
+    """ExportReader's JSON and JSONL part: each object read through a plan made per set of keys.
+
+    A mixin: its methods work on the reader's state (the text stream, field lookup, cell converters,
+    counts) and report through the reader's ``_warn``, ``_check_id`` and ``_reject``.
+    """
+
+    def _object_plan(self, keys: tuple, line: int) -> tuple:
+        """For one set of JSON keys: ((key, field name, converter), ...) and the required fields absent."""
+        plan = []
+        taken: dict[str, str] = {}
+        for key in keys:
+            if not isinstance(key, str):
+                continue
+            field = self._lookup.get(key.strip().lower())
+            if field is None:
+                continue
+            if field.name in taken:
+                self._warn(line, f"keys '{taken[field.name]}' and '{key}' both map to field '{field.name}'; "
+                                 f"using '{taken[field.name]}'")
+                continue
+            taken[field.name] = key
+            plan.append((key, field.name, self._cells[field.name]))
+            if field.name not in self.columns:
+                self.columns[field.name] = key
+                self.missing_fields.remove(field.name)
+        missing = tuple(f.name for f in self._readable.values()
+                        if f.name not in taken and f.required and self.defaults.get(f.name) is None)
+        return tuple(plan), missing
+
+    def _object(self, line: int, record) -> dict | Reject:
+        counts = self.counts
+        counts.records += 1
+        if not isinstance(record, dict):
+            kind = _json_kind(record)
+            return self._reject(line, None, None, _as_text(record), f"record is not a JSON object (found {kind})")
+        keys = tuple(record)
+        plan = self._plans.get(keys)
+        if plan is None:
+            if len(self._plans) > 1024:
+                self._plans.clear()
+            plan = self._plans[keys] = self._object_plan(keys, line)
+        cells, missing = plan
+        deal = self._template.copy()
+        deal_id = None
+        try:
+            for key, name, cell in cells:
+                deal[name] = cell(record[key])
+        except ValueProblem as problem:
+            deal_id = self._json_id(record, cells)
+            return self._reject(line, deal_id, key, _as_text(record[key]), str(problem))
+        if missing:
+            deal_id = deal.get(ID_FIELD)
+            return self._reject(line, deal_id if isinstance(deal_id, str) else None, None, None,
+                                f"missing required field '{missing[0]}'")
+        deal_id = deal.get(ID_FIELD)
+        if deal_id is not None:
+            self._check_id(line, deal_id)
+        counts.deals += 1
+        return deal
+
+    def _json_id(self, record: dict, cells) -> str | None:
+        for key, name, cell in cells:
+            if name == ID_FIELD:
+                try:
+                    value = cell(record[key])
+                except ValueProblem:
+                    return None
+                return value if isinstance(value, str) else None
+        return None
+
+    def _jsonl_records(self) -> Iterator[tuple[int, dict | Reject]]:
+        loads = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant).decode
+        for line, text in enumerate(self._text, 1):
+            if not text.strip():
+                self.counts.blank += 1
+                continue
+            try:
+                record = loads(text.rstrip("\r\n"))  # so an error's column is on this line
+            except ValueError as exc:  # JSONDecodeError, NaN/Infinity, integers too long to convert
+                self.counts.records += 1
+                yield line, self._reject(line, None, None, text.rstrip("\r\n"), f"invalid JSON: {_json_message(exc)}")
+                continue
+            except RecursionError:  # nesting deeper than Python's stack: no deal record is that deep
+                self.counts.records += 1
+                yield line, self._reject(line, None, None, text[:80], "invalid JSON: nested too deeply")
+                continue
+            if _SURROGATE_ESCAPE.search(text) is not None:
+                problem = _unpaired_surrogate(record)
+                if problem:
+                    self.counts.records += 1
+                    yield line, self._reject(line, None, None, text.rstrip("\r\n")[:200], problem)
+                    continue
+            yield line, self._object(line, record)
+
+    def _json_records(self) -> Iterator[tuple[int, dict | Reject]]:
+        array = JsonArray(self._text, self.source_name)
+        for index, record in array:
+            if array.escaped:
+                problem = _unpaired_surrogate(record)
+                if problem:
+                    self.counts.records += 1
+                    yield index, self._reject(index, None, None, None, problem)
+                    continue
+            yield index, self._object(index, record)
+
+
+# JSON may escape half of a UTF-16 pair ("\udfff"): valid JSON, but not text any file can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _unpaired_surrogate(value) -> str | None:
+    """The reason a decoded JSON record cannot be kept as text, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "invalid JSON text: an unpaired surrogate escape (\\udXXX) is not a character"
+        return None
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        problem = _unpaired_surrogate(item)
+        if problem:
+            return problem
+    return None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _json_message(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} (column {exc.colno})"
+    return str(exc)
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+def _as_text(value) -> str | None:
+    """A raw JSON value as text for the rejects file: strings as they are, the rest as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+class JsonArray:
+    """The elements of a top-level JSON array, decoded one at a time from a sliding buffer.
+
+    Yields (position from 1, value). A syntax error raises ExportError with the line
+    and column in the file: after one, the rest of the document cannot be trusted.
+    """
+
+    def __init__(self, text: IO, source: str):
+        self.text = text
+        self.source = source
+        self.buffer = ""
+        self.pos = 0
+        self.eof = False
+        self.escaped = False  # whether the last element read holds a surrogate escape (\udXXX)
+        self.lines_before = 0  # newlines in the text already dropped from the buffer
+        self.column_before = 0  # characters of the current line already dropped from the buffer
+        self.decode = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant).raw_decode
+
+    def refill(self, at_least: int = JSON_CHUNK) -> None:
+        dropped = self.buffer[:self.pos]
+        newlines = dropped.count("\n")
+        if newlines:
+            self.lines_before += newlines
+            self.column_before = len(dropped) - dropped.rfind("\n") - 1
+        else:
+            self.column_before += len(dropped)
+        chunk = self.text.read(at_least)
+        self.buffer = self.buffer[self.pos:] + chunk
+        self.pos = 0
+        if not chunk:
+            self.eof = True
+
+    def peek(self) -> str:
+        """The next character that is not whitespace ('' at the end)."""
+        while True:
+            buffer, pos = self.buffer, self.pos
+            while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                pos += 1
+            self.pos = pos
+            if pos < len(buffer) or self.eof:
+                return buffer[pos] if pos < len(buffer) else ""
+            self.refill()
+
+    def error(self, message: str, pos: int | None = None) -> ExportError:
+        pos = self.pos if pos is None else pos
+        line = self.lines_before + self.buffer.count("\n", 0, pos) + 1
+        last = self.buffer.rfind("\n", 0, pos)
+        column = pos - last if last >= 0 else pos + 1 + self.column_before
+        return ExportError(f"malformed JSON (column {column}): {message}", source=self.source, line=line)
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        first = self.peek()
+        if first == "":
+            raise ExportError("the export is empty; expected a JSON array of deal objects", source=self.source)
+        if first != "[":
+            found = "an object" if first == "{" else f"'{first}'"
+            raise self.error(f"expected a JSON array of deal objects, found {found} "
+                             f"(for one object per line use the jsonl format)")
+        self.pos += 1
+        index = 0
+        while True:
+            char = self.peek()
+            if char == "]":
+                self.pos += 1
+                break
+            if index:
+                if char != ",":
+                    raise self.error("expected ',' or ']' after an element" if char else "the array is not closed")
+                self.pos += 1
+                char = self.peek()
+            if char == "" or (char == "]" and index):
+                raise self.error("expected a value" if char else "the array is not closed")
+            index += 1
+            yield index, self.element()
+        if self.peek() != "":
+            raise self.error("unexpected text after the array")
+
+    def element(self):
+        while True:
+            try:
+                value, end = self.decode(self.buffer, self.pos)
+            except RecursionError:
+                raise self.error("a record is nested too deeply to be a deal", self.pos) from None
+            except ValueError as exc:
+                pos = getattr(exc, "pos", None)
+                message = getattr(exc, "msg", str(exc))
+                truncated = pos is None or pos >= len(self.buffer) - 16 or message.startswith("Unterminated")
+                if self.eof or not truncated:
+                    raise self.error(message, pos) from None
+                if len(self.buffer) - self.pos > MAX_RECORD_CHARS:
+                    raise self.error(f"a record is larger than {MAX_RECORD_CHARS} characters") from None
+                self.refill(max(JSON_CHUNK, len(self.buffer) - self.pos))
+                continue
+            if end >= len(self.buffer) and not self.eof:
+                # a number or literal at the very end of the buffer may go on: read more, decode again
+                self.refill(max(JSON_CHUNK, len(self.buffer) - self.pos))
+                continue
+            # Remembered for the caller: the element may hold an unpaired surrogate escape.
+            self.escaped = _SURROGATE_ESCAPE.search(self.buffer, self.pos, end) is not None
+            self.pos = end
+            return value

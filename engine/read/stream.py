@@ -1,0 +1,60 @@
+"""Several exports read as one stream of deal records."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import attrs
+
+from .errors import Reject
+from .reader import ExportReader
+
+
+@attrs.define
+class StreamCounts:
+    """Records in = deals + rejected, across every export of a stream."""
+
+    read: int = 0
+    deals: int = 0
+    rejected: int = 0
+
+
+@attrs.define
+class ExportStream:
+    """Several exports read as one stream of deal records, in order.
+
+    Rejects are counted and handed to ``on_reject(source, reject)`` as they are met (a
+    bad export may have millions: nothing holds them); warnings and fields without a
+    column are kept per source. Scoring, payouts and diffs all read through this.
+    """
+
+    analysis: object
+    sources: list
+    on_reject: object = None
+    fmt: str | None = None
+    delimiter: str | None = None
+    strict: bool = False
+    counts: StreamCounts = attrs.field(factory=StreamCounts)
+    warnings: list = attrs.field(factory=list)  # (source name, ReadWarning)
+    missing_fields: dict = attrs.field(factory=dict)  # source name -> declared fields with no column
+
+    def records(self) -> Iterator[tuple[int, str, int, dict]]:
+        """(source position, source name, line, deal) for every record that could be read."""
+        counts, on_reject = self.counts, self.on_reject
+        for position, source in enumerate(self.sources):
+            reader = ExportReader(self.analysis, source, fmt=self.fmt, delimiter=self.delimiter, strict=self.strict)
+            name = reader.source_name
+            try:
+                for line, record in reader.records():
+                    counts.read += 1
+                    if type(record) is Reject:
+                        counts.rejected += 1
+                        if on_reject is not None:
+                            on_reject(name, record)
+                        continue
+                    counts.deals += 1
+                    yield position, name, line, record
+            finally:
+                reader.close()
+                self.warnings.extend((name, w) for w in reader.warnings)
+                self.missing_fields[name] = list(reader.missing_fields)

@@ -1,0 +1,39 @@
+"""What the rules say about a deal: the verdicts, a deal's result, one rule's outcome.
+
+A foundation module: the compiler builds these, and scoring, explaining, diffing, rule tests and
+the renderers read them, so none of those needs the compiler to know what a result is.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import NamedTuple
+
+import attrs
+
+READY, BLOCKED, DISQUALIFIED, WON, LOST = "ready", "blocked", "disqualified", "won", "lost"
+VERDICTS = (READY, BLOCKED, DISQUALIFIED, WON, LOST)
+
+
+class DealResult(NamedTuple):
+    """What the rules say about one deal. A tuple: millions are made per run."""
+
+    id: str | None
+    stage: str
+    verdict: str
+    failed: tuple  # ids of the current stage's exit criteria that did not pass
+    qualify_out: tuple  # ids of error-severity qualify-out rules that fired
+    warnings: tuple  # ids of warn-severity rules that fired
+    probability: Decimal
+    amount: Decimal | None
+    weighted_amount: Decimal | None
+    evidence_stage: str | None
+
+
+@attrs.frozen
+class CriterionOutcome:
+    id: str
+    stage: str | None  # None for qualify-out rules
+    status: str  # pass, fail, missing (a needed value is null), fired, quiet
+    missing: tuple = ()
+    why: str | None = None

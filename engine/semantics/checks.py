@@ -1,0 +1,97 @@
+"""What the semantic checks of a pack share: the names expressions reserve, the state the checks
+fill in (diagnostics, checked expressions, used fields, the stage label table, typed defaults) and
+the helpers they report through."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from .. import expr as E
+from .. import types as T
+from ..diagnostics import Diagnostic, Location, did_you_mean, error
+from ..expr.parse import BOOL_NAMES, NULL_NAMES
+from ..model import Expr, RulePack
+
+SPECIAL_FIELDS = ("id", "stage", "amount", "name", "owner", "account")  # read or shown by the engine itself
+BUILTINS = {"as_of": E.Variable(T.DATE, nullable=False)}
+# Names an expression reads as something else: a field called one of these could never be used.
+RESERVED = frozenset(BUILTINS) | NULL_NAMES | frozenset(BOOL_NAMES)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class Checks:
+    """The state of one pack's check and the helpers every kind of check uses.
+
+    The checks of each document kind (fields, pipeline, plans, tests) are subclasses; PackChecker
+    combines them, so they all add to one list of diagnostics, in the order they run.
+    """
+
+    def __init__(self, pack: RulePack, broken_kinds: frozenset = frozenset()):
+        self.pack = pack
+        self.broken_kinds = broken_kinds
+        self.diagnostics: list[Diagnostic] = []
+        self.checked: dict = {}
+        self.used_fields: set[str] = set()
+        self.stage_lookup: dict = {}
+        self.defaults: dict = {}
+        stages = pack.pipeline.stage_ids if pack.pipeline else ()
+        variables = dict(BUILTINS)
+        if pack.fields:
+            for field in pack.fields.fields.values():
+                # A computed field is null when its inputs are, whatever 'required'/'default' say.
+                nullable = field.nullable or field.compute is not None
+                variables[field.name] = E.Variable(field.type, nullable)
+        self.environment = E.Environment(variables, stages)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.diagnostics.append(diagnostic)
+
+    def document(self, kind: str):
+        """The document the model of ``kind`` was built from (the first valid one, as in build_pack)."""
+        return next((d for d in self.pack.documents if d.kind == kind), None)
+
+    def at(self, kind: str, path: tuple, fallback: Location | None = None) -> Location | None:
+        """The location of the value at ``path`` in the ``kind`` document: the offending token itself."""
+        document = self.document(kind)
+        return document.locate(path) if document is not None else fallback
+
+    def key_at(self, kind: str, path: tuple, fallback: Location | None = None) -> Location | None:
+        """The location of the key introducing ``path`` in the ``kind`` document."""
+        document = self.document(kind)
+        return document.locate_key(path) if document is not None else fallback
+
+    def expression(self, expr: Expr, expect, environment: E.Environment | None = None):
+        if self.pack.fields is None:
+            return None  # without fields every name would be "unknown": noise, not help
+        checked, problems = E.check(expr.source, environment or self.environment, expect)
+        for problem in problems:
+            self.add(error(problem.code, problem.message, expr.location_at(problem.offset), problem.hint))
+        if checked is not None:
+            self.checked[expr.key] = checked
+            self.used_fields.update(checked.fields)
+        else:  # the rule is wrong, not its fields unused: don't add "unused" warnings to the error
+            self.used_fields.update(_IDENTIFIER.findall(expr.source))
+        return checked
+
+    def field_reference(self, name: str, types: Iterable[str], what: str, location: Location | None) -> None:
+        fields = self.pack.fields
+        if fields is None:
+            return
+        if name not in fields:
+            self.add(error("DG203", f"unknown field '{name}' ({what})", location,
+                           did_you_mean(name, list(fields.fields)) or "declare it in the fields document"))
+            return
+        self.used_fields.add(name)
+        field = fields[name]
+        types = tuple(types)
+        if field.type not in types:
+            self.add(error("DG205", f"{what} must be a field of type {' or '.join(types)}, "
+                                    f"but '{name}' is {field.type}", location))
+
+    def unique_rule(self, rule_id: str, location, seen: dict) -> None:
+        if rule_id in seen:
+            self.add(error("DG303", f"duplicate rule id '{rule_id}'", location,
+                           f"first declared at line {seen[rule_id].line}; ids must be unique in the pipeline"))
+        else:
+            seen[rule_id] = location

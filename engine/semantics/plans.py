@@ -1,0 +1,116 @@
+"""Checks of plan documents: ids, credit rules, commission rates and tier tables, bonuses, clawbacks,
+quota periods."""
+
+from __future__ import annotations
+
+from .. import types as T
+from ..diagnostics import Location, error, warning
+from ..model import Expr, Plan
+from .checks import Checks
+
+
+class PlanChecks(Checks):
+    def check_plans(self, plans: tuple) -> None:
+        seen: dict[str, Location] = {}
+        for plan in plans:
+            id_at = plan.document.locate(("id",))
+            if plan.id in seen:
+                self.add(error("DG303", f"duplicate plan id '{plan.id}'", id_at, f"first declared at {seen[plan.id]}"))
+            seen.setdefault(plan.id, id_at)
+            self.check_plan(plan)
+
+    def check_plan(self, plan: Plan) -> None:
+        credit = plan.credit
+        doc = plan.document
+        self.expression(credit.when, T.BOOL)
+        self.expression(credit.amount, T.NUMERIC)
+        self.field_reference(credit.date, (T.DATE,), "credit date", doc.locate(("credit", "date")))
+        self.field_reference(credit.to, (T.STRING,), "credited rep", doc.locate(("credit", "to")))
+        for key in ("splits", "overlay"):
+            name = getattr(credit, key)
+            if name is not None:
+                self.field_reference(name, (T.STRING,), f"credit {key}", doc.locate(("credit", key)))
+        commission = plan.commission
+        for multiplier in commission.multipliers:
+            self.expression(multiplier.when, T.BOOL)
+        if commission.tiers:
+            self.check_tiers(plan)
+        elif commission.rate is not None and commission.rate < 0:
+            self.add(error("DG308", f"negative commission rate {commission.rate}", doc.locate(("commission", "rate"))))
+        bonus_ids: dict[str, Location] = {}
+        for bonus in plan.bonuses:
+            self.unique_rule(bonus.id, bonus.location, bonus_ids)
+            if bonus.when is not None:
+                self.expression(bonus.when, T.BOOL)
+            if isinstance(bonus.amount, Expr):
+                if bonus.when is None:
+                    self.add(error("DG205", f"bonus '{bonus.id}' pays at an attainment milestone, so its amount "
+                                            f"must be a number, not an expression", bonus.amount.location))
+                else:
+                    self.expression(bonus.amount, T.NUMERIC)
+        if plan.clawback:
+            self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", doc.locate(("clawback", "date")))
+        if commission.basis == "attainment" and commission.tiers and plan.quota is None:
+            self.add(warning("DG313", f"plan '{plan.id}' pays on attainment but sets no default quota",
+                             plan.location, "set 'quota:' or give every rep a quota in the reps file"))
+        if commission.rate_of == "target_incentive" and commission.basis != "attainment":
+            self.add(error("DG308", f"rates of the target incentive are paid per unit of attainment, so they "
+                                    f"need 'basis: attainment', not '{commission.basis}'",
+                           doc.locate(("commission", "rate_of"))))
+        order = ("month", "quarter", "half", "year")
+        if plan.quota_period and order.index(plan.quota_period) < order.index(plan.period):
+            self.add(error("DG308", f"quota period '{plan.quota_period}' is shorter than the pay period "
+                                    f"'{plan.period}'", doc.locate(("quota_period",)),
+                           "the quota covers one or more pay periods: use the same period or a longer one"))
+        if not (commission.basis == "attainment" and commission.tiers):
+            for bonus in plan.bonuses:
+                if bonus.attainment is not None and plan.quota is None:
+                    self.add(warning("DG313", f"bonus '{bonus.id}' pays at an attainment milestone but plan "
+                                              f"'{plan.id}' sets no default quota", bonus.location,
+                                     "set 'quota:' or give every rep a quota in the reps file"))
+        if commission.min_attainment is not None and commission.basis != "attainment" and plan.quota is None:
+            self.add(warning("DG313", f"'min_attainment' needs a quota but plan '{plan.id}' sets no default quota",
+                             doc.locate(("commission", "min_attainment")),
+                             "set 'quota:' or give every rep a quota in the reps file"))
+
+    def check_tiers(self, plan: Plan) -> None:
+        tiers = plan.commission.tiers
+        unit = "attainment" if plan.commission.basis == "attainment" else "credit"
+
+        def at(index: int, key: str):
+            """The offending bound or rate itself (the tier, when the bound is implicit)."""
+            return plan.document.locate(("commission", "tiers", index, key))
+
+        for i, tier in enumerate(tiers):
+            if tier.rate < 0:
+                self.add(error("DG308", f"negative rate {tier.rate} in tier {_span(tier.lower, tier.upper)}",
+                               at(i, "rate")))
+            if tier.upper is not None and tier.upper <= tier.lower:
+                self.add(error("DG308", f"tier bounds are not in order: from {tier.lower} to {tier.upper}",
+                               at(i, "to"), "'to' must be greater than 'from'"))
+        if tiers[0].lower > 0:
+            self.add(error("DG308", f"no tier covers {unit} 0–{tiers[0].lower}", at(0, "from"),
+                           "start the first tier at 0 (a rate of 0 is fine)"))
+        for i, (before, after) in enumerate(zip(tiers, tiers[1:])):
+            if before.upper is None:
+                self.add(error("DG308", f"tier {_span(before.lower, None)} has no upper bound but is not the last",
+                               before.location, "only the last tier may leave out 'to'"))
+                continue
+            if after.lower > before.upper:
+                self.add(error("DG308", f"no tier covers {unit} {before.upper}–{after.lower}", at(i + 1, "from"),
+                               f"set 'from: {before.upper}' or leave 'from' out"))
+            elif after.lower < before.upper:
+                self.add(error("DG308", f"tiers overlap on {unit} {after.lower}–{before.upper}", at(i + 1, "from"),
+                               "each tier starts where the previous one ends"))
+        if tiers[0].gate is not None:
+            self.add(error("DG308", "the first tier cannot have a gate: there is no tier below it to pay at "
+                                    "until the gate opens", at(0, "gate"),
+                           "put the gate on a higher tier (e.g. the accelerator)"))
+        last = tiers[-1]
+        if last.upper is not None:
+            self.add(error("DG308", f"no tier covers {unit} {last.upper} and above", at(len(tiers) - 1, "to"),
+                           "leave 'to' out of the last tier so it has no upper bound"))
+
+
+def _span(lower, upper) -> str:
+    return f"{lower}–{upper}" if upper is not None else f"{lower} and above"
