@@ -17,6 +17,16 @@ class CsvRecords:
     defaults, counts) and report through the reader's ``_warn`` and ``_reject``.
     """
 
+    @property
+    def header_line(self) -> int:
+        """The physical line of the header row (blank lines before it are skipped)."""
+        return self._header_line
+
+    @property
+    def column_plan(self) -> list[tuple[int, str]]:
+        """(column position, field name) for every column read, in column order: what the SQL engines read."""
+        return list(self._csv_plan)
+
     def _start_csv(self) -> None:
         self._csv = csv.reader(self._text, delimiter=self.delimiter)
         try:

@@ -112,7 +112,7 @@ class DuckDBScorer:
             exp.PropertyEQ(this=exp.Literal.string(f"c{i}"), expression=exp.Literal.string("VARCHAR"))
             for i in range(len(reader.header))])
         options = {
-            "header": exp.false(), "skip": exp.Literal.number(reader._header_line),
+            "header": exp.false(), "skip": exp.Literal.number(reader.header_line),
             "delim": exp.Literal.string(reader.delimiter), "quote": exp.Literal.string('"'),
             "escape": exp.Literal.string('"'), "auto_detect": exp.false(), "columns": columns,
             "strict_mode": exp.true(), "encoding": exp.Literal.string("utf-8"),
@@ -141,13 +141,13 @@ class DuckDBScorer:
                 size += len(chunk)
                 last = chunk[-1:]
         physical = newlines + (1 if size and last != b"\n" else 0)
-        if (returns == 0 or returns == newlines) and physical - source.reader._header_line == rows:
+        if (returns == 0 or returns == newlines) and physical - source.reader.header_line == rows:
             return None
         starts = []
         with open(source.path, encoding="utf-8-sig", newline="") as text:
             reader = csv.reader(text, delimiter=source.reader.delimiter)
             line = 1
-            for _ in range(source.reader._header_line):
+            for _ in range(source.reader.header_line):
                 next(reader)
             line = reader.line_num + 1
             for _ in reader:
@@ -162,7 +162,7 @@ class DuckDBScorer:
     def typed_rows(self, source: SqlSource, line: exp.Expression) -> exp.Select:
         """Typed fields, the first problem of the row (in column order), and the raw cells for rejects."""
         header = source.reader.header
-        cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader._csv_plan}
+        cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
         keep = [exp.alias_(line, "line"), *[exp.column(f"c{i}", table="raw") for i in range(len(header))]]
         return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw"), keep)
@@ -177,7 +177,7 @@ class DuckDBScorer:
         starts = self.lines(source, rows)
         connection = self.connection
         if starts is None:
-            line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader._header_line))
+            line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
         else:
             connection.register("dealgate_lines", _lines_table(starts))
             line = exp.Subquery(this=exp.select("start").from_("dealgate_lines").where(
@@ -229,7 +229,7 @@ class DuckDBScorer:
 
 
 def _id_index(source: SqlSource) -> int | None:
-    for index, name in source.reader._csv_plan:
+    for index, name in source.reader.column_plan:
         if name == "id":
             return index
     return None
