@@ -13,8 +13,16 @@ ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 
 
 def cents(value: Decimal | None, rounding: str = "half_up") -> Decimal | None:
-    """``value`` to the cent (None stays None: an unknown amount is not zero)."""
-    return None if value is None else value.quantize(CENT, rounding=ROUNDING[rounding])
+    """``value`` to the cent (None stays None: an unknown amount is not zero).
+
+    A result of zero is always positive zero: ``Decimal('-0.004')`` rounds to
+    ``Decimal('-0.00')``, which prints as "-0.00", a sign no reader wants and no
+    SQL engine can reproduce (SQL decimals have no negative zero; issue 10).
+    """
+    if value is None:
+        return None
+    rounded = value.quantize(CENT, rounding=ROUNDING[rounding])
+    return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 def money_text(value: Decimal | None, rounding: str = "half_up") -> str | None:
@@ -25,3 +33,4 @@ def money_text(value: Decimal | None, rounding: str = "half_up") -> str | None:
 def shown_money(value: Decimal | None, rounding: str = "half_up") -> str:
     """``value`` to the cent with thousands separators ("7,500.00"), for people; None is blank."""
     return "" if value is None else f"{cents(value, rounding):,}"
+
