@@ -81,13 +81,14 @@ class FormatChoice(click.Choice):
     Importing every renderer when the CLI starts would slow down every command and every --help.
     """
 
-    def __init__(self, module: str):
+    def __init__(self, module: str, engine_formats: tuple = ()):
         self.module = module
+        self.engine_formats = engine_formats  # written by an engine itself, not by the renderer
         self.case_sensitive = True
 
     @functools.cached_property
     def choices(self) -> tuple:
-        return tuple(importlib.import_module(self.module).FORMATS)
+        return tuple(importlib.import_module(self.module).FORMATS) + tuple(self.engine_formats)
 
 
 @main.command()
@@ -170,10 +171,14 @@ def export_options(function):
 
 def engine_options(function):
     function = click.option("--verbose", "-v", is_flag=True, help="Say which engine ran, and why.")(function)
-    function = click.option("--engine", type=click.Choice(["auto", "python", "duckdb"]), default="auto",
+    function = click.option("--spark-master", default=None, metavar="URL",
+                            help="With --engine spark: the Spark master (default local[*]); the SPARK_REMOTE "
+                                 "environment variable selects Spark Connect instead.")(function)
+    function = click.option("--engine", type=click.Choice(["auto", "python", "duckdb", "spark"]), default="auto",
                             show_default=True,
-                            help="Where rules run: python row by row, duckdb in-process SQL (big files), or auto "
-                                 "(duckdb for CSV exports over 32 MB when the pack compiles to SQL).")(function)
+                            help="Where rules run: python row by row, duckdb in-process SQL (big files), spark "
+                                 "(local[*], a cluster or Spark Connect; CSV or Parquet), or auto (duckdb for CSV "
+                                 "exports over 32 MB when the pack compiles to SQL).")(function)
     return function
 
 
@@ -190,12 +195,12 @@ def compiled_rules(rules_dir: str):
     return ruleset
 
 
-def _export_sources(exports) -> list:
+def _export_sources(exports, directories: bool = False) -> list:
     sources = []
     for export in exports:
         if export == "-":
             sources.append("-")
-        elif not Path(export).is_file():
+        elif not (Path(export).is_file() or directories and Path(export).is_dir()):
             click.echo(f"dealgate: no such export file: {export}", err=True)
             sys.exit(EXIT_USAGE)
         else:
@@ -285,8 +290,9 @@ def _report_read(stream) -> None:
 @click.argument("exports", nargs=-1, required=True)
 @rules_option
 @export_options
-@click.option("--format", "fmt", type=FormatChoice("engine.render.deals"), default=None,
-              help="Output format; table on a terminal, json otherwise.")
+@click.option("--format", "fmt", type=FormatChoice("engine.render.deals", ("parquet",)), default=None,
+              help="Output format; table on a terminal, json otherwise. parquet (a directory, with --engine "
+                   "spark) is written by Spark itself.")
 @click.option("--output", "-o", type=OutputFile(), help="Write results here (atomically).")
 @click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
 @click.option("--strict", is_flag=True, help="Stop at the first row that cannot be read (exit 2).")
@@ -295,14 +301,21 @@ def _report_read(stream) -> None:
               help="Exit 1 when any deal has this verdict (repeatable), for CI gates.")
 @engine_options
 def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejects, strict, quota, fail_on, engine,
-          verbose):
+          verbose, spark_master):
     """Score deal exports: stage gates, qualify-out and the weighted forecast."""
     from engine.read import ExportError, ExportStream
     from engine.render.deals import FORMATS, render_summary
     from engine.score import ScoreRun, Summary, counts_line
 
+    if engine == "spark":
+        _require_spark()
+    if fmt == "parquet":
+        if engine != "spark":
+            raise click.UsageError("--format parquet is written by the Spark engine: add --engine spark")
+        if output is None or output == "-" or Path(output).exists():
+            raise click.UsageError("--format parquet needs -o DIR, a directory that does not exist yet")
     ruleset = compiled_rules(rules_dir)
-    sources = _export_sources(exports)
+    sources = _export_sources(exports, directories=engine == "spark")
     as_of = as_of or dt.date.today()
     if fmt is None:
         fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
@@ -311,17 +324,26 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
     stream = None
     try:
         _preflight(ruleset, sources, input_format, delimiter)
-        sql = _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose)
+        sql = _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose, spark_master)
+        if fmt == "parquet" and sql is None:
+            click.echo("dealgate: --format parquet is written by the Spark engine, which cannot read these exports "
+                       "exactly; choose another --format", err=True)
+            sys.exit(EXIT_USAGE)
         with reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
-            if sql is not None:
+            if fmt == "parquet":
+                sql.scorer.on_reject = on_reject
+                stream = sql
+                sql.scorer.write_parquet(sql.sources, output, summary)
+            elif sql is not None:
                 sql.scorer.on_reject = on_reject
                 stream = sql
                 deals = _summarised(sql.deals(), summary)
             else:
                 stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, strict)
                 deals = ScoreRun(ruleset, stream, as_of, summary).deals()
-            with output_stream(output, newline="" if fmt == "csv" else None) as out:
-                FORMATS[fmt](out, ruleset, _Progress(sources).wrap(deals), summary)
+            if fmt != "parquet":
+                with output_stream(output, newline="" if fmt == "csv" else None) as out:
+                    FORMATS[fmt](out, ruleset, _Progress(sources).wrap(deals), summary)
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         if stream is not None:
@@ -340,10 +362,52 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
 AUTO_DUCKDB_BYTES = 32 * 1024 * 1024  # --engine auto: exports this large go to DuckDB
 
 
-def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose):
-    """The DuckDB stream to score with, or None for the Python engine (docs/engines.md says when)."""
+def _require_spark() -> None:
+    """--engine spark without pyspark (or without Java for a local Spark) is a usage error, not a traceback."""
+    from engine.sql.spark_engine import spark_problem
+
+    problem = spark_problem()
+    if problem:
+        click.echo(f"dealgate: --engine spark: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _spark_engine(ruleset, sources, input_format, delimiter, strict, as_of, verbose, master, use_python):
+    """The Spark stream to score with, or None (use_python) for exports Spark cannot read exactly."""
+    from engine.sql.spark_engine import Fallback, SparkScorer, SqlStream, is_parquet
+    from engine.sql.support import sql_problems
+
+    problems = sql_problems(ruleset)
+    if problems:
+        click.echo(render_diag.render_text(problems), err=True, nl=False)
+        click.echo("dealgate: this pack cannot run on the Spark engine; use --engine python or auto", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    parquet = [s for s in sources if s != "-" and is_parquet(s)]
+    if strict:
+        if parquet:
+            raise click.UsageError("--strict stops at the first bad row, which only the Python engine does, "
+                                   "and it cannot read Parquet")
+        return use_python("--strict stops at the first bad row, which the Python engine finds")
+    scorer = SparkScorer(ruleset, as_of, master=master)
+    try:
+        prepared = [scorer.prepare(source, input_format, delimiter) for source in sources]
+        for source in prepared:
+            scorer.check_readable(source)
+    except Fallback as why:
+        if parquet:
+            click.echo(f"dealgate: {why}; the Python engine cannot read Parquet", err=True)
+            sys.exit(EXIT_USAGE)
+        return use_python(str(why))
+    if verbose:
+        master = "SPARK_REMOTE" if os.environ.get("SPARK_REMOTE") else master or "local[*]"
+        click.echo(f"engine: spark ({master}, Spark {scorer.spark.version})", err=True)
+    return SqlStream(scorer, prepared)
+
+
+def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose, spark_master=None):
+    """The DuckDB or Spark stream to score with, or None for the Python engine (docs/engines.md says when)."""
     def use_python(why: str | None = None):
-        if why and (verbose or engine == "duckdb"):
+        if why and (verbose or engine in ("duckdb", "spark")):
             click.echo(f"dealgate: {why}; scoring with the Python engine", err=True)
         elif verbose:
             click.echo("engine: python", err=True)
@@ -351,6 +415,9 @@ def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of
 
     if engine == "python":
         return use_python()
+    if engine == "spark":
+        return _spark_engine(ruleset, sources, input_format, delimiter, strict, as_of, verbose, spark_master,
+                             use_python)
     if strict:
         return use_python("--strict stops at the first bad row, which the Python engine finds")
     size = sum(os.path.getsize(s) for s in sources if s != "-")
@@ -390,8 +457,13 @@ def _preflight(ruleset, sources, input_format, delimiter) -> None:
     from engine.read import ExportReader
 
     for source in sources:
-        if source != "-":
+        if source != "-" and not (input_format is None and _parquet_path(source)):  # Parquet: Spark reads it
             ExportReader(ruleset.analysis, source, fmt=input_format, delimiter=delimiter).close()
+
+
+def _parquet_path(source: str) -> bool:
+    path = Path(source)
+    return path.suffix.lower() == ".parquet" or path.is_dir()
 
 
 @main.command()

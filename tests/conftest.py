@@ -19,3 +19,17 @@ def default_ruleset():
 @pytest.fixture
 def as_of():
     return dt.date(2026, 6, 30)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local SparkSession (local[2]) for every Spark test; skipped without pyspark or Java."""
+    pytest.importorskip("pyspark")
+    from engine.sql.spark_engine import spark_problem, spark_session
+
+    problem = spark_problem()
+    if problem:
+        pytest.skip(problem)
+    session = spark_session("local[2]")
+    yield session
+    session.stop()

@@ -1,0 +1,522 @@
+"""The Spark engine: score CSV and Parquet exports with the compiled SQL on Spark.
+
+It mirrors the DuckDB runner (``engine.sql.duckdb_engine``): the header of a
+CSV export is read by the Python reader (``ExportReader``), so column
+matching, header warnings and header errors are the Python engine's own;
+Spark reads the rows, every cell as text; one query (``typed_rows`` and
+``ScoringQuery``, printed for Spark) reads the cells as typed values, sorts out
+the rows that cannot be read (the rejects: same line, id, column, value and
+reason) and scores the rest. Results stream back in file order, one Spark
+partition at a time (``toLocalIterator``), as the ``ScoredDeal`` tuples the
+Python engine yields, so every renderer, the summary and the counts line are
+shared. ``write_parquet`` writes the scored rows with Spark's own writer
+instead, without bringing them to the driver.
+
+Reading CSV exactly as Python's ``csv`` module does:
+
+- every cell is a STRING column ``c0..cN`` (explicit schema, no inference, no
+  trimming), quotes and doubled quotes as RFC 4180 (``quote``/``escape`` ``"``);
+- ``mode=FAILFAST`` with CSV column pruning off, so a row with the wrong number
+  of cells fails the first pass over the file (``check_readable``): the whole
+  export then goes to the Python engine (``Fallback``), whose reader rejects
+  such rows one by one;
+- one pass over the bytes (``_scan``) first: bytes that are not UTF-8 (Spark
+  would read them as U+FFFD), NUL bytes, or a lone CR next to LF
+  line ends send the export to Python too. A file with no double quote at all
+  cannot have a quoted line break, and every line that is not blank is one
+  record: Spark reads it split in parallel, and a row's line is its position.
+  Otherwise Python's ``csv.reader`` reads the file once more to find where
+  each record starts (``_record_starts``) and how many characters its cells
+  hold; Spark reads it ``multiLine`` if a record spans lines, and the counts
+  of records and characters must agree with Spark's, else ``Fallback``.
+
+Row positions: Spark gives rows no number. Each row carries its partition id,
+file, split start and ``monotonically_increasing_id`` (consecutive inside a
+partition); the first pass counts the rows of each (partition, file, split)
+and Python turns the counts into the offset of each split in file order. A
+row's position is its split's offset plus its rank in the split. When the
+partitions are in file order (always, for one file so far), the query needs no
+sort: ``toLocalIterator`` already returns rows in file order.
+
+Parquet (a ``.parquet`` file or a directory of them): the columns are matched
+to fields as a CSV header would be (by the Python reader, given the column
+names as a header line); a cell is the column's value cast to STRING; the
+``line`` of a row is its 1-based position (files in name order).
+
+Settings (``SPARK_CONF``): ANSI mode stays on (Spark 4's default) so that an
+overflow or an invalid cast raises instead of giving NULL; decimal
+arithmetic never rounds to fit (``allowPrecisionLoss`` false), so products are
+exact as in Python; dates in UTC.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime as dt
+from decimal import Decimal
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import attrs
+from sqlglot import exp
+
+from ..read import ExportError, ExportReader, Reject, StreamCounts
+from ..results import DealResult
+from ..score import ScoredDeal
+from .duckdb_engine import Fallback, SqlStream, _reject_id
+from .expr import literal
+from .rows import typed_rows
+from .score import ScoringQuery
+
+__all__ = ["Fallback", "SPARK_CONF", "SparkScorer", "SparkSource", "SqlStream", "spark_problem", "spark_session"]
+
+SPARK_CONF = {
+    "spark.sql.ansi.enabled": "true",  # overflow and invalid casts raise, never a silent NULL
+    "spark.sql.decimalOperations.allowPrecisionLoss": "false",  # exact DECIMAL products, as Python's
+    "spark.sql.session.timeZone": "UTC",  # CURRENT_DATE and dates independent of the machine
+    "spark.sql.csv.parser.columnPruning.enabled": "false",  # parse every cell: FAILFAST sees every bad row
+}
+STATIC_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "8",
+}
+BROADCAST_LINES = 2_000_000  # record start lines joined by broadcast up to this many rows
+SCAN_CHUNK = 1 << 24
+
+
+def spark_problem() -> str | None:
+    """Why ``--engine spark`` cannot run here (no pyspark; no Java for a local Spark), or None."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "the Spark engine needs pyspark: pip install 'dealgate[spark]'"
+    if os.environ.get("SPARK_REMOTE"):
+        return None
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return None
+    if shutil.which("java") is None:
+        return "the Spark engine needs Java 17 or later (set JAVA_HOME or put java on PATH), or SPARK_REMOTE"
+    return None
+
+
+@contextlib.contextmanager
+def _jvm_output_elsewhere():
+    """While a local JVM starts, file descriptors 1 and 2 point at DEALGATE_SPARK_LOG (default: nowhere).
+
+    The JVM keeps the descriptors it was started with: its log lines and warnings must not mix with
+    dealgate's stdout (machine formats) or stderr (the same lines as the Python engine's).
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    target = os.open(os.environ.get("DEALGATE_SPARK_LOG") or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, target):
+            os.close(fd)
+
+
+def spark_session(master: str | None = None, remote: str | None = None):
+    """The active SparkSession, or a new one: Spark Connect at ``remote`` (or SPARK_REMOTE), else ``master``."""
+    from pyspark.sql import SparkSession
+
+    remote = remote or os.environ.get("SPARK_REMOTE")
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        session = active
+    elif remote:
+        session = SparkSession.builder.remote(remote).appName("dealgate").getOrCreate()
+    else:
+        builder = SparkSession.builder.master(master or "local[*]").appName("dealgate")
+        for key, value in {**STATIC_CONF, **SPARK_CONF}.items():
+            builder = builder.config(key, value)
+        with _jvm_output_elsewhere():
+            session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+    for key, value in SPARK_CONF.items():
+        session.conf.set(key, value)
+    return session
+
+
+@attrs.define
+class SparkSource:
+    """One export prepared for Spark: its reader (header, plan, warnings), path and kind (csv or parquet)."""
+
+    reader: object
+    path: str
+    kind: str = "csv"
+    multiline: bool = False
+    simple: bool = True  # every line is one record: a row's line is its position
+    physical: int = 0  # lines in the file (when simple)
+    starts: list | None = None  # else: the start line of each record Spark reads, in order
+    chars: int | None = None  # and the characters in all cells of those records
+    groups: list | None = None  # (partition, file, split start, first id, offset) of each split, in file order
+    in_order: bool = False  # the partitions are in file order: no sort needed
+
+    @property
+    def name(self) -> str:
+        return self.reader.source_name
+
+
+class _ParquetHeader:
+    """The reader a Parquet export gets: the Python reader's column matching, given the column names."""
+
+    def __init__(self, analysis, path: str, columns: list[str]):
+        import io
+
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerow(columns)
+        text.seek(0)
+        text.name = path
+        with ExportReader(analysis, text, fmt="csv") as reader:
+            self.source_name = path
+            self.header = reader.header
+            self.column_plan = reader.column_plan
+            self.warnings = reader.warnings
+            self.missing_fields = reader.missing_fields
+            self.header_line = 0
+            self.delimiter = ","
+        if len(self.header) != len(columns):  # a column name with a line break: csv would split it
+            raise Fallback("a Parquet column name the CSV header reader cannot take")
+
+
+def is_parquet(path: str) -> bool:
+    candidate = Path(path)
+    return candidate.suffix.lower() == ".parquet" or (candidate.is_dir() and any(candidate.glob("*.parquet")))
+
+
+class SparkScorer:
+    """Scores exports with one SparkSession; ``deals(sources)`` yields ScoredDeal in file order."""
+
+    def __init__(self, ruleset, as_of: dt.date, *, on_reject=None, counts=None, spark=None,
+                 master: str | None = None, remote: str | None = None):
+        self.ruleset = ruleset
+        self.analysis = ruleset.analysis
+        self.as_of = as_of
+        self.on_reject = on_reject
+        self.counts = counts
+        self.spark = spark if spark is not None else spark_session(master, remote)
+        self.query = ScoringQuery(ruleset, literal(as_of))
+        self.probabilities = {s.id: s.probability for s in ruleset.pipeline.stages}
+        self._views = 0
+
+    # reading
+
+    def prepare(self, path: str, fmt: str | None = None, delimiter: str | None = None) -> SparkSource:
+        """The header read as the Python engine reads it; Fallback for what Spark cannot read exactly."""
+        if path == "-":
+            raise Fallback("standard input is read by the Python engine")
+        if fmt is None and is_parquet(path):
+            columns = self.spark.read.parquet(path).columns
+            return SparkSource(_ParquetHeader(self.analysis, path, columns), str(path), "parquet")
+        reader = ExportReader(self.analysis, path, fmt=fmt, delimiter=delimiter)
+        reader.close()
+        if reader.format not in ("csv", "tsv"):
+            raise Fallback(f"{reader.format} exports are read by the Python engine")
+        source = SparkSource(reader, str(path))
+        self._scan(source)
+        return source
+
+    def _scan(self, source: SparkSource) -> None:
+        """One pass over the bytes: is every line one record? Fallback for what Spark would read differently."""
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        newlines = returns = crlf = quotes = 0
+        size, last, previous = 0, b"", b""
+        with open(source.path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(SCAN_CHUNK), b""):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    raise Fallback("the export is not UTF-8 (the Python reader says where)") from None
+                if b"\x00" in chunk:
+                    raise Fallback("the export has NUL bytes")
+                newlines += chunk.count(b"\n")
+                returns += chunk.count(b"\r")
+                crlf += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
+                quotes += chunk.count(b'"')
+                size += len(chunk)
+                previous = last = chunk[-1:]
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise Fallback("the export is not UTF-8 (the Python reader says where)") from None
+        if returns and crlf != returns:
+            if newlines:
+                raise Fallback("the export mixes CR and LF line ends")
+        source.multiline = False
+        if quotes == 0:
+            physical = newlines + (1 if size and last not in (b"\n", b"\r") else 0) if newlines else \
+                returns + (1 if size and last != b"\r" else 0)
+            source.simple, source.physical = True, physical  # checked against Spark's row count
+            return
+        self._record_starts(source)
+
+    def _record_starts(self, source: SparkSource) -> None:
+        """Python's csv.reader over the file: where each record Spark will read starts, and its characters."""
+        starts, chars, multiline = [], 0, False
+        delimiter = source.reader.delimiter
+        with open(source.path, encoding="utf-8-sig", newline="") as text:
+            reader = csv.reader(text, delimiter=delimiter)
+            line = 1
+            try:
+                for row in reader:
+                    spans = reader.line_num + 1 - line > 1
+                    multiline = multiline or spans
+                    if spans or row and (len(row) > 1 or not _java_blank(row[0])):
+                        starts.append(line)
+                        chars += sum(map(len, row))
+                    line = reader.line_num + 1
+            except csv.Error:
+                raise Fallback("Python's csv module cannot read the file (the Python reader says where)") from None
+        source.multiline = multiline
+        source.simple = False
+        source.starts = starts
+        source.chars = chars
+
+    def raw_frame(self, source: SparkSource):
+        """The export's records as text cells c0..cN, each with _pid, _file, _blk and _mid (see the docstring)."""
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as ST
+
+        reader = source.reader
+        width = len(reader.header)
+        if source.kind == "parquet":
+            frame = self.spark.read.parquet(source.path)
+            cells = [F.col(f"`{name}`").cast("string").alias(f"c{i}") for i, name in enumerate(frame.columns)]
+        else:
+            schema = ST.StructType([ST.StructField(f"c{i}", ST.StringType()) for i in range(width)])
+            frame = self.spark.read.csv(
+                source.path, schema=schema, sep=reader.delimiter, quote='"', escape='"', header=False,
+                mode="FAILFAST", multiLine=source.multiline, encoding="UTF-8", ignoreLeadingWhiteSpace=False,
+                ignoreTrailingWhiteSpace=False, enforceSchema=True, maxCharsPerColumn=-1, nullValue=None,
+                unescapedQuoteHandling="STOP_AT_DELIMITER")
+            cells = [F.col(f"c{i}") for i in range(width)]
+        return frame.select(F.spark_partition_id().alias("_pid"), F.input_file_name().alias("_file"),
+                            F.input_file_block_start().alias("_blk"), F.monotonically_increasing_id().alias("_mid"),
+                            *cells)
+
+    def check_readable(self, source: SparkSource) -> int:
+        """The first pass: every row parsed, the rows of each split counted; Fallback if Spark reads otherwise."""
+        from pyspark.sql import functions as F
+
+        frame = self.raw_frame(source)
+        width = len(source.reader.header)
+        length = sum((F.coalesce(F.length(F.col(f"c{i}")), F.lit(0)) for i in range(width)), F.lit(0))
+        try:
+            groups = frame.groupBy("_pid", "_file", "_blk").agg(
+                F.count(F.lit(1)).alias("n"), F.min("_mid").alias("first"), F.sum(length).alias("chars")).collect()
+        except Exception as error:  # noqa: BLE001 - Spark reports a malformed row as a job failure
+            raise Fallback(f"Spark's CSV parser refused the file ({_spark_reason(error)})") from None
+        groups = sorted(groups, key=lambda g: (g["_file"], g["_blk"], g["first"]))
+        rows = sum(g["n"] for g in groups)
+        chars = sum(g["chars"] or 0 for g in groups)
+        if source.kind == "csv":
+            if source.simple and rows != source.physical:
+                self._record_starts(source)  # a blank line Spark skipped: find where records start
+            if not source.simple:
+                if rows != len(source.starts) or chars != source.chars:
+                    raise Fallback("Spark and Python split the file into different records")
+        offsets, offset = [], 0
+        for g in groups:
+            offsets.append((g["_pid"], g["_file"], g["_blk"], g["first"], offset))
+            offset += g["n"]
+        pids = [g[0] for g in offsets]
+        source.groups = offsets
+        source.in_order = pids == sorted(set(pids))
+        return rows
+
+    def positioned(self, source: SparkSource):
+        """c0..cN with ``position`` (1-based, file order) and ``line``; data rows only (not the header)."""
+        from pyspark.sql import functions as F
+
+        if source.groups is None:
+            self.check_readable(source)
+        groups, in_order = source.groups, source.in_order
+        frame = self.raw_frame(source)
+        table = self.spark.createDataFrame(groups, "_pid int, _file string, _blk long, first long, offset long")
+        frame = frame.join(F.broadcast(table), ["_pid", "_file", "_blk"])
+        frame = frame.withColumn("position", F.col("offset") + (F.col("_mid") - F.col("first")) + F.lit(1))
+        width = len(source.reader.header)
+        cells = [F.col(f"c{i}") for i in range(width)]
+        if source.kind == "parquet":
+            return frame.select(F.col("position").alias("line"), *cells), in_order
+        header_line = source.reader.header_line
+        if source.simple:
+            frame = frame.where(F.col("position") > header_line)
+            return frame.select(F.col("position").alias("line"), *cells), in_order
+        starts = source.starts
+        header_records = sum(1 for s in starts if s <= header_line)
+        lines = self._lines_frame(starts[header_records:], header_records)
+        if len(starts) > BROADCAST_LINES:
+            in_order = False
+        else:
+            lines = F.broadcast(lines)
+        frame = frame.join(lines, "position")
+        return frame.select(F.col("start").alias("line"), *cells), in_order
+
+    def _lines_frame(self, starts: list[int], skip: int):
+        import pyarrow as pa
+
+        table = pa.table({"position": pa.array(range(skip + 1, skip + len(starts) + 1), pa.int64()),
+                          "start": pa.array(starts, pa.int64())})
+        try:
+            return self.spark.createDataFrame(table)  # pyspark 4: straight from Arrow
+        except (TypeError, ValueError):
+            return self.spark.createDataFrame(list(zip(table["position"].to_pylist(), starts)),
+                                              "position long, start long")
+
+    # the query
+
+    def _view(self, frame, stem: str) -> str:
+        self._views += 1
+        name = f"dealgate_{stem}_{self._views}"
+        frame.createOrReplaceTempView(name)
+        return name
+
+    def typed_sql(self, source: SparkSource) -> tuple[exp.Select, bool]:
+        """typed_rows over the positioned raw rows (a temp view), and whether they come in file order."""
+        frame, in_order = self.positioned(source)
+        raw = self._view(frame, "raw")
+        header = source.reader.header
+        cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
+        all_cells = [exp.column(f"c{i}") for i in range(len(header))]
+        keep = [exp.column("line"), *[exp.column(f"c{i}") for i in range(len(header))]]
+        typed = typed_rows(self.ruleset, cells, all_cells, exp.to_table(raw), keep)
+        return typed, in_order
+
+    def deals(self, sources: list[SparkSource]):
+        """ScoredDeal for every readable row, in file order; rejects go to ``on_reject``."""
+        for source in sources:
+            yield from self._source_deals(source)
+
+    def scored_frame(self, source: SparkSource, ordered: bool | None = None):
+        typed, in_order = self.typed_sql(source)
+        typed_view = self._view(self.spark.sql(typed.sql("spark")), "typed")
+        self._rejects(source, typed_view)
+        readable = exp.select("*").from_(typed_view).where(
+            exp.and_(exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
+        scored = self.query.build(readable.subquery("typed"), ordered=not in_order if ordered is None else ordered)
+        self.scored_sql = scored.sql("spark")
+        return self.spark.sql(self.scored_sql), in_order
+
+    def _source_deals(self, source: SparkSource):
+        frame, in_order = self.scored_frame(source)
+        criteria = self.query.missing_criteria()
+        counts = self.counts
+        probabilities = self.probabilities
+        previous = 0
+        for r in frame.toLocalIterator(prefetchPartitions=True):
+            line = r["line"]
+            if line <= previous:  # the partitions came out of file order: a bug, never a wrong file
+                raise RuntimeError(f"the Spark engine returned line {line} after line {previous}")
+            previous = line
+            stage = r["stage"]
+            result = DealResult(r["id"], stage, r["verdict"], tuple(r["failed"]), tuple(r["qualify_out"]),
+                                tuple(r["warnings"]), probabilities.get(stage), r["amount"], r["weighted_amount"],
+                                r["evidence_stage"])
+            missing = {c: list(m) for c, m in zip(criteria, r["missing"] or ()) if m is not None}
+            deal = {"name": r["display_name"], "owner": r["display_owner"]}
+            if counts is not None:
+                counts.read += 1
+                counts.deals += 1
+            yield ScoredDeal(line, deal, result, source.name, missing)
+
+    # Parquet out
+
+    def output_frame(self, sources: list[SparkSource]):
+        """The scored rows of every source as Spark writes them: the CSV columns, typed; money to the cent."""
+        from pyspark.sql import functions as F
+
+        criteria = self.query.missing_criteria()
+        frames = []
+        for source in sources:
+            frame, _ = self.scored_frame(source, ordered=False)
+            if criteria:
+                pairs = F.map_from_arrays(F.array(*[F.lit(c) for c in criteria]), F.col("missing"))
+                missing = F.map_filter(pairs, lambda k, v: v.isNotNull())
+            else:
+                missing = F.create_map().cast("map<string,array<string>>")
+            frames.append(frame.select(
+                F.lit(source.name).alias("file"), "line", "id", F.col("display_name").alias("name"),
+                F.col("display_owner").alias("owner"), "stage", "verdict", "failed", missing.alias("missing"),
+                "qualify_out", "warnings", "probability",
+                F.round("amount", 2).cast("decimal(38,2)").alias("amount"),
+                F.round("weighted_amount", 2).cast("decimal(38,2)").alias("weighted_amount"),
+                "evidence_stage", "over_staged"))
+        result = frames[0]
+        for frame in frames[1:]:
+            result = result.unionByName(frame)
+        return result
+
+    def write_parquet(self, sources: list[SparkSource], path: str, summary) -> None:
+        """Write the scored rows as Parquet into the new directory ``path`` (Spark's writer, nothing collected);
+        fill ``summary`` and the counts from aggregates over what was written."""
+        from pyspark.sql import functions as F
+
+        self.output_frame(sources).write.mode("errorifexists").parquet(str(path))
+        written = self.spark.read.parquet(str(path))
+        over = F.sum(F.col("over_staged").cast("int"))
+        stages = written.groupBy("stage").agg(
+            F.count(F.lit(1)).alias("n"), F.sum("amount").alias("amount"), F.sum("weighted_amount").alias("weighted"),
+            F.sum(F.col("amount").isNull().cast("int")).alias("unknown")).collect()
+        for row in stages:
+            totals = summary.stages[row["stage"]]
+            totals.count += row["n"]
+            totals.amount += row["amount"] or Decimal(0)
+            totals.weighted += row["weighted"] or Decimal(0)
+            totals.unknown_amount += row["unknown"]
+        for row in written.groupBy("verdict").count().collect():
+            summary.verdicts[row["verdict"]] += row["count"]
+        summary.over_staged += written.agg(over).collect()[0][0] or 0
+        for column, counter in (("qualify_out", summary.qualify_out), ("warnings", summary.warnings),
+                                ("failed", summary.failed)):
+            for row in written.select(F.explode(column).alias("item")).groupBy("item").count().collect():
+                counter[row["item"]] += row["count"]
+        total = sum(row["n"] for row in stages)
+        if self.counts is not None:
+            self.counts.read += total
+            self.counts.deals += total
+
+    def _rejects(self, source: SparkSource, typed_view: str) -> None:
+        header = source.reader.header
+        id_index = next((index for index, name in source.reader.column_plan if name == "id"), None)
+        query = exp.select("line", "problem_column", "problem",
+                           exp.column(f"c{id_index}") if id_index is not None else exp.alias_(exp.Null(), "id_cell"),
+                           *[f"c{i}" for i in range(len(header))]).from_(typed_view).where(
+            exp.and_(exp.Not(this=exp.column("blank_row")),
+                     exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())))).order_by("line")
+        for row in self.spark.sql(query.sql("spark")).toLocalIterator():
+            line, column, reason, id_cell, cells = row[0], row[1], row[2], row[3], row[4:]
+            reject = Reject(line, _reject_id(self.ruleset, id_cell), header[column], cells[column] or "", reason)
+            if self.counts is not None:
+                self.counts.read += 1
+                self.counts.rejected += 1
+            if self.on_reject is not None:
+                self.on_reject(source.name, reject)
+
+
+def _spark_reason(error: Exception) -> str:
+    text = str(error)
+    found = re.search(r"Malformed records are detected in record parsing[^\n]*?(: \[.{0,80})?", text)
+    if found:
+        return "a row with the wrong number of cells" + (f" {found.group(1)[2:]}" if found.group(1) else "")
+    lines = text.strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]
+
+
+def _java_blank(text: str) -> bool:
+    """What Spark's line reader drops as an empty line: nothing but characters up to U+0020 (Java's trim)."""
+    return all(c <= " " for c in text)
+
