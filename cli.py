@@ -399,8 +399,7 @@ def _spark_engine(ruleset, sources, input_format, delimiter, strict, as_of, verb
             sys.exit(EXIT_USAGE)
         return use_python(str(why))
     if verbose:
-        master = "SPARK_REMOTE" if os.environ.get("SPARK_REMOTE") else master or "local[*]"
-        click.echo(f"engine: spark ({master}, Spark {scorer.spark.version})", err=True)
+        click.echo(f"engine: spark ({scorer.describe()})", err=True)
     return SqlStream(scorer, prepared)
 
 

@@ -212,6 +212,14 @@ class SparkScorer:
         self.probabilities = {s.id: s.probability for s in ruleset.pipeline.stages}
         self._views = 0
 
+    def describe(self) -> str:
+        """Where the rules run, for -v: the master (or Spark Connect) and Spark's version."""
+        try:
+            where = self.spark.sparkContext.master
+        except Exception:  # noqa: BLE001 - Spark Connect sessions have no SparkContext
+            where = "Spark Connect"
+        return f"{where}, Spark {self.spark.version}"
+
     # reading
 
     def prepare(self, path: str, fmt: str | None = None, delimiter: str | None = None) -> SparkSource:
