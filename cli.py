@@ -330,20 +330,25 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
                        "exactly; choose another --format", err=True)
             sys.exit(EXIT_USAGE)
         with reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
-            if fmt == "parquet":
+            if sql is not None:
                 sql.scorer.on_reject = on_reject
                 stream = sql
-                sql.scorer.write_parquet(sql.sources, output, summary)
-            elif sql is not None:
-                sql.scorer.on_reject = on_reject
-                stream = sql
-                deals = _summarised(sql.deals(), summary)
+                sql.run()
+                sql.scorer.fill_summary(summary)
+                deals = sql.scorer.deals()
             else:
                 stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, strict)
-                deals = ScoreRun(ruleset, stream, as_of, summary).deals()
-            if fmt != "parquet":
+                deals = _Progress(sources).wrap(ScoreRun(ruleset, stream, as_of, summary).deals())
+            if fmt == "parquet":
+                sql.scorer.write_parquet(output)
+            else:
                 with output_stream(output, newline="" if fmt == "csv" else None) as out:
-                    FORMATS[fmt](out, ruleset, _Progress(sources).wrap(deals), summary)
+                    if sql is not None and fmt != "table":  # the SQL engine writes its own lines
+                        from engine.sql.lines import write as write_sql_lines
+
+                        write_sql_lines(fmt, out, sql.scorer, summary)
+                    else:
+                        FORMATS[fmt](out, ruleset, deals, summary)
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         if stream is not None:
@@ -442,13 +447,6 @@ def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of
     if verbose:
         click.echo("engine: duckdb", err=True)
     return SqlStream(scorer, prepared)
-
-
-def _summarised(deals, summary):
-    add = summary.add
-    for scored in deals:
-        add(scored.result)
-        yield scored
 
 
 def _preflight(ruleset, sources, input_format, delimiter) -> None:

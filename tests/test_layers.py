@@ -44,6 +44,7 @@ LAYERS = {
     "engine.testing": 8,
     "engine.sql.duckdb_engine": 8,  # the DuckDB runner evaluates: it yields scored deals like score does
     "engine.render": 9,
+    "engine.sql.lines": 9,  # scored rows rendered by the SQL engine: a renderer, beside engine.render
 }
 
 

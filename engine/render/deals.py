@@ -65,16 +65,24 @@ def _plain(value):
     return value
 
 
+def json_head(summary: Summary) -> str:
+    """The JSON document up to its first deal."""
+    return '{"as_of": %s, "deals": [' % json.dumps(summary.as_of.isoformat())
+
+
+def json_foot(summary: Summary) -> str:
+    """The JSON document after its last deal: the summary (written once every deal is counted)."""
+    return "\n],\n\"summary\": " + json.dumps(_plain(summary.as_dict()), indent=2, ensure_ascii=False) + "}\n"
+
+
 def write_json(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
-    out.write('{"as_of": %s, "deals": [' % json.dumps(summary.as_of.isoformat()))
+    out.write(json_head(summary))
     first = True
     for scored in deals:
         out.write("\n  " if first else ",\n  ")
         out.write(dumps(deal_record(ruleset, scored, summary.as_of)))
         first = False
-    out.write("\n],\n\"summary\": ")
-    out.write(json.dumps(_plain(summary.as_dict()), indent=2, ensure_ascii=False))
-    out.write("}\n")
+    out.write(json_foot(summary))
 
 
 def write_jsonl(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:

@@ -74,8 +74,8 @@ class SqlStream:
             self.warnings.extend((source.name, w) for w in source.reader.warnings)
             self.missing_fields[source.name] = list(source.reader.missing_fields)
 
-    def deals(self):
-        return self.scorer.deals(self.sources)
+    def run(self) -> None:
+        self.scorer.run(self.sources)
 
 
 class DuckDBScorer:
@@ -167,32 +167,50 @@ class DuckDBScorer:
         keep = [exp.alias_(line, "line"), *[exp.column(f"c{i}", table="raw") for i in range(len(header))]]
         return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw"), keep)
 
-    def deals(self, sources: list[SqlSource]):
-        """ScoredDeal for every readable row, in file order; rejects go to ``on_reject``."""
-        for source in sources:
-            yield from self._source_deals(source)
+    def run(self, sources: list[SqlSource]) -> None:
+        """Read and score every export into ``dealgate_scored``; rejects go to ``on_reject`` as they are found.
 
-    def _source_deals(self, source: SqlSource):
-        rows = self.check_readable(source)
-        starts = self.lines(source, rows)
+        The scored table holds the columns of ``engine.sql.score`` plus ``position`` (of the export)
+        and ``source`` (its name): what the summary and every renderer read, in (position, line) order.
+        """
         connection = self.connection
-        if starts is None:
-            line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
-        else:
-            connection.register("dealgate_lines", _lines_table(starts))
-            line = exp.Subquery(this=exp.select("start").from_("dealgate_lines").where(
-                exp.EQ(this=exp.column("position"), expression=exp.column("rn", table="raw"))))
-        typed = self.typed_rows(source, line)
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_typed AS {typed.sql('duckdb')}")
-        self._rejects(source)
-        readable = exp.select("*").from_("dealgate_typed").where(
-            exp.and_(exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
-        scored = self.query.build(readable.subquery("typed"))
-        self.scored_sql = scored.sql("duckdb")
-        result = connection.execute(self.scored_sql)
+        for position, source in enumerate(sources):
+            rows = self.check_readable(source)
+            starts = self.lines(source, rows)
+            if starts is None:
+                line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
+            else:
+                connection.register("dealgate_lines", _lines_table(starts))
+                line = exp.Subquery(this=exp.select("start").from_("dealgate_lines").where(
+                    exp.EQ(this=exp.column("position"), expression=exp.column("rn", table="raw"))))
+            typed = self.typed_rows(source, line)
+            connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_typed AS {typed.sql('duckdb')}")
+            rejected = self._rejects(source)
+            readable = exp.select("*").from_("dealgate_typed").where(exp.and_(
+                exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
+            scored = self.query.build(readable.subquery("typed"), ordered=False)
+            tagged = exp.select(exp.alias_(exp.Literal.number(position), "position"),
+                                exp.alias_(exp.Literal.string(source.name), "source"), "*").from_(scored.subquery("s"))
+            verb = "CREATE OR REPLACE TEMP TABLE dealgate_scored AS" if position == 0 else "INSERT INTO dealgate_scored"
+            connection.execute(f"{verb} {tagged.sql('duckdb')}")
+            deals = connection.execute(f"SELECT count(*) FROM dealgate_scored WHERE position = {position}").fetchone()[0]
+            if self.counts is not None:
+                self.counts.read += deals + rejected
+                self.counts.deals += deals
+                self.counts.rejected += rejected
+            connection.execute("DROP TABLE dealgate_typed")
+        if not sources:
+            connection.execute("CREATE OR REPLACE TEMP TABLE dealgate_scored AS SELECT 1 AS position WHERE FALSE")
+
+    def scored_sql(self) -> str:
+        """The scored rows of every export, in (export, line) order."""
+        return "SELECT * FROM dealgate_scored ORDER BY position, line"
+
+    def deals(self):
+        """ScoredDeal for every scored row, in order (after ``run``), for the renderers written in Python."""
+        result = self.connection.execute(self.scored_sql())
         names = [d[0] for d in result.description]
         criteria = self.query.missing_criteria()
-        counts = self.counts
         while True:
             batch = result.fetchmany(BATCH)
             if not batch:
@@ -204,28 +222,48 @@ class DuckDBScorer:
                                           r["amount"], r["weighted_amount"], r["evidence_stage"])
                 missing = {c: list(m) for c, m in zip(criteria, r["missing"] or ()) if m is not None}
                 deal = {"name": r["display_name"], "owner": r["display_owner"]}
-                if counts is not None:
-                    counts.read += 1
-                    counts.deals += 1
-                yield ScoredDeal(r["line"], deal, result_tuple, source.name, missing)
-        connection.execute("DROP TABLE IF EXISTS dealgate_typed")
+                yield ScoredDeal(r["line"], deal, result_tuple, r["source"], missing)
 
-    def _rejects(self, source: SqlSource) -> None:
+    def fill_summary(self, summary) -> None:
+        """Per-stage totals, verdict and rule counts of the scored rows, as ``Summary.add`` keeps them."""
+        connection = self.connection
+        rows = connection.execute(
+            "SELECT stage, count(*), sum(round(amount, 2)), sum(round(weighted_amount, 2)), "
+            "count(*) FILTER (WHERE amount IS NULL) FROM dealgate_scored GROUP BY stage").fetchall()
+        for stage, count, amount, weighted, unknown in rows:
+            totals = summary.stages[stage]
+            totals.count += count
+            totals.amount += amount or 0
+            totals.weighted += weighted or 0
+            totals.unknown_amount += unknown
+        for verdict, count in connection.execute(
+                "SELECT verdict, count(*) FROM dealgate_scored GROUP BY verdict").fetchall():
+            summary.verdicts[verdict] += count
+        summary.over_staged += connection.execute(
+            "SELECT count(*) FROM dealgate_scored WHERE over_staged").fetchone()[0]
+        for column, counter in (("qualify_out", summary.qualify_out), ("warnings", summary.warnings),
+                                ("failed", summary.failed)):
+            for key, count in connection.execute(
+                    f"SELECT item, count(*) FROM (SELECT unnest({column}) AS item FROM dealgate_scored) GROUP BY item"
+            ).fetchall():
+                counter[key] += count
+
+    def _rejects(self, source: SqlSource) -> int:
         header = source.reader.header
         query = exp.select("line", "problem_column", "problem", f"c{_id_index(source)}" if _id_index(source) is not None
                            else exp.alias_(exp.Null(), "id_cell"), *[f"c{i}" for i in range(len(header))]) \
             .from_("dealgate_typed").where(exp.and_(exp.Not(this=exp.column("blank_row")),
                                                     exp.Not(this=exp.Is(this=exp.column("problem"),
                                                                         expression=exp.Null())))).order_by("line")
+        count = 0
         for row in self.connection.execute(query.sql("duckdb")).fetchall():
             line, column, reason, id_cell, cells = row[0], row[1], row[2], row[3], row[4:]
             deal_id = _reject_id(self.ruleset, id_cell)
             reject = Reject(line, deal_id, header[column], cells[column] or "", reason)
-            if self.counts is not None:
-                self.counts.read += 1
-                self.counts.rejected += 1
+            count += 1
             if self.on_reject is not None:
                 self.on_reject(source.name, reject)
+        return count
 
 
 def _id_index(source: SqlSource) -> int | None:

@@ -367,8 +367,8 @@ class SparkScorer:
         starts = source.starts
         header_records = sum(1 for s in starts if s <= header_line)
         lines = self._lines_frame(starts[header_records:], header_records)
-        if len(starts) > BROADCAST_LINES:
-            in_order = False
+        if len(starts) > BROADCAST_LINES:  # a shuffle join: the rows are sorted by line afterwards
+            in_order = source.in_order = False
         else:
             lines = F.broadcast(lines)
         frame = frame.join(lines, "position")
@@ -404,80 +404,111 @@ class SparkScorer:
         typed = typed_rows(self.ruleset, cells, all_cells, exp.to_table(raw), keep)
         return typed, in_order
 
-    def deals(self, sources: list[SparkSource]):
-        """ScoredDeal for every readable row, in file order; rejects go to ``on_reject``."""
-        for source in sources:
-            yield from self._source_deals(source)
-
-    def scored_frame(self, source: SparkSource, ordered: bool | None = None):
-        typed, in_order = self.typed_sql(source)
+    def scored_frame(self, source: SparkSource, position: int = 0):
+        """The scored rows of one export (rejects go to ``on_reject`` first), with ``position`` and ``source``."""
+        typed, _ = self.typed_sql(source)
         typed_view = self._view(self.spark.sql(typed.sql("spark")), "typed")
-        self._rejects(source, typed_view)
+        rejected = self._rejects(source, typed_view)
         readable = exp.select("*").from_(typed_view).where(
             exp.and_(exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
-        scored = self.query.build(readable.subquery("typed"), ordered=not in_order if ordered is None else ordered)
-        self.scored_sql = scored.sql("spark")
-        return self.spark.sql(self.scored_sql), in_order
+        scored = self.query.build(readable.subquery("typed"), ordered=False)
+        tagged = exp.select(exp.alias_(exp.Literal.number(position), "position"),
+                            exp.alias_(exp.Literal.string(source.name), "source"), "*").from_(scored.subquery("s"))
+        return self.spark.sql(tagged.sql("spark")), rejected
 
-    def _source_deals(self, source: SparkSource):
-        frame, in_order = self.scored_frame(source)
+    def run(self, sources: list[SparkSource]) -> None:
+        """Read and score every export into the cached view ``dealgate_scored`` (rejects to ``on_reject``).
+
+        Like the DuckDB engine's table: the columns of ``engine.sql.score`` plus ``position`` (of the
+        export) and ``source`` (its name), what the summary and every writer read. It is cached
+        (memory, spilling to disk), so the export is parsed twice in all: once for the rejects, once here.
+        """
+        from pyspark import StorageLevel
+        from pyspark.sql import functions as F
+
+        frames, rejected = [], []
+        for position, source in enumerate(sources):
+            frame, count = self.scored_frame(source, position)
+            frames.append(frame)
+            rejected.append(count)
+        self.in_order = all(source.in_order for source in sources)
+        if not frames:
+            scored = self.spark.sql("SELECT 1 AS position WHERE FALSE")
+        else:
+            scored = frames[0]
+            for frame in frames[1:]:
+                scored = scored.union(frame)
+        self.scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
+        self.scored.createOrReplaceTempView("dealgate_scored")
+        deals = dict(self.scored.groupBy("position").agg(F.count(F.lit(1))).collect()) if frames else {}
+        if self.counts is not None:
+            for position, count in enumerate(rejected):
+                self.counts.read += deals.get(position, 0) + count
+                self.counts.deals += deals.get(position, 0)
+                self.counts.rejected += count
+
+    def _in_file_order(self, query: exp.Select) -> exp.Select:
+        """``query`` without its ORDER BY when the cached rows are in (export, line) order already."""
+        if self.in_order:
+            query = query.copy()
+            query.set("order", None)
+        return query
+
+    def deals(self):
+        """ScoredDeal for every scored row, in order (after ``run``), for the renderers written in Python."""
+        query = self._in_file_order(exp.select("*").from_("dealgate_scored").order_by("position", "line"))
         criteria = self.query.missing_criteria()
-        counts = self.counts
         probabilities = self.probabilities
-        previous = 0
-        for r in frame.toLocalIterator(prefetchPartitions=True):
-            line = r["line"]
-            if line <= previous:  # the partitions came out of file order: a bug, never a wrong file
-                raise RuntimeError(f"the Spark engine returned line {line} after line {previous}")
-            previous = line
+        previous = (-1, 0)
+        for r in self.spark.sql(query.sql("spark")).toLocalIterator(prefetchPartitions=True):
+            key = (r["position"], r["line"])
+            if key <= previous:  # partitions out of file order: a bug, never a wrong file
+                raise RuntimeError(f"the Spark engine returned line {key} after {previous}")
+            previous = key
             stage = r["stage"]
             result = DealResult(r["id"], stage, r["verdict"], tuple(r["failed"]), tuple(r["qualify_out"]),
                                 tuple(r["warnings"]), probabilities.get(stage), r["amount"], r["weighted_amount"],
                                 r["evidence_stage"])
             missing = {c: list(m) for c, m in zip(criteria, r["missing"] or ()) if m is not None}
             deal = {"name": r["display_name"], "owner": r["display_owner"]}
-            if counts is not None:
-                counts.read += 1
-                counts.deals += 1
-            yield ScoredDeal(line, deal, result, source.name, missing)
+            yield ScoredDeal(r["line"], deal, result, r["source"], missing)
 
-    # Parquet out
+    def write_lines(self, query: exp.Select, out, *, header: str | None = None, footer: str | None = None,
+                    separator: str = "\n", end: str = "\n", batch_rows: int = 10_000) -> int:
+        """``engine.sql.text.write_lines`` for Spark: the one text column of ``query``, streamed in order."""
+        if header:
+            out.write(header)
+        count = 0
+        batch: list = []
+        rows = self.spark.sql(self._in_file_order(query).sql("spark")).toLocalIterator(prefetchPartitions=True)
+        for row in rows:
+            text = row[0]
+            if text is None:
+                raise ValueError("write_lines: the query made a NULL line")
+            batch.append(text)
+            if len(batch) >= batch_rows:
+                out.write((separator if count else "") + separator.join(batch))
+                count += len(batch)
+                batch = []
+        if batch:
+            out.write((separator if count else "") + separator.join(batch))
+            count += len(batch)
+        if count:
+            out.write(end)
+        if footer:
+            out.write(footer)
+        return count
 
-    def output_frame(self, sources: list[SparkSource]):
-        """The scored rows of every source as Spark writes them: the CSV columns, typed; money to the cent."""
+    def fill_summary(self, summary) -> None:
+        """Per-stage totals, verdict and rule counts of the scored rows, as ``Summary.add`` keeps them."""
         from pyspark.sql import functions as F
 
-        criteria = self.query.missing_criteria()
-        frames = []
-        for source in sources:
-            frame, _ = self.scored_frame(source, ordered=False)
-            if criteria:
-                pairs = F.map_from_arrays(F.array(*[F.lit(c) for c in criteria]), F.col("missing"))
-                missing = F.map_filter(pairs, lambda k, v: v.isNotNull())
-            else:
-                missing = F.create_map().cast("map<string,array<string>>")
-            frames.append(frame.select(
-                F.lit(source.name).alias("file"), "line", "id", F.col("display_name").alias("name"),
-                F.col("display_owner").alias("owner"), "stage", "verdict", "failed", missing.alias("missing"),
-                "qualify_out", "warnings", "probability",
-                F.round("amount", 2).cast("decimal(38,2)").alias("amount"),
-                F.round("weighted_amount", 2).cast("decimal(38,2)").alias("weighted_amount"),
-                "evidence_stage", "over_staged"))
-        result = frames[0]
-        for frame in frames[1:]:
-            result = result.unionByName(frame)
-        return result
-
-    def write_parquet(self, sources: list[SparkSource], path: str, summary) -> None:
-        """Write the scored rows as Parquet into the new directory ``path`` (Spark's writer, nothing collected);
-        fill ``summary`` and the counts from aggregates over what was written."""
-        from pyspark.sql import functions as F
-
-        self.output_frame(sources).write.mode("errorifexists").parquet(str(path))
-        written = self.spark.read.parquet(str(path))
-        over = F.sum(F.col("over_staged").cast("int"))
-        stages = written.groupBy("stage").agg(
-            F.count(F.lit(1)).alias("n"), F.sum("amount").alias("amount"), F.sum("weighted_amount").alias("weighted"),
+        scored = self.scored
+        if "stage" not in scored.columns:
+            return
+        stages = scored.groupBy("stage").agg(
+            F.count(F.lit(1)).alias("n"), F.sum(F.round("amount", 2)).alias("amount"),
+            F.sum(F.round("weighted_amount", 2)).alias("weighted"),
             F.sum(F.col("amount").isNull().cast("int")).alias("unknown")).collect()
         for row in stages:
             totals = summary.stages[row["stage"]]
@@ -485,19 +516,37 @@ class SparkScorer:
             totals.amount += row["amount"] or Decimal(0)
             totals.weighted += row["weighted"] or Decimal(0)
             totals.unknown_amount += row["unknown"]
-        for row in written.groupBy("verdict").count().collect():
+        for row in scored.groupBy("verdict").count().collect():
             summary.verdicts[row["verdict"]] += row["count"]
-        summary.over_staged += written.agg(over).collect()[0][0] or 0
+        summary.over_staged += scored.where(F.col("over_staged")).count()
         for column, counter in (("qualify_out", summary.qualify_out), ("warnings", summary.warnings),
                                 ("failed", summary.failed)):
-            for row in written.select(F.explode(column).alias("item")).groupBy("item").count().collect():
+            for row in scored.select(F.explode(column).alias("item")).groupBy("item").count().collect():
                 counter[row["item"]] += row["count"]
-        total = sum(row["n"] for row in stages)
-        if self.counts is not None:
-            self.counts.read += total
-            self.counts.deals += total
 
-    def _rejects(self, source: SparkSource, typed_view: str) -> None:
+    # Parquet out
+
+    def write_parquet(self, path: str) -> None:
+        """The scored rows (after ``run``) as Parquet in the new directory ``path``, by Spark's writer: the CSV
+        columns, typed (lists as arrays, ``missing`` as a map, money as DECIMAL(38, 2) to the cent)."""
+        from pyspark.sql import functions as F
+
+        criteria = self.query.missing_criteria()
+        if criteria:
+            pairs = F.map_from_arrays(F.array(*[F.lit(c) for c in criteria]), F.col("missing"))
+            missing = F.map_filter(pairs, lambda k, v: v.isNotNull())
+        else:
+            missing = F.create_map().cast("map<string,array<string>>")
+        frame = self.scored.select(
+            F.col("source").alias("file"), "line", "id", F.col("display_name").alias("name"),
+            F.col("display_owner").alias("owner"), "stage", "verdict", "failed", missing.alias("missing"),
+            "qualify_out", "warnings", "probability",
+            F.round("amount", 2).cast("decimal(38,2)").alias("amount"),
+            F.round("weighted_amount", 2).cast("decimal(38,2)").alias("weighted_amount"),
+            "evidence_stage", "over_staged")
+        frame.write.mode("errorifexists").parquet(str(path))
+
+    def _rejects(self, source: SparkSource, typed_view: str) -> int:
         header = source.reader.header
         id_index = next((index for index, name in source.reader.column_plan if name == "id"), None)
         query = exp.select("line", "problem_column", "problem",
@@ -505,14 +554,14 @@ class SparkScorer:
                            *[f"c{i}" for i in range(len(header))]).from_(typed_view).where(
             exp.and_(exp.Not(this=exp.column("blank_row")),
                      exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())))).order_by("line")
+        count = 0
         for row in self.spark.sql(query.sql("spark")).toLocalIterator():
             line, column, reason, id_cell, cells = row[0], row[1], row[2], row[3], row[4:]
             reject = Reject(line, _reject_id(self.ruleset, id_cell), header[column], cells[column] or "", reason)
-            if self.counts is not None:
-                self.counts.read += 1
-                self.counts.rejected += 1
+            count += 1
             if self.on_reject is not None:
                 self.on_reject(source.name, reject)
+        return count
 
 
 def _spark_reason(error: Exception) -> str:

@@ -1,0 +1,149 @@
+"""Output lines of scored deals, made by the SQL engine: CSV rows and JSON records.
+
+Each function takes the scored relation (the columns of ``engine.sql.score``,
+plus ``source``, the export's name) and returns one VARCHAR expression: the
+line exactly as ``engine.render.deals`` writes that deal (``deal_record``,
+``_cell``, ``dumps``). Constants the query cannot change — probabilities per
+stage, criterion and field ids — are rendered by Python once, at compile
+time, with the very functions the Python renderer uses.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlglot import exp
+
+from ..output import safe_cell as python_safe_cell
+from ..render.deals import CSV_COLUMNS, dumps, json_foot, json_head
+from .text import csv_line, json_string, json_string_list, money_text, safe_cell, write_lines
+
+
+def _text(value: str) -> exp.Expression:
+    return exp.Literal.string(value)
+
+
+def _concat(*parts: exp.Expression) -> exp.Expression:
+    return exp.Concat(expressions=list(parts), safe=True)
+
+
+def _per_stage(pipeline, render) -> exp.Expression:
+    """CASE stage WHEN ... THEN render(stage) END: a constant text per stage."""
+    return exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("stage"), expression=_text(s.id)),
+                                true=_text(render(s))) for s in pipeline.stages])
+
+
+def _joined(column: str, separator: str) -> exp.Expression:
+    return exp.ArrayToString(this=exp.column(column), expression=_text(separator))
+
+
+def _flag(column: str) -> exp.Expression:
+    return exp.Case(ifs=[exp.If(this=exp.column(column), true=_text("true"))], default=_text("false"))
+
+
+def _missing_entries(criteria: list[str], render_entry) -> list[exp.Expression]:
+    """One expression per criterion that may be missing fields: its rendered entry, or NULL."""
+    entries = []
+    for index, criterion in enumerate(criteria):
+        # 1-based (offset=1): sqlglot prints missing[index + 1] for DuckDB, missing[index] for Spark
+        element = exp.Bracket(this=exp.column("missing"), expressions=[exp.Literal.number(index + 1)], offset=1)
+        entries.append(exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=element.copy(), expression=exp.Null())),
+                                            true=render_entry(criterion, element))]))
+    return entries
+
+
+def _concat_ws(separator: str, parts: list[exp.Expression]) -> exp.Expression:
+    if not parts:
+        return _text("")
+    # coalesce=True: CONCAT_WS as DuckDB and Spark run it, skipping NULL parts (sqlglot would otherwise
+    # print a CASE making the whole text NULL when any part is)
+    return exp.ConcatWs(expressions=[_text(separator), *parts], coalesce=True)
+
+
+def csv_row(pipeline, criteria: list[str]) -> exp.Expression:
+    """A CSV line of ``CSV_COLUMNS``, as ``write_csv`` writes it."""
+    missing = _concat_ws(";", _missing_entries(
+        criteria, lambda c, fields: _concat(_text(f"{c}:"), exp.ArrayToString(this=fields, expression=_text(",")))))
+    cells = {
+        "file": safe_cell(exp.column("source")),
+        "line": exp.cast(exp.column("line"), exp.DataType.build("VARCHAR")),
+        "id": safe_cell(exp.column("id")),
+        "name": safe_cell(exp.column("display_name")),
+        "owner": safe_cell(exp.column("display_owner")),
+        "stage": safe_cell(exp.column("stage")),
+        "verdict": exp.column("verdict"),
+        "failed": _joined("failed", ";"),
+        "missing": missing,
+        "qualify_out": _joined("qualify_out", ";"),
+        "warnings": _joined("warnings", ";"),
+        "probability": _per_stage(pipeline, lambda s: python_safe_cell(s.probability)),
+        "amount": money_text(exp.column("amount")),
+        "weighted_amount": money_text(exp.column("weighted_amount")),
+        "evidence_stage": safe_cell(exp.column("evidence_stage")),
+        "over_staged": _flag("over_staged"),
+    }
+    return csv_line([cells[c] for c in CSV_COLUMNS])
+
+
+def csv_header() -> str:
+    """The header line ``write_csv`` writes (no cell of it needs quoting)."""
+    return ",".join(CSV_COLUMNS)
+
+
+def json_record(pipeline, criteria: list[str]) -> exp.Expression:
+    """A deal as ``dumps(deal_record(...))`` writes it: one JSON object on one line."""
+    def pair(key: str, value: exp.Expression, first: bool = False) -> list[exp.Expression]:
+        return [_text(("" if first else ", ") + json.dumps(key) + ": "), value]
+
+    def money(column: str) -> exp.Expression:
+        return exp.Coalesce(this=json_string(money_text(exp.column(column))), expressions=[_text("null")])
+
+    missing_entries = _missing_entries(
+        criteria, lambda c, fields: _concat(_text(json.dumps(c) + ": "), json_string_list(fields)))
+    missing = _concat(_text("{"), _concat_ws(", ", missing_entries), _text("}"))
+    parts = [_text("{")]
+    parts += pair("file", json_string(exp.column("source")), first=True)
+    parts += pair("line", exp.cast(exp.column("line"), exp.DataType.build("VARCHAR")))
+    parts += pair("id", json_string(exp.column("id")))
+    parts += pair("name", json_string(exp.column("display_name")))
+    parts += pair("owner", json_string(exp.column("display_owner")))
+    parts += pair("stage", json_string(exp.column("stage")))
+    parts += pair("verdict", json_string(exp.column("verdict")))
+    parts += pair("failed", json_string_list(exp.column("failed")))
+    parts += pair("missing", missing)
+    parts += pair("qualify_out", json_string_list(exp.column("qualify_out")))
+    parts += pair("warnings", json_string_list(exp.column("warnings")))
+    parts += pair("probability", _per_stage(pipeline, lambda s: dumps(s.probability)))
+    parts += pair("amount", money("amount"))
+    parts += pair("weighted_amount", money("weighted_amount"))
+    parts += pair("evidence_stage", json_string(exp.column("evidence_stage")))
+    parts += pair("over_staged", _flag("over_staged"))
+    parts.append(_text("}"))
+    return _concat(*parts)
+
+
+def write(fmt: str, out, scorer, summary) -> int:
+    """Write the scored rows of ``scorer`` (a run DuckDBScorer or SparkScorer) as ``fmt`` to ``out``; return how many.
+
+    ``summary`` must be complete (``scorer.fill_summary``): the JSON document ends with it.
+    """
+    pipeline, criteria = scorer.ruleset.pipeline, scorer.query.missing_criteria()
+    options: dict = {}
+    if fmt == "csv":
+        line = csv_row(pipeline, criteria)
+        options["header"] = csv_header() + "\n"
+    elif fmt == "jsonl":
+        line = json_record(pipeline, criteria)
+    elif fmt == "json":
+        line = _concat(_text("\n  "), json_record(pipeline, criteria))
+        options.update(header=json_head(summary), footer=json_foot(summary), separator=",", end="")
+    else:
+        raise ValueError(f"the SQL engines write csv, jsonl and json, not {fmt}")
+    query = exp.select(exp.alias_(line, "text")).from_("dealgate_scored").order_by("position", "line")
+    own = getattr(scorer, "write_lines", None)  # an engine that streams lines its own way (Spark)
+    if own is not None:
+        return own(query, out, **options)
+    return write_lines(scorer.connection, query.sql("duckdb"), out, **options)
+
+
+SQL_FORMATS = ("csv", "jsonl", "json")
