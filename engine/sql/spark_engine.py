@@ -6,11 +6,12 @@ matching, header warnings and header errors are the Python engine's own;
 Spark reads the rows, every cell as text; one query (``typed_rows`` and
 ``ScoringQuery``, printed for Spark) reads the cells as typed values, sorts out
 the rows that cannot be read (the rejects: same line, id, column, value and
-reason) and scores the rest. Results stream back in file order, one Spark
-partition at a time (``toLocalIterator``), as the ``ScoredDeal`` tuples the
-Python engine yields, so every renderer, the summary and the counts line are
-shared. ``write_parquet`` writes the scored rows with Spark's own writer
-instead, without bringing them to the driver.
+reason) and scores the rest into a cached view, ``dealgate_scored``, with the
+DuckDB engine's columns: the summary is made from aggregates over it, the CSV
+and JSON lines in SQL (``engine.sql.lines``), streamed back in file order one
+Spark partition at a time (``toLocalIterator``); the table format reads the
+``ScoredDeal`` tuples the Python engine yields. ``write_parquet`` writes the
+scored rows with Spark's own writer instead, without bringing them to the driver.
 
 Reading CSV exactly as Python's ``csv`` module does:
 
