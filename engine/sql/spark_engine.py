@@ -86,6 +86,8 @@ STATIC_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
+    # a local executor that misses 60 heartbeats (a machine stalled for a minute) kills the JVM
+    "spark.executor.heartbeat.maxFailures": "600",
 }
 BROADCAST_LINES = 2_000_000  # record start lines joined by broadcast up to this many rows
 SCAN_CHUNK = 1 << 24
