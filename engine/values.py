@@ -17,13 +17,20 @@ Two entry points share the same parsers:
 Numbers are exact ``Decimal``; a comma is accepted only as a thousands
 separator ('1,234.50', or Indian grouping '12,34,567'), so a European
 '1.234,50' or '1,5' is refused instead of silently read as 1.2345 or 15.
+
+Every rule here is also compiled to SQL (``engine.sql.coerce``), which must give
+the same value or the same message for every input text. So the rules are spelled
+out rather than left to what ``Decimal()``, ``int()`` or ``fromisoformat()`` happen
+to accept on one Python version: digits are the ASCII 0-9 only (Python would read
+Arabic-Indic '١٢٣' as 123), a number's grammar is a regex, and ISO date-times have
+one explicit grammar.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable
 
 from . import types as T
@@ -31,20 +38,32 @@ from . import types as T
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
 BOOL_WORDS = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+ISO_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
+# The ISO date-times read (after the ISO_DATETIME prefix): seconds, a fraction and a zone are optional.
+ISO_DATETIME_FULL = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})"
+                               r"(?::([0-9]{2})(?:[.,][0-9]+)?)?(?:Z|[+-]([0-9]{2})(?::?([0-9]{2}))?)?")
+# Digits Python's int(), Decimal() and regex \d would read but an export never means: '١٢٣', '１２３'.
 # Currency symbols, whitespace (including no-break spaces) and a leading/trailing ISO code.
-_MONEY_NOISE = re.compile(r"[\s$€£¥]|^[A-Z]{3}(?=[\d\s$€£¥(+-.])|(?<=[\d\s)])[A-Z]{3}$")
+# ('+-.' is a range in a character class: it holds '+', ',', '-' and '.'.)
+_MONEY_NOISE = re.compile(r"[\s$€£¥]|^[A-Z]{3}(?=[0-9\s$€£¥(+-.])|(?<=[0-9\s)])[A-Z]{3}$")
 # Thousands grouping: western 1,234,567 or Indian 12,34,567; the comma is never a decimal point.
-_GROUPED = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})*,\d{3})(?:\.\d*)?$")
+_GROUPED = re.compile(r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,2}(?:,[0-9]{2})*,[0-9]{3})(?:\.[0-9]*)?$")
+# What Decimal() is asked to read: sign, digits with at most one point, an optional exponent.
+_NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?")
+# A decimal digit other than 0-9: Python would read '١٢٣' (Arabic-Indic) or '１２３' (full width) as 123.
+_NON_ASCII_DIGIT = re.compile(r"[^\D0-9]")
+# Exponents longer than this are all equally absurd; the bound keeps int() and Decimal() away from them.
+MAX_EXPONENT_DIGITS = 15
 # Excel shows long numbers as '7.22671E+19' (the sign is always written) or keeps 15
 # significant digits and pads with zeros ('72267051130851900000'); pandas writes '12345.0'.
 EXCEL_FLOAT_ID = re.compile(r"^\d+(\.\d+)?[eE][+-]\d+$|^[1-9]\d{14}0+$|^\d+\.0+$")
 
 # Bounds that keep a typo or a hostile file from making huge numbers: deal values up to
-# 10^16 (exclusive) and at most 20 decimal places; whole numbers likewise.
+# 10^16 (exclusive) and at most 6 decimal places; whole numbers likewise. Every value read
+# fits DECIMAL(22, 6) exactly, so the SQL engines hold the very same numbers.
 MAX_ADJUSTED_EXPONENT = 15
-MIN_EXPONENT = -20
+MIN_EXPONENT = -6
 MAX_INTEGER = 10**16 - 1
 DATE_MEMO_SIZE = 65_536
 
@@ -80,29 +99,56 @@ def _finite(value: Decimal, text, what: str) -> Decimal:
         raise ValueProblem(f"{_q(text)} is too large for {what}")
     exponent = value.as_tuple().exponent
     if exponent < MIN_EXPONENT:
-        raise ValueProblem(f"{_q(text)} has too many decimal places")
+        raise ValueProblem(f"{_q(text)} has too many decimal places (at most {-MIN_EXPONENT})")
     if exponent > 0:
         value = value.quantize(Decimal(1))  # 1.5E+6 -> 1500000, so it prints as written money does
     return value
 
 
+def _ascii_digits(text: str, what: str) -> None:
+    """Refuse digits other than 0-9, which int() and Decimal() would silently read."""
+    if _NON_ASCII_DIGIT.search(text):
+        raise ValueProblem(f"{_q(text)} is not {what} (digits must be 0-9)")
+
+
 def _number(cleaned: str, text: str, what: str) -> Decimal:
-    """A Decimal from digits, sign, point, thousands commas and an exponent; nothing else."""
+    """A Decimal from digits, sign, point, thousands commas and an exponent; nothing else.
+
+    The grammar is ``_NUMBER`` (so '1_000', 'NaN', 'Infinity' and '0x1F' are not numbers),
+    and the bounds are checked on the digits and exponent as written, before Decimal()
+    sees them: '1e99999999999999999999' is too large, not a crash or a different message.
+    """
     if "," in cleaned:
         if not _GROUPED.match(cleaned):
             raise ValueProblem(f"{_q(text)} is not {what} (a comma may only separate thousands)")
         cleaned = cleaned.replace(",", "")
-    if "_" in cleaned:  # Decimal('1_000') is 1000; in an export it is a typo
+    found = _NUMBER.fullmatch(cleaned)
+    if found is None or not (found.group(2) or found.group(3)):
         raise ValueProblem(f"{_q(text)} is not {what}")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueProblem(f"{_q(text)} is not {what}") from None
-    return _finite(value, text, what)
+    _, whole, fraction, exponent_sign, exponent_digits = found.groups()
+    fraction = fraction or ""
+    digits = (whole + fraction).lstrip("0")
+    exponent_digits = (exponent_digits or "").lstrip("0")
+    if len(exponent_digits) > MAX_EXPONENT_DIGITS:
+        exponent = 10**MAX_EXPONENT_DIGITS
+    else:
+        exponent = int(exponent_digits or "0")
+    exponent = (-exponent if exponent_sign == "-" else exponent) - len(fraction)
+    if digits and exponent + len(digits) - 1 > MAX_ADJUSTED_EXPONENT:
+        raise ValueProblem(f"{_q(text)} is too large for {what}")
+    if exponent < MIN_EXPONENT:
+        raise ValueProblem(f"{_q(text)} has too many decimal places (at most {-MIN_EXPONENT})")
+    if not digits and exponent > 0:
+        return Decimal(0)  # '0E+99': Decimal() would refuse a long exponent; zero is zero
+    value = Decimal(cleaned)
+    if value.as_tuple().exponent > 0:
+        value = value.quantize(Decimal(1))  # 1.5E+6 -> 1500000, so it prints as written money does
+    return value
 
 
 def parse_money(text: str) -> Decimal:
     """'$431,370', '1,234.50', '(1,200)', '$(1,200)', '-$5', 'USD 5', and the accounting '$-' (zero)."""
+    _ascii_digits(text, "an amount")
     cleaned = _MONEY_NOISE.sub("", text.strip())
     negative = cleaned.startswith("(") and cleaned.endswith(")")
     if negative:
@@ -116,26 +162,23 @@ def parse_money(text: str) -> Decimal:
 
 
 def parse_decimal(text: str) -> Decimal:
+    _ascii_digits(text, "a number")
     return _number(text.strip(), text, "a number")
 
 
+_PLAIN_INTEGER = re.compile(r"[+-]?[0-9]{1,16}")
+
+
 def parse_integer(text: str) -> int:
+    """'12', ' -4 ', '1,000', '1.0', '1e3'; read as a number that must be whole."""
     cleaned = text.strip()
-    if "_" not in cleaned and "," not in cleaned:
-        try:
-            value = int(cleaned)
-        except ValueError:
-            pass
-        else:
-            if -MAX_INTEGER <= value <= MAX_INTEGER:
-                return value
-            raise ValueProblem(f"{_q(text)} is too large for a whole number")
+    if _PLAIN_INTEGER.fullmatch(cleaned):
+        return int(cleaned)  # the everyday case; 16 digits are within MAX_INTEGER
+    _ascii_digits(text, "a whole number")
     value = _number(cleaned, text, "a whole number")
     if value != value.to_integral_value():
         raise ValueProblem(f"{_q(text)} is not a whole number")
-    if abs(value) > MAX_INTEGER:
-        raise ValueProblem(f"{_q(text)} is too large for a whole number")
-    return int(value)
+    return int(value)  # _number's bound (below 10**16) is MAX_INTEGER's
 
 
 def parse_bool(text: str) -> bool:
@@ -163,7 +206,8 @@ def parse_date(text: str, formats: tuple = ()) -> dt.date:
     """
     raw = text.strip()
     impossible = False
-    for fmt in formats:
+    tried = () if _NON_ASCII_DIGIT.search(raw) else formats  # strptime's \d would read '٠١'
+    for fmt in tried:
         try:
             return dt.datetime.strptime(raw, fmt).date()
         except ValueError as exc:
@@ -174,10 +218,12 @@ def parse_date(text: str, formats: tuple = ()) -> dt.date:
         except ValueError:
             impossible = True
     elif ISO_DATETIME.match(raw):
-        try:
-            return _iso_datetime(raw).date()
-        except ValueError as exc:
-            impossible = impossible or _out_of_range(exc)
+        found = ISO_DATETIME_FULL.fullmatch(raw)
+        if found is not None:
+            try:
+                return _iso_datetime(found)
+            except ValueError:
+                impossible = True
     if impossible:
         raise ValueProblem(f"impossible date {_q(raw)}")
     raise ValueProblem(f"{_q(text)} is not a valid date (expected {describe_formats(formats)})")
@@ -189,10 +235,18 @@ def _out_of_range(exc: ValueError) -> bool:
     return "out of range" in message or "must be in" in message
 
 
-def _iso_datetime(raw: str) -> dt.datetime:
-    # Salesforce writes '2024-01-22T16:14:25.000+0000'; fromisoformat wants '+00:00' before 3.11.
-    fixed = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", raw.replace("Z", "+00:00"))
-    return dt.datetime.fromisoformat(fixed)
+def _iso_datetime(found: re.Match) -> dt.date:
+    """The date of an ISO date-time ('2024-01-22T16:14:25.000+0000', Salesforce's API).
+
+    Spelled out (``ISO_DATETIME_FULL``) rather than left to ``fromisoformat``, whose grammar
+    grows with each Python version: any part out of range (hour 24, second 60, offset +24:00)
+    makes an impossible date.
+    """
+    year, month, day, hour, minute, second, zone_hour, zone_minute = found.groups()
+    limits = ((hour, 23), (minute, 59), (second, 59), (zone_hour, 23), (zone_minute, 59))
+    if any(part is not None and int(part) > limit for part, limit in limits):
+        raise ValueError("a time part is out of range")
+    return dt.date(int(year), int(month), int(day))
 
 
 def parse_list(text: str, separator: str = ";") -> tuple:
@@ -305,8 +359,8 @@ def text_converter(type_: str, *, formats: tuple = (), separator: str = ";", sta
 
 # The everyday shapes of amounts and numbers, read without the general parser. Sizes are
 # bounded so that whatever matches is within the limits _finite() enforces.
-_PLAIN_MONEY = re.compile(r"\s*\$?(-?)([0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,16})(\.[0-9]{0,20})?\s*")
-_PLAIN_DECIMAL = re.compile(r"\s*(-?)([0-9]{1,16})(\.[0-9]{0,20})?\s*")
+_PLAIN_MONEY = re.compile(r"\s*\$?(-?)([0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,16})(\.[0-9]{0,6})?\s*")
+_PLAIN_DECIMAL = re.compile(r"\s*(-?)([0-9]{1,16})(\.[0-9]{0,6})?\s*")
 
 
 def _fast_number(slow: Callable[[str], Decimal], plain: re.Pattern) -> Callable[[str], Decimal]:

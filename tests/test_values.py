@@ -294,3 +294,56 @@ def test_text_converter_gives_what_coerce_gives(type_, text):
     expected = outcome(lambda t: coerce(type_, t, **options), text)
     assert outcome(convert, text) == expected
     assert outcome(convert, text) == expected  # again: memoised converters answer the same
+
+
+# the exact rules the SQL engines reproduce (engine.sql.coerce)
+
+
+@pytest.mark.parametrize("fn, text, reason", [
+    (parse_money, "١٢٣", "'١٢٣' is not an amount (digits must be 0-9)"),  # Arabic-Indic
+    (parse_money, "$１,２００", "'$１,２００' is not an amount (digits must be 0-9)"),  # full width
+    (parse_decimal, "0.٥", "'0.٥' is not a number (digits must be 0-9)"),
+    (parse_integer, "٣", "'٣' is not a whole number (digits must be 0-9)"),
+    (parse_money, "1.1234567", "'1.1234567' has too many decimal places (at most 6)"),
+    (parse_decimal, "0.0000000", "'0.0000000' has too many decimal places (at most 6)"),
+    (parse_integer, "5.0000000", "'5.0000000' has too many decimal places (at most 6)"),
+    (parse_money, "1e-7", "'1e-7' has too many decimal places (at most 6)"),
+    (parse_money, "1e99999999999999999999", "'1e99999999999999999999' is too large for an amount"),
+    (parse_money, "1e-99999999999999999999", "'1e-99999999999999999999' has too many decimal places (at most 6)"),
+    (parse_decimal, "1e", "'1e' is not a number"),
+    (parse_decimal, ".", "'.' is not a number"),
+    (parse_decimal, "sNaN", "'sNaN' is not a number"),
+    (parse_integer, "1_000", "'1_000' is not a whole number"),
+])
+def test_numbers_are_ascii_and_bounded(fn, text, reason):
+    assert problem(fn, text) == reason
+
+
+@pytest.mark.parametrize("text, expected", [("1.123456", "1.123456"), ("0E+99999999999999999999", "0"),
+                                            (".5", "0.5"), ("5.", "5"), ("+1.5e3", "1500"), ("1e-6", "0.000001")])
+def test_numbers_at_the_bounds(text, expected):
+    assert parse_decimal(text) == Decimal(expected)
+
+
+def test_non_ascii_digits_are_not_dates():
+    assert problem(parse_date, "٢٠٢٤-٠١-٠٥") == "'٢٠٢٤-٠١-٠٥' is not a valid date (expected YYYY-MM-DD)"
+    assert problem(parse_date, "٠١/٠٥/٢٠٢٤", ("%m/%d/%Y",)) == \
+        "'٠١/٠٥/٢٠٢٤' is not a valid date (expected MM/DD/YYYY or YYYY-MM-DD)"
+
+
+@pytest.mark.parametrize("text", ["2024-01-22T16:14", "2024-01-22 16:14:25", "2024-01-22T16:14:25.1234567",
+                                  "2024-01-22T16:14:25,5Z", "2024-01-22T16:14:25+05", "2024-01-22T16:14:25-0530"])
+def test_iso_datetimes_read_on_every_python(text):
+    assert parse_date(text) == dt.date(2024, 1, 22)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("2024-01-22T24:00", "impossible date '2024-01-22T24:00'"),
+    ("2024-01-22T16:14:60", "impossible date '2024-01-22T16:14:60'"),
+    ("2024-01-22T16:14+24:00", "impossible date '2024-01-22T16:14+24:00'"),
+    ("2024-02-30T16:14", "impossible date '2024-02-30T16:14'"),
+    ("2024-01-22T16:14z", "'2024-01-22T16:14z' is not a valid date (expected YYYY-MM-DD)"),
+    ("2024-01-22T16:14:25+00:00:30", "'2024-01-22T16:14:25+00:00:30' is not a valid date (expected YYYY-MM-DD)"),
+])
+def test_iso_datetime_grammar_is_explicit(text, reason):
+    assert problem(parse_date, text) == reason

@@ -7,8 +7,10 @@ DuckDB in-process, by Spark, or printed as a warehouse dialect's SQL text.
 Modules, in the direction of their dependencies:
 
 - ``types``: the SQL type of each field type;
-- ``coerce``: raw export text to typed values and reject reasons, exactly as
-  ``engine.values`` reads them;
+- ``textops``: Python's whitespace, digits and case as explicit regex classes, quoting
+  for messages, and ``let`` (a value bound once inside an expression);
+- ``coerce`` (with ``dates``): raw export text to typed values and reject reasons,
+  exactly as ``engine.values`` reads them; ``Unsupported`` for what cannot be exact;
 - ``expr``: the typed expression IR (``engine.expr.ir``) to SQL;
 - ``text``: output cells (CSV, JSON) rendered exactly as ``engine.render`` does;
 - ``score``: the scoring query;

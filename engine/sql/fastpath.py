@@ -1,0 +1,128 @@
+"""Fast paths for the everyday shapes of export cells, as the Python reader has them.
+
+``engine.values.text_converter`` reads '$12,500.00', 'TRUE' or '03/01/2026' without
+its general parser; the general one runs only for the rest. The SQL engines do the
+same: ``fast_cell`` gives, for one field, a cheap test that a cell has an everyday
+shape and the value such a cell has. The caller takes the fast value where the test
+holds and the exact reading (``engine.sql.coerce``) elsewhere; SQL's CASE evaluates a
+branch only for the rows that reach it, so the exact reading, long and slow, costs
+only the rows that need it.
+
+Every fast path is a strict subset of what the exact reading accepts, with the same
+value: a cell that is blank, padded with white space, or in any doubt goes the exact
+way. The differential tests hold the two to it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from .. import types as T
+from ..values import BOOL_WORDS
+from .types import decimal_type
+
+# the shapes (RE2 and java.util.regex read these alike: ASCII only, no look-arounds)
+_MONEY = r"\$?-?([0-9]{1,3}(,[0-9]{3}){1,4}|[0-9]{1,16})(\.[0-9]{0,6})?"
+_DECIMAL = r"-?[0-9]{1,16}(\.[0-9]{0,6})?"
+_INTEGER = r"-?[0-9]{1,15}"
+_ISO_DATE = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}"
+# strptime directives a fast date shape may use, with the digits each accepts (as Python's TimeRE)
+_DATE_PARTS = {"%Y": "[1-9][0-9]{3}", "%m": "(1[0-2]|0[1-9]|[1-9])", "%d": "(3[01]|[12][0-9]|0[1-9]|[1-9])"}
+_DATE_SEPARATORS = "/-."
+
+
+def _full(cell: exp.Expression, pattern: str) -> exp.Expression:
+    return exp.RegexpLike(this=cell.copy(), expression=exp.Literal.string(f"^{pattern}$"))
+
+
+def _lookup(cell: exp.Expression, table: dict) -> tuple[exp.Expression, exp.Expression]:
+    """A cell that is exactly one of ``table``'s keys, and the value it maps to."""
+    keys = sorted(table)
+    test = exp.In(this=cell.copy(), expressions=[exp.Literal.string(k) for k in keys])
+    value = exp.Case(ifs=[exp.If(this=exp.EQ(this=cell.copy(), expression=exp.Literal.string(k)),
+                                 true=_constant(table[k])) for k in keys])
+    return test, value
+
+
+def _constant(value) -> exp.Expression:
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    return exp.Literal.string(value)
+
+
+def _date_shape(fmt: str) -> str | None:
+    """The regex of a format made of %Y, %m, %d and separators only; None for any other format."""
+    parts = re.findall(r"%.|.", fmt, re.DOTALL)
+    if sorted(p for p in parts if p.startswith("%")) != ["%Y", "%d", "%m"]:
+        return None
+    shape = []
+    for part in parts:
+        if part in _DATE_PARTS:
+            shape.append(_DATE_PARTS[part])
+        elif part in _DATE_SEPARATORS:
+            shape.append(re.escape(part))
+        else:
+            return None
+    return "".join(shape)
+
+
+def _dates(cell: exp.Expression, formats: tuple) -> tuple[exp.Expression, exp.Expression] | None:
+    """Declared formats in order, then ISO: the first whose shape matches and that names a real day.
+
+    Python tries the formats in the same order and takes the first that parses; a shape that
+    matches but names no real day (February 30th) fails here too and goes the exact way.
+    """
+    attempts = []
+    for fmt in formats:
+        shape = _date_shape(fmt)
+        if shape is None:
+            return None  # an exotic format earlier in the list could claim a text: no fast path at all
+        parsed = exp.cast(exp.Anonymous(this="TRY_STRPTIME", expressions=[cell.copy(), exp.Literal.string(fmt)]),
+                          exp.DataType.build("DATE"))
+        attempts.append((_full(cell, shape), parsed))
+    attempts.append((_full(cell, _ISO_DATE), exp.TryCast(this=cell.copy(), to=exp.DataType.build("DATE"))))
+    ifs = [exp.If(this=exp.and_(shape, exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))), true=value)
+           for shape, value in attempts]
+    value = exp.Case(ifs=ifs)
+    test = exp.or_(*[i.this.copy() for i in ifs])
+    return test, value
+
+
+def fast_cell(field, cell: exp.Expression, stages: dict | None) -> tuple[exp.Expression, exp.Expression] | None:
+    """(test, value): ``test`` holds for a cell of an everyday shape, whose value is ``value``.
+
+    None when the field's type has no fast path. ``stages`` is ``Analysis.stage_lookup``.
+    """
+    type_ = field.type
+    if type_ == T.MONEY:
+        digits = exp.Replace(this=exp.Replace(this=cell.copy(), expression=exp.Literal.string("$"),
+                                              replacement=exp.Literal.string("")),
+                             expression=exp.Literal.string(","), replacement=exp.Literal.string(""))
+        return _full(cell, _MONEY), exp.cast(digits, decimal_type())
+    if type_ == T.DECIMAL:
+        return _full(cell, _DECIMAL), exp.cast(cell.copy(), decimal_type())
+    if type_ == T.INT:
+        return _full(cell, _INTEGER), exp.cast(cell.copy(), exp.DataType.build("BIGINT"))
+    if type_ == T.BOOL:
+        words = {}
+        for word, value in BOOL_WORDS.items():
+            words[word] = words[word.upper()] = words[word.title()] = value
+        return _lookup(cell, words)
+    if type_ == T.STAGE and stages is not None:
+        # the labels as ops write them in the pack, and the ids: exact text, no case folding needed
+        return _lookup(cell, {key: stage for key, stage in _stage_spellings(stages).items()})
+    if type_ == T.DATE:
+        return _dates(cell, tuple(field.formats))
+    return None
+
+
+def _stage_spellings(stages: dict) -> dict:
+    """Exact texts that read as a stage: each lower-cased key as it is, title-cased and upper-cased."""
+    spellings = {}
+    for key, stage in stages.items():
+        for text in (key, key.title(), key.upper()):
+            if text.strip() == text and text and text.lower() == key:
+                spellings.setdefault(text, stage)
+    return spellings
