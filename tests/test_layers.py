@@ -43,6 +43,7 @@ LAYERS = {
     "engine.diff": 8,
     "engine.testing": 8,
     "engine.sql.duckdb_engine": 8,  # the DuckDB runner evaluates: it yields scored deals like score does
+    "engine.sql.spark_engine": 8,  # the Spark runner, beside the DuckDB one
     "engine.render": 9,
     "engine.sql.lines": 9,  # scored rows rendered by the SQL engine: a renderer, beside engine.render
 }

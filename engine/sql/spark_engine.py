@@ -86,9 +86,11 @@ STATIC_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
+    "spark.driver.memory": "2g",  # local mode: the driver is the executor; planning the query is memory-hungry
     # a local executor that misses 60 heartbeats (a machine stalled for a minute) kills the JVM
     "spark.executor.heartbeat.maxFailures": "600",
 }
+_VIEWS: list = []  # temporary views made in this process, dropped by the next run
 BROADCAST_LINES = 2_000_000  # record start lines joined by broadcast up to this many rows
 SCAN_CHUNK = 1 << 24
 
@@ -214,6 +216,9 @@ class SparkScorer:
         self.query = ScoringQuery(ruleset, literal(as_of))
         self.probabilities = {s.id: s.probability for s in ruleset.pipeline.stages}
         self._views = 0
+        self.scored = None
+        self._typed: list = []
+        self.in_order = False
 
     def describe(self) -> str:
         """Where the rules run, for -v: the master (or Spark Connect) and Spark's version."""
@@ -394,6 +399,7 @@ class SparkScorer:
         self._views += 1
         name = f"dealgate_{stem}_{self._views}"
         frame.createOrReplaceTempView(name)
+        _VIEWS.append(name)
         return name
 
     def typed_sql(self, source: SparkSource) -> tuple[exp.Select, bool]:
@@ -409,8 +415,13 @@ class SparkScorer:
 
     def scored_frame(self, source: SparkSource, position: int = 0):
         """The scored rows of one export (rejects go to ``on_reject`` first), with ``position`` and ``source``."""
+        from pyspark import StorageLevel
+
         typed, _ = self.typed_sql(source)
-        typed_view = self._view(self.spark.sql(typed.sql("spark")), "typed")
+        # Cached: the rejects and the scoring read it, and Spark plans the (large) typed query only once.
+        typed_frame = self.spark.sql(typed.sql("spark")).persist(StorageLevel.MEMORY_AND_DISK)
+        self._typed.append(typed_frame)
+        typed_view = self._view(typed_frame, "typed")
         rejected = self._rejects(source, typed_view)
         readable = exp.select("*").from_(typed_view).where(
             exp.and_(exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
@@ -429,6 +440,7 @@ class SparkScorer:
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
+        self.close()
         frames, rejected = [], []
         for position, source in enumerate(sources):
             frame, count = self.scored_frame(source, position)
@@ -444,11 +456,25 @@ class SparkScorer:
         self.scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
         self.scored.createOrReplaceTempView("dealgate_scored")
         deals = dict(self.scored.groupBy("position").agg(F.count(F.lit(1))).collect()) if frames else {}
+        # The typed rows stay cached until close(): uncaching them would make Spark rebuild the
+        # scored cache, which depends on them, from the export at its next use.
         if self.counts is not None:
             for position, count in enumerate(rejected):
                 self.counts.read += deals.get(position, 0) + count
                 self.counts.deals += deals.get(position, 0)
                 self.counts.rejected += count
+
+    def close(self) -> None:
+        """Drop the cached scored rows and the temporary views of earlier runs in this session."""
+        for name in [*_VIEWS, "dealgate_scored"]:
+            self.spark.catalog.dropTempView(name)  # uncaches it too
+        _VIEWS.clear()
+        if self.scored is not None:
+            self.scored.unpersist()
+            self.scored = None
+        for frame in self._typed:
+            frame.unpersist()
+        self._typed = []
 
     def _in_file_order(self, query: exp.Select) -> exp.Select:
         """``query`` without its ORDER BY when the cached rows are in (export, line) order already."""
@@ -503,29 +529,32 @@ class SparkScorer:
         return count
 
     def fill_summary(self, summary) -> None:
-        """Per-stage totals, verdict and rule counts of the scored rows, as ``Summary.add`` keeps them."""
-        from pyspark.sql import functions as F
+        """Per-stage totals, verdict and rule counts of the scored rows, as ``Summary.add`` keeps them.
 
-        scored = self.scored
-        if "stage" not in scored.columns:
+        One Spark job: every figure is a row of one UNION ALL query (each job costs seconds to plan and
+        schedule, whatever the rows)."""
+        if self.scored is None or "stage" not in self.scored.columns:
             return
-        stages = scored.groupBy("stage").agg(
-            F.count(F.lit(1)).alias("n"), F.sum(F.round("amount", 2)).alias("amount"),
-            F.sum(F.round("weighted_amount", 2)).alias("weighted"),
-            F.sum(F.col("amount").isNull().cast("int")).alias("unknown")).collect()
-        for row in stages:
-            totals = summary.stages[row["stage"]]
-            totals.count += row["n"]
-            totals.amount += row["amount"] or Decimal(0)
-            totals.weighted += row["weighted"] or Decimal(0)
-            totals.unknown_amount += row["unknown"]
-        for row in scored.groupBy("verdict").count().collect():
-            summary.verdicts[row["verdict"]] += row["count"]
-        summary.over_staged += scored.where(F.col("over_staged")).count()
-        for column, counter in (("qualify_out", summary.qualify_out), ("warnings", summary.warnings),
-                                ("failed", summary.failed)):
-            for row in scored.select(F.explode(column).alias("item")).groupBy("item").count().collect():
-                counter[row["item"]] += row["count"]
+        totals = ("SELECT 'stage' AS kind, stage AS item, verdict, over_staged, count(*) AS n, "
+                  "sum(round(amount, 2)) AS amount, sum(round(weighted_amount, 2)) AS weighted, "
+                  "count(CASE WHEN amount IS NULL THEN 1 END) AS unknown FROM dealgate_scored "
+                  "GROUP BY stage, verdict, over_staged")
+        lists = [f"SELECT '{column}', item, NULL, NULL, count(*), NULL, NULL, NULL FROM "
+                 f"(SELECT explode({column}) AS item FROM dealgate_scored) GROUP BY item"
+                 for column in ("qualify_out", "warnings", "failed")]
+        counters = {"qualify_out": summary.qualify_out, "warnings": summary.warnings, "failed": summary.failed}
+        for row in self.spark.sql(" UNION ALL ".join([totals, *lists])).collect():
+            kind, item, n = row["kind"], row["item"], row["n"]
+            if kind != "stage":
+                counters[kind][item] += n
+                continue
+            stage = summary.stages[item]
+            stage.count += n
+            stage.amount += row["amount"] or Decimal(0)
+            stage.weighted += row["weighted"] or Decimal(0)
+            stage.unknown_amount += row["unknown"]
+            summary.verdicts[row["verdict"]] += n
+            summary.over_staged += n if row["over_staged"] else 0
 
     # Parquet out
 
