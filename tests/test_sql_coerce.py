@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from engine.expr import types as T
+from engine import types as T
 from engine.model import Field
 from engine.sql import textops as sqltext
 from engine.sql.coerce import Unsupported, literal, read_cell

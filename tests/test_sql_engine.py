@@ -152,5 +152,13 @@ def test_the_duckdb_query_run_on_a_table_gives_the_verdicts_of_score(tmp_path):
     scored = json.loads(CliRunner().invoke(main, ["score", str(export), "--engine", "python", "--as-of", AS_OF,
                                                   "--format", "json"]).stdout)
     assert verdicts == {d["id"]: d["verdict"] for d in scored["deals"]}
+    rejects_sql = CliRunner().invoke(main, ["sql", "--table", "deals", "--like", str(export), "--rejects"]).stdout
+    rejected = connection.execute(rejects_sql.rstrip().rstrip(";")).fetchall()
+    python_rejects = CliRunner().invoke(main, ["score", str(export), "--engine", "python", "--as-of", AS_OF,
+                                               "--format", "csv", "--rejects", str(tmp_path / "r.csv"),
+                                               "-o", str(tmp_path / "o.csv")])
+    with open(tmp_path / "r.csv", encoding="utf-8", newline="") as handle:
+        assert sorted((r["column"], r["value"], r["reason"]) for r in csv.DictReader(handle)) == sorted(rejected)
     with open(export, encoding="utf-8", newline="") as handle:
-        assert len(rows) == sum(1 for _ in csv.DictReader(handle))
+        assert len(rows) + len(rejected) == sum(1 for _ in csv.DictReader(handle))
+    assert python_rejects.exit_code == 0

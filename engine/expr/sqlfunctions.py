@@ -19,7 +19,11 @@ from .. import types as T
 
 
 class Unsupported(Exception):
-    """A construct with no exact SQL form; ``str()`` names it. The pack then runs on Python only."""
+    """A construct with no exact SQL form; ``feature`` (and ``str()``) names it. The pack then runs on Python only."""
+
+    def __init__(self, feature: str):
+        super().__init__(feature)
+        self.feature = feature
 
 
 # Python's str.strip() removes every character for which str.isspace() is true; SQL's TRIM

@@ -25,7 +25,7 @@ import attrs
 from sqlglot import exp
 
 from .. import values as V
-from ..expr import types as T
+from .. import types as T
 from . import dates
 from .textops import (
     Unsupported,

@@ -126,7 +126,7 @@ class DuckDBScorer:
         """Rows DuckDB reads from the file; Fallback when its strict parser refuses the file."""
         query = exp.select(exp.Count(this=exp.Star())).from_(self.raw_rows(source).subquery("raw"))
         try:
-            return self.connection.execute(query.sql("duckdb")).fetchone()[0]
+            return self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
         except duckdb.Error as error:
             raise Fallback(f"DuckDB's CSV parser refused the file ({str(error).splitlines()[0]})") from None
 
@@ -193,7 +193,7 @@ class DuckDBScorer:
                                 exp.alias_(exp.Literal.string(source.name), "source"), "*").from_(scored.subquery("s"))
             verb = "CREATE OR REPLACE TEMP TABLE dealgate_scored AS" if position == 0 else "INSERT INTO dealgate_scored"
             connection.execute(f"{verb} {tagged.sql('duckdb')}")
-            deals = connection.execute(f"SELECT count(*) FROM dealgate_scored WHERE position = {position}").fetchone()[0]
+            deals = connection.execute(f"SELECT count(*) FROM dealgate_scored WHERE position = {position}").fetchall()[0][0]
             if self.counts is not None:
                 self.counts.read += deals + rejected
                 self.counts.deals += deals
@@ -240,7 +240,7 @@ class DuckDBScorer:
                 "SELECT verdict, count(*) FROM dealgate_scored GROUP BY verdict").fetchall():
             summary.verdicts[verdict] += count
         summary.over_staged += connection.execute(
-            "SELECT count(*) FROM dealgate_scored WHERE over_staged").fetchone()[0]
+            "SELECT count(*) FROM dealgate_scored WHERE over_staged").fetchall()[0][0]
         for column, counter in (("qualify_out", summary.qualify_out), ("warnings", summary.warnings),
                                 ("failed", summary.failed)):
             for key, count in connection.execute(

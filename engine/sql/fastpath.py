@@ -96,6 +96,12 @@ def fast_cell(field, cell: exp.Expression, stages: dict | None) -> tuple[exp.Exp
     None when the field's type has no fast path. ``stages`` is ``Analysis.stage_lookup``.
     """
     type_ = field.type
+    if type_ == T.STRING:
+        # first and last character printable ASCII: nothing to strip, the text is the value
+        def printable(end):
+            return exp.Between(this=end(this=cell.copy(), expression=exp.Literal.number(1)),
+                               low=exp.Literal.string("!"), high=exp.Literal.string("~"))
+        return exp.and_(printable(exp.Left), printable(exp.Right)), cell.copy()
     if type_ == T.MONEY:
         digits = exp.Replace(this=exp.Replace(this=cell.copy(), expression=exp.Literal.string("$"),
                                               replacement=exp.Literal.string("")),

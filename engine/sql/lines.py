@@ -24,7 +24,8 @@ def _text(value: str) -> exp.Expression:
 
 
 def _concat(*parts: exp.Expression) -> exp.Expression:
-    return exp.Concat(expressions=list(parts), safe=True)
+    """CONCAT of parts that are never NULL (so DuckDB's skipping and Spark's propagating of NULLs agree)."""
+    return exp.Anonymous(this="CONCAT", expressions=list(parts))
 
 
 def _per_stage(pipeline, render) -> exp.Expression:
@@ -45,7 +46,7 @@ def _missing_entries(criteria: list[str], render_entry) -> list[exp.Expression]:
     """One expression per criterion that may be missing fields: its rendered entry, or NULL."""
     entries = []
     for index, criterion in enumerate(criteria):
-        element = exp.Bracket(this=exp.column("missing"), expressions=[exp.Literal.number(index + 1)])
+        element = exp.Bracket(this=exp.column("missing"), expressions=[exp.Literal.number(index)])  # 0-based: sqlglot offsets per dialect
         entries.append(exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=element.copy(), expression=exp.Null())),
                                             true=render_entry(criterion, element))]))
     return entries
@@ -54,7 +55,8 @@ def _missing_entries(criteria: list[str], render_entry) -> list[exp.Expression]:
 def _concat_ws(separator: str, parts: list[exp.Expression]) -> exp.Expression:
     if not parts:
         return _text("")
-    return exp.ConcatWs(expressions=[_text(separator), *parts])
+    # CONCAT_WS skips NULL parts in DuckDB and Spark alike (sqlglot's ConcatWs would make any NULL fatal)
+    return exp.Anonymous(this="CONCAT_WS", expressions=[_text(separator), *parts])
 
 
 def csv_row(pipeline, criteria: list[str]) -> exp.Expression:

@@ -15,6 +15,7 @@ from sqlglot import exp
 from ..expr.sqlfunctions import WHITESPACE_CLASS
 from .coerce import read_cell
 from .expr import literal
+from .fastpath import fast_cell
 from .score import field_column
 from .types import sql_type
 
@@ -23,6 +24,17 @@ def is_blank(cell: exp.Expression) -> exp.Expression:
     """Empty, null or only white space (Python's ``str.isspace``)."""
     return exp.or_(exp.Is(this=cell.copy(), expression=exp.Null()),
                    exp.RegexpLike(this=cell.copy(), expression=exp.Literal.string(f"^{WHITESPACE_CLASS}*$")))
+
+
+def read_fast(field, cell: exp.Expression, stages, default) -> tuple[exp.Expression, exp.Expression]:
+    """(value, problem) of one cell: the fast path where the cell has an everyday shape, else the exact reading."""
+    exact = read_cell(field, cell, stages=stages, default=default)
+    fast = fast_cell(field, cell, stages)
+    if fast is None:
+        return exact.value, exact.problem
+    test, value = fast
+    return (exp.Case(ifs=[exp.If(this=test, true=value)], default=exact.value),
+            exp.Case(ifs=[exp.If(this=test.copy(), true=exp.Null())], default=exact.problem))
 
 
 def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, keep: list) -> exp.Select:
@@ -39,9 +51,9 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
         default = analysis.defaults.get(field.name)
         if field.name in cells:
             position, cell = cells[field.name]
-            read = read_cell(field, cell, stages=analysis.stage_lookup, default=default)
-            values.append(exp.alias_(read.value, field_column(field.name)))
-            problems.append((position, read.problem))
+            value, problem = read_fast(field, cell, analysis.stage_lookup, default)
+            values.append(exp.alias_(value, field_column(field.name)))
+            problems.append((position, problem))
         else:
             values.append(exp.alias_(exp.cast(literal(default), sql_type(field.type)), field_column(field.name)))
     problems.sort(key=lambda item: item[0])

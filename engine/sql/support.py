@@ -14,7 +14,6 @@ from sqlglot import exp
 
 from ..diagnostics import Diagnostic
 from ..expr.sqlfunctions import Unsupported
-from .coerce import Unsupported as UnsupportedCell
 from .coerce import read_cell
 from .expr import ExpressionCompiler, literal
 
@@ -39,7 +38,7 @@ def sql_problems(ruleset) -> list[Diagnostic]:
         try:
             read_cell(field, exp.column("cell"), stages=ruleset.analysis.stage_lookup,
                       default=ruleset.analysis.defaults.get(field.name))
-        except (Unsupported, UnsupportedCell) as construct:
+        except Unsupported as construct:
             problems.append(_diagnostic(f"field '{field.name}'", construct, field.location))
     return problems
 

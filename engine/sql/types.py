@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ..expr import types as T
+from .. import types as T
 from ..values import MAX_ADJUSTED_EXPONENT, MIN_EXPONENT
 
 DECIMAL_SCALE = -MIN_EXPONENT
@@ -37,5 +37,5 @@ def _build(type_: str) -> exp.DataType:
 
 
 def sql_type(type_: str) -> exp.DataType:
-    """A fresh DataType node for ``type_`` (a field type name from ``engine.expr.types``)."""
+    """A fresh DataType node for ``type_`` (a field type name from ``engine.types``)."""
     return _build(type_)
