@@ -314,9 +314,11 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
         sql = _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose)
         with reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
             if sql is not None:
+                from engine.sql.lines import line_expression
+
                 sql.scorer.on_reject = on_reject
                 stream = sql
-                sql.run()
+                sql.run(None if fmt == "table" else line_expression(fmt, ruleset, sql.scorer.query.missing_criteria()))
                 sql.scorer.fill_summary(summary)
                 deals = sql.scorer.deals()
             else:

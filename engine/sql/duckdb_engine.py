@@ -74,8 +74,8 @@ class SqlStream:
             self.warnings.extend((source.name, w) for w in source.reader.warnings)
             self.missing_fields[source.name] = list(source.reader.missing_fields)
 
-    def run(self) -> None:
-        self.scorer.run(self.sources)
+    def run(self, text: exp.Expression | None = None) -> None:
+        self.scorer.run(self.sources, text)
 
 
 class DuckDBScorer:
@@ -160,18 +160,21 @@ class DuckDBScorer:
     # the query
 
     def typed_rows(self, source: SqlSource, line: exp.Expression) -> exp.Select:
-        """Typed fields, the first problem of the row (in column order), and the raw cells for rejects."""
+        """Typed fields, the first problem of the row (in column order), and the raw cells of rejected rows."""
         header = source.reader.header
         cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
-        keep = [exp.alias_(line, "line"), *[exp.column(f"c{i}", table="raw") for i in range(len(header))]]
-        return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw"), keep)
+        return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw"),
+                          [exp.alias_(line, "line")], reject_cells=True)
 
-    def run(self, sources: list[SqlSource]) -> None:
+    def run(self, sources: list[SqlSource], text: exp.Expression | None = None) -> None:
         """Read and score every export into ``dealgate_scored``; rejects go to ``on_reject`` as they are found.
 
         The scored table holds the columns of ``engine.sql.score`` plus ``position`` (of the export)
         and ``source`` (its name): what the summary and every renderer read, in (position, line) order.
+        With ``text`` (an output line made from those columns, ``engine.sql.lines``), it holds that
+        line as ``text`` and only the columns the summary needs: materialising a wide table costs
+        more than scoring it.
         """
         connection = self.connection
         for position, source in enumerate(sources):
@@ -182,25 +185,29 @@ class DuckDBScorer:
             else:
                 connection.register("dealgate_lines", _lines_table(starts))
                 line = exp.Subquery(this=exp.select("start").from_("dealgate_lines").where(
-                    exp.EQ(this=exp.column("position"), expression=exp.column("rn", table="raw"))))
+                    exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn"))))
             typed = self.typed_rows(source, line)
-            connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_typed AS {typed.sql('duckdb')}")
-            rejected = self._rejects(source)
-            readable = exp.select("*").from_("dealgate_typed").where(exp.and_(
-                exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
-            scored = self.query.build(readable.subquery("typed"), ordered=False)
+            # One pass: every row is scored (a rejected row's fields are null, its verdict unused), and
+            # the reading's bookkeeping rides along, so the export is read and converted once.
+            scored = self.query.build(typed.subquery("typed"), ordered=False,
+                                      carry=("problem", "problem_column", "blank_row", "cells"))
             tagged = exp.select(exp.alias_(exp.Literal.number(position), "position"),
                                 exp.alias_(exp.Literal.string(source.name), "source"), "*").from_(scored.subquery("s"))
-            verb = "CREATE OR REPLACE TEMP TABLE dealgate_scored AS" if position == 0 else "INSERT INTO dealgate_scored"
+            if text is not None:
+                tagged = exp.select(*[exp.column(c) for c in _NARROW], exp.alias_(text.copy(), "text")).from_(
+                    tagged.subquery("tagged"))
+            verb = "CREATE OR REPLACE TEMP TABLE dealgate_all AS" if position == 0 else "INSERT INTO dealgate_all"
             connection.execute(f"{verb} {tagged.sql('duckdb')}")
-            deals = connection.execute(f"SELECT count(*) FROM dealgate_scored WHERE position = {position}").fetchall()[0][0]
+            if position == 0:  # the deals: rows that are neither blank nor rejected
+                connection.execute("CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all "
+                                   "WHERE problem IS NULL AND NOT blank_row")
+            rejected = self._rejects(source, position)
+            deals = connection.execute(f"SELECT count(*) FROM dealgate_scored WHERE position = {position}"
+                                       ).fetchall()[0][0]
             if self.counts is not None:
                 self.counts.read += deals + rejected
                 self.counts.deals += deals
                 self.counts.rejected += rejected
-            connection.execute("DROP TABLE dealgate_typed")
-        if not sources:
-            connection.execute("CREATE OR REPLACE TEMP TABLE dealgate_scored AS SELECT 1 AS position WHERE FALSE")
 
     def scored_sql(self) -> str:
         """The scored rows of every export, in (export, line) order."""
@@ -217,10 +224,11 @@ class DuckDBScorer:
                 break
             for row in batch:
                 r = dict(zip(names, row))
-                result_tuple = DealResult(r["id"], r["stage"], r["verdict"], tuple(r["failed"]),
-                                          tuple(r["qualify_out"]), tuple(r["warnings"]), r["probability"],
+                result_tuple = DealResult(r["id"], r["stage"], r["verdict"], _ids(r["failed"]),
+                                          _ids(r["qualify_out"]), _ids(r["warnings"]), r["probability"],
                                           r["amount"], r["weighted_amount"], r["evidence_stage"])
-                missing = {c: list(m) for c, m in zip(criteria, r["missing"] or ()) if m is not None}
+                missing = {c: _ids(r[f"missing_{n}"], ",") for n, c in enumerate(criteria)
+                           if r[f"missing_{n}"] is not None}
                 deal = {"name": r["display_name"], "owner": r["display_owner"]}
                 yield ScoredDeal(r["line"], deal, result_tuple, r["source"], missing)
 
@@ -244,26 +252,36 @@ class DuckDBScorer:
         for column, counter in (("qualify_out", summary.qualify_out), ("warnings", summary.warnings),
                                 ("failed", summary.failed)):
             for key, count in connection.execute(
-                    f"SELECT item, count(*) FROM (SELECT unnest({column}) AS item FROM dealgate_scored) GROUP BY item"
-            ).fetchall():
+                    f"SELECT item, count(*) FROM (SELECT unnest(string_split({column}, ';')) AS item "
+                    f"FROM dealgate_scored WHERE {column} <> '') GROUP BY item").fetchall():
                 counter[key] += count
 
-    def _rejects(self, source: SqlSource) -> int:
+    def _rejects(self, source: SqlSource, position: int) -> int:
+        """Hand each rejected row to ``on_reject`` in line order; return how many there were."""
         header = source.reader.header
-        query = exp.select("line", "problem_column", "problem", f"c{_id_index(source)}" if _id_index(source) is not None
-                           else exp.alias_(exp.Null(), "id_cell"), *[f"c{i}" for i in range(len(header))]) \
-            .from_("dealgate_typed").where(exp.and_(exp.Not(this=exp.column("blank_row")),
-                                                    exp.Not(this=exp.Is(this=exp.column("problem"),
-                                                                        expression=exp.Null())))).order_by("line")
+        id_index = _id_index(source)
+        query = exp.select("line", "problem_column", "problem", "cells").from_("dealgate_all").where(
+            exp.and_(exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
+                     exp.Not(this=exp.column("blank_row")),
+                     exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())))).order_by("line")
         count = 0
-        for row in self.connection.execute(query.sql("duckdb")).fetchall():
-            line, column, reason, id_cell, cells = row[0], row[1], row[2], row[3], row[4:]
-            deal_id = _reject_id(self.ruleset, id_cell)
+        for line, column, reason, cells in self.connection.execute(query.sql("duckdb")).fetchall():
+            deal_id = _reject_id(self.ruleset, cells[id_index] if id_index is not None else None)
             reject = Reject(line, deal_id, header[column], cells[column] or "", reason)
             count += 1
             if self.on_reject is not None:
                 self.on_reject(source.name, reject)
         return count
+
+
+def _ids(text: str, separator: str = ";") -> tuple:
+    """A joined list of ids back as a tuple ('' is none)."""
+    return tuple(text.split(separator)) if text else ()
+
+
+# what the summary and the rejects read, beside the output lines
+_NARROW = ("position", "line", "stage", "verdict", "amount", "weighted_amount", "failed", "qualify_out", "warnings",
+           "over_staged", "problem", "problem_column", "blank_row", "cells")
 
 
 def _id_index(source: SqlSource) -> int | None:

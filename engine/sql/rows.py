@@ -21,48 +21,67 @@ from .types import sql_type
 
 
 def is_blank(cell: exp.Expression) -> exp.Expression:
-    """Empty, null or only white space (Python's ``str.isspace``)."""
-    return exp.or_(exp.Is(this=cell.copy(), expression=exp.Null()),
-                   exp.RegexpLike(this=cell.copy(), expression=exp.Literal.string(f"^{WHITESPACE_CLASS}*$")))
+    """Empty, null or only white space (Python's ``str.isspace``); the regex only for the rare odd first character."""
+    exact = exp.RegexpLike(this=cell.copy(), expression=exp.Literal.string(f"^{WHITESPACE_CLASS}*$"))
+    first = exp.Left(this=cell.copy(), expression=exp.Literal.number(1))
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=cell.copy(), expression=exp.Null()), true=exp.true()),
+                         exp.If(this=exp.Between(this=first, low=exp.Literal.string("!"), high=exp.Literal.string("~")),
+                                true=exp.false())],
+                    default=exact)
 
 
-def read_fast(field, cell: exp.Expression, stages, default) -> tuple[exp.Expression, exp.Expression]:
-    """(value, problem) of one cell: the fast path where the cell has an everyday shape, else the exact reading."""
-    exact = read_cell(field, cell, stages=stages, default=default)
-    fast = fast_cell(field, cell, stages)
-    if fast is None:
-        return exact.value, exact.problem
-    test, value = fast
-    return (exp.Case(ifs=[exp.If(this=test, true=value)], default=exact.value),
-            exp.Case(ifs=[exp.If(this=test.copy(), true=exp.Null())], default=exact.problem))
-
-
-def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, keep: list) -> exp.Select:
+def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, keep: list,
+               reject_cells: bool = False) -> exp.Select:
     """SELECT ``keep``, the typed fields, ``problem``, ``problem_column`` and ``blank_row`` FROM ``relation``.
 
     ``cells`` maps a field name to (column position, its cell expression) for the fields the
     export has; ``all_cells`` are every cell of the row, in column order (for ``blank_row``).
+    With ``reject_cells``, ``cells`` holds the row's raw cells (a list) on rejected rows only.
+
+    Built in three layers, so that each cell's fast-path test, and each problem, is computed
+    once per row: (1) the fast tests, (2) values and problems, (3) the row's first problem.
     """
     analysis = ruleset.analysis
-    values, problems = [], []
+    tests, layer2, problems = [], [], []
     for field in ruleset.fields.fields.values():
         if field.compute is not None:
             continue
         default = analysis.defaults.get(field.name)
-        if field.name in cells:
-            position, cell = cells[field.name]
-            value, problem = read_fast(field, cell, analysis.stage_lookup, default)
-            values.append(exp.alias_(value, field_column(field.name)))
-            problems.append((position, problem))
+        column = field_column(field.name)
+        if field.name not in cells:
+            layer2.append(exp.alias_(exp.cast(literal(default), sql_type(field.type)), column))
+            continue
+        position, cell = cells[field.name]
+        exact = read_cell(field, cell, stages=analysis.stage_lookup, default=default)
+        fast = fast_cell(field, cell, analysis.stage_lookup)
+        problem_name = f"p{position}"
+        if fast is None:
+            value, problem = exact.value, exact.problem
         else:
-            values.append(exp.alias_(exp.cast(literal(default), sql_type(field.type)), field_column(field.name)))
+            test_name = f"t{position}"
+            tests.append(exp.alias_(fast[0], test_name))
+            test = exp.column(test_name)
+            value = exp.Case(ifs=[exp.If(this=test, true=fast[1])], default=exact.value)
+            problem = exp.Case(ifs=[exp.If(this=test.copy(), true=exp.Null())], default=exact.problem)
+        layer2.append(exp.alias_(value, column))
+        layer2.append(exp.alias_(problem, problem_name))
+        problems.append((position, exp.column(problem_name)))
     problems.sort(key=lambda item: item[0])
+    blank = exp.and_(*[is_blank(c) for c in all_cells]) if all_cells else exp.false()
+    first_layer = exp.select("*", *tests, exp.alias_(blank, "blank_row")).from_(relation)
+    second_layer = exp.select("*", *layer2).from_(first_layer.subquery("tested"))
     if problems:
         first = exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=p.copy(), expression=exp.Null())),
                                      true=exp.Literal.number(i)) for i, p in problems])
         reason = exp.Coalesce(this=problems[0][1].copy(), expressions=[p.copy() for _, p in problems[1:]])
     else:
         first, reason = exp.Null(), exp.Null()
-    blank = exp.and_(*[is_blank(c) for c in all_cells]) if all_cells else exp.false()
-    return exp.select(*keep, *values, exp.alias_(first, "problem_column"), exp.alias_(reason, "problem"),
-                      exp.alias_(blank, "blank_row")).from_(relation)
+    fields = [exp.column(field_column(f.name)) for f in ruleset.fields.fields.values() if f.compute is None]
+    extra = []
+    if reject_cells:
+        extra.append(exp.alias_(exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=reason.copy(),
+                                                                              expression=exp.Null())),
+                                                     true=exp.Array(expressions=[c.copy() for c in all_cells]))]),
+                                "cells"))
+    return exp.select(*keep, *fields, exp.alias_(first, "problem_column"), exp.alias_(reason, "problem"),
+                      exp.column("blank_row"), *extra).from_(second_layer.subquery("read"))

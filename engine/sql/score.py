@@ -21,8 +21,8 @@ from sqlglot import exp
 from .. import types as T
 from .expr import ExpressionCompiler, decimal_literal
 
-SCORED_COLUMNS = ("line", "id", "stage", "verdict", "failed", "missing", "qualify_out", "warnings", "probability",
-                  "amount", "weighted_amount", "evidence_stage", "over_staged")
+SCORED_COLUMNS = ("line", "id", "stage", "verdict", "failed", "qualify_out", "warnings", "probability", "amount",
+                  "weighted_amount", "evidence_stage", "over_staged")  # then missing_<n>, display_name, display_owner
 
 
 def field_column(name: str) -> exp.Identifier:
@@ -34,15 +34,17 @@ def _column(name: str) -> exp.Column:
     return exp.column(field_column(name))
 
 
-def _text_array(items: list[tuple[exp.Expression, str]]) -> exp.Expression:
-    """The texts whose condition holds, in order: ARRAY of VARCHAR (empty when none)."""
+def joined(items: list[tuple[exp.Expression, str]], separator: str) -> exp.Expression:
+    """The texts whose condition holds, in order, joined by ``separator`` ('' when none).
+
+    Text, not an array: ids are identifiers (no separator in them), and building and filtering an
+    array per row costs DuckDB a lambda call each time.
+    """
     if not items:
-        return exp.cast(exp.Array(expressions=[]), exp.DataType.build("ARRAY<VARCHAR>"))
+        return exp.Literal.string("")
     elements = [exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.string(text))]) for condition, text in items]
-    variable = exp.to_identifier("x")
-    keep = exp.Lambda(this=exp.Not(this=exp.Is(this=exp.column(variable), expression=exp.Null())),
-                      expressions=[variable])
-    return exp.ArrayFilter(this=exp.Array(expressions=elements), expression=keep)
+    # CONCAT_WS skips NULLs in DuckDB and Spark alike (sqlglot's ConcatWs would make any NULL fatal)
+    return exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(separator), *elements])
 
 
 class ScoringQuery:
@@ -77,16 +79,20 @@ class ScoringQuery:
 
     # the query
 
-    def build(self, typed: exp.Expression, ordered: bool = True) -> exp.Select:
-        """The scoring SELECT over ``typed`` (a table or subquery of typed deals), in ``line`` order if ``ordered``."""
+    def build(self, typed: exp.Expression, ordered: bool = True, carry: tuple = ()) -> exp.Select:
+        """The scoring SELECT over ``typed`` (a table or subquery of typed deals), in ``line`` order if ``ordered``.
+
+        ``carry`` names columns of ``typed`` passed through unchanged (a runner's bookkeeping).
+        """
         ctes = [("deals", exp.select("*").from_(typed))]
         for k, field in enumerate(f for f in self.fields.values() if f.compute is not None):
             value = self.compiler.compile(self.checked(field.compute).ir)
             ctes.append((f"computed_{k}", exp.select("*", exp.alias_(value, field_column(field.name))).from_(ctes[-1][0])))
-        ctes.append(("results", exp.select("*", exp.alias_(self.stage_index(), "si"), *self.rule_columns())
-                     .from_(ctes[-1][0])))
-        ctes.append(("outcome", exp.select(*self.outcome_columns()).from_("results")))
-        final = exp.select(*self.final_columns()).from_("outcome")
+        ctes.append(("staged", exp.select("*", exp.alias_(self.stage_index(), "si")).from_(ctes[-1][0])))
+        ctes.append(("results", exp.select("*", *self.rule_columns()).from_("staged")))
+        carried = [exp.column(name) for name in carry]
+        ctes.append(("outcome", exp.select(*self.outcome_columns(), *carried).from_("results")))
+        final = exp.select(*self.final_columns(), *[c.copy() for c in carried]).from_("outcome")
         if ordered:
             final = final.order_by(exp.column("line"))
         for name, query in ctes:
@@ -104,16 +110,16 @@ class ScoringQuery:
             columns.append(exp.alias_(unknown, f"u{i}"))
         open_stages = [i for i, s in enumerate(self.pipeline.stages) if s.is_open]
         for i, rule in enumerate(self.ruleset.rules):
-            applies = exp.In(this=self.stage_index(), expressions=[exp.Literal.number(k) for k in open_stages]) \
-                if open_stages else exp.false()
+            applies = self.stage_in(open_stages)
             if rule.from_stage is not None:
-                applies = exp.and_(applies, exp.GTE(this=self.stage_index(),
+                applies = exp.and_(applies, exp.GTE(this=exp.column("si"),
                                                     expression=exp.Literal.number(self.positions[rule.from_stage])))
             fires = exp.and_(applies, self.compiler.condition(self.checked(rule.when).ir))
             columns.append(exp.alias_(fires, f"q{i}"))
         return columns
 
     def outcome_columns(self) -> list:
+        """Per deal: the ids that failed, fired and warned (';'-joined text, '' for none), evidence, missing."""
         stages = self.pipeline.stages
         failed, missing = [], []
         position = 0
@@ -132,77 +138,80 @@ class ScoringQuery:
             exp.alias_(_column("id") if "id" in self.fields else exp.Null(), "id"),
             exp.alias_(_column("stage") if "stage" in self.fields else exp.Null(), "stage"),
             exp.column("si"),
-            exp.alias_(_text_array(failed), "failed"),
-            exp.alias_(_text_array(fired), "qualify_out"),
-            exp.alias_(_text_array(warned), "warnings"),
+            exp.alias_(joined(failed, ";"), "failed"),
+            exp.alias_(joined(fired, ";"), "qualify_out"),
+            exp.alias_(joined(warned, ";"), "warnings"),
             exp.alias_(_column("amount") if "amount" in self.fields else exp.Null(), "amount"),
-            exp.alias_(self.evidence(), "evidence_stage"),
+            exp.alias_(self.evidence(), "ev"),
         ]
-        for i, criterion, here in missing:
-            columns.append(exp.alias_(self.missing_fields(i, criterion, here), f"m{i}"))
+        for n, (i, criterion, here) in enumerate(missing):
+            columns.append(exp.alias_(self.missing_fields(i, criterion, here), f"missing_{n}"))
         for name in ("name", "owner"):
             if name in self.fields:
                 columns.append(exp.alias_(_column(name), f"display_{name}"))
         return columns
 
     def missing_fields(self, i: int, criterion, here) -> exp.Expression:
-        """For a criterion of the deal's stage whose result is unknown: the null fields it needed, else NULL."""
+        """For a criterion of the deal's stage whose result is unknown: its null needed fields ('a,b'), else NULL."""
         needed = self.ruleset.needed_inputs[criterion.id]
-        names = _text_array([(exp.Is(this=_column(f), expression=exp.Null()), f) for f in needed])
+        names = joined([(exp.Is(this=_column(f), expression=exp.Null()), f) for f in needed], ",")
         return exp.Case(ifs=[exp.If(this=exp.and_(here, exp.column(f"u{i}")), true=names)])
 
     def evidence(self) -> exp.Expression:
-        """The furthest open stage whose exit criteria, and those of every open stage before it, all hold."""
-        reached = []  # (condition, stage id) from the first open stage on
+        """The pipeline position of the furthest open stage whose exit criteria, and those of every
+        open stage before it, all hold; -1 when there is none."""
+        reached = []  # (condition, stage position) from the first open stage on
         conditions: list = []
         position = 0
-        for stage in self.pipeline.stages:
+        for index, stage in enumerate(self.pipeline.stages):
             count = len(stage.exit)
             if stage.is_open:
                 conditions.extend(exp.column(f"r{position + k}") for k in range(count))
                 test = exp.and_(*[c.copy() for c in conditions]) if conditions else exp.true()
-                reached.append((test, stage.id))
+                reached.append((test, index))
             position += count
-        ifs = [exp.If(this=test, true=exp.Literal.string(stage_id)) for test, stage_id in reversed(reached)]
-        return exp.Case(ifs=ifs) if ifs else exp.Null()
+        ifs = [exp.If(this=test, true=exp.Literal.number(index)) for test, index in reversed(reached)]
+        return exp.Case(ifs=ifs, default=exp.Literal.number(-1))
 
     def final_columns(self) -> list:
         stages = self.pipeline.stages
         won = [i for i, s in enumerate(stages) if s.won]
         lost = [i for i, s in enumerate(stages) if s.lost]
-        has = lambda column: exp.GT(this=exp.ArraySize(this=exp.column(column)), expression=exp.Literal.number(0))  # noqa: E731
+
+        def some(column):
+            return exp.NEQ(this=exp.column(column), expression=exp.Literal.string(""))
+
         verdict = exp.Case(ifs=[
             exp.If(this=self.stage_in(won), true=exp.Literal.string("won")),
             exp.If(this=self.stage_in(lost), true=exp.Literal.string("lost")),
-            exp.If(this=has("qualify_out"), true=exp.Literal.string("disqualified")),
-            exp.If(this=has("failed"), true=exp.Literal.string("blocked")),
+            exp.If(this=some("qualify_out"), true=exp.Literal.string("disqualified")),
+            exp.If(this=some("failed"), true=exp.Literal.string("blocked")),
         ], default=exp.Literal.string("ready"))
-        probability = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("stage"), expression=exp.Literal.string(s.id)),
-                                           true=decimal_literal(s.probability)) for s in stages])
+        probability = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("si"), expression=exp.Literal.number(i)),
+                                           true=decimal_literal(s.probability)) for i, s in enumerate(stages)])
         weighted = exp.Mul(this=exp.column("amount"), expression=probability.copy())
-        open_positions = self.ruleset.open_positions
-        position_of = lambda column: exp.Case(  # noqa: E731
-            ifs=[exp.If(this=exp.EQ(this=exp.column(column), expression=exp.Literal.string(s)),
-                        true=exp.Literal.number(p)) for s, p in open_positions.items()],
+        evidence = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("ev"), expression=exp.Literal.number(i)),
+                                        true=exp.Literal.string(s.id)) for i, s in enumerate(stages) if s.is_open])
+        # over-staged: an open deal whose evidence stops short of the open stage before its own
+        open_rank = {self.positions[s]: rank for s, rank in self.ruleset.open_positions.items()}
+        rank_of = lambda column: exp.Case(  # noqa: E731
+            ifs=[exp.If(this=exp.EQ(this=exp.column(column), expression=exp.Literal.number(i)),
+                        true=exp.Literal.number(rank)) for i, rank in open_rank.items()],
             default=exp.Literal.number(-1))
         over_staged = exp.and_(
-            exp.GTE(this=position_of("stage"), expression=exp.Literal.number(0)),
-            exp.LT(this=position_of("evidence_stage"),
-                   expression=exp.Sub(this=position_of("stage"), expression=exp.Literal.number(1))))
-        missing = [exp.column(f"m{i}") for i in self.missing_indexes()]
+            self.stage_in(list(open_rank)),
+            exp.LT(this=rank_of("ev"), expression=exp.Sub(this=rank_of("si"), expression=exp.Literal.number(1))))
         columns = [
             exp.column("line"), exp.column("id"), exp.column("stage"),
             exp.alias_(verdict, "verdict"),
-            exp.column("failed"),
-            exp.alias_(exp.Array(expressions=missing), "missing") if missing else
-            exp.alias_(exp.cast(exp.Array(expressions=[]), exp.DataType.build("ARRAY<ARRAY<VARCHAR>>")), "missing"),
-            exp.column("qualify_out"), exp.column("warnings"),
+            exp.column("failed"), exp.column("qualify_out"), exp.column("warnings"),
             exp.alias_(probability, "probability"),
             exp.column("amount"),
             exp.alias_(weighted, "weighted_amount"),
-            exp.column("evidence_stage"),
+            exp.alias_(evidence, "evidence_stage"),
             exp.alias_(over_staged, "over_staged"),
         ]
+        columns += [exp.column(f"missing_{n}") for n in range(len(self.missing_indexes()))]
         for name in ("name", "owner"):
             columns.append(exp.column(f"display_{name}") if name in self.fields
                            else exp.alias_(exp.cast(exp.Null(), exp.DataType.build("VARCHAR")), f"display_{name}"))
@@ -219,7 +228,7 @@ class ScoringQuery:
         return indexes
 
     def missing_criteria(self) -> list[str]:
-        """The criterion id of each element of the ``missing`` column, in order."""
+        """The criterion id of each ``missing_<n>`` column, in order."""
         return [self.ruleset.criteria[i][1].id for i in self.missing_indexes()]
 
 
