@@ -195,12 +195,18 @@ def _export_sources(exports) -> list:
     for export in exports:
         if export == "-":
             sources.append("-")
-        elif not Path(export).is_file():
+        elif not (Path(export).is_file() or _is_parquet(export)):
             click.echo(f"dealgate: no such export file: {export}", err=True)
             sys.exit(EXIT_USAGE)
         else:
             sources.append(export)
     return sources
+
+
+def _is_parquet(path: str) -> bool:
+    """A .parquet file or a directory of them: read by the SQL engines only."""
+    candidate = Path(path)
+    return candidate.suffix.lower() == ".parquet" or (candidate.is_dir() and any(candidate.glob("*.parquet")))
 
 
 @contextlib.contextmanager
@@ -358,19 +364,24 @@ def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of
             click.echo("engine: python", err=True)
         return None
 
+    parquet = [s for s in sources if s != "-" and input_format is None and _is_parquet(s)]
+    if parquet and (engine == "python" or strict):
+        click.echo(f"dealgate: {parquet[0]} is Parquet, which only the SQL engines read: use --engine duckdb "
+                   f"or auto{' (without --strict)' if strict else ''}", err=True)
+        sys.exit(EXIT_USAGE)
     if engine == "python":
         return use_python()
     if strict:
         return use_python("--strict stops at the first bad row, which the Python engine finds")
-    size = sum(os.path.getsize(s) for s in sources if s != "-")
-    if engine == "auto" and ("-" in sources or size < AUTO_DUCKDB_BYTES):
+    size = sum(os.path.getsize(s) for s in sources if s != "-" and Path(s).is_file())
+    if engine == "auto" and not parquet and ("-" in sources or size < AUTO_DUCKDB_BYTES):
         return use_python()
     from engine.sql.duckdb_engine import DuckDBScorer, Fallback, SqlStream
     from engine.sql.support import sql_problems
 
     problems = sql_problems(ruleset)
     if problems:
-        if engine == "duckdb":
+        if engine == "duckdb" or parquet:
             click.echo(render_diag.render_text(problems), err=True, nl=False)
             click.echo("dealgate: this pack cannot run on the DuckDB engine; use --engine python or auto", err=True)
             sys.exit(EXIT_PROBLEMS)
@@ -381,6 +392,9 @@ def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of
         for source in prepared:
             scorer.check_readable(source)
     except Fallback as why:
+        if parquet:
+            click.echo(f"dealgate: {why}; the Python engine cannot read Parquet either", err=True)
+            sys.exit(EXIT_USAGE)
         return use_python(str(why))
     if verbose:
         click.echo("engine: duckdb", err=True)
@@ -392,7 +406,7 @@ def _preflight(ruleset, sources, input_format, delimiter) -> None:
     from engine.read import ExportReader
 
     for source in sources:
-        if source != "-":
+        if source != "-" and not (input_format is None and _is_parquet(source)):
             ExportReader(ruleset.analysis, source, fmt=input_format, delimiter=delimiter).close()
 
 

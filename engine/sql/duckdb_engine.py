@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from pathlib import Path
 import attrs
 import duckdb
 from sqlglot import exp
 
-from ..read import ExportReader, Reject
+from ..read import ExportError, ExportReader, Reject
 from ..results import DealResult
 from ..score import ScoredDeal
 from .expr import literal
 from .rows import typed_rows
 from .score import ScoringQuery
+from .sources import ParquetHeader, is_parquet
 
 BATCH = 50_000
 
@@ -47,8 +49,10 @@ class Fallback(Exception):
 class SqlSource:
     """One CSV export prepared for DuckDB: its reader (header, plan, warnings) and where its rows start."""
 
-    reader: ExportReader
+    reader: object  # ExportReader, or a ParquetHeader
     path: str
+    rows: int | None = None  # data rows DuckDB reads (blank ones included), once checked
+    kind: str = "csv"  # or parquet
 
     @property
     def name(self) -> str:
@@ -98,6 +102,8 @@ class DuckDBScorer:
         """Read the header with the Python reader; refuse (Fallback) what DuckDB cannot read exactly."""
         if path == "-":
             raise Fallback("standard input is read by the Python engine")
+        if fmt is None and is_parquet(path):
+            return self._prepare_parquet(path)
         reader = ExportReader(self.analysis, path, fmt=fmt, delimiter=delimiter)
         if reader.format not in ("csv", "tsv"):
             reader.close()
@@ -105,9 +111,28 @@ class DuckDBScorer:
         reader.close()
         return SqlSource(reader, str(path))
 
+    def _prepare_parquet(self, path: str) -> SqlSource:
+        scan = _parquet_scan(path)
+        try:
+            columns = [row[0] for row in self.connection.execute(
+                f"DESCRIBE SELECT * FROM {scan.sql('duckdb')}").fetchall()]
+        except duckdb.Error as error:
+            raise ExportError(f"cannot read the Parquet export: {str(error).splitlines()[0]}", source=path) from None
+        header = ParquetHeader(self.analysis, path, columns)
+        if not header.readable:
+            raise Fallback("a Parquet column name with a line break in it")
+        return SqlSource(header, str(path), kind="parquet")
+
     def raw_rows(self, source: SqlSource) -> exp.Expression:
         """The export's data rows as text cells c0..cN, with their position ``rn`` from 1."""
         reader = source.reader
+        if source.kind == "parquet":
+            names = [row[0] for row in self.connection.execute(
+                f"DESCRIBE SELECT * FROM {_parquet_scan(source.path).sql('duckdb')}").fetchall()]
+            cells = [exp.alias_(exp.cast(exp.column(exp.to_identifier(name, quoted=True)),
+                                         exp.DataType.build("VARCHAR")), f"c{i}") for i, name in enumerate(names)]
+            return exp.select(exp.alias_(exp.Window(this=exp.RowNumber()), "rn"), *cells).from_(
+                _parquet_scan(source.path))
         columns = exp.Struct(expressions=[
             exp.PropertyEQ(this=exp.Literal.string(f"c{i}"), expression=exp.Literal.string("VARCHAR"))
             for i in range(len(reader.header))])
@@ -124,14 +149,19 @@ class DuckDBScorer:
 
     def check_readable(self, source: SqlSource) -> int:
         """Rows DuckDB reads from the file; Fallback when its strict parser refuses the file."""
+        if source.rows is not None:
+            return source.rows
         query = exp.select(exp.Count(this=exp.Star())).from_(self.raw_rows(source).subquery("raw"))
         try:
-            return self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
+            source.rows = self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
+            return source.rows
         except duckdb.Error as error:
             raise Fallback(f"DuckDB's CSV parser refused the file ({str(error).splitlines()[0]})") from None
 
     def lines(self, source: SqlSource, rows: int) -> list[int] | None:
         """Physical start line of each row, or None when it is the header line + the row's position."""
+        if source.kind == "parquet":
+            return None  # a Parquet row's line is its position (the header line is 0)
         with open(source.path, "rb") as handle:
             newlines, size, last = 0, 0, b""
             returns = 0
@@ -165,7 +195,7 @@ class DuckDBScorer:
         cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
         return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw"),
-                          [exp.alias_(line, "line")], reject_cells=True)
+                          [exp.alias_(line, "line")], reject_cells=True, used=self.query.used_fields())
 
     def run(self, sources: list[SqlSource], text: exp.Expression | None = None) -> None:
         """Read and score every export into ``dealgate_scored``; rejects go to ``on_reject`` as they are found.
@@ -282,6 +312,11 @@ def _ids(text: str, separator: str = ";") -> tuple:
 # what the summary and the rejects read, beside the output lines
 _NARROW = ("position", "line", "stage", "verdict", "amount", "weighted_amount", "failed", "qualify_out", "warnings",
            "over_staged", "problem", "problem_column", "blank_row", "cells")
+
+
+def _parquet_scan(path: str) -> exp.Expression:
+    target = str(Path(path) / "*.parquet") if Path(path).is_dir() else str(path)
+    return exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(target)])
 
 
 def _id_index(source: SqlSource) -> int | None:

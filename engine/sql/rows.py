@@ -31,12 +31,14 @@ def is_blank(cell: exp.Expression) -> exp.Expression:
 
 
 def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, keep: list,
-               reject_cells: bool = False) -> exp.Select:
+               reject_cells: bool = False, used: set | None = None) -> exp.Select:
     """SELECT ``keep``, the typed fields, ``problem``, ``problem_column`` and ``blank_row`` FROM ``relation``.
 
     ``cells`` maps a field name to (column position, its cell expression) for the fields the
     export has; ``all_cells`` are every cell of the row, in column order (for ``blank_row``).
     With ``reject_cells``, ``cells`` holds the row's raw cells (a list) on rejected rows only.
+    Fields not in ``used`` (when given) are only checked: no rule reads their value, but a
+    cell that cannot be read still rejects its row, as in the Python reader.
 
     Built in three layers, so that each cell's fast-path test, and each problem, is computed
     once per row: (1) the fast tests, (2) values and problems, (3) the row's first problem.
@@ -63,6 +65,8 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
             test = exp.column(test_name)
             value = exp.Case(ifs=[exp.If(this=test, true=fast[1])], default=exact.value)
             problem = exp.Case(ifs=[exp.If(this=test.copy(), true=exp.Null())], default=exact.problem)
+        if used is not None and field.name not in used:
+            value = exp.cast(exp.Null(), sql_type(field.type))
         layer2.append(exp.alias_(value, column))
         layer2.append(exp.alias_(problem, problem_name))
         problems.append((position, exp.column(problem_name)))

@@ -63,6 +63,17 @@ class ScoringQuery:
 
     # the stage of a deal, as the position the generated Python calls 'si'
 
+    def used_fields(self) -> set:
+        """Stored fields whose values the query reads: the rules' (computed fields expanded) and the output's."""
+        used = {"id", "stage", "amount", "name", "owner"}
+        expressions = [f.compute for f in self.fields.values() if f.compute is not None]
+        expressions += [c.when for _, c in self.ruleset.criteria] + [r.when for r in self.ruleset.rules]
+        for expression in expressions:
+            used |= self.checked(expression).fields
+        for needed in self.ruleset.needed_inputs.values():
+            used |= set(needed)
+        return {name for name in used if name in self.fields}
+
     def stage_index(self) -> exp.Expression:
         if "stage" not in self.fields:
             return exp.Literal.number(-1)
@@ -88,7 +99,8 @@ class ScoringQuery:
         for k, field in enumerate(f for f in self.fields.values() if f.compute is not None):
             value = self.compiler.compile(self.checked(field.compute).ir)
             ctes.append((f"computed_{k}", exp.select("*", exp.alias_(value, field_column(field.name))).from_(ctes[-1][0])))
-        ctes.append(("staged", exp.select("*", exp.alias_(self.stage_index(), "si")).from_(ctes[-1][0])))
+        ctes.append(("staged", exp.select("*", exp.alias_(self.stage_index(), "si"), *self.value_columns())
+                     .from_(ctes[-1][0])))
         ctes.append(("results", exp.select("*", *self.rule_columns()).from_("staged")))
         carried = [exp.column(name) for name in carry]
         ctes.append(("outcome", exp.select(*self.outcome_columns(), *carried).from_("results")))
@@ -99,14 +111,20 @@ class ScoringQuery:
             final = final.with_(name, as_=query)
         return final
 
+    def value_columns(self) -> list:
+        """v<i>: the value of criterion i (True, False or NULL), computed once for r<i> and u<i>."""
+        return [exp.alias_(self.compiler.compile(self.checked(criterion.when).ir), f"v{i}")
+                for i, (_, criterion) in enumerate(self.ruleset.criteria)]
+
     def rule_columns(self) -> list:
         """r<i>: criterion i is True; u<i>: its result is unknown; q<i>: qualify-out rule i fires."""
         columns = []
         for i, (_, criterion) in enumerate(self.ruleset.criteria):
-            node = self.checked(criterion.when).ir
-            columns.append(exp.alias_(self.compiler.condition(node), f"r{i}"))
-            unknown = exp.Is(this=exp.Paren(this=self.compiler.compile(node)), expression=exp.Null()) \
-                if node.nullable else exp.false()
+            value = exp.column(f"v{i}")
+            nullable = self.checked(criterion.when).ir.nullable
+            columns.append(exp.alias_(exp.Coalesce(this=value, expressions=[exp.false()]) if nullable else value,
+                                      f"r{i}"))
+            unknown = exp.Is(this=value.copy(), expression=exp.Null()) if nullable else exp.false()
             columns.append(exp.alias_(unknown, f"u{i}"))
         open_stages = [i for i, s in enumerate(self.pipeline.stages) if s.is_open]
         for i, rule in enumerate(self.ruleset.rules):
