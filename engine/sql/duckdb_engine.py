@@ -78,7 +78,7 @@ class SqlStream:
             self.warnings.extend((source.name, w) for w in source.reader.warnings)
             self.missing_fields[source.name] = list(source.reader.missing_fields)
 
-    def run(self, text: exp.Expression | None = None) -> None:
+    def run(self, text=None) -> None:
         self.scorer.run(self.sources, text)
 
 
@@ -130,9 +130,9 @@ class DuckDBScorer:
             names = [row[0] for row in self.connection.execute(
                 f"DESCRIBE SELECT * FROM {_parquet_scan(source.path).sql('duckdb')}").fetchall()]
             cells = [exp.alias_(exp.cast(exp.column(exp.to_identifier(name, quoted=True)),
-                                         exp.DataType.build("VARCHAR")), f"c{i}") for i, name in enumerate(names)]
-            return exp.select(exp.alias_(exp.Window(this=exp.RowNumber()), "rn"), *cells).from_(
-                _parquet_scan(source.path))
+                                         exp.DataType.build("VARCHAR")), f"c{i}", copy=False) for i, name in enumerate(names)]
+            return exp.select(exp.alias_(exp.Window(this=exp.RowNumber()), "rn", copy=False), *cells).from_(
+                _parquet_scan(source.path), copy=False)
         columns = exp.Struct(expressions=[
             exp.PropertyEQ(this=exp.Literal.string(f"c{i}"), expression=exp.Literal.string("VARCHAR"))
             for i in range(len(reader.header))])
@@ -145,13 +145,13 @@ class DuckDBScorer:
         call = exp.Anonymous(this="read_csv", expressions=[exp.Literal.string(source.path)] + [
             exp.PropertyEQ(this=exp.column(key), expression=value) for key, value in options.items()])
         number = exp.Window(this=exp.RowNumber())
-        return exp.select(exp.alias_(number, "rn"), "*").from_(call)
+        return exp.select(exp.alias_(number, "rn", copy=False), "*").from_(call, copy=False)
 
     def check_readable(self, source: SqlSource) -> int:
         """Rows DuckDB reads from the file; Fallback when its strict parser refuses the file."""
         if source.rows is not None:
             return source.rows
-        query = exp.select(exp.Count(this=exp.Star())).from_(self.raw_rows(source).subquery("raw"))
+        query = exp.select(exp.Count(this=exp.Star()), copy=False).from_(self.raw_rows(source).subquery("raw", copy=False))
         try:
             source.rows = self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
             return source.rows
@@ -194,15 +194,15 @@ class DuckDBScorer:
         header = source.reader.header
         cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
-        return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw"),
-                          [exp.alias_(line, "line")], reject_cells=True, used=self.query.used_fields())
+        return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw", copy=False),
+                          [exp.alias_(line, "line", copy=False)], reject_cells=True, used=self.query.used_fields())
 
-    def run(self, sources: list[SqlSource], text: exp.Expression | None = None) -> None:
+    def run(self, sources: list[SqlSource], text=None) -> None:
         """Read and score every export into ``dealgate_scored``; rejects go to ``on_reject`` as they are found.
 
         The scored table holds the columns of ``engine.sql.score`` plus ``position`` (of the export)
         and ``source`` (its name): what the summary and every renderer read, in (position, line) order.
-        With ``text`` (an output line made from those columns, ``engine.sql.lines``), it holds that
+        With ``text`` (an output ``Line`` made from those columns, ``engine.sql.lines``), it holds that
         line as ``text`` and only the columns the summary needs: materialising a wide table costs
         more than scoring it.
         """
@@ -214,18 +214,19 @@ class DuckDBScorer:
                 line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
             else:
                 connection.register("dealgate_lines", _lines_table(starts))
-                line = exp.Subquery(this=exp.select("start").from_("dealgate_lines").where(
-                    exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn"))))
+                line = exp.Subquery(this=exp.select("start", copy=False).from_("dealgate_lines", copy=False).where(
+                    exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn")), copy=False))
             typed = self.typed_rows(source, line)
             # One pass: every row is scored (a rejected row's fields are null, its verdict unused), and
             # the reading's bookkeeping rides along, so the export is read and converted once.
-            scored = self.query.build(typed.subquery("typed"), ordered=False,
+            scored = self.query.build(typed.subquery("typed", copy=False), ordered=False,
                                       carry=("problem", "problem_column", "blank_row", "cells"))
-            tagged = exp.select(exp.alias_(exp.Literal.number(position), "position"),
-                                exp.alias_(exp.Literal.string(source.name), "source"), "*").from_(scored.subquery("s"))
-            if text is not None:
-                tagged = exp.select(*[exp.column(c) for c in _NARROW], exp.alias_(text.copy(), "text")).from_(
-                    tagged.subquery("tagged"))
+            tagged = exp.select(exp.alias_(exp.Literal.number(position), "position", copy=False),
+                                exp.alias_(exp.Literal.string(source.name), "source", copy=False), "*").from_(scored.subquery("s", copy=False))
+            if text is not None:  # the output line, from its cells (computed first, each once)
+                celled = exp.select("*", *[c.copy() for c in text.cells], copy=False).from_(tagged.subquery("tagged", copy=False), copy=False)
+                tagged = exp.select(*[exp.column(c) for c in _NARROW], exp.alias_(text.text.copy(), "text"),
+                                    copy=False).from_(celled.subquery("celled", copy=False), copy=False)
             verb = "CREATE OR REPLACE TEMP TABLE dealgate_all AS" if position == 0 else "INSERT INTO dealgate_all"
             connection.execute(f"{verb} {tagged.sql('duckdb')}")
             if position == 0:  # the deals: rows that are neither blank nor rejected
@@ -290,10 +291,10 @@ class DuckDBScorer:
         """Hand each rejected row to ``on_reject`` in line order; return how many there were."""
         header = source.reader.header
         id_index = _id_index(source)
-        query = exp.select("line", "problem_column", "problem", "cells").from_("dealgate_all").where(
+        query = exp.select("line", "problem_column", "problem", "cells", copy=False).from_("dealgate_all", copy=False).where(
             exp.and_(exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
                      exp.Not(this=exp.column("blank_row")),
-                     exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())))).order_by("line")
+                     exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())), copy=False)).order_by("line", copy=False)
         count = 0
         for line, column, reason, cells in self.connection.execute(query.sql("duckdb")).fetchall():
             deal_id = _reject_id(self.ruleset, cells[id_index] if id_index is not None else None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 from sqlglot import exp
 
 from ..output import safe_cell as python_safe_cell
@@ -62,16 +63,34 @@ def _concat_ws(separator: str, parts: list[exp.Expression]) -> exp.Expression:
     return exp.Anonymous(this="CONCAT_WS", expressions=[_text(separator), *parts])
 
 
-def csv_row(pipeline, criteria: list[str]) -> exp.Expression:
-    """A CSV line of ``CSV_COLUMNS``, as ``write_csv`` writes it."""
+@attrs.frozen
+class Line:
+    """An output line: ``cells`` (aliased columns computed first, each once) and ``text`` made from them."""
+
+    cells: tuple
+    text: exp.Expression
+
+
+def csv_row(pipeline, criteria: list[str]) -> Line:
+    """A CSV line of ``CSV_COLUMNS``, as ``write_csv`` writes it.
+
+    The cells are computed in a layer of their own: the line refers to each cell several times
+    (to tell whether any needs quoting, then to join them), and DuckDB does not share repeated
+    expressions. Stage ids are the pack's identifiers: they need no formula guard.
+    """
     missing = _concat_ws(";", _missing_entries(criteria, lambda c, column: _concat(_text(f"{c}:"), exp.column(column))))
+    stage_ids_safe = all(python_safe_cell(s.id) == s.id for s in pipeline.stages)
+
+    def stage_cell(column: str) -> exp.Expression:
+        return exp.column(column) if stage_ids_safe else safe_cell(exp.column(column))
+
     cells = {
         "file": safe_cell(exp.column("source")),
         "line": exp.cast(exp.column("line"), exp.DataType.build("VARCHAR")),
         "id": safe_cell(exp.column("id")),
         "name": safe_cell(exp.column("display_name")),
         "owner": safe_cell(exp.column("display_owner")),
-        "stage": safe_cell(exp.column("stage")),
+        "stage": stage_cell("stage"),
         "verdict": exp.column("verdict"),
         "failed": exp.column("failed"),
         "missing": missing,
@@ -80,10 +99,11 @@ def csv_row(pipeline, criteria: list[str]) -> exp.Expression:
         "probability": _per_stage(pipeline, lambda s: python_safe_cell(s.probability)),
         "amount": money_text(exp.column("amount")),
         "weighted_amount": money_text(exp.column("weighted_amount")),
-        "evidence_stage": safe_cell(exp.column("evidence_stage")),
+        "evidence_stage": stage_cell("evidence_stage"),
         "over_staged": _flag("over_staged"),
     }
-    return csv_line([cells[c] for c in CSV_COLUMNS])
+    return Line(tuple(exp.alias_(cells[c], f"cell_{c}") for c in CSV_COLUMNS),
+                csv_line([exp.column(f"cell_{c}") for c in CSV_COLUMNS]))
 
 
 def csv_header() -> str:
@@ -123,15 +143,15 @@ def json_record(pipeline, criteria: list[str]) -> exp.Expression:
     return _concat(*parts)
 
 
-def line_expression(fmt: str, ruleset, criteria: list[str]) -> exp.Expression:
+def line_expression(fmt: str, ruleset, criteria: list[str]) -> Line:
     """The output line of one scored deal in ``fmt`` (csv, jsonl or json), from the scored columns."""
     pipeline = ruleset.pipeline
     if fmt == "csv":
         return csv_row(pipeline, criteria)
     if fmt == "jsonl":
-        return json_record(pipeline, criteria)
+        return Line((), json_record(pipeline, criteria))
     if fmt == "json":
-        return _concat(_text("\n  "), json_record(pipeline, criteria))
+        return Line((), _concat(_text("\n  "), json_record(pipeline, criteria)))
     raise ValueError(f"the SQL engines write csv, jsonl and json, not {fmt}")
 
 

@@ -51,29 +51,37 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
         default = analysis.defaults.get(field.name)
         column = field_column(field.name)
         if field.name not in cells:
-            layer2.append(exp.alias_(exp.cast(literal(default), sql_type(field.type)), column))
+            layer2.append(exp.alias_(exp.cast(literal(default), sql_type(field.type)), column, copy=False))
             continue
         position, cell = cells[field.name]
         exact = read_cell(field, cell, stages=analysis.stage_lookup, default=default)
         fast = fast_cell(field, cell, analysis.stage_lookup)
         problem_name = f"p{position}"
+        # An empty cell (NULL) is the commonest odd one: its default, or 'missing', without the exact reading.
+        empty = exp.Is(this=cell.copy(), expression=exp.Null())
+        typed_default = exp.cast(literal(default), sql_type(field.type))
+        missing = exp.Literal.string(f"missing required field '{field.name}'") \
+            if field.required and default is None else exp.Null()
         if fast is None:
-            value, problem = exact.value, exact.problem
+            value = exp.Case(ifs=[exp.If(this=empty, true=typed_default)], default=exact.value)
+            problem = exp.Case(ifs=[exp.If(this=empty.copy(), true=missing)], default=exact.problem)
         else:
             test_name = f"t{position}"
-            tests.append(exp.alias_(fast[0], test_name))
+            tests.append(exp.alias_(fast[0], test_name, copy=False))
             test = exp.column(test_name)
-            value = exp.Case(ifs=[exp.If(this=test, true=fast[1])], default=exact.value)
-            problem = exp.Case(ifs=[exp.If(this=test.copy(), true=exp.Null())], default=exact.problem)
+            value = exp.Case(ifs=[exp.If(this=test, true=fast[1]), exp.If(this=empty, true=typed_default)],
+                             default=exact.value)
+            problem = exp.Case(ifs=[exp.If(this=test.copy(), true=exp.Null()), exp.If(this=empty.copy(), true=missing)],
+                               default=exact.problem)
         if used is not None and field.name not in used:
             value = exp.cast(exp.Null(), sql_type(field.type))
-        layer2.append(exp.alias_(value, column))
-        layer2.append(exp.alias_(problem, problem_name))
+        layer2.append(exp.alias_(value, column, copy=False))
+        layer2.append(exp.alias_(problem, problem_name, copy=False))
         problems.append((position, exp.column(problem_name)))
     problems.sort(key=lambda item: item[0])
-    blank = exp.and_(*[is_blank(c) for c in all_cells]) if all_cells else exp.false()
-    first_layer = exp.select("*", *tests, exp.alias_(blank, "blank_row")).from_(relation)
-    second_layer = exp.select("*", *layer2).from_(first_layer.subquery("tested"))
+    blank = exp.and_(*[is_blank(c) for c in all_cells], copy=False) if all_cells else exp.false()
+    first_layer = exp.select("*", *tests, exp.alias_(blank, "blank_row", copy=False)).from_(relation, copy=False)
+    second_layer = exp.select("*", *layer2, copy=False).from_(first_layer.subquery("tested", copy=False))
     if problems:
         first = exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=p.copy(), expression=exp.Null())),
                                      true=exp.Literal.number(i)) for i, p in problems])
@@ -86,6 +94,6 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
         extra.append(exp.alias_(exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=reason.copy(),
                                                                               expression=exp.Null())),
                                                      true=exp.Array(expressions=[c.copy() for c in all_cells]))]),
-                                "cells"))
-    return exp.select(*keep, *fields, exp.alias_(first, "problem_column"), exp.alias_(reason, "problem"),
-                      exp.column("blank_row"), *extra).from_(second_layer.subquery("read"))
+                                "cells", copy=False))
+    return exp.select(*keep, *fields, exp.alias_(first, "problem_column", copy=False), exp.alias_(reason, "problem", copy=False),
+                      exp.column("blank_row"), *extra, copy=False).from_(second_layer.subquery("read", copy=False))

@@ -95,25 +95,25 @@ class ScoringQuery:
 
         ``carry`` names columns of ``typed`` passed through unchanged (a runner's bookkeeping).
         """
-        ctes = [("deals", exp.select("*").from_(typed))]
+        ctes = [("deals", exp.select("*", copy=False).from_(typed, copy=False))]
         for k, field in enumerate(f for f in self.fields.values() if f.compute is not None):
             value = self.compiler.compile(self.checked(field.compute).ir)
-            ctes.append((f"computed_{k}", exp.select("*", exp.alias_(value, field_column(field.name))).from_(ctes[-1][0])))
-        ctes.append(("staged", exp.select("*", exp.alias_(self.stage_index(), "si"), *self.value_columns())
-                     .from_(ctes[-1][0])))
-        ctes.append(("results", exp.select("*", *self.rule_columns()).from_("staged")))
+            ctes.append((f"computed_{k}", exp.select("*", exp.alias_(value, field_column(field.name), copy=False)).from_(ctes[-1][0], copy=False)))
+        ctes.append(("staged", exp.select("*", exp.alias_(self.stage_index(), "si", copy=False), *self.value_columns())
+                     .from_(ctes[-1][0], copy=False)))
+        ctes.append(("results", exp.select("*", *self.rule_columns(), copy=False).from_("staged", copy=False)))
         carried = [exp.column(name) for name in carry]
-        ctes.append(("outcome", exp.select(*self.outcome_columns(), *carried).from_("results")))
-        final = exp.select(*self.final_columns(), *[c.copy() for c in carried]).from_("outcome")
+        ctes.append(("outcome", exp.select(*self.outcome_columns(), *carried, copy=False).from_("results", copy=False)))
+        final = exp.select(*self.final_columns(), *[c.copy() for c in carried], copy=False).from_("outcome", copy=False)
         if ordered:
-            final = final.order_by(exp.column("line"))
+            final = final.order_by(exp.column("line"), copy=False)
         for name, query in ctes:
-            final = final.with_(name, as_=query)
+            final = final.with_(name, as_=query, copy=False)
         return final
 
     def value_columns(self) -> list:
         """v<i>: the value of criterion i (True, False or NULL), computed once for r<i> and u<i>."""
-        return [exp.alias_(self.compiler.compile(self.checked(criterion.when).ir), f"v{i}")
+        return [exp.alias_(self.compiler.compile(self.checked(criterion.when).ir), f"v{i}", copy=False)
                 for i, (_, criterion) in enumerate(self.ruleset.criteria)]
 
     def rule_columns(self) -> list:
@@ -123,17 +123,17 @@ class ScoringQuery:
             value = exp.column(f"v{i}")
             nullable = self.checked(criterion.when).ir.nullable
             columns.append(exp.alias_(exp.Coalesce(this=value, expressions=[exp.false()]) if nullable else value,
-                                      f"r{i}"))
+                                      f"r{i}", copy=False))
             unknown = exp.Is(this=value.copy(), expression=exp.Null()) if nullable else exp.false()
-            columns.append(exp.alias_(unknown, f"u{i}"))
+            columns.append(exp.alias_(unknown, f"u{i}", copy=False))
         open_stages = [i for i, s in enumerate(self.pipeline.stages) if s.is_open]
         for i, rule in enumerate(self.ruleset.rules):
             applies = self.stage_in(open_stages)
             if rule.from_stage is not None:
                 applies = exp.and_(applies, exp.GTE(this=exp.column("si"),
-                                                    expression=exp.Literal.number(self.positions[rule.from_stage])))
-            fires = exp.and_(applies, self.compiler.condition(self.checked(rule.when).ir))
-            columns.append(exp.alias_(fires, f"q{i}"))
+                                                    expression=exp.Literal.number(self.positions[rule.from_stage])), copy=False)
+            fires = exp.and_(applies, self.compiler.condition(self.checked(rule.when).ir), copy=False)
+            columns.append(exp.alias_(fires, f"q{i}", copy=False))
         return columns
 
     def outcome_columns(self) -> list:
@@ -146,34 +146,34 @@ class ScoringQuery:
                 i = position + k
                 if stage.is_open:
                     here = exp.EQ(this=exp.column("si"), expression=exp.Literal.number(index))
-                    failed.append((exp.and_(here, exp.Not(this=exp.column(f"r{i}"))), criterion.id))
+                    failed.append((exp.and_(here, exp.Not(this=exp.column(f"r{i}")), copy=False), criterion.id))
                     missing.append((i, criterion, here))
             position += len(stage.exit)
         fired = [(exp.column(f"q{i}"), r.id) for i, r in enumerate(self.ruleset.rules) if r.severity == "error"]
         warned = [(exp.column(f"q{i}"), r.id) for i, r in enumerate(self.ruleset.rules) if r.severity != "error"]
         columns = [
             exp.column("line"),
-            exp.alias_(_column("id") if "id" in self.fields else exp.Null(), "id"),
-            exp.alias_(_column("stage") if "stage" in self.fields else exp.Null(), "stage"),
+            exp.alias_(_column("id") if "id" in self.fields else exp.Null(), "id", copy=False),
+            exp.alias_(_column("stage") if "stage" in self.fields else exp.Null(), "stage", copy=False),
             exp.column("si"),
-            exp.alias_(joined(failed, ";"), "failed"),
-            exp.alias_(joined(fired, ";"), "qualify_out"),
-            exp.alias_(joined(warned, ";"), "warnings"),
-            exp.alias_(_column("amount") if "amount" in self.fields else exp.Null(), "amount"),
-            exp.alias_(self.evidence(), "ev"),
+            exp.alias_(joined(failed, ";"), "failed", copy=False),
+            exp.alias_(joined(fired, ";"), "qualify_out", copy=False),
+            exp.alias_(joined(warned, ";"), "warnings", copy=False),
+            exp.alias_(_column("amount") if "amount" in self.fields else exp.Null(), "amount", copy=False),
+            exp.alias_(self.evidence(), "ev", copy=False),
         ]
         for n, (i, criterion, here) in enumerate(missing):
-            columns.append(exp.alias_(self.missing_fields(i, criterion, here), f"missing_{n}"))
+            columns.append(exp.alias_(self.missing_fields(i, criterion, here), f"missing_{n}", copy=False))
         for name in ("name", "owner"):
             if name in self.fields:
-                columns.append(exp.alias_(_column(name), f"display_{name}"))
+                columns.append(exp.alias_(_column(name), f"display_{name}", copy=False))
         return columns
 
     def missing_fields(self, i: int, criterion, here) -> exp.Expression:
         """For a criterion of the deal's stage whose result is unknown: its null needed fields ('a,b'), else NULL."""
         needed = self.ruleset.needed_inputs[criterion.id]
         names = joined([(exp.Is(this=_column(f), expression=exp.Null()), f) for f in needed], ",")
-        return exp.Case(ifs=[exp.If(this=exp.and_(here, exp.column(f"u{i}")), true=names)])
+        return exp.Case(ifs=[exp.If(this=exp.and_(here, exp.column(f"u{i}"), copy=False), true=names)])
 
     def evidence(self) -> exp.Expression:
         """The pipeline position of the furthest open stage whose exit criteria, and those of every
@@ -185,7 +185,7 @@ class ScoringQuery:
             count = len(stage.exit)
             if stage.is_open:
                 conditions.extend(exp.column(f"r{position + k}") for k in range(count))
-                test = exp.and_(*[c.copy() for c in conditions]) if conditions else exp.true()
+                test = exp.and_(*[c.copy() for c in conditions], copy=False) if conditions else exp.true()
                 reached.append((test, index))
             position += count
         ifs = [exp.If(this=test, true=exp.Literal.number(index)) for test, index in reversed(reached)]
@@ -218,21 +218,21 @@ class ScoringQuery:
             default=exp.Literal.number(-1))
         over_staged = exp.and_(
             self.stage_in(list(open_rank)),
-            exp.LT(this=rank_of("ev"), expression=exp.Sub(this=rank_of("si"), expression=exp.Literal.number(1))))
+            exp.LT(this=rank_of("ev"), expression=exp.Sub(this=rank_of("si"), expression=exp.Literal.number(1))), copy=False)
         columns = [
             exp.column("line"), exp.column("id"), exp.column("stage"),
-            exp.alias_(verdict, "verdict"),
+            exp.alias_(verdict, "verdict", copy=False),
             exp.column("failed"), exp.column("qualify_out"), exp.column("warnings"),
-            exp.alias_(probability, "probability"),
+            exp.alias_(probability, "probability", copy=False),
             exp.column("amount"),
-            exp.alias_(weighted, "weighted_amount"),
-            exp.alias_(evidence, "evidence_stage"),
-            exp.alias_(over_staged, "over_staged"),
+            exp.alias_(weighted, "weighted_amount", copy=False),
+            exp.alias_(evidence, "evidence_stage", copy=False),
+            exp.alias_(over_staged, "over_staged", copy=False),
         ]
         columns += [exp.column(f"missing_{n}") for n in range(len(self.missing_indexes()))]
         for name in ("name", "owner"):
             columns.append(exp.column(f"display_{name}") if name in self.fields
-                           else exp.alias_(exp.cast(exp.Null(), exp.DataType.build("VARCHAR")), f"display_{name}"))
+                           else exp.alias_(exp.cast(exp.Null(), exp.DataType.build("VARCHAR")), f"display_{name}", copy=False))
         return columns
 
     def missing_indexes(self) -> list[int]:
