@@ -337,6 +337,8 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
                     write_sql_lines(fmt, out, sql.scorer, summary)
                 else:
                     FORMATS[fmt](out, ruleset, deals, summary)
+        if sql is not None:
+            sql.scorer.close()
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         if stream is not None:

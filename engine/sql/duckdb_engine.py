@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import tempfile
 from pathlib import Path
 import attrs
 import duckdb
@@ -39,6 +40,7 @@ from .score import ScoringQuery
 from .sources import ParquetHeader, is_parquet
 
 BATCH = 50_000
+MEMORY_LIMIT = "1GB"  # DuckDB's own memory; beyond it, it spills to disk
 
 
 class Fallback(Exception):
@@ -92,9 +94,18 @@ class DuckDBScorer:
         self.on_reject = on_reject
         self.counts = counts
         self.connection = duckdb.connect()
+        # The scored table of a big export outgrows memory: DuckDB spills it to a directory of
+        # our own (removed with the scorer), and RSS stays bounded whatever the export's size.
+        self._spill = tempfile.TemporaryDirectory(prefix="dealgate-duckdb-")
+        self.connection.execute(f"SET temp_directory = '{self._spill.name}'")
+        self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
         self.query = ScoringQuery(ruleset, literal(as_of))
+
+    def close(self) -> None:
+        self.connection.close()
+        self._spill.cleanup()
 
     # reading
 

@@ -24,6 +24,7 @@ import sys
 
 from sqlglot import exp
 
+from ..expr.sqlfunctions import PY_WHITESPACE
 from ..expr.sqlfunctions import Unsupported  # noqa: F401 - one class for every construct SQL cannot run
 
 MESSAGE_LIMIT = 60  # engine.values._q
@@ -35,10 +36,9 @@ _PUNCTUATION = frozenset(string.punctuation)
 # character sets, from Python
 
 
-@functools.cache
 def whitespace() -> str:
     """Every character ``str.isspace()`` (and so ``strip()`` and regex ``\\s``) treats as whitespace."""
-    return "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    return PY_WHITESPACE  # computed once, for the expression functions too
 
 
 @functools.cache
