@@ -195,17 +195,23 @@ def compiled_rules(rules_dir: str):
     return ruleset
 
 
-def _export_sources(exports, directories: bool = False) -> list:
+def _export_sources(exports) -> list:
     sources = []
     for export in exports:
         if export == "-":
             sources.append("-")
-        elif not (Path(export).is_file() or directories and Path(export).is_dir()):
+        elif not (Path(export).is_file() or _is_parquet(export)):
             click.echo(f"dealgate: no such export file: {export}", err=True)
             sys.exit(EXIT_USAGE)
         else:
             sources.append(export)
     return sources
+
+
+def _is_parquet(path: str) -> bool:
+    """A .parquet file or a directory of them: read by the SQL engines only."""
+    candidate = Path(path)
+    return candidate.suffix.lower() == ".parquet" or (candidate.is_dir() and any(candidate.glob("*.parquet")))
 
 
 @contextlib.contextmanager
@@ -315,7 +321,7 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
         if output is None or output == "-" or Path(output).exists():
             raise click.UsageError("--format parquet needs -o DIR, a directory that does not exist yet")
     ruleset = compiled_rules(rules_dir)
-    sources = _export_sources(exports, directories=engine == "spark")
+    sources = _export_sources(exports)
     as_of = as_of or dt.date.today()
     if fmt is None:
         fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
@@ -331,9 +337,12 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
             sys.exit(EXIT_USAGE)
         with reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
             if sql is not None:
+                from engine.sql.lines import line_expression
+
                 sql.scorer.on_reject = on_reject
                 stream = sql
-                sql.run()
+                sql.run(None if fmt in ("table", "parquet") else
+                        line_expression(fmt, ruleset, sql.scorer.query.missing_criteria()))
                 sql.scorer.fill_summary(summary)
                 deals = sql.scorer.deals()
             else:
@@ -349,6 +358,8 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
                         write_sql_lines(fmt, out, sql.scorer, summary)
                     else:
                         FORMATS[fmt](out, ruleset, deals, summary)
+        if sql is not None:
+            sql.scorer.close()
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         if stream is not None:
@@ -389,9 +400,6 @@ def _spark_engine(ruleset, sources, input_format, delimiter, strict, as_of, verb
         sys.exit(EXIT_PROBLEMS)
     parquet = [s for s in sources if s != "-" and is_parquet(s)]
     if strict:
-        if parquet:
-            raise click.UsageError("--strict stops at the first bad row, which only the Python engine does, "
-                                   "and it cannot read Parquet")
         return use_python("--strict stops at the first bad row, which the Python engine finds")
     scorer = SparkScorer(ruleset, as_of, master=master)
     try:
@@ -417,6 +425,11 @@ def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of
             click.echo("engine: python", err=True)
         return None
 
+    parquet = [s for s in sources if s != "-" and input_format is None and _is_parquet(s)]
+    if parquet and (engine == "python" or strict):
+        click.echo(f"dealgate: {parquet[0]} is Parquet, which only the SQL engines read: use --engine duckdb "
+                   f"or auto{' (without --strict)' if strict else ''}", err=True)
+        sys.exit(EXIT_USAGE)
     if engine == "python":
         return use_python()
     if engine == "spark":
@@ -424,15 +437,15 @@ def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of
                              use_python)
     if strict:
         return use_python("--strict stops at the first bad row, which the Python engine finds")
-    size = sum(os.path.getsize(s) for s in sources if s != "-")
-    if engine == "auto" and ("-" in sources or size < AUTO_DUCKDB_BYTES):
+    size = sum(os.path.getsize(s) for s in sources if s != "-" and Path(s).is_file())
+    if engine == "auto" and not parquet and ("-" in sources or size < AUTO_DUCKDB_BYTES):
         return use_python()
     from engine.sql.duckdb_engine import DuckDBScorer, Fallback, SqlStream
     from engine.sql.support import sql_problems
 
     problems = sql_problems(ruleset)
     if problems:
-        if engine == "duckdb":
+        if engine == "duckdb" or parquet:
             click.echo(render_diag.render_text(problems), err=True, nl=False)
             click.echo("dealgate: this pack cannot run on the DuckDB engine; use --engine python or auto", err=True)
             sys.exit(EXIT_PROBLEMS)
@@ -443,6 +456,9 @@ def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of
         for source in prepared:
             scorer.check_readable(source)
     except Fallback as why:
+        if parquet:
+            click.echo(f"dealgate: {why}; the Python engine cannot read Parquet either", err=True)
+            sys.exit(EXIT_USAGE)
         return use_python(str(why))
     if verbose:
         click.echo("engine: duckdb", err=True)
@@ -454,13 +470,8 @@ def _preflight(ruleset, sources, input_format, delimiter) -> None:
     from engine.read import ExportReader
 
     for source in sources:
-        if source != "-" and not (input_format is None and _parquet_path(source)):  # Parquet: Spark reads it
+        if source != "-" and not (input_format is None and _is_parquet(source)):
             ExportReader(ruleset.analysis, source, fmt=input_format, delimiter=delimiter).close()
-
-
-def _parquet_path(source: str) -> bool:
-    path = Path(source)
-    return path.suffix.lower() == ".parquet" or path.is_dir()
 
 
 @main.command()

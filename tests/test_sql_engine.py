@@ -152,5 +152,35 @@ def test_the_duckdb_query_run_on_a_table_gives_the_verdicts_of_score(tmp_path):
     scored = json.loads(CliRunner().invoke(main, ["score", str(export), "--engine", "python", "--as-of", AS_OF,
                                                   "--format", "json"]).stdout)
     assert verdicts == {d["id"]: d["verdict"] for d in scored["deals"]}
+    rejects_sql = CliRunner().invoke(main, ["sql", "--table", "deals", "--like", str(export), "--rejects"]).stdout
+    rejected = connection.execute(rejects_sql.rstrip().rstrip(";")).fetchall()
+    python_rejects = CliRunner().invoke(main, ["score", str(export), "--engine", "python", "--as-of", AS_OF,
+                                               "--format", "csv", "--rejects", str(tmp_path / "r.csv"),
+                                               "-o", str(tmp_path / "o.csv")])
+    with open(tmp_path / "r.csv", encoding="utf-8", newline="") as handle:
+        assert sorted((r["column"], r["value"], r["reason"]) for r in csv.DictReader(handle)) == sorted(rejected)
     with open(export, encoding="utf-8", newline="") as handle:
-        assert len(rows) == sum(1 for _ in csv.DictReader(handle))
+        assert len(rows) + len(rejected) == sum(1 for _ in csv.DictReader(handle))
+    assert python_rejects.exit_code == 0
+
+
+def test_the_example_export_as_parquet_scores_like_the_csv(tmp_path):
+    import duckdb
+
+    parquet = tmp_path / "deals.parquet"
+    export = ROOT / "examples" / "deals.csv"
+    duckdb.connect().execute(f"COPY (SELECT * FROM read_csv('{export}', all_varchar=true)) TO '{parquet}' "
+                             f"(FORMAT parquet)")
+    python = score(tmp_path, "python", export, "csv")
+    sql = score(tmp_path, "duckdb", parquet, "csv")
+    assert sql[2] == python[2]
+
+    def without_file_and_line(text: bytes) -> list:
+        return [line.split(",", 2)[2] for line in text.decode().splitlines()[1:]]
+
+    assert without_file_and_line(sql[0]) == without_file_and_line(python[0])
+    python_rejects = [r.split(",", 1)[1] for r in python[1].decode().splitlines()[1:]]
+    sql_rejects = [r.split(",", 1)[1] for r in sql[1].decode().splitlines()[1:]]
+    assert sql_rejects == python_rejects
+    refused = CliRunner().invoke(main, ["score", str(parquet), "--engine", "python", "--as-of", AS_OF])
+    assert refused.exit_code == 2 and "only the SQL engines read" in refused.stderr

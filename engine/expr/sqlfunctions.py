@@ -19,7 +19,11 @@ from .. import types as T
 
 
 class Unsupported(Exception):
-    """A construct with no exact SQL form; ``str()`` names it. The pack then runs on Python only."""
+    """A construct with no exact SQL form; ``feature`` (and ``str()``) names it. The pack then runs on Python only."""
+
+    def __init__(self, feature: str):
+        super().__init__(feature)
+        self.feature = feature
 
 
 # Python's str.strip() removes every character for which str.isspace() is true; SQL's TRIM
@@ -53,12 +57,30 @@ def length(args, nodes, as_of):
     return exp.Length(this=args[0])
 
 
+# Python's str.upper()/lower() apply Unicode's full case mapping, where one character can become
+# several ('ß' -> 'SS', 'ﬁ' -> 'FI', 'İ' -> 'i̇'); DuckDB's UPPER/LOWER map one character to one
+# ('ß' -> 'ẞ'). Those characters are replaced by Python's result first (a no-op for Java's, which
+# maps fully too). Only the final-sigma rule of lower() ('ΑΣ' -> 'ας') is left to the database.
+MULTI_UPPER = {c: c.upper() for c in map(chr, range(0x110000)) if len(c.upper()) > 1}
+MULTI_LOWER = {c: c.lower() for c in map(chr, range(0x110000)) if len(c.lower()) > 1}
+
+
+def _expanded(value: exp.Expression, table: dict) -> exp.Expression:
+    """``value`` with each key of ``table`` replaced by its text, when it holds any (else as it is)."""
+    replaced = value.copy()
+    for char, text in table.items():
+        replaced = exp.Anonymous(this="REPLACE", expressions=[replaced, exp.Literal.string(char),
+                                                               exp.Literal.string(text)])
+    holds = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string("[" + "".join(table) + "]"))
+    return exp.Case(ifs=[exp.If(this=holds, true=replaced)], default=value)
+
+
 def lower(args, nodes, as_of):
-    return exp.Lower(this=args[0])
+    return exp.Lower(this=_expanded(args[0], MULTI_LOWER))
 
 
 def upper(args, nodes, as_of):
-    return exp.Upper(this=args[0])
+    return exp.Upper(this=_expanded(args[0], MULTI_UPPER))
 
 
 def trim(args, nodes, as_of):
@@ -69,7 +91,7 @@ def contains(args, nodes, as_of):
     container, item = args
     if nodes[0].type == T.LIST:
         return null_if_any_null(args, exp.ArrayContains(this=container.copy(), expression=item.copy()))
-    position = exp.StrPosition(this=exp.Lower(this=container), substr=exp.Lower(this=item))
+    position = exp.StrPosition(this=lower([container], nodes, as_of), substr=lower([item], nodes, as_of))
     return exp.GT(this=position, expression=exp.Literal.number(0))
 
 

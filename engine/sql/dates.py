@@ -93,6 +93,11 @@ def _format_pattern(fmt: str) -> tuple[str, list]:
     return regex, names
 
 
+def check_format(fmt: str) -> None:
+    """Raise ``Unsupported`` when ``fmt`` cannot be read exactly in SQL (cheap: no expression is built)."""
+    _format_pattern(fmt)
+
+
 def _int(text: exp.Expression) -> exp.Expression:
     """The digits of a part as an integer, like int() (%d may be ' 5'); 0 for '' (a part left out).
 

@@ -25,18 +25,22 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import tempfile
+from pathlib import Path
 import attrs
 import duckdb
 from sqlglot import exp
 
-from ..read import ExportReader, Reject
+from ..read import ExportError, ExportReader, Reject
 from ..results import DealResult
 from ..score import ScoredDeal
 from .expr import literal
 from .rows import typed_rows
 from .score import ScoringQuery
+from .sources import ParquetHeader, is_parquet
 
 BATCH = 50_000
+MEMORY_LIMIT = "1GB"  # DuckDB's own memory; beyond it, it spills to disk
 
 
 class Fallback(Exception):
@@ -47,8 +51,10 @@ class Fallback(Exception):
 class SqlSource:
     """One CSV export prepared for DuckDB: its reader (header, plan, warnings) and where its rows start."""
 
-    reader: ExportReader
+    reader: object  # ExportReader, or a ParquetHeader
     path: str
+    rows: int | None = None  # data rows DuckDB reads (blank ones included), once checked
+    kind: str = "csv"  # or parquet
 
     @property
     def name(self) -> str:
@@ -74,8 +80,8 @@ class SqlStream:
             self.warnings.extend((source.name, w) for w in source.reader.warnings)
             self.missing_fields[source.name] = list(source.reader.missing_fields)
 
-    def run(self) -> None:
-        self.scorer.run(self.sources)
+    def run(self, text=None) -> None:
+        self.scorer.run(self.sources, text)
 
 
 class DuckDBScorer:
@@ -88,9 +94,18 @@ class DuckDBScorer:
         self.on_reject = on_reject
         self.counts = counts
         self.connection = duckdb.connect()
+        # The scored table of a big export outgrows memory: DuckDB spills it to a directory of
+        # our own (removed with the scorer), and RSS stays bounded whatever the export's size.
+        self._spill = tempfile.TemporaryDirectory(prefix="dealgate-duckdb-")
+        self.connection.execute(f"SET temp_directory = '{self._spill.name}'")
+        self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
         self.query = ScoringQuery(ruleset, literal(as_of))
+
+    def close(self) -> None:
+        self.connection.close()
+        self._spill.cleanup()
 
     # reading
 
@@ -98,6 +113,8 @@ class DuckDBScorer:
         """Read the header with the Python reader; refuse (Fallback) what DuckDB cannot read exactly."""
         if path == "-":
             raise Fallback("standard input is read by the Python engine")
+        if fmt is None and is_parquet(path):
+            return self._prepare_parquet(path)
         reader = ExportReader(self.analysis, path, fmt=fmt, delimiter=delimiter)
         if reader.format not in ("csv", "tsv"):
             reader.close()
@@ -105,9 +122,28 @@ class DuckDBScorer:
         reader.close()
         return SqlSource(reader, str(path))
 
+    def _prepare_parquet(self, path: str) -> SqlSource:
+        scan = _parquet_scan(path)
+        try:
+            columns = [row[0] for row in self.connection.execute(
+                f"DESCRIBE SELECT * FROM {scan.sql('duckdb')}").fetchall()]
+        except duckdb.Error as error:
+            raise ExportError(f"cannot read the Parquet export: {str(error).splitlines()[0]}", source=path) from None
+        header = ParquetHeader(self.analysis, path, columns)
+        if not header.readable:
+            raise Fallback("a Parquet column name with a line break in it")
+        return SqlSource(header, str(path), kind="parquet")
+
     def raw_rows(self, source: SqlSource) -> exp.Expression:
         """The export's data rows as text cells c0..cN, with their position ``rn`` from 1."""
         reader = source.reader
+        if source.kind == "parquet":
+            names = [row[0] for row in self.connection.execute(
+                f"DESCRIBE SELECT * FROM {_parquet_scan(source.path).sql('duckdb')}").fetchall()]
+            cells = [exp.alias_(exp.cast(exp.column(exp.to_identifier(name, quoted=True)),
+                                         exp.DataType.build("VARCHAR")), f"c{i}", copy=False) for i, name in enumerate(names)]
+            return exp.select(exp.alias_(exp.Window(this=exp.RowNumber()), "rn", copy=False), *cells).from_(
+                _parquet_scan(source.path), copy=False)
         columns = exp.Struct(expressions=[
             exp.PropertyEQ(this=exp.Literal.string(f"c{i}"), expression=exp.Literal.string("VARCHAR"))
             for i in range(len(reader.header))])
@@ -120,18 +156,23 @@ class DuckDBScorer:
         call = exp.Anonymous(this="read_csv", expressions=[exp.Literal.string(source.path)] + [
             exp.PropertyEQ(this=exp.column(key), expression=value) for key, value in options.items()])
         number = exp.Window(this=exp.RowNumber())
-        return exp.select(exp.alias_(number, "rn"), "*").from_(call)
+        return exp.select(exp.alias_(number, "rn", copy=False), "*").from_(call, copy=False)
 
     def check_readable(self, source: SqlSource) -> int:
         """Rows DuckDB reads from the file; Fallback when its strict parser refuses the file."""
-        query = exp.select(exp.Count(this=exp.Star())).from_(self.raw_rows(source).subquery("raw"))
+        if source.rows is not None:
+            return source.rows
+        query = exp.select(exp.Count(this=exp.Star()), copy=False).from_(self.raw_rows(source).subquery("raw", copy=False))
         try:
-            return self.connection.execute(query.sql("duckdb")).fetchone()[0]
+            source.rows = self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
+            return source.rows
         except duckdb.Error as error:
             raise Fallback(f"DuckDB's CSV parser refused the file ({str(error).splitlines()[0]})") from None
 
     def lines(self, source: SqlSource, rows: int) -> list[int] | None:
         """Physical start line of each row, or None when it is the header line + the row's position."""
+        if source.kind == "parquet":
+            return None  # a Parquet row's line is its position (the header line is 0)
         with open(source.path, "rb") as handle:
             newlines, size, last = 0, 0, b""
             returns = 0
@@ -160,18 +201,21 @@ class DuckDBScorer:
     # the query
 
     def typed_rows(self, source: SqlSource, line: exp.Expression) -> exp.Select:
-        """Typed fields, the first problem of the row (in column order), and the raw cells for rejects."""
+        """Typed fields, the first problem of the row (in column order), and the raw cells of rejected rows."""
         header = source.reader.header
         cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
-        keep = [exp.alias_(line, "line"), *[exp.column(f"c{i}", table="raw") for i in range(len(header))]]
-        return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw"), keep)
+        return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw", copy=False),
+                          [exp.alias_(line, "line", copy=False)], reject_cells=True, used=self.query.used_fields())
 
-    def run(self, sources: list[SqlSource]) -> None:
+    def run(self, sources: list[SqlSource], text=None) -> None:
         """Read and score every export into ``dealgate_scored``; rejects go to ``on_reject`` as they are found.
 
         The scored table holds the columns of ``engine.sql.score`` plus ``position`` (of the export)
         and ``source`` (its name): what the summary and every renderer read, in (position, line) order.
+        With ``text`` (an output ``Line`` made from those columns, ``engine.sql.lines``), it holds that
+        line as ``text`` and only the columns the summary needs: materialising a wide table costs
+        more than scoring it.
         """
         connection = self.connection
         for position, source in enumerate(sources):
@@ -181,26 +225,31 @@ class DuckDBScorer:
                 line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
             else:
                 connection.register("dealgate_lines", _lines_table(starts))
-                line = exp.Subquery(this=exp.select("start").from_("dealgate_lines").where(
-                    exp.EQ(this=exp.column("position"), expression=exp.column("rn", table="raw"))))
+                line = exp.Subquery(this=exp.select("start", copy=False).from_("dealgate_lines", copy=False).where(
+                    exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn")), copy=False))
             typed = self.typed_rows(source, line)
-            connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_typed AS {typed.sql('duckdb')}")
-            rejected = self._rejects(source)
-            readable = exp.select("*").from_("dealgate_typed").where(exp.and_(
-                exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
-            scored = self.query.build(readable.subquery("typed"), ordered=False)
-            tagged = exp.select(exp.alias_(exp.Literal.number(position), "position"),
-                                exp.alias_(exp.Literal.string(source.name), "source"), "*").from_(scored.subquery("s"))
-            verb = "CREATE OR REPLACE TEMP TABLE dealgate_scored AS" if position == 0 else "INSERT INTO dealgate_scored"
+            # One pass: every row is scored (a rejected row's fields are null, its verdict unused), and
+            # the reading's bookkeeping rides along, so the export is read and converted once.
+            scored = self.query.build(typed.subquery("typed", copy=False), ordered=False,
+                                      carry=("problem", "problem_column", "blank_row", "cells"))
+            tagged = exp.select(exp.alias_(exp.Literal.number(position), "position", copy=False),
+                                exp.alias_(exp.Literal.string(source.name), "source", copy=False), "*").from_(scored.subquery("s", copy=False))
+            if text is not None:  # the output line, from its cells (computed first, each once)
+                celled = exp.select("*", *[c.copy() for c in text.cells], copy=False).from_(tagged.subquery("tagged", copy=False), copy=False)
+                tagged = exp.select(*[exp.column(c) for c in _NARROW], exp.alias_(text.text.copy(), "text"),
+                                    copy=False).from_(celled.subquery("celled", copy=False), copy=False)
+            verb = "CREATE OR REPLACE TEMP TABLE dealgate_all AS" if position == 0 else "INSERT INTO dealgate_all"
             connection.execute(f"{verb} {tagged.sql('duckdb')}")
-            deals = connection.execute(f"SELECT count(*) FROM dealgate_scored WHERE position = {position}").fetchone()[0]
+            if position == 0:  # the deals: rows that are neither blank nor rejected
+                connection.execute("CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all "
+                                   "WHERE problem IS NULL AND NOT blank_row")
+            rejected = self._rejects(source, position)
+            deals = connection.execute(f"SELECT count(*) FROM dealgate_scored WHERE position = {position}"
+                                       ).fetchall()[0][0]
             if self.counts is not None:
                 self.counts.read += deals + rejected
                 self.counts.deals += deals
                 self.counts.rejected += rejected
-            connection.execute("DROP TABLE dealgate_typed")
-        if not sources:
-            connection.execute("CREATE OR REPLACE TEMP TABLE dealgate_scored AS SELECT 1 AS position WHERE FALSE")
 
     def scored_sql(self) -> str:
         """The scored rows of every export, in (export, line) order."""
@@ -217,10 +266,11 @@ class DuckDBScorer:
                 break
             for row in batch:
                 r = dict(zip(names, row))
-                result_tuple = DealResult(r["id"], r["stage"], r["verdict"], tuple(r["failed"]),
-                                          tuple(r["qualify_out"]), tuple(r["warnings"]), r["probability"],
+                result_tuple = DealResult(r["id"], r["stage"], r["verdict"], _ids(r["failed"]),
+                                          _ids(r["qualify_out"]), _ids(r["warnings"]), r["probability"],
                                           r["amount"], r["weighted_amount"], r["evidence_stage"])
-                missing = {c: list(m) for c, m in zip(criteria, r["missing"] or ()) if m is not None}
+                missing = {c: _ids(r[f"missing_{n}"], ",") for n, c in enumerate(criteria)
+                           if r[f"missing_{n}"] is not None}
                 deal = {"name": r["display_name"], "owner": r["display_owner"]}
                 yield ScoredDeal(r["line"], deal, result_tuple, r["source"], missing)
 
@@ -240,30 +290,45 @@ class DuckDBScorer:
                 "SELECT verdict, count(*) FROM dealgate_scored GROUP BY verdict").fetchall():
             summary.verdicts[verdict] += count
         summary.over_staged += connection.execute(
-            "SELECT count(*) FROM dealgate_scored WHERE over_staged").fetchone()[0]
+            "SELECT count(*) FROM dealgate_scored WHERE over_staged").fetchall()[0][0]
         for column, counter in (("qualify_out", summary.qualify_out), ("warnings", summary.warnings),
                                 ("failed", summary.failed)):
             for key, count in connection.execute(
-                    f"SELECT item, count(*) FROM (SELECT unnest({column}) AS item FROM dealgate_scored) GROUP BY item"
-            ).fetchall():
+                    f"SELECT item, count(*) FROM (SELECT unnest(string_split({column}, ';')) AS item "
+                    f"FROM dealgate_scored WHERE {column} <> '') GROUP BY item").fetchall():
                 counter[key] += count
 
-    def _rejects(self, source: SqlSource) -> int:
+    def _rejects(self, source: SqlSource, position: int) -> int:
+        """Hand each rejected row to ``on_reject`` in line order; return how many there were."""
         header = source.reader.header
-        query = exp.select("line", "problem_column", "problem", f"c{_id_index(source)}" if _id_index(source) is not None
-                           else exp.alias_(exp.Null(), "id_cell"), *[f"c{i}" for i in range(len(header))]) \
-            .from_("dealgate_typed").where(exp.and_(exp.Not(this=exp.column("blank_row")),
-                                                    exp.Not(this=exp.Is(this=exp.column("problem"),
-                                                                        expression=exp.Null())))).order_by("line")
+        id_index = _id_index(source)
+        query = exp.select("line", "problem_column", "problem", "cells", copy=False).from_("dealgate_all", copy=False).where(
+            exp.and_(exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
+                     exp.Not(this=exp.column("blank_row")),
+                     exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())), copy=False)).order_by("line", copy=False)
         count = 0
-        for row in self.connection.execute(query.sql("duckdb")).fetchall():
-            line, column, reason, id_cell, cells = row[0], row[1], row[2], row[3], row[4:]
-            deal_id = _reject_id(self.ruleset, id_cell)
+        for line, column, reason, cells in self.connection.execute(query.sql("duckdb")).fetchall():
+            deal_id = _reject_id(self.ruleset, cells[id_index] if id_index is not None else None)
             reject = Reject(line, deal_id, header[column], cells[column] or "", reason)
             count += 1
             if self.on_reject is not None:
                 self.on_reject(source.name, reject)
         return count
+
+
+def _ids(text: str, separator: str = ";") -> tuple:
+    """A joined list of ids back as a tuple ('' is none)."""
+    return tuple(text.split(separator)) if text else ()
+
+
+# what the summary and the rejects read, beside the output lines
+_NARROW = ("position", "line", "stage", "verdict", "amount", "weighted_amount", "failed", "qualify_out", "warnings",
+           "over_staged", "problem", "problem_column", "blank_row", "cells")
+
+
+def _parquet_scan(path: str) -> exp.Expression:
+    target = str(Path(path) / "*.parquet") if Path(path).is_dir() else str(path)
+    return exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(target)])
 
 
 def _id_index(source: SqlSource) -> int | None:

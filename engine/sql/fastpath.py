@@ -21,15 +21,18 @@ from sqlglot import exp
 
 from .. import types as T
 from ..values import BOOL_WORDS
+from .dates import _int, _make_date, _valid
+from .textops import extract
 from .types import decimal_type
 
 # the shapes (RE2 and java.util.regex read these alike: ASCII only, no look-arounds)
 _MONEY = r"\$?-?([0-9]{1,3}(,[0-9]{3}){1,4}|[0-9]{1,16})(\.[0-9]{0,6})?"
 _DECIMAL = r"-?[0-9]{1,16}(\.[0-9]{0,6})?"
 _INTEGER = r"-?[0-9]{1,15}"
-_ISO_DATE = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}"
-# strptime directives a fast date shape may use, with the digits each accepts (as Python's TimeRE)
-_DATE_PARTS = {"%Y": "[1-9][0-9]{3}", "%m": "(1[0-2]|0[1-9]|[1-9])", "%d": "(3[01]|[12][0-9]|0[1-9]|[1-9])"}
+_ISO_DATE = r"([1-9][0-9]{3})-([0-9]{2})-([0-9]{2})"
+# strptime directives a fast date shape may use, with the digits each accepts (as Python's TimeRE); one
+# capturing group each, so that a shape's groups are its directives in order
+_DATE_PARTS = {"%Y": "([1-9][0-9]{3})", "%m": "(1[0-2]|0[1-9]|[1-9])", "%d": "(3[01]|[12][0-9]|0[1-9]|[1-9])"}
 _DATE_SEPARATORS = "/-."
 
 
@@ -79,12 +82,16 @@ def _dates(cell: exp.Expression, formats: tuple) -> tuple[exp.Expression, exp.Ex
         shape = _date_shape(fmt)
         if shape is None:
             return None  # an exotic format earlier in the list could claim a text: no fast path at all
-        parsed = exp.cast(exp.Anonymous(this="TRY_STRPTIME", expressions=[cell.copy(), exp.Literal.string(fmt)]),
-                          exp.DataType.build("DATE"))
-        attempts.append((_full(cell, shape), parsed))
-    attempts.append((_full(cell, _ISO_DATE), exp.TryCast(this=cell.copy(), to=exp.DataType.build("DATE"))))
-    ifs = [exp.If(this=exp.and_(shape, exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))), true=value)
-           for shape, value in attempts]
+        order = [p for p in re.findall(r"%.|.", fmt, re.DOTALL) if p in _DATE_PARTS]
+        attempts.append((shape, [order.index(d) + 1 for d in ("%Y", "%m", "%d")]))
+    attempts.append((_ISO_DATE, [1, 2, 3]))
+    ifs = []
+    for shape, groups in attempts:
+        # the day is built from its parts and checked to exist, portably (no engine's own date parser:
+        # DuckDB's TRY_STRPTIME is not Spark's, and Spark's parsers raise in ANSI mode)
+        year, month, day = (_int(extract(cell, f"^{shape}$", group)) for group in groups)
+        real = exp.and_(_full(cell, shape), _valid(year, month, day))
+        ifs.append(exp.If(this=real, true=_make_date(year, month, day)))
     value = exp.Case(ifs=ifs)
     test = exp.or_(*[i.this.copy() for i in ifs])
     return test, value
@@ -96,6 +103,12 @@ def fast_cell(field, cell: exp.Expression, stages: dict | None) -> tuple[exp.Exp
     None when the field's type has no fast path. ``stages`` is ``Analysis.stage_lookup``.
     """
     type_ = field.type
+    if type_ == T.STRING:
+        # first and last character printable ASCII: nothing to strip, the text is the value
+        def printable(end):
+            return exp.Between(this=end(this=cell.copy(), expression=exp.Literal.number(1)),
+                               low=exp.Literal.string("!"), high=exp.Literal.string("~"))
+        return exp.and_(printable(exp.Left), printable(exp.Right)), cell.copy()
     if type_ == T.MONEY:
         digits = exp.Replace(this=exp.Replace(this=cell.copy(), expression=exp.Literal.string("$"),
                                               replacement=exp.Literal.string("")),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 from sqlglot import exp
 
 from ..output import safe_cell as python_safe_cell
@@ -24,7 +25,8 @@ def _text(value: str) -> exp.Expression:
 
 
 def _concat(*parts: exp.Expression) -> exp.Expression:
-    return exp.Concat(expressions=list(parts), safe=True)
+    """CONCAT of parts that are never NULL (so DuckDB's skipping and Spark's propagating of NULLs agree)."""
+    return exp.Anonymous(this="CONCAT", expressions=list(parts))
 
 
 def _per_stage(pipeline, render) -> exp.Expression:
@@ -33,8 +35,12 @@ def _per_stage(pipeline, render) -> exp.Expression:
                                 true=_text(render(s))) for s in pipeline.stages])
 
 
-def _joined(column: str, separator: str) -> exp.Expression:
-    return exp.ArrayToString(this=exp.column(column), expression=_text(separator))
+def _json_ids(column: str, separator: str = ";") -> exp.Expression:
+    """A joined list of ids ('a;b', '' for none) as the JSON list json.dumps writes."""
+    # exp.Split: DuckDB's STR_SPLIT, Spark's SPLIT with the separator quoted (Spark's takes a regex)
+    items = exp.Split(this=exp.column(column), expression=_text(separator))
+    return exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column(column), expression=_text("")), true=_text("[]"))],
+                    default=json_string_list(items))
 
 
 def _flag(column: str) -> exp.Expression:
@@ -42,47 +48,63 @@ def _flag(column: str) -> exp.Expression:
 
 
 def _missing_entries(criteria: list[str], render_entry) -> list[exp.Expression]:
-    """One expression per criterion that may be missing fields: its rendered entry, or NULL."""
+    """One expression per criterion that may be missing fields (``missing_<n>``): its rendered entry, or NULL."""
     entries = []
     for index, criterion in enumerate(criteria):
-        # 1-based (offset=1): sqlglot prints missing[index + 1] for DuckDB, missing[index] for Spark
-        element = exp.Bracket(this=exp.column("missing"), expressions=[exp.Literal.number(index + 1)], offset=1)
-        entries.append(exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=element.copy(), expression=exp.Null())),
-                                            true=render_entry(criterion, element))]))
+        column = f"missing_{index}"
+        entries.append(exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=exp.column(column), expression=exp.Null())),
+                                            true=render_entry(criterion, column))]))
     return entries
 
 
 def _concat_ws(separator: str, parts: list[exp.Expression]) -> exp.Expression:
     if not parts:
         return _text("")
-    # coalesce=True: CONCAT_WS as DuckDB and Spark run it, skipping NULL parts (sqlglot would otherwise
-    # print a CASE making the whole text NULL when any part is)
-    return exp.ConcatWs(expressions=[_text(separator), *parts], coalesce=True)
+    # CONCAT_WS skips NULL parts in DuckDB and Spark alike (sqlglot's ConcatWs would make any NULL fatal)
+    return exp.Anonymous(this="CONCAT_WS", expressions=[_text(separator), *parts])
 
 
-def csv_row(pipeline, criteria: list[str]) -> exp.Expression:
-    """A CSV line of ``CSV_COLUMNS``, as ``write_csv`` writes it."""
-    missing = _concat_ws(";", _missing_entries(
-        criteria, lambda c, fields: _concat(_text(f"{c}:"), exp.ArrayToString(this=fields, expression=_text(",")))))
+@attrs.frozen
+class Line:
+    """An output line: ``cells`` (aliased columns computed first, each once) and ``text`` made from them."""
+
+    cells: tuple
+    text: exp.Expression
+
+
+def csv_row(pipeline, criteria: list[str]) -> Line:
+    """A CSV line of ``CSV_COLUMNS``, as ``write_csv`` writes it.
+
+    The cells are computed in a layer of their own: the line refers to each cell several times
+    (to tell whether any needs quoting, then to join them), and DuckDB does not share repeated
+    expressions. Stage ids are the pack's identifiers: they need no formula guard.
+    """
+    missing = _concat_ws(";", _missing_entries(criteria, lambda c, column: _concat(_text(f"{c}:"), exp.column(column))))
+    stage_ids_safe = all(python_safe_cell(s.id) == s.id for s in pipeline.stages)
+
+    def stage_cell(column: str) -> exp.Expression:
+        return exp.column(column) if stage_ids_safe else safe_cell(exp.column(column))
+
     cells = {
         "file": safe_cell(exp.column("source")),
         "line": exp.cast(exp.column("line"), exp.DataType.build("VARCHAR")),
         "id": safe_cell(exp.column("id")),
         "name": safe_cell(exp.column("display_name")),
         "owner": safe_cell(exp.column("display_owner")),
-        "stage": safe_cell(exp.column("stage")),
+        "stage": stage_cell("stage"),
         "verdict": exp.column("verdict"),
-        "failed": _joined("failed", ";"),
+        "failed": exp.column("failed"),
         "missing": missing,
-        "qualify_out": _joined("qualify_out", ";"),
-        "warnings": _joined("warnings", ";"),
+        "qualify_out": exp.column("qualify_out"),
+        "warnings": exp.column("warnings"),
         "probability": _per_stage(pipeline, lambda s: python_safe_cell(s.probability)),
         "amount": money_text(exp.column("amount")),
         "weighted_amount": money_text(exp.column("weighted_amount")),
-        "evidence_stage": safe_cell(exp.column("evidence_stage")),
+        "evidence_stage": stage_cell("evidence_stage"),
         "over_staged": _flag("over_staged"),
     }
-    return csv_line([cells[c] for c in CSV_COLUMNS])
+    return Line(tuple(exp.alias_(cells[c], f"cell_{c}") for c in CSV_COLUMNS),
+                csv_line([exp.column(f"cell_{c}") for c in CSV_COLUMNS]))
 
 
 def csv_header() -> str:
@@ -99,7 +121,7 @@ def json_record(pipeline, criteria: list[str]) -> exp.Expression:
         return exp.Coalesce(this=json_string(money_text(exp.column(column))), expressions=[_text("null")])
 
     missing_entries = _missing_entries(
-        criteria, lambda c, fields: _concat(_text(json.dumps(c) + ": "), json_string_list(fields)))
+        criteria, lambda c, column: _concat(_text(json.dumps(c) + ": "), _json_ids(column, ",")))
     missing = _concat(_text("{"), _concat_ws(", ", missing_entries), _text("}"))
     parts = [_text("{")]
     parts += pair("file", json_string(exp.column("source")), first=True)
@@ -109,10 +131,10 @@ def json_record(pipeline, criteria: list[str]) -> exp.Expression:
     parts += pair("owner", json_string(exp.column("display_owner")))
     parts += pair("stage", json_string(exp.column("stage")))
     parts += pair("verdict", json_string(exp.column("verdict")))
-    parts += pair("failed", json_string_list(exp.column("failed")))
+    parts += pair("failed", _json_ids("failed"))
     parts += pair("missing", missing)
-    parts += pair("qualify_out", json_string_list(exp.column("qualify_out")))
-    parts += pair("warnings", json_string_list(exp.column("warnings")))
+    parts += pair("qualify_out", _json_ids("qualify_out"))
+    parts += pair("warnings", _json_ids("warnings"))
     parts += pair("probability", _per_stage(pipeline, lambda s: dumps(s.probability)))
     parts += pair("amount", money("amount"))
     parts += pair("weighted_amount", money("weighted_amount"))
@@ -122,28 +144,32 @@ def json_record(pipeline, criteria: list[str]) -> exp.Expression:
     return _concat(*parts)
 
 
+def line_expression(fmt: str, ruleset, criteria: list[str]) -> Line:
+    """The output line of one scored deal in ``fmt`` (csv, jsonl or json), from the scored columns."""
+    pipeline = ruleset.pipeline
+    if fmt == "csv":
+        return csv_row(pipeline, criteria)
+    if fmt == "jsonl":
+        return Line((), json_record(pipeline, criteria))
+    if fmt == "json":
+        return Line((), _concat(_text("\n  "), json_record(pipeline, criteria)))
+    raise ValueError(f"the SQL engines write csv, jsonl and json, not {fmt}")
+
+
 def write(fmt: str, out, scorer, summary) -> int:
-    """Write the scored rows of ``scorer`` (a run DuckDBScorer or SparkScorer) as ``fmt`` to ``out``; return how many.
+    """Write the lines that ``scorer.run(sources, line_expression(fmt, ...))`` made to ``out``; return how many.
 
     ``summary`` must be complete (``scorer.fill_summary``): the JSON document ends with it.
     """
-    pipeline, criteria = scorer.ruleset.pipeline, scorer.query.missing_criteria()
     options: dict = {}
     if fmt == "csv":
-        line = csv_row(pipeline, criteria)
         options["header"] = csv_header() + "\n"
-    elif fmt == "jsonl":
-        line = json_record(pipeline, criteria)
     elif fmt == "json":
-        line = _concat(_text("\n  "), json_record(pipeline, criteria))
         options.update(header=json_head(summary), footer=json_foot(summary), separator=",", end="")
-    else:
-        raise ValueError(f"the SQL engines write csv, jsonl and json, not {fmt}")
-    query = exp.select(exp.alias_(line, "text")).from_("dealgate_scored").order_by("position", "line")
+    query = exp.select("text").from_("dealgate_scored").order_by("position", "line")
     own = getattr(scorer, "write_lines", None)  # an engine that streams lines its own way (Spark)
     if own is not None:
         return own(query, out, **options)
     return write_lines(scorer.connection, query.sql("duckdb"), out, **options)
 
 
-SQL_FORMATS = ("csv", "jsonl", "json")

@@ -21,8 +21,8 @@ from sqlglot import exp
 from .. import types as T
 from .expr import ExpressionCompiler, decimal_literal
 
-SCORED_COLUMNS = ("line", "id", "stage", "verdict", "failed", "missing", "qualify_out", "warnings", "probability",
-                  "amount", "weighted_amount", "evidence_stage", "over_staged")
+SCORED_COLUMNS = ("line", "id", "stage", "verdict", "failed", "qualify_out", "warnings", "probability", "amount",
+                  "weighted_amount", "evidence_stage", "over_staged")  # then missing_<n>, display_name, display_owner
 
 
 def field_column(name: str) -> exp.Identifier:
@@ -34,15 +34,17 @@ def _column(name: str) -> exp.Column:
     return exp.column(field_column(name))
 
 
-def _text_array(items: list[tuple[exp.Expression, str]]) -> exp.Expression:
-    """The texts whose condition holds, in order: ARRAY of VARCHAR (empty when none)."""
+def joined(items: list[tuple[exp.Expression, str]], separator: str) -> exp.Expression:
+    """The texts whose condition holds, in order, joined by ``separator`` ('' when none).
+
+    Text, not an array: ids are identifiers (no separator in them), and building and filtering an
+    array per row costs DuckDB a lambda call each time.
+    """
     if not items:
-        return exp.cast(exp.Array(expressions=[]), exp.DataType.build("ARRAY<VARCHAR>"))
+        return exp.Literal.string("")
     elements = [exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.string(text))]) for condition, text in items]
-    variable = exp.to_identifier("x")
-    keep = exp.Lambda(this=exp.Not(this=exp.Is(this=exp.column(variable), expression=exp.Null())),
-                      expressions=[variable])
-    return exp.ArrayFilter(this=exp.Array(expressions=elements), expression=keep)
+    # CONCAT_WS skips NULLs in DuckDB and Spark alike (sqlglot's ConcatWs would make any NULL fatal)
+    return exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(separator), *elements])
 
 
 class ScoringQuery:
@@ -61,6 +63,17 @@ class ScoringQuery:
 
     # the stage of a deal, as the position the generated Python calls 'si'
 
+    def used_fields(self) -> set:
+        """Stored fields whose values the query reads: the rules' (computed fields expanded) and the output's."""
+        used = {"id", "stage", "amount", "name", "owner"}
+        expressions = [f.compute for f in self.fields.values() if f.compute is not None]
+        expressions += [c.when for _, c in self.ruleset.criteria] + [r.when for r in self.ruleset.rules]
+        for expression in expressions:
+            used |= self.checked(expression).fields
+        for needed in self.ruleset.needed_inputs.values():
+            used |= set(needed)
+        return {name for name in used if name in self.fields}
+
     def stage_index(self) -> exp.Expression:
         if "stage" not in self.fields:
             return exp.Literal.number(-1)
@@ -77,43 +90,54 @@ class ScoringQuery:
 
     # the query
 
-    def build(self, typed: exp.Expression, ordered: bool = True) -> exp.Select:
-        """The scoring SELECT over ``typed`` (a table or subquery of typed deals), in ``line`` order if ``ordered``."""
-        ctes = [("deals", exp.select("*").from_(typed))]
+    def build(self, typed: exp.Expression, ordered: bool = True, carry: tuple = ()) -> exp.Select:
+        """The scoring SELECT over ``typed`` (a table or subquery of typed deals), in ``line`` order if ``ordered``.
+
+        ``carry`` names columns of ``typed`` passed through unchanged (a runner's bookkeeping).
+        """
+        ctes = [("deals", exp.select("*", copy=False).from_(typed, copy=False))]
         for k, field in enumerate(f for f in self.fields.values() if f.compute is not None):
             value = self.compiler.compile(self.checked(field.compute).ir)
-            ctes.append((f"computed_{k}", exp.select("*", exp.alias_(value, field_column(field.name))).from_(ctes[-1][0])))
-        ctes.append(("results", exp.select("*", exp.alias_(self.stage_index(), "si"), *self.rule_columns())
-                     .from_(ctes[-1][0])))
-        ctes.append(("outcome", exp.select(*self.outcome_columns()).from_("results")))
-        final = exp.select(*self.final_columns()).from_("outcome")
+            ctes.append((f"computed_{k}", exp.select("*", exp.alias_(value, field_column(field.name), copy=False)).from_(ctes[-1][0], copy=False)))
+        ctes.append(("staged", exp.select("*", exp.alias_(self.stage_index(), "si", copy=False), *self.value_columns())
+                     .from_(ctes[-1][0], copy=False)))
+        ctes.append(("results", exp.select("*", *self.rule_columns(), copy=False).from_("staged", copy=False)))
+        carried = [exp.column(name) for name in carry]
+        ctes.append(("outcome", exp.select(*self.outcome_columns(), *carried, copy=False).from_("results", copy=False)))
+        final = exp.select(*self.final_columns(), *[c.copy() for c in carried], copy=False).from_("outcome", copy=False)
         if ordered:
-            final = final.order_by(exp.column("line"))
+            final = final.order_by(exp.column("line"), copy=False)
         for name, query in ctes:
-            final = final.with_(name, as_=query)
+            final = final.with_(name, as_=query, copy=False)
         return final
+
+    def value_columns(self) -> list:
+        """v<i>: the value of criterion i (True, False or NULL), computed once for r<i> and u<i>."""
+        return [exp.alias_(self.compiler.compile(self.checked(criterion.when).ir), f"v{i}", copy=False)
+                for i, (_, criterion) in enumerate(self.ruleset.criteria)]
 
     def rule_columns(self) -> list:
         """r<i>: criterion i is True; u<i>: its result is unknown; q<i>: qualify-out rule i fires."""
         columns = []
         for i, (_, criterion) in enumerate(self.ruleset.criteria):
-            node = self.checked(criterion.when).ir
-            columns.append(exp.alias_(self.compiler.condition(node), f"r{i}"))
-            unknown = exp.Is(this=exp.Paren(this=self.compiler.compile(node)), expression=exp.Null()) \
-                if node.nullable else exp.false()
-            columns.append(exp.alias_(unknown, f"u{i}"))
+            value = exp.column(f"v{i}")
+            nullable = self.checked(criterion.when).ir.nullable
+            columns.append(exp.alias_(exp.Coalesce(this=value, expressions=[exp.false()]) if nullable else value,
+                                      f"r{i}", copy=False))
+            unknown = exp.Is(this=value.copy(), expression=exp.Null()) if nullable else exp.false()
+            columns.append(exp.alias_(unknown, f"u{i}", copy=False))
         open_stages = [i for i, s in enumerate(self.pipeline.stages) if s.is_open]
         for i, rule in enumerate(self.ruleset.rules):
-            applies = exp.In(this=self.stage_index(), expressions=[exp.Literal.number(k) for k in open_stages]) \
-                if open_stages else exp.false()
+            applies = self.stage_in(open_stages)
             if rule.from_stage is not None:
-                applies = exp.and_(applies, exp.GTE(this=self.stage_index(),
-                                                    expression=exp.Literal.number(self.positions[rule.from_stage])))
-            fires = exp.and_(applies, self.compiler.condition(self.checked(rule.when).ir))
-            columns.append(exp.alias_(fires, f"q{i}"))
+                applies = exp.and_(applies, exp.GTE(this=exp.column("si"),
+                                                    expression=exp.Literal.number(self.positions[rule.from_stage])), copy=False)
+            fires = exp.and_(applies, self.compiler.condition(self.checked(rule.when).ir), copy=False)
+            columns.append(exp.alias_(fires, f"q{i}", copy=False))
         return columns
 
     def outcome_columns(self) -> list:
+        """Per deal: the ids that failed, fired and warned (';'-joined text, '' for none), evidence, missing."""
         stages = self.pipeline.stages
         failed, missing = [], []
         position = 0
@@ -122,90 +146,93 @@ class ScoringQuery:
                 i = position + k
                 if stage.is_open:
                     here = exp.EQ(this=exp.column("si"), expression=exp.Literal.number(index))
-                    failed.append((exp.and_(here, exp.Not(this=exp.column(f"r{i}"))), criterion.id))
+                    failed.append((exp.and_(here, exp.Not(this=exp.column(f"r{i}")), copy=False), criterion.id))
                     missing.append((i, criterion, here))
             position += len(stage.exit)
         fired = [(exp.column(f"q{i}"), r.id) for i, r in enumerate(self.ruleset.rules) if r.severity == "error"]
         warned = [(exp.column(f"q{i}"), r.id) for i, r in enumerate(self.ruleset.rules) if r.severity != "error"]
         columns = [
             exp.column("line"),
-            exp.alias_(_column("id") if "id" in self.fields else exp.Null(), "id"),
-            exp.alias_(_column("stage") if "stage" in self.fields else exp.Null(), "stage"),
+            exp.alias_(_column("id") if "id" in self.fields else exp.Null(), "id", copy=False),
+            exp.alias_(_column("stage") if "stage" in self.fields else exp.Null(), "stage", copy=False),
             exp.column("si"),
-            exp.alias_(_text_array(failed), "failed"),
-            exp.alias_(_text_array(fired), "qualify_out"),
-            exp.alias_(_text_array(warned), "warnings"),
-            exp.alias_(_column("amount") if "amount" in self.fields else exp.Null(), "amount"),
-            exp.alias_(self.evidence(), "evidence_stage"),
+            exp.alias_(joined(failed, ";"), "failed", copy=False),
+            exp.alias_(joined(fired, ";"), "qualify_out", copy=False),
+            exp.alias_(joined(warned, ";"), "warnings", copy=False),
+            exp.alias_(_column("amount") if "amount" in self.fields else exp.Null(), "amount", copy=False),
+            exp.alias_(self.evidence(), "ev", copy=False),
         ]
-        for i, criterion, here in missing:
-            columns.append(exp.alias_(self.missing_fields(i, criterion, here), f"m{i}"))
+        for n, (i, criterion, here) in enumerate(missing):
+            columns.append(exp.alias_(self.missing_fields(i, criterion, here), f"missing_{n}", copy=False))
         for name in ("name", "owner"):
             if name in self.fields:
-                columns.append(exp.alias_(_column(name), f"display_{name}"))
+                columns.append(exp.alias_(_column(name), f"display_{name}", copy=False))
         return columns
 
     def missing_fields(self, i: int, criterion, here) -> exp.Expression:
-        """For a criterion of the deal's stage whose result is unknown: the null fields it needed, else NULL."""
+        """For a criterion of the deal's stage whose result is unknown: its null needed fields ('a,b'), else NULL."""
         needed = self.ruleset.needed_inputs[criterion.id]
-        names = _text_array([(exp.Is(this=_column(f), expression=exp.Null()), f) for f in needed])
-        return exp.Case(ifs=[exp.If(this=exp.and_(here, exp.column(f"u{i}")), true=names)])
+        names = joined([(exp.Is(this=_column(f), expression=exp.Null()), f) for f in needed], ",")
+        return exp.Case(ifs=[exp.If(this=exp.and_(here, exp.column(f"u{i}"), copy=False), true=names)])
 
     def evidence(self) -> exp.Expression:
-        """The furthest open stage whose exit criteria, and those of every open stage before it, all hold."""
-        reached = []  # (condition, stage id) from the first open stage on
+        """The pipeline position of the furthest open stage whose exit criteria, and those of every
+        open stage before it, all hold; -1 when there is none."""
+        reached = []  # (condition, stage position) from the first open stage on
         conditions: list = []
         position = 0
-        for stage in self.pipeline.stages:
+        for index, stage in enumerate(self.pipeline.stages):
             count = len(stage.exit)
             if stage.is_open:
                 conditions.extend(exp.column(f"r{position + k}") for k in range(count))
-                test = exp.and_(*[c.copy() for c in conditions]) if conditions else exp.true()
-                reached.append((test, stage.id))
+                test = exp.and_(*[c.copy() for c in conditions], copy=False) if conditions else exp.true()
+                reached.append((test, index))
             position += count
-        ifs = [exp.If(this=test, true=exp.Literal.string(stage_id)) for test, stage_id in reversed(reached)]
-        return exp.Case(ifs=ifs) if ifs else exp.Null()
+        ifs = [exp.If(this=test, true=exp.Literal.number(index)) for test, index in reversed(reached)]
+        return exp.Case(ifs=ifs, default=exp.Literal.number(-1))
 
     def final_columns(self) -> list:
         stages = self.pipeline.stages
         won = [i for i, s in enumerate(stages) if s.won]
         lost = [i for i, s in enumerate(stages) if s.lost]
-        has = lambda column: exp.GT(this=exp.ArraySize(this=exp.column(column)), expression=exp.Literal.number(0))  # noqa: E731
+
+        def some(column):
+            return exp.NEQ(this=exp.column(column), expression=exp.Literal.string(""))
+
         verdict = exp.Case(ifs=[
             exp.If(this=self.stage_in(won), true=exp.Literal.string("won")),
             exp.If(this=self.stage_in(lost), true=exp.Literal.string("lost")),
-            exp.If(this=has("qualify_out"), true=exp.Literal.string("disqualified")),
-            exp.If(this=has("failed"), true=exp.Literal.string("blocked")),
+            exp.If(this=some("qualify_out"), true=exp.Literal.string("disqualified")),
+            exp.If(this=some("failed"), true=exp.Literal.string("blocked")),
         ], default=exp.Literal.string("ready"))
-        probability = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("stage"), expression=exp.Literal.string(s.id)),
-                                           true=decimal_literal(s.probability)) for s in stages])
+        probability = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("si"), expression=exp.Literal.number(i)),
+                                           true=decimal_literal(s.probability)) for i, s in enumerate(stages)])
         weighted = exp.Mul(this=exp.column("amount"), expression=probability.copy())
-        open_positions = self.ruleset.open_positions
-        position_of = lambda column: exp.Case(  # noqa: E731
-            ifs=[exp.If(this=exp.EQ(this=exp.column(column), expression=exp.Literal.string(s)),
-                        true=exp.Literal.number(p)) for s, p in open_positions.items()],
+        evidence = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("ev"), expression=exp.Literal.number(i)),
+                                        true=exp.Literal.string(s.id)) for i, s in enumerate(stages) if s.is_open])
+        # over-staged: an open deal whose evidence stops short of the open stage before its own
+        open_rank = {self.positions[s]: rank for s, rank in self.ruleset.open_positions.items()}
+        rank_of = lambda column: exp.Case(  # noqa: E731
+            ifs=[exp.If(this=exp.EQ(this=exp.column(column), expression=exp.Literal.number(i)),
+                        true=exp.Literal.number(rank)) for i, rank in open_rank.items()],
             default=exp.Literal.number(-1))
         over_staged = exp.and_(
-            exp.GTE(this=position_of("stage"), expression=exp.Literal.number(0)),
-            exp.LT(this=position_of("evidence_stage"),
-                   expression=exp.Sub(this=position_of("stage"), expression=exp.Literal.number(1))))
-        missing = [exp.column(f"m{i}") for i in self.missing_indexes()]
+            self.stage_in(list(open_rank)),
+            exp.LT(this=rank_of("ev"), expression=exp.Sub(this=rank_of("si"), expression=exp.Literal.number(1))), copy=False)
         columns = [
             exp.column("line"), exp.column("id"), exp.column("stage"),
-            exp.alias_(verdict, "verdict"),
-            exp.column("failed"),
-            exp.alias_(exp.Array(expressions=missing), "missing") if missing else
-            exp.alias_(exp.cast(exp.Array(expressions=[]), exp.DataType.build("ARRAY<ARRAY<VARCHAR>>")), "missing"),
-            exp.column("qualify_out"), exp.column("warnings"),
-            exp.alias_(probability, "probability"),
+            exp.alias_(verdict, "verdict", copy=False),
+            exp.column("failed"), exp.column("qualify_out"), exp.column("warnings"),
+            exp.alias_(probability, "probability", copy=False),
             exp.column("amount"),
-            exp.alias_(weighted, "weighted_amount"),
-            exp.column("evidence_stage"),
-            exp.alias_(over_staged, "over_staged"),
+            exp.alias_(weighted, "weighted_amount", copy=False),
+            exp.alias_(evidence, "evidence_stage", copy=False),
+            exp.alias_(over_staged, "over_staged", copy=False),
         ]
+        columns += [exp.column(f"missing_{n}") for n in range(len(self.missing_indexes()))]
         for name in ("name", "owner"):
             columns.append(exp.column(f"display_{name}") if name in self.fields
-                           else exp.alias_(exp.cast(exp.Null(), exp.DataType.build("VARCHAR")), f"display_{name}"))
+                           else exp.alias_(exp.cast(exp.Null(), exp.DataType.build("VARCHAR")), f"display_{name}", copy=False))
         return columns
 
     def missing_indexes(self) -> list[int]:
@@ -219,7 +246,7 @@ class ScoringQuery:
         return indexes
 
     def missing_criteria(self) -> list[str]:
-        """The criterion id of each element of the ``missing`` column, in order."""
+        """The criterion id of each ``missing_<n>`` column, in order."""
         return [self.ruleset.criteria[i][1].id for i in self.missing_indexes()]
 
 

@@ -69,12 +69,14 @@ from sqlglot import exp
 from ..read import ExportError, ExportReader, Reject, StreamCounts
 from ..results import DealResult
 from ..score import ScoredDeal
-from .duckdb_engine import Fallback, SqlStream, _reject_id
+from .duckdb_engine import _NARROW, Fallback, SqlStream, _ids, _reject_id
 from .expr import literal
 from .rows import typed_rows
 from .score import ScoringQuery
+from .sources import ParquetHeader, is_parquet
 
-__all__ = ["Fallback", "SPARK_CONF", "SparkScorer", "SparkSource", "SqlStream", "spark_problem", "spark_session"]
+__all__ = ["Fallback", "SPARK_CONF", "SparkScorer", "SparkSource", "SqlStream", "is_parquet", "spark_problem",
+           "spark_session"]
 
 SPARK_CONF = {
     "spark.sql.ansi.enabled": "true",  # overflow and invalid casts raise, never a silent NULL
@@ -175,33 +177,6 @@ class SparkSource:
         return self.reader.source_name
 
 
-class _ParquetHeader:
-    """The reader a Parquet export gets: the Python reader's column matching, given the column names."""
-
-    def __init__(self, analysis, path: str, columns: list[str]):
-        import io
-
-        text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerow(columns)
-        text.seek(0)
-        text.name = path
-        with ExportReader(analysis, text, fmt="csv") as reader:
-            self.source_name = path
-            self.header = reader.header
-            self.column_plan = reader.column_plan
-            self.warnings = reader.warnings
-            self.missing_fields = reader.missing_fields
-            self.header_line = 0
-            self.delimiter = ","
-        if len(self.header) != len(columns):  # a column name with a line break: csv would split it
-            raise Fallback("a Parquet column name the CSV header reader cannot take")
-
-
-def is_parquet(path: str) -> bool:
-    candidate = Path(path)
-    return candidate.suffix.lower() == ".parquet" or (candidate.is_dir() and any(candidate.glob("*.parquet")))
-
-
 class SparkScorer:
     """Scores exports with one SparkSession; ``deals(sources)`` yields ScoredDeal in file order."""
 
@@ -216,8 +191,7 @@ class SparkScorer:
         self.query = ScoringQuery(ruleset, literal(as_of))
         self.probabilities = {s.id: s.probability for s in ruleset.pipeline.stages}
         self._views = 0
-        self.scored = None
-        self._typed: list = []
+        self.all = self.scored = None
         self.in_order = False
 
     def describe(self) -> str:
@@ -236,7 +210,10 @@ class SparkScorer:
             raise Fallback("standard input is read by the Python engine")
         if fmt is None and is_parquet(path):
             columns = self.spark.read.parquet(path).columns
-            return SparkSource(_ParquetHeader(self.analysis, path, columns), str(path), "parquet")
+            header = ParquetHeader(self.analysis, path, columns)
+            if not header.readable:
+                raise Fallback("a Parquet column name with a line break in it")
+            return SparkSource(header, str(path), "parquet")
         reader = ExportReader(self.analysis, path, fmt=fmt, delimiter=delimiter)
         reader.close()
         if reader.format not in ("csv", "tsv"):
@@ -409,72 +386,65 @@ class SparkScorer:
         header = source.reader.header
         cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
-        keep = [exp.column("line"), *[exp.column(f"c{i}") for i in range(len(header))]]
-        typed = typed_rows(self.ruleset, cells, all_cells, exp.to_table(raw), keep)
+        typed = typed_rows(self.ruleset, cells, all_cells, exp.to_table(raw), [exp.column("line")],
+                           reject_cells=True, used=self.query.used_fields())
         return typed, in_order
 
-    def scored_frame(self, source: SparkSource, position: int = 0):
-        """The scored rows of one export (rejects go to ``on_reject`` first), with ``position`` and ``source``."""
-        from pyspark import StorageLevel
-
+    def scored_frame(self, source: SparkSource, position: int = 0, text=None):
+        """Every row of one export scored in one pass, the reading's bookkeeping carried along (a rejected
+        row's fields are null, its verdict unused), with ``position`` and ``source``; with ``text`` (an
+        output ``Line``, ``engine.sql.lines``) only that line and the columns the summary and rejects read."""
         typed, _ = self.typed_sql(source)
-        # Cached: the rejects and the scoring read it, and Spark plans the (large) typed query only once.
-        typed_frame = self.spark.sql(typed.sql("spark")).persist(StorageLevel.MEMORY_AND_DISK)
-        self._typed.append(typed_frame)
-        typed_view = self._view(typed_frame, "typed")
-        rejected = self._rejects(source, typed_view)
-        readable = exp.select("*").from_(typed_view).where(
-            exp.and_(exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
-        scored = self.query.build(readable.subquery("typed"), ordered=False)
-        tagged = exp.select(exp.alias_(exp.Literal.number(position), "position"),
-                            exp.alias_(exp.Literal.string(source.name), "source"), "*").from_(scored.subquery("s"))
-        return self.spark.sql(tagged.sql("spark")), rejected
+        scored = self.query.build(typed.subquery("typed", copy=False), ordered=False,
+                                  carry=("problem", "problem_column", "blank_row", "cells"))
+        tagged = exp.select(exp.alias_(exp.Literal.number(position), "position", copy=False),
+                            exp.alias_(exp.Literal.string(source.name), "source", copy=False), "*").from_(
+            scored.subquery("s", copy=False))
+        if text is not None:  # the output line, from its cells (computed first, each once)
+            celled = exp.select("*", *[c.copy() for c in text.cells], copy=False).from_(
+                tagged.subquery("tagged", copy=False), copy=False)
+            tagged = exp.select(*[exp.column(c) for c in _NARROW], exp.alias_(text.text.copy(), "text"),
+                                copy=False).from_(celled.subquery("celled", copy=False), copy=False)
+        return self.spark.sql(tagged.sql("spark"))
 
-    def run(self, sources: list[SparkSource]) -> None:
-        """Read and score every export into the cached view ``dealgate_scored`` (rejects to ``on_reject``).
+    def run(self, sources: list[SparkSource], text=None) -> None:
+        """Read and score every export into the cached view ``dealgate_all`` (``dealgate_scored``: its deals);
+        rejects go to ``on_reject``.
 
-        Like the DuckDB engine's table: the columns of ``engine.sql.score`` plus ``position`` (of the
-        export) and ``source`` (its name), what the summary and every writer read. It is cached
-        (memory, spilling to disk), so the export is parsed twice in all: once for the rejects, once here.
+        Like the DuckDB engine's tables: the columns of ``engine.sql.score`` plus ``position`` (of the
+        export) and ``source`` (its name), or with ``text`` the output line and what the summary reads.
+        Cached (memory, spilling to disk): Spark plans the large query once and reads the export once
+        more after the first pass; the rejects, the summary and the output read the cache.
         """
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
         self.close()
-        frames, rejected = [], []
-        for position, source in enumerate(sources):
-            frame, count = self.scored_frame(source, position)
-            frames.append(frame)
-            rejected.append(count)
+        frames = [self.scored_frame(source, position, text) for position, source in enumerate(sources)]
         self.in_order = all(source.in_order for source in sources)
-        if not frames:
-            scored = self.spark.sql("SELECT 1 AS position WHERE FALSE")
-        else:
-            scored = frames[0]
-            for frame in frames[1:]:
-                scored = scored.union(frame)
-        self.scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
+        everything = frames[0]
+        for frame in frames[1:]:
+            everything = everything.union(frame)
+        self.all = everything.persist(StorageLevel.MEMORY_AND_DISK)
+        self.all.createOrReplaceTempView("dealgate_all")
+        self.scored = self.spark.sql("SELECT * FROM dealgate_all WHERE problem IS NULL AND NOT blank_row")
         self.scored.createOrReplaceTempView("dealgate_scored")
-        deals = dict(self.scored.groupBy("position").agg(F.count(F.lit(1))).collect()) if frames else {}
-        # The typed rows stay cached until close(): uncaching them would make Spark rebuild the
-        # scored cache, which depends on them, from the export at its next use.
-        if self.counts is not None:
-            for position, count in enumerate(rejected):
-                self.counts.read += deals.get(position, 0) + count
+        deals = dict(self.scored.groupBy("position").agg(F.count(F.lit(1))).collect())
+        for position, source in enumerate(sources):
+            rejected = self._rejects(source, position)
+            if self.counts is not None:
+                self.counts.read += deals.get(position, 0) + rejected
                 self.counts.deals += deals.get(position, 0)
-                self.counts.rejected += count
+                self.counts.rejected += rejected
 
     def close(self) -> None:
         """Drop the cached scored rows and the temporary views of earlier runs in this session."""
-        for name in [*_VIEWS, "dealgate_scored"]:
+        for name in [*_VIEWS, "dealgate_scored", "dealgate_all"]:
             self.spark.catalog.dropTempView(name)  # uncaches it too
         _VIEWS.clear()
-        if self.scored is not None:
-            self.scored.unpersist()
-            self.scored = None
-        for frame in self._typed:
-            frame.unpersist()
-        self._typed = []
+        if self.all is not None:
+            self.all.unpersist()
+            self.all = self.scored = None
 
     def _in_file_order(self, query: exp.Select) -> exp.Select:
         """``query`` without its ORDER BY when the cached rows are in (export, line) order already."""
@@ -495,10 +465,11 @@ class SparkScorer:
                 raise RuntimeError(f"the Spark engine returned line {key} after {previous}")
             previous = key
             stage = r["stage"]
-            result = DealResult(r["id"], stage, r["verdict"], tuple(r["failed"]), tuple(r["qualify_out"]),
-                                tuple(r["warnings"]), probabilities.get(stage), r["amount"], r["weighted_amount"],
+            result = DealResult(r["id"], stage, r["verdict"], _ids(r["failed"]), _ids(r["qualify_out"]),
+                                _ids(r["warnings"]), probabilities.get(stage), r["amount"], r["weighted_amount"],
                                 r["evidence_stage"])
-            missing = {c: list(m) for c, m in zip(criteria, r["missing"] or ()) if m is not None}
+            missing = {c: _ids(r[f"missing_{n}"], ",") for n, c in enumerate(criteria)
+                       if r[f"missing_{n}"] is not None}
             deal = {"name": r["display_name"], "owner": r["display_owner"]}
             yield ScoredDeal(r["line"], deal, result, r["source"], missing)
 
@@ -540,8 +511,8 @@ class SparkScorer:
                   "count(CASE WHEN amount IS NULL THEN 1 END) AS unknown FROM dealgate_scored "
                   "GROUP BY stage, verdict, over_staged")
         lists = [f"SELECT '{column}', item, NULL, NULL, count(*), NULL, NULL, NULL FROM "
-                 f"(SELECT explode({column}) AS item FROM dealgate_scored) GROUP BY item"
-                 for column in ("qualify_out", "warnings", "failed")]
+                 f"(SELECT explode(split({column}, ';')) AS item FROM dealgate_scored WHERE {column} <> '') "
+                 f"GROUP BY item" for column in ("qualify_out", "warnings", "failed")]
         counters = {"qualify_out": summary.qualify_out, "warnings": summary.warnings, "failed": summary.failed}
         for row in self.spark.sql(" UNION ALL ".join([totals, *lists])).collect():
             kind, item, n = row["kind"], row["item"], row["n"]
@@ -563,33 +534,38 @@ class SparkScorer:
         columns, typed (lists as arrays, ``missing`` as a map, money as DECIMAL(38, 2) to the cent)."""
         from pyspark.sql import functions as F
 
+        def ids(column, separator=";"):
+            return F.when(F.col(column) == "", F.array().cast("array<string>")).otherwise(F.split(column, separator))
+
         criteria = self.query.missing_criteria()
         if criteria:
-            pairs = F.map_from_arrays(F.array(*[F.lit(c) for c in criteria]), F.col("missing"))
+            pairs = F.map_from_arrays(F.array(*[F.lit(c) for c in criteria]),
+                                      F.array(*[ids(f"missing_{n}", ",") for n in range(len(criteria))]))
             missing = F.map_filter(pairs, lambda k, v: v.isNotNull())
         else:
             missing = F.create_map().cast("map<string,array<string>>")
         frame = self.scored.select(
             F.col("source").alias("file"), "line", "id", F.col("display_name").alias("name"),
-            F.col("display_owner").alias("owner"), "stage", "verdict", "failed", missing.alias("missing"),
-            "qualify_out", "warnings", "probability",
+            F.col("display_owner").alias("owner"), "stage", "verdict", ids("failed").alias("failed"),
+            missing.alias("missing"), ids("qualify_out").alias("qualify_out"), ids("warnings").alias("warnings"),
+            "probability",
             F.round("amount", 2).cast("decimal(38,2)").alias("amount"),
             F.round("weighted_amount", 2).cast("decimal(38,2)").alias("weighted_amount"),
             "evidence_stage", "over_staged")
         frame.write.mode("errorifexists").parquet(str(path))
 
-    def _rejects(self, source: SparkSource, typed_view: str) -> int:
+    def _rejects(self, source: SparkSource, position: int) -> int:
+        """Hand each rejected row to ``on_reject`` in line order; return how many there were."""
         header = source.reader.header
         id_index = next((index for index, name in source.reader.column_plan if name == "id"), None)
-        query = exp.select("line", "problem_column", "problem",
-                           exp.column(f"c{id_index}") if id_index is not None else exp.alias_(exp.Null(), "id_cell"),
-                           *[f"c{i}" for i in range(len(header))]).from_(typed_view).where(
-            exp.and_(exp.Not(this=exp.column("blank_row")),
+        query = exp.select("line", "problem_column", "problem", "cells").from_("dealgate_all").where(
+            exp.and_(exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
+                     exp.Not(this=exp.column("blank_row")),
                      exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())))).order_by("line")
         count = 0
-        for row in self.spark.sql(query.sql("spark")).toLocalIterator():
-            line, column, reason, id_cell, cells = row[0], row[1], row[2], row[3], row[4:]
-            reject = Reject(line, _reject_id(self.ruleset, id_cell), header[column], cells[column] or "", reason)
+        for line, column, reason, cells in self.spark.sql(query.sql("spark")).toLocalIterator():
+            deal_id = _reject_id(self.ruleset, cells[id_index] if id_index is not None else None)
+            reject = Reject(line, deal_id, header[column], cells[column] or "", reason)
             count += 1
             if self.on_reject is not None:
                 self.on_reject(source.name, reject)

@@ -14,8 +14,9 @@ from sqlglot import exp
 
 from ..diagnostics import Diagnostic
 from ..expr.sqlfunctions import Unsupported
-from .coerce import Unsupported as UnsupportedCell
+from .. import types as T
 from .coerce import read_cell
+from .dates import check_format
 from .expr import ExpressionCompiler, literal
 
 
@@ -36,10 +37,14 @@ def sql_problems(ruleset) -> list[Diagnostic]:
     for field in fields:
         if field.compute is not None:
             continue
-        try:
-            read_cell(field, exp.column("cell"), stages=ruleset.analysis.stage_lookup,
-                      default=ruleset.analysis.defaults.get(field.name))
-        except (Unsupported, UnsupportedCell) as construct:
+        try:  # only dates (their formats) and stages (their labels' case) can have no exact SQL reading
+            if field.type == T.DATE:
+                for fmt in field.formats:
+                    check_format(fmt)
+            elif field.type == T.STAGE:
+                read_cell(field, exp.column("cell"), stages=ruleset.analysis.stage_lookup,
+                          default=ruleset.analysis.defaults.get(field.name))
+        except Unsupported as construct:
             problems.append(_diagnostic(f"field '{field.name}'", construct, field.location))
     return problems
 

@@ -24,30 +24,21 @@ import sys
 
 from sqlglot import exp
 
+from ..expr.sqlfunctions import PY_WHITESPACE
+from ..expr.sqlfunctions import Unsupported  # noqa: F401 - one class for every construct SQL cannot run
+
 MESSAGE_LIMIT = 60  # engine.values._q
 ELLIPSIS = "…"
 _PLAIN = frozenset(string.ascii_letters + string.digits)
 _PUNCTUATION = frozenset(string.punctuation)
 
 
-class Unsupported(Exception):
-    """A rule the SQL engines cannot read exactly; the caller falls back to the Python engine.
-
-    ``feature`` says what, for a diagnostic (e.g. "date format directive %j").
-    """
-
-    def __init__(self, feature: str):
-        super().__init__(feature)
-        self.feature = feature
-
-
 # character sets, from Python
 
 
-@functools.cache
 def whitespace() -> str:
     """Every character ``str.isspace()`` (and so ``strip()`` and regex ``\\s``) treats as whitespace."""
-    return "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    return PY_WHITESPACE  # computed once, for the expression functions too
 
 
 @functools.cache

@@ -68,7 +68,9 @@ def scoring_sql(ruleset, table: str, *, header: list[str] | None = None, as_of: 
                                             for i, (_, column) in enumerate(plan)]), "column"),
                    exp.alias_(exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("problem_column"),
                                                                  expression=exp.Literal.number(i)),
-                                                     true=exp.column(f"c{i}")) for i in range(len(plan))]), "value"),
+                                                     true=exp.Coalesce(this=exp.column(f"c{i}"),
+                                                                       expressions=[exp.Literal.string("")]))
+                                            for i in range(len(plan))]), "value"),
                    exp.alias_(exp.column("problem"), "reason")]
         return exp.select(*columns).from_(typed.subquery("typed")).where(
             exp.and_(not_blank, exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null()))))
