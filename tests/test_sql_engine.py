@@ -184,3 +184,10 @@ def test_the_example_export_as_parquet_scores_like_the_csv(tmp_path):
     assert sql_rejects == python_rejects
     refused = CliRunner().invoke(main, ["score", str(parquet), "--engine", "python", "--as-of", AS_OF])
     assert refused.exit_code == 2 and "only the SQL engines read" in refused.stderr
+
+
+def test_windows_line_endings(tmp_path):
+    export = tmp_path / "crlf.csv"
+    text = (ROOT / "examples" / "deals.csv").read_text(encoding="utf-8")
+    export.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    assert_same(tmp_path, export, "csv")
