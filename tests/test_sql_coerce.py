@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import sys
 from decimal import Decimal
 
@@ -259,15 +258,7 @@ def test_other_dialects_print_sql_that_parses_back(dialect, type_):
         assert sqlglot.parse_one(tree.sql(dialect=dialect), read=dialect) is not None
 
 
-@pytest.fixture(scope="session")
-def spark():
-    pyspark = pytest.importorskip("pyspark.sql")
-    if shutil.which("java") is None:
-        pytest.skip("no java for Spark")
-    session = (pyspark.SparkSession.builder.master("local[1]").appName("dealgate-coerce-tests")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1").getOrCreate())
-    yield session
-    session.stop()
+# ``spark``: the one session-scoped local SparkSession of tests/conftest.py, set up as the Spark engine's
 
 
 SPARK_CASES = [(T.MONEY, MONEY_TEXTS), (T.INT, NUMBER_TEXTS), (T.DECIMAL, NUMBER_TEXTS), (T.BOOL, BOOL_TEXTS),
