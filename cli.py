@@ -419,50 +419,86 @@ def _spark_engine(ruleset, sources, input_format, delimiter, strict, as_of, verb
 def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose, spark_master=None):
     """The DuckDB or Spark stream to score with, or None for the Python engine (docs/engines.md says when)."""
     def use_python(why: str | None = None):
-        if why and (verbose or engine in ("duckdb", "spark")):
-            click.echo(f"dealgate: {why}; scoring with the Python engine", err=True)
-        elif verbose:
-            click.echo("engine: python", err=True)
-        return None
+        return _use_python(engine, verbose, why, "scoring")
 
-    parquet = [s for s in sources if s != "-" and input_format is None and _is_parquet(s)]
-    if parquet and (engine == "python" or strict):
-        click.echo(f"dealgate: {parquet[0]} is Parquet, which only the SQL engines read: use --engine duckdb "
-                   f"or auto{' (without --strict)' if strict else ''}", err=True)
-        sys.exit(EXIT_USAGE)
-    if engine == "python":
-        return use_python()
     if engine == "spark":
+        _refuse_parquet(engine, sources, input_format, strict)
         return _spark_engine(ruleset, sources, input_format, delimiter, strict, as_of, verbose, spark_master,
                              use_python)
-    if strict:
-        return use_python("--strict stops at the first bad row, which the Python engine finds")
-    size = sum(os.path.getsize(s) for s in sources if s != "-" and Path(s).is_file())
-    if engine == "auto" and not parquet and ("-" in sources or size < AUTO_DUCKDB_BYTES):
-        return use_python()
+    if not _wants_duckdb(engine, ruleset, sources, input_format, strict, verbose, "scoring"):
+        return None
     from engine.sql.duckdb_engine import DuckDBScorer, Fallback, SqlStream
-    from engine.sql.support import sql_problems
 
-    problems = sql_problems(ruleset)
-    if problems:
-        if engine == "duckdb" or parquet:
-            click.echo(render_diag.render_text(problems), err=True, nl=False)
-            click.echo("dealgate: this pack cannot run on the DuckDB engine; use --engine python or auto", err=True)
-            sys.exit(EXIT_PROBLEMS)
-        return use_python("the pack has parts with no exact SQL form (DG701)")
     scorer = DuckDBScorer(ruleset, as_of)
     try:
         prepared = [scorer.prepare(source, input_format, delimiter) for source in sources]
         for source in prepared:
             scorer.check_readable(source)
     except Fallback as why:
-        if parquet:
-            click.echo(f"dealgate: {why}; the Python engine cannot read Parquet either", err=True)
-            sys.exit(EXIT_USAGE)
-        return use_python(str(why))
+        return _duckdb_fallback(engine, sources, input_format, verbose, why, "scoring")
     if verbose:
         click.echo("engine: duckdb", err=True)
     return SqlStream(scorer, prepared)
+
+
+def _use_python(engine: str, verbose: bool, why: str | None, doing: str) -> None:
+    """Say why the Python engine runs (always when another was asked for; with -v otherwise)."""
+    if why and (verbose or engine in ("duckdb", "spark")):
+        click.echo(f"dealgate: {why}; {doing} with the Python engine", err=True)
+    elif verbose:
+        click.echo("engine: python", err=True)
+    return None
+
+
+def _parquet_sources(sources, input_format) -> list:
+    return [s for s in sources if s != "-" and input_format is None and _is_parquet(s)]
+
+
+def _refuse_parquet(engine, sources, input_format, strict) -> None:
+    """Parquet with the Python engine (asked for, or by --strict) is a usage error."""
+    parquet = _parquet_sources(sources, input_format)
+    if parquet and (engine == "python" or strict):
+        click.echo(f"dealgate: {parquet[0]} is Parquet, which only the SQL engines read: use --engine duckdb "
+                   f"or auto{' (without --strict)' if strict else ''}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _wants_duckdb(engine, ruleset, sources, input_format, strict, verbose, doing, plans=False) -> bool:
+    """Whether --engine auto|duckdb|python runs on DuckDB (docs/engines.md); exits on what cannot run at all.
+
+    ``plans``: the payout crediting must compile to SQL too.
+    """
+    _refuse_parquet(engine, sources, input_format, strict)
+    if engine == "python":
+        _use_python(engine, verbose, None, doing)
+        return False
+    parquet = _parquet_sources(sources, input_format)
+    if strict:
+        _use_python(engine, verbose, "--strict stops at the first bad row, which the Python engine finds", doing)
+        return False
+    size = sum(os.path.getsize(s) for s in sources if s != "-" and Path(s).is_file())
+    if engine == "auto" and not parquet and ("-" in sources or size < AUTO_DUCKDB_BYTES):
+        _use_python(engine, verbose, None, doing)
+        return False
+    from engine.sql.support import sql_problems
+
+    problems = sql_problems(ruleset, plans=plans)
+    if problems:
+        if engine == "duckdb" or parquet:
+            click.echo(render_diag.render_text(problems), err=True, nl=False)
+            click.echo("dealgate: this pack cannot run on the DuckDB engine; use --engine python or auto", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        _use_python(engine, verbose, "the pack has parts with no exact SQL form (DG701)", doing)
+        return False
+    return True
+
+
+def _duckdb_fallback(engine, sources, input_format, verbose, why, doing) -> None:
+    """DuckDB cannot read these exports exactly: the Python engine reads them, unless they are Parquet."""
+    if _parquet_sources(sources, input_format):
+        click.echo(f"dealgate: {why}; the Python engine cannot read Parquet either", err=True)
+        sys.exit(EXIT_USAGE)
+    return _use_python(engine, verbose, str(why), doing)
 
 
 def _preflight(ruleset, sources, input_format, delimiter) -> None:
@@ -650,8 +686,9 @@ def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, output):
               help="Walk each statement step by step instead (text); use with --rep for one statement.")
 @click.option("--output", "-o", type=OutputFile(), help="Write statements here (atomically).")
 @click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
+@engine_options
 def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period, from_period, to_period, rep_id,
-           fmt, explain_steps, output, rejects):
+           fmt, explain_steps, output, rejects, engine, verbose, spark_master):
     """What each rep is owed for a period, line by line, from a deal export."""
     from engine.payout import PeriodError, compile_payout, read_reps, requested_periods
     from engine.read import ExportError, ExportStream
@@ -686,12 +723,20 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
         sys.exit(EXIT_USAGE)
     as_of = as_of or dt.date.today()
     click.echo(f"as of {as_of.isoformat()}", err=True)
+    shown = "<stdin>" if sources[0] == "-" else sources[0]
+    crediting = _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose)
     try:
         with reject_sink(rejects, with_source=False) as on_reject:
-            stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
-            records = ((line, deal) for _, _, line, deal in stream.records())
-            shown = "<stdin>" if sources[0] == "-" else sources[0]
-            result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=shown)
+            if crediting is None:
+                stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
+                records = ((line, deal) for _, _, line, deal in stream.records())
+                result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=shown)
+            else:
+                crediting, stream = crediting
+                crediting.scorer.on_reject = on_reject
+                result = crediting.program.compute(crediting.records(stream), reps.reps, wanted, as_of, rep=rep_id,
+                                                   source=shown)
+                crediting.close()
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         sys.exit(EXIT_USAGE)
@@ -719,6 +764,28 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     if unbalanced:  # cannot happen by construction; never hide it if it does
         click.echo(f"dealgate: {len(unbalanced)} statements do not reconcile", err=True)
     sys.exit(EXIT_PROBLEMS if unbalanced or not result.ok else EXIT_OK)
+
+
+def _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose):
+    """(DuckDBCrediting, its stream) to credit the deals with, or None for the Python engine."""
+    if engine == "spark":
+        click.echo("dealgate: payout runs on the python and duckdb engines; --engine spark is not supported "
+                   "for payouts yet", err=True)
+        sys.exit(EXIT_USAGE)
+    if not _wants_duckdb(engine, ruleset, sources, input_format, False, verbose, "crediting", plans=True):
+        return None
+    from engine.sql.duckdb_credit import DuckDBCrediting
+    from engine.sql.duckdb_engine import Fallback
+
+    crediting = DuckDBCrediting(ruleset, program, as_of)
+    try:
+        stream = crediting.prepare(sources[0], input_format, delimiter)
+    except Fallback as why:
+        crediting.close()
+        return _duckdb_fallback(engine, sources, input_format, verbose, why, "crediting")
+    if verbose:
+        click.echo("engine: duckdb", err=True)
+    return crediting, stream
 
 
 if __name__ == "__main__":

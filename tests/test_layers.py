@@ -44,6 +44,8 @@ LAYERS = {
     "engine.testing": 8,
     "engine.sql.duckdb_engine": 8,  # the DuckDB runner evaluates: it yields scored deals like score does
     "engine.sql.spark_engine": 8,  # the Spark runner, beside the DuckDB one
+    "engine.sql.crediting": 8,  # credited rows handed to engine.payout
+    "engine.sql.duckdb_credit": 8,  # payouts on DuckDB
     "engine.render": 9,
     "engine.sql.lines": 9,  # scored rows rendered by the SQL engine: a renderer, beside engine.render
 }

@@ -19,8 +19,6 @@ EXPORT = ROOT / "examples" / "deals.csv"
 REPS = ROOT / "examples" / "reps.csv"
 AS_OF = ["--as-of", "2026-09-30"]
 
-pytestmark = pytest.mark.skipif(not (ROOT / "engine" / "read.py").exists(), reason="needs engine/read.py")
-
 
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])

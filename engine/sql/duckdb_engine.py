@@ -198,15 +198,28 @@ class DuckDBScorer:
             raise Fallback("DuckDB and Python split the file into different rows")
         return starts
 
+    def line_expression(self, source: SqlSource) -> exp.Expression:
+        """Each row's line in the file, from its position ``rn`` (a table of line starts when needed)."""
+        starts = self.lines(source, self.check_readable(source))
+        if starts is None:
+            return exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
+        self.connection.register("dealgate_lines", _lines_table(starts))
+        return exp.Subquery(this=exp.select("start", copy=False).from_("dealgate_lines", copy=False).where(
+            exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn")), copy=False))
+
     # the query
 
-    def typed_rows(self, source: SqlSource, line: exp.Expression) -> exp.Select:
-        """Typed fields, the first problem of the row (in column order), and the raw cells of rejected rows."""
+    def typed_rows(self, source: SqlSource, line: exp.Expression, used: set | None = None) -> exp.Select:
+        """Typed fields, the first problem of the row (in column order), and the raw cells of rejected rows.
+
+        ``used``: the fields whose values are read (by default, the scoring query's).
+        """
         header = source.reader.header
         cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
         return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw", copy=False),
-                          [exp.alias_(line, "line", copy=False)], reject_cells=True, used=self.query.used_fields())
+                          [exp.alias_(line, "line", copy=False)], reject_cells=True,
+                          used=self.query.used_fields() if used is None else used)
 
     def run(self, sources: list[SqlSource], text=None) -> None:
         """Read and score every export into ``dealgate_scored``; rejects go to ``on_reject`` as they are found.
@@ -219,15 +232,7 @@ class DuckDBScorer:
         """
         connection = self.connection
         for position, source in enumerate(sources):
-            rows = self.check_readable(source)
-            starts = self.lines(source, rows)
-            if starts is None:
-                line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
-            else:
-                connection.register("dealgate_lines", _lines_table(starts))
-                line = exp.Subquery(this=exp.select("start", copy=False).from_("dealgate_lines", copy=False).where(
-                    exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn")), copy=False))
-            typed = self.typed_rows(source, line)
+            typed = self.typed_rows(source, self.line_expression(source))
             # One pass: every row is scored (a rejected row's fields are null, its verdict unused), and
             # the reading's bookkeeping rides along, so the export is read and converted once.
             scored = self.query.build(typed.subquery("typed", copy=False), ordered=False,
@@ -243,7 +248,7 @@ class DuckDBScorer:
             if position == 0:  # the deals: rows that are neither blank nor rejected
                 connection.execute("CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all "
                                    "WHERE problem IS NULL AND NOT blank_row")
-            rejected = self._rejects(source, position)
+            rejected = self.rejects(source, position)
             deals = connection.execute(f"SELECT count(*) FROM dealgate_scored WHERE position = {position}"
                                        ).fetchall()[0][0]
             if self.counts is not None:
@@ -298,7 +303,7 @@ class DuckDBScorer:
                     f"FROM dealgate_scored WHERE {column} <> '') GROUP BY item").fetchall():
                 counter[key] += count
 
-    def _rejects(self, source: SqlSource, position: int) -> int:
+    def rejects(self, source: SqlSource, position: int) -> int:
         """Hand each rejected row to ``on_reject`` in line order; return how many there were."""
         header = source.reader.header
         id_index = _id_index(source)

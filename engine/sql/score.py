@@ -47,6 +47,19 @@ def joined(items: list[tuple[exp.Expression, str]], separator: str) -> exp.Expre
     return exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(separator), *elements])
 
 
+def computed_ctes(fields, compiler, checked, typed: exp.Expression) -> list:
+    """(name, SELECT) CTEs: ``deals`` over ``typed``, then one per computed field, in declaration order.
+
+    A computed field may only use earlier ones, so each CTE adds one column to the one before.
+    """
+    ctes = [("deals", exp.select("*", copy=False).from_(typed, copy=False))]
+    for k, field in enumerate(f for f in fields if f.compute is not None):
+        value = compiler.compile(checked(field.compute).ir)
+        ctes.append((f"computed_{k}", exp.select("*", exp.alias_(value, field_column(field.name), copy=False))
+                     .from_(ctes[-1][0], copy=False)))
+    return ctes
+
+
 class ScoringQuery:
     """Builds the query for one compiled RuleSet (``engine.compile.RuleSet``)."""
 
@@ -95,10 +108,7 @@ class ScoringQuery:
 
         ``carry`` names columns of ``typed`` passed through unchanged (a runner's bookkeeping).
         """
-        ctes = [("deals", exp.select("*", copy=False).from_(typed, copy=False))]
-        for k, field in enumerate(f for f in self.fields.values() if f.compute is not None):
-            value = self.compiler.compile(self.checked(field.compute).ir)
-            ctes.append((f"computed_{k}", exp.select("*", exp.alias_(value, field_column(field.name), copy=False)).from_(ctes[-1][0], copy=False)))
+        ctes = computed_ctes(self.fields.values(), self.compiler, self.checked, typed)
         ctes.append(("staged", exp.select("*", exp.alias_(self.stage_index(), "si", copy=False), *self.value_columns())
                      .from_(ctes[-1][0], copy=False)))
         ctes.append(("results", exp.select("*", *self.rule_columns(), copy=False).from_("staged", copy=False)))

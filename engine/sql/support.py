@@ -16,12 +16,16 @@ from ..diagnostics import Diagnostic
 from ..expr.sqlfunctions import Unsupported
 from .. import types as T
 from .coerce import read_cell
+from .credit import plan_expressions
 from .dates import check_format
 from .expr import ExpressionCompiler, literal
 
 
-def sql_problems(ruleset) -> list[Diagnostic]:
-    """DG701 for each expression or field the SQL engines cannot run exactly; [] when all can."""
+def sql_problems(ruleset, plans: bool = False) -> list[Diagnostic]:
+    """DG701 for each expression or field the SQL engines cannot run exactly; [] when all can.
+
+    With ``plans``, the crediting of every plan too (what ``payout`` runs in SQL).
+    """
     positions = {stage: i for i, stage in enumerate(ruleset.pipeline.stage_ids)}
     compiler = ExpressionCompiler(lambda name: exp.column(name), literal(dt.date(2000, 1, 1)), positions)
     problems = []
@@ -29,6 +33,8 @@ def sql_problems(ruleset) -> list[Diagnostic]:
     expressions = [(f"computed field '{f.name}'", f.compute) for f in fields if f.compute is not None]
     expressions += [(f"exit criterion '{c.id}' of stage '{s}'", c.when) for s, c in ruleset.criteria]
     expressions += [(f"qualify-out rule '{r.id}'", r.when) for r in ruleset.rules]
+    if plans:
+        expressions += [item for plan in ruleset.analysis.pack.plans for item in plan_expressions(plan)]
     for what, expression in expressions:
         try:
             compiler.compile(ruleset.checked(expression).ir)

@@ -1,0 +1,72 @@
+"""Payouts on DuckDB: the export read and credited in SQL, statements by ``engine.payout``.
+
+The export is read exactly as the DuckDB scorer reads it (``DuckDBScorer``:
+header by the Python reader, the same typed rows, the same rejects with their
+lines and reasons), and one query computes every plan's crediting for every
+deal (``engine.sql.credit``). Only the deals some plan may credit come back to
+Python, in export order, where ``engine.sql.crediting`` hands them to the
+payout code as the results of its credit functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlglot import exp
+
+from .credit import CreditQuery
+from .crediting import credit_records, program_over_records
+from .duckdb_engine import BATCH, DuckDBScorer, SqlSource, SqlStream
+from .expr import literal
+
+_BOOKKEEPING = ("problem", "problem_column", "blank_row", "cells")
+
+
+class DuckDBCrediting:
+    """Credits the deals of one export with DuckDB, for ``program`` (a PayoutProgram of ``ruleset``)."""
+
+    def __init__(self, ruleset, program, as_of: dt.date, *, on_reject=None):
+        self.scorer = DuckDBScorer(ruleset, as_of, on_reject=on_reject)
+        self.query = CreditQuery(ruleset, program, literal(as_of))
+        self.program = program_over_records(program)
+
+    def prepare(self, path: str, fmt: str | None = None, delimiter: str | None = None) -> SqlStream:
+        """The export's header read and checked (``Fallback`` when DuckDB cannot read it exactly)."""
+        source = self.scorer.prepare(path, fmt, delimiter)
+        self.scorer.check_readable(source)
+        return SqlStream(self.scorer, [source])
+
+    def close(self) -> None:
+        self.scorer.close()
+
+    def records(self, stream: SqlStream):
+        """(line, record) of every deal of the export, in order; rejects go to ``on_reject`` first."""
+        source: SqlSource = stream.sources[0]
+        scorer, connection = self.scorer, self.scorer.connection
+        typed = scorer.typed_rows(source, scorer.line_expression(source), used=self.query.used_fields())
+        credited = self.query.build(typed.subquery("typed", copy=False), carry=_BOOKKEEPING)
+        table = exp.select(exp.alias_(exp.Literal.number(0), "position", copy=False), "*", copy=False).from_(
+            credited.subquery("credited", copy=False), copy=False)
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_all AS {table.sql('duckdb')}")
+        rejected = scorer.rejects(source, 0)
+        deals = "problem IS NULL AND NOT blank_row"
+        total = connection.execute(f"SELECT count(*) FROM dealgate_all WHERE {deals}").fetchall()[0][0]
+        stream.counts.read += total + rejected
+        stream.counts.deals += total
+        stream.counts.rejected += rejected
+        plans = len(self.program.credit.plans)
+        credited_by_some = " OR ".join(f"w{k} IS NOT FALSE" for k in range(plans)) or "FALSE"
+        result = connection.execute(
+            f"SELECT * EXCLUDE (position, {', '.join(_BOOKKEEPING)}) FROM ("
+            f"SELECT *, row_number() OVER (ORDER BY line) AS number FROM dealgate_all WHERE {deals}) "
+            f"WHERE {credited_by_some} ORDER BY number")
+        names = [d[0] for d in result.description]
+        yield from credit_records(_batches(result), names, self.program, total)
+
+
+def _batches(result):
+    while True:
+        batch = result.fetchmany(BATCH)
+        if not batch:
+            return
+        yield from batch
