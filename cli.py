@@ -597,7 +597,9 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
 @click.option("--format", "fmt", type=FormatChoice("engine.render.diff"), default="text")
 @click.option("--output", "-o", type=OutputFile(), help="Write the report here (atomically).")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changes.")
-def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, output, fail_on_change):
+@engine_options
+def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, output, fail_on_change, engine,
+         verbose, spark_master):
     """What changing the rules does to real deals: BASE and NEW are pack directories or git:REF[:PATH]."""
     from engine.diff import PackSourceError, compare_packs, materialise, temporary_workdir
     from engine.read import ExportError
@@ -618,12 +620,19 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
             click.echo(f"dealgate: {problem}", err=True)
             sys.exit(EXIT_USAGE)
         base_rules, new_rules = compiled_rules(str(base_dir)), compiled_rules(str(new_dir))
+        chosen = _diff_engine(engine, (base_rules, new_rules), sources, input_format, verbose)
         try:
             result = compare_packs(base_rules, new_rules, sources, as_of, base_name=base, new_name=new,
-                                   fmt=input_format, delimiter=delimiter, reps_path=reps, period=period)
+                                   fmt=input_format, delimiter=delimiter, reps_path=reps, period=period,
+                                   engine=chosen, master=spark_master)
         except (ExportError, PackSourceError, ValueError) as problem:
             click.echo(f"dealgate: {problem}", err=True)
             sys.exit(EXIT_USAGE)
+        for name, (ran, why) in zip((base, new), result.engines):
+            if why:
+                _use_python(engine, verbose, f"{name}: {why}", "scoring")
+            elif verbose:
+                click.echo(f"engine: {ran} ({name})", err=True)
     with output_stream(output) as out:
         out.write(render_diff.FORMATS[fmt](result))
     click.echo(render_diff.summary_line(result), err=True)
@@ -764,6 +773,23 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     if unbalanced:  # cannot happen by construction; never hide it if it does
         click.echo(f"dealgate: {len(unbalanced)} statements do not reconcile", err=True)
     sys.exit(EXIT_PROBLEMS if unbalanced or not result.ok else EXIT_OK)
+
+
+def _diff_engine(engine, rulesets, sources, input_format, verbose) -> str:
+    """The engine both packs score on: python, duckdb or spark (each pack must compile to SQL for the others)."""
+    if engine == "spark":
+        _require_spark()
+        from engine.sql.support import sql_problems
+
+        problems = [p for ruleset in rulesets for p in sql_problems(ruleset)]
+        if problems:
+            click.echo(render_diag.render_text(problems), err=True, nl=False)
+            click.echo("dealgate: this pack cannot run on the Spark engine; use --engine python or auto", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        return "spark"
+    quiet = False  # say which engine ran after the run, once per pack
+    wanted = all(_wants_duckdb(engine, ruleset, sources, input_format, False, quiet, "scoring") for ruleset in rulesets)
+    return "duckdb" if wanted else "python"
 
 
 def _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose):

@@ -70,6 +70,7 @@ class PackDiff:
     payouts: tuple = ()  # RepDelta, only reps whose total changed
     payout_totals: tuple | None = None  # (before, after) over all reps, when payouts were compared
     period: str | None = None
+    engines: tuple = ()  # (engine, why it was not the one asked for, or None) per scoring of a pack
 
     @property
     def changed(self) -> bool:
@@ -134,17 +135,49 @@ def _cents(value):
     return cents(value)  # half-up, exactly as score shows the same deal
 
 
-def _collect(ruleset: RuleSet, sources, as_of, fmt, delimiter):
+def _collect(ruleset: RuleSet, sources, as_of, fmt, delimiter, engine: str = "python", master=None):
+    """(outcome by (source, line), summary, (engine that ran, why not the one asked for))."""
     outcomes: dict[tuple, tuple] = {}
     summary = Summary(ruleset, as_of)
 
     def on_reject(source, reject):
         outcomes[(source, reject.line)] = ("rejected", reject.id, None, reject.reason)
 
+    why = None
+    if engine != "python":
+        why = _collect_sql(engine, ruleset, sources, as_of, fmt, delimiter, master, summary, on_reject, outcomes)
+        if why is None:
+            return outcomes, summary, (engine, None)
     stream = ExportStream(ruleset.analysis, sources, on_reject, fmt, delimiter)
     for scored in ScoreRun(ruleset, stream, as_of, summary).deals():
         outcomes[(scored.source, scored.line)] = _outcome(scored)
-    return outcomes, summary
+    return outcomes, summary, ("python", why)
+
+
+def _collect_sql(engine, ruleset, sources, as_of, fmt, delimiter, master, summary, on_reject, outcomes):
+    """Score on DuckDB or Spark into ``outcomes`` and ``summary``; None, or why the Python engine must."""
+    if engine == "spark":
+        from .sql.spark_engine import Fallback, SparkScorer, SqlStream
+
+        scorer = SparkScorer(ruleset, as_of, on_reject=on_reject, master=master)
+    else:
+        from .sql.duckdb_engine import DuckDBScorer, Fallback, SqlStream
+
+        scorer = DuckDBScorer(ruleset, as_of, on_reject=on_reject)
+    try:
+        try:
+            prepared = [scorer.prepare(source, fmt, delimiter) for source in sources]
+            for source in prepared:
+                scorer.check_readable(source)
+        except Fallback as why:
+            return str(why)
+        SqlStream(scorer, prepared).run(None)
+        scorer.fill_summary(summary)
+        for scored in scorer.deals():
+            outcomes[(scored.source, scored.line)] = _outcome(scored)
+    finally:
+        scorer.close()
+    return None
 
 
 def _describe(outcome: tuple | None) -> dict:
@@ -158,9 +191,15 @@ def _describe(outcome: tuple | None) -> dict:
 
 
 def compare_packs(base: RuleSet, new: RuleSet, sources: list, as_of: dt.date, *, base_name: str, new_name: str,
-                  fmt=None, delimiter=None, reps_path=None, period=None) -> PackDiff:
-    before, base_summary = _collect(base, sources, as_of, fmt, delimiter)
-    after, new_summary = _collect(new, sources, as_of, fmt, delimiter)
+                  fmt=None, delimiter=None, reps_path=None, period=None, engine: str = "python",
+                  master: str | None = None) -> PackDiff:
+    """Score ``sources`` with both packs (on ``engine``: python, duckdb or spark) and compare deal by deal.
+
+    An export the SQL engine cannot read exactly is scored by the Python engine (``PackDiff.engines``
+    says so). Payouts are compared on DuckDB when ``engine`` is duckdb, else in Python.
+    """
+    before, base_summary, base_engine = _collect(base, sources, as_of, fmt, delimiter, engine, master)
+    after, new_summary, new_engine = _collect(new, sources, as_of, fmt, delimiter, engine, master)
     changes = []
     for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1])):
         old, now = before.get(key), after.get(key)
@@ -175,9 +214,11 @@ def compare_packs(base: RuleSet, new: RuleSet, sources: list, as_of: dt.date, *,
     stages = _stage_deltas(base_summary, new_summary)
     payouts, totals = (), None
     if reps_path is not None and period is not None:
-        payouts, totals = _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period)
+        payouts, totals = _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period,
+                                         engine == "duckdb")
     return PackDiff(base_name, new_name, as_of, len(set(before) | set(after)), tuple(changes), stages,
-                    (base_summary.weighted_forecast, new_summary.weighted_forecast), payouts, totals, period)
+                    (base_summary.weighted_forecast, new_summary.weighted_forecast), payouts, totals, period,
+                    (base_engine, new_engine))
 
 
 def _stage_deltas(base: Summary, new: Summary) -> tuple:
@@ -192,26 +233,45 @@ def _stage_deltas(base: Summary, new: Summary) -> tuple:
     return tuple(deltas)
 
 
-def _payout_totals(ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period) -> dict:
+def _payout_totals(ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period, duckdb=False) -> dict:
     program = compile_payout(ruleset)
     reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
     if not reps.ok:
         raise PackSourceError("; ".join(f"{d.location}: {d.message}" for d in reps.diagnostics if d.is_error))
-
-    stream = ExportStream(ruleset.analysis, sources, None, fmt, delimiter)
-    records = ((line, deal) for _, _, line, deal in stream.records())
-    result = program.compute(records, reps.reps, period, as_of)
+    result = _credited_on_duckdb(ruleset, program, sources, as_of, fmt, delimiter, reps, period) if duckdb else None
+    if result is None:
+        stream = ExportStream(ruleset.analysis, sources, None, fmt, delimiter)
+        records = ((line, deal) for _, _, line, deal in stream.records())
+        result = program.compute(records, reps.reps, period, as_of)
     totals: dict[str, Decimal] = {}
     for statement in result.statements:
         totals[statement.rep] = totals.get(statement.rep, Decimal(0)) + statement.total
     return totals
 
 
-def _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period):
+def _credited_on_duckdb(ruleset, program, sources, as_of, fmt, delimiter, reps, period):
+    """The payout result with the crediting on DuckDB; None when the pack or export needs Python."""
+    from .sql.duckdb_credit import DuckDBCrediting
+    from .sql.duckdb_engine import Fallback
+    from .sql.support import sql_problems
+
+    if len(sources) != 1 or sql_problems(ruleset, plans=True):
+        return None
+    crediting = DuckDBCrediting(ruleset, program, as_of)
+    try:
+        stream = crediting.prepare(sources[0], fmt, delimiter)
+        return crediting.program.compute(crediting.records(stream), reps.reps, period, as_of)
+    except Fallback:
+        return None
+    finally:
+        crediting.close()
+
+
+def _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period, duckdb=False):
     if "-" in sources:
         raise PackSourceError("payout deltas read the export several times: give a file, not stdin")
-    before = _payout_totals(base, sources, as_of, fmt, delimiter, reps_path, period)
-    after = _payout_totals(new, sources, as_of, fmt, delimiter, reps_path, period)
+    before = _payout_totals(base, sources, as_of, fmt, delimiter, reps_path, period, duckdb)
+    after = _payout_totals(new, sources, as_of, fmt, delimiter, reps_path, period, duckdb)
     deltas = tuple(RepDelta(rep, before.get(rep, Decimal(0)), after.get(rep, Decimal(0)))
                    for rep in sorted(set(before) | set(after))
                    if before.get(rep, Decimal(0)) != after.get(rep, Decimal(0)))
