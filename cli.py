@@ -560,7 +560,10 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
               help="List every criterion, rule, tier, bonus and clawback with the cases that exercised it.")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), help="Fail (exit 1) below this coverage percent.")
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
-def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verbose):
+@click.option("--engine", type=click.Choice(["auto", "python", "duckdb"]), default="auto", show_default=True,
+              help="Where the cases run: python (auto: the cases are small), or duckdb to check that the "
+                   "compiled SQL passes them too.")
+def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verbose, engine):
     """Run the pack's own test cases (kind: tests) and measure their coverage."""
     from engine.render import testing as render_tests
     from engine.testing import TestRunner
@@ -571,7 +574,15 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
         sys.exit(EXIT_PROBLEMS)
     as_of = as_of or dt.date.today()
     click.echo(f"as of {as_of.isoformat()} (for cases without their own as_of)", err=True)
-    run = TestRunner(ruleset, as_of).run_all()
+    if engine == "duckdb":
+        from engine.sql.support import sql_problems
+
+        problems = sql_problems(ruleset, plans=True)
+        if problems:
+            click.echo(render_diag.render_text(problems), err=True, nl=False)
+            click.echo("dealgate: this pack cannot run on the DuckDB engine; use --engine python or auto", err=True)
+            sys.exit(EXIT_PROBLEMS)
+    run = TestRunner(ruleset, as_of, "duckdb" if engine == "duckdb" else "python").run_all()
     if junit:
         with output_stream(junit) as handle:
             handle.write(render_tests.render_junit(run).decode("utf-8"))

@@ -108,22 +108,45 @@ def case_as_of(case: TestCase, default: dt.date) -> dt.date:
 class TestRunner:
     """Runs every case of a pack against its compiled RuleSet (and its plans, for payout cases)."""
 
-    def __init__(self, ruleset: RuleSet, as_of: dt.date):
+    def __init__(self, ruleset: RuleSet, as_of: dt.date, engine: str = "python"):
+        """``engine``: python, or duckdb to score and credit every case with the compiled SQL instead.
+
+        Coverage is the cases' (which rules they exercise), measured the same on either engine.
+        """
         self.ruleset = ruleset
         self.as_of = as_of
         self.run = TestRun(coverage=_coverage_items(ruleset))
         self._payout = None
+        self._sql = None
+        if engine == "duckdb":
+            from .sql.duckdb_records import DuckDBRecords
+
+            self._sql = DuckDBRecords(ruleset)
 
     def run_all(self) -> TestRun:
-        for case in self.ruleset.pack.tests:
-            start = time.perf_counter()
-            try:
-                mismatches = self.run_case(case)
-                result = CaseResult(case, tuple(mismatches))
-            except CaseError as problem:
-                result = CaseResult(case, (), str(problem))
-            self.run.results.append(attrs.evolve(result, seconds=time.perf_counter() - start))
+        try:
+            for case in self.ruleset.pack.tests:
+                start = time.perf_counter()
+                try:
+                    mismatches = self.run_case(case)
+                    result = CaseResult(case, tuple(mismatches))
+                except CaseError as problem:
+                    result = CaseResult(case, (), str(problem))
+                self.run.results.append(attrs.evolve(result, seconds=time.perf_counter() - start))
+        finally:
+            if self._sql is not None:
+                self._sql.close()
         return self.run
+
+    def _score(self, deal: dict, as_of: dt.date):
+        if self._sql is None:
+            return self.ruleset.score(deal, as_of)
+        from .sql.duckdb_records import RecordsError
+
+        try:
+            return self._sql.score([deal], as_of)[0]
+        except RecordsError as problem:
+            raise CaseError(f"deal: {problem}") from None
 
     def run_case(self, case: TestCase) -> list[Mismatch]:
         as_of = case_as_of(case, self.as_of)
@@ -137,7 +160,7 @@ class TestRunner:
         deal = build_deal(self.ruleset, case.deal)
         if deal.get("stage") is None:
             raise CaseError("deal: a test deal needs a stage")
-        result = self.ruleset.score(deal, as_of)
+        result = self._score(deal, as_of)
         self.record_pipeline_coverage(deal, result, as_of, "evidence_stage" in case.expect)
         actual = {
             "verdict": result.verdict,
@@ -185,7 +208,10 @@ class TestRunner:
         if not reps.ok:
             raise CaseError("reps: " + "; ".join(d.message for d in reps.diagnostics if d.is_error))
         try:
-            result = self._payout.compute(deals, reps.reps, case.period, as_of)
+            if self._sql is None:
+                result = self._payout.compute(deals, reps.reps, case.period, as_of)
+            else:
+                result = self._sql.compute_payout(self._payout, deals, reps.reps, case.period, as_of)
         except ValueError as problem:
             raise CaseError(str(problem)) from None
         errors = [d for d in result.diagnostics if d.is_error]

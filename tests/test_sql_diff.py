@@ -63,3 +63,42 @@ def test_spark_reports_what_python_reports(changed, spark):
     python, on_spark = diff("python", changed), diff("spark", changed)
     assert on_spark.stdout == python.stdout
     assert "engine: spark" in on_spark.stderr
+
+
+# dealgate test --engine duckdb: the pack's own cases, scored and credited by the compiled SQL
+
+@pytest.mark.parametrize("rules", [ROOT / "rules", ROOT / "examples" / "rule-repo" / "rules"])
+def test_the_packs_own_cases_pass_on_duckdb(rules):
+    python = CliRunner().invoke(main, ["test", str(rules), *AS_OF, "--format", "json"])
+    duckdb = CliRunner().invoke(main, ["test", str(rules), *AS_OF, "--format", "json", "--engine", "duckdb"])
+    assert duckdb.exit_code == python.exit_code == 0, duckdb.output
+    assert duckdb.stdout == python.stdout
+    assert json.loads(duckdb.stdout)["passed"] > 10
+
+
+def test_the_cases_really_run_on_the_sql_engine(monkeypatch):
+    from engine.sql import score as sql_score
+
+    real = sql_score.ScoringQuery.final_columns
+
+    def blocked_is_ready(self):  # a wrong SQL verdict must fail the cases that expect 'blocked'
+        columns = real(self)
+        columns[3] = sql_score.exp.alias_(sql_score.exp.Literal.string("ready"), "verdict")
+        return columns
+
+    monkeypatch.setattr(sql_score.ScoringQuery, "final_columns", blocked_is_ready)
+    result = CliRunner().invoke(main, ["test", str(ROOT / "rules"), *AS_OF, "--engine", "duckdb"])
+    assert result.exit_code == 1 and "verdict" in result.stdout
+
+
+def test_a_case_value_the_reader_refuses_stops_the_pack_on_both_engines(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "rules", pack)
+    cases = pack / "tests" / "pipeline.yaml"
+    text = cases.read_text(encoding="utf-8")
+    assert "amount: 10000}" in text
+    cases.write_text(text.replace("amount: 10000}", "amount: 10000.1234567}", 1), encoding="utf-8")
+    python = CliRunner().invoke(main, ["test", str(pack), *AS_OF, "--format", "json"])
+    duckdb = CliRunner().invoke(main, ["test", str(pack), *AS_OF, "--format", "json", "--engine", "duckdb"])
+    assert duckdb.exit_code == python.exit_code == 1
+    assert duckdb.stderr == python.stderr and "decimal places" in python.stderr  # found while checking the pack

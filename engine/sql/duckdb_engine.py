@@ -271,9 +271,7 @@ class DuckDBScorer:
                 break
             for row in batch:
                 r = dict(zip(names, row))
-                result_tuple = DealResult(r["id"], r["stage"], r["verdict"], _ids(r["failed"]),
-                                          _ids(r["qualify_out"]), _ids(r["warnings"]), r["probability"],
-                                          r["amount"], r["weighted_amount"], r["evidence_stage"])
+                result_tuple = deal_result(r)
                 missing = {c: _ids(r[f"missing_{n}"], ",") for n, c in enumerate(criteria)
                            if r[f"missing_{n}"] is not None}
                 deal = {"name": r["display_name"], "owner": r["display_owner"]}
@@ -319,6 +317,13 @@ class DuckDBScorer:
             if self.on_reject is not None:
                 self.on_reject(source.name, reject)
         return count
+
+
+def deal_result(row: dict) -> DealResult:
+    """A DealResult from a row of the scoring query (``engine.sql.score``), by column name."""
+    return DealResult(row["id"], row["stage"], row["verdict"], _ids(row["failed"]), _ids(row["qualify_out"]),
+                      _ids(row["warnings"]), row["probability"], row["amount"], row["weighted_amount"],
+                      row["evidence_stage"])
 
 
 def _ids(text: str, separator: str = ";") -> tuple:
