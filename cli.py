@@ -560,10 +560,11 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
               help="List every criterion, rule, tier, bonus and clawback with the cases that exercised it.")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), help="Fail (exit 1) below this coverage percent.")
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
-@click.option("--engine", type=click.Choice(["auto", "python", "duckdb"]), default="auto", show_default=True,
-              help="Where the cases run: python (auto: the cases are small), or duckdb to check that the "
-                   "compiled SQL passes them too.")
-def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verbose, engine):
+@click.option("--engine", type=click.Choice(["auto", "python", "duckdb", "spark"]), default="auto", show_default=True,
+              help="Where the cases run: python (auto: the cases are small), or duckdb or spark to check that "
+                   "the compiled SQL passes them too.")
+@click.option("--spark-master", default=None, metavar="URL", help="With --engine spark: the Spark master.")
+def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verbose, engine, spark_master):
     """Run the pack's own test cases (kind: tests) and measure their coverage."""
     from engine.render import testing as render_tests
     from engine.testing import TestRunner
@@ -574,15 +575,18 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
         sys.exit(EXIT_PROBLEMS)
     as_of = as_of or dt.date.today()
     click.echo(f"as of {as_of.isoformat()} (for cases without their own as_of)", err=True)
-    if engine == "duckdb":
+    if engine in ("duckdb", "spark"):
         from engine.sql.support import sql_problems
 
+        if engine == "spark":
+            _require_spark()
         problems = sql_problems(ruleset, plans=True)
         if problems:
             click.echo(render_diag.render_text(problems), err=True, nl=False)
-            click.echo("dealgate: this pack cannot run on the DuckDB engine; use --engine python or auto", err=True)
+            click.echo(f"dealgate: this pack cannot run on the {'DuckDB' if engine == 'duckdb' else 'Spark'} "
+                       f"engine; use --engine python or auto", err=True)
             sys.exit(EXIT_PROBLEMS)
-    run = TestRunner(ruleset, as_of, "duckdb" if engine == "duckdb" else "python").run_all()
+    run = TestRunner(ruleset, as_of, "python" if engine == "auto" else engine, spark_master).run_all()
     if junit:
         with output_stream(junit) as handle:
             handle.write(render_tests.render_junit(run).decode("utf-8"))
@@ -744,7 +748,8 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     as_of = as_of or dt.date.today()
     click.echo(f"as of {as_of.isoformat()}", err=True)
     shown = "<stdin>" if sources[0] == "-" else sources[0]
-    crediting = _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose)
+    crediting = _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose,
+                               spark_master)
     try:
         with reject_sink(rejects, with_source=False) as on_reject:
             if crediting is None:
@@ -803,25 +808,37 @@ def _diff_engine(engine, rulesets, sources, input_format, verbose) -> str:
     return "duckdb" if wanted else "python"
 
 
-def _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose):
-    """(DuckDBCrediting, its stream) to credit the deals with, or None for the Python engine."""
+def _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose, master):
+    """(a DuckDB or Spark crediting, its stream) to credit the deals with, or None for the Python engine."""
     if engine == "spark":
-        click.echo("dealgate: payout runs on the python and duckdb engines; --engine spark is not supported "
-                   "for payouts yet", err=True)
-        sys.exit(EXIT_USAGE)
-    if not _wants_duckdb(engine, ruleset, sources, input_format, False, verbose, "crediting", plans=True):
-        return None
-    from engine.sql.duckdb_credit import DuckDBCrediting
-    from engine.sql.duckdb_engine import Fallback
+        _require_spark()
+        _refuse_parquet(engine, sources, input_format, False)
+        from engine.sql.spark_credit import SparkCrediting
+        from engine.sql.spark_engine import Fallback
+        from engine.sql.support import sql_problems
 
-    crediting = DuckDBCrediting(ruleset, program, as_of)
+        problems = sql_problems(ruleset, plans=True)
+        if problems:
+            click.echo(render_diag.render_text(problems), err=True, nl=False)
+            click.echo("dealgate: this pack cannot run on the Spark engine; use --engine python or auto", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        crediting = SparkCrediting(ruleset, program, as_of, master=master)
+        described = f"spark ({crediting.scorer.describe()})"
+    elif _wants_duckdb(engine, ruleset, sources, input_format, False, verbose, "crediting", plans=True):
+        from engine.sql.duckdb_credit import DuckDBCrediting
+        from engine.sql.duckdb_engine import Fallback
+
+        crediting = DuckDBCrediting(ruleset, program, as_of)
+        described = "duckdb"
+    else:
+        return None
     try:
         stream = crediting.prepare(sources[0], input_format, delimiter)
     except Fallback as why:
         crediting.close()
         return _duckdb_fallback(engine, sources, input_format, verbose, why, "crediting")
     if verbose:
-        click.echo("engine: duckdb", err=True)
+        click.echo(f"engine: {described}", err=True)
     return crediting, stream
 
 

@@ -196,7 +196,7 @@ def compare_packs(base: RuleSet, new: RuleSet, sources: list, as_of: dt.date, *,
     """Score ``sources`` with both packs (on ``engine``: python, duckdb or spark) and compare deal by deal.
 
     An export the SQL engine cannot read exactly is scored by the Python engine (``PackDiff.engines``
-    says so). Payouts are compared on DuckDB when ``engine`` is duckdb, else in Python.
+    says so), and so are payouts whose crediting has no exact SQL form.
     """
     before, base_summary, base_engine = _collect(base, sources, as_of, fmt, delimiter, engine, master)
     after, new_summary, new_engine = _collect(new, sources, as_of, fmt, delimiter, engine, master)
@@ -214,8 +214,8 @@ def compare_packs(base: RuleSet, new: RuleSet, sources: list, as_of: dt.date, *,
     stages = _stage_deltas(base_summary, new_summary)
     payouts, totals = (), None
     if reps_path is not None and period is not None:
-        payouts, totals = _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period,
-                                         engine == "duckdb")
+        payouts, totals = _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period, engine,
+                                         master)
     return PackDiff(base_name, new_name, as_of, len(set(before) | set(after)), tuple(changes), stages,
                     (base_summary.weighted_forecast, new_summary.weighted_forecast), payouts, totals, period,
                     (base_engine, new_engine))
@@ -233,12 +233,15 @@ def _stage_deltas(base: Summary, new: Summary) -> tuple:
     return tuple(deltas)
 
 
-def _payout_totals(ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period, duckdb=False) -> dict:
+def _payout_totals(ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period, engine="python",
+                   master=None) -> dict:
     program = compile_payout(ruleset)
     reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
     if not reps.ok:
         raise PackSourceError("; ".join(f"{d.location}: {d.message}" for d in reps.diagnostics if d.is_error))
-    result = _credited_on_duckdb(ruleset, program, sources, as_of, fmt, delimiter, reps, period) if duckdb else None
+    result = None
+    if engine != "python":
+        result = _credited_in_sql(engine, master, ruleset, program, sources, as_of, fmt, delimiter, reps, period)
     if result is None:
         stream = ExportStream(ruleset.analysis, sources, None, fmt, delimiter)
         records = ((line, deal) for _, _, line, deal in stream.records())
@@ -249,15 +252,22 @@ def _payout_totals(ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, 
     return totals
 
 
-def _credited_on_duckdb(ruleset, program, sources, as_of, fmt, delimiter, reps, period):
-    """The payout result with the crediting on DuckDB; None when the pack or export needs Python."""
-    from .sql.duckdb_credit import DuckDBCrediting
-    from .sql.duckdb_engine import Fallback
+def _credited_in_sql(engine, master, ruleset, program, sources, as_of, fmt, delimiter, reps, period):
+    """The payout result with the crediting on DuckDB or Spark; None when the pack or export needs Python."""
     from .sql.support import sql_problems
 
     if len(sources) != 1 or sql_problems(ruleset, plans=True):
         return None
-    crediting = DuckDBCrediting(ruleset, program, as_of)
+    if engine == "spark":
+        from .sql.spark_credit import SparkCrediting
+        from .sql.spark_engine import Fallback
+
+        crediting = SparkCrediting(ruleset, program, as_of, master=master)
+    else:
+        from .sql.duckdb_credit import DuckDBCrediting
+        from .sql.duckdb_engine import Fallback
+
+        crediting = DuckDBCrediting(ruleset, program, as_of)
     try:
         stream = crediting.prepare(sources[0], fmt, delimiter)
         return crediting.program.compute(crediting.records(stream), reps.reps, period, as_of)
@@ -267,11 +277,11 @@ def _credited_on_duckdb(ruleset, program, sources, as_of, fmt, delimiter, reps, 
         crediting.close()
 
 
-def _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period, duckdb=False):
+def _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period, engine="python", master=None):
     if "-" in sources:
         raise PackSourceError("payout deltas read the export several times: give a file, not stdin")
-    before = _payout_totals(base, sources, as_of, fmt, delimiter, reps_path, period, duckdb)
-    after = _payout_totals(new, sources, as_of, fmt, delimiter, reps_path, period, duckdb)
+    before = _payout_totals(base, sources, as_of, fmt, delimiter, reps_path, period, engine, master)
+    after = _payout_totals(new, sources, as_of, fmt, delimiter, reps_path, period, engine, master)
     deltas = tuple(RepDelta(rep, before.get(rep, Decimal(0)), after.get(rep, Decimal(0)))
                    for rep in sorted(set(before) | set(after))
                    if before.get(rep, Decimal(0)) != after.get(rep, Decimal(0)))

@@ -108,8 +108,9 @@ def case_as_of(case: TestCase, default: dt.date) -> dt.date:
 class TestRunner:
     """Runs every case of a pack against its compiled RuleSet (and its plans, for payout cases)."""
 
-    def __init__(self, ruleset: RuleSet, as_of: dt.date, engine: str = "python"):
-        """``engine``: python, or duckdb to score and credit every case with the compiled SQL instead.
+    def __init__(self, ruleset: RuleSet, as_of: dt.date, engine: str = "python", master: str | None = None):
+        """``engine``: python, or duckdb or spark (at ``master``) to score and credit every case with the
+        compiled SQL instead.
 
         Coverage is the cases' (which rules they exercise), measured the same on either engine.
         """
@@ -119,9 +120,13 @@ class TestRunner:
         self._payout = None
         self._sql = None
         if engine == "duckdb":
-            from .sql.duckdb_records import DuckDBRecords
+            from .sql.records import DuckDBRecords
 
             self._sql = DuckDBRecords(ruleset)
+        elif engine == "spark":
+            from .sql.records import SparkRecords
+
+            self._sql = SparkRecords(ruleset, master)
 
     def run_all(self) -> TestRun:
         try:
@@ -141,7 +146,7 @@ class TestRunner:
     def _score(self, deal: dict, as_of: dt.date):
         if self._sql is None:
             return self.ruleset.score(deal, as_of)
-        from .sql.duckdb_records import RecordsError
+        from .sql.records import RecordsError
 
         try:
             return self._sql.score([deal], as_of)[0]

@@ -46,7 +46,8 @@ LAYERS = {
     "engine.sql.spark_engine": 8,  # the Spark runner, beside the DuckDB one
     "engine.sql.crediting": 8,  # credited rows handed to engine.payout
     "engine.sql.duckdb_credit": 8,  # payouts on DuckDB
-    "engine.sql.duckdb_records": 8,  # typed records (test cases) on DuckDB
+    "engine.sql.spark_credit": 8,  # payouts on Spark
+    "engine.sql.records": 8,  # typed records (test cases) on DuckDB or Spark
     "engine.render": 9,
     "engine.sql.lines": 9,  # scored rows rendered by the SQL engine: a renderer, beside engine.render
 }

@@ -60,7 +60,8 @@ def test_a_ragged_export_is_diffed_by_the_python_engine_and_says_why(changed, tm
 
 
 def test_spark_reports_what_python_reports(changed, spark):
-    python, on_spark = diff("python", changed), diff("spark", changed)
+    extra = ["--reps", str(REPS), "--period", "2026-Q3"]
+    python, on_spark = diff("python", changed, extra=extra), diff("spark", changed, extra=extra)
     assert on_spark.stdout == python.stdout
     assert "engine: spark" in on_spark.stderr
 
@@ -74,6 +75,13 @@ def test_the_packs_own_cases_pass_on_duckdb(rules):
     assert duckdb.exit_code == python.exit_code == 0, duckdb.output
     assert duckdb.stdout == python.stdout
     assert json.loads(duckdb.stdout)["passed"] > 10
+
+
+def test_the_packs_own_cases_pass_on_spark(spark):
+    python = CliRunner().invoke(main, ["test", str(ROOT / "rules"), *AS_OF, "--format", "json"])
+    on_spark = CliRunner().invoke(main, ["test", str(ROOT / "rules"), *AS_OF, "--format", "json", "--engine", "spark"])
+    assert on_spark.exit_code == python.exit_code == 0, on_spark.output
+    assert on_spark.stdout == python.stdout
 
 
 def test_the_cases_really_run_on_the_sql_engine(monkeypatch):

@@ -116,10 +116,14 @@ def test_a_plan_that_cannot_run_in_sql_is_named_and_auto_credits_in_python(tmp_p
     assert "no exact SQL form (DG701); crediting with the Python engine" in auto.stderr
 
 
-def test_spark_is_refused_for_payouts_with_a_clear_message(tmp_path):
-    result = CliRunner().invoke(main, ["payout", str(EXPORT), "--reps", str(REPS), "--period", "2026-Q3",
-                                       "--as-of", AS_OF, "--engine", "spark"])
-    assert result.exit_code == 2 and "not supported for payouts" in result.stderr
+def test_spark_pays_the_same_to_the_cent(tmp_path, spark):
+    python = payout(tmp_path, "python", extra=["--from", "2026-Q1", "--to", "2026-Q4"])
+    on_spark = payout(tmp_path, "spark", extra=["--from", "2026-Q1", "--to", "2026-Q4", "-v"])
+    assert on_spark[1] == python[1] and on_spark[2] == python[2]
+    assert "engine: spark" in on_spark[3]
+    assert on_spark[3].splitlines()[-1] == python[3].splitlines()[-1]
+    shown = [line for line in on_spark[3].splitlines() if not line.startswith("engine:")]
+    assert shown == python[3].splitlines()
 
 
 def test_the_maven_dataset_pays_the_same(tmp_path):

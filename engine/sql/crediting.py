@@ -83,15 +83,16 @@ def credit_records(rows, names: list, program, total: int):
 
     ``rows`` holds only deals some plan may credit (its rule not FALSE), each with ``number``, its
     position among the deals; every deal between them is credited by no plan, and shares one record.
+    Without a ``number`` column, ``rows`` holds every deal.
     """
     at = {name: i for i, name in enumerate(names)}
-    line_at, id_at, number_at = at["line"], at["id"], at["number"]
+    line_at, id_at, number_at = at["line"], at["id"], at.get("number")
     plans = [PlanColumns(k, credit.plan, credit.when_fields, names)
              for k, credit in enumerate(program.credit.plans.values())]
     nobody = {"id": None, **{p.key: False for p in plans}}
     done = 0
     for row in rows:
-        number = row[number_at]
+        number = row[number_at] if number_at is not None else done + 1
         for _ in range(number - done - 1):
             yield None, nobody
         record = {"id": row[id_at]}

@@ -379,15 +379,18 @@ class SparkScorer:
         _VIEWS.append(name)
         return name
 
-    def typed_sql(self, source: SparkSource) -> tuple[exp.Select, bool]:
-        """typed_rows over the positioned raw rows (a temp view), and whether they come in file order."""
+    def typed_sql(self, source: SparkSource, used: set | None = None) -> tuple[exp.Select, bool]:
+        """typed_rows over the positioned raw rows (a temp view), and whether they come in file order.
+
+        ``used``: the fields whose values are read (by default, the scoring query's).
+        """
         frame, in_order = self.positioned(source)
         raw = self._view(frame, "raw")
         header = source.reader.header
         cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
         typed = typed_rows(self.ruleset, cells, all_cells, exp.to_table(raw), [exp.column("line")],
-                           reject_cells=True, used=self.query.used_fields())
+                           reject_cells=True, used=self.query.used_fields() if used is None else used)
         return typed, in_order
 
     def scored_frame(self, source: SparkSource, position: int = 0, text=None):
@@ -431,7 +434,7 @@ class SparkScorer:
         self.scored.createOrReplaceTempView("dealgate_scored")
         deals = dict(self.scored.groupBy("position").agg(F.count(F.lit(1))).collect())
         for position, source in enumerate(sources):
-            rejected = self._rejects(source, position)
+            rejected = self.rejects(source, position)
             if self.counts is not None:
                 self.counts.read += deals.get(position, 0) + rejected
                 self.counts.deals += deals.get(position, 0)
@@ -554,7 +557,7 @@ class SparkScorer:
             "evidence_stage", "over_staged")
         frame.write.mode("errorifexists").parquet(str(path))
 
-    def _rejects(self, source: SparkSource, position: int) -> int:
+    def rejects(self, source: SparkSource, position: int) -> int:
         """Hand each rejected row to ``on_reject`` in line order; return how many there were."""
         header = source.reader.header
         id_index = next((index for index, name in source.reader.column_plan if name == "id"), None)
