@@ -44,6 +44,15 @@ class RuleSet:
         """Open stage id -> its position among the open stages (closed stages are absent)."""
         return {s.id: i for i, s in enumerate(s for s in self.pipeline.stages if s.is_open)}
 
+    @functools.cached_property
+    def nullable_criteria(self) -> frozenset:
+        """Ids of the exit criteria whose value can be unknown (null), as the type checker proves.
+
+        Only these can fail as "missing"; for a pack with none, no deal needs its rules re-run
+        to say which fields were missing.
+        """
+        return frozenset(c.id for _, c in self.criteria if self.checked(c.when).nullable)
+
     @property
     def fields(self):
         return self.analysis.pack.fields
