@@ -118,14 +118,17 @@ def record_and_score(ruleset, values) -> None:
 
 
 def peak_rss_mb(path) -> float:
-    """Peak resident memory of a `dealgate score` child streaming ``path`` to /dev/null."""
+    """Peak resident memory of a `dealgate score --engine python` child streaming ``path`` to /dev/null.
+
+    (--engine python: without it, exports over 32 MB go to DuckDB, which is not what this measures.)
+    """
     # VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork+exec.
     code = ("import sys; from cli import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
             "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
     out = subprocess.run(
         [sys.executable, "-c", code, "score", "--rules", str(ROOT / "rules"), str(path), "--format", "jsonl",
-         "--output", os.devnull, "--as-of", AS_OF.isoformat()],
+         "--output", os.devnull, "--as-of", AS_OF.isoformat(), "--engine", "python"],
         cwd=ROOT, capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 

@@ -69,6 +69,12 @@ class RuleSet:
         """
         return self._score(deal, as_of)
 
+    @property
+    def score_function(self):
+        """The generated ``score(deal, as_of)`` itself: loops over millions of deals call it without
+        the method call in between."""
+        return self._score
+
     def record(self, values: dict) -> dict:
         """A deal record from plain values (YAML/JSON natives or export text), as the reader makes them.
 

@@ -208,7 +208,7 @@ class ScoreRun:
     summary: Summary
 
     def deals(self) -> Iterator[ScoredDeal]:
-        score, add, as_of = self.ruleset.score, self.summary.add, self.as_of
+        score, add, as_of = self.ruleset.score_function, self.summary.add, self.as_of
         new = tuple.__new__  # a NamedTuple's own __new__ is a Python-level call per deal
         try:
             for _, name, line, record in self.stream.records():

@@ -17,47 +17,14 @@ from decimal import Decimal
 from itertools import islice
 from typing import IO, Iterable, Iterator
 
-from ..money import money_text
-from ..score import ScoredDeal, Summary, is_over_staged, missing_by_criterion
+from ..score import ScoredDeal, Summary
+from .record import deal_record, dumps  # noqa: F401 - dumps: the SQL engine writes its lines with it
 from .rows import compile_csv_line, compile_json_object
 
 BATCH = 2048  # lines joined per write: one call into the file per batch, not per deal
 
 CSV_COLUMNS = ("file", "line", "id", "name", "owner", "stage", "verdict", "failed", "missing", "qualify_out", "warnings",
                "probability", "amount", "weighted_amount", "evidence_stage", "over_staged")
-
-
-def deal_record(ruleset, scored: ScoredDeal, as_of) -> dict:
-    """One deal as the plain mapping every format is made from."""
-    result, deal = scored.result, scored.deal
-    return {
-        "file": scored.source,
-        "line": scored.line,
-        "id": result.id,
-        "name": deal.get("name"),
-        "owner": deal.get("owner"),
-        "stage": result.stage,
-        "verdict": result.verdict,
-        "failed": list(result.failed),
-        "missing": missing_by_criterion(ruleset, scored, as_of),
-        "qualify_out": list(result.qualify_out),
-        "warnings": list(result.warnings),
-        "probability": result.probability,
-        "amount": money_text(result.amount),
-        "weighted_amount": money_text(result.weighted_amount),
-        "evidence_stage": result.evidence_stage,
-        "over_staged": is_over_staged(ruleset, result),
-    }
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):  # only probabilities reach here: short fractions, exact as floats
-        return float(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def dumps(value) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=False)
 
 
 def _plain(value):
