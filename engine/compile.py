@@ -19,7 +19,6 @@ from . import expr as E
 from .model import Criterion, Expr, QualifyOut
 from .results import BLOCKED, DISQUALIFIED, LOST, READY, WON, CriterionOutcome, DealResult
 from .semantics import Analysis
-from .values import ValueProblem, coerce, is_blank
 
 
 @attrs.frozen
@@ -80,28 +79,15 @@ class RuleSet:
 
         Unknown keys, unreadable values and missing required fields raise ValueProblem naming the field.
         """
+        return self._record_converter[0](values)
+
+    @functools.cached_property
+    def _record_converter(self) -> tuple:
+        """(record function, its source), generated on first use (engine.read.record)."""
+        from .read.record import compile_record
+
         analysis = self.analysis
-        fields = analysis.pack.fields.fields
-        unknown = [key for key in values if key not in fields]
-        if unknown:
-            raise ValueProblem(f"unknown field '{unknown[0]}'")
-        deal = {}
-        for name, field in fields.items():
-            if field.compute is not None:
-                continue
-            raw = values.get(name)
-            if is_blank(raw):
-                default = analysis.defaults.get(name)
-                if field.required and default is None:  # as the reader does: a default fills a blank
-                    raise ValueProblem(f"missing required field '{name}'")
-                deal[name] = default
-                continue
-            try:
-                deal[name] = coerce(field.type, raw, formats=field.formats, separator=field.separator,
-                                    stages=analysis.stage_lookup)
-            except ValueProblem as problem:
-                raise ValueProblem(f"{name}: {problem}") from None
-        return deal
+        return compile_record(analysis.pack.fields.fields, analysis.defaults, analysis.stage_lookup)
 
     def with_computed(self, deal: dict, as_of: dt.date) -> dict:
         """The deal plus the values of its computed fields (for explaining, not for scoring)."""
