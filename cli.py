@@ -268,9 +268,9 @@ class _Progress:
         self.count = 0
 
     def wrap(self, deals):
-        if not self.enabled:
-            yield from deals
-            return
+        return self._counted(deals) if self.enabled else deals
+
+    def _counted(self, deals):
         for deal in deals:
             self.count += 1
             if self.count % self.EVERY == 0:

@@ -9,6 +9,11 @@ one run measures
 - score only: the compiled RuleSet over the already-parsed deals;
 - hand-written: bench/handwritten.py, the same checks written by hand, over the same deals,
   returning the same DealResult (and, for reference, a bare tuple);
+- a bare ``csv.reader`` over the same file (the floor reading can approach);
+- end to end: the CLI's own code path (``cli.main``, in process, ``--engine python``) from the
+  export to a written output file, as csv, jsonl and json;
+- record + score: ``RuleSet.record`` on plain dicts (the library's entry point for callers
+  that hold dicts) then ``score``, against ``score`` alone on the same records;
 - peak memory of `dealgate score` streaming 10% of the rows and then all of them (flat = streaming).
 The last line is JSON with the figures; ratios are times measured in this run.
 """
@@ -16,6 +21,8 @@ The last line is JSON with the figures; ratios are times measured in this run.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import datetime as dt
 import json
 import os
@@ -36,6 +43,7 @@ from engine.read import ExportReader  # noqa: E402
 from engine.synthetic import write_csv  # noqa: E402
 
 AS_OF = dt.date(2026, 9, 30)
+RECORD_SAMPLE = 200_000  # dicts held at once for record + score: enough for a steady rate
 
 
 def timed(function):
@@ -64,15 +72,63 @@ def score_all(score, deals) -> None:
         score(deal, AS_OF)
 
 
+def bare_csv_reader(path) -> int:
+    """Every row of the file through ``csv.reader`` and nothing else: the floor for reading."""
+    count = 0
+    with open(path, encoding="utf-8", newline="") as handle:
+        for _ in csv.reader(handle):
+            count += 1
+    return count
+
+
+def end_to_end(path, fmt: str, out) -> None:
+    """`dealgate score` as the CLI runs it, in process: compile, read, score, render, write the file."""
+    from cli import main
+
+    args = ["score", "--rules", str(ROOT / "rules"), str(path), "--engine", "python", "--format", fmt,
+            "--output", str(out), "--as-of", AS_OF.isoformat()]
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):
+        try:
+            main(args)
+        except SystemExit as done:
+            if done.code not in (0, None):
+                raise RuntimeError(f"dealgate score --format {fmt} exited {done.code}") from None
+
+
+def plain_values(ruleset, path, limit: int) -> list[dict]:
+    """Up to ``limit`` rows of the export as a caller holding dicts has them: field name -> text."""
+    reader = ExportReader(ruleset.analysis, path)
+    plan = reader.column_plan
+    reader.close()
+    values = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle)
+        next(rows)
+        for row in rows:
+            values.append({name: row[index] for index, name in plan})
+            if len(values) == limit:
+                break
+    return values
+
+
+def record_and_score(ruleset, values) -> None:
+    record, score = ruleset.record, ruleset.score
+    for value in values:
+        score(record(value), AS_OF)
+
+
 def peak_rss_mb(path) -> float:
-    """Peak resident memory of a `dealgate score` child streaming ``path`` to /dev/null."""
+    """Peak resident memory of a `dealgate score --engine python` child streaming ``path`` to /dev/null.
+
+    (--engine python: without it, exports over 32 MB go to DuckDB, which is not what this measures.)
+    """
     # VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork+exec.
     code = ("import sys; from cli import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
             "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
     out = subprocess.run(
         [sys.executable, "-c", code, "score", "--rules", str(ROOT / "rules"), str(path), "--format", "jsonl",
-         "--output", os.devnull, "--as-of", AS_OF.isoformat()],
+         "--output", os.devnull, "--as-of", AS_OF.isoformat(), "--engine", "python"],
         cwd=ROOT, capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
@@ -83,6 +139,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="score-only timings: best of N")
     args = parser.parse_args()
     ruleset, _ = load_ruleset([ROOT / "rules"])
+    import cli  # noqa: F401 - imported before timing: the end-to-end runs measure work, not imports
 
     with tempfile.TemporaryDirectory() as tmp:
         small, big = Path(tmp) / "small.csv", Path(tmp) / "big.csv"
@@ -96,6 +153,25 @@ def main() -> None:
         print(f"parse only:    {rows / parse_time:>12,.0f} rows/s", file=sys.stderr)
         both_time, _ = timed(lambda: parse_and_score(ruleset, big))
         print(f"parse + score: {rows / both_time:>12,.0f} rows/s", file=sys.stderr)
+
+        reader_time, _ = timed(lambda: bare_csv_reader(big))
+        print(f"csv.reader:    {rows / reader_time:>12,.0f} rows/s", file=sys.stderr)
+        e2e = {}
+        for fmt in ("csv", "jsonl", "json"):
+            e2e[fmt], _ = timed(lambda: end_to_end(big, fmt, Path(tmp) / f"out.{fmt}"))
+            print(f"end to end {fmt + ':':<6}{rows / e2e[fmt]:>10,.0f} rows/s", file=sys.stderr)
+            (Path(tmp) / f"out.{fmt}").unlink()
+
+        sample = min(rows, RECORD_SAMPLE)
+        values = plain_values(ruleset, big, sample)
+        records = [ruleset.record(v) for v in values]
+        record_time = alone_time = float("inf")
+        for _ in range(args.repeat):
+            record_time = min(record_time, timed(lambda: record_and_score(ruleset, values))[0])
+            alone_time = min(alone_time, timed(lambda: score_all(ruleset.score, records))[0])
+        del values, records
+        print(f"record + score:{sample / record_time:>12,.0f} rows/s (score alone: {sample / alone_time:,.0f})",
+              file=sys.stderr)
 
         deals = [deal for _, deal in ExportReader(ruleset.analysis, big).records()]
         score_time = hand_time = plain_time = float("inf")
@@ -121,6 +197,16 @@ def main() -> None:
         "score_vs_handwritten": round(score_time / hand_time, 3),
         "score_vs_handwritten_bare_tuple": round(score_time / plain_time, 3),
         "parse_score_vs_parse": round(both_time / parse_time, 3),
+        "csv_reader_rows_per_s": round(rows / reader_time),
+        "parse_vs_csv_reader": round(parse_time / reader_time, 3),
+        "e2e_csv_rows_per_s": round(rows / e2e["csv"]),
+        "e2e_jsonl_rows_per_s": round(rows / e2e["jsonl"]),
+        "e2e_json_rows_per_s": round(rows / e2e["json"]),
+        "e2e_vs_parse_score": round(e2e["csv"] / both_time, 3),
+        "e2e_jsonl_vs_parse_score": round(e2e["jsonl"] / both_time, 3),
+        "e2e_json_vs_parse_score": round(e2e["json"] / both_time, 3),
+        "record_score_rows_per_s": round(sample / record_time),
+        "record_score_vs_score": round(record_time / alone_time, 3),
         "peak_rss_mb_small": round(small_mb, 1),
         "peak_rss_mb_full": round(big_mb, 1),
     }))

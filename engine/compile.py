@@ -19,7 +19,6 @@ from . import expr as E
 from .model import Criterion, Expr, QualifyOut
 from .results import BLOCKED, DISQUALIFIED, LOST, READY, WON, CriterionOutcome, DealResult
 from .semantics import Analysis
-from .values import ValueProblem, coerce, is_blank
 
 
 @attrs.frozen
@@ -44,6 +43,15 @@ class RuleSet:
         """Open stage id -> its position among the open stages (closed stages are absent)."""
         return {s.id: i for i, s in enumerate(s for s in self.pipeline.stages if s.is_open)}
 
+    @functools.cached_property
+    def nullable_criteria(self) -> frozenset:
+        """Ids of the exit criteria whose value can be unknown (null), as the type checker proves.
+
+        Only these can fail as "missing"; for a pack with none, no deal needs its rules re-run
+        to say which fields were missing.
+        """
+        return frozenset(c.id for _, c in self.criteria if self.checked(c.when).nullable)
+
     @property
     def fields(self):
         return self.analysis.pack.fields
@@ -60,33 +68,26 @@ class RuleSet:
         """
         return self._score(deal, as_of)
 
+    @property
+    def score_function(self):
+        """The generated ``score(deal, as_of)`` itself: loops over millions of deals call it without
+        the method call in between."""
+        return self._score
+
     def record(self, values: dict) -> dict:
         """A deal record from plain values (YAML/JSON natives or export text), as the reader makes them.
 
         Unknown keys, unreadable values and missing required fields raise ValueProblem naming the field.
         """
+        return self._record_converter[0](values)
+
+    @functools.cached_property
+    def _record_converter(self) -> tuple:
+        """(record function, its source), generated on first use (engine.read.record)."""
+        from .read.record import compile_record
+
         analysis = self.analysis
-        fields = analysis.pack.fields.fields
-        unknown = [key for key in values if key not in fields]
-        if unknown:
-            raise ValueProblem(f"unknown field '{unknown[0]}'")
-        deal = {}
-        for name, field in fields.items():
-            if field.compute is not None:
-                continue
-            raw = values.get(name)
-            if is_blank(raw):
-                default = analysis.defaults.get(name)
-                if field.required and default is None:  # as the reader does: a default fills a blank
-                    raise ValueProblem(f"missing required field '{name}'")
-                deal[name] = default
-                continue
-            try:
-                deal[name] = coerce(field.type, raw, formats=field.formats, separator=field.separator,
-                                    stages=analysis.stage_lookup)
-            except ValueProblem as problem:
-                raise ValueProblem(f"{name}: {problem}") from None
-        return deal
+        return compile_record(analysis.pack.fields.fields, analysis.defaults, analysis.stage_lookup)
 
     def with_computed(self, deal: dict, as_of: dt.date) -> dict:
         """The deal plus the values of its computed fields (for explaining, not for scoring)."""

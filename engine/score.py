@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from typing import Iterator, NamedTuple
 
 import attrs
 
 from .compile import RuleSet
-from .money import cents
+from .money import CENT, cents
 from .results import VERDICTS, DealResult
 
+
+# What a deal's counts depend on: stage, verdict, failed, qualify_out, warnings, evidence stage.
+_COUNTED = itemgetter(1, 2, 3, 4, 5, 9)
 
 
 @attrs.define
@@ -47,21 +51,40 @@ class Summary:
         for stage in self.ruleset.pipeline.stages:
             self.stages[stage.id] = StageTotals()
 
+    _tally: dict = attrs.field(factory=dict, repr=False)  # counted parts of a result -> deals (see add)
+
     def add(self, result: DealResult) -> None:
-        totals = self.stages[result.stage]
-        totals.count += 1
-        if result.amount is None:
+        """Count one deal.
+
+        Per deal only the money is summed; the counts go to a tally keyed by the parts of the
+        result they depend on (a pack gives a few hundred distinct keys), which ``fold`` turns
+        into the fields. ScoreRun folds when its deals run out, ``as_dict`` before it reads.
+        """
+        key = _COUNTED(result)
+        tally = self._tally
+        tally[key] = tally.get(key, 0) + 1
+        amount = result[7]
+        totals = self.stages[result[1]]
+        if amount is None:
             totals.unknown_amount += 1
         else:
             # Sum what each deal shows (to the cent), so a column of deals adds up to the summary.
-            totals.amount += cents(result.amount)
-            totals.weighted += cents(result.weighted_amount)
-        self.verdicts[result.verdict] += 1
-        self.qualify_out.update(result.qualify_out)
-        self.warnings.update(result.warnings)
-        self.failed.update(result.failed)
-        if is_over_staged(self.ruleset, result):
-            self.over_staged += 1
+            # (engine.money.cents, inlined: its "never -0.00" cannot change a sum that starts at 0.)
+            totals.amount += amount.quantize(CENT, ROUND_HALF_UP)
+            totals.weighted += result[8].quantize(CENT, ROUND_HALF_UP)
+
+    def fold(self) -> None:
+        """Move the tallied counts into the fields (``add`` keeps them apart to stay cheap)."""
+        for (stage, verdict, failed, qualify_out, warnings, evidence), count in self._tally.items():
+            self.stages[stage].count += count
+            self.verdicts[verdict] += count
+            for counter, ids in ((self.failed, failed), (self.qualify_out, qualify_out), (self.warnings, warnings)):
+                for rule_id in ids:
+                    counter[rule_id] += count
+            if is_over_staged(self.ruleset, DealResult(None, stage, verdict, failed, qualify_out, warnings, None,
+                                                       None, None, evidence)):
+                self.over_staged += count
+        self._tally.clear()
 
     @property
     def open_stages(self) -> list:
@@ -99,9 +122,11 @@ class Summary:
 
     @property
     def total(self) -> int:
+        self.fold()
         return sum(self.verdicts.values())
 
     def as_dict(self) -> dict:
+        self.fold()
         return {
             "as_of": self.as_of.isoformat(),
             "deals": self.total,
@@ -155,6 +180,8 @@ def missing_by_criterion(ruleset: RuleSet, scored: ScoredDeal, as_of: dt.date) -
         return {}
     if scored.missing is not None:
         return scored.missing
+    if ruleset.nullable_criteria.isdisjoint(scored.result.failed):
+        return {}  # none of them can be unknown: each failed on a value, not a null
     return {
         o.id: list(o.missing)
         for o in ruleset.outcomes(scored.deal, scored.result, as_of)
@@ -181,8 +208,12 @@ class ScoreRun:
     summary: Summary
 
     def deals(self) -> Iterator[ScoredDeal]:
-        score, add, as_of = self.ruleset.score, self.summary.add, self.as_of
-        for _, name, line, record in self.stream.records():
-            result = score(record, as_of)
-            add(result)
-            yield ScoredDeal(line, record, result, name)
+        score, add, as_of = self.ruleset.score_function, self.summary.add, self.as_of
+        new = tuple.__new__  # a NamedTuple's own __new__ is a Python-level call per deal
+        try:
+            for _, name, line, record in self.stream.records():
+                result = score(record, as_of)
+                add(result)
+                yield new(ScoredDeal, (line, record, result, name, None))
+        finally:
+            self.summary.fold()

@@ -668,3 +668,15 @@ def test_atomic_write_follows_symlinks_and_leaves_devices_alone(tmp_path):
         with atomic_write(os.devnull) as handle:
             handle.write("discarded")
         assert not Path(os.devnull).is_file()  # still the device, not a file renamed over it
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet="0123456789.eE+-x٣", max_size=24), st.text(max_size=12),
+                 st.from_regex(r"[1-9][0-9]{14}0{1,4}|[0-9]{1,3}(\.[0-9]{1,4})?[eE][+-][0-9]{1,2}|[0-9]+\.0+",
+                               fullmatch=True)))
+def test_the_mangled_id_prefilter_lets_every_mangled_id_through(text):
+    """The CSV reader only runs EXCEL_FLOAT_ID on ids that are all digits or hold a non-alphanumeric."""
+    from engine.values import EXCEL_FLOAT_ID
+
+    if EXCEL_FLOAT_ID.match(text):
+        assert text.isdigit() or not text.isalnum()

@@ -85,6 +85,7 @@ class CsvRecords:
         check_id = self._check_id if id_is_text else None
         mangled = EXCEL_FLOAT_ID.match
         counts = self.counts
+        records = deals = 0  # counted here, kept in ``counts`` as the rows run out: an attribute per row costs
         delimiter = self.delimiter
         line = self._header_line + 1
         try:
@@ -93,7 +94,7 @@ class CsvRecords:
                 if not row or (not row[0] or row[0].isspace()) and blank_row(row):
                     counts.blank += 1
                     continue
-                counts.records += 1
+                records += 1
                 if len(row) != width:
                     cells = f"{len(row)} cell" + ("" if len(row) == 1 else "s")
                     yield start, self._reject(start, None, None, delimiter.join(row),
@@ -106,12 +107,16 @@ class CsvRecords:
                     continue
                 if check_id is not None:
                     deal_id = deal[ID_FIELD]
-                    if deal_id is not None and mangled(deal_id):
+                    # Every id the pattern takes is all digits or has a '.', '+' or '-': skip the plain ones.
+                    if deal_id is not None and (deal_id.isdigit() or not deal_id.isalnum()) and mangled(deal_id):
                         check_id(start, deal_id)
-                counts.deals += 1
+                deals += 1
                 yield start, deal
         except csv.Error as exc:
             raise self._csv_error(exc, line) from None
+        finally:
+            counts.records += records
+            counts.deals += deals
 
     def _csv_reject(self, line: int, row: list) -> Reject:
         """The first cell, in column order, that cannot be read (the fast path only knows one failed)."""
@@ -139,9 +144,10 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
     """One function turning a CSV row (a list of cells) into a deal dict, generated per file.
 
     Like the rule compiler, this writes straight-line Python once so the per-row work is
-    only the conversions themselves: a string cell is ``row[i].strip() or <default>``, a
-    boolean, date or stage cell is first looked up in a memo of texts already read, and
-    only new texts call the converter from ``engine.values``. A cell that cannot be read
+    only the conversions themselves: a string cell is ``row[i].strip() or <default>``, any
+    other cell but a list is first looked up in a memo of texts already read, and only new
+    texts call the converter from ``engine.values``. (Exports repeat their dates, flags,
+    stages and amounts; the values are immutable, so deals may share them. Lists are not.) A cell that cannot be read
     raises ValueProblem; the caller then finds which one (rare, so it may be slow).
     Returns the function and its source (kept on the reader as ``row_source``).
     """
@@ -160,7 +166,7 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
         convert = text_converter(field.type, formats=field.formats, separator=field.separator, stages=stages)
         if field.type == T.STRING:
             lines.append(f"    v{k} = row[{index}].strip() or {blank}")
-        elif field.type in (T.BOOL, T.DATE, T.STAGE):
+        elif field.type != T.LIST:
             memo: dict = {}
             namespace[f"m{k}"] = memo
             namespace[f"c{k}"] = _memoized(convert, memo)

@@ -44,17 +44,20 @@ class ExportStream:
         for position, source in enumerate(self.sources):
             reader = ExportReader(self.analysis, source, fmt=self.fmt, delimiter=self.delimiter, strict=self.strict)
             name = reader.source_name
+            deals = 0  # counted here and added as the export ends: an attribute per row costs
             try:
                 for line, record in reader.records():
-                    counts.read += 1
                     if type(record) is Reject:
+                        counts.read += 1
                         counts.rejected += 1
                         if on_reject is not None:
                             on_reject(name, record)
                         continue
-                    counts.deals += 1
+                    deals += 1
                     yield position, name, line, record
             finally:
+                counts.read += deals
+                counts.deals += deals
                 reader.close()
                 self.warnings.extend((name, w) for w in reader.warnings)
                 self.missing_fields[name] = list(reader.missing_fields)

@@ -1,7 +1,10 @@
 """Scored deals and the forecast summary as a table, CSV, JSON or JSONL.
 
 Writers stream: they take an iterator of ScoredDeal and write as they go, so
-the JSON document of a million deals is never built in memory. Money is
+the JSON document of a million deals is never built in memory. CSV, JSON and
+JSONL lines come from row writers generated per pack (engine.render.rows) and
+are written in batches; ``deal_record`` is the same deal as a dict, for the
+table and for anyone who wants one. Money is
 written as a string with two decimals ("7500.00") so no consumer turns it
 into a float by accident; probabilities are plain JSON numbers.
 """
@@ -11,47 +14,17 @@ from __future__ import annotations
 import csv
 import json
 from decimal import Decimal
-from typing import IO, Iterable
+from itertools import islice
+from typing import IO, Iterable, Iterator
 
-from ..output import safe_cell
-from ..money import money_text
-from ..score import ScoredDeal, Summary, is_over_staged, missing_by_criterion
+from ..score import ScoredDeal, Summary
+from .record import deal_record, dumps  # noqa: F401 - dumps: the SQL engine writes its lines with it
+from .rows import compile_csv_line, compile_json_object
+
+BATCH = 2048  # lines joined per write: one call into the file per batch, not per deal
 
 CSV_COLUMNS = ("file", "line", "id", "name", "owner", "stage", "verdict", "failed", "missing", "qualify_out", "warnings",
                "probability", "amount", "weighted_amount", "evidence_stage", "over_staged")
-
-
-def deal_record(ruleset, scored: ScoredDeal, as_of) -> dict:
-    """One deal as the plain mapping every format is made from."""
-    result, deal = scored.result, scored.deal
-    return {
-        "file": scored.source,
-        "line": scored.line,
-        "id": result.id,
-        "name": deal.get("name"),
-        "owner": deal.get("owner"),
-        "stage": result.stage,
-        "verdict": result.verdict,
-        "failed": list(result.failed),
-        "missing": missing_by_criterion(ruleset, scored, as_of),
-        "qualify_out": list(result.qualify_out),
-        "warnings": list(result.warnings),
-        "probability": result.probability,
-        "amount": money_text(result.amount),
-        "weighted_amount": money_text(result.weighted_amount),
-        "evidence_stage": result.evidence_stage,
-        "over_staged": is_over_staged(ruleset, result),
-    }
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):  # only probabilities reach here: short fractions, exact as floats
-        return float(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def dumps(value) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, sort_keys=False)
 
 
 def _plain(value):
@@ -75,38 +48,36 @@ def json_foot(summary: Summary) -> str:
     return "\n],\n\"summary\": " + json.dumps(_plain(summary.as_dict()), indent=2, ensure_ascii=False) + "}\n"
 
 
+def batches(lines: Iterator[str], separator: str = "") -> Iterator[str]:
+    """The lines joined with ``separator``, ``BATCH`` at a time."""
+    while True:
+        batch = separator.join(islice(lines, BATCH))
+        if not batch:
+            return
+        yield batch
+
+
 def write_json(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
+    json_object, _ = compile_json_object(ruleset, summary.as_of)
     out.write(json_head(summary))
-    first = True
-    for scored in deals:
-        out.write("\n  " if first else ",\n  ")
-        out.write(dumps(deal_record(ruleset, scored, summary.as_of)))
-        first = False
+    before = "\n  "
+    for batch in batches(map(json_object, deals), ",\n  "):
+        out.write(before + batch)
+        before = ",\n  "
     out.write(json_foot(summary))
 
 
 def write_jsonl(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
-    for scored in deals:
-        out.write(dumps(deal_record(ruleset, scored, summary.as_of)))
-        out.write("\n")
-
-
-def _cell(value) -> str:
-    if isinstance(value, list):
-        return ";".join(value)
-    if isinstance(value, dict):
-        return ";".join(f"{k}:{','.join(v)}" for k, v in value.items())
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return safe_cell(value)
+    json_object, _ = compile_json_object(ruleset, summary.as_of)
+    for batch in batches(map(json_object, deals), "\n"):
+        out.write(batch + "\n")
 
 
 def write_csv(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for scored in deals:
-        record = deal_record(ruleset, scored, summary.as_of)
-        writer.writerow([_cell(record[c]) for c in CSV_COLUMNS])
+    csv_line, _ = compile_csv_line(ruleset, summary.as_of)
+    csv.writer(out, lineterminator="\n").writerow(CSV_COLUMNS)
+    for batch in batches(map(csv_line, deals)):
+        out.write(batch)
 
 
 _TABLE = (("id", 14), ("stage", 15), ("verdict", 12), ("amount", 12), ("weighted", 12), ("evidence", 15),
