@@ -665,15 +665,23 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
 @click.option("--as-of", type=DateType(), default=None,
               help="Age deals to this date (default: the warehouse's CURRENT_DATE when the query runs).")
 @click.option("--rejects", "rejects", is_flag=True, help="Print the query listing the rows that cannot be read.")
+@click.option("--credits", "credits", is_flag=True,
+              help="Print the plans' crediting instead: per deal and plan, whether it earns credit, how much, "
+                   "when, for whom (splits as written), and the multipliers and bonuses that matched.")
 @click.option("--output", "-o", type=OutputFile(), help="Write the SQL here (atomically).")
-def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, output):
+def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, credits, output):
     """Print the pack as one SQL query over a table: for a warehouse view or a dbt model."""
     from engine.read import ExportError, ExportReader
     from engine.sql.support import sql_problems
     from engine.sql.view import render, scoring_sql
 
+    if rejects and credits:
+        raise click.UsageError("give --rejects or --credits, not both")
     ruleset = compiled_rules(rules_dir)
-    problems = sql_problems(ruleset)
+    if credits and not ruleset.analysis.pack.plans:
+        click.echo(f"dealgate: the pack in {rules_dir} has no plans to credit deals for", err=True)
+        sys.exit(EXIT_USAGE)
+    problems = sql_problems(ruleset, plans=credits)
     if problems:
         click.echo(render_diag.render_text(problems), err=True, nl=False)
         click.echo(f"dealgate: the pack in {rules_dir} has parts with no exact SQL form", err=True)
@@ -686,7 +694,13 @@ def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, output):
         except ExportError as problem:
             click.echo(f"dealgate: {problem}", err=True)
             sys.exit(EXIT_USAGE)
-    query = scoring_sql(ruleset, table, header=header, as_of=as_of, rejects=rejects)
+    if credits:
+        from engine.payout import compile_payout
+        from engine.sql.view import credit_sql
+
+        query = credit_sql(ruleset, compile_payout(ruleset), table, header=header, as_of=as_of)
+    else:
+        query = scoring_sql(ruleset, table, header=header, as_of=as_of, rejects=rejects)
     with output_stream(output) as out:
         out.write(render(query, dialect, view))
 

@@ -16,12 +16,14 @@ ages deals as the days go by; a pinned date makes the query deterministic.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlglot import exp
 
-from .expr import literal
+from .credit import CreditQuery
+from .expr import decimal_literal, literal
 from .rows import typed_rows
-from .score import ScoringQuery
+from .score import ScoringQuery, joined
 
 DIALECTS = ("duckdb", "spark", "snowflake", "bigquery", "postgres")
 VIEW_COLUMNS = ("id", "name", "owner", "stage", "verdict", "failed", "qualify_out", "warnings", "probability",
@@ -50,16 +52,7 @@ def scoring_sql(ruleset, table: str, *, header: list[str] | None = None, as_of: 
                 rejects: bool = False) -> exp.Expression:
     """The query over ``table`` (possibly schema-qualified): scored deals, or with ``rejects`` the unreadable rows."""
     plan = table_columns(ruleset, header)
-    source = exp.to_table(table)
-    cells = {}
-    keep = []
-    for position, (field, column) in enumerate(plan):
-        raw = exp.cast(exp.column(exp.to_identifier(column, quoted=True)), exp.DataType.build("VARCHAR"))
-        cells[field] = (position, exp.column(f"c{position}"))
-        keep.append(exp.alias_(raw, f"c{position}"))
-    raw_rows = exp.select(exp.alias_(exp.Null(), "line"), *keep).from_(source).subquery("raw")
-    all_cells = [exp.column(f"c{i}") for i in range(len(plan))]
-    typed = typed_rows(ruleset, cells, all_cells, raw_rows, [exp.column("line"), *all_cells])
+    typed = _typed(ruleset, table, plan)
     not_blank = exp.Not(this=exp.column("blank_row"))
     if rejects:
         columns = [exp.alias_(exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("problem_column"),
@@ -76,11 +69,72 @@ def scoring_sql(ruleset, table: str, *, header: list[str] | None = None, as_of: 
             exp.and_(not_blank, exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null()))))
     readable = exp.select("*").from_(typed.subquery("typed")).where(
         exp.and_(not_blank, exp.Is(this=exp.column("problem"), expression=exp.Null())))
-    as_of_sql = literal(as_of) if as_of is not None else exp.CurrentDate()
-    scored = ScoringQuery(ruleset, as_of_sql).build(readable.subquery("typed"), ordered=False)
+    scored = ScoringQuery(ruleset, _as_of(as_of)).build(readable.subquery("typed"), ordered=False)
     names = {"name": "display_name", "owner": "display_owner"}
     return exp.select(*[exp.alias_(exp.column(names.get(c, c)), c) if c in names else exp.column(c)
                         for c in VIEW_COLUMNS]).from_(scored.subquery("scored"))
+
+
+def credit_sql(ruleset, program, table: str, *, header: list[str] | None = None,
+               as_of: dt.date | None = None) -> exp.Expression:
+    """The crediting of every plan over ``table``: one row per readable deal and plan (``CREDIT_COLUMNS``).
+
+    ``credited`` is the plan's credit rule (NULL: unknown, a value it needs is missing);
+    ``amount``, ``credit_date``, ``rep``, ``splits``, ``overlay`` and ``cancelled_on`` are the deal's
+    as the plan reads them; ``multipliers`` and ``bonuses`` the ids of those that matched
+    (';'-joined), and ``factor`` the product of the multipliers' factors. Splits are left as
+    written: dividing credit between reps, and everything after (tiers, caps, periods), is the
+    statements' work (``dealgate payout``).
+    """
+    typed = _typed(ruleset, table, table_columns(ruleset, header))
+    readable = exp.select("*").from_(typed.subquery("typed")).where(exp.and_(
+        exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
+    query = CreditQuery(ruleset, program, _as_of(as_of))
+    credited = query.build(readable.subquery("typed"))
+    parts = []
+    for k, plan in enumerate(query.plans):
+        bonuses = [b for b in plan.bonuses if b.when is not None]
+        matched = joined([(exp.Not(this=exp.Is(this=exp.column(f"b{k}_{j}"), expression=exp.Null())), b.id)
+                          for j, b in enumerate(bonuses)], ";")
+        factor = decimal_literal(Decimal(1))
+        for m in plan.commission.multipliers:
+            applies = exp.GT(this=exp.StrPosition(this=exp.Concat(expressions=[
+                exp.Literal.string(";"), exp.column(f"m{k}"), exp.Literal.string(";")]),
+                substr=exp.Literal.string(f";{m.id};")), expression=exp.Literal.number(0))
+            factor = exp.Mul(this=factor, expression=exp.Case(ifs=[exp.If(this=applies, true=decimal_literal(m.factor))],
+                                                              default=decimal_literal(Decimal(1))))
+        values = {"plan": exp.Literal.string(plan.id), "id": exp.column("id"), "credited": exp.column(f"w{k}"),
+                  "amount": exp.column(f"a{k}"), "credit_date": exp.column(f"d{k}"), "rep": exp.column(f"to{k}"),
+                  "splits": exp.column(f"sp{k}"), "overlay": exp.column(f"ov{k}"),
+                  "multipliers": exp.column(f"m{k}"), "factor": factor, "bonuses": matched,
+                  "cancelled_on": exp.column(f"x{k}")}
+        parts.append(exp.select(*[exp.alias_(values[c], c) for c in CREDIT_COLUMNS]).from_("credited"))
+    if not parts:
+        raise ValueError("the pack has no plans")
+    union = parts[0]
+    for part in parts[1:]:
+        union = exp.union(union, part, distinct=False)
+    return union.with_("credited", as_=credited)
+
+
+CREDIT_COLUMNS = ("plan", "id", "credited", "amount", "credit_date", "rep", "splits", "overlay", "multipliers",
+                  "factor", "bonuses", "cancelled_on")
+
+
+def _typed(ruleset, table: str, plan: list) -> exp.Select:
+    """typed_rows over ``table``'s columns (``plan``: field, column), each cast to text first."""
+    cells, keep = {}, []
+    for position, (field, column) in enumerate(plan):
+        raw = exp.cast(exp.column(exp.to_identifier(column, quoted=True)), exp.DataType.build("VARCHAR"))
+        cells[field] = (position, exp.column(f"c{position}"))
+        keep.append(exp.alias_(raw, f"c{position}"))
+    raw_rows = exp.select(exp.alias_(exp.Null(), "line"), *keep).from_(exp.to_table(table)).subquery("raw")
+    all_cells = [exp.column(f"c{i}") for i in range(len(plan))]
+    return typed_rows(ruleset, cells, all_cells, raw_rows, [exp.column("line"), *all_cells])
+
+
+def _as_of(as_of: dt.date | None) -> exp.Expression:
+    return literal(as_of) if as_of is not None else exp.CurrentDate()
 
 
 def render(query: exp.Expression, dialect: str, view: str | None = None) -> str:
