@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 
 import pytest
 from click.testing import CliRunner
 
 from cli import main
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, SHARED_DATASETS
 
 EXAMPLE = ROOT / "examples" / "deals.csv"
 REPORT = DATA / "score" / "salesforce_report.csv"
@@ -42,6 +43,28 @@ def test_example_export_byte_for_byte(spark, tmp_path, fmt):
     assert spark_run[0] == python[0]
     assert spark_run[1] == python[1]
     assert spark_run[2] == python[2]  # every stderr line: as of, warnings, summary, the counts line
+
+
+@pytest.mark.parametrize("folder, export, as_of", [
+    ("maven-crm-sales-opportunities", "sales_pipeline.csv", "2017-12-31"),
+    ("sfdc-assets-data-cloud-workshop", "Opportunity.csv", "2024-01-25"),
+    ("sfdc-devorg-sample-opps", "Opportunity.csv", "2026-02-23"),
+])
+def test_public_exports_with_their_packs(spark, tmp_path, folder, export, as_of):
+    source = SHARED_DATASETS / folder / export
+    if not source.is_file():
+        pytest.skip(f"{source} is absent: the shared datasets are not beside this checkout")
+    local = tmp_path / export  # the file name is part of the output ('file' column): the same for both
+    shutil.copy(source, local)
+    runs = {}
+    for engine in ("python", "spark"):
+        out, rejects = tmp_path / f"{engine}.csv", tmp_path / f"{engine}-rejects.csv"
+        result = CliRunner().invoke(main, ["score", "--rules", str(ROOT / "examples" / folder), str(local),
+                                           "--as-of", as_of, "--engine", engine, "--format", "csv", "-o", str(out),
+                                           "--rejects", str(rejects)])
+        assert result.exit_code == 0, result.output
+        runs[engine] = (out.read_bytes(), rejects.read_bytes(), result.stderr)
+    assert runs["spark"] == runs["python"]
 
 
 def test_bad_rows_give_the_same_rejects(spark, tmp_path):
