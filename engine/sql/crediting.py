@@ -18,7 +18,28 @@ import attrs
 
 from ..model import Expr
 from ..payout.credit import ONE, CreditProgram, PlanCredit
-from .credit import plan_key
+from .credit import CreditQuery, plan_key
+from .duckdb_engine import SqlStream
+from .expr import literal
+
+
+class SqlCrediting:
+    """What the DuckDB and Spark creditings share: a scorer that reads exports, the crediting query,
+    and the PayoutProgram that takes its rows (``records``, a subclass's: how its engine runs the query)."""
+
+    def __init__(self, scorer, ruleset, program, as_of):
+        self.scorer = scorer
+        self.query = CreditQuery(ruleset, program, literal(as_of))
+        self.program = program_over_records(program)
+
+    def prepare(self, path: str, fmt: str | None = None, delimiter: str | None = None) -> SqlStream:
+        """The export's header read and its rows checked (``Fallback`` when the engine cannot read it exactly)."""
+        source = self.scorer.prepare(path, fmt, delimiter)
+        self.scorer.check_readable(source)
+        return SqlStream(self.scorer, [source])
+
+    def close(self) -> None:
+        self.scorer.close()
 
 
 def program_over_records(program):

@@ -14,30 +14,17 @@ import datetime as dt
 
 from sqlglot import exp
 
-from .credit import CreditQuery
-from .crediting import credit_records, program_over_records
+from .crediting import SqlCrediting, credit_records
 from .duckdb_engine import BATCH, DuckDBScorer, SqlSource, SqlStream
-from .expr import literal
 
 _BOOKKEEPING = ("problem", "problem_column", "blank_row", "cells")
 
 
-class DuckDBCrediting:
+class DuckDBCrediting(SqlCrediting):
     """Credits the deals of one export with DuckDB, for ``program`` (a PayoutProgram of ``ruleset``)."""
 
     def __init__(self, ruleset, program, as_of: dt.date, *, on_reject=None):
-        self.scorer = DuckDBScorer(ruleset, as_of, on_reject=on_reject)
-        self.query = CreditQuery(ruleset, program, literal(as_of))
-        self.program = program_over_records(program)
-
-    def prepare(self, path: str, fmt: str | None = None, delimiter: str | None = None) -> SqlStream:
-        """The export's header read and checked (``Fallback`` when DuckDB cannot read it exactly)."""
-        source = self.scorer.prepare(path, fmt, delimiter)
-        self.scorer.check_readable(source)
-        return SqlStream(self.scorer, [source])
-
-    def close(self) -> None:
-        self.scorer.close()
+        super().__init__(DuckDBScorer(ruleset, as_of, on_reject=on_reject), ruleset, program, as_of)
 
     def records(self, stream: SqlStream):
         """(line, record) of every deal of the export, in order; rejects go to ``on_reject`` first."""

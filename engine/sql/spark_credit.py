@@ -13,30 +13,17 @@ import datetime as dt
 
 from sqlglot import exp
 
-from .credit import CreditQuery
-from .crediting import credit_records, program_over_records
-from .expr import literal
+from .crediting import SqlCrediting, credit_records
 from .spark_engine import SparkScorer, SqlStream
 
 _BOOKKEEPING = ("problem", "problem_column", "blank_row", "cells")
 
 
-class SparkCrediting:
+class SparkCrediting(SqlCrediting):
     """Credits the deals of one export on a SparkSession, for ``program`` (a PayoutProgram of ``ruleset``)."""
 
     def __init__(self, ruleset, program, as_of: dt.date, *, on_reject=None, master: str | None = None):
-        self.scorer = SparkScorer(ruleset, as_of, on_reject=on_reject, master=master)
-        self.query = CreditQuery(ruleset, program, literal(as_of))
-        self.program = program_over_records(program)
-
-    def prepare(self, path: str, fmt: str | None = None, delimiter: str | None = None) -> SqlStream:
-        """The export's header read and its rows checked (``Fallback`` when Spark cannot read it exactly)."""
-        source = self.scorer.prepare(path, fmt, delimiter)
-        self.scorer.check_readable(source)
-        return SqlStream(self.scorer, [source])
-
-    def close(self) -> None:
-        self.scorer.close()
+        super().__init__(SparkScorer(ruleset, as_of, on_reject=on_reject, master=master), ruleset, program, as_of)
 
     def records(self, stream: SqlStream):
         """(line, record) of every deal of the export, in order; rejects go to ``on_reject`` first."""
