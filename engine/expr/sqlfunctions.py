@@ -11,6 +11,7 @@ these to names is ``engine.expr.functions.FUNCTIONS``.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from sqlglot import exp
@@ -28,7 +29,9 @@ class Unsupported(Exception):
 
 # Python's str.strip() removes every character for which str.isspace() is true; SQL's TRIM
 # removes spaces only, and regex \s is ASCII in RE2 and Java. Spell the set out.
-PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+# Written out rather than found by scanning every code point at import (0.1-0.2 s for every
+# command); tests/test_sql_coerce.py checks it against str.isspace() on each Python run.
+PY_WHITESPACE = '\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000'
 WHITESPACE_CLASS = "[" + "".join(re.escape(c) if c in "\\]^-[" else
                                  (c if c.isprintable() and c != " " else f"\\x{{{ord(c):x}}}")
                                  for c in PY_WHITESPACE) + "]"
@@ -61,8 +64,16 @@ def length(args, nodes, as_of):
 # several ('ß' -> 'SS', 'ﬁ' -> 'FI', 'İ' -> 'i̇'); DuckDB's UPPER/LOWER map one character to one
 # ('ß' -> 'ẞ'). Those characters are replaced by Python's result first (a no-op for Java's, which
 # maps fully too). Only the final-sigma rule of lower() ('ΑΣ' -> 'ας') is left to the database.
-MULTI_UPPER = {c: c.upper() for c in map(chr, range(0x110000)) if len(c.upper()) > 1}
-MULTI_LOWER = {c: c.lower() for c in map(chr, range(0x110000)) if len(c.lower()) > 1}
+# Built on first use, not at import: scanning every code point costs ~0.4 s, paid by every
+# dealgate command otherwise, and only packs that call lower() or upper() need the tables.
+@functools.cache
+def multi_upper() -> dict:
+    return {c: c.upper() for c in map(chr, range(0x110000)) if len(c.upper()) > 1}
+
+
+@functools.cache
+def multi_lower() -> dict:
+    return {c: c.lower() for c in map(chr, range(0x110000)) if len(c.lower()) > 1}
 
 
 def _expanded(value: exp.Expression, table: dict) -> exp.Expression:
@@ -76,11 +87,11 @@ def _expanded(value: exp.Expression, table: dict) -> exp.Expression:
 
 
 def lower(args, nodes, as_of):
-    return exp.Lower(this=_expanded(args[0], MULTI_LOWER))
+    return exp.Lower(this=_expanded(args[0], multi_lower()))
 
 
 def upper(args, nodes, as_of):
-    return exp.Upper(this=_expanded(args[0], MULTI_UPPER))
+    return exp.Upper(this=_expanded(args[0], multi_upper()))
 
 
 def trim(args, nodes, as_of):
