@@ -70,6 +70,7 @@ class Line:
 
     cells: tuple
     text: exp.Expression
+    key: str | None = None  # names the line's form, for a cache of SQL made with it (None: not cached)
 
 
 def csv_row(pipeline, criteria: list[str]) -> Line:
@@ -148,11 +149,11 @@ def line_expression(fmt: str, ruleset, criteria: list[str]) -> Line:
     """The output line of one scored deal in ``fmt`` (csv, jsonl or json), from the scored columns."""
     pipeline = ruleset.pipeline
     if fmt == "csv":
-        return csv_row(pipeline, criteria)
+        return attrs.evolve(csv_row(pipeline, criteria), key=fmt)
     if fmt == "jsonl":
-        return Line((), json_record(pipeline, criteria))
+        return Line((), json_record(pipeline, criteria), key=fmt)
     if fmt == "json":
-        return Line((), _concat(_text("\n  "), json_record(pipeline, criteria)))
+        return Line((), _concat(_text("\n  "), json_record(pipeline, criteria)), key=fmt)
     raise ValueError(f"the SQL engines write csv, jsonl and json, not {fmt}")
 
 
