@@ -3,7 +3,7 @@
 The fast path must be a strict subset of what Python reads, with the same value:
 wherever its test holds, the value must be Python's; where it does not, the exact
 reading takes over (tested in test_sql_coerce.py). Dates are the case to watch: with
-``strptime`` the DuckDB engine reads them with DuckDB's own TRY_STRPTIME, which must
+``native`` the DuckDB engine reads them with DuckDB's own TRY_STRPTIME, which must
 agree with Python's strptime on every text of the fast shapes.
 """
 
@@ -42,16 +42,16 @@ def python_date(text, formats):
         return None
 
 
-def fast(db, formats, texts, strptime):
-    test, value = fast_cell(Field("d", T.DATE, formats=formats), exp.column("c"), None, strptime)
+def fast(db, formats, texts, native):
+    test, value = fast_cell(Field("d", T.DATE, formats=formats), exp.column("c"), None, native)
     sql = (f"SELECT {test.sql('duckdb')}, {value.sql('duckdb')} FROM (SELECT unnest($1) AS c, unnest($2) AS i) "
            "ORDER BY i")
     return db.execute(sql, [texts, list(range(len(texts)))]).fetchall()
 
 
 def check(db, formats, texts):
-    portable = fast(db, formats, texts, strptime=False)
-    native = fast(db, formats, texts, strptime=True)
+    portable = fast(db, formats, texts, native=False)
+    native = fast(db, formats, texts, native=True)
     for text, (test, value), (native_test, native_value) in zip(texts, portable, native):
         assert bool(native_test) == bool(test), (formats, text)  # the same cells take the fast way
         if native_test:
@@ -75,3 +75,18 @@ def test_random_fast_dates_are_pythons(db, formats, texts, days):
         shaped += [day.strftime("%m/%d/%Y"), f"{day.month}/{day.day}/{day.year}", day.isoformat(),
                    f"{day.day}.{day.month}.{day.year}"]
     check(db, formats, texts + shaped)
+
+
+STRINGS = ["abc", "a", "x ", " x", "\u00a0x", "x\u00a0", "e\u0301", "xe\u0301", "é", "!~", "\t", "a\u3000", None, ""]
+
+
+def test_fast_strings_are_stripped_texts_in_both_forms(db):
+    for strptime in (False, True):
+        test, value = fast_cell(Field("s", T.STRING), exp.column("c"), None, strptime)
+        rows = db.execute(f"SELECT {test.sql('duckdb')}, {value.sql('duckdb')} FROM (SELECT unnest($1) AS c, "
+                          "unnest($2) AS i) ORDER BY i", [STRINGS, list(range(len(STRINGS)))]).fetchall()
+        for text, (fast, fast_value) in zip(STRINGS, rows):
+            if fast:
+                assert fast_value == text.strip() == text, (strptime, text)
+        assert [bool(r[0]) for r in rows] == [True, True, False, False, False, False, False, False, False, True,
+                                              False, False, False, False]

@@ -213,7 +213,7 @@ class DuckDBScorer:
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
         return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source, target).subquery("raw", copy=False),
                           [exp.alias_(line, "line", copy=False)], reject_cells=True, used=self.query.used_fields(),
-                          strptime=True)
+                          native=True)
 
     def run(self, sources: list[SqlSource], text=None) -> None:
         """Read and score every export into ``dealgate_scored``; rejects go to ``on_reject`` as they are found.

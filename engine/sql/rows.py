@@ -31,15 +31,15 @@ def is_blank(cell: exp.Expression) -> exp.Expression:
 
 
 def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, keep: list,
-               reject_cells: bool = False, used: set | None = None, strptime: bool = False) -> exp.Select:
+               reject_cells: bool = False, used: set | None = None, native: bool = False) -> exp.Select:
     """SELECT ``keep``, the typed fields, ``problem``, ``problem_column`` and ``blank_row`` FROM ``relation``.
 
     ``cells`` maps a field name to (column position, its cell expression) for the fields the
     export has; ``all_cells`` are every cell of the row, in column order (for ``blank_row``).
     With ``reject_cells``, ``cells`` holds the row's raw cells (a list) on rejected rows only.
     Fields not in ``used`` (when given) are only checked: no rule reads their value, but a
-    cell that cannot be read still rejects its row, as in the Python reader. ``strptime``: read
-    everyday dates with DuckDB's TRY_STRPTIME (``engine.sql.fastpath``); DuckDB only.
+    cell that cannot be read still rejects its row, as in the Python reader. ``native``: the fast
+    paths in DuckDB's own, cheaper forms (``engine.sql.fastpath``); DuckDB only.
 
     Built in three layers, so that each cell's fast-path test, and each problem, is computed
     once per row: (1) the fast tests, (2) values and problems, (3) the row's first problem.
@@ -56,7 +56,7 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
             continue
         position, cell = cells[field.name]
         exact = read_cell(field, cell, stages=analysis.stage_lookup, default=default)
-        fast = fast_cell(field, cell, analysis.stage_lookup, strptime)
+        fast = fast_cell(field, cell, analysis.stage_lookup, native)
         problem_name = f"p{position}"
         # An empty cell (NULL) is the commonest odd one: its default, or 'missing', without the exact reading.
         empty = exp.Is(this=cell.copy(), expression=exp.Null())
