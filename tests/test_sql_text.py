@@ -324,6 +324,22 @@ def test_write_lines_as_json_elements(con):
     assert out.getvalue() == json.dumps([0, 1, 2], indent=2) + "\n"
 
 
+@pytest.mark.parametrize("encoding, direct", [("utf-8", True), ("UTF8", True), ("utf-8-sig", False), ("latin-1", False)])
+def test_write_lines_to_a_binary_stream_writes_the_bytes_text_would(con, encoding, direct):
+    """Lines go straight to the buffer of a UTF-8 stream, in order with the text around them."""
+    query = "SELECT 'é' || i || ',\"x\"' FROM range(2500) AS r(i) ORDER BY i"
+    expected = io.StringIO()
+    text.write_lines(con, query, expected, header="h\n", footer="f\n", separator=";", end="!", batch_rows=700)
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+    assert (text._byte_sink(out) is not None) == direct
+    out.write("before ")
+    text.write_lines(con, query, out, header="h\n", footer="f\n", separator=";", end="!", batch_rows=700)
+    out.write(" after")
+    out.flush()
+    assert raw.getvalue() == ("before " + expected.getvalue() + " after").encode(encoding, errors="replace")
+
+
 def test_write_lines_refuses_a_null_line(con):
     with pytest.raises(ValueError, match="NULL line"):
         text.write_lines(con, "SELECT CAST(NULL AS VARCHAR)", io.StringIO())

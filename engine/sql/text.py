@@ -319,6 +319,9 @@ def write_lines(connection, query_sql: str, out: IO[str], *, header: str | None 
 
     if header:
         out.write(header)
+    raw = _byte_sink(out)
+    if raw is not None:
+        out.flush()  # what was written as text goes first
     count = 0
     for batch in connection.sql(query_sql).to_arrow_reader(batch_rows):
         if batch.num_columns != 1:
@@ -329,13 +332,33 @@ def write_lines(connection, query_sql: str, out: IO[str], *, header: str | None 
         if lines.null_count:
             raise ValueError("write_lines: the query made a NULL line")
         whole = pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines)
-        out.write((separator if count else "") + pc.binary_join(whole, separator)[0].as_py())
+        joined = pc.binary_join(whole, separator)[0]
+        if raw is not None:
+            if count:
+                raw.write(separator.encode("utf-8"))
+            raw.write(joined.as_buffer())
+        else:
+            out.write((separator if count else "") + joined.as_py())
         count += len(lines)
     if count:
         out.write(end)
     if footer:
         out.write(footer)
     return count
+
+
+def _byte_sink(out):
+    """The binary stream under ``out`` when writing UTF-8 bytes there is what writing the text would do.
+
+    Arrow's joined batch is UTF-8 already: handing it to the buffer saves decoding it into a str and
+    encoding it again (~0.5 s a million lines). Only for a UTF-8 stream whose newline translation, if
+    any, is the identity (POSIX); anything else (a StringIO, Windows) is written as text.
+    """
+    raw = getattr(out, "buffer", None)
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "")
+    if raw is None or encoding != "utf8" or os.linesep != "\n" or not hasattr(raw, "write"):
+        return None
+    return raw
 
 
 def write_lines_to(connection, query_sql: str, path: str | os.PathLike, **options) -> int:
