@@ -81,14 +81,23 @@ class SqlStream:
             self.warnings.extend((source.name, w) for w in source.reader.warnings)
             self.missing_fields[source.name] = list(source.reader.missing_fields)
 
-    def run(self, text=None) -> None:
-        self.scorer.run(self.sources, text)
+    def run(self, text=None) -> str | None:
+        """Score every export; why not, when DuckDB's parser refused one while scoring it (then score none)."""
+        try:
+            self.scorer.run(self.sources, text)
+        except Fallback as why:
+            return str(why)
+        return None
 
 
 class DuckDBScorer:
     """Scores exports with one DuckDB connection; ``deals(sources)`` yields ScoredDeal in order."""
 
-    def __init__(self, ruleset, as_of: dt.date, *, on_reject=None, counts=None, threads: int | None = None):
+    def __init__(self, ruleset, as_of: dt.date, *, on_reject=None, counts=None, threads: int | None = None,
+                 check_while_scoring: bool = False):
+        # check_while_scoring: a CSV file is not read once just to see that DuckDB's parser takes it
+        # (~15% of a run); ``run`` finds out while scoring it, and raises Fallback having kept nothing.
+        self.check_while_scoring = check_while_scoring
         self.ruleset = ruleset
         self.analysis = ruleset.analysis
         self.as_of = as_of
@@ -164,8 +173,16 @@ class DuckDBScorer:
         number = exp.Window(this=exp.RowNumber())
         return exp.select(exp.alias_(number, "rn", copy=False), "*").from_(call, copy=False)
 
-    def check_readable(self, source: SqlSource) -> int:
-        """Rows DuckDB reads from the file; Fallback when its strict parser refuses the file."""
+    def check_readable(self, source: SqlSource) -> int | None:
+        """Rows DuckDB reads from the file; Fallback when its strict parser refuses the file.
+
+        None, without reading, for a CSV file when checking while scoring (``run`` checks it then).
+        """
+        if source.rows is None and self.check_while_scoring and source.kind == "csv":
+            return None
+        return self._count_rows(source)
+
+    def _count_rows(self, source: SqlSource) -> int:
         if source.rows is not None:
             return source.rows
         query = exp.select(exp.Count(this=exp.Star()), copy=False).from_(self.raw_rows(source).subquery("raw", copy=False))
@@ -225,16 +242,12 @@ class DuckDBScorer:
         more than scoring it.
         """
         connection = self.connection
+        for position, source in enumerate(sources):  # every export first: a Fallback leaves no rejects sent
+            self._score(source, position, text)
+        # the deals: rows that are neither blank nor rejected
+        connection.execute("CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all "
+                           "WHERE problem IS NULL AND NOT blank_row")
         for position, source in enumerate(sources):
-            rows = self.check_readable(source)
-            starts = self.lines(source, rows)
-            if starts is not None:
-                connection.register("dealgate_lines", _lines_table(starts))
-            verb = "CREATE OR REPLACE TEMP TABLE dealgate_all AS" if position == 0 else "INSERT INTO dealgate_all"
-            connection.execute(f"{verb} {self.scoring_sql(source, position, starts is None, text)}")
-            if position == 0:  # the deals: rows that are neither blank nor rejected
-                connection.execute("CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all "
-                                   "WHERE problem IS NULL AND NOT blank_row")
             # both counts in one scan; the rejects are fetched only when there are some
             deals, rejected = connection.execute(
                 "SELECT count(*) FILTER (WHERE problem IS NULL), count(*) FILTER (WHERE problem IS NOT NULL) "
@@ -245,6 +258,37 @@ class DuckDBScorer:
                 self.counts.read += deals + rejected
                 self.counts.deals += deals
                 self.counts.rejected += rejected
+
+    def _score(self, source: SqlSource, position: int, text) -> None:
+        """Score one export into ``dealgate_all``.
+
+        When its rows were not counted beforehand (``check_while_scoring``), it is scored as if each
+        record were one line, then counted; in the rare file where that is not so (quoted line
+        breaks, blank lines) it is scored again with the line of each record.
+        """
+        if source.rows is None and self.check_while_scoring and source.kind == "csv":
+            self._insert(source, position, True, text)
+            source.rows = self.connection.execute(
+                f"SELECT count(*) FROM dealgate_all WHERE position = {position}").fetchall()[0][0]
+            starts = self.lines(source, source.rows)
+            if starts is None:
+                return
+            if position:
+                self.connection.execute(f"DELETE FROM dealgate_all WHERE position = {position}")
+        else:
+            starts = self.lines(source, self._count_rows(source))
+        if starts is not None:
+            self.connection.register("dealgate_lines", _lines_table(starts))
+        self._insert(source, position, starts is None, text)
+
+    def _insert(self, source: SqlSource, position: int, numbered: bool, text) -> None:
+        verb = "CREATE OR REPLACE TEMP TABLE dealgate_all AS" if position == 0 else "INSERT INTO dealgate_all"
+        try:
+            self.connection.execute(f"{verb} {self.scoring_sql(source, position, numbered, text)}")
+        except duckdb.Error:
+            if source.rows is None:
+                self._count_rows(source)  # Fallback when reading the file is what failed
+            raise
 
     def scoring_sql(self, source: SqlSource, position: int, numbered: bool, text=None) -> str:
         """The SELECT of every row of ``source``, scored: from the cache when the same text was made before.
