@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .. import types as T
 from ..expr.sqlfunctions import WHITESPACE_CLASS
 from .coerce import read_cell
 from .expr import literal
@@ -55,6 +56,13 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
             layer2.append(exp.alias_(exp.cast(literal(default), sql_type(field.type)), column, copy=False))
             continue
         position, cell = cells[field.name]
+        # A string cell never fails to read, unless it is required and has no default: such a field
+        # has no problem column, and if no rule reads it either, nothing is computed for it at all.
+        never_fails = field.type == T.STRING and not (field.required and default is None)
+        unused = used is not None and field.name not in used
+        if never_fails and unused:
+            layer2.append(exp.alias_(exp.cast(exp.Null(), sql_type(field.type)), column, copy=False))
+            continue
         exact = read_cell(field, cell, stages=analysis.stage_lookup, default=default)
         fast = fast_cell(field, cell, analysis.stage_lookup, native)
         problem_name = f"p{position}"
@@ -74,9 +82,11 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
                              default=exact.value)
             problem = exp.Case(ifs=[exp.If(this=test.copy(), true=exp.Null()), exp.If(this=empty.copy(), true=missing)],
                                default=exact.problem)
-        if used is not None and field.name not in used:
+        if unused:
             value = exp.cast(exp.Null(), sql_type(field.type))
         layer2.append(exp.alias_(value, column, copy=False))
+        if never_fails:
+            continue
         layer2.append(exp.alias_(problem, problem_name, copy=False))
         problems.append((position, exp.column(problem_name)))
     problems.sort(key=lambda item: item[0])
