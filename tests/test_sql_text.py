@@ -247,6 +247,21 @@ def test_csv_line_matches_python(con, width, data):
     assert csv_line_in_duckdb(con, rows) == [python_csv(row) for row in rows]
 
 
+PLAIN_TEXTS = st.one_of(st.none(), st.text(characters.filter(lambda c: c not in ',"\n'), max_size=8))
+
+
+@RANDOM
+@given(width=st.integers(2, 4), data=st.data())
+def test_csv_line_with_cells_never_quoted_matches_python(con, width, data):
+    """Cells the caller declares free of commas, quotes and newlines are left out of the search."""
+    never = data.draw(st.frozensets(st.integers(0, width - 1)))
+    rows = data.draw(st.lists(st.tuples(*[PLAIN_TEXTS if i in never else optional_texts for i in range(width)]),
+                              min_size=1, max_size=20))
+    columns = {f"c{i}": pa.array([row[i] for row in rows], pa.string()) for i in range(width)}
+    made = in_duckdb(con, lambda *cells: text.csv_line(list(cells), never), columns)
+    assert made == [python_csv(list(row)) for row in rows]
+
+
 @FEWER
 @given(rejects=st.lists(st.tuples(optional_texts, st.builds(Reject, st.integers(1, 10**9), optional_texts,
                                                                optional_texts, optional_texts, texts)),

@@ -203,12 +203,14 @@ def _needs_quotes(text: exp.Expression) -> exp.Expression:
     return exp.or_(*(exp.Contains(this=text.copy(), expression=_text(c)) for c in _NEEDS_QUOTES))
 
 
-def csv_line(cells: Sequence[exp.Expression]) -> exp.Expression:
+def csv_line(cells: Sequence[exp.Expression], never_quoted: frozenset = frozenset()) -> exp.Expression:
     """VARCHAR cells -> one CSV row as ``csv.writer(out, lineterminator="\\n").writerow`` writes it, without the "\\n".
 
     Most rows need no quoting at all; they are told by one search of the cells joined, and joined
     with commas at once. Only the others are built field by field (half the time on a deal line).
     Each cell appears several times in the expression: pass columns, not computed cells.
+    ``never_quoted``: positions of cells that cannot hold a comma, quote or newline (the caller
+    knows: digits, the pack's ids); they are left out of the search and never quoted.
     """
     if not cells:
         return exp.Literal.string("")
@@ -217,8 +219,12 @@ def csv_line(cells: Sequence[exp.Expression]) -> exp.Expression:
         return exp.Case().when(exp.EQ(this=_or_empty(only), expression=exp.Literal.string("")),
                                exp.Literal.string('""')).else_(csv_field(only))
     plain = [_or_empty(cell) for cell in cells]
-    field_by_field = _concat(*_separated([csv_field(cell) for cell in cells]))
-    return (exp.Case().when(_needs_quotes(_concat(*plain)), field_by_field)
+    searched = [p for i, p in enumerate(plain) if i not in never_quoted]
+    if not searched:
+        return _concat(*_separated(plain))
+    field_by_field = _concat(*_separated([p.copy() if i in never_quoted else csv_field(cell)
+                                          for i, (cell, p) in enumerate(zip(cells, plain))]))
+    return (exp.Case().when(_needs_quotes(_concat(*[p.copy() for p in searched])), field_by_field)
             .else_(_concat(*_separated([p.copy() for p in plain]))))
 
 
