@@ -340,9 +340,15 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
                 from engine.sql.lines import line_expression
 
                 sql.scorer.on_reject = on_reject
+                refused = sql.run(None if fmt in ("table", "parquet") else
+                                  line_expression(fmt, ruleset, sql.scorer.query.missing_criteria()))
+                if refused:  # DuckDB's parser refused a file while scoring it: nothing was kept or sent
+                    if verbose or engine != "auto":
+                        click.echo(f"dealgate: {refused}; scoring with the Python engine", err=True)
+                    sql.scorer.close()
+                    sql = None
+            if sql is not None:
                 stream = sql
-                sql.run(None if fmt in ("table", "parquet") else
-                        line_expression(fmt, ruleset, sql.scorer.query.missing_criteria()))
                 sql.scorer.fill_summary(summary)
                 deals = sql.scorer.deals()
             else:
@@ -429,7 +435,7 @@ def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of
         return None
     from engine.sql.duckdb_engine import DuckDBScorer, Fallback, SqlStream
 
-    scorer = DuckDBScorer(ruleset, as_of)
+    scorer = DuckDBScorer(ruleset, as_of, check_while_scoring=True)
     try:
         prepared = [scorer.prepare(source, input_format, delimiter) for source in sources]
         for source in prepared:

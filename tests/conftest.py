@@ -33,3 +33,22 @@ def spark():
     session = spark_session("local[2]")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sql_cache(tmp_path_factory):
+    """The DuckDB engine's SQL cache (engine.sql.cache) in a directory of the test session, not ~/.cache.
+
+    Shared by every test (and the dealgate subprocesses they start), so that most runs go through
+    a cached text: the outputs the tests compare then come from the cache as much as from compiling.
+    """
+    import os
+
+    directory = tmp_path_factory.mktemp("sql-cache")
+    previous = os.environ.get("DEALGATE_CACHE_DIR")
+    os.environ["DEALGATE_CACHE_DIR"] = str(directory)
+    yield directory
+    if previous is None:
+        os.environ.pop("DEALGATE_CACHE_DIR", None)
+    else:
+        os.environ["DEALGATE_CACHE_DIR"] = previous

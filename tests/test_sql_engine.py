@@ -74,6 +74,29 @@ def test_a_row_with_the_wrong_number_of_cells_sends_the_file_to_the_python_engin
     assert "scoring with the Python engine" in result.stderr
 
 
+@pytest.mark.parametrize("broken_first", [True, False])
+def test_a_file_duckdb_refuses_among_several_sends_them_all_to_python_once(tmp_path, broken_first):
+    """DuckDB finds the bad file while scoring (no separate pass): no reject of the others is sent twice."""
+    lines = (ROOT / "examples" / "deals.csv").read_text(encoding="utf-8").splitlines()[:20]
+    good, ragged = list(lines), list(lines)
+    good[3] = good[3].replace("Qualification", "Qualificatio")  # a reject in the file DuckDB reads
+    ragged[4] = ragged[4] + ",extra"
+    paths = [tmp_path / "good.csv", tmp_path / "ragged.csv"]
+    for path, text in zip(paths, (good, ragged)):
+        path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    if broken_first:
+        paths.reverse()
+    results = {}
+    for engine in ("python", "duckdb"):
+        result = CliRunner().invoke(main, ["score", *map(str, paths), "--engine", engine, "--as-of", AS_OF,
+                                           "--format", "csv", "-o", str(tmp_path / f"{engine}.csv"),
+                                           "--rejects", str(tmp_path / f"{engine}-rejects.csv")])
+        assert result.exit_code == 0, result.output
+        results[engine] = (result.stderr.strip().splitlines()[-1], (tmp_path / f"{engine}.csv").read_bytes(),
+                           (tmp_path / f"{engine}-rejects.csv").read_bytes())
+    assert results["duckdb"] == results["python"]
+
+
 def test_several_exports_and_tsv(tmp_path):
     text = (ROOT / "examples" / "deals.csv").read_text(encoding="utf-8")
     first, second = tmp_path / "a.csv", tmp_path / "b.tsv"

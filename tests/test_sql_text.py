@@ -247,6 +247,21 @@ def test_csv_line_matches_python(con, width, data):
     assert csv_line_in_duckdb(con, rows) == [python_csv(row) for row in rows]
 
 
+PLAIN_TEXTS = st.one_of(st.none(), st.text(characters.filter(lambda c: c not in ',"\n'), max_size=8))
+
+
+@RANDOM
+@given(width=st.integers(2, 4), data=st.data())
+def test_csv_line_with_cells_never_quoted_matches_python(con, width, data):
+    """Cells the caller declares free of commas, quotes and newlines are left out of the search."""
+    never = data.draw(st.frozensets(st.integers(0, width - 1)))
+    rows = data.draw(st.lists(st.tuples(*[PLAIN_TEXTS if i in never else optional_texts for i in range(width)]),
+                              min_size=1, max_size=20))
+    columns = {f"c{i}": pa.array([row[i] for row in rows], pa.string()) for i in range(width)}
+    made = in_duckdb(con, lambda *cells: text.csv_line(list(cells), never), columns)
+    assert made == [python_csv(list(row)) for row in rows]
+
+
 @FEWER
 @given(rejects=st.lists(st.tuples(optional_texts, st.builds(Reject, st.integers(1, 10**9), optional_texts,
                                                                optional_texts, optional_texts, texts)),
@@ -322,6 +337,22 @@ def test_write_lines_as_json_elements(con):
     text.write_lines(con, "SELECT '\n  ' || i FROM range(3) AS r(i) ORDER BY i", out, header="[", footer="\n]\n",
                      separator=",", end="")
     assert out.getvalue() == json.dumps([0, 1, 2], indent=2) + "\n"
+
+
+@pytest.mark.parametrize("encoding, direct", [("utf-8", True), ("UTF8", True), ("utf-8-sig", False), ("latin-1", False)])
+def test_write_lines_to_a_binary_stream_writes_the_bytes_text_would(con, encoding, direct):
+    """Lines go straight to the buffer of a UTF-8 stream, in order with the text around them."""
+    query = "SELECT 'é' || i || ',\"x\"' FROM range(2500) AS r(i) ORDER BY i"
+    expected = io.StringIO()
+    text.write_lines(con, query, expected, header="h\n", footer="f\n", separator=";", end="!", batch_rows=700)
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+    assert (text._byte_sink(out) is not None) == direct
+    out.write("before ")
+    text.write_lines(con, query, out, header="h\n", footer="f\n", separator=";", end="!", batch_rows=700)
+    out.write(" after")
+    out.flush()
+    assert raw.getvalue() == ("before " + expected.getvalue() + " after").encode(encoding, errors="replace")
 
 
 def test_write_lines_refuses_a_null_line(con):

@@ -27,44 +27,21 @@ class Unsupported(Exception):
         self.feature = feature
 
 
-@functools.cache
-def _unicode_tables() -> dict:
-    """Character tables of Python's str methods, made once, when SQL is first compiled.
-
-    Scanning all of Unicode costs a third of a second: every command imports this module (the
-    function table names each function's SQL form), few compile SQL. Read them as the module's
-    attributes (``PY_WHITESPACE``, ``WHITESPACE_CLASS``, ``MULTI_UPPER``, ``MULTI_LOWER``).
-    """
-    characters = list(map(chr, range(0x110000)))
-    # Python's str.strip() removes every character for which str.isspace() is true; SQL's TRIM
-    # removes spaces only, and regex \s is ASCII in RE2 and Java. Spell the set out.
-    whitespace = "".join(c for c in characters if c.isspace())
-    whitespace_class = "[" + "".join(re.escape(c) if c in "\\]^-[" else
-                                     (c if c.isprintable() and c != " " else f"\\x{{{ord(c):x}}}")
-                                     for c in whitespace) + "]"
-    # Python's str.upper()/lower() apply Unicode's full case mapping, where one character can become
-    # several ('ß' -> 'SS', 'ﬁ' -> 'FI', 'İ' -> 'i̇'); DuckDB's UPPER/LOWER map one character to one
-    # ('ß' -> 'ẞ'). Those characters are replaced by Python's result first (a no-op for Java's, which
-    # maps fully too). Only the final-sigma rule of lower() ('ΑΣ' -> 'ας') is left to the database.
-    return {"PY_WHITESPACE": whitespace, "WHITESPACE_CLASS": whitespace_class,
-            "MULTI_UPPER": {c: c.upper() for c in characters if len(c.upper()) > 1},
-            "MULTI_LOWER": {c: c.lower() for c in characters if len(c.lower()) > 1}}
-
-
-def __getattr__(name: str):
-    """The character tables, made on first use (PEP 562)."""
-    tables = _unicode_tables()
-    if name in tables:
-        return tables[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Python's str.strip() removes every character for which str.isspace() is true; SQL's TRIM
+# removes spaces only, and regex \s is ASCII in RE2 and Java. Spell the set out.
+# Written out rather than found by scanning every code point at import (0.1-0.2 s for every
+# command); tests/test_sql_coerce.py checks it against str.isspace() on each Python run.
+PY_WHITESPACE = '\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000'
+WHITESPACE_CLASS = "[" + "".join(re.escape(c) if c in "\\]^-[" else
+                                 (c if c.isprintable() and c != " " else f"\\x{{{ord(c):x}}}")
+                                 for c in PY_WHITESPACE) + "]"
 
 
 def strip(value: exp.Expression) -> exp.Expression:
     """``str.strip()``: leading and trailing Unicode whitespace removed."""
-    whitespace = _unicode_tables()["WHITESPACE_CLASS"]
-    leading = exp.RegexpReplace(this=value, expression=exp.Literal.string(f"^{whitespace}+"),
+    leading = exp.RegexpReplace(this=value, expression=exp.Literal.string(f"^{WHITESPACE_CLASS}+"),
                                 replacement=exp.Literal.string(""))
-    return exp.RegexpReplace(this=leading, expression=exp.Literal.string(f"{whitespace}+$"),
+    return exp.RegexpReplace(this=leading, expression=exp.Literal.string(f"{WHITESPACE_CLASS}+$"),
                              replacement=exp.Literal.string(""))
 
 
@@ -83,6 +60,20 @@ def length(args, nodes, as_of):
     return exp.Length(this=args[0])
 
 
+# Python's str.upper()/lower() apply Unicode's full case mapping, where one character can become
+# several ('ß' -> 'SS', 'ﬁ' -> 'FI', 'İ' -> 'i̇'); DuckDB's UPPER/LOWER map one character to one
+# ('ß' -> 'ẞ'). Those characters are replaced by Python's result first (a no-op for Java's, which
+# maps fully too). Only the final-sigma rule of lower() ('ΑΣ' -> 'ας') is left to the database.
+# Built on first use, not at import: scanning every code point costs ~0.4 s, paid by every
+# dealgate command otherwise, and only packs that call lower() or upper() need the tables.
+@functools.cache
+def multi_upper() -> dict:
+    return {c: c.upper() for c in map(chr, range(0x110000)) if len(c.upper()) > 1}
+
+
+@functools.cache
+def multi_lower() -> dict:
+    return {c: c.lower() for c in map(chr, range(0x110000)) if len(c.lower()) > 1}
 
 
 def _expanded(value: exp.Expression, table: dict) -> exp.Expression:
@@ -96,11 +87,11 @@ def _expanded(value: exp.Expression, table: dict) -> exp.Expression:
 
 
 def lower(args, nodes, as_of):
-    return exp.Lower(this=_expanded(args[0], _unicode_tables()["MULTI_LOWER"]))
+    return exp.Lower(this=_expanded(args[0], multi_lower()))
 
 
 def upper(args, nodes, as_of):
-    return exp.Upper(this=_expanded(args[0], _unicode_tables()["MULTI_UPPER"]))
+    return exp.Upper(this=_expanded(args[0], multi_upper()))
 
 
 def trim(args, nodes, as_of):

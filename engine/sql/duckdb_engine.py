@@ -34,6 +34,7 @@ from sqlglot import exp
 from ..read import ExportError, ExportReader, Reject
 from ..results import DealResult
 from ..score import ScoredDeal
+from .cache import SqlCache
 from .expr import literal
 from .rows import typed_rows
 from .score import ScoringQuery
@@ -80,14 +81,23 @@ class SqlStream:
             self.warnings.extend((source.name, w) for w in source.reader.warnings)
             self.missing_fields[source.name] = list(source.reader.missing_fields)
 
-    def run(self, text=None) -> None:
-        self.scorer.run(self.sources, text)
+    def run(self, text=None) -> str | None:
+        """Score every export; why not, when DuckDB's parser refused one while scoring it (then score none)."""
+        try:
+            self.scorer.run(self.sources, text)
+        except Fallback as why:
+            return str(why)
+        return None
 
 
 class DuckDBScorer:
     """Scores exports with one DuckDB connection; ``deals(sources)`` yields ScoredDeal in order."""
 
-    def __init__(self, ruleset, as_of: dt.date, *, on_reject=None, counts=None, threads: int | None = None):
+    def __init__(self, ruleset, as_of: dt.date, *, on_reject=None, counts=None, threads: int | None = None,
+                 check_while_scoring: bool = False):
+        # check_while_scoring: a CSV file is not read once just to see that DuckDB's parser takes it
+        # (~15% of a run); ``run`` finds out while scoring it, and raises Fallback having kept nothing.
+        self.check_while_scoring = check_while_scoring
         self.ruleset = ruleset
         self.analysis = ruleset.analysis
         self.as_of = as_of
@@ -102,6 +112,7 @@ class DuckDBScorer:
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
         self.query = ScoringQuery(ruleset, literal(as_of))
+        self.cache = SqlCache(ruleset)
 
     def close(self) -> None:
         self.connection.close()
@@ -134,16 +145,20 @@ class DuckDBScorer:
             raise Fallback("a Parquet column name with a line break in it")
         return SqlSource(header, str(path), kind="parquet")
 
-    def raw_rows(self, source: SqlSource) -> exp.Expression:
-        """The export's data rows as text cells c0..cN, with their position ``rn`` from 1."""
+    def raw_rows(self, source: SqlSource, target: str | None = None) -> exp.Expression:
+        """The export's data rows as text cells c0..cN, with their position ``rn`` from 1.
+
+        ``target``: the text read_csv/read_parquet is given, when not the source's own (a placeholder).
+        """
         reader = source.reader
         if source.kind == "parquet":
             names = [row[0] for row in self.connection.execute(
                 f"DESCRIBE SELECT * FROM {_parquet_scan(source.path).sql('duckdb')}").fetchall()]
             cells = [exp.alias_(exp.cast(exp.column(exp.to_identifier(name, quoted=True)),
                                          exp.DataType.build("VARCHAR")), f"c{i}", copy=False) for i, name in enumerate(names)]
+            scan = _parquet_scan(source.path) if target is None else _scan("read_parquet", target)
             return exp.select(exp.alias_(exp.Window(this=exp.RowNumber()), "rn", copy=False), *cells).from_(
-                _parquet_scan(source.path), copy=False)
+                scan, copy=False)
         columns = exp.Struct(expressions=[
             exp.PropertyEQ(this=exp.Literal.string(f"c{i}"), expression=exp.Literal.string("VARCHAR"))
             for i in range(len(reader.header))])
@@ -153,13 +168,21 @@ class DuckDBScorer:
             "escape": exp.Literal.string('"'), "auto_detect": exp.false(), "columns": columns,
             "strict_mode": exp.true(), "encoding": exp.Literal.string("utf-8"),
         }
-        call = exp.Anonymous(this="read_csv", expressions=[exp.Literal.string(source.path)] + [
+        call = exp.Anonymous(this="read_csv", expressions=[exp.Literal.string(target or source.path)] + [
             exp.PropertyEQ(this=exp.column(key), expression=value) for key, value in options.items()])
         number = exp.Window(this=exp.RowNumber())
         return exp.select(exp.alias_(number, "rn", copy=False), "*").from_(call, copy=False)
 
-    def check_readable(self, source: SqlSource) -> int:
-        """Rows DuckDB reads from the file; Fallback when its strict parser refuses the file."""
+    def check_readable(self, source: SqlSource) -> int | None:
+        """Rows DuckDB reads from the file; Fallback when its strict parser refuses the file.
+
+        None, without reading, for a CSV file when checking while scoring (``run`` checks it then).
+        """
+        if source.rows is None and self.check_while_scoring and source.kind == "csv":
+            return None
+        return self._count_rows(source)
+
+    def _count_rows(self, source: SqlSource) -> int:
         if source.rows is not None:
             return source.rows
         query = exp.select(exp.Count(this=exp.Star()), copy=False).from_(self.raw_rows(source).subquery("raw", copy=False))
@@ -198,18 +221,19 @@ class DuckDBScorer:
             raise Fallback("DuckDB and Python split the file into different rows")
         return starts
 
+    # the query
+
     def line_expression(self, source: SqlSource) -> exp.Expression:
         """Each row's line in the file, from its position ``rn`` (a table of line starts when needed)."""
-        starts = self.lines(source, self.check_readable(source))
+        starts = self.lines(source, self._count_rows(source))
         if starts is None:
             return exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
         self.connection.register("dealgate_lines", _lines_table(starts))
         return exp.Subquery(this=exp.select("start", copy=False).from_("dealgate_lines", copy=False).where(
             exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn")), copy=False))
 
-    # the query
-
-    def typed_rows(self, source: SqlSource, line: exp.Expression, used: set | None = None) -> exp.Select:
+    def typed_rows(self, source: SqlSource, line: exp.Expression, target: str | None = None,
+                   used: set | None = None) -> exp.Select:
         """Typed fields, the first problem of the row (in column order), and the raw cells of rejected rows.
 
         ``used``: the fields whose values are read (by default, the scoring query's).
@@ -217,9 +241,9 @@ class DuckDBScorer:
         header = source.reader.header
         cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
-        return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source).subquery("raw", copy=False),
+        return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source, target).subquery("raw", copy=False),
                           [exp.alias_(line, "line", copy=False)], reject_cells=True,
-                          used=self.query.used_fields() if used is None else used)
+                          used=self.query.used_fields() if used is None else used, native=True)
 
     def run(self, sources: list[SqlSource], text=None) -> None:
         """Read and score every export into ``dealgate_scored``; rejects go to ``on_reject`` as they are found.
@@ -231,30 +255,92 @@ class DuckDBScorer:
         more than scoring it.
         """
         connection = self.connection
+        for position, source in enumerate(sources):  # every export first: a Fallback leaves no rejects sent
+            self._score(source, position, text)
+        # the deals: rows that are neither blank nor rejected
+        connection.execute("CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all "
+                           "WHERE problem IS NULL AND NOT blank_row")
         for position, source in enumerate(sources):
-            typed = self.typed_rows(source, self.line_expression(source))
-            # One pass: every row is scored (a rejected row's fields are null, its verdict unused), and
-            # the reading's bookkeeping rides along, so the export is read and converted once.
-            scored = self.query.build(typed.subquery("typed", copy=False), ordered=False,
-                                      carry=("problem", "problem_column", "blank_row", "cells"))
-            tagged = exp.select(exp.alias_(exp.Literal.number(position), "position", copy=False),
-                                exp.alias_(exp.Literal.string(source.name), "source", copy=False), "*").from_(scored.subquery("s", copy=False))
-            if text is not None:  # the output line, from its cells (computed first, each once)
-                celled = exp.select("*", *[c.copy() for c in text.cells], copy=False).from_(tagged.subquery("tagged", copy=False), copy=False)
-                tagged = exp.select(*[exp.column(c) for c in _NARROW], exp.alias_(text.text.copy(), "text"),
-                                    copy=False).from_(celled.subquery("celled", copy=False), copy=False)
-            verb = "CREATE OR REPLACE TEMP TABLE dealgate_all AS" if position == 0 else "INSERT INTO dealgate_all"
-            connection.execute(f"{verb} {tagged.sql('duckdb')}")
-            if position == 0:  # the deals: rows that are neither blank nor rejected
-                connection.execute("CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all "
-                                   "WHERE problem IS NULL AND NOT blank_row")
-            rejected = self.rejects(source, position)
-            deals = connection.execute(f"SELECT count(*) FROM dealgate_scored WHERE position = {position}"
-                                       ).fetchall()[0][0]
+            # both counts in one scan; the rejects are fetched only when there are some
+            deals, rejected = connection.execute(
+                "SELECT count(*) FILTER (WHERE problem IS NULL), count(*) FILTER (WHERE problem IS NOT NULL) "
+                f"FROM dealgate_all WHERE position = {position} AND NOT blank_row").fetchall()[0]
+            if rejected:
+                self.rejects(source, position)
             if self.counts is not None:
                 self.counts.read += deals + rejected
                 self.counts.deals += deals
                 self.counts.rejected += rejected
+
+    def _score(self, source: SqlSource, position: int, text) -> None:
+        """Score one export into ``dealgate_all``.
+
+        When its rows were not counted beforehand (``check_while_scoring``), it is scored as if each
+        record were one line, then counted; in the rare file where that is not so (quoted line
+        breaks, blank lines) it is scored again with the line of each record.
+        """
+        if source.rows is None and self.check_while_scoring and source.kind == "csv":
+            self._insert(source, position, True, text)
+            source.rows = self.connection.execute(
+                f"SELECT count(*) FROM dealgate_all WHERE position = {position}").fetchall()[0][0]
+            starts = self.lines(source, source.rows)
+            if starts is None:
+                return
+            if position:
+                self.connection.execute(f"DELETE FROM dealgate_all WHERE position = {position}")
+        else:
+            starts = self.lines(source, self._count_rows(source))
+        if starts is not None:
+            self.connection.register("dealgate_lines", _lines_table(starts))
+        self._insert(source, position, starts is None, text)
+
+    def _insert(self, source: SqlSource, position: int, numbered: bool, text) -> None:
+        verb = "CREATE OR REPLACE TEMP TABLE dealgate_all AS" if position == 0 else "INSERT INTO dealgate_all"
+        try:
+            self.connection.execute(f"{verb} {self.scoring_sql(source, position, numbered, text)}")
+        except duckdb.Error:
+            if source.rows is None:
+                self._count_rows(source)  # Fallback when reading the file is what failed
+            raise
+
+    def scoring_sql(self, source: SqlSource, position: int, numbered: bool, text=None) -> str:
+        """The SELECT of every row of ``source``, scored: from the cache when the same text was made before.
+
+        ``numbered``: a row's line is the header's line plus its position (else ``dealgate_lines`` has it).
+        """
+        reader = source.reader
+        key = None
+        if text is None or text.key is not None:
+            key = self.cache.key("duckdb-scoring", source.kind, tuple(reader.header), tuple(reader.column_plan),
+                                 reader.delimiter, reader.header_line, position, numbered,
+                                 None if text is None else text.key, self.as_of.isoformat())
+        sql = self.cache.load(key)
+        if sql is None:
+            sql = self._build_scoring(source, position, numbered, text).sql("duckdb")
+            self.cache.store(key, sql)
+        target = _scan_target(source)
+        return (sql.replace(exp.Literal.string(_TARGET).sql("duckdb"), exp.Literal.string(target).sql("duckdb"))
+                .replace(exp.Literal.string(_NAME).sql("duckdb"), exp.Literal.string(source.name).sql("duckdb")))
+
+    def _build_scoring(self, source: SqlSource, position: int, numbered: bool, text) -> exp.Select:
+        """The scoring SELECT, with placeholders for the scanned path and the source's name."""
+        if numbered:
+            line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
+        else:
+            line = exp.Subquery(this=exp.select("start", copy=False).from_("dealgate_lines", copy=False).where(
+                exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn")), copy=False))
+        typed = self.typed_rows(source, line, _TARGET)
+        # One pass: every row is scored (a rejected row's fields are null, its verdict unused), and
+        # the reading's bookkeeping rides along, so the export is read and converted once.
+        scored = self.query.build(typed.subquery("typed", copy=False), ordered=False,
+                                  carry=("problem", "problem_column", "blank_row", "cells"))
+        tagged = exp.select(exp.alias_(exp.Literal.number(position), "position", copy=False),
+                            exp.alias_(exp.Literal.string(_NAME), "source", copy=False), "*").from_(scored.subquery("s", copy=False))
+        if text is not None:  # the output line, from its cells (computed first, each once)
+            celled = exp.select("*", *[c.copy() for c in text.cells], copy=False).from_(tagged.subquery("tagged", copy=False), copy=False)
+            tagged = exp.select(*[exp.column(c) for c in _NARROW], exp.alias_(text.text.copy(), "text"),
+                                copy=False).from_(celled.subquery("celled", copy=False), copy=False)
+        return tagged
 
     def scored_sql(self) -> str:
         """The scored rows of every export, in (export, line) order."""
@@ -278,28 +364,28 @@ class DuckDBScorer:
                 yield ScoredDeal(r["line"], deal, result_tuple, r["source"], missing)
 
     def fill_summary(self, summary) -> None:
-        """Per-stage totals, verdict and rule counts of the scored rows, as ``Summary.add`` keeps them."""
-        connection = self.connection
-        rows = connection.execute(
-            "SELECT stage, count(*), sum(round(amount, 2)), sum(round(weighted_amount, 2)), "
-            "count(*) FILTER (WHERE amount IS NULL) FROM dealgate_scored GROUP BY stage").fetchall()
-        for stage, count, amount, weighted, unknown in rows:
+        """Per-stage totals, verdict and rule counts of the scored rows, as ``Summary.add`` keeps them.
+
+        One grouped pass over the scored rows (their distinct outcomes are few: a few hundred at
+        most for a real pack) rather than one query per figure; the id lists are counted here.
+        """
+        groups = self.connection.execute(
+            "SELECT stage, verdict, over_staged, qualify_out, warnings, failed, count(*), sum(round(amount, 2)), "
+            "sum(round(weighted_amount, 2)), count(*) FILTER (WHERE amount IS NULL) FROM dealgate_scored "
+            "GROUP BY ALL").fetchall()
+        for stage, verdict, over_staged, qualify_out, warnings, failed, count, amount, weighted, unknown in groups:
             totals = summary.stages[stage]
             totals.count += count
             totals.amount += amount or 0
             totals.weighted += weighted or 0
             totals.unknown_amount += unknown
-        for verdict, count in connection.execute(
-                "SELECT verdict, count(*) FROM dealgate_scored GROUP BY verdict").fetchall():
             summary.verdicts[verdict] += count
-        summary.over_staged += connection.execute(
-            "SELECT count(*) FROM dealgate_scored WHERE over_staged").fetchall()[0][0]
-        for column, counter in (("qualify_out", summary.qualify_out), ("warnings", summary.warnings),
-                                ("failed", summary.failed)):
-            for key, count in connection.execute(
-                    f"SELECT item, count(*) FROM (SELECT unnest(string_split({column}, ';')) AS item "
-                    f"FROM dealgate_scored WHERE {column} <> '') GROUP BY item").fetchall():
-                counter[key] += count
+            if over_staged:
+                summary.over_staged += count
+            for text, counter in ((qualify_out, summary.qualify_out), (warnings, summary.warnings),
+                                  (failed, summary.failed)):
+                for item in _ids(text):
+                    counter[item] += count
 
     def rejects(self, source: SqlSource, position: int) -> int:
         """Hand each rejected row to ``on_reject`` in line order; return how many there were."""
@@ -336,9 +422,27 @@ _NARROW = ("position", "line", "stage", "verdict", "amount", "weighted_amount", 
            "over_staged", "problem", "problem_column", "blank_row", "cells")
 
 
+# Placeholders in the scoring SQL (so that the cached text serves any export of the same shape);
+# no pack constant looks like them.
+_TARGET = "dealgate:scan-target:5c0f2a91"
+_NAME = "dealgate:source-name:5c0f2a91"
+
+
+def _scan_target(source: SqlSource) -> str:
+    """The text read_csv or read_parquet is given for ``source``."""
+    path = source.path
+    if source.kind == "parquet" and Path(path).is_dir():
+        return str(Path(path) / "*.parquet")
+    return str(path)
+
+
+def _scan(function: str, target: str) -> exp.Expression:
+    return exp.Anonymous(this=function, expressions=[exp.Literal.string(target)])
+
+
 def _parquet_scan(path: str) -> exp.Expression:
     target = str(Path(path) / "*.parquet") if Path(path).is_dir() else str(path)
-    return exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(target)])
+    return _scan("read_parquet", target)
 
 
 def _id_index(source: SqlSource) -> int | None:

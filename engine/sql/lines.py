@@ -70,6 +70,7 @@ class Line:
 
     cells: tuple
     text: exp.Expression
+    key: str | None = None  # names the line's form, for a cache of SQL made with it (None: not cached)
 
 
 def csv_row(pipeline, criteria: list[str]) -> Line:
@@ -104,7 +105,28 @@ def csv_row(pipeline, criteria: list[str]) -> Line:
         "over_staged": _flag("over_staged"),
     }
     return Line(tuple(exp.alias_(cells[c], f"cell_{c}") for c in CSV_COLUMNS),
-                csv_line([exp.column(f"cell_{c}") for c in CSV_COLUMNS]))
+                csv_line([exp.column(f"cell_{c}") for c in CSV_COLUMNS],
+                         frozenset(CSV_COLUMNS.index(c) for c in _never_quoted(pipeline, criteria))))
+
+
+def _never_quoted(pipeline, criteria: list[str]) -> set:
+    """CSV columns whose every possible text is free of commas, quotes and newlines.
+
+    Numbers and flags always are; cells made of the pack's ids and constants are when those are
+    (ids are identifiers, but this is checked here rather than assumed).
+    """
+    def clean(texts) -> bool:
+        return not any(c in text for text in texts for c in ',"\n')
+
+    columns = {"line", "verdict", "amount", "weighted_amount", "over_staged"}
+    stages = [s.id for s in pipeline.stages]
+    if clean(stages):
+        columns |= {"stage", "evidence_stage"}
+    if clean([python_safe_cell(s.probability) for s in pipeline.stages]):
+        columns.add("probability")
+    if clean(criteria):
+        columns.add("failed")  # the failed criteria of the deal's open stage: ids joined by ';'
+    return columns
 
 
 def csv_header() -> str:
@@ -148,11 +170,11 @@ def line_expression(fmt: str, ruleset, criteria: list[str]) -> Line:
     """The output line of one scored deal in ``fmt`` (csv, jsonl or json), from the scored columns."""
     pipeline = ruleset.pipeline
     if fmt == "csv":
-        return csv_row(pipeline, criteria)
+        return attrs.evolve(csv_row(pipeline, criteria), key=fmt)
     if fmt == "jsonl":
-        return Line((), json_record(pipeline, criteria))
+        return Line((), json_record(pipeline, criteria), key=fmt)
     if fmt == "json":
-        return Line((), _concat(_text("\n  "), json_record(pipeline, criteria)))
+        return Line((), _concat(_text("\n  "), json_record(pipeline, criteria)), key=fmt)
     raise ValueError(f"the SQL engines write csv, jsonl and json, not {fmt}")
 
 

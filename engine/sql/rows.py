@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .. import types as T
 from ..expr.sqlfunctions import WHITESPACE_CLASS
 from .coerce import read_cell
 from .expr import literal
@@ -31,14 +32,15 @@ def is_blank(cell: exp.Expression) -> exp.Expression:
 
 
 def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, keep: list,
-               reject_cells: bool = False, used: set | None = None) -> exp.Select:
+               reject_cells: bool = False, used: set | None = None, native: bool = False) -> exp.Select:
     """SELECT ``keep``, the typed fields, ``problem``, ``problem_column`` and ``blank_row`` FROM ``relation``.
 
     ``cells`` maps a field name to (column position, its cell expression) for the fields the
     export has; ``all_cells`` are every cell of the row, in column order (for ``blank_row``).
     With ``reject_cells``, ``cells`` holds the row's raw cells (a list) on rejected rows only.
     Fields not in ``used`` (when given) are only checked: no rule reads their value, but a
-    cell that cannot be read still rejects its row, as in the Python reader.
+    cell that cannot be read still rejects its row, as in the Python reader. ``native``: the fast
+    paths in DuckDB's own, cheaper forms (``engine.sql.fastpath``); DuckDB only.
 
     Built in three layers, so that each cell's fast-path test, and each problem, is computed
     once per row: (1) the fast tests, (2) values and problems, (3) the row's first problem.
@@ -54,8 +56,15 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
             layer2.append(exp.alias_(exp.cast(literal(default), sql_type(field.type)), column, copy=False))
             continue
         position, cell = cells[field.name]
+        # A string cell never fails to read, unless it is required and has no default: such a field
+        # has no problem column, and if no rule reads it either, nothing is computed for it at all.
+        never_fails = field.type == T.STRING and not (field.required and default is None)
+        unused = used is not None and field.name not in used
+        if never_fails and unused:
+            layer2.append(exp.alias_(exp.cast(exp.Null(), sql_type(field.type)), column, copy=False))
+            continue
         exact = read_cell(field, cell, stages=analysis.stage_lookup, default=default)
-        fast = fast_cell(field, cell, analysis.stage_lookup)
+        fast = fast_cell(field, cell, analysis.stage_lookup, native)
         problem_name = f"p{position}"
         # An empty cell (NULL) is the commonest odd one: its default, or 'missing', without the exact reading.
         empty = exp.Is(this=cell.copy(), expression=exp.Null())
@@ -73,9 +82,11 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
                              default=exact.value)
             problem = exp.Case(ifs=[exp.If(this=test.copy(), true=exp.Null()), exp.If(this=empty.copy(), true=missing)],
                                default=exact.problem)
-        if used is not None and field.name not in used:
+        if unused:
             value = exp.cast(exp.Null(), sql_type(field.type))
         layer2.append(exp.alias_(value, column, copy=False))
+        if never_fails:
+            continue
         layer2.append(exp.alias_(problem, problem_name, copy=False))
         problems.append((position, exp.column(problem_name)))
     problems.sort(key=lambda item: item[0])

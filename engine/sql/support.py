@@ -15,6 +15,7 @@ from sqlglot import exp
 from ..diagnostics import Diagnostic
 from ..expr.sqlfunctions import Unsupported
 from .. import types as T
+from .cache import SqlCache
 from .coerce import read_cell
 from .credit import plan_expressions
 from .dates import check_format
@@ -24,8 +25,21 @@ from .expr import ExpressionCompiler, literal
 def sql_problems(ruleset, plans: bool = False) -> list[Diagnostic]:
     """DG701 for each expression or field the SQL engines cannot run exactly; [] when all can.
 
-    With ``plans``, the crediting of every plan too (what ``payout`` runs in SQL).
+    With ``plans``, the crediting of every plan too (what ``payout`` runs in SQL). Compiling every
+    cell reading to find out costs about a second (the case tables of stage labels and date
+    formats), so a pack found to have none is remembered (``engine.sql.cache``).
     """
+    cache = SqlCache(ruleset)
+    key = cache.key("sql-problems", plans)
+    if cache.load(key) == "none":
+        return []
+    problems = _find_problems(ruleset, plans)
+    if not problems:
+        cache.store(key, "none")
+    return problems
+
+
+def _find_problems(ruleset, plans: bool) -> list[Diagnostic]:
     positions = {stage: i for i, stage in enumerate(ruleset.pipeline.stage_ids)}
     compiler = ExpressionCompiler(lambda name: exp.column(name), literal(dt.date(2000, 1, 1)), positions)
     problems = []
