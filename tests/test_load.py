@@ -1,6 +1,5 @@
 """Stage 1, load: values, locations, and every way a file can be unusable."""
 
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -200,14 +199,18 @@ def test_characters_yaml_refuses(char):
     assert codes(result) == [("DG009", 2, 7)]
 
 
-def test_billion_laughs_is_refused_quickly():
+def test_billion_laughs_is_refused_before_it_expands():
+    """9**9 nodes once expanded: refused by counting (MAX_NODES), so this returns at all.
+
+    No wall-clock limit here (speed is measured in bench/, never asserted): a loader that expanded
+    the aliases would not finish, and CI's own time limit would catch it.
+    """
     lines = ["kind: fields", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for prev, name in zip("abcdefgh", "bcdefghi"):
         lines.append(f"{name}: &{name} [{','.join(['*' + prev] * 9)}]")
-    started = time.perf_counter()
     result = load_text("\n".join(lines) + "\n", "x")
-    assert time.perf_counter() - started < 5
     assert [d.code for d in result.diagnostics] == ["DG008"]
+    assert "expands to more than" in result.diagnostics[0].message
     assert result.documents == []
 
 
