@@ -115,3 +115,22 @@ def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path, rules):
     blocker.write_text("not a directory")
     sql, files, lines = score(rules, export(tmp_path / "a.csv"), blocker / "cache")
     assert lines and files == []
+
+
+def test_the_crediting_query_is_cached_too(tmp_path, monkeypatch):
+    """A second payout of an export of the same shape builds nothing: it reads the cached text."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    monkeypatch.setenv("DEALGATE_CACHE_DIR", str(tmp_path / "cache"))
+    first, second = export(tmp_path / "a.csv"), export(tmp_path / "b.csv", rows=5)
+    outputs = []
+    for path in (first, second):
+        result = CliRunner().invoke(main, ["payout", path, "--reps", str(ROOT / "examples" / "reps.csv"),
+                                           "--period", "2026-Q1", "--as-of", "2026-06-30", "--format", "json",
+                                           "--engine", "duckdb"])
+        assert result.exit_code == 0, result.output
+        outputs.append(sorted(p.name for p in (tmp_path / "cache").rglob("*.sql")))
+    assert len(outputs[0]) == 2, "the DG701 check and the crediting query"
+    assert outputs[1] == outputs[0]

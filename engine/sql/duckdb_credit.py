@@ -15,7 +15,7 @@ import datetime as dt
 from sqlglot import exp
 
 from .crediting import SqlCrediting, credit_records
-from .duckdb_engine import BATCH, DuckDBScorer, SqlSource, SqlStream
+from .duckdb_engine import BATCH, DuckDBScorer, SqlSource, SqlStream, scan_target
 
 _BOOKKEEPING = ("problem", "problem_column", "blank_row", "cells")
 
@@ -30,11 +30,17 @@ class DuckDBCrediting(SqlCrediting):
         """(line, record) of every deal of the export, in order; rejects go to ``on_reject`` first."""
         source: SqlSource = stream.sources[0]
         scorer, connection = self.scorer, self.scorer.connection
-        typed = scorer.typed_rows(source, scorer.line_expression(source), used=self.query.used_fields())
-        credited = self.query.build(typed.subquery("typed", copy=False), carry=_BOOKKEEPING)
-        table = exp.select(exp.alias_(exp.Literal.number(0), "position", copy=False), "*", copy=False).from_(
-            credited.subquery("credited", copy=False), copy=False)
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_all AS {table.sql('duckdb')}")
+        line = scorer.line_expression(source)
+        numbered = not isinstance(line, exp.Subquery)  # else each row's line comes from a table of line starts
+
+        def build():
+            typed = scorer.typed_rows(source, line, scan_target, used=self.query.used_fields())
+            credited = self.query.build(typed.subquery("typed", copy=False), carry=_BOOKKEEPING)
+            return exp.select(exp.alias_(exp.Literal.number(0), "position", copy=False), "*", copy=False).from_(
+                credited.subquery("credited", copy=False), copy=False)
+
+        table = scorer.cached_sql(source, ("duckdb-credit", numbered), build)
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_all AS {table}")
         rejected = scorer.rejects(source, 0)
         deals = "problem IS NULL AND NOT blank_row"
         total = connection.execute(f"SELECT count(*) FROM dealgate_all WHERE {deals}").fetchall()[0][0]

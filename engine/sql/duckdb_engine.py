@@ -308,15 +308,25 @@ class DuckDBScorer:
 
         ``numbered``: a row's line is the header's line plus its position (else ``dealgate_lines`` has it).
         """
+        cacheable = text is None or text.key is not None
+        return self.cached_sql(source, ("duckdb-scoring", position, numbered, None if text is None else text.key),
+                               lambda: self._build_scoring(source, position, numbered, text), cacheable)
+
+    def cached_sql(self, source: SqlSource, parts: tuple, build, cacheable: bool = True) -> str:
+        """The text of ``build()`` (a query over ``source`` with the path and name placeholders ``scan_target``
+        and ``source_name``), from the cache when the same text was made before, placeholders filled in.
+
+        The key is ``parts`` plus what the text depends on besides the pack: the export's header and
+        column plan, delimiter, header line and the as-of date.
+        """
         reader = source.reader
         key = None
-        if text is None or text.key is not None:
-            key = self.cache.key("duckdb-scoring", source.kind, tuple(reader.header), tuple(reader.column_plan),
-                                 reader.delimiter, reader.header_line, position, numbered,
-                                 None if text is None else text.key, self.as_of.isoformat())
+        if cacheable:
+            key = self.cache.key(*parts, source.kind, tuple(reader.header), tuple(reader.column_plan),
+                                 reader.delimiter, reader.header_line, self.as_of.isoformat())
         sql = self.cache.load(key)
         if sql is None:
-            sql = self._build_scoring(source, position, numbered, text).sql("duckdb")
+            sql = build().sql("duckdb")
             self.cache.store(key, sql)
         target = _scan_target(source)
         return (sql.replace(exp.Literal.string(_TARGET).sql("duckdb"), exp.Literal.string(target).sql("duckdb"))
@@ -426,6 +436,7 @@ _NARROW = ("position", "line", "stage", "verdict", "amount", "weighted_amount", 
 # no pack constant looks like them.
 _TARGET = "dealgate:scan-target:5c0f2a91"
 _NAME = "dealgate:source-name:5c0f2a91"
+scan_target, source_name = _TARGET, _NAME  # for queries of other runners cached with ``cached_sql``
 
 
 def _scan_target(source: SqlSource) -> str:
