@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from decimal import Decimal
 from typing import Iterable
 
 from ..money import CENT, money_text, shown_money
 from ..output import safe_cell
 from ..payout.statement import Line, Statement
+from .jsontext import dumps_indented
 
 CSV_COLUMNS = ("rep", "name", "plan", "period", "start", "end", "currency", "kind", "rule", "deal", "credit",
                "tier", "rate", "factor", "amount", "note")
@@ -113,7 +113,7 @@ def render_json(statements: Iterable[Statement], as_of=None) -> str:
     document = {"statements": [statement_record(s) for s in statements]}
     if as_of is not None:
         document["as_of"] = as_of.isoformat()
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(document) + "\n"
 
 
 def render_csv(statements: Iterable[Statement]) -> str:
