@@ -108,7 +108,9 @@ def progress_bar(description: str, sources=(), unit: str = "rows", total: int | 
         total = passes * sum(os.path.getsize(s) for s in sources if Path(s).is_file()) or None
     meter = Meter(total)
     color = cli_display.use_color(_option("color", "auto"), sys.stderr)
-    with metering(meter), cli_display.ProgressBar(meter, description, color=color, unit=unit) as bar:
+    bar = cli_display.ProgressBar(meter, description, color=color, unit=unit)
+    # Nothing watching (stderr is not a terminal): no meter, so the library counts nothing either.
+    with metering(meter if bar.enabled else None), bar:
         yield bar
 
 

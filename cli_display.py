@@ -39,9 +39,10 @@ def table_width(width: int | None, stream) -> int | None:
         return int(columns)
     if _isatty(stream):
         try:
-            return os.get_terminal_size(stream.fileno()).columns
+            columns = os.get_terminal_size(stream.fileno()).columns
         except (OSError, ValueError):
             return None
+        return columns or None  # a pseudo-terminal with no size (script, CI) says 0
     return None
 
 

@@ -84,6 +84,7 @@ class _Cells:
                 "over_staged": "yes" if over else "", "missing": "", "_over": over,
                 "why": why_text(over, result[4], result[3], {}, result[5]),
             }
+            shared["_styles"] = [_style(key, shared) for key in self.keys]
         return shared
 
     def __call__(self, scored: ScoredDeal) -> tuple[list[str], list]:
@@ -95,25 +96,17 @@ class _Cells:
             if missing:
                 values["why"] = why_text(shared["_over"], result[4], result[3], missing, result[5])
                 values["missing"] = "; ".join(f"{c}: {', '.join(f)}" for c, f in missing.items())
-        texts, styles = [], []
+        own = {"id": result[0], "name": deal.get("name"), "owner": deal.get("owner"), "file": source, "line": line}
+        texts = []
         for key in self.keys:
-            if key == "id":
-                text = result[0]
-            elif key in ("name", "owner"):
-                text = deal.get(key)
-            elif key == "amount":
+            if key == "amount":
                 text = money(result[7])
             elif key == "weighted_amount":
                 text = money(result[8])
-            elif key == "file":
-                text = source
-            elif key == "line":
-                text = line
             else:
-                text = values[key]
-            texts.append("" if text is None else str(text))
-            styles.append(_style(key, shared))
-        return texts, styles
+                text = own[key] if key in own else values[key]
+            texts.append(text if type(text) is str else "" if text is None else str(text))
+        return texts, shared["_styles"]
 
 
 def _style(key: str, shared: dict) -> str | None:

@@ -173,8 +173,11 @@ class Layout:
         last = len(self.columns) - 1
         parts = []
         for i, (column, width, text) in enumerate(zip(self.columns, self.widths, cells)):
-            text = cut(printable(text), width, column.cut)
-            pad = " " * (width - width_of(text))
+            if len(text) <= width and text.isascii() and text.isprintable():
+                pad = " " * (width - len(text))  # the common case, measured without rich (a million rows)
+            else:
+                text = cut(printable(text), width, column.cut)
+                pad = " " * (width - width_of(text))
             if paint is not None and styles is not None and styles[i]:
                 text = paint(styles[i], text)
             parts.append(pad + text if column.right else (text if i == last else text + pad))
