@@ -22,7 +22,7 @@ BATCH = 2048  # table lines joined per write
 
 COLUMNS = [
     Column("id", "id", max_width=24, min_width=12, comfort=18, cut="middle"),
-    Column("name", "name", max_width=48, min_width=10, comfort=24),
+    Column("name", "name", max_width=48, min_width=8, comfort=24),
     Column("owner", "owner", max_width=24, min_width=6, comfort=12),
     Column("stage", "stage", max_width=20, min_width=6, comfort=12),
     Column("verdict", "verdict", cut="never"),
@@ -30,7 +30,7 @@ COLUMNS = [
     Column("amount", "amount", right=True, cut="never"),
     Column("weighted_amount", "weighted", right=True, cut="never", optional=True),
     Column("evidence_stage", "evidence", max_width=20, min_width=6, comfort=10, optional=True),
-    Column("why", "why", max_width=96, min_width=14, comfort=30),
+    Column("why", "why", max_width=96, min_width=12, comfort=30),  # 12: "over-staged…" survives any cut
     Column("failed", "failed", max_width=60, min_width=8),
     Column("missing", "missing", max_width=60, min_width=8),
     Column("qualify_out", "qualify out", max_width=60, min_width=8),
