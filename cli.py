@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+import cli_display
 from engine.diagnostics import DiagnosticError, has_errors
 from engine.output import atomic_write
 from engine.pack import load_ruleset, read_pack
@@ -91,16 +92,98 @@ class FormatChoice(click.Choice):
         return tuple(importlib.import_module(self.module).FORMATS) + tuple(self.engine_formats)
 
 
+# display options and progress, shared by the commands (cli_display draws)
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, sources=(), unit: str = "rows", total: int | None = None, passes: int = 1):
+    """A progress bar on stderr (a terminal only) for the block, and the meter the library advances in it.
+
+    ``total``: what the meter counts to (test cases); by default the bytes of ``sources`` times
+    ``passes`` (a diff reads the export once per pack); None when unknown (stdin).
+    """
+    from engine.progress import Meter, metering
+
+    if total is None and sources and "-" not in sources:
+        total = passes * sum(os.path.getsize(s) for s in sources if Path(s).is_file()) or None
+    meter = Meter(total)
+    color = cli_display.use_color(_option("color", "auto"), sys.stderr)
+    bar = cli_display.ProgressBar(meter, description, color=color, unit=unit)
+    # Nothing watching (stderr is not a terminal): no meter, so the library counts nothing either.
+    with metering(meter if bar.enabled else None), bar:
+        yield bar
+
+
+def _option(name: str, default=None):
+    """A display option (--color, --width, --columns): kept in the context, not passed to each command."""
+    context = click.get_current_context(silent=True)
+    return context.meta.get(f"dealgate.{name}", default) if context is not None else default
+
+
+def _color(stream) -> bool:
+    return cli_display.use_color(_option("color", "auto"), stream)
+
+
+def display_for(stream):
+    """How tables for people written to ``stream`` are drawn: its width, colour and the chosen columns."""
+    from engine.render.table import Display
+
+    return Display(cli_display.table_width(_option("width"), stream),
+                   cli_display.use_color(_option("color", "auto"), stream), _option("columns"))
+
+
+def _remember(name: str):
+    def store(ctx, param, value):
+        ctx.meta[f"dealgate.{name}"] = value
+        return value
+    return store
+
+
+def color_option(function):
+    """--color for every command: one policy (cli_display.use_color)."""
+    return click.option("--color", type=click.Choice(cli_display.COLOR_CHOICES), default="auto", show_default=True,
+                        expose_value=False, callback=_remember("color"),
+                        help="Colour for people: auto (on a terminal, unless NO_COLOR is set), always or never. "
+                             "Machine formats are never coloured.")(function)
+
+
+def table_options(module: str):
+    """--columns and --width for a command with a table for people; ``module`` names its COLUMNS."""
+    def check_columns(ctx, param, value):
+        if value is None:
+            return _remember("columns")(ctx, param, None)
+        keys = tuple(k.strip() for k in value.split(",") if k.strip())
+        known = [c.key for c in importlib.import_module(module).COLUMNS]
+        unknown = [k for k in keys if k not in known]
+        if unknown or not keys:
+            raise click.BadParameter(f"no column {', '.join(map(repr, unknown)) or 'named'}; choose from: "
+                                     f"{','.join(known)}")
+        return _remember("columns")(ctx, param, keys)
+
+    def decorate(function):
+        function = click.option("--width", type=click.IntRange(min=20), expose_value=False,
+                                callback=_remember("width"),
+                                help="Fit tables to this many columns (default: $COLUMNS, else the terminal's "
+                                     "width; no limit for a file or pipe).")(function)
+        function = click.option("--columns", metavar="KEY,KEY…", expose_value=False, callback=check_columns,
+                                help="The table's columns, in order (e.g. id,name,owner,verdict,why); an "
+                                     "unknown name lists them all.")(function)
+        return color_option(function)
+    return decorate
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(list(render_diag.FORMATS)), default="text",
               help="text for people, json for tools, github for workflow annotations.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@color_option
 def validate(paths, fmt, strict) -> None:
     """Check rule packs (default: rules/) and report every problem at once."""
     result = read_pack(_existing_paths(paths or ("rules",)))
     diagnostics = result.diagnostics
-    click.echo(render_diag.FORMATS[fmt](diagnostics, color=sys.stdout.isatty()), nl=False)
+    color = cli_display.use_color(_option("color", "auto"), sys.stdout)
+    click.echo(render_diag.FORMATS[fmt](diagnostics, color=color), nl=False)
     if fmt == "text":
         click.echo(render_diag.summary_line(diagnostics), err=True)
     if any(d.code == "DG001" for d in diagnostics):  # a path we could not read: not a rule problem
@@ -249,34 +332,13 @@ class _StderrRejects:
         self.count += 1
         if self.count <= self.SHOWN:
             column = f" column '{reject.column}'" if reject.column else ""
-            click.echo(f"{source}:{reject.line}:{column} rejected: {reject.reason}", err=True)
+            with cli_display.paused():
+                click.echo(f"{source}:{reject.line}:{column} rejected: {reject.reason}", err=True)
 
     def flush(self):
         if self.count > self.SHOWN:
             click.echo(f"... and {self.count - self.SHOWN} more rejected rows (use --rejects FILE to keep them all)",
                        err=True)
-
-
-class _Progress:
-    """A rows-so-far counter on stderr, only when stderr is a terminal and the export is large."""
-
-    EVERY = 50_000
-
-    def __init__(self, sources):
-        size = sum(os.path.getsize(s) for s in sources if s != "-")
-        self.enabled = sys.stderr.isatty() and size > 20_000_000
-        self.count = 0
-
-    def wrap(self, deals):
-        return self._counted(deals) if self.enabled else deals
-
-    def _counted(self, deals):
-        for deal in deals:
-            self.count += 1
-            if self.count % self.EVERY == 0:
-                click.echo(f"\rscored {self.count:,} deals…", err=True, nl=False)
-            yield deal
-        click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
 
 
 SHOWN = 20  # warnings of one kind listed on stderr; the rest are counted
@@ -306,6 +368,7 @@ def _report_read(stream) -> None:
 @click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(["disqualified", "blocked"]),
               help="Exit 1 when any deal has this verdict (repeatable), for CI gates.")
 @engine_options
+@table_options("engine.render.deal_table")
 def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejects, strict, quota, fail_on, engine,
           verbose, spark_master):
     """Score deal exports: stage gates, qualify-out and the weighted forecast."""
@@ -335,7 +398,8 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
             click.echo("dealgate: --format parquet is written by the Spark engine, which cannot read these exports "
                        "exactly; choose another --format", err=True)
             sys.exit(EXIT_USAGE)
-        with reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
+        with progress_bar("scoring", sources if sql is None else ()) as bar, \
+                reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
             if sql is not None:
                 from engine.sql.lines import line_expression
 
@@ -353,17 +417,19 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
                 deals = sql.scorer.deals()
             else:
                 stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, strict)
-                deals = _Progress(sources).wrap(ScoreRun(ruleset, stream, as_of, summary).deals())
+                deals = ScoreRun(ruleset, stream, as_of, summary).deals()
             if fmt == "parquet":
                 sql.scorer.write_parquet(output)
             else:
                 with output_stream(output, newline="" if fmt == "csv" else None) as out:
+                    out = bar.guard(out)
                     if sql is not None and fmt != "table":  # the SQL engine writes its own lines
                         from engine.sql.lines import write as write_sql_lines
 
                         write_sql_lines(fmt, out, sql.scorer, summary)
                     else:
-                        FORMATS[fmt](out, ruleset, deals, summary)
+                        FORMATS[fmt](out, ruleset, deals, summary, **({"display": display_for(out)} if fmt == "table"
+                                                                        else {}))
         if sql is not None:
             sql.scorer.close()
     except ExportError as problem:
@@ -373,7 +439,7 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
         sys.exit(EXIT_USAGE)
     _report_read(stream)
     if fmt != "table":  # the table has the summary already; machine formats keep it in the data
-        click.echo(render_summary(summary), err=True, nl=False)
+        click.echo(render_summary(summary, display_for(sys.stderr)), err=True, nl=False)
     failing = [v for v in fail_on if summary.verdicts.get(v)]
     if failing:
         click.echo(f"dealgate: --fail-on: {', '.join(f'{summary.verdicts[v]} {v}' for v in failing)}", err=True)
@@ -525,6 +591,7 @@ def _preflight(ruleset, sources, input_format, delimiter) -> None:
 @click.option("--period", help="With --rep: the pay period, e.g. 2026-Q3.")
 @click.option("--reps", "reps_path", type=click.Path(dir_okay=False), help="With --rep: the reps file.")
 @click.option("--format", "fmt", type=FormatChoice("engine.render.explain"), default="text")
+@color_option
 @click.pass_context
 def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep_id, period, reps_path, fmt):
     """Why a deal is blocked (--deal ID), or how a rep's statement adds up (--rep ID --period P --reps FILE)."""
@@ -570,6 +637,7 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
               help="Where the cases run: python (auto: the cases are small), or duckdb or spark to check that "
                    "the compiled SQL passes them too.")
 @click.option("--spark-master", default=None, metavar="URL", help="With --engine spark: the Spark master.")
+@color_option
 def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verbose, engine, spark_master):
     """Run the pack's own test cases (kind: tests) and measure their coverage."""
     from engine.render import testing as render_tests
@@ -592,12 +660,14 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
             click.echo(f"dealgate: this pack cannot run on the {'DuckDB' if engine == 'duckdb' else 'Spark'} "
                        f"engine; use --engine python or auto", err=True)
             sys.exit(EXIT_PROBLEMS)
-    run = TestRunner(ruleset, as_of, "python" if engine == "auto" else engine, spark_master).run_all()
+    with progress_bar("testing", unit="cases", total=len(ruleset.pack.tests)):
+        run = TestRunner(ruleset, as_of, "python" if engine == "auto" else engine, spark_master).run_all()
     if junit:
         with output_stream(junit) as handle:
             handle.write(render_tests.render_junit(run).decode("utf-8"))
     percent = run.coverage_percent()
-    click.echo(render_tests.FORMATS[fmt](run, verbose), nl=False)
+    click.echo(render_tests.FORMATS[fmt](run, verbose, **({"color": _color(sys.stdout)} if fmt == "text" else {})),
+               nl=False)
     if fmt == "github":  # the annotations are for the runner; people read the text in the log
         click.echo(render_tests.render_text(run, verbose), err=True, nl=False)
     if show_coverage and fmt != "json":
@@ -619,6 +689,7 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
 @click.option("--output", "-o", type=OutputFile(), help="Write the report here (atomically).")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changes.")
 @engine_options
+@table_options("engine.render.diff")
 def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, output, fail_on_change, engine,
          verbose, spark_master):
     """What changing the rules does to real deals: BASE and NEW are pack directories or git:REF[:PATH]."""
@@ -642,10 +713,12 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
             sys.exit(EXIT_USAGE)
         base_rules, new_rules = compiled_rules(str(base_dir)), compiled_rules(str(new_dir))
         chosen = _diff_engine(engine, (base_rules, new_rules), sources, input_format, verbose)
+        passes = 2 * (1 + (reps is not None))  # each pack reads the export once, and once more for payouts
         try:
-            result = compare_packs(base_rules, new_rules, sources, as_of, base_name=base, new_name=new,
-                                   fmt=input_format, delimiter=delimiter, reps_path=reps, period=period,
-                                   engine=chosen, master=spark_master)
+            with progress_bar("comparing", sources if chosen == "python" else (), passes=passes):
+                result = compare_packs(base_rules, new_rules, sources, as_of, base_name=base, new_name=new,
+                                       fmt=input_format, delimiter=delimiter, reps_path=reps, period=period,
+                                       engine=chosen, master=spark_master)
         except (ExportError, PackSourceError, ValueError) as problem:
             click.echo(f"dealgate: {problem}", err=True)
             sys.exit(EXIT_USAGE)
@@ -655,7 +728,7 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
             elif verbose:
                 click.echo(f"engine: {ran} ({name})", err=True)
     with output_stream(output) as out:
-        out.write(render_diff.FORMATS[fmt](result))
+        out.write(render_diff.FORMATS[fmt](result, **({"display": display_for(out)} if fmt == "text" else {})))
     click.echo(render_diff.summary_line(result), err=True)
     sys.exit(EXIT_PROBLEMS if fail_on_change and result.changed else EXIT_OK)
 
@@ -675,6 +748,7 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
               help="Print the plans' crediting instead: per deal and plan, whether it earns credit, how much, "
                    "when, for whom (splits as written), and the multipliers and bonuses that matched.")
 @click.option("--output", "-o", type=OutputFile(), help="Write the SQL here (atomically).")
+@color_option
 def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, credits, output):
     """Print the pack as one SQL query over a table: for a warehouse view or a dbt model."""
     from engine.read import ExportError, ExportReader
@@ -731,6 +805,7 @@ def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, credits, 
 @click.option("--output", "-o", type=OutputFile(), help="Write statements here (atomically).")
 @click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
 @engine_options
+@table_options("engine.render.payout")
 def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period, from_period, to_period, rep_id,
            fmt, explain_steps, output, rejects, engine, verbose, spark_master):
     """What each rep is owed for a period, line by line, from a deal export."""
@@ -771,7 +846,8 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     crediting = _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose,
                                spark_master)
     try:
-        with reject_sink(rejects, with_source=False) as on_reject:
+        with progress_bar("crediting", sources if crediting is None else ()), \
+                reject_sink(rejects, with_source=False) as on_reject:
             if crediting is None:
                 stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
                 records = ((line, deal) for _, _, line, deal in stream.records())
@@ -793,7 +869,8 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     else:
         if fmt is None:
             fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
-        text = render_payout.FORMATS[fmt](statements, as_of)
+        text = render_payout.FORMATS[fmt](statements, as_of, **({"display": display_for(sys.stdout if output in (
+            None, "-") else None)} if fmt == "table" else {}))
         newline = "" if fmt == "csv" else None
     with output_stream(output, newline=newline) as out:
         out.write(text)

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from . import progress
 from .compile import RuleSet
 from .diagnostics import Location
 from .model import TestCase
@@ -129,6 +130,7 @@ class TestRunner:
             self._sql = SparkRecords(ruleset, master)
 
     def run_all(self) -> TestRun:
+        meter = progress.current()  # cases done, for a progress display (engine.progress)
         try:
             for case in self.ruleset.pack.tests:
                 start = time.perf_counter()
@@ -138,6 +140,8 @@ class TestRunner:
                 except CaseError as problem:
                     result = CaseResult(case, (), str(problem))
                 self.run.results.append(attrs.evolve(result, seconds=time.perf_counter() - start))
+                if meter is not None:
+                    meter.advance()
         finally:
             if self._sql is not None:
                 self._sql.close()

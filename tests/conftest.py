@@ -1,11 +1,31 @@
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+# The public CRM exports (read-only, never copied into the repository): DEALGATE_DATASETS, else
+# ../shared/datasets beside the checkout. Tests that need them skip, saying so, when they are absent.
+SHARED_DATASETS = Path(os.environ.get("DEALGATE_DATASETS") or ROOT.parent / "shared" / "datasets")
+
+# Each dataset: folder, export file, as-of date (the exports carry no export date; see their LOADER_NOTES.txt).
+# The pack is examples/<folder>; README.md gives each one a ready command with this date.
+DATASETS = [
+    ("maven-crm-sales-opportunities", "sales_pipeline.csv", "2017-12-31"),
+    ("sfdc-assets-data-cloud-workshop", "Opportunity.csv", "2024-01-25"),
+    ("sfdc-devorg-sample-opps", "Opportunity.csv", "2026-02-23"),
+]
+
+
+def dataset_file(folder: str, name: str) -> Path:
+    """A file of a public dataset, or skip the test saying where it was looked for and how to point at it."""
+    path = SHARED_DATASETS / folder / name
+    if not path.is_file():
+        pytest.skip(f"public dataset file {path} is absent: set DEALGATE_DATASETS to the folder holding the "
+                    f"datasets (default: ../shared/datasets beside the checkout)")
+    return path
 
 
 @pytest.fixture(scope="session")

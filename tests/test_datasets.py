@@ -10,14 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from conftest import ROOT, SHARED_DATASETS
+from conftest import DATASETS, ROOT, dataset_file
 
-CASES = [
-    # folder, export file, as-of (the datasets carry no export date; see LOADER_NOTES.txt)
-    ("maven-crm-sales-opportunities", "sales_pipeline.csv", "2017-12-31"),
-    ("sfdc-assets-data-cloud-workshop", "Opportunity.csv", "2024-01-25"),
-    ("sfdc-devorg-sample-opps", "Opportunity.csv", "2026-02-23"),
-]
+CASES = DATASETS
 
 
 def count_records(path) -> int:
@@ -27,9 +22,7 @@ def count_records(path) -> int:
 
 @pytest.mark.parametrize("folder, export, as_of", CASES, ids=[c[0] for c in CASES])
 def test_public_export_scores_and_reconciles(tmp_path, folder, export, as_of):
-    source = SHARED_DATASETS / folder / export
-    if not source.is_file():
-        pytest.skip(f"{source} is absent: the shared datasets are not beside this checkout")
+    source = dataset_file(folder, export)
     rejects = tmp_path / "rejects.csv"
     result = CliRunner().invoke(main, [
         "score", "--rules", str(ROOT / "examples" / folder), str(source), "--format", "json",
@@ -47,9 +40,7 @@ def test_public_export_scores_and_reconciles(tmp_path, folder, export, as_of):
 
 
 def test_maven_pack_flags_the_misspelt_product():
-    source = SHARED_DATASETS / "maven-crm-sales-opportunities" / "sales_pipeline.csv"
-    if not source.is_file():
-        pytest.skip(f"{source} is absent")
+    source = dataset_file("maven-crm-sales-opportunities", "sales_pipeline.csv")
     result = CliRunner().invoke(main, ["score", "--rules", str(ROOT / "examples" / "maven-crm-sales-opportunities"),
                                        str(source), "--format", "json", "--as-of", "2017-12-31"])
     deals = json.loads(result.stdout)["deals"]
@@ -59,3 +50,26 @@ def test_maven_pack_flags_the_misspelt_product():
     assert all(d["verdict"] in ("blocked", "disqualified") for d in flagged)
     # Open deals have no close_value: their amount is unknown, never zero.
     assert all(d["amount"] is None for d in engaging)
+
+
+def test_the_readme_has_a_ready_command_for_each_dataset():
+    """The as-of dates live here (DATASETS); the README must give the same ones, one command per pack."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for folder, export, as_of in CASES:
+        command = (f"dealgate score --rules examples/{folder} ../shared/datasets/{folder}/{export} "
+                   f"--as-of {as_of}")
+        assert command in readme, command
+
+
+@pytest.mark.parametrize("folder, export, as_of", CASES, ids=[c[0] for c in CASES])
+def test_public_export_table_tells_deals_apart_at_120_columns(folder, export, as_of):
+    source = dataset_file(folder, export)
+    result = CliRunner().invoke(main, ["score", "--rules", str(ROOT / "examples" / folder), str(source),
+                                       "--as-of", as_of, "--format", "table", "--width", "120"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    rows = lines[2:next(i for i, line in enumerate(lines) if line.startswith("Forecast as of ")) - 1]
+    assert all(len(line) <= 120 for line in rows)
+    ids = [line.split("  ")[0] for line in rows]
+    assert len(set(ids)) == len(ids), "every shown id is a different deal"
+    assert lines[0].split()[:3] == ["id", "name", "owner"]

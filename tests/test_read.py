@@ -24,9 +24,10 @@ from engine.pack import read_pack
 from engine.read import ExportError, ExportReader, ReadWarning, Reject, RejectedRow, write_rejects
 from engine.semantics import analyse
 
+from conftest import dataset_file  # the public datasets: DEALGATE_DATASETS, else ../shared/datasets
+
 ROOT = Path(__file__).resolve().parents[1]
 EXPORTS = Path(__file__).resolve().parent / "data" / "exports"
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 @pytest.fixture(scope="module")
@@ -576,11 +577,8 @@ def test_atomic_write_new_file_permissions_and_binary(tmp_path):
 # the public exports in ../shared/datasets (read, never copied)
 
 
-def dataset(*parts) -> Path:
-    path = DATASETS.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: the shared datasets are not beside this checkout")
-    return path
+def dataset(folder, name) -> Path:
+    return dataset_file(folder, name)
 
 
 def count_rows(path) -> int:

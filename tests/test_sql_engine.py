@@ -14,7 +14,7 @@ import sqlglot
 from click.testing import CliRunner
 
 from cli import main
-from conftest import DATA, ROOT, SHARED_DATASETS
+from conftest import DATA, DATASETS, ROOT, dataset_file
 
 AS_OF = "2026-09-30"
 FORMATS = ("csv", "json", "jsonl", "table")
@@ -115,15 +115,9 @@ def test_several_exports_and_tsv(tmp_path):
     assert (tmp_path / "python.csv").read_bytes() == (tmp_path / "duckdb.csv").read_bytes()
 
 
-@pytest.mark.parametrize("folder, export, as_of", [
-    ("maven-crm-sales-opportunities", "sales_pipeline.csv", "2017-12-31"),
-    ("sfdc-assets-data-cloud-workshop", "Opportunity.csv", "2024-01-25"),
-    ("sfdc-devorg-sample-opps", "Opportunity.csv", "2026-02-23"),
-])
+@pytest.mark.parametrize("folder, export, as_of", DATASETS, ids=[d[0] for d in DATASETS])
 def test_public_exports_with_their_packs(tmp_path, folder, export, as_of):
-    source = SHARED_DATASETS / folder / export
-    if not source.is_file():
-        pytest.skip(f"{source} is absent: the shared datasets are not beside this checkout")
+    source = dataset_file(folder, export)
     local = tmp_path / export  # the file name is part of the output ('file' column): same for both engines
     shutil.copy(source, local)
     for fmt in ("csv", "json"):

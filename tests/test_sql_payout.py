@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli import main
-from conftest import ROOT, SHARED_DATASETS
+from conftest import ROOT, dataset_file
 from test_payout_properties import PLANS, deals_st
 
 AS_OF = "2026-09-30"
@@ -127,9 +127,7 @@ def test_spark_pays_the_same_to_the_cent(tmp_path, spark):
 
 
 def test_the_maven_dataset_pays_the_same(tmp_path):
-    source = SHARED_DATASETS / "maven-crm-sales-opportunities"
-    if not (source / "sales_pipeline.csv").is_file():
-        pytest.skip(f"no public dataset at {source} (set DEALGATE_DATASETS)")
+    source = dataset_file("maven-crm-sales-opportunities", "sales_pipeline.csv").parent
     reps = tmp_path / "reps.csv"
     with (source / "sales_teams.csv").open(encoding="utf-8") as teams, reps.open("w", encoding="utf-8") as out:
         out.write("id,name,plan\n")

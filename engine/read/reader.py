@@ -120,6 +120,11 @@ class ExportReader(CsvRecords, JsonRecords):
         text._CHUNK_SIZE = TEXT_CHUNK  # CPython reads 8 KiB at a time; bigger chunks read CSV ~25% faster
         return text
 
+    @property
+    def bytes_read(self) -> int:
+        """Bytes read so far (ahead of the records by at most a chunk): how far a progress bar has got."""
+        return self._counter.total if self._counter is not None else 0
+
     def close(self) -> None:
         """Close the file if we opened it; leave a caller's stream (or stdin) open."""
         if self._closed:

@@ -6,6 +6,7 @@ from typing import Iterator
 
 import attrs
 
+from .. import progress
 from .errors import Reject
 from .reader import ExportReader
 
@@ -37,16 +38,21 @@ class ExportStream:
     counts: StreamCounts = attrs.field(factory=StreamCounts)
     warnings: list = attrs.field(factory=list)  # (source name, ReadWarning)
     missing_fields: dict = attrs.field(factory=dict)  # source name -> declared fields with no column
+    meter: object = attrs.field(factory=progress.current)  # the run's progress meter (engine.progress), or None
 
     def records(self) -> Iterator[tuple[int, str, int, dict]]:
         """(source position, source name, line, deal) for every record that could be read."""
-        counts, on_reject = self.counts, self.on_reject
+        counts, on_reject, meter = self.counts, self.on_reject, self.meter
         for position, source in enumerate(self.sources):
             reader = ExportReader(self.analysis, source, fmt=self.fmt, delimiter=self.delimiter, strict=self.strict)
             name = reader.source_name
             deals = 0  # counted here and added as the export ends: an attribute per row costs
+            records = reader.records()
+            if meter is not None:  # only when a display is watching: a generator more per row
+                meter.reading(reader)
+                records = meter.counted(records)
             try:
-                for line, record in reader.records():
+                for line, record in records:
                     if type(record) is Reject:
                         counts.read += 1
                         counts.rejected += 1
@@ -59,5 +65,7 @@ class ExportStream:
                 counts.read += deals
                 counts.deals += deals
                 reader.close()
+                if meter is not None:
+                    meter.finished(reader)
                 self.warnings.extend((name, w) for w in reader.warnings)
                 self.missing_fields[name] = list(reader.missing_fields)

@@ -15,6 +15,13 @@ def jsonable(value):
     return value
 
 
+def probability_text(probability: Decimal | None) -> str:
+    """A probability for people, the one way every table shows it: a percentage ("60%", "12.5%")."""
+    if probability is None:
+        return "-"
+    return f"{(probability * 100).normalize():f}%"
+
+
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 

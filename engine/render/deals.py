@@ -80,56 +80,18 @@ def write_csv(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summa
         out.write(batch)
 
 
-_TABLE = (("id", 14), ("stage", 15), ("verdict", 12), ("amount", 12), ("weighted", 12), ("evidence", 15),
-          ("why", 48))
+def write_table(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary, display=None) -> None:
+    """The table for people (engine.render.deal_table), imported only when asked for: it needs rich."""
+    from .deal_table import Display, write_table as table
+
+    table(out, ruleset, deals, summary, display or Display())
 
 
-def write_table(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
-    out.write("  ".join(name.ljust(width) for name, width in _TABLE).rstrip() + "\n")
-    out.write("  ".join("-" * width for _, width in _TABLE) + "\n")
-    for scored in deals:
-        record = deal_record(ruleset, scored, summary.as_of)
-        why = ", ".join(
-            [f"qualify out: {r}" for r in record["qualify_out"]]
-            + [f"{c} (missing {', '.join(record['missing'][c])})" if c in record["missing"] else c
-               for c in record["failed"]]
-            + [f"warn: {w}" for w in record["warnings"]]
-        )
-        if record["over_staged"]:
-            why = (why + ", " if why else "") + "over-staged"
-        cells = [record["id"], record["stage"], record["verdict"], record["amount"] or "?",
-                 record["weighted_amount"] or "?", record["evidence_stage"] or "-", why]
-        out.write("  ".join(_fit(str(c or ""), w, right=i in (3, 4)) for i, (c, (_, w)) in
-                            enumerate(zip(cells, _TABLE))).rstrip() + "\n")
-    out.write("\n" + render_summary(summary))
+def render_summary(summary: Summary, display=None) -> str:
+    """The forecast summary for people (on stderr beside the machine formats)."""
+    from .deal_table import Display, render_summary as summary_table
 
-
-def _fit(text: str, width: int, right: bool = False) -> str:
-    if len(text) > width:
-        text = text[: width - 1] + "…"
-    return text.rjust(width) if right else text.ljust(width)
-
-
-def render_summary(summary: Summary) -> str:
-    data = summary.as_dict()
-    lines = [f"Forecast as of {data['as_of']} — {data['deals']} deals"]
-    lines.append(f"  {'stage':<16}{'deals':>7}{'amount':>16}{'weighted':>16}")
-    for stage in summary.ruleset.pipeline.stages:
-        t = data["stages"][stage.id]
-        unknown = f"  ({t['unknown_amount']} without amount)" if t["unknown_amount"] else ""
-        lines.append(f"  {stage.id:<16}{t['count']:>7}{t['amount']:>16,}{t['weighted_amount']:>16,}{unknown}")
-    lines.append(f"  weighted forecast (open deals): {data['weighted_forecast']:,}")
-    lines.append(f"  open pipeline: {data['open_pipeline']:,}   won: {data['won_amount']:,}")
-    if data["coverage"]:
-        c = data["coverage"]
-        ratio = f"{c['coverage']}x" if c["coverage"] is not None else "quota already met"
-        lines.append(f"  coverage of remaining quota {c['remaining']:,}: {ratio} "
-                     f"(weighted {c['weighted_coverage'] or '-'}x)")
-    verdicts = ", ".join(f"{v} {n}" for v, n in data["verdicts"].items())
-    lines.append(f"  verdicts: {verdicts}; over-staged {data['over_staged']}")
-    if data["qualify_out"]:
-        lines.append("  qualify-out: " + ", ".join(f"{k} {n}" for k, n in data["qualify_out"].items()))
-    return "\n".join(lines) + "\n"
+    return summary_table(summary, display or Display())
 
 
 # Every format: (out, ruleset, deals, summary), writing as the deals stream in.

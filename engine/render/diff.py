@@ -24,8 +24,13 @@ def _signed(value: Decimal) -> str:
     return f"+{value:,.2f}" if value >= 0 else f"{value:,.2f}"
 
 
-def _change_text(change) -> str:
-    return "; ".join(f"{key} {_value(before)} → {_value(after)}" for key, (before, after) in change.changes.items())
+def _change_text(change, people: bool = False) -> str:
+    """What changes in one deal; for ``people`` (the text table) amounts with thousands separators."""
+    def shown(key, value):
+        if people and key == "weighted_amount" and value is not None:
+            return f"{Decimal(value):,.2f}"
+        return _value(value)
+    return "; ".join(f"{key} {shown(key, before)} → {shown(key, after)}" for key, (before, after) in change.changes.items())
 
 
 def _cell(text: str) -> str:
@@ -48,21 +53,52 @@ def summary_line(diff: PackDiff) -> str:
     return "; ".join(parts)
 
 
-def render_text(diff: PackDiff) -> str:
+def _table_columns():
+    """The columns of the deals that change, for people (``--columns`` picks among them by key)."""
+    from .table import Column
+
+    return [Column("line", "line", right=True, cut="never"),
+            Column("deal", "deal", max_width=24, min_width=12, cut="middle"),
+            Column("stage", "stage", max_width=20, min_width=6),
+            Column("changes", "what changes", max_width=120, min_width=20)]
+
+
+COLUMNS = _table_columns()
+
+
+def _delta_style(value: Decimal) -> str | None:
+    return "gain" if value > 0 else "loss" if value < 0 else None
+
+
+def render_text(diff: PackDiff, display=None) -> str:
+    """The report for people: the deals that change, the forecast by stage and the payouts, as tables."""
+    from .table import Column, Display, choose, render
+
+    display = display or Display()
+    plain = Display(display.width, display.color)
     out = [f"dealgate diff {diff.base} → {diff.new} (as of {diff.as_of.isoformat()})"]
-    for change in diff.changes:
-        out.append(f"  line {change.line} {change.id or '?'} [{change.stage or '?'}]: {_change_text(change)}")
+    if diff.changes:
+        rows = [[str(c.line), c.id or "?", c.stage or "?", _change_text(c, people=True)] for c in diff.changes]
+        out += render(choose(COLUMNS, [c.key for c in COLUMNS], display.columns), rows, display, indent="  ")
     changed_stages = [s for s in diff.stages if s.count[0] != s.count[1] or s.weighted[0] != s.weighted[1]
                       or s.amount[0] != s.amount[1]]
     if changed_stages:
         out.append("  forecast by stage:")
-        for s in changed_stages:
-            out.append(f"    {s.stage:<16} deals {s.count[0]} → {s.count[1]}, weighted {s.weighted[0]:,.2f} → "
-                       f"{s.weighted[1]:,.2f} ({_signed(s.weighted[1] - s.weighted[0])})")
+        columns = [Column("stage", "stage", max_width=30), Column("deals", "deals", cut="never"),
+                   Column("before", "weighted before", right=True, cut="never"),
+                   Column("after", "weighted after", right=True, cut="never"),
+                   Column("delta", "delta", right=True, cut="never")]
+        rows = [[s.stage, f"{s.count[0]:,} → {s.count[1]:,}", f"{s.weighted[0]:,.2f}", f"{s.weighted[1]:,.2f}",
+                 _signed(s.weighted[1] - s.weighted[0])] for s in changed_stages]
+        styles = [[None] * 4 + [_delta_style(s.weighted[1] - s.weighted[0])] for s in changed_stages]
+        out += render(columns, rows, plain, styles, indent="    ")
     if diff.payouts:
         out.append(f"  payouts {diff.period}:")
-        for rep in diff.payouts:
-            out.append(f"    {rep.rep:<16} {rep.before:,.2f} → {rep.after:,.2f} ({_signed(rep.delta)})")
+        columns = [Column("rep", "rep", max_width=30), Column("before", "before", right=True, cut="never"),
+                   Column("after", "after", right=True, cut="never"), Column("delta", "delta", right=True, cut="never")]
+        rows = [[rep.rep, f"{rep.before:,.2f}", f"{rep.after:,.2f}", _signed(rep.delta)] for rep in diff.payouts]
+        styles = [[None] * 3 + [_delta_style(rep.delta)] for rep in diff.payouts]
+        out += render(columns, rows, plain, styles, indent="    ")
     out.append(summary_line(diff))
     return "\n".join(out) + "\n"
 
@@ -117,4 +153,4 @@ def render_json(diff: PackDiff) -> str:
 
 
 # Every format: (diff) -> text.
-FORMATS = {"text": render_text, "markdown": render_markdown, "json": render_json}
+FORMATS = {"text": render_text, "markdown": render_markdown, "json": render_json}  # text takes display=

@@ -152,6 +152,19 @@ HEADERS = ["line", "deal", "credit", "rate", "amount", "rule", "detail"]
 RIGHT = {2, 3, 4}
 
 
+def _table_columns():
+    """The columns of a statement's lines for people (``--columns`` picks among them by key)."""
+    from .table import Column
+
+    return [Column("line", "line", max_width=16), Column("deal", "deal", max_width=24, min_width=8, cut="middle"),
+            Column("credit", "credit", right=True, cut="never"), Column("rate", "rate", right=True, cut="never"),
+            Column("amount", "amount", right=True, cut="never"), Column("rule", "rule", max_width=24, min_width=6),
+            Column("detail", "detail", max_width=80, min_width=10, comfort=20)]
+
+
+COLUMNS = _table_columns()
+
+
 def _heading(s: Statement) -> list[str]:
     who = f"{s.name} ({s.rep})" if s.name else s.rep
     quota = "no quota" if s.quota is None else f"quota {shown_money(s.quota, s.rounding)}"
@@ -166,47 +179,44 @@ def _heading(s: Statement) -> list[str]:
     return lines
 
 
-def render_table(statements: Iterable[Statement], width: int = 60) -> str:
+def render_table(statements: Iterable[Statement], display=None) -> str:
+    """Each statement: its heading, its lines as a table sized from their content, its total; then a summary."""
+    from .table import Display, Paint, choose, render, printable
+
+    display = display or Display()
+    paint = Paint(display.color)
+    columns = choose(COLUMNS, HEADERS, display.columns)
     out = []
     statements = list(statements)
     for s in statements:
-        out.extend(_heading(s))
+        out.extend(printable(line) for line in _heading(s))
         rows = _rows(s)
         if rows:
-            widths = [max(len(HEADERS[i]), *(len(r[i]) for r in rows)) for i in range(len(HEADERS) - 1)]
-            fmt = lambda cells: "  ".join(  # noqa: E731
-                (c.rjust(widths[i]) if i in RIGHT else c.ljust(widths[i])) if i < len(widths) else c
-                for i, c in enumerate(cells)).rstrip()
-            out.append("  " + fmt(HEADERS))
-            for row in rows:
-                detail = row[-1]
-                if len(detail) > width:
-                    row = row[:-1] + [detail[: width - 1] + "…"]
-                out.append("  " + fmt(row))
+            styles = [[None, None, None, None, "loss" if line.amount < 0 else None, None, None] for line in s.lines]
+            out.extend(render(columns, rows, display, styles, indent="  "))
         else:
             out.append("  (no lines)")
         for note in s.notes:
-            out.append(f"  note: {note}")
+            out.append(f"  note: {printable(note)}")
         balance = f" · draw balance {shown_money(s.draw_balance, s.rounding)}" if s.draw_balance else ""
-        out.append(f"  total {shown_money(s.total, s.rounding)} {s.currency} "
-                   f"({len(s.lines)} line{'s' * (len(s.lines) != 1)}){balance}")
+        out.append("  " + paint("total", f"total {shown_money(s.total, s.rounding)} {s.currency}")
+                   + f" ({len(s.lines)} line{'s' * (len(s.lines) != 1)}){balance}")
         out.append("")
     if len(statements) > 1:
-        out.append(summary_table(statements))
+        out.append(summary_table(statements, display))
     return "\n".join(out).rstrip("\n") + "\n" if out else "no statements\n"
 
 
-def summary_table(statements: list) -> str:
+def summary_table(statements: list, display=None) -> str:
+    from .table import Column, Display, render
+
+    display = display or Display()
     rows = [[s.rep, s.plan, s.period.label, percent(s.attainment), shown_money(s.total, s.rounding), s.currency]
             for s in statements]
-    headers = ["rep", "plan", "period", "attainment", "total", ""]
-    widths = [max(len(headers[i]), *(len(r[i]) for r in rows)) for i in range(len(headers))]
-    right = {3, 4}
-    lines = []
-    for cells in [headers] + rows:
-        lines.append("  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i])
-                               for i, c in enumerate(cells)).rstrip())
-    return "\n".join(lines)
+    columns = [Column("rep", "rep", max_width=24), Column("plan", "plan", max_width=24),
+               Column("period", "period", max_width=20), Column("attainment", "attainment", right=True, cut="never"),
+               Column("total", "total", right=True, cut="never"), Column("currency", "", cut="never")]
+    return "\n".join(render(columns, rows, Display(display.width, display.color)))
 
 
 def _md(text: str) -> str:
@@ -339,7 +349,7 @@ def _explain_line(line: Line, rounding: str) -> str:
 
 # Every format: (statements, as_of) -> text; only JSON records the as-of date.
 FORMATS = {
-    "table": lambda statements, as_of: render_table(statements),
+    "table": lambda statements, as_of, display=None: render_table(statements, display),
     "csv": lambda statements, as_of: render_csv(statements),
     "json": render_json,
     "markdown": lambda statements, as_of: render_markdown(statements),

@@ -25,13 +25,16 @@ def failure_lines(result: CaseResult) -> list[str]:
     return [f"{m.key}: expected {_show(m.expected)}, got {_show(m.actual)}" for m in result.mismatches]
 
 
-def render_text(run: TestRun, verbose: bool = False) -> str:
+def render_text(run: TestRun, verbose: bool = False, color: bool = False) -> str:
+    from .table import Paint
+
+    paint = Paint(color) if color else (lambda style, text: text)
     out = []
     for result in run.results:
         if result.passed and not verbose:
             continue
         mark = "PASS" if result.passed else ("ERROR" if result.error else "FAIL")
-        out.append(f"{result.location}: {mark} {result.case.name}")
+        out.append(f"{result.location}: {paint('pass' if result.passed else 'fail', mark)} {result.case.name}")
         out.extend(f"    {line}" for line in failure_lines(result))
     passed = sum(1 for r in run.results if r.passed)
     failed = len(run.results) - passed
@@ -119,7 +122,7 @@ def coverage_json(run: TestRun) -> dict:
 
 # Every format: (run, verbose) -> text for stdout; only the text lists passing cases.
 FORMATS = {
-    "text": render_text,
+    "text": render_text,  # takes color=
     "github": lambda run, verbose=False: render_github(run),
     "json": lambda run, verbose=False: render_json(run),
 }

@@ -1,0 +1,71 @@
+"""How far a long run has got: counters the library advances and a display may read.
+
+The library draws nothing (it never knows whether a terminal is watching); it advances a
+``Meter``, and the CLI, when stderr is a terminal, reads it from another thread and draws a
+bar. The meter in use is ambient (a context variable) rather than a parameter, because an
+export is read through several layers (a diff reads it up to four times, through scoring and
+payouts) and threading a display concern through each of them would couple them all to it.
+Without a meter (the default) nothing is counted and nothing costs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from typing import Iterator
+
+_CURRENT: contextvars.ContextVar = contextvars.ContextVar("dealgate_meter", default=None)
+
+
+class Meter:
+    """Rows (or test cases) done, and bytes read of ``total`` (None when unknown, e.g. stdin).
+
+    Plain attributes, written by one thread and read by another: a reader may see a count
+    one row old, which a progress bar does not mind.
+    """
+
+    def __init__(self, total: int | None = None):
+        self.total = total
+        self.rows = 0
+        self._finished = 0  # bytes of the readers already closed
+        self._reader = None  # the reader being read: its byte count grows as it goes
+
+    @property
+    def done(self) -> int:
+        reader = self._reader
+        return self._finished + (reader.bytes_read if reader is not None else 0)
+
+    def counted(self, items: Iterator) -> Iterator:
+        """``items``, each one counted as it passes."""
+        for item in items:
+            self.rows += 1
+            yield item
+
+    def reading(self, reader) -> None:
+        """``reader`` (with ``bytes_read``) is the one being read now."""
+        self._reader = reader
+
+    def finished(self, reader) -> None:
+        self._finished += reader.bytes_read
+        if self._reader is reader:
+            self._reader = None
+
+    def advance(self, items: int = 1) -> None:
+        """Count work that is not rows of an export (test cases), against ``total`` items."""
+        self.rows += items
+        self._finished += items
+
+
+def current() -> Meter | None:
+    """The meter of the run in progress, or None."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def metering(meter: Meter | None):
+    """Make ``meter`` the one every export stream and test run of this block advances."""
+    token = _CURRENT.set(meter)
+    try:
+        yield meter
+    finally:
+        _CURRENT.reset(token)
