@@ -23,6 +23,7 @@ import attrs
 import yaml
 
 from .diagnostics import Diagnostic, Location, did_you_mean, error
+from .yaml_errors import yaml_error
 
 KINDS = ("fields", "pipeline", "plan", "tests")
 
@@ -440,12 +441,7 @@ def load_text(text: str, file: str) -> LoadResult:
         diagnostics.append(error("DG008", f"nested more than {MAX_DEPTH} levels deep; refusing to load it",
                                  _mark_location(file, deep.mark), "rule files are shallow: check the brackets"))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = _mark_location(file, mark) if mark else Location(file)
-        message = exc.problem or "invalid YAML"
-        if exc.context:
-            message = f"{message} ({exc.context})"
-        diagnostics.append(error("DG009", f"YAML syntax error: {message}", where, _syntax_hint(message)))
+        diagnostics.append(yaml_error(exc, text, file))
     except yaml.reader.ReaderError as exc:  # control characters, lone surrogates
         diagnostics.append(error(
             "DG009", f"character U+{exc.character:04X} is not allowed in YAML",
@@ -496,16 +492,6 @@ def _empty(file: str) -> Diagnostic:
 def _offset_location(text: str, file: str, offset: int) -> Location:
     line = text.count("\n", 0, offset) + 1
     return Location(file, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
-
-
-def _syntax_hint(message: str) -> str | None:
-    if "tab" in message or "'\\t'" in message:
-        return "indent with spaces; YAML does not allow tabs"
-    if "mapping values are not allowed" in message or "but got ':'" in message:
-        return "a value containing ': ' must be quoted"
-    if "could not find expected ':'" in message:
-        return "each line of a mapping needs 'key: value'"
-    return None
 
 
 def _make_document(data, file: str, index: int, builder: Builder, diagnostics: list) -> Document | None:
