@@ -7,6 +7,7 @@ key, at the key itself) with a did-you-mean hint where one helps.
 
 from __future__ import annotations
 
+import difflib
 import json
 from decimal import Decimal
 from functools import lru_cache
@@ -54,13 +55,44 @@ def _validator(kind: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
+def validator_for(kind: str) -> jsonschema.Draft202012Validator:
+    return _validator(kind)
+
+
 def check_document(document: Document) -> list[Diagnostic]:
-    """All schema problems of one document, most specific first."""
+    """All schema problems of one document, most specific first.
+
+    A misspelt required key is one mistake: it is reported as the unknown key (with the right
+    name as the hint), not also as the required key that is missing.
+    """
     validator = _validator(document.kind)
+    errors = list(validator.iter_errors(document.data))
+    explained = {(tuple(err.absolute_path), wanted) for err in errors if err.validator == "additionalProperties"
+                 for wanted in misspelt_required(err).values()}
     problems = []
-    for err in validator.iter_errors(document.data):
+    for err in errors:
+        if err.validator == "required" and (tuple(err.absolute_path), _missing_key(err)) in explained:
+            continue
         problems.extend(_explain(err, document))
     return problems
+
+
+def misspelt_required(err: jsonschema.ValidationError) -> dict:
+    """For an unknown-keys error: {unknown key: the required key it misspells}, when one is missing and close."""
+    instance = err.instance if isinstance(err.instance, dict) else {}
+    allowed = set(err.schema.get("properties", {}))
+    missing = [key for key in err.schema.get("required", ()) if key not in instance]
+    fixes: dict = {}
+    for key in sorted(set(instance) - allowed):
+        match = difflib.get_close_matches(key.lower(), [m for m in missing if m not in fixes.values()], n=1,
+                                          cutoff=0.6)
+        if match:
+            fixes[key] = match[0]
+    return fixes
+
+
+def _missing_key(err: jsonschema.ValidationError) -> str:
+    return err.message.split("'")[1] if "'" in err.message else str(err.message)
 
 
 def check_documents(documents) -> list[Diagnostic]:
@@ -126,13 +158,15 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
     if validator == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         extras = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+        fixes = misspelt_required(err)
         return [
             error("DG101", f"unknown key '{key}' in {where}", document.locate_key(path + (key,)),
-                  did_you_mean(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None))
+                  (f"did you mean '{fixes[key]}'?" if key in fixes else did_you_mean(key, allowed))
+                  or (f"allowed keys: {', '.join(allowed)}" if allowed else None))
             for key in extras
         ]
     if validator == "required":
-        missing = err.message.split("'")[1] if "'" in err.message else str(err.message)
+        missing = _missing_key(err)
         return [error("DG102", f"{where} is missing the required key '{missing}'", at)]
     if validator == "type":
         expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]

@@ -4,6 +4,7 @@ the helpers they report through."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Iterable
 
@@ -27,9 +28,11 @@ class Checks:
     combines them, so they all add to one list of diagnostics, in the order they run.
     """
 
-    def __init__(self, pack: RulePack, broken_kinds: frozenset = frozenset()):
+    def __init__(self, pack: RulePack, broken_kinds: frozenset = frozenset(), cut_names: frozenset = frozenset()):
         self.pack = pack
         self.broken_kinds = broken_kinds
+        # Names in parts cut away for schema errors: a reference to one is a cascade, not a new mistake.
+        self.cut_names = frozenset(name.lower() for name in cut_names)
         self.diagnostics: list[Diagnostic] = []
         self.checked: dict = {}
         self.used_fields: set[str] = set()
@@ -43,6 +46,9 @@ class Checks:
                 nullable = field.nullable or field.compute is not None
                 variables[field.name] = E.Variable(field.type, nullable)
         self.environment = E.Environment(variables, stages)
+
+    def was_cut(self, name: str) -> bool:
+        return name.lower() in self.cut_names
 
     def add(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
@@ -66,19 +72,39 @@ class Checks:
             return None  # without fields every name would be "unknown": noise, not help
         checked, problems = E.check(expr.source, environment or self.environment, expect)
         for problem in problems:
-            self.add(error(problem.code, problem.message, expr.location_at(problem.offset), problem.hint))
+            if not self.is_cascade(problem, expr.source):
+                self.add(error(problem.code, problem.message, expr.location_at(problem.offset), problem.hint))
         if checked is not None:
             self.checked[expr.key] = checked
             self.used_fields.update(checked.fields)
         else:  # the rule is wrong, not its fields unused: don't add "unused" warnings to the error
-            self.used_fields.update(_IDENTIFIER.findall(expr.source))
+            self.mark_meant(_IDENTIFIER.findall(expr.source))
         return checked
+
+    def is_cascade(self, problem, source: str) -> bool:
+        """An unknown field or stage that was only cut away with a schema error (already reported)."""
+        if problem.code not in ("DG203", "DG207"):
+            return False
+        word = _IDENTIFIER.match(source, problem.offset) or _IDENTIFIER.search(source, problem.offset)
+        return word is not None and self.was_cut(word.group())
+
+    def mark_meant(self, names: Iterable[str]) -> None:
+        """Count as used the fields a failed reference names or, misspelt, was meant to name: one mistake,
+        one diagnostic (not also "field 'champion' is unused" beside "unknown field 'champpion'")."""
+        fields = list(self.pack.fields.fields) if self.pack.fields else []
+        for name in names:
+            self.used_fields.add(name)
+            if name not in fields:
+                self.used_fields.update(difflib.get_close_matches(name, fields, n=1, cutoff=0.6))
 
     def field_reference(self, name: str, types: Iterable[str], what: str, location: Location | None) -> None:
         fields = self.pack.fields
         if fields is None:
             return
         if name not in fields:
+            if self.was_cut(name):
+                return
+            self.mark_meant([name])
             self.add(error("DG203", f"unknown field '{name}' ({what})", location,
                            did_you_mean(name, list(fields.fields)) or "declare it in the fields document"))
             return

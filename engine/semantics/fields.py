@@ -109,7 +109,7 @@ class FieldChecks(Checks):
 
     def check_unused(self, fields: FieldSet) -> None:
         for field in fields.fields.values():
-            if field.name not in self.used_fields and field.name not in SPECIAL_FIELDS:
+            if field.name not in self.used_fields and not self.was_cut(field.name) and field.name not in SPECIAL_FIELDS:
                 self.add(warning("DG310", f"field '{field.name}' is declared but no rule uses it", field.location,
                                  "remove it, or use it in a criterion, qualify-out rule or plan"))
 
