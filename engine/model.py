@@ -168,6 +168,7 @@ class Tier:
     label: str | None = None
     gate: TierGate | None = None
     location: Location | None = attrs.field(default=None, eq=False)
+    decelerator: bool = False  # pays less than the tier below on purpose: no falling-rate warning
 
 
 @attrs.frozen
@@ -376,7 +377,7 @@ def _build_plan(document: Document) -> Plan:
         gate = t.get("gate")
         tiers.append(Tier(lower, upper, Decimal(t["rate"]), t.get("label"),
                           TierGate(Decimal(gate["attainment"]), gate.get("over", "year")) if gate else None,
-                          document.locate(("commission", "tiers", i))))
+                          document.locate(("commission", "tiers", i)), t.get("decelerator", False)))
         previous = upper if upper is not None else lower
     commission = Commission(
         basis=m.get("basis", "attainment"), method=m.get("method", "marginal"),
