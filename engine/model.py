@@ -50,6 +50,7 @@ class Field:
     compute: Expr | None = None
     description: str | None = None
     location: Location | None = attrs.field(default=None, eq=False)
+    check_only: bool = False  # read and validated, though no rule uses it: not "unused"
 
     @property
     def nullable(self) -> bool:
@@ -312,6 +313,7 @@ def _build_fields(document: Document) -> FieldSet:
             compute=Expr(compute, document, path + ("compute",)) if compute else None,
             description=spec.get("description"),
             location=document.locate_key(path),
+            check_only=spec.get("check_only", False),
         )
     labels = tuple(
         StageLabel(label, stage, document.locate_key(("stage_labels", label)))

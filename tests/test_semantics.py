@@ -235,6 +235,17 @@ def test_unused_field_is_a_warning(tmp_path):
     assert d.severity == "warning" and points_at(d, 9, "champion:")
 
 
+def test_unused_field_hint_offers_check_only(tmp_path):
+    result = pack(tmp_path, fields=FIELDS + "  champion: {type: string}\n")
+    assert "check_only: true" in only(result, "DG310").hint
+
+
+def test_a_check_only_field_is_not_unused(tmp_path):
+    """A column kept so that bad values are rejected (a close date that must be a date) is not noise."""
+    result = pack(tmp_path, fields=FIELDS + "  signed_on: {type: date, check_only: true}\n")
+    assert result.diagnostics == []
+
+
 def test_fields_the_engine_reads_are_never_unused(tmp_path):
     result = pack(tmp_path, fields=FIELDS + "  owner: {type: string}\n  name: {type: string}\n")
     assert result.diagnostics == []
