@@ -131,14 +131,16 @@ def _alternatives(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
-def _one_of(branches: list, instance, where: str, at) -> Diagnostic:
+def _one_of(branches: list, instance, where: str, at, locate_key=None) -> Diagnostic:
     """Exactly one group of keys must be given (a single 'deal', or 'deals' with 'period')."""
     groups = [branch["required"] for branch in branches]
     given = set(instance) if isinstance(instance, dict) else set()
     complete = [g for g in groups if set(g) <= given]
     show = lambda group: " with ".join(repr(k) for k in group)  # noqa: E731
     if len(complete) > 1:
-        return error("DG106", f"{where} has both {' and '.join(show(g) for g in complete)}; give only one", at)
+        # At the second of the keys that exclude each other: the first may well be the one meant.
+        second = locate_key(complete[1][0]) if locate_key else at
+        return error("DG106", f"{where} has both {' and '.join(show(g) for g in complete)}; give only one", second)
     started = [g for g in groups if set(g) & given]
     if len(started) == 1:
         missing = [k for k in started[0] if k not in given]
@@ -191,7 +193,7 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
         return [error("DG105", f"{where} {_show(err.instance)} is not in the expected form", at,
                       schema.get("description"))]
     if validator == "oneOf" and all(set(branch) == {"required"} for branch in schema["oneOf"]):
-        return [_one_of(schema["oneOf"], err.instance, where, at)]
+        return [_one_of(schema["oneOf"], err.instance, where, at, lambda key: document.locate_key(path + (key,)))]
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
                  "exclusiveMaximum": "less than"}[validator]

@@ -260,6 +260,14 @@ def _mark_location(file: str, mark) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
+def _node_location(file: str, node) -> Location:
+    """Where a node starts and, for a scalar on one line, where it ends: the caret spans the token."""
+    start, end = node.start_mark, node.end_mark
+    if isinstance(node, yaml.ScalarNode) and end is not None and end.line == start.line and end.column > start.column:
+        return Location(file, start.line + 1, start.column + 1, end.column + 1)
+    return _mark_location(file, start)
+
+
 class Builder:
     """Turns one composed node tree into Python values plus location maps.
 
@@ -282,7 +290,7 @@ class Builder:
         self.visited += 1
         if self.visited > MAX_NODES:
             raise _TooLarge()
-        self.values[path] = _mark_location(self.file, node.start_mark)
+        self.values[path] = _node_location(self.file, node)
         if isinstance(node, yaml.ScalarNode):
             return self._leaf(node, path)
         if id(node) in self.active:
@@ -318,7 +326,7 @@ class Builder:
     def _mapping(self, node, path: tuple) -> dict:
         result: dict = {}
         for key_node, value_node in node.value:
-            where = _mark_location(self.file, key_node.start_mark)
+            where = _node_location(self.file, key_node)
             if not isinstance(key_node, yaml.ScalarNode):
                 self.diagnostics.append(error("DG006", "a mapping key must be a plain name, not a list or mapping", where))
                 continue

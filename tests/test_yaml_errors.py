@@ -72,3 +72,28 @@ def test_an_over_indented_key_is_not_taken_for_a_colon_in_a_value():
     text = FILES["pipeline.yaml"].replace("    probability: 0.10\n", "      probability: 0.10\n")
     [d] = load_text(text, "pipeline.yaml").diagnostics
     assert "inconsistent indentation" in d.message and "quoted" not in d.hint
+
+
+words = st.sampled_from(["champion", "champpion", "proposal", "Proposal/Price Quote", "rate", "tiers", "0.5", "12",
+                         "today()", "as_of", "null", "true", "colour", "from", "when", "- ", "  ", "\n", ":"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["pipeline.yaml", "plans/ae.yaml", "fields.yaml"]), st.integers(0, 5000), words)
+def test_every_diagnostic_of_an_edited_pack_lies_inside_its_file(tmp_path_factory, name, position, word):
+    """The whole chain (load, schema, salvage, semantics) on a default pack with one word put in."""
+    from engine.pack import read_pack
+
+    folder = tmp_path_factory.mktemp("pack")
+    for file, text in FILES.items():
+        (folder / file).parent.mkdir(parents=True, exist_ok=True)
+        (folder / file).write_text(char_edit(text, position, word) if file == name else text, encoding="utf-8")
+    for d in read_pack([folder]).diagnostics:
+        if not d.file or not d.line:
+            continue
+        text = Path(d.file).read_text(encoding="utf-8")
+        assert inside(d, text), d
+        if d.location.end_column:
+            line = text.splitlines()[d.line - 1]
+            assert d.column < d.location.end_column <= len(line) + 1, d

@@ -4,9 +4,12 @@ the helpers they report through."""
 
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 from typing import Iterable
+
+import attrs
 
 from .. import expr as E
 from .. import types as T
@@ -73,7 +76,8 @@ class Checks:
         checked, problems = E.check(expr.source, environment or self.environment, expect)
         for problem in problems:
             if not self.is_cascade(problem, expr.source):
-                self.add(error(problem.code, problem.message, expr.location_at(problem.offset), problem.hint))
+                self.add(error(problem.code, problem.message, _spanning(expr, problem),
+                               self.label_hint(problem, expr.source) or problem.hint))
         if checked is not None:
             self.checked[expr.key] = checked
             self.used_fields.update(checked.fields)
@@ -87,6 +91,25 @@ class Checks:
             return False
         word = _IDENTIFIER.match(source, problem.offset) or _IDENTIFIER.search(source, problem.offset)
         return word is not None and self.was_cut(word.group())
+
+    def stage_of_label(self, name: str) -> str | None:
+        """The stage id a CRM label stands for, for hints: a label written where an id is expected."""
+        key = name.strip().lower()
+        pipeline, fields = self.pack.pipeline, self.pack.fields
+        labels = [label for stage in pipeline.stages for label in stage.labels] if pipeline else []
+        labels += list(fields.stage_labels) if fields else []
+        return next((label.stage for label in labels if label.label.strip().lower() == key), None)
+
+    def label_hint(self, problem, source: str) -> str | None:
+        """For an unknown stage that is the label of a stage: name the id to write instead."""
+        if problem.code != "DG207" or not problem.length:
+            return None
+        try:
+            written = ast.literal_eval(source[problem.offset:problem.offset + problem.length].strip())
+        except (ValueError, SyntaxError):
+            return None
+        stage = self.stage_of_label(written) if isinstance(written, str) else None
+        return f"'{written}' is a CRM label of stage '{stage}'; rules name stages by id: \"{stage}\"" if stage else None
 
     def mark_meant(self, names: Iterable[str]) -> None:
         """Count as used the fields a failed reference names or, misspelt, was meant to name: one mistake,
@@ -121,3 +144,13 @@ class Checks:
                            f"first declared at line {seen[rule_id].line}; ids must be unique in the pipeline"))
         else:
             seen[rule_id] = location
+
+
+def _spanning(expr: Expr, problem) -> Location:
+    """The problem's location inside the YAML line, spanning its token when it stays on one line."""
+    start = expr.location_at(problem.offset)
+    if problem.length > 1:
+        end = expr.location_at(problem.offset + problem.length - 1)
+        if end.line == start.line and end.column >= start.column:
+            return attrs.evolve(start, end_column=end.column + 1)
+    return start

@@ -41,8 +41,10 @@ class PipelineChecks(Checks):
             self.unique_rule(rule.id, self.at("pipeline", ("qualify_out", i, "id"), rule.location), rule_ids)
             if rule.from_stage is not None and rule.from_stage not in seen_stages \
                     and not self.was_cut(rule.from_stage):
+                stage = self.stage_of_label(rule.from_stage)
+                label_hint = f"'{rule.from_stage}' is a CRM label of stage '{stage}'; write its id: from: {stage}"
                 self.add(error("DG307", f"unknown stage '{rule.from_stage}' in 'from'", rule.from_location,
-                               did_you_mean(rule.from_stage, list(seen_stages))
+                               (label_hint if stage else None) or did_you_mean(rule.from_stage, list(seen_stages))
                                or f"stages are: {', '.join(seen_stages)}"))
             self.expression(rule.when, T.BOOL)
         self.check_probability_order(pipeline)
