@@ -91,6 +91,50 @@ def misspelt_required(err: jsonschema.ValidationError) -> dict:
     return fixes
 
 
+def _wrong_level(key: str, path: tuple, document: Document) -> str | None:
+    """A key that is right one level up or down (an indentation slip): say where it belongs."""
+    here = _generic(path)
+    depth = lambda p: sum(part != "*" for part in p)  # noqa: E731 - mapping levels, list items aside
+    homes = [home for home in _key_homes(document.kind).get(key, ()) if home != here
+             and abs(depth(home) - depth(here)) == 1 and (home[:len(here)] == here or here[:len(home)] == home)]
+    if not homes:
+        return None
+    shown = "".join("[]" if part == "*" else f".{part}" for part in homes[0]).lstrip(".") or "the document"
+    return f"'{key}' is a key of {shown}: check its indentation"
+
+
+def _generic(path: tuple) -> tuple:
+    """A path with list indexes replaced by '*', as the schema sees it."""
+    return tuple("*" if isinstance(part, int) else part for part in path)
+
+
+@lru_cache(maxsize=None)
+def _key_homes(kind: str) -> dict:
+    """Every key the schema of ``kind`` allows, and the generic paths of the mappings that allow it."""
+    schema = load_schema(kind)
+    homes: dict = {}
+
+    def resolve(node):
+        while isinstance(node, dict) and "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def walk(node, path, depth=0):
+        node = resolve(node)
+        if not isinstance(node, dict) or depth > 8:
+            return
+        for key, child in node.get("properties", {}).items():
+            homes.setdefault(key, []).append(path)
+            walk(child, path + (key,), depth + 1)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], path + ("*",), depth + 1)
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], path + ("*",), depth + 1)
+
+    walk(schema, ())
+    return homes
+
+
 def _missing_key(err: jsonschema.ValidationError) -> str:
     return err.message.split("'")[1] if "'" in err.message else str(err.message)
 
@@ -164,6 +208,7 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
         return [
             error("DG101", f"unknown key '{key}' in {where}", document.locate_key(path + (key,)),
                   (f"did you mean '{fixes[key]}'?" if key in fixes else did_you_mean(key, allowed))
+                  or _wrong_level(key, path, document)
                   or (f"allowed keys: {', '.join(allowed)}" if allowed else None))
             for key in extras
         ]

@@ -71,8 +71,9 @@ def _tab(exc, lines, file):
     if mark is None or mark.line >= len(lines):
         return None
     line = lines[mark.line]
-    if "\t" not in line[:max(mark.column, 0) + 1] and "tab" not in _problem(exc):
-        return None
+    indentation = line[:len(line) - len(line.lstrip(" \t"))]
+    if "\t" not in indentation and "tab" not in _problem(exc):
+        return None  # a tab inside a value is text; the error is something else
     column = line.index("\t") + 1 if "\t" in line else mark.column + 1
     return error("DG009", "a tab is used for indentation; YAML allows only spaces (found '\\t')",
                  Location(file, mark.line + 1, column), "indent with spaces; YAML does not allow tabs")
