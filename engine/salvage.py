@@ -68,6 +68,12 @@ def _cuts(err, renames: dict, paths: dict) -> list[tuple]:
             else:
                 result.append(original + (key,))
         return result
+    if err.validator == "oneOf" and isinstance(err.instance, dict):
+        # Both 'rate' and 'tiers': keep the first, so the rest of the plan is still checked.
+        groups = [branch.get("required", ()) for branch in err.validator_value]
+        given = [group for group in groups if group and set(group) <= set(err.instance)]
+        if len(given) > 1:
+            return [original + (key,) for group in given[1:] for key in group if key not in given[0]]
     if err.validator == "pattern" and "propertyNames" in err.absolute_schema_path:
         return [original + (err.instance,)]
     if err.validator == "required" and any(p[:len(original)] == original and len(p) == len(original) + 1

@@ -77,7 +77,8 @@ class Checks:
         for problem in problems:
             if not self.is_cascade(problem, expr.source):
                 self.add(error(problem.code, problem.message, _spanning(expr, problem),
-                               self.label_hint(problem, expr.source) or problem.hint))
+                               self.label_hint(problem, expr.source) or self.cut_hint(problem, expr.source)
+                               or problem.hint))
         if checked is not None:
             self.checked[expr.key] = checked
             self.used_fields.update(checked.fields)
@@ -110,6 +111,19 @@ class Checks:
             return None
         stage = self.stage_of_label(written) if isinstance(written, str) else None
         return f"'{written}' is a CRM label of stage '{stage}'; rules name stages by id: \"{stage}\"" if stage else None
+
+    def cut_hint(self, problem, source: str) -> str | None:
+        """An unknown field close to one whose declaration was cut for a schema error: name that one."""
+        word = _IDENTIFIER.match(source, problem.offset)
+        if problem.code != "DG203" or word is None or not self.cut_names:
+            return None
+        # The closest of the declared and the cut names: a cut one only wins when it is the better match.
+        declared = [name.lower() for name in self.pack.fields.fields] if self.pack.fields else []
+        close = difflib.get_close_matches(word.group().lower(), sorted(self.cut_names | set(declared)), n=1,
+                                          cutoff=0.6)
+        if not close or close[0] in declared:
+            return None
+        return f"did you mean '{close[0]}'? (its declaration has an error, reported above)"
 
     def mark_meant(self, names: Iterable[str]) -> None:
         """Count as used the fields a failed reference names or, misspelt, was meant to name: one mistake,
