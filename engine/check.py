@@ -7,6 +7,7 @@ key, at the key itself) with a did-you-mean hint where one helps.
 
 from __future__ import annotations
 
+import difflib
 import json
 from decimal import Decimal
 from functools import lru_cache
@@ -54,13 +55,88 @@ def _validator(kind: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
+def validator_for(kind: str) -> jsonschema.Draft202012Validator:
+    return _validator(kind)
+
+
 def check_document(document: Document) -> list[Diagnostic]:
-    """All schema problems of one document, most specific first."""
+    """All schema problems of one document, most specific first.
+
+    A misspelt required key is one mistake: it is reported as the unknown key (with the right
+    name as the hint), not also as the required key that is missing.
+    """
     validator = _validator(document.kind)
+    errors = list(validator.iter_errors(document.data))
+    explained = {(tuple(err.absolute_path), wanted) for err in errors if err.validator == "additionalProperties"
+                 for wanted in misspelt_required(err).values()}
     problems = []
-    for err in validator.iter_errors(document.data):
+    for err in errors:
+        if err.validator == "required" and (tuple(err.absolute_path), _missing_key(err)) in explained:
+            continue
         problems.extend(_explain(err, document))
     return problems
+
+
+def misspelt_required(err: jsonschema.ValidationError) -> dict:
+    """For an unknown-keys error: {unknown key: the required key it misspells}, when one is missing and close."""
+    instance = err.instance if isinstance(err.instance, dict) else {}
+    allowed = set(err.schema.get("properties", {}))
+    missing = [key for key in err.schema.get("required", ()) if key not in instance]
+    fixes: dict = {}
+    for key in sorted(set(instance) - allowed):
+        match = difflib.get_close_matches(key.lower(), [m for m in missing if m not in fixes.values()], n=1,
+                                          cutoff=0.6)
+        if match:
+            fixes[key] = match[0]
+    return fixes
+
+
+def _wrong_level(key: str, path: tuple, document: Document) -> str | None:
+    """A key that is right one level up or down (an indentation slip): say where it belongs."""
+    here = _generic(path)
+    depth = lambda p: sum(part != "*" for part in p)  # noqa: E731 - mapping levels, list items aside
+    homes = [home for home in _key_homes(document.kind).get(key, ()) if home != here
+             and abs(depth(home) - depth(here)) == 1 and (home[:len(here)] == here or here[:len(home)] == home)]
+    if not homes:
+        return None
+    shown = "".join("[]" if part == "*" else f".{part}" for part in homes[0]).lstrip(".") or "the document"
+    return f"'{key}' is a key of {shown}: check its indentation"
+
+
+def _generic(path: tuple) -> tuple:
+    """A path with list indexes replaced by '*', as the schema sees it."""
+    return tuple("*" if isinstance(part, int) else part for part in path)
+
+
+@lru_cache(maxsize=None)
+def _key_homes(kind: str) -> dict:
+    """Every key the schema of ``kind`` allows, and the generic paths of the mappings that allow it."""
+    schema = load_schema(kind)
+    homes: dict = {}
+
+    def resolve(node):
+        while isinstance(node, dict) and "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def walk(node, path, depth=0):
+        node = resolve(node)
+        if not isinstance(node, dict) or depth > 8:
+            return
+        for key, child in node.get("properties", {}).items():
+            homes.setdefault(key, []).append(path)
+            walk(child, path + (key,), depth + 1)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], path + ("*",), depth + 1)
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], path + ("*",), depth + 1)
+
+    walk(schema, ())
+    return homes
+
+
+def _missing_key(err: jsonschema.ValidationError) -> str:
+    return err.message.split("'")[1] if "'" in err.message else str(err.message)
 
 
 def check_documents(documents) -> list[Diagnostic]:
@@ -99,14 +175,16 @@ def _alternatives(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
-def _one_of(branches: list, instance, where: str, at) -> Diagnostic:
+def _one_of(branches: list, instance, where: str, at, locate_key=None) -> Diagnostic:
     """Exactly one group of keys must be given (a single 'deal', or 'deals' with 'period')."""
     groups = [branch["required"] for branch in branches]
     given = set(instance) if isinstance(instance, dict) else set()
     complete = [g for g in groups if set(g) <= given]
     show = lambda group: " with ".join(repr(k) for k in group)  # noqa: E731
     if len(complete) > 1:
-        return error("DG106", f"{where} has both {' and '.join(show(g) for g in complete)}; give only one", at)
+        # At the second of the keys that exclude each other: the first may well be the one meant.
+        second = locate_key(complete[1][0]) if locate_key else at
+        return error("DG106", f"{where} has both {' and '.join(show(g) for g in complete)}; give only one", second)
     started = [g for g in groups if set(g) & given]
     if len(started) == 1:
         missing = [k for k in started[0] if k not in given]
@@ -126,13 +204,16 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
     if validator == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         extras = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+        fixes = misspelt_required(err)
         return [
             error("DG101", f"unknown key '{key}' in {where}", document.locate_key(path + (key,)),
-                  did_you_mean(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None))
+                  (f"did you mean '{fixes[key]}'?" if key in fixes else did_you_mean(key, allowed))
+                  or _wrong_level(key, path, document)
+                  or (f"allowed keys: {', '.join(allowed)}" if allowed else None))
             for key in extras
         ]
     if validator == "required":
-        missing = err.message.split("'")[1] if "'" in err.message else str(err.message)
+        missing = _missing_key(err)
         return [error("DG102", f"{where} is missing the required key '{missing}'", at)]
     if validator == "type":
         expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
@@ -157,7 +238,7 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
         return [error("DG105", f"{where} {_show(err.instance)} is not in the expected form", at,
                       schema.get("description"))]
     if validator == "oneOf" and all(set(branch) == {"required"} for branch in schema["oneOf"]):
-        return [_one_of(schema["oneOf"], err.instance, where, at)]
+        return [_one_of(schema["oneOf"], err.instance, where, at, lambda key: document.locate_key(path + (key,)))]
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
                  "exclusiveMaximum": "less than"}[validator]

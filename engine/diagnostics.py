@@ -23,6 +23,9 @@ class Location:
     file: str
     line: int = 0
     column: int = 0
+    # One past the last column of the offending token on the same line (0: unknown), so that the
+    # caret can span the token. Not part of equality: the same problem at the same place is one.
+    end_column: int = attrs.field(default=0, eq=False)
 
     def __str__(self) -> str:
         if not self.line:

@@ -23,6 +23,7 @@ import attrs
 import yaml
 
 from .diagnostics import Diagnostic, Location, did_you_mean, error
+from .yaml_errors import yaml_error
 
 KINDS = ("fields", "pipeline", "plan", "tests")
 
@@ -259,6 +260,14 @@ def _mark_location(file: str, mark) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
+def _node_location(file: str, node) -> Location:
+    """Where a node starts and, for a scalar on one line, where it ends: the caret spans the token."""
+    start, end = node.start_mark, node.end_mark
+    if isinstance(node, yaml.ScalarNode) and end is not None and end.line == start.line and end.column > start.column:
+        return Location(file, start.line + 1, start.column + 1, end.column + 1)
+    return _mark_location(file, start)
+
+
 class Builder:
     """Turns one composed node tree into Python values plus location maps.
 
@@ -281,7 +290,7 @@ class Builder:
         self.visited += 1
         if self.visited > MAX_NODES:
             raise _TooLarge()
-        self.values[path] = _mark_location(self.file, node.start_mark)
+        self.values[path] = _node_location(self.file, node)
         if isinstance(node, yaml.ScalarNode):
             return self._leaf(node, path)
         if id(node) in self.active:
@@ -317,7 +326,7 @@ class Builder:
     def _mapping(self, node, path: tuple) -> dict:
         result: dict = {}
         for key_node, value_node in node.value:
-            where = _mark_location(self.file, key_node.start_mark)
+            where = _node_location(self.file, key_node)
             if not isinstance(key_node, yaml.ScalarNode):
                 self.diagnostics.append(error("DG006", "a mapping key must be a plain name, not a list or mapping", where))
                 continue
@@ -440,12 +449,7 @@ def load_text(text: str, file: str) -> LoadResult:
         diagnostics.append(error("DG008", f"nested more than {MAX_DEPTH} levels deep; refusing to load it",
                                  _mark_location(file, deep.mark), "rule files are shallow: check the brackets"))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = _mark_location(file, mark) if mark else Location(file)
-        message = exc.problem or "invalid YAML"
-        if exc.context:
-            message = f"{message} ({exc.context})"
-        diagnostics.append(error("DG009", f"YAML syntax error: {message}", where, _syntax_hint(message)))
+        diagnostics.append(yaml_error(exc, text, file))
     except yaml.reader.ReaderError as exc:  # control characters, lone surrogates
         diagnostics.append(error(
             "DG009", f"character U+{exc.character:04X} is not allowed in YAML",
@@ -496,16 +500,6 @@ def _empty(file: str) -> Diagnostic:
 def _offset_location(text: str, file: str, offset: int) -> Location:
     line = text.count("\n", 0, offset) + 1
     return Location(file, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
-
-
-def _syntax_hint(message: str) -> str | None:
-    if "tab" in message or "'\\t'" in message:
-        return "indent with spaces; YAML does not allow tabs"
-    if "mapping values are not allowed" in message or "but got ':'" in message:
-        return "a value containing ': ' must be quoted"
-    if "could not find expected ':'" in message:
-        return "each line of a mapping needs 'key: value'"
-    return None
 
 
 def _make_document(data, file: str, index: int, builder: Builder, diagnostics: list) -> Document | None:

@@ -50,6 +50,7 @@ class Field:
     compute: Expr | None = None
     description: str | None = None
     location: Location | None = attrs.field(default=None, eq=False)
+    check_only: bool = False  # read and validated, though no rule uses it: not "unused"
 
     @property
     def nullable(self) -> bool:
@@ -168,6 +169,7 @@ class Tier:
     label: str | None = None
     gate: TierGate | None = None
     location: Location | None = attrs.field(default=None, eq=False)
+    decelerator: bool = False  # pays less than the tier below on purpose: no falling-rate warning
 
 
 @attrs.frozen
@@ -311,6 +313,7 @@ def _build_fields(document: Document) -> FieldSet:
             compute=Expr(compute, document, path + ("compute",)) if compute else None,
             description=spec.get("description"),
             location=document.locate_key(path),
+            check_only=spec.get("check_only", False),
         )
     labels = tuple(
         StageLabel(label, stage, document.locate_key(("stage_labels", label)))
@@ -376,7 +379,7 @@ def _build_plan(document: Document) -> Plan:
         gate = t.get("gate")
         tiers.append(Tier(lower, upper, Decimal(t["rate"]), t.get("label"),
                           TierGate(Decimal(gate["attainment"]), gate.get("over", "year")) if gate else None,
-                          document.locate(("commission", "tiers", i))))
+                          document.locate(("commission", "tiers", i)), t.get("decelerator", False)))
         previous = upper if upper is not None else lower
     commission = Commission(
         basis=m.get("basis", "attainment"), method=m.get("method", "marginal"),

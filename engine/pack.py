@@ -1,8 +1,9 @@
 """Load -> check -> model -> semantics (-> compile), for a whole rule pack, in one call.
 
 Every stage runs as far as it can so that one `dealgate validate` reports all
-problems at once; a document that fails its schema is left out of the model
-(its shape can't be trusted), the rest go on.
+problems at once: of a document that fails its schema, the parts the schema
+refuses are cut away (engine/salvage.py) and the rest goes on to the later
+checks; a document with nothing usable left is left out of the model.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .compile import compile_ruleset
 from .diagnostics import Diagnostic, DiagnosticError, has_errors, sorted_diagnostics
 from .load import load_paths
 from .model import build_pack
+from .salvage import salvage
 from .semantics import Analysis, analyse
 
 
@@ -34,14 +36,19 @@ def read_pack(paths: Iterable[Path | str]) -> PackResult:
     paths = [Path(p) for p in paths]
     loaded = load_paths(paths)
     diagnostics: list[Diagnostic] = list(loaded.diagnostics)
-    valid, broken_kinds = [], set()
+    valid, broken_kinds, cut_names = [], set(), set()
     for document in loaded.documents:
         problems = check_document(document)
         diagnostics.extend(problems)
-        if has_errors(problems):
+        if not has_errors(problems):
+            valid.append(document)
+            continue
+        salvaged = salvage(document)
+        if salvaged is None:
             broken_kinds.add(document.kind)
         else:
-            valid.append(document)
+            valid.append(salvaged.document)
+            cut_names.update(salvaged.names)
     if not loaded.documents:
         return PackResult(None, sorted_diagnostics(diagnostics))
     if has_errors(loaded.diagnostics):
@@ -50,7 +57,7 @@ def read_pack(paths: Iterable[Path | str]) -> PackResult:
         broken_kinds.update(("fields", "pipeline"))
     pack, problems = build_pack(valid)
     diagnostics.extend(problems)
-    analysis, problems = analyse(pack, frozenset(broken_kinds))
+    analysis, problems = analyse(pack, frozenset(broken_kinds), frozenset(cut_names))
     diagnostics.extend(problems)
     return PackResult(analysis, sorted_diagnostics(diagnostics))
 

@@ -27,8 +27,10 @@ LAYERS = {
     "engine.synthetic": 0,  # the example-data generator: stdlib only
     # inputs: rule files, and exports (reading an export needs only values, types and output)
     "engine.load": 1,
+    "engine.yaml_errors": 1,  # PyYAML's errors in the author's words, for load
     "engine.read": 1,
     "engine.check": 2,
+    "engine.salvage": 2,  # the schema-valid part of a document that fails its schema
     "engine.model": 3,
     # the expression language (parse, type check, IR, interpreter, code generation): semantics uses it
     "engine.expr": 4,

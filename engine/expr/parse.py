@@ -49,12 +49,14 @@ _FORBIDDEN = {
 
 @attrs.frozen
 class Problem:
-    """A problem inside one expression; ``offset`` is the 0-based column within the source."""
+    """A problem inside one expression; ``offset`` is the 0-based column within the source,
+    ``length`` the number of characters of the offending token (0: not known, show one)."""
 
     code: str
     message: str
     offset: int = 0
     hint: str | None = None
+    length: int = 0
 
 
 class _Reject(Exception):
@@ -180,6 +182,7 @@ def _shift_offsets(node: ast.AST, lead: int) -> None:
         for child in ast.walk(node):
             if hasattr(child, "col_offset"):
                 child.col_offset += lead
+                child.end_col_offset += lead
 
 
 def _at(node: ast.AST, lead: int) -> int:
@@ -187,7 +190,13 @@ def _at(node: ast.AST, lead: int) -> int:
 
 
 def _reject(node: ast.AST, lead: int, message: str, hint: str | None = None, code: str = "DG202"):
-    raise _Reject(Problem(code, message, _at(node, lead), hint))
+    raise _Reject(Problem(code, message, _at(node, lead), hint, node_length(node)))
+
+
+def node_length(node: ast.AST) -> int:
+    """Characters of ``node`` in the one logical line of an expression (0 when ast does not say)."""
+    start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+    return end - start if start is not None and end is not None and end > start else 0
 
 
 def _check(node: ast.AST, depth: int, lead: int) -> None:

@@ -18,7 +18,7 @@ from ..diagnostics import did_you_mean
 from .. import types as T
 from . import ir
 from .functions import FUNCTIONS
-from .parse import BOOL_NAMES, NULL_NAMES, Problem, literal_value, parse
+from .parse import BOOL_NAMES, NULL_NAMES, Problem, node_length, literal_value, parse
 
 
 @attrs.frozen
@@ -45,6 +45,11 @@ class CheckedExpr:
     needed: frozenset  # names read where null makes the result unknown
     annotations: dict = attrs.field(repr=False, eq=False)  # id(node) -> (type, nullable)
     ir: object = attrs.field(default=None, repr=False, eq=False)  # the typed tree every engine compiles
+
+
+# What people write for "today" in other languages: dealgate's today is the name as_of.
+_TODAY_NAMES = frozenset({"today", "now", "current_date", "getdate", "sysdate", "curdate", "date_today"})
+_TODAY_HINT = "write as_of: the date the deals are judged at (today, unless --as-of says otherwise)"
 
 
 class _Failed(Exception):
@@ -86,7 +91,7 @@ class _Checker:
         self.annotations: dict = {}
 
     def fail(self, node: ast.AST, code: str, message: str, hint: str | None = None):
-        raise _Failed(Problem(code, message, getattr(node, "col_offset", 0), hint))
+        raise _Failed(Problem(code, message, getattr(node, "col_offset", 0), hint, node_length(node)))
 
     def visit(self, node: ast.expr, tolerant: bool) -> tuple[str, bool]:
         method = getattr(self, f"visit_{type(node).__name__}")
@@ -269,7 +274,8 @@ class _Checker:
         name = node.func.id
         signature = FUNCTIONS.get(name)
         if signature is None:
-            hint = did_you_mean(name, list(FUNCTIONS)) or f"functions are: {', '.join(sorted(FUNCTIONS))}"
+            hint = _TODAY_HINT if name.lower() in _TODAY_NAMES else \
+                did_you_mean(name, list(FUNCTIONS)) or f"functions are: {', '.join(sorted(FUNCTIONS))}"
             self.fail(node, "DG204", f"unknown function '{name}'", hint)
         count = len(node.args)
         least = signature.min_args if signature.min_args is not None else len(signature.params)

@@ -35,8 +35,16 @@ def _excerpt(diagnostic: Diagnostic, sources: dict) -> list[str]:
     text = lines[diagnostic.line - 1].replace("\t", " ")  # YAML counts a tab as one column
     gutter = f"{diagnostic.line:>4} | "
     before = text[:max(diagnostic.column - 1, 0)]
-    caret = " " * (len(gutter) - 2) + "| " + " " * _width(before) + "^"
+    caret = " " * (len(gutter) - 2) + "| " + " " * _width(before) + "^" * _span_width(diagnostic, text)
     return [gutter + text, caret]
+
+
+def _span_width(diagnostic: Diagnostic, text: str) -> int:
+    """Columns the caret covers: the whole offending token when its end is known, else one."""
+    end = diagnostic.location.end_column if diagnostic.location else 0
+    if end <= diagnostic.column:
+        return 1
+    return max(1, _width(text[diagnostic.column - 1:min(end, len(text) + 1) - 1]))
 
 
 def render_text(diagnostics: Iterable[Diagnostic], color: bool = False) -> str:

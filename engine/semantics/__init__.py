@@ -34,9 +34,11 @@ class Analysis:
     defaults: dict  # field name -> typed default
 
 
-def analyse(pack: RulePack, broken_kinds: frozenset = frozenset()) -> tuple[Analysis, list[Diagnostic]]:
-    """Check ``pack``; ``broken_kinds`` are kinds whose documents failed their schema (not "missing")."""
-    checker = PackChecker(pack, broken_kinds)
+def analyse(pack: RulePack, broken_kinds: frozenset = frozenset(),
+            cut_names: frozenset = frozenset()) -> tuple[Analysis, list[Diagnostic]]:
+    """Check ``pack``; ``broken_kinds`` are kinds whose documents failed their schema (not "missing");
+    ``cut_names`` are the names in the parts of documents cut away for schema errors (engine/salvage.py)."""
+    checker = PackChecker(pack, broken_kinds, cut_names)
     checker.run()
     analysis = Analysis(pack, checker.checked, checker.environment, checker.stage_lookup, checker.defaults)
     return analysis, checker.diagnostics

@@ -45,6 +45,8 @@ class CaseChecks(Checks):
         stage = None
         for key, value in deal.items():
             if key not in fields:
+                if self.was_cut(key):
+                    continue  # its declaration has a schema error, already reported
                 self.add(error("DG315", f"test deal sets '{key}', which is not a declared field",
                                document.locate_key(path + (key,)),
                                did_you_mean(key, list(fields.fields)) or "declare it in the fields document"))
@@ -87,6 +89,8 @@ class CaseChecks(Checks):
         for i, criterion_id in enumerate(expect.get("failed") or ()):
             at = document.locate(path + ("failed", i))
             if criterion_id not in criteria:
+                if self.was_cut(criterion_id):
+                    continue  # cut for a schema error, already reported
                 self.add(error("DG318", f"expected failure of unknown exit criterion '{criterion_id}'", at,
                                did_you_mean(criterion_id, list(criteria)) or f"criteria are: {', '.join(criteria)}"))
             elif stage is not None and criteria[criterion_id].id != stage.id:
@@ -98,6 +102,8 @@ class CaseChecks(Checks):
         for i, rule_id in enumerate(expect.get("qualify_out") or ()):
             at = document.locate(path + ("qualify_out", i))
             if rule_id not in rules:
+                if self.was_cut(rule_id):
+                    continue
                 self.add(error("DG318", f"expected unknown qualify-out rule '{rule_id}' to fire", at,
                                did_you_mean(rule_id, list(rules)) or f"rules are: {', '.join(rules)}"))
             elif stage is not None and not pipeline.rule_applies(rules[rule_id], stage.id):
@@ -115,9 +121,10 @@ class CaseChecks(Checks):
         at = document.locate(path + ("evidence_stage",))
         found = pipeline.stage(evidence)
         if found is None:
-            self.add(error("DG318", f"expected evidence stage '{evidence}' is not a stage", at,
-                           did_you_mean(evidence, list(pipeline.stage_ids))
-                           or f"stages are: {', '.join(pipeline.stage_ids)}"))
+            if not self.was_cut(evidence):  # a stage cut for a schema error is reported already
+                self.add(error("DG318", f"expected evidence stage '{evidence}' is not a stage", at,
+                               did_you_mean(evidence, list(pipeline.stage_ids))
+                               or f"stages are: {', '.join(pipeline.stage_ids)}"))
         elif not found.is_open:
             self.add(error("DG319", f"evidence stage '{evidence}' is closed; evidence is only ever an open stage", at))
 

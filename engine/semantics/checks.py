@@ -4,8 +4,12 @@ the helpers they report through."""
 
 from __future__ import annotations
 
+import ast
+import difflib
 import re
 from typing import Iterable
+
+import attrs
 
 from .. import expr as E
 from .. import types as T
@@ -27,9 +31,11 @@ class Checks:
     combines them, so they all add to one list of diagnostics, in the order they run.
     """
 
-    def __init__(self, pack: RulePack, broken_kinds: frozenset = frozenset()):
+    def __init__(self, pack: RulePack, broken_kinds: frozenset = frozenset(), cut_names: frozenset = frozenset()):
         self.pack = pack
         self.broken_kinds = broken_kinds
+        # Names in parts cut away for schema errors: a reference to one is a cascade, not a new mistake.
+        self.cut_names = frozenset(name.lower() for name in cut_names)
         self.diagnostics: list[Diagnostic] = []
         self.checked: dict = {}
         self.used_fields: set[str] = set()
@@ -43,6 +49,9 @@ class Checks:
                 nullable = field.nullable or field.compute is not None
                 variables[field.name] = E.Variable(field.type, nullable)
         self.environment = E.Environment(variables, stages)
+
+    def was_cut(self, name: str) -> bool:
+        return name.lower() in self.cut_names
 
     def add(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
@@ -66,19 +75,73 @@ class Checks:
             return None  # without fields every name would be "unknown": noise, not help
         checked, problems = E.check(expr.source, environment or self.environment, expect)
         for problem in problems:
-            self.add(error(problem.code, problem.message, expr.location_at(problem.offset), problem.hint))
+            if not self.is_cascade(problem, expr.source):
+                self.add(error(problem.code, problem.message, _spanning(expr, problem),
+                               self.label_hint(problem, expr.source) or self.cut_hint(problem, expr.source)
+                               or problem.hint))
         if checked is not None:
             self.checked[expr.key] = checked
             self.used_fields.update(checked.fields)
         else:  # the rule is wrong, not its fields unused: don't add "unused" warnings to the error
-            self.used_fields.update(_IDENTIFIER.findall(expr.source))
+            self.mark_meant(_IDENTIFIER.findall(expr.source))
         return checked
+
+    def is_cascade(self, problem, source: str) -> bool:
+        """An unknown field or stage that was only cut away with a schema error (already reported)."""
+        if problem.code not in ("DG203", "DG207"):
+            return False
+        word = _IDENTIFIER.match(source, problem.offset) or _IDENTIFIER.search(source, problem.offset)
+        return word is not None and self.was_cut(word.group())
+
+    def stage_of_label(self, name: str) -> str | None:
+        """The stage id a CRM label stands for, for hints: a label written where an id is expected."""
+        key = name.strip().lower()
+        pipeline, fields = self.pack.pipeline, self.pack.fields
+        labels = [label for stage in pipeline.stages for label in stage.labels] if pipeline else []
+        labels += list(fields.stage_labels) if fields else []
+        return next((label.stage for label in labels if label.label.strip().lower() == key), None)
+
+    def label_hint(self, problem, source: str) -> str | None:
+        """For an unknown stage that is the label of a stage: name the id to write instead."""
+        if problem.code != "DG207" or not problem.length:
+            return None
+        try:
+            written = ast.literal_eval(source[problem.offset:problem.offset + problem.length].strip())
+        except (ValueError, SyntaxError):
+            return None
+        stage = self.stage_of_label(written) if isinstance(written, str) else None
+        return f"'{written}' is a CRM label of stage '{stage}'; rules name stages by id: \"{stage}\"" if stage else None
+
+    def cut_hint(self, problem, source: str) -> str | None:
+        """An unknown field close to one whose declaration was cut for a schema error: name that one."""
+        word = _IDENTIFIER.match(source, problem.offset)
+        if problem.code != "DG203" or word is None or not self.cut_names:
+            return None
+        # The closest of the declared and the cut names: a cut one only wins when it is the better match.
+        declared = [name.lower() for name in self.pack.fields.fields] if self.pack.fields else []
+        close = difflib.get_close_matches(word.group().lower(), sorted(self.cut_names | set(declared)), n=1,
+                                          cutoff=0.6)
+        if not close or close[0] in declared:
+            return None
+        return f"did you mean '{close[0]}'? (its declaration has an error, reported above)"
+
+    def mark_meant(self, names: Iterable[str]) -> None:
+        """Count as used the fields a failed reference names or, misspelt, was meant to name: one mistake,
+        one diagnostic (not also "field 'champion' is unused" beside "unknown field 'champpion'")."""
+        fields = list(self.pack.fields.fields) if self.pack.fields else []
+        for name in names:
+            self.used_fields.add(name)
+            if name not in fields:
+                self.used_fields.update(difflib.get_close_matches(name, fields, n=1, cutoff=0.6))
 
     def field_reference(self, name: str, types: Iterable[str], what: str, location: Location | None) -> None:
         fields = self.pack.fields
         if fields is None:
             return
         if name not in fields:
+            if self.was_cut(name):
+                return
+            self.mark_meant([name])
             self.add(error("DG203", f"unknown field '{name}' ({what})", location,
                            did_you_mean(name, list(fields.fields)) or "declare it in the fields document"))
             return
@@ -95,3 +158,13 @@ class Checks:
                            f"first declared at line {seen[rule_id].line}; ids must be unique in the pipeline"))
         else:
             seen[rule_id] = location
+
+
+def _spanning(expr: Expr, problem) -> Location:
+    """The problem's location inside the YAML line, spanning its token when it stays on one line."""
+    start = expr.location_at(problem.offset)
+    if problem.length > 1:
+        end = expr.location_at(problem.offset + problem.length - 1)
+        if end.line == start.line and end.column >= start.column:
+            return attrs.evolve(start, end_column=end.column + 1)
+    return start

@@ -109,9 +109,12 @@ class FieldChecks(Checks):
 
     def check_unused(self, fields: FieldSet) -> None:
         for field in fields.fields.values():
-            if field.name not in self.used_fields and field.name not in SPECIAL_FIELDS:
-                self.add(warning("DG310", f"field '{field.name}' is declared but no rule uses it", field.location,
-                                 "remove it, or use it in a criterion, qualify-out rule or plan"))
+            if field.name in self.used_fields or field.check_only or self.was_cut(field.name) \
+                    or field.name in SPECIAL_FIELDS:
+                continue
+            self.add(warning("DG310", f"field '{field.name}' is declared but no rule uses it", field.location,
+                             "use it in a criterion, qualify-out rule or plan; if it is there to be validated "
+                             "(rows with a bad value are rejected), say 'check_only: true'; else remove it"))
 
 
 def _date_format_problem(fmt: str) -> str | None:

@@ -39,9 +39,12 @@ class PipelineChecks(Checks):
                 self.expression(criterion.when, T.BOOL)
         for i, rule in enumerate(pipeline.qualify_out):
             self.unique_rule(rule.id, self.at("pipeline", ("qualify_out", i, "id"), rule.location), rule_ids)
-            if rule.from_stage is not None and rule.from_stage not in seen_stages:
+            if rule.from_stage is not None and rule.from_stage not in seen_stages \
+                    and not self.was_cut(rule.from_stage):
+                stage = self.stage_of_label(rule.from_stage)
+                label_hint = f"'{rule.from_stage}' is a CRM label of stage '{stage}'; write its id: from: {stage}"
                 self.add(error("DG307", f"unknown stage '{rule.from_stage}' in 'from'", rule.from_location,
-                               did_you_mean(rule.from_stage, list(seen_stages))
+                               (label_hint if stage else None) or did_you_mean(rule.from_stage, list(seen_stages))
                                or f"stages are: {', '.join(seen_stages)}"))
             self.expression(rule.when, T.BOOL)
         self.check_probability_order(pipeline)
@@ -66,6 +69,8 @@ class PipelineChecks(Checks):
         labels = [label for stage in pipeline.stages for label in stage.labels] + list(fields.stage_labels)
         for label in labels:
             key = label.label.strip().lower()
+            if self.was_cut(label.stage) and label.stage not in stage_ids:
+                continue
             if label.stage not in stage_ids:  # only 'stage_labels' in the fields document can say this
                 self.add(error("DG307", f"stage label '{label.label}' maps to unknown stage '{label.stage}'",
                                self.at("fields", ("stage_labels", label.label), label.location),

@@ -4,7 +4,7 @@ quota periods."""
 from __future__ import annotations
 
 from .. import types as T
-from ..diagnostics import Location, error, warning
+from ..diagnostics import Location, error, has_errors, warning
 from ..model import Expr, Plan
 from .checks import Checks
 
@@ -37,6 +37,8 @@ class PlanChecks(Checks):
             self.check_tiers(plan)
         elif commission.rate is not None and commission.rate < 0:
             self.add(error("DG308", f"negative commission rate {commission.rate}", doc.locate(("commission", "rate"))))
+        elif commission.rate is not None:
+            self.check_percent_rate(plan, commission.rate, ("commission", "rate"))
         bonus_ids: dict[str, Location] = {}
         for bonus in plan.bonuses:
             self.unique_rule(bonus.id, bonus.location, bonus_ids)
@@ -76,6 +78,7 @@ class PlanChecks(Checks):
     def check_tiers(self, plan: Plan) -> None:
         tiers = plan.commission.tiers
         unit = "attainment" if plan.commission.basis == "attainment" else "credit"
+        found_before = len(self.diagnostics)
 
         def at(index: int, key: str):
             """The offending bound or rate itself (the tier, when the bound is implicit)."""
@@ -88,6 +91,8 @@ class PlanChecks(Checks):
             if tier.upper is not None and tier.upper <= tier.lower:
                 self.add(error("DG308", f"tier bounds are not in order: from {tier.lower} to {tier.upper}",
                                at(i, "to"), "'to' must be greater than 'from'"))
+        if not has_errors(self.diagnostics[found_before:]) and self.check_tier_order(plan, unit):
+            return  # swapped rows: the gaps and overlaps below would all be the same mistake
         if tiers[0].lower > 0:
             self.add(error("DG308", f"no tier covers {unit} 0–{tiers[0].lower}", at(0, "from"),
                            "start the first tier at 0 (a rate of 0 is fine)"))
@@ -110,6 +115,61 @@ class PlanChecks(Checks):
         if last.upper is not None:
             self.add(error("DG308", f"no tier covers {unit} {last.upper} and above", at(len(tiers) - 1, "to"),
                            "leave 'to' out of the last tier so it has no upper bound"))
+        if not has_errors(self.diagnostics[found_before:]):  # warn about rates only in a sound table
+            self.check_tier_rates(plan)
+
+
+    def check_tier_order(self, plan: Plan, unit: str) -> bool:
+        """Rows out of order (a lower 'from' after a higher one) are one mistake, said once; True if found."""
+        tiers = plan.commission.tiers
+        for i, (before, after) in enumerate(zip(tiers, tiers[1:])):
+            if after.lower < before.lower:
+                self.add(error("DG308", f"tiers are out of order: the tier from {unit} {after.lower} comes after "
+                                        f"the tier from {before.lower}",
+                               plan.document.locate(("commission", "tiers", i + 1, "from")),
+                               "list the tiers from the lowest 'from' to the highest"))
+                return True
+        return False
+
+    def check_tier_rates(self, plan: Plan) -> None:
+        """Rates above 1 of credit look like percentages; rates that fall as attainment rises look like a typo,
+        unless the tier says it is a decelerator."""
+        tiers = plan.commission.tiers
+        percent_like = [self.check_percent_rate(plan, tier.rate, ("commission", "tiers", i, "rate"))
+                        for i, tier in enumerate(tiers)]
+        if any(percent_like):
+            return  # the falling rate after a '12' is the same mistake
+        for i, (before, after) in enumerate(zip(tiers, tiers[1:])):
+            if after.rate < before.rate and not after.decelerator:
+                self.add(warning("DG323", f"the rate falls from {before.rate} (tier {_span(before.lower, before.upper)})"
+                                          f" to {after.rate} (tier {_span(after.lower, after.upper)})",
+                                 plan.document.locate(("commission", "tiers", i + 1, "rate")),
+                                 "rates usually rise with the tiers; if this tier pays less on purpose, "
+                                 "add 'decelerator: true' to it"))
+
+    def check_percent_rate(self, plan: Plan, rate, path: tuple) -> bool:
+        """A rate above 1 of credit in money pays more than all of it: almost always '12' meant as 12%.
+        (Exactly 1, paying the credit itself, is a plan some write on purpose.)
+
+        Only money credit is a percentage basis: a plan crediting a count (1 per opportunity) pays an
+        amount per unit, and a rate of the target incentive is a multiple (1.5 = 1.5x)."""
+        if plan.commission.rate_of != "credit" or rate <= 1 or not self.credits_money(plan):
+            return False
+        self.add(warning("DG324", f"rate {rate} pays {_plain(rate * 100)}% of credit",
+                         plan.document.locate(path),
+                         f"did you mean {rate / 100}? rates are fractions of credit: 0.12 means 12%"))
+        return True
+
+
+    def credits_money(self, plan: Plan) -> bool:
+        checked = self.checked.get(plan.credit.amount.key)
+        return checked is not None and checked.type == T.MONEY
+
+
+def _plain(number) -> str:
+    """12, 1200, 12.5: no exponent, no trailing zeros."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _span(lower, upper) -> str:
