@@ -475,9 +475,7 @@ def _spark_engine(ruleset, sources, input_format, delimiter, strict, as_of, verb
         return use_python("--strict stops at the first bad row, which the Python engine finds")
     scorer = SparkScorer(ruleset, as_of, master=master)
     try:
-        prepared = [scorer.prepare(source, input_format, delimiter) for source in sources]
-        for source in prepared:
-            scorer.check_readable(source)
+        prepared = _prepare_all(scorer, sources, input_format, delimiter)
     except Fallback as why:
         if parquet:
             click.echo(f"dealgate: {why}; the Python engine cannot read Parquet", err=True)
@@ -503,14 +501,20 @@ def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of
 
     scorer = DuckDBScorer(ruleset, as_of, check_while_scoring=True)
     try:
-        prepared = [scorer.prepare(source, input_format, delimiter) for source in sources]
-        for source in prepared:
-            scorer.check_readable(source)
+        prepared = _prepare_all(scorer, sources, input_format, delimiter)
     except Fallback as why:
         return _duckdb_fallback(engine, sources, input_format, verbose, why, "scoring")
     if verbose:
         click.echo("engine: duckdb", err=True)
     return SqlStream(scorer, prepared)
+
+
+def _prepare_all(scorer, sources, input_format, delimiter) -> list:
+    """Every export's header read and its rows checked by a SQL scorer; raises its Fallback."""
+    prepared = [scorer.prepare(source, input_format, delimiter) for source in sources]
+    for source in prepared:
+        scorer.check_readable(source)
+    return prepared
 
 
 def _use_python(engine: str, verbose: bool, why: str | None, doing: str) -> None:
