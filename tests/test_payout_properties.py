@@ -260,19 +260,32 @@ def test_a_clawback_never_exceeds_what_was_paid(programs, deals, name):
             assert -line.amount <= own
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, found by Hypothesis: a 0.20 split credit paid 0.01 is clawed "
-                                       "back 0.02 (statement.py keeps paid_commission unrounded per deal)")
+@pytest.mark.xfail(strict=True, reason="open question found by Hypothesis: on a retroactive plan a 0.20 credit's "
+                                       "line paid 0.01 at the base rate, its share at the final rate is 0.018, "
+                                       "clawed back as 0.02; the rounding of the other deal's line absorbed the "
+                                       "difference, so no true-up line shows it")
 def test_a_tiny_split_credit_is_clawed_back_no_more_than_it_was_paid(programs):
-    """The shrunk example of test_a_clawback_never_exceeds_what_was_paid (plan monthly_draw)."""
+    """The shrunk example of test_a_clawback_never_exceeds_what_was_paid (plan monthly_draw, retroactive).
+
+    D010 (0.20 of credit, counted first) is paid 0.01 at 5%; D000 then takes attainment past 100% and
+    is paid 1,800.045 -> 1,800.05 at 9%; the statement's total at 9% is 1,800.063 -> 1,800.06, equal to
+    the lines, so there is no true-up. The clawback takes D010's share at the final rate, 0.018 ->
+    0.02: more than any line paid for it. Decide: claw back the final-rate share unrounded, or bound it
+    by the deal's line plus its share of the true-up.
+    """
     deals = [deal("D000", 40001, "2026-08-02", owner="a", contract_years=1, split="a:50;b:50")]
     deals += [deal(f"D{n:03}", 0, "2026-01-01", owner="a", contract_years=1, cancelled_on="2026-01-01")
               for n in range(1, 10)]
     deals.append(deal("D010", 2, "2026-08-01", owner="a", contract_years=1, split="a:10;b:90",
                       cancelled_on="2026-08-01"))
     statements = run(programs["monthly_draw"], deals, "2026-01..2026-12").statements
-    for s in statements:
+    for s in statements:  # what the property counts as paid, as it counts it
         for line in (l for l in s.lines if l.kind == "clawback"):
-            paid = sum((l.amount for t in statements if t.rep == s.rep and t.period <= s.period
-                        for l in t.lines if l.deal == line.deal and l.kind in ("commission", "cap", "bonus")),
+            earlier = [t for t in statements if t.rep == s.rep and t.period <= s.period]
+            last = [t for t in earlier if any(c.deal == line.deal for c in t.credits)][-1]
+            own = sum((l.amount for l in last.lines if l.deal == line.deal and l.kind in ("commission", "cap")),
+                      Decimal(0))
+            own += sum((l.amount for l in last.lines if l.kind == "true_up" and l.amount > 0), Decimal(0))
+            own += sum((l.amount for t in earlier for l in t.lines if l.deal == line.deal and l.kind == "bonus"),
                        Decimal(0))
-            assert -line.amount <= paid, (s.rep, line)
+            assert -line.amount <= own, (s.rep, line, [(l.kind, l.deal, l.amount) for l in last.lines])
