@@ -260,18 +260,13 @@ def test_a_clawback_never_exceeds_what_was_paid(programs, deals, name):
             assert -line.amount <= own
 
 
-@pytest.mark.xfail(strict=True, reason="open question found by Hypothesis: on a retroactive plan a 0.20 credit's "
-                                       "line paid 0.01 at the base rate, its share at the final rate is 0.018, "
-                                       "clawed back as 0.02; the rounding of the other deal's line absorbed the "
-                                       "difference, so no true-up line shows it")
 def test_a_tiny_split_credit_is_clawed_back_no_more_than_it_was_paid(programs):
     """The shrunk example of test_a_clawback_never_exceeds_what_was_paid (plan monthly_draw, retroactive).
 
     D010 (0.20 of credit, counted first) is paid 0.01 at 5%; D000 then takes attainment past 100% and
     is paid 1,800.045 -> 1,800.05 at 9%; the statement's total at 9% is 1,800.063 -> 1,800.06, equal to
-    the lines, so there is no true-up. The clawback takes D010's share at the final rate, 0.018 ->
-    0.02: more than any line paid for it. Decide: claw back the final-rate share unrounded, or bound it
-    by the deal's line plus its share of the true-up.
+    the lines, so there is no true-up. D010's share at the final rate rounds to 0.02, more than any
+    line paid for it: the clawback takes back at most its line plus the true-up, 0.01.
     """
     deals = [deal("D000", 40001, "2026-08-02", owner="a", contract_years=1, split="a:50;b:50")]
     deals += [deal(f"D{n:03}", 0, "2026-01-01", owner="a", contract_years=1, cancelled_on="2026-01-01")

@@ -354,6 +354,7 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
     position = ZERO
     paid_total = ZERO
     finals = []
+    line_paid: dict = {}  # Credited.seq -> what the deal's own line paid (after the per-deal cap)
     for c in window:
         position += c.amount
         index = tiers.index_at(position)
@@ -366,21 +367,28 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
                             note=f"deal commission {_money(value)} is above the per-deal cap {_money(cap)}"))
             value = cap
         paid_total += value
+        line_paid[c.seq] = value
         finals.append(c)
     if not finals:
         return
     index = tiers.index_at(position)
     rate = rates[index]
     target_raw = ZERO
+    shares = {}
     for c in finals:
         final = c.amount * rate * c.factor
         if cap is not None and final > cap:
             final = cap
         if c.cancelled is not None:
-            earned[c.seq] = final.quantize(CENT, rounding=mode)
+            shares[c.seq] = final.quantize(CENT, rounding=mode)
         target_raw += final
     target = target_raw.quantize(CENT, rounding=mode)
     difference = target - paid_total
+    for seq, share in shares.items():
+        # A deal was paid its own line and, at most, the whole true-up: rounding the other lines can
+        # leave its final-rate share above both (0.018 -> 0.02 against a 0.01 line and no true-up),
+        # and a clawback never takes back more than was paid.
+        earned[seq] = min(share, line_paid[seq] + max(difference, ZERO))
     if difference:
         out.append(Line(TRUE_UP, difference, "retroactive", credit=position, rate=rate, tier=labels[index],
                         note=f"the rate reached, {_rate(rate)} ({labels[index]}), applies to all "
