@@ -399,20 +399,30 @@ class DuckDBScorer:
 
     def rejects(self, source: SqlSource, position: int) -> int:
         """Hand each rejected row to ``on_reject`` in line order; return how many there were."""
-        header = source.reader.header
-        id_index = _id_index(source)
-        query = exp.select("line", "problem_column", "problem", "cells", copy=False).from_("dealgate_all", copy=False).where(
-            exp.and_(exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
-                     exp.Not(this=exp.column("blank_row")),
-                     exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())), copy=False)).order_by("line", copy=False)
-        count = 0
-        for line, column, reason, cells in self.connection.execute(query.sql("duckdb")).fetchall():
-            deal_id = _reject_id(self.ruleset, cells[id_index] if id_index is not None else None)
-            reject = Reject(line, deal_id, header[column], cells[column] or "", reason)
-            count += 1
-            if self.on_reject is not None:
-                self.on_reject(source.name, reject)
-        return count
+        rows = self.connection.execute(rejects_query(position).sql("duckdb")).fetchall()
+        return hand_rejects(rows, source, self.ruleset, self.on_reject)
+
+
+def rejects_query(position: int) -> exp.Select:
+    """The rejected rows of export ``position`` in ``dealgate_all``, in line order (either engine's table)."""
+    return exp.select("line", "problem_column", "problem", "cells", copy=False).from_("dealgate_all", copy=False).where(
+        exp.and_(exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
+                 exp.Not(this=exp.column("blank_row")),
+                 exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())), copy=False)
+    ).order_by("line", copy=False)
+
+
+def hand_rejects(rows, source, ruleset, on_reject) -> int:
+    """Each (line, problem column, reason, cells) row as the Python reader's Reject to ``on_reject``; the count."""
+    header = source.reader.header
+    id_index = _id_index(source)
+    count = 0
+    for line, column, reason, cells in rows:
+        deal_id = _reject_id(ruleset, cells[id_index] if id_index is not None else None)
+        count += 1
+        if on_reject is not None:
+            on_reject(source.name, Reject(line, deal_id, header[column], cells[column] or "", reason))
+    return count
 
 
 def deal_result(row: dict) -> DealResult:

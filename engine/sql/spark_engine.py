@@ -66,10 +66,10 @@ from pathlib import Path
 import attrs
 from sqlglot import exp
 
-from ..read import ExportError, ExportReader, Reject, StreamCounts
+from ..read import ExportError, ExportReader, StreamCounts
 from ..results import DealResult
 from ..score import ScoredDeal
-from .duckdb_engine import _NARROW, Fallback, SqlStream, _ids, _reject_id
+from .duckdb_engine import _NARROW, Fallback, SqlStream, _ids, hand_rejects, rejects_query
 from .expr import literal
 from .rows import typed_rows
 from .score import ScoringQuery
@@ -559,20 +559,8 @@ class SparkScorer:
 
     def rejects(self, source: SparkSource, position: int) -> int:
         """Hand each rejected row to ``on_reject`` in line order; return how many there were."""
-        header = source.reader.header
-        id_index = next((index for index, name in source.reader.column_plan if name == "id"), None)
-        query = exp.select("line", "problem_column", "problem", "cells").from_("dealgate_all").where(
-            exp.and_(exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
-                     exp.Not(this=exp.column("blank_row")),
-                     exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())))).order_by("line")
-        count = 0
-        for line, column, reason, cells in self.spark.sql(query.sql("spark")).toLocalIterator():
-            deal_id = _reject_id(self.ruleset, cells[id_index] if id_index is not None else None)
-            reject = Reject(line, deal_id, header[column], cells[column] or "", reason)
-            count += 1
-            if self.on_reject is not None:
-                self.on_reject(source.name, reject)
-        return count
+        rows = self.spark.sql(rejects_query(position).sql("spark")).toLocalIterator()
+        return hand_rejects(rows, source, self.ruleset, self.on_reject)
 
 
 def _spark_reason(error: Exception) -> str:
