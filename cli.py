@@ -50,6 +50,11 @@ class _Dealgate(click.Group):
         except Exception as exc:  # noqa: BLE001 - the whole point
             if os.environ.get("DEALGATE_DEBUG"):
                 raise
+            from engine.generated import origin_of
+
+            origin = origin_of(exc.__traceback__)
+            if origin is not None:  # raised inside generated code: the rule it was evaluating
+                click.echo(f"{origin.location}: while evaluating {origin.what}", err=True)
             click.echo(f"dealgate: internal error: {type(exc).__name__}: {exc}\n"
                        "This is a bug in dealgate, not a problem with your rules or data. Please report it on the "
                        "dealgate issue tracker with the command you ran (and the rule files and export, if you can "
@@ -787,6 +792,30 @@ def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, credits, 
         query = scoring_sql(ruleset, table, header=header, as_of=as_of, rejects=rejects)
     with output_stream(output) as out:
         out.write(render(query, dialect, view))
+
+
+@main.command("compile")
+@rules_option
+@click.option("--credits", "credits", is_flag=True,
+              help="Print the plans' crediting module instead (credit rules, amounts, multipliers, bonuses).")
+@click.option("--output", "-o", type=OutputFile(), help="Write the module here (atomically).")
+def compile_command(rules_dir, credits, output):
+    """Print the Python module the pack compiles to, as the Python engine runs it.
+
+    Each line that evaluates a rule ends with a comment naming its YAML file:line; the constants the
+    module uses are listed at the top. A traceback from the generated code shows these lines.
+    """
+    ruleset = compiled_rules(rules_dir)
+    source = ruleset.source
+    if credits:
+        if not ruleset.analysis.pack.plans:
+            click.echo(f"dealgate: the pack in {rules_dir} has no plans to credit deals for", err=True)
+            sys.exit(EXIT_USAGE)
+        from engine.payout import compile_payout
+
+        source = compile_payout(ruleset).credit.source
+    with output_stream(output) as out:
+        out.write(source)
 
 
 # payout: statements per rep per period (engine/payout, docs/payouts.md)

@@ -16,7 +16,8 @@ import functools
 import attrs
 
 from . import expr as E
-from .model import Criterion, Expr, QualifyOut
+from .generated import Origin, constants_comment, load
+from .model import Criterion, Expr, Field, QualifyOut
 from .results import BLOCKED, DISQUALIFIED, LOST, READY, WON, CriterionOutcome, DealResult
 from .semantics import Analysis
 
@@ -33,6 +34,10 @@ class RuleSet:
     _score: object = attrs.field(repr=False)
     _computed: object = attrs.field(repr=False)
     _results: object = attrs.field(repr=False)
+    # The name the source is compiled (and registered in linecache) under, and which rule each of
+    # its lines evaluates (1-based): what a traceback or a profile of the generated code points back to.
+    filename: str = attrs.field(default="", repr=False)
+    origins: dict = attrs.field(factory=dict, repr=False)
 
     @property
     def pack(self):
@@ -137,10 +142,10 @@ def compile_ruleset(analysis: Analysis) -> RuleSet:
     namespace.update(generator.names.constants)
     namespace["DealResult"] = DealResult
     namespace["new_tuple"] = tuple.__new__
-    code = compile(source, "<dealgate ruleset>", "exec")
-    exec(code, namespace)  # noqa: S102 - source generated from type-checked, whitelisted expressions
+    filename = load(source, namespace, f"ruleset {generator.pack_file}", generator.origins)
     return RuleSet(analysis, source, tuple(generator.criteria), tuple(generator.rules),
-                   generator.needed_inputs(), namespace["score"], namespace["computed"], namespace["results"])
+                   generator.needed_inputs(), namespace["score"], namespace["computed"], namespace["results"],
+                   filename, generator.origins)
 
 
 class _ScoreGenerator:
@@ -155,11 +160,22 @@ class _ScoreGenerator:
         ]
         self.rules: list[QualifyOut] = list(self.pipeline.qualify_out)
         self.lines: list[str] = []
+        self.origins: dict[int, Origin] = {}  # 1-based line of the final source -> the rule it evaluates
+
+    @property
+    def pack_file(self) -> str:
+        """The pipeline's file, naming the generated module (\"ruleset rules/pipeline.yaml\")."""
+        location = self.pipeline.location
+        return location.file if location is not None else "(pack)"
 
     def checked(self, expr: Expr) -> E.CheckedExpr:
         return self.analysis.checked[expr.key]
 
-    def emit(self, line: str = "", depth: int = 1) -> None:
+    def emit(self, line: str = "", depth: int = 1, origin: Origin | None = None) -> None:
+        """Add a line; one that evaluates a rule says which, in a comment and in the line map."""
+        if origin is not None:
+            self.origins[len(self.lines) + 1] = origin
+            line = f"{line}  # {origin.comment}"
         self.lines.append("    " * depth + line)
 
     def source(self) -> str:
@@ -172,7 +188,11 @@ class _ScoreGenerator:
         self.computed_function()
         self.results_function()
         runtime = set(E.RUNTIME) | set(self.names.constants) | {"DealResult", "new_tuple"}
-        return _bind_globals("\n".join(self.lines) + "\n", runtime)
+        body = _bind_globals("\n".join(self.lines) + "\n", runtime)
+        header = constants_comment(f"The pack of {self.pack_file}, compiled by dealgate", self.names.constants)
+        offset = header.count("\n")
+        self.origins = {line + offset: origin for line, origin in self.origins.items()}
+        return header + body
 
     def prologue(self, name: str, expressions) -> set:
         """``def name(d, as_of):`` reading the fields ``expressions`` use, and the stage's position."""
@@ -205,7 +225,8 @@ class _ScoreGenerator:
             if field.name in inputs and field.compute is None:
                 self.emit(f"{E.variable_name(field.name)} = get({field.name!r})")
         for field in computed:
-            self.emit(f"{E.variable_name(field.name)} = {E.generate(self.checked(field.compute), self.names)}")
+            code = E.generate(self.checked(field.compute), self.names)
+            self.emit(f"{E.variable_name(field.name)} = {code}", origin=_computed_origin(field))
         pairs = ", ".join(f"{f.name!r}: {E.variable_name(f.name)}" for f in computed)
         self.emit(f"return {{{pairs}}}")
 
@@ -229,7 +250,7 @@ class _ScoreGenerator:
         for field in computed:
             if field.name in used:
                 code = E.generate(self.checked(field.compute), self.names)
-                self.emit(f"{E.variable_name(field.name)} = {code}", depth)
+                self.emit(f"{E.variable_name(field.name)} = {code}", depth, _computed_origin(field))
         return already | used
 
     def expressions(self):
@@ -242,7 +263,8 @@ class _ScoreGenerator:
         """r<i> for every exit criterion: its value, or (``condition``) just whether it is True."""
         generate = E.generate_condition if condition else E.generate
         for i, (stage_id, criterion) in enumerate(self.criteria):
-            self.emit(f"r{i} = {generate(self.checked(criterion.when), self.names)}  # {stage_id}.{criterion.id}")
+            code = generate(self.checked(criterion.when), self.names)
+            self.emit(f"r{i} = {code}", origin=_criterion_origin(stage_id, criterion))
 
     def applies(self, rule: QualifyOut) -> str:
         """The stage test of a qualify-out rule: open deals, from its 'from' stage on."""
@@ -275,7 +297,7 @@ class _ScoreGenerator:
                 test = E.generate_condition(self.checked(rule.when), self.names)
                 if rule.from_stage is not None:
                     test = f"si >= {stage_ids.index(rule.from_stage)} and {test}"
-                self.emit(f"if {test}:", 2)
+                self.emit(f"if {test}:", 2, _rule_origin(rule))
                 self.emit(f"{name}.append({rule.id!r})", 3)
             self.emit(f"{name} = tuple({name})", 2)
 
@@ -283,7 +305,7 @@ class _ScoreGenerator:
         """q<i> for every qualify-out rule: its value where it applies, False elsewhere."""
         for i, rule in enumerate(self.rules):
             code = E.generate(self.checked(rule.when), self.names)
-            self.emit(f"q{i} = ({code}) if {self.applies(rule)} else False  # {rule.id}")
+            self.emit(f"q{i} = ({code}) if {self.applies(rule)} else False", origin=_rule_origin(rule))
 
     def evidence(self) -> None:
         """Index of the furthest open stage whose exit criteria, and all earlier ones, hold."""
@@ -369,6 +391,18 @@ class _ScoreGenerator:
         for rule in self.rules:
             needed[rule.id] = tuple(expand(self.checked(rule.when).needed))
         return needed
+
+
+def _criterion_origin(stage_id: str, criterion: Criterion) -> Origin:
+    return Origin(f"stage {stage_id}, criterion {criterion.id}", criterion.when.location)
+
+
+def _rule_origin(rule: QualifyOut) -> Origin:
+    return Origin(f"qualify-out rule {rule.id}", rule.when.location)
+
+
+def _computed_origin(field: Field) -> Origin:
+    return Origin(f"computed field {field.name}", field.compute.location)
 
 
 def _bind_globals(source: str, global_names: set) -> str:

@@ -25,6 +25,7 @@ import attrs
 
 from .. import expr as E
 from .. import types as T
+from ..generated import constants_comment, load
 from ..model import Expr, Plan
 from ..semantics import Analysis
 
@@ -73,12 +74,12 @@ def compile_credit(analysis: Analysis) -> CreditProgram:
         generator = _CreditGenerator(analysis, plan, names, f"credit_{index}")
         chunks.append(generator.source())
         built.append((plan, f"credit_{index}", generator.when_fields))
-    source = "\n".join(chunks)
+    source = constants_comment("The plans' crediting, compiled by dealgate", names.constants) + "\n".join(chunks)
     namespace = dict(E.RUNTIME)
     namespace.update(names.constants)
     namespace["ONE"] = ONE
     namespace["_dec"] = _dec
-    exec(compile(source, "<dealgate credit>", "exec"), namespace)  # noqa: S102 - generated from checked expressions
+    load(source, namespace, f"credit {len(pack.plans)} plans")
     plans = {plan.id: PlanCredit(plan, namespace[name], fields) for plan, name, fields in built}
     return CreditProgram(source, plans)
 
