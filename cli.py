@@ -180,7 +180,8 @@ def table_options(module: str):
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(list(render_diag.FORMATS)), default="text",
-              help="text for people, json for tools, github for workflow annotations.")
+              help="text for people, json for tools, github for workflow annotations, sarif (SARIF 2.1.0) for "
+                   "code-scanning dashboards.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @color_option
 def validate(paths, fmt, strict) -> None:
@@ -677,10 +678,11 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
     percent = run.coverage_percent()
     click.echo(render_tests.FORMATS[fmt](run, verbose, **({"color": _color(sys.stdout)} if fmt == "text" else {})),
                nl=False)
-    if fmt == "github":  # the annotations are for the runner; people read the text in the log
+    machine = fmt in ("github", "sarif")  # stdout is for the runner or the dashboard; people read the log
+    if machine:
         click.echo(render_tests.render_text(run, verbose), err=True, nl=False)
     if show_coverage and fmt != "json":
-        click.echo(render_tests.render_coverage(run), nl=False, err=fmt == "github")
+        click.echo(render_tests.render_coverage(run), nl=False, err=machine)
     below = min_coverage is not None and percent < Decimal(str(min_coverage))
     if below:
         click.echo(f"dealgate: coverage {percent}% is below --min-coverage {min_coverage:g}%", err=True)
@@ -792,6 +794,24 @@ def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, credits, 
         query = scoring_sql(ruleset, table, header=header, as_of=as_of, rejects=rejects)
     with output_stream(output) as out:
         out.write(render(query, dialect, view))
+
+
+@main.command("rule")
+@click.argument("code", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rule_command(code, fmt):
+    """What a diagnostic code means and how to fix it (e.g. dealgate rule DG310); no CODE lists them all."""
+    from engine.render.codes import render_code, render_index
+
+    if code is None:
+        click.echo(render_index(fmt), nl=False)
+        return
+    text = render_code(code, fmt)
+    if text is None:
+        from engine.render.codes import unknown_code
+
+        raise click.UsageError(unknown_code(code))
+    click.echo(text, nl=False)
 
 
 @main.command("compile")

@@ -24,6 +24,7 @@ LAYERS = {
     "engine.values": 0,
     "engine.results": 0,
     "engine.generated": 0,  # generated modules registered in linecache, with their line -> rule map
+    "engine.codes": 0,  # the documentation of each diagnostic code, read from docs/
     "engine.progress": 0,  # counters a run advances for a progress display: stdlib only
     "engine.synthetic": 0,  # the example-data generator: stdlib only
     # inputs: rule files, and exports (reading an export needs only values, types and output)

@@ -10,6 +10,7 @@ from typing import Iterable
 
 from ..diagnostics import Diagnostic
 from .common import annotation
+from .sarif import render_diagnostics as render_sarif
 
 
 def _source_lines(file: str) -> tuple:
@@ -94,4 +95,5 @@ FORMATS = {
     "text": render_text,
     "json": lambda diagnostics, color=False: render_json(diagnostics),
     "github": lambda diagnostics, color=False: render_github(diagnostics),
+    "sarif": lambda diagnostics, color=False: render_sarif(diagnostics),
 }

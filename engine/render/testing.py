@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from ..testing import CaseResult, TestRun
 from .common import annotation
+from .sarif import render_test_run
 
 
 def _show(value) -> str:
@@ -125,4 +126,5 @@ FORMATS = {
     "text": render_text,  # takes color=
     "github": lambda run, verbose=False: render_github(run),
     "json": lambda run, verbose=False: render_json(run),
+    "sarif": lambda run, verbose=False: render_test_run(run),
 }
