@@ -64,12 +64,62 @@ class _Dealgate(click.Group):
 
 @click.group(cls=_Dealgate, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dealgate")
-def main() -> None:
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
+              help="Read settings from this file instead of the dealgate.toml or pyproject.toml "
+                   "[tool.dealgate] found from the current directory upward.")
+@click.option("--no-config", is_flag=True, help="Read no configuration file.")
+@click.pass_context
+def main(ctx, config_file, no_config) -> None:
     """Qualify deals and pay reps with declarative YAML rules.
 
     Exit codes: 0 ok; 1 rule problems, failed tests or a --fail-on condition met;
     2 bad usage or unreadable input; 3 an internal error (a bug: please report it).
     """
+    from engine import config as project_config
+
+    path = Path(config_file) if config_file else None if no_config else project_config.find(Path.cwd())
+    if path is None:
+        ctx.obj = project_config.Config()
+        return
+    try:
+        ctx.obj = project_config.load(path, _command_options(ctx.command))
+    except project_config.ConfigError as problem:
+        click.echo(f"dealgate: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    ctx.default_map = _default_map(ctx.command, ctx.obj)
+
+
+def _command_options(group: click.Group) -> dict[str, tuple]:
+    """Command name -> the long names of its options (``format`` for ``--format``)."""
+    return {name: tuple(opt[2:] for p in command.params for opt in p.opts if opt.startswith("--"))
+            for name, command in group.commands.items()}
+
+
+def _default_map(group: click.Group, config) -> dict:
+    """click's defaults per command from the configuration: its settings, then each command's table."""
+    defaults: dict = {}
+    for name, command in group.commands.items():
+        params = {p.name: p for p in command.params}
+        values: dict = {}
+        if config.rules is not None:
+            if "rules_dir" in params:
+                values["rules_dir"] = config.rules
+            if "paths" in params:  # validate's packs
+                values["paths"] = [config.rules]
+        if config.as_of is not None and "as_of" in params:
+            values["as_of"] = config.as_of
+        by_long_name = {opt[2:]: p.name for p in command.params for opt in p.opts if opt.startswith("--")}
+        for key, value in config.commands.get(name, {}).items():
+            values[by_long_name[key]] = value
+        if values:
+            defaults[name] = values
+    return defaults
+
+
+def _reports():
+    """The configuration's warning policy (ignore/select), for reading packs."""
+    config = click.get_current_context().find_root().obj
+    return config.reports if config is not None else None
 
 
 def _existing_paths(paths) -> list[Path]:
@@ -186,7 +236,7 @@ def table_options(module: str):
 @color_option
 def validate(paths, fmt, strict) -> None:
     """Check rule packs (default: rules/) and report every problem at once."""
-    result = read_pack(_existing_paths(paths or ("rules",)))
+    result = read_pack(_existing_paths(paths or ("rules",)), _reports())
     diagnostics = result.diagnostics
     color = cli_display.use_color(_option("color", "auto"), sys.stdout)
     click.echo(render_diag.FORMATS[fmt](diagnostics, color=color), nl=False)
@@ -275,7 +325,7 @@ def compiled_rules(rules_dir: str):
     """The compiled pack, or exit 1 with its diagnostics (2 when the path does not exist)."""
     path = _existing_paths([rules_dir])[0]
     try:
-        ruleset, _ = load_ruleset([path])
+        ruleset, _ = load_ruleset([path], reports=_reports())
     except DiagnosticError as problem:
         click.echo(render_diag.render_text(problem.diagnostics), err=True, nl=False)
         click.echo(f"dealgate: the rule pack in {rules_dir} has errors; run 'dealgate validate {rules_dir}'",

@@ -9,7 +9,7 @@ checks; a document with nothing usable left is left out of the model.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import attrs
 
@@ -20,6 +20,7 @@ from .load import load_paths
 from .model import build_pack
 from .salvage import salvage
 from .semantics import Analysis, analyse
+from .suppress import apply as apply_suppressions
 
 
 @attrs.frozen
@@ -32,9 +33,18 @@ class PackResult:
         return self.analysis is not None and not has_errors(self.diagnostics)
 
 
-def read_pack(paths: Iterable[Path | str]) -> PackResult:
+def read_pack(paths: Iterable[Path | str], reports: Callable[[str], bool] | None = None) -> PackResult:
+    """Every problem of the pack, once; warnings silenced by ``# dealgate: ignore[...]`` comments in
+    the files, or not ``reports``-ed by the project's configuration, are left out."""
     paths = [Path(p) for p in paths]
     loaded = load_paths(paths)
+    files = {d.file for d in loaded.documents}
+
+    def result(analysis, diagnostics) -> PackResult:
+        files.update(d.file for d in diagnostics if d.file)
+        kept = apply_suppressions(diagnostics, files, reports or (lambda code: True))
+        return PackResult(analysis, sorted_diagnostics(kept))
+
     diagnostics: list[Diagnostic] = list(loaded.diagnostics)
     valid, broken_kinds, cut_names = [], set(), set()
     for document in loaded.documents:
@@ -50,7 +60,7 @@ def read_pack(paths: Iterable[Path | str]) -> PackResult:
             valid.append(salvaged.document)
             cut_names.update(salvaged.names)
     if not loaded.documents:
-        return PackResult(None, sorted_diagnostics(diagnostics))
+        return result(None, diagnostics)
     if has_errors(loaded.diagnostics):
         # A file that failed to load may have been the fields or pipeline document: don't also
         # claim they are missing. Its own error says what is wrong.
@@ -59,12 +69,13 @@ def read_pack(paths: Iterable[Path | str]) -> PackResult:
     diagnostics.extend(problems)
     analysis, problems = analyse(pack, frozenset(broken_kinds), frozenset(cut_names))
     diagnostics.extend(problems)
-    return PackResult(analysis, sorted_diagnostics(diagnostics))
+    return result(analysis, diagnostics)
 
 
-def load_ruleset(paths: Iterable[Path | str], *, strict: bool = False):
+def load_ruleset(paths: Iterable[Path | str], *, strict: bool = False,
+                 reports: Callable[[str], bool] | None = None):
     """A compiled RuleSet, or DiagnosticError carrying every problem of the pack."""
-    result = read_pack(paths)
+    result = read_pack(paths, reports)
     blocking = [d for d in result.diagnostics if d.is_error or strict]
     if result.analysis is None or blocking:
         raise DiagnosticError(blocking or result.diagnostics)

@@ -25,6 +25,7 @@ LAYERS = {
     "engine.results": 0,
     "engine.generated": 0,  # generated modules registered in linecache, with their line -> rule map
     "engine.codes": 0,  # the documentation of each diagnostic code, read from docs/
+    "engine.config": 0,  # dealgate.toml / [tool.dealgate]: read and checked; the CLI applies it
     "engine.progress": 0,  # counters a run advances for a progress display: stdlib only
     "engine.synthetic": 0,  # the example-data generator: stdlib only
     # inputs: rule files, and exports (reading an export needs only values, types and output)
@@ -33,6 +34,7 @@ LAYERS = {
     "engine.read": 1,
     "engine.check": 2,
     "engine.salvage": 2,  # the schema-valid part of a document that fails its schema
+    "engine.suppress": 2,  # ignore comments in the rule files and the configuration's ignore/select
     "engine.model": 3,
     # the expression language (parse, type check, IR, interpreter, code generation): semantics uses it
     "engine.expr": 4,
