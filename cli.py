@@ -846,6 +846,32 @@ def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, credits, 
         out.write(render(query, dialect, view))
 
 
+@main.command("init")
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+def init_command(directory, force):
+    """Start a rule repository in DIRECTORY: the default pack, a sample export, CI and pre-commit checks."""
+    from engine.scaffold import conflicts, scaffold
+
+    target = Path(directory)
+    existing = conflicts(target)
+    if existing and not force:
+        listed = ", ".join(str(p) for p in existing[:5]) + (" …" if len(existing) > 5 else "")
+        click.echo(f"dealgate: {len(existing)} file{'s' * (len(existing) != 1)} would be overwritten: {listed}; "
+                   "choose another directory, or --force", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        written = scaffold(target)
+    except OSError as problem:
+        click.echo(f"dealgate: cannot write {problem.filename or directory}: {problem.strerror or problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    for path in written:
+        click.echo(f"created {path}")
+    step = f"cd {directory} && " if directory != "." else ""
+    click.echo(f"next: {step}dealgate validate --strict && dealgate test && dealgate score samples/deals.csv",
+               err=True)
+
+
 @main.command("rule")
 @click.argument("code", required=False)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -18,3 +18,14 @@ def test_schemas_are_found_by_the_checker():
 
     assert {p.name for p in schema_dir().iterdir() if p.name.endswith(".schema.json")} == {
         "fields.schema.json", "pipeline.schema.json", "plan.schema.json", "tests.schema.json"}
+
+
+def test_the_docs_and_the_default_pack_travel_inside_the_package():
+    """`dealgate rule` reads docs/diagnostics.md and `dealgate init` the bundled pack after a plain install."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert config["package-dir"]["engine.docs"] == "docs" and config["package-dir"]["engine.default_pack"] == "rules"
+    assert {"engine.docs", "engine.default_pack"} <= set(config["packages"])
+    data = config["package-data"]
+    assert data["engine.docs"] == ["*.md"]
+    assert sorted(data["engine.default_pack"]) == ["*.yaml", "plans/*.yaml", "tests/*.yaml"]
+    assert {p.parent.name for p in (ROOT / "rules").rglob("*.yaml")} <= {"rules", "plans", "tests"}
