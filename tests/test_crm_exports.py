@@ -1,0 +1,45 @@
+"""Exports as the CRMs really write them, scored with the default pack: no rejects, on every engine."""
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from conftest import ROOT
+
+HUBSPOT = ROOT / "tests" / "data" / "exports" / "hubspot.csv"
+SALESFORCE_PICKLIST = {  # Salesforce's default Opportunity stage picklist -> the default pack's stage
+    "Prospecting": "initial_contact", "Qualification": "discovery", "Needs Analysis": "discovery",
+    "Value Proposition": "meeting", "Id. Decision Makers": "meeting", "Perception Analysis": "meeting",
+    "Proposal/Price Quote": "proposal", "Negotiation/Review": "negotiation", "Closed Won": "closed_won",
+    "Closed Lost": "closed_lost"}
+
+
+def score(export, engine, tmp_path):
+    out = tmp_path / f"{engine}.csv"
+    result = CliRunner().invoke(main, ["score", str(export), "--as-of", "2026-09-30", "--format", "csv",
+                                       "--engine", engine, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out.read_text(encoding="utf-8"), result.stderr
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_a_hubspot_ui_export_with_default_labels_and_datetimes_scores_with_no_rejects(engine, tmp_path):
+    text, log = score(HUBSPOT, engine, tmp_path)
+    assert "read 8, scored 8, rejected 0" in log
+    stages = [line.split(",")[5] for line in text.splitlines()[1:]]
+    assert stages == ["initial_contact", "discovery", "meeting", "proposal", "negotiation", "closed_won",
+                      "closed_lost", "initial_contact"]  # labels, then an internal id
+    assert ",stalled" not in text  # "2026-09-20 17:02" is a date: days in stage are counted
+
+
+def test_both_engines_agree_on_the_hubspot_export(tmp_path):
+    assert score(HUBSPOT, "python", tmp_path)[0] == score(HUBSPOT, "duckdb", tmp_path)[0]
+
+
+def test_salesforces_default_picklist_maps_to_the_default_stages(tmp_path):
+    export = tmp_path / "sf.csv"
+    rows = [f"006X{n:08d},Deal {n},{label},1000,10/31/2026" for n, label in enumerate(SALESFORCE_PICKLIST)]
+    export.write_text("Opportunity ID,Opportunity Name,Stage,Amount,Close Date\n" + "\n".join(rows) + "\n")
+    text, log = score(export, "python", tmp_path)
+    assert "rejected 0" in log
+    assert [line.split(",")[5] for line in text.splitlines()[1:]] == list(SALESFORCE_PICKLIST.values())
