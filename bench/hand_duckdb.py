@@ -9,7 +9,8 @@ Salesforce-report export with DuckDB, producing the same 16 columns as
 - read every column as text (``read_csv(all_varchar)``, or a Parquet file of text columns);
 - parse as the pack declares: strings trimmed (blank = null), the stage label to its stage
   (labels and ids, case-insensitive), money ('$12,500.00', '(1,200)', '$-'), dates
-  (MM/DD/YYYY or ISO), booleans (TRUE/FALSE, yes/no, Y/N, 1/0; blank = the default false),
+  (MM/DD/YYYY or ISO; not the pack's 'YYYY-MM-DD HH:MM'), booleans (TRUE/FALSE, yes/no, Y/N,
+  1/0; blank = the default false),
   the decimal discount and the integer contract years;
 - a row with a blank id or stage, an unknown stage label or a value that does not parse is
   not scored: it goes to the rejects file (line, id, column, value, reason);
@@ -36,11 +37,12 @@ AS_OF = "2026-09-30"
 
 # Stage index (pipeline order) by lower-cased label or id: rules/pipeline.yaml.
 STAGE_KEYS = {
-    0: ("prospecting", "lead", "appointmentscheduled", "initial_contact"),
-    1: ("qualification", "needs analysis", "qualifiedtobuy", "discovery"),
-    2: ("value proposition", "id. decision makers", "perception analysis", "presentationscheduled", "meeting"),
-    3: ("proposal/price quote", "decisionmakerboughtin", "proposal"),
-    4: ("negotiation/review", "contractsent", "negotiation"),
+    0: ("prospecting", "lead", "appointment scheduled", "appointmentscheduled", "initial_contact"),
+    1: ("qualification", "needs analysis", "qualified to buy", "qualifiedtobuy", "discovery"),
+    2: ("value proposition", "id. decision makers", "perception analysis", "presentation scheduled", "presentationscheduled",
+        "meeting"),
+    3: ("proposal/price quote", "decision maker bought-in", "decisionmakerboughtin", "proposal"),
+    4: ("negotiation/review", "contract sent", "contractsent", "negotiation"),
     5: ("closed won", "won", "closedwon", "closed_won"),
     6: ("closed lost", "lost", "closedlost", "closed_lost"),
 }

@@ -135,7 +135,8 @@ HEADER = ["Opportunity ID", "Opportunity Name", "Opportunity Owner", "Account Na
 LABELS = ["Prospecting", "Lead", "appointmentscheduled", "Qualification", "Needs Analysis", "qualifiedtobuy",
           "Value Proposition", "Id. Decision Makers", "Perception Analysis", "presentationscheduled",
           "Proposal/Price Quote", "decisionmakerboughtin", "Negotiation/Review", "contractsent", "Closed Won", "Won",
-          "closedwon", "Closed Lost", "Lost", "closedlost", "discovery", "closed_won"]
+          "closedwon", "Closed Lost", "Lost", "closedlost", "discovery", "closed_won", "Appointment Scheduled",
+          "Qualified To Buy", "Presentation Scheduled", "Decision Maker Bought-In", "Contract Sent"]
 SPACES = st.sampled_from(["", " ", "  ", "\t", "\u00a0", "\u2003", "\u3000", "\u200b", "\x0b", "\x1c"])
 
 
@@ -163,7 +164,9 @@ dates = st.one_of(
                      "2024-01-22T16:14:25.000+0000", "2024-01-22 24:00", "2024-01-22T10:00Z", "2026/03/01",
                      "03/01/26", "٠٣/٠١/٢٠٢٦", "0000-01-01", "9999-12-31", "12/31/9999", "1/1/1", "yesterday"]),
     st.dates(dt.date(2020, 1, 1), dt.date(2028, 12, 31)).flatmap(
-        lambda d: st.sampled_from([d.isoformat(), d.strftime("%m/%d/%Y"), f"{d.month}/{d.day}/{d.year}"])),
+        lambda d: st.sampled_from([d.isoformat(), d.strftime("%m/%d/%Y"), f"{d.month}/{d.day}/{d.year}",
+                                   f"{d.isoformat()} {d.day % 24}:{d.month * 5:02}", f"{d.isoformat()}  09:30",
+                                   f"{d.isoformat()} 9:5", f"{d.isoformat()}T09:30"])),
     junk,
 )
 stages = st.one_of(st.sampled_from(LABELS).flatmap(random_case), st.sampled_from(["Closed-Won", "Stalled", "İd", ""]),

@@ -33,7 +33,13 @@ _ISO_DATE = r"([1-9][0-9]{3})-([0-9]{2})-([0-9]{2})"
 # strptime directives a fast date shape may use, with the digits each accepts (as Python's TimeRE); one
 # capturing group each, so that a shape's groups are its directives in order
 _DATE_PARTS = {"%Y": "([1-9][0-9]{3})", "%m": "(1[0-2]|0[1-9]|[1-9])", "%d": "(3[01]|[12][0-9]|0[1-9]|[1-9])"}
-_DATE_SEPARATORS = "/-."
+# a time of day after the date (HubSpot writes "2026-09-30 14:03"): checked by its shape, then dropped;
+# not captured, so that a shape's groups stay the date's directives
+# (seconds 60 and 61: Python's datetime refuses them, so they are not a fast shape)
+_TIME_PARTS = {"%H": "(?:2[0-3]|[0-1][0-9]|[0-9])", "%M": "(?:[0-5][0-9]|[0-9])", "%S": "(?:[0-5][0-9]|[0-9])"}
+# One ASCII space stands for itself only (Python's strptime reads a space as any run of whitespace:
+# those texts go the exact way); likewise a literal T is upper case here, either case in Python.
+_DATE_SEPARATORS = "/-. :T"
 
 
 def _full(cell: exp.Expression, pattern: str) -> exp.Expression:
@@ -56,14 +62,21 @@ def _constant(value) -> exp.Expression:
 
 
 def _date_shape(fmt: str) -> str | None:
-    """The regex of a format made of %Y, %m, %d and separators only; None for any other format."""
+    """The regex of a format made of %Y, %m, %d, separators and optionally %H, %M, %S (each once);
+    None for any other format."""
     parts = re.findall(r"%.|.", fmt, re.DOTALL)
-    if sorted(p for p in parts if p.startswith("%")) != ["%Y", "%d", "%m"]:
+    directives = [p for p in parts if p.startswith("%")]
+    if sorted(p for p in directives if p in _DATE_PARTS) != ["%Y", "%d", "%m"]:
+        return None
+    times = [p for p in directives if p not in _DATE_PARTS]
+    if any(p not in _TIME_PARTS for p in times) or len(set(times)) != len(times):
         return None
     shape = []
     for part in parts:
         if part in _DATE_PARTS:
             shape.append(_DATE_PARTS[part])
+        elif part in _TIME_PARTS:
+            shape.append(_TIME_PARTS[part])
         elif part in _DATE_SEPARATORS:
             shape.append(re.escape(part))
         else:
