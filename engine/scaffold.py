@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import synthetic
+from .check import schema_dir
 
 AS_OF = dt.date(2026, 9, 30)  # the sample export's as-of date, pinned so reports are reproducible
 
@@ -151,9 +152,19 @@ def _sample_export(rows: int = 200) -> str:
     return out.getvalue()
 
 
+def schemas() -> dict[str, str]:
+    """The JSON Schemas, for the rule files' ``$schema`` modelines (editor completion: docs/editors.md)."""
+    folder = schema_dir()
+    return {entry.name: entry.read_text(encoding="utf-8")
+            for entry in sorted(folder.iterdir(), key=lambda e: e.name) if entry.name.endswith(".schema.json")}
+
+
 def files() -> dict[str, str]:
     """Every file ``init`` writes: relative path -> text."""
     written = {f"rules/{name}": text for name, text in default_pack().items()}
+    # The rule files' modelines point at ../schemas (../../schemas from plans/ and tests/), as in dealgate's own
+    # repository: the schemas go there.
+    written.update({f"schemas/{name}": text for name, text in schemas().items()})
     written.update({
         "samples/deals.csv": _sample_export(),
         "samples/reps.csv": REPS,

@@ -38,6 +38,18 @@ def test_the_pack_is_the_bundled_one_and_the_reps_the_examples():
     assert scaffold.REPS == (ROOT / "examples" / "reps.csv").read_text(encoding="utf-8")
 
 
+def test_every_modeline_names_a_schema_the_repository_has(tmp_path):
+    """Editors complete from the $schema modelines (docs/editors.md): their paths must resolve in the new repo."""
+    import re
+
+    scaffold.scaffold(tmp_path)
+    rule_files = sorted((tmp_path / "rules").rglob("*.yaml"))
+    assert len(rule_files) == 6
+    for path in rule_files:
+        (target,) = re.findall(r"\$schema=(\S+)", path.read_text(encoding="utf-8").splitlines()[0])
+        assert (path.parent / target).resolve().is_file(), path
+
+
 def test_the_ci_files_are_yaml_that_run_dealgate():
     files = scaffold.files()
     hooks = yaml.safe_load(files[".pre-commit-config.yaml"])["repos"][0]["hooks"]
@@ -53,7 +65,7 @@ def test_existing_files_are_not_overwritten_without_force(tmp_path):
     pipeline.write_text("# mine\n")
     again = invoke("init", str(tmp_path))
     assert again.exit_code == 2
-    assert "12 files would be overwritten" in again.stderr and "--force" in again.stderr
+    assert f"{len(scaffold.files())} files would be overwritten" in again.stderr and "--force" in again.stderr
     assert pipeline.read_text() == "# mine\n"
     assert invoke("init", str(tmp_path), "--force").exit_code == 0
     assert pipeline.read_text() != "# mine\n"

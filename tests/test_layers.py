@@ -28,7 +28,7 @@ LAYERS = {
     "engine.config": 0,  # dealgate.toml / [tool.dealgate]: read and checked; the CLI applies it
     "engine.progress": 0,  # counters a run advances for a progress display: stdlib only
     "engine.synthetic": 0,  # the example-data generator: stdlib only
-    "engine.scaffold": 0,  # dealgate init: the bundled pack and a sample export (synthetic), written out
+    "engine.scaffold": 2,  # dealgate init: the bundled pack, its schemas and a sample export, written out
     # inputs: rule files, and exports (reading an export needs only values, types and output)
     "engine.load": 1,
     "engine.yaml_errors": 1,  # PyYAML's errors in the author's words, for load

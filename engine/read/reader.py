@@ -21,6 +21,10 @@ EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".js
 FORMAT_NAMES = {"csv": "csv", "tsv": "tsv", "json": "json", "jsonl": "jsonl", "ndjson": "jsonl"}
 STDIN = "-"
 TEXT_CHUNK = 1 << 16
+# The warning on an id Excel turned into a number (the SQL engines find them too: engine.sql.duckdb_engine)
+MANGLED_ID = ("id '{value}' looks like a number mangled by Excel (scientific notation or lost digits); "
+              "kept as written, but it may not match the CRM record")
+MANGLED_IDS_NOT_LISTED = "{count} more ids look mangled by Excel (not listed)"
 MAX_ROW_WARNINGS = 100  # per kind; the rest are counted in one summary warning
 
 
@@ -234,11 +238,7 @@ class ExportReader(CsvRecords, JsonRecords):
 
     def _check_id(self, line: int, value) -> None:
         if isinstance(value, str) and EXCEL_FLOAT_ID.match(value):
-            self._row_warning(
-                "mangled_id", line,
-                f"id '{value}' looks like a number mangled by Excel (scientific notation or lost digits); "
-                f"kept as written, but it may not match the CRM record",
-                "{count} more ids look mangled by Excel (not listed)")
+            self._row_warning("mangled_id", line, MANGLED_ID.format(value=value), MANGLED_IDS_NOT_LISTED)
 
     # records
 

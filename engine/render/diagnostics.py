@@ -10,7 +10,6 @@ from typing import Iterable
 
 from ..diagnostics import Diagnostic
 from .common import annotation
-from .sarif import render_diagnostics as render_sarif
 
 
 def _source_lines(file: str) -> tuple:
@@ -90,10 +89,16 @@ def summary_line(diagnostics: list) -> str:
     return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
 
 
+def render_sarif(diagnostics: Iterable[Diagnostic]) -> str:
+    from .sarif import render_diagnostics
+
+    return render_diagnostics(diagnostics)
+
+
 # Every format: (diagnostics, color) -> text; only the text for people is ever coloured.
 FORMATS = {
     "text": render_text,
     "json": lambda diagnostics, color=False: render_json(diagnostics),
     "github": lambda diagnostics, color=False: render_github(diagnostics),
-    "sarif": lambda diagnostics, color=False: render_sarif(diagnostics),
+    "sarif": lambda diagnostics, color=False: render_sarif(diagnostics),  # loads the code docs: on demand
 }

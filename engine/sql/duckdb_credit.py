@@ -15,6 +15,7 @@ import datetime as dt
 from sqlglot import exp
 
 from .crediting import SqlCrediting, credit_records
+from .excel_ids import excel_id
 from .duckdb_engine import BATCH, DuckDBScorer, SqlSource, SqlStream, scan_target
 
 _BOOKKEEPING = ("problem", "problem_column", "blank_row", "cells")
@@ -36,21 +37,24 @@ class DuckDBCrediting(SqlCrediting):
         def build():
             typed = scorer.typed_rows(source, line, scan_target, used=self.query.used_fields())
             credited = self.query.build(typed.subquery("typed", copy=False), carry=_BOOKKEEPING)
-            return exp.select(exp.alias_(exp.Literal.number(0), "position", copy=False), "*", copy=False).from_(
-                credited.subquery("credited", copy=False), copy=False)
+            return exp.select(exp.alias_(exp.Literal.number(0), "position", copy=False), "*",
+                              exp.alias_(excel_id(scorer.ruleset, source.reader.column_plan), "excel_id", copy=False),
+                              copy=False).from_(credited.subquery("credited", copy=False), copy=False)
 
         table = scorer.cached_sql(source, ("duckdb-credit", numbered), build)
         connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_all AS {table}")
         rejected = scorer.rejects(source, 0)
         deals = "problem IS NULL AND NOT blank_row"
-        total = connection.execute(f"SELECT count(*) FROM dealgate_all WHERE {deals}").fetchall()[0][0]
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all WHERE {deals}")
+        stream.warnings = [(source.name, w) for w in [*source.reader.warnings, *scorer.mangled_id_warnings(0)]]
+        total = connection.execute("SELECT count(*) FROM dealgate_scored").fetchall()[0][0]
         stream.counts.read += total + rejected
         stream.counts.deals += total
         stream.counts.rejected += rejected
         plans = len(self.program.credit.plans)
         credited_by_some = " OR ".join(f"w{k} IS NOT FALSE" for k in range(plans)) or "FALSE"
         result = connection.execute(
-            f"SELECT * EXCLUDE (position, {', '.join(_BOOKKEEPING)}) FROM ("
+            f"SELECT * EXCLUDE (position, excel_id, {', '.join(_BOOKKEEPING)}) FROM ("
             f"SELECT *, row_number() OVER (ORDER BY line) AS number FROM dealgate_all WHERE {deals}) "
             f"WHERE {credited_by_some} ORDER BY number")
         names = [d[0] for d in result.description]

@@ -31,9 +31,10 @@ import attrs
 import duckdb
 from sqlglot import exp
 
-from ..read import ExportError, ExportReader, Reject
+from ..read import ExportError, ExportReader, ReadWarning, Reject
 from ..results import DealResult
 from ..score import ScoredDeal
+from . import excel_ids
 from .cache import SqlCache
 from .expr import literal
 from .rows import typed_rows
@@ -82,11 +83,17 @@ class SqlStream:
             self.missing_fields[source.name] = list(source.reader.missing_fields)
 
     def run(self, text=None) -> str | None:
-        """Score every export; why not, when DuckDB's parser refused one while scoring it (then score none)."""
+        """Score every export; why not, when DuckDB's parser refused one while scoring it (then score none).
+
+        The warnings are then the Python stream's, in its order: each export's header warnings, then
+        its rows' (ids mangled by Excel).
+        """
         try:
             self.scorer.run(self.sources, text)
         except Fallback as why:
             return str(why)
+        self.warnings = [(source.name, w) for position, source in enumerate(self.sources)
+                         for w in [*source.reader.warnings, *self.scorer.mangled_id_warnings(position)]]
         return None
 
 
@@ -345,12 +352,20 @@ class DuckDBScorer:
         scored = self.query.build(typed.subquery("typed", copy=False), ordered=False,
                                   carry=("problem", "problem_column", "blank_row", "cells"))
         tagged = exp.select(exp.alias_(exp.Literal.number(position), "position", copy=False),
-                            exp.alias_(exp.Literal.string(_NAME), "source", copy=False), "*").from_(scored.subquery("s", copy=False))
+                            exp.alias_(exp.Literal.string(_NAME), "source", copy=False), "*",
+                            exp.alias_(excel_ids.excel_id(self.ruleset, source.reader.column_plan), "excel_id",
+                                       copy=False)).from_(scored.subquery("s", copy=False))
         if text is not None:  # the output line, from its cells (computed first, each once)
             celled = exp.select("*", *[c.copy() for c in text.cells], copy=False).from_(tagged.subquery("tagged", copy=False), copy=False)
             tagged = exp.select(*[exp.column(c) for c in _NARROW], exp.alias_(text.text.copy(), "text"),
                                 copy=False).from_(celled.subquery("celled", copy=False), copy=False)
         return tagged
+
+    def mangled_id_warnings(self, position: int) -> list[ReadWarning]:
+        """The Python reader's warnings on ids Excel mangled, for export ``position`` (engine.sql.excel_ids)."""
+        listed, total = excel_ids.queries(position)
+        rows = self.connection.execute(listed.sql("duckdb")).fetchall()
+        return excel_ids.warnings(rows, lambda: self.connection.execute(total.sql("duckdb")).fetchall()[0])
 
     def scored_sql(self) -> str:
         """The scored rows of every export, in (export, line) order."""
@@ -439,7 +454,7 @@ def _ids(text: str, separator: str = ";") -> tuple:
 
 # what the summary and the rejects read, beside the output lines
 _NARROW = ("position", "line", "stage", "verdict", "amount", "weighted_amount", "failed", "qualify_out", "warnings",
-           "over_staged", "problem", "problem_column", "blank_row", "cells")
+           "over_staged", "problem", "problem_column", "blank_row", "cells", "excel_id")
 
 
 # Placeholders in the scoring SQL (so that the cached text serves any export of the same shape);

@@ -14,6 +14,7 @@ import datetime as dt
 from sqlglot import exp
 
 from .crediting import SqlCrediting, credit_records
+from .excel_ids import excel_id
 from .spark_engine import SparkScorer, SqlStream
 
 _BOOKKEEPING = ("problem", "problem_column", "blank_row", "cells")
@@ -34,15 +35,18 @@ class SparkCrediting(SqlCrediting):
         scorer.close()
         typed, _ = scorer.typed_sql(source, used=self.query.used_fields())
         credited = self.query.build(typed.subquery("typed", copy=False), carry=_BOOKKEEPING)
-        table = exp.select(exp.alias_(exp.Literal.number(0), "position", copy=False), "*", copy=False).from_(
-            credited.subquery("credited", copy=False), copy=False)
+        table = exp.select(exp.alias_(exp.Literal.number(0), "position", copy=False), "*",
+                           exp.alias_(excel_id(scorer.ruleset, source.reader.column_plan), "excel_id", copy=False),
+                           copy=False).from_(credited.subquery("credited", copy=False), copy=False)
         scorer.all = spark.sql(table.sql("spark")).persist(StorageLevel.MEMORY_AND_DISK)
         scorer.all.createOrReplaceTempView("dealgate_all")
         rejected = scorer.rejects(source, 0)
         deals = scorer.all.where("problem IS NULL AND NOT blank_row")
+        deals.createOrReplaceTempView("dealgate_scored")
+        stream.warnings = [(source.name, w) for w in [*source.reader.warnings, *scorer.mangled_id_warnings(0)]]
         total = deals.count()
         stream.counts.read += total + rejected
         stream.counts.deals += total
         stream.counts.rejected += rejected
-        rows = deals.drop("position", *_BOOKKEEPING).orderBy("line")
+        rows = deals.drop("position", "excel_id", *_BOOKKEEPING).orderBy("line")
         yield from credit_records(rows.toLocalIterator(prefetchPartitions=True), rows.columns, self.program, total)

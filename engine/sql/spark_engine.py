@@ -69,6 +69,7 @@ from sqlglot import exp
 from ..read import ExportError, ExportReader, StreamCounts
 from ..results import DealResult
 from ..score import ScoredDeal
+from . import excel_ids
 from .duckdb_engine import _NARROW, Fallback, SqlStream, _ids, hand_rejects, rejects_query
 from .expr import literal
 from .rows import typed_rows
@@ -401,8 +402,9 @@ class SparkScorer:
         scored = self.query.build(typed.subquery("typed", copy=False), ordered=False,
                                   carry=("problem", "problem_column", "blank_row", "cells"))
         tagged = exp.select(exp.alias_(exp.Literal.number(position), "position", copy=False),
-                            exp.alias_(exp.Literal.string(source.name), "source", copy=False), "*").from_(
-            scored.subquery("s", copy=False))
+                            exp.alias_(exp.Literal.string(source.name), "source", copy=False), "*",
+                            exp.alias_(excel_ids.excel_id(self.ruleset, source.reader.column_plan), "excel_id",
+                                       copy=False)).from_(scored.subquery("s", copy=False))
         if text is not None:  # the output line, from its cells (computed first, each once)
             celled = exp.select("*", *[c.copy() for c in text.cells], copy=False).from_(
                 tagged.subquery("tagged", copy=False), copy=False)
@@ -439,6 +441,12 @@ class SparkScorer:
                 self.counts.read += deals.get(position, 0) + rejected
                 self.counts.deals += deals.get(position, 0)
                 self.counts.rejected += rejected
+
+    def mangled_id_warnings(self, position: int) -> list:
+        """The Python reader's warnings on ids Excel mangled, for export ``position`` (engine.sql.excel_ids)."""
+        listed, total = excel_ids.queries(position)
+        rows = [tuple(r) for r in self.spark.sql(listed.sql("spark")).collect()]
+        return excel_ids.warnings(rows, lambda: tuple(self.spark.sql(total.sql("spark")).collect()[0]))
 
     def close(self) -> None:
         """Drop the cached scored rows and the temporary views of earlier runs in this session."""
