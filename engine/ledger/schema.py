@@ -76,6 +76,16 @@ MIGRATIONS = (
     CREATE INDEX adjustments_by_source ON adjustments (source_id);
     CREATE INDEX adjustments_by_statement ON adjustments (statement_id);
     """,
+    # 3: why a locked statement drifts is named against the inputs it was last found consistent under
+    # (checked_*), not those it was first computed with; adjustments keep the inputs that produced them
+    """
+    ALTER TABLE statements ADD COLUMN checked_rules_hash TEXT;
+    ALTER TABLE statements ADD COLUMN checked_reps_hash TEXT;
+    ALTER TABLE statements ADD COLUMN checked_export_hash TEXT;
+    ALTER TABLE adjustments ADD COLUMN rules_hash TEXT;
+    ALTER TABLE adjustments ADD COLUMN reps_hash TEXT;
+    ALTER TABLE adjustments ADD COLUMN export_hash TEXT;
+    """,
 )
 
 VERSION = len(MIGRATIONS)

@@ -207,7 +207,7 @@ class Ledger:
                 row = self._row(s.rep, s.plan, s.period.label)
                 lines = [booked_line(line) for line in s.lines]
                 if row is not None and row[_STATE] in LOCKED:
-                    drift = self._settle(self._load(row), lines, now, plans[s.plan])
+                    drift = self._settle(self._load(row), _checked(row), lines, now, plans[s.plan])
                     (drifts.append(drift) if drift else unchanged.append((s.rep, s.plan, s.period.label)))
                 elif (s.plan, s.period.start) in requested:
                     statement_id = self._write_open(row, s, lines, now, plans[s.plan].fiscal_year_start)
@@ -232,6 +232,12 @@ class Ledger:
                 digest = booked.computed_hash()
                 self.db.execute("UPDATE statements SET state = ?, content_hash = ? WHERE id = ?",
                                 (CLOSED, digest, booked.id))
+                # the adjustments it pays are now locked: their sources are booked as of the inputs that made them
+                self.db.execute(
+                    "UPDATE statements SET (checked_rules_hash, checked_reps_hash, checked_export_hash) = "
+                    "(SELECT a.rules_hash, a.reps_hash, a.export_hash FROM adjustments a WHERE a.source_id = "
+                    "statements.id AND a.statement_id = ? ORDER BY a.id DESC LIMIT 1) WHERE id IN "
+                    "(SELECT source_id FROM adjustments WHERE statement_id = ?)", (booked.id, booked.id))
                 closed.append(attrs.evolve(booked, state=CLOSED, content_hash=digest))
         return Outcome(tuple(closed))
 
@@ -361,19 +367,28 @@ class Ledger:
               line.rate, line.tier, line.factor, line.note) for position, line in enumerate(lines)])
         return statement_id
 
-    def _settle(self, booked: BookedStatement, recomputed: list[BookedLine], now: Fingerprint, plan) -> Drift | None:
-        """Replace the pending adjustments of a locked statement with what it drifts by now."""
+    def _settle(self, booked: BookedStatement, checked: Fingerprint | None, recomputed: list[BookedLine],
+                now: Fingerprint, plan) -> Drift | None:
+        """Replace the pending adjustments of a locked statement with what it drifts by now.
+
+        ``checked``: the inputs the booked amounts were last found right under (None: those that computed it).
+        """
         locked = self._adjustments("a.source_id = ? AND target.state != 'open'", (booked.id,))
         self.db.execute("DELETE FROM adjustments WHERE source_id = ? AND statement_id IN "
                         "(SELECT id FROM statements WHERE state = 'open')", (booked.id,))
-        found = adjustments_for(booked.period, list(booked.lines) + locked, recomputed, booked.fingerprint, now)
+        found = adjustments_for(booked.period, list(booked.lines) + locked, recomputed, checked or booked.fingerprint,
+                                now)
         if not found:
+            self.db.execute("UPDATE statements SET checked_rules_hash = ?, checked_reps_hash = ?, "
+                            "checked_export_hash = ? WHERE id = ?",
+                            (now.rules_hash, now.reps_hash, now.export_hash, booked.id))
             return None
         target_id, target = self._next_open(booked, plan)
         self.db.executemany(
-            "INSERT INTO adjustments (statement_id, source_id, kind, rule, deal, amount, reason, note) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(target_id, booked.id, a.kind, a.rule, a.deal, money_text(a.amount), a.reason, a.note) for a in found])
+            "INSERT INTO adjustments (statement_id, source_id, kind, rule, deal, amount, reason, note, rules_hash, "
+            "reps_hash, export_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(target_id, booked.id, a.kind, a.rule, a.deal, money_text(a.amount), a.reason, a.note, now.rules_hash,
+              now.reps_hash, now.export_hash) for a in found])
         return Drift(booked, tuple(attrs.evolve(a, period=target) for a in found), target)
 
     def _next_open(self, booked: BookedStatement, plan) -> tuple[int, str]:
@@ -422,10 +437,17 @@ class Ledger:
 
 
 _FIELDS = ("id", "rep", "plan", "period", "period_start", "period_end", "fiscal_year_start", "name", "currency",
-           "rounding", "state", "total", "draw_balance", "rules_hash", "reps_hash", "export_hash", "content_hash")
+           "rounding", "state", "total", "draw_balance", "rules_hash", "reps_hash", "export_hash", "content_hash",
+           "checked_rules_hash", "checked_reps_hash", "checked_export_hash")
 _COLUMNS = ", ".join(_FIELDS)
 (_ID, _REP, _PLAN, _PERIOD, _START, _END, _FY, _NAME, _CURRENCY, _ROUNDING, _STATE, _TOTAL, _DRAW, _RULES, _REPS,
- _EXPORT, _HASH) = range(len(_FIELDS))
+ _EXPORT, _HASH, _CHECKED_RULES, _CHECKED_REPS, _CHECKED_EXPORT) = range(len(_FIELDS))
+
+
+def _checked(row) -> Fingerprint | None:
+    if row[_CHECKED_RULES] is None:
+        return None
+    return Fingerprint(row[_CHECKED_RULES], row[_CHECKED_REPS], row[_CHECKED_EXPORT])
 
 
 def booked_line(line) -> BookedLine:
