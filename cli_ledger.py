@@ -37,10 +37,19 @@ def _report(diagnostics) -> None:
 
 
 def _open(path: str, create: bool = False):
-    """The ledger, or exit 2 with why not."""
-    from engine.ledger import open_ledger
+    """The ledger, or exit 2 with why not.
 
-    opened = open_ledger(path, create=create)
+    A writer waits for another one up to DEALGATE_LEDGER_TIMEOUT seconds (default 10), then fails (DG802).
+    """
+    import os
+
+    from engine.ledger import DEFAULT_TIMEOUT, open_ledger
+
+    try:
+        timeout = float(os.environ.get("DEALGATE_LEDGER_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        raise click.UsageError("DEALGATE_LEDGER_TIMEOUT must be a number of seconds") from None
+    opened = open_ledger(path, create=create, timeout=timeout)
     if not opened.ok:
         _report(opened.diagnostics)
         sys.exit(EXIT_USAGE)

@@ -266,7 +266,7 @@ class Ledger:
             pay_rows, problems = [], []
             for rep in reps:
                 owed = expected.get(rep, ZERO)
-                paid = owed if payroll is None else payroll.get(rep, ZERO)
+                paid = owed if payroll is None else Decimal(payroll.get(rep, ZERO))
                 pay_rows.append(PayRow(rep, owed, paid))
                 self.db.execute("INSERT INTO payments (rep, period, expected, paid, source) VALUES (?, ?, ?, ?, ?)",
                                 (rep, period, money_text(owed), money_text(paid), source))
