@@ -14,6 +14,7 @@ from decimal import Decimal
 from ..money import money_text, shown_money
 from ..output import safe_cell
 from ..render.jsontext import dumps_indented
+from ..render.payout import rate_text, shown_credit
 from ..render.table import Column, Display, printable, render
 from .records import BookedStatement
 
@@ -54,8 +55,8 @@ def describe(line, s: BookedStatement, paid: dict) -> str:
     """A line's detail: the slice's arithmetic for commission, the note, and for a clawback where it was paid."""
     text = line.note
     if line.kind == "commission" and line.credit is not None and line.rate is not None:
-        rate = f"{(Decimal(line.rate) * 100).normalize():f}%"
-        sliced = f"{line.tier + ': ' if line.tier else ''}{Decimal(line.credit):,} x {rate}"
+        sliced = f"{line.tier + ': ' if line.tier else ''}{shown_credit(Decimal(line.credit))} x " \
+                 f"{rate_text(Decimal(line.rate))}"
         text = f"{sliced}; {text}" if text else sliced
     if line.kind == "clawback" and (s.rep, s.plan, line.deal) in paid:
         text = f"paid in {', '.join(paid[(s.rep, s.plan, line.deal)])}; {text}"

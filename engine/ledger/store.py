@@ -18,7 +18,7 @@ from pathlib import Path
 
 import attrs
 
-from ..diagnostics import error, warning
+from ..diagnostics import Location, error, warning
 from ..money import money_text, shown_money
 from ..payout import periods as P
 from ..payout.statement import CLAWBACK, DRAW, RECOVERY, Statement
@@ -72,11 +72,14 @@ class Balance:
 def _outcome(method):
     """Ledger problems raised inside an operation become its Outcome's diagnostics (errors are values)."""
     @functools.wraps(method)
-    def run(*args, **kwargs) -> Outcome:
+    def run(first, *args, **kwargs) -> Outcome:
         try:
-            return method(*args, **kwargs)
+            return method(first, *args, **kwargs)
         except LedgerProblem as problem:
-            return Outcome(None, (problem.diagnostic,))
+            found = problem.diagnostic
+            if found.location is None:  # every ledger problem is about the ledger file
+                found = attrs.evolve(found, location=Location(str(getattr(first, "path", first))))
+            return Outcome(None, (found,))
     return run
 
 
@@ -273,7 +276,7 @@ class Ledger:
                 if paid != owed:
                     problems.append(warning("DG806", f"payroll paid {rep} {shown_money(paid)} for {period}; the "
                                                      f"ledger says {shown_money(owed)} (difference "
-                                                     f"{shown_money(paid - owed)})"))
+                                                     f"{shown_money(paid - owed)})", Location(source)))
             self.db.executemany("UPDATE statements SET state = ? WHERE id = ?", [(PAID, s.id) for s in due])
         return Outcome(tuple(pay_rows), tuple(problems))
 
@@ -287,10 +290,11 @@ class Ledger:
                 booked = self._load(row)
                 where = f"{booked.rep} {booked.plan} {booked.period}"
                 if booked.total != sum((line.amount for line in booked.lines), ZERO):
-                    problems.append(error("DG805", f"{where}: the total {booked.total} is not the sum of its lines"))
+                    problems.append(error("DG805", f"{where}: the total {booked.total} is not the sum of its lines",
+                                          Location(self.path)))
                 if booked.content_hash is None or booked.computed_hash() != booked.content_hash:
                     problems.append(error("DG805", f"{where} ({booked.state}) does not match its content hash: "
-                                                   f"it changed after it was locked"))
+                                                   f"it changed after it was locked", Location(self.path)))
         return Outcome(len(rows), tuple(problems))
 
     def payments(self) -> list[tuple]:
@@ -418,7 +422,8 @@ class Ledger:
                 problems.append(warning(
                     "DG808", f"{s.rep} {s.period.label}: the clawback of deal {line.deal} takes back "
                              f"{shown_money(-line.amount)}, more than the ledger says was paid on it "
-                             f"({shown_money(paid)})", hint="check the deal's earlier statements in the ledger"))
+                             f"({shown_money(paid)})", Location(self.path),
+                    hint="check the deal's earlier statements in the ledger"))
         return problems
 
     def _paid_on(self, rep: str, plan: str, deal: str, other_than: int) -> Decimal | None:
