@@ -94,8 +94,9 @@ class PayoutBooking:
         report = _done(self.ledger.record(result.statements, self.requested, fingerprint(*self.paths),
                                           self.program.plans))
         click.echo(f"ledger {path}: {len(report.written)} open statement{'s' * (len(report.written) != 1)} "
-                   f"written, {len(report.unchanged)} locked unchanged, {len(report.drifts)} locked with drift",
-                   err=True)
+                   f"written, {len(report.unchanged)} locked unchanged, {len(report.drifts)} locked with drift"
+                   + (f", {report.not_recomputed} locked not in this run (not compared)" if report.not_recomputed
+                      else ""), err=True)
         for drift in report.drifts:
             s = drift.statement
             total = sum(a.amount for a in drift.adjustments)

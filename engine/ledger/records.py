@@ -31,7 +31,13 @@ class Fingerprint:
     export_hash: str | None
 
     def differences(self, now: "Fingerprint") -> list[str]:
-        """Why a statement computed with ``self`` may differ now: 'rule change', 'data change'."""
+        """Why a statement computed with ``self`` may differ now: 'rule change', 'data change'.
+
+        A statement the ledger made only to carry adjustments has no inputs: it was closed before
+        any run computed it.
+        """
+        if self.rules_hash is None:
+            return ["first computed after it was closed"]
         found = []
         if (self.rules_hash, self.reps_hash) != (now.rules_hash, now.reps_hash):
             found.append("rule change")

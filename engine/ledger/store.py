@@ -45,6 +45,7 @@ class RecordReport:
     written: tuple  # (rep, plan, period) of the open statements written or refreshed
     unchanged: tuple  # (rep, plan, period) of locked statements that recompute to what is booked
     drifts: tuple  # Drift
+    not_recomputed: int = 0  # locked statements the run did not produce (another --rep; a rep no longer listed)
 
 
 @attrs.frozen
@@ -184,11 +185,13 @@ class Ledger:
 
     def balances(self, statements: list[BookedStatement]) -> list[Balance]:
         """Per rep, from its statements (all periods): payable, paid, draw balance, clawbacks outstanding."""
-        paid = dict(self.db.execute("SELECT rep, group_concat(paid, ' ') FROM payments GROUP BY rep").fetchall())
+        paid: dict = {}
+        for rep, amount in self.db.execute("SELECT rep, paid FROM payments ORDER BY id"):
+            paid.setdefault(rep, []).append(Decimal(amount))
         result = []
         for rep in dict.fromkeys(s.rep for s in statements):
             own = [s for s in statements if s.rep == rep]
-            payments = [Decimal(v) for v in (paid.get(rep) or "").split()]
+            payments = paid.get(rep, [])
             recovered = sum((-v for v in payments if v < 0), ZERO)
             owed = sum((-s.payable for s in own if s.payable < 0), ZERO)
             result.append(Balance(rep, sum((s.payable for s in own), ZERO), sum(payments, ZERO),
@@ -216,7 +219,9 @@ class Ledger:
                     statement_id = self._write_open(row, s, lines, now, plans[s.plan].fiscal_year_start)
                     problems.extend(self._clawback_checks(statement_id, s))
                     written.append((s.rep, s.plan, s.period.label))
-        return Outcome(RecordReport(tuple(written), tuple(unchanged), tuple(drifts)), tuple(problems))
+            locked = self.db.execute("SELECT count(*) FROM statements WHERE state != 'open'").fetchone()[0]
+        report = RecordReport(tuple(written), tuple(unchanged), tuple(drifts), locked - len(unchanged) - len(drifts))
+        return Outcome(report, tuple(problems))
 
     @_outcome
     def close(self, period: str) -> Outcome:
