@@ -102,3 +102,14 @@ def test_ledger_usage_problems_exit_2(tmp_path):
     bad.write_text("rep,amount\nalice,lots\n", encoding="utf-8")
     dealgate("close", "2026-Q3", "--ledger", ledger)
     assert "error[DG807]" in dealgate("pay", "2026-Q3", "--ledger", ledger, "--file", bad, code=2).stderr
+
+
+def test_the_duckdb_engine_books_the_same_ledger_as_python(tmp_path):
+    booked = {}
+    for engine in ("python", "duckdb"):
+        ledger = tmp_path / f"{engine}.db"
+        dealgate("payout", ROOT / "examples" / "deals.csv", "--reps", REPS, "--period", "2026-Q3", "--as-of",
+                 "2026-09-30", "--format", "json", "--engine", engine, "--ledger", ledger)
+        dealgate("close", "2026-Q3", "--ledger", ledger)
+        booked[engine] = json.loads(dealgate("ledger", "export", "--ledger", ledger, "--format", "json").stdout)
+    assert booked["duckdb"] == booked["python"]

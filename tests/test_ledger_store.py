@@ -235,3 +235,21 @@ def test_a_locked_period_is_recomputed_and_only_its_drift_is_booked(tmp_path):
     assert [a.deal for a in february.adjustments] == ["A"] and str(february.payable) == str(february.total - 300)
     assert book(tmp_path, DEALS, ["2026-02"]).value.drifts == ()  # the cancellation withdrawn: no drift left
     assert ledger.statements(period="2026-02").value[0].adjustments == ()
+
+
+def test_a_rep_new_to_a_closed_period_is_paid_in_the_next_open_one(tmp_path):
+    program = program_for(tmp_path, PLAN)
+    ledger = open_ledger(tmp_path / "comp.db").value
+    january = program.compute(DEALS, [rep(quota=10000)], ["2026-01"], dt.date(2026, 12, 31))
+    assert ledger.record(january.statements, {("p", dt.date(2026, 1, 1))}, NOW, program.plans).ok
+    assert ledger.close("2026-01").ok
+    newcomer = [*DEALS, deal("N", 4000, "2026-01-25", owner="new")]
+    reps = [rep(quota=10000), rep("new", quota=10000)]
+    both = program.compute(newcomer, reps, ["2026-02", "2026-01"], dt.date(2026, 12, 31))
+    report = ledger.record(both.statements, {("p", dt.date(2026, 2, 1))}, NOW, program.plans).value
+    [drift] = report.drifts
+    assert (drift.statement.rep, drift.statement.state, drift.statement.lines, drift.period) == \
+        ("new", "closed", (), "2026-02")
+    assert [(a.deal, str(a.amount), a.reason) for a in drift.adjustments] == [
+        ("N", "200.00", "first computed after it was closed")]
+    assert ledger.verify().ok and ledger.verify().value == 2

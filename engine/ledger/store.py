@@ -212,6 +212,8 @@ class Ledger:
             for s in statements:
                 row = self._row(s.rep, s.plan, s.period.label)
                 lines = [booked_line(line) for line in s.lines]
+                if row is None and lines and self._closed_for_plan(s.plan, s.period.label):
+                    row = self._locked_empty(s, plans[s.plan])  # new in a closed period: all of it is drift
                 if row is not None and row[_STATE] in LOCKED:
                     drift = self._settle(self._load(row), _checked(row), lines, now, plans[s.plan])
                     (drifts.append(drift) if drift else unchanged.append((s.rep, s.plan, s.period.label)))
@@ -400,18 +402,37 @@ class Ledger:
               now.reps_hash, now.export_hash) for a in found])
         return Drift(booked, tuple(attrs.evolve(a, period=target) for a in found), target)
 
+    def _closed_for_plan(self, plan: str, period: str) -> bool:
+        """Whether some rep's statement of ``plan`` for ``period`` is locked: the period was closed."""
+        return self.db.execute("SELECT 1 FROM statements WHERE plan = ? AND period = ? AND state != 'open' LIMIT 1",
+                               (plan, period)).fetchone() is not None
+
+    def _insert_empty(self, rep: str, plan, period: P.Period, name, currency: str, rounding: str) -> int:
+        """An open statement with no lines (no inputs yet): it holds adjustments, or stands for a locked nothing."""
+        return self.db.execute(
+            "INSERT INTO statements (rep, plan, period, period_start, period_end, fiscal_year_start, name, currency, "
+            "rounding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (rep, plan.id, period.label, period.start.isoformat(), period.end.isoformat(), plan.fiscal_year_start,
+             name, currency, rounding)).lastrowid
+
+    def _locked_empty(self, s: Statement, plan):
+        """A rep new to a closed period: booked as an empty closed statement, so what it earns there is drift
+        (paid in the next open period), and the closed period keeps what it paid."""
+        statement_id = self._insert_empty(s.rep, plan, s.period, s.name, s.currency, s.rounding)
+        empty = self._load(self.db.execute(f"SELECT {_COLUMNS} FROM statements WHERE id = ?",
+                                           (statement_id,)).fetchone())
+        self.db.execute("UPDATE statements SET state = ?, content_hash = ? WHERE id = ?",
+                        (CLOSED, empty.computed_hash(), statement_id))
+        return self._row(s.rep, s.plan, s.period.label)
+
     def _next_open(self, booked: BookedStatement, plan) -> tuple[int, str]:
         """(id, label) of the rep's first open statement after ``booked``; an empty one is made when none is."""
         period = P.period_of(booked.end, plan.period, plan.fiscal_year_start)
         while True:
             row = self._row(booked.rep, booked.plan, period.label)
             if row is None:
-                statement_id = self.db.execute(
-                    "INSERT INTO statements (rep, plan, period, period_start, period_end, fiscal_year_start, name, "
-                    "currency, rounding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (booked.rep, booked.plan, period.label, period.start.isoformat(), period.end.isoformat(),
-                     plan.fiscal_year_start, booked.name, booked.currency, booked.rounding)).lastrowid
-                return statement_id, period.label
+                return self._insert_empty(booked.rep, plan, period, booked.name, booked.currency,
+                                          booked.rounding), period.label
             if row[_STATE] == OPEN:
                 return row[_ID], period.label
             period = P.period_of(period.end, plan.period, plan.fiscal_year_start)
