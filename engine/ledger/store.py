@@ -488,7 +488,9 @@ def booked_line(line) -> BookedLine:
 
 
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    """Plain digits without trailing zeros: the engines give 15000 and 15000.00 for one credit, and the
+    ledger (and its content hashes) must not depend on which engine computed a statement."""
+    return None if value is None else f"{value.normalize():f}"
 
 
 def _draw_balance(statements: list[BookedStatement]) -> Decimal | None:
