@@ -11,6 +11,7 @@ import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import attrs
 
@@ -73,9 +74,8 @@ def fingerprint(rules: str | Path, reps: str | Path, export: str | Path) -> Fing
     return Fingerprint(pack_hash(rules), file_hash(reps), file_hash(export))
 
 
-@attrs.frozen
-class BookedLine:
-    """A statement line as the ledger keeps it."""
+class BookedLine(NamedTuple):
+    """A statement line as the ledger keeps it. A tuple, like the statement's Line: runs book many."""
 
     kind: str
     amount: Decimal
