@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 import cli_display
+import cli_ledger
 from engine.diagnostics import DiagnosticError, has_errors
 from engine.output import atomic_write
 from engine.pack import load_ruleset, read_pack
@@ -935,8 +936,9 @@ def compile_command(rules_dir, credits, output):
 @click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
 @engine_options
 @table_options("engine.render.payout")
+@cli_ledger.ledger_option
 def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period, from_period, to_period, rep_id,
-           fmt, explain_steps, output, rejects, engine, verbose, spark_master):
+           fmt, explain_steps, output, rejects, engine, verbose, spark_master, ledger_path):
     """What each rep is owed for a period, line by line, from a deal export."""
     from engine.payout import PeriodError, compile_payout, read_reps, requested_periods
     from engine.read import ExportError, ExportStream
@@ -972,6 +974,8 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     as_of = as_of or dt.date.today()
     click.echo(f"as of {as_of.isoformat()}", err=True)
     shown = "<stdin>" if sources[0] == "-" else sources[0]
+    booking = cli_ledger.book_payout(ledger_path, wanted, program, rules_dir, reps_path, sources)
+    wanted = booking.periods if booking else wanted  # with a ledger, its locked periods are recomputed too
     crediting = _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose,
                                spark_master)
     try:
@@ -991,7 +995,7 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
         click.echo(f"dealgate: {problem}", err=True)
         sys.exit(EXIT_USAGE)
     _report_read(stream)
-    statements = result.statements
+    statements = booking.shown(result.statements) if booking else result.statements
     if explain_steps:
         text = "\n".join(render_payout.render_explain(s) for s in statements) or "no statements\n"
         newline = None
@@ -1014,6 +1018,8 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
                f"{counts_line(stream.counts)}", err=True)
     if unbalanced:  # cannot happen by construction; never hide it if it does
         click.echo(f"dealgate: {len(unbalanced)} statements do not reconcile", err=True)
+    if booking:
+        booking.record(result)
     sys.exit(EXIT_PROBLEMS if unbalanced or not result.ok else EXIT_OK)
 
 
@@ -1067,6 +1073,8 @@ def _payout_engine(engine, ruleset, program, sources, input_format, delimiter, a
         click.echo(f"engine: {described}", err=True)
     return crediting, stream
 
+
+cli_ledger.register(main)
 
 if __name__ == "__main__":
     main()

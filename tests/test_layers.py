@@ -56,7 +56,9 @@ LAYERS = {
     "engine.sql.duckdb_credit": 8,  # payouts on DuckDB
     "engine.sql.spark_credit": 8,  # payouts on Spark
     "engine.sql.records": 8,  # typed records (test cases) on DuckDB or Spark
+    "engine.ledger": 8,  # the SQLite ledger of statements, locks, adjustments and payments (uses payout)
     "engine.render": 9,
+    "engine.ledger.report": 9,  # the ledger rendered for people and programs
     "engine.sql.lines": 9,  # scored rows rendered by the SQL engine: a renderer, beside engine.render
 }
 

@@ -9,13 +9,13 @@ See docs/payouts.md for the plan semantics. The entry points:
 """
 
 from .compute import PayoutProgram, PayoutResult, compile_payout, compute_statements, requested_periods
-from .credit import Credited, compile_credit, parse_recipients
+from .credit import Credited, CreditResult, compile_credit, parse_recipients
 from .periods import Period, PeriodError, parse_period, period_of, periods_in
 from .reps import Rep, RepsResult, read_reps, reps_from_records
 from .statement import LINE_KINDS, Line, Statement
 
 __all__ = [
-    "Credited", "LINE_KINDS", "Line", "PayoutProgram", "PayoutResult", "Period", "PeriodError", "Rep", "RepsResult",
+    "Credited", "CreditResult", "LINE_KINDS", "Line", "PayoutProgram", "PayoutResult", "Period", "PeriodError", "Rep", "RepsResult",
     "Statement", "compile_credit", "compile_payout", "compute_statements", "parse_period", "parse_recipients",
     "period_of", "periods_in", "read_reps", "reps_from_records", "requested_periods",
 ]

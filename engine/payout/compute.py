@@ -32,6 +32,7 @@ from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, comput
 
 _DATE = itemgetter(0)  # Credited.date
 _COUNTS = ("credited", "not_credited", "undecided", "skipped", "credits")
+CREDITED, NOT_CREDITED, UNDECIDED, SKIPPED, CREDITS = range(len(_COUNTS))  # indexes of a plan's tally
 MAX_LISTED = 20  # per-deal diagnostics of one kind listed one by one; the rest are counted
 
 
@@ -191,7 +192,7 @@ class _Run:
             rt = self.program.runtimes[plan_id]
             program = self.program.credit.plans[plan_id]
             credits[plan_id] = {}
-            counts = [0, 0, 0, 0, 0]  # credited, not credited, undecided, skipped, credits (see _COUNTS)
+            counts = [0] * len(_COUNTS)  # a list indexed by CREDITED, ...: the hot loop counts in place
             tallies[plan_id] = counts
             bounded = frozenset(r.id for r in reps.values() if r.bounded)
             plans.append((plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt,
@@ -212,26 +213,27 @@ class _Run:
                 try:
                     result = function(deal, as_of)
                 except Exception as exc:  # noqa: BLE001 - a record of the wrong shape must not stop the run
-                    counts[3] += 1
+                    counts[SKIPPED] += 1
                     problems.add("error", "DG617", f"deals plan '{plan_id}' could not evaluate",
                                  f"deal {_deal_id(deal, number)}: plan '{plan_id}' could not evaluate it: "
                                  f"{type(exc).__name__}: {exc}", "deal values must be typed as the fields declare", line)
                     continue
                 if result is False:
-                    counts[1] += 1
+                    counts[NOT_CREDITED] += 1
                     continue
                 if result.__class__ is not tuple:
-                    counts[2] += 1
+                    counts[UNDECIDED] += 1
                     missing = [f for f in when_fields if deal.get(f) is None]
                     problems.add("warning", "DG613", f"deals whose credit rule of plan '{plan_id}' is unknown",
                                  f"deal {_deal_id(deal, number)}: plan '{plan_id}' cannot tell whether it earns "
                                  f"credit (missing {', '.join(missing) or 'a value'}); it is not credited", None, line)
                     continue
+                # a CreditResult, as a plain tuple (engine/payout/credit.py)
                 deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
                 if deal_id.__class__ is not str:
                     deal_id = _deal_id(deal, number) if deal_id is None else str(deal_id)
                 if amount is None or date is None:
-                    counts[3] += 1
+                    counts[SKIPPED] += 1
                     if self.only is not None and self.only != to and self.only not in (splits or "") \
                             and self.only != overlay:
                         continue  # another rep's deal: not this --rep's concern
@@ -244,13 +246,13 @@ class _Run:
                         cancelled is not None and cancelled.__class__ is not dt.date):
                     amount, date, cancelled, why = _typed(amount, date, cancelled)
                     if why:
-                        counts[3] += 1
+                        counts[SKIPPED] += 1
                         problems.add("error", "DG617", f"deals plan '{plan_id}' could not evaluate",
                                      f"deal {deal_id}: plan '{plan_id}' could not evaluate it: {why}",
                                      "deal values must be typed as the fields declare", line)
                         continue
                 if end is not None and date >= end:
-                    counts[0] += 1
+                    counts[CREDITED] += 1
                     continue  # after the last requested period: no statement needs it
                 if splits is None and overlay is None and to is not None:
                     recipients = ((to, ONE, OWNER),)  # the common case: the owner, in full
@@ -262,13 +264,13 @@ class _Run:
                         if len(recipients_cache) < 100_000:
                             recipients_cache[key] = recipients
                     if recipients.__class__ is SplitProblem:
-                        counts[3] += 1
+                        counts[SKIPPED] += 1
                         problems.add("error", recipients.code, f"deals of plan '{plan_id}' with unusable splits",
                                      f"deal {deal_id}: {recipients.message}; the deal is not credited",
                                      "fix the split field so the shares total 100 (mark overlay credit "
                                      "'rep:pct:overlay')", line)
                         continue
-                counts[0] += 1
+                counts[CREDITED] += 1
                 position = number * 64
                 for rep_id, share, role in recipients:
                     rep = reps.get(rep_id)
@@ -288,7 +290,7 @@ class _Run:
                     items.append(new(Credited, (date, deal_id, position, amount if share is ONE else amount * share,
                                                 share, role, amount, factor, mults, bonuses, cancelled)))
                     position += 1
-                    counts[4] += 1
+                    counts[CREDITS] += 1
         self.counts["deals"] = number
         for plan_id, counts in tallies.items():
             self.counts[plan_id] = dict(zip(_COUNTS, counts))
@@ -326,9 +328,7 @@ class _Run:
         Sorted credits put the copies side by side, so this is one pass over what is already
         there, instead of a lookup per deal while crediting (a fifth of the payout time).
         """
-        duplicates = [i for i in range(1, len(credits))
-                      if credits[i][1] == credits[i - 1][1] and credits[i][0] == credits[i - 1][0]
-                      and credits[i][5] == credits[i - 1][5]]
+        duplicates = [i for i in range(1, len(credits)) if _same_credit(credits[i], credits[i - 1])]
         for i in reversed(duplicates):
             again, first = credits[i], credits[i - 1]
             self.problems.add("error", "DG618", f"deals that appear more than once under plan '{plan_id}'",
@@ -395,7 +395,7 @@ class _Run:
         if plan.clawback is None:
             return due
         window = plan.clawback.within_days
-        for c in [c for c in credits if c[10] is not None]:  # Credited.cancelled
+        for c in [c for c in credits if c.cancelled is not None]:
             days = (c.cancelled - c.date).days
             if days > window:
                 continue
@@ -425,6 +425,11 @@ def _typed(amount, date, cancelled):
             return amount, date, cancelled, f"the {what} {value!r} is not a date"
         dates.append(value)
     return amount, dates[0], dates[1], None
+
+
+def _same_credit(one: Credited, other: Credited) -> bool:
+    """The same deal credited to the same rep in the same role on the same date: a duplicated row."""
+    return one.deal == other.deal and one.date == other.date and one.role == other.role
 
 
 def _any_between(dates: list, start: dt.date, end: dt.date) -> bool:

@@ -4,8 +4,10 @@ Like the pipeline (engine/compile.py), each plan's expressions -- the credit
 rule's ``when`` and ``amount``, the commission multipliers, the per-deal
 bonuses -- are compiled once into one generated Python function per plan.
 Calling it on a deal record returns ``False`` (not credited), ``None`` (the
-``when`` rule could not be decided: a value it needs is null) or a tuple
-``(id, amount, date, to, splits, overlay, factor, multipliers, bonuses, cancelled)``.
+``when`` rule could not be decided: a value it needs is null) or a plain tuple
+whose fields are those of ``CreditResult`` (a plain tuple: the hot loop of
+``engine.payout.compute`` unpacks a million of them, and the SQL engines make
+the same tuple from their rows, engine/sql/crediting.py).
 The generated source is kept (``CreditProgram.source``) so anyone can read it.
 
 Splits are written ``alice:60;bob:40`` (percent, an optional ``%``); the
@@ -48,6 +50,25 @@ class Credited(NamedTuple):
     multipliers: tuple  # ids of the multipliers that matched
     bonuses: tuple  # (bonus id, amount for the whole deal) of the per-deal bonuses that matched
     cancelled: object  # cancellation date (clawback field), or None
+
+
+class CreditResult(NamedTuple):
+    """The fields of a credited deal's tuple, in order: what a plan's credit function returns.
+
+    The functions return plain tuples in this order (a NamedTuple's ``__new__`` is a Python
+    call per deal); this class is where the order is declared, for the generator and for readers.
+    """
+
+    id: object  # the deal id (str, or whatever the export holds)
+    amount: object  # the deal's credit (Decimal), or None when blank
+    date: object  # the credit date, or None when blank
+    to: object  # the credited rep field (the owner)
+    splits: object  # the split field's text, or None
+    overlay: object  # the overlay field's text, or None
+    factor: Decimal  # product of the multipliers that matched
+    multipliers: tuple  # ids of the multipliers that matched
+    bonuses: tuple  # (bonus id, amount for the whole deal) of the per-deal bonuses that matched
+    cancelled: object  # cancellation date (the clawback's date field), or None
 
 
 @attrs.frozen
@@ -193,9 +214,11 @@ class _CreditGenerator:
                 else self.names.constant(Decimal(b.amount))
             self.emit(f"if {self.expression(b.when)} is True:  # bonus {b.id}")
             self.emit(f"bonuses = bonuses + (({b.id!r}, {amount}),)", 2)
-        parts = ["get('id')", "amount", self.raw(credit.date), self.raw(credit.to), self.raw(credit.splits),
-                 self.raw(credit.overlay), "factor" if multipliers else "ONE", "mults" if multipliers else "()",
-                 "bonuses", self.raw(plan.clawback.date if plan.clawback else None)]
+        parts = CreditResult(
+            id="get('id')", amount="amount", date=self.raw(credit.date), to=self.raw(credit.to),
+            splits=self.raw(credit.splits), overlay=self.raw(credit.overlay),
+            factor="factor" if multipliers else "ONE", multipliers="mults" if multipliers else "()",
+            bonuses="bonuses", cancelled=self.raw(plan.clawback.date if plan.clawback else None))
         self.emit(f"return ({', '.join(parts)})")
         return "\n".join(self.lines) + "\n"
 

@@ -127,6 +127,21 @@ class PlanRuntime:
         )
 
 
+@attrs.frozen
+class _Measure:
+    """Where a statement stands before any money: its spans, credits, quota and attainment."""
+
+    quota_period: P.Period  # the span attainment is measured over (the period itself unless to date)
+    window: list  # Credited from the start of the quota period to the end of this period
+    in_period: list  # Credited dated in this period
+    quota_base: Decimal | None  # the rep's or the plan's quota, before proration
+    quota: Decimal | None  # prorated to the rep's active days in the quota period
+    credit_window: Decimal
+    credit_period: Decimal
+    attainment: Decimal | None
+    tiers: Tiers
+
+
 def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list, dates: list,
                       state: RepState, clawbacks: list) -> Statement:
     """The statement of ``rep`` for ``period``.
@@ -134,13 +149,41 @@ def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list
     ``credits`` are all the rep's Credited on this plan sorted (``dates`` their credit dates);
     ``clawbacks`` the Credited whose cancellation falls due in this period. ``state`` carries
     draws, amounts paid per deal, and to-date figures between periods, and is updated.
+    The phases run in the order of the lines they make (see the module docstring).
+    """
+    plan = rt.plan
+    notes: list[str] = []
+    measure = _measure(rt, rep, period, credits, dates, notes)
+    lines: list[Line] = []
+    earned = _commission_lines(rt, measure, lines)
+    _hold_back(rt, measure, lines, earned, state)
+    _deal_bonus_lines(rt, measure, lines, state, notes)
+    _milestone_lines(rt, measure, lines, state)
+    _clawback_lines(plan, clawbacks, lines, state)
+    balance = None
+    if plan.draw is not None:
+        balance = _draw(plan, rep, period, lines, state, rt.mode, notes)
+    total = sum((l.amount for l in lines), ZERO)
+    quota_base = measure.quota_base
+    return Statement(
+        rep=rep.id, plan=plan.id, period=period, currency=plan.currency, lines=tuple(lines), total=total,
+        name=rep.name, quota=measure.quota, credit=measure.credit_period, attainment=measure.attainment,
+        credits=tuple(measure.window), quota_period=measure.quota_period if rt.to_date else None,
+        credit_to_date=measure.credit_window if rt.to_date else None,
+        draw_balance=balance, rounding=plan.rounding, notes=tuple(notes), tiers=measure.tiers,
+        quota_source=None if quota_base is None else ("rep" if rep.quota is not None else "plan"),
+    )
+
+
+def _measure(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list, dates: list, notes: list) -> _Measure:
+    """Spans, credit, quota (prorated), attainment and the rate table as it applies to this rep.
+
+    Raises NoQuota / NoTargetIncentive when the plan needs what the rep lacks: no statement can be
+    right without them.
     """
     plan = rt.plan
     commission = plan.commission
-    fy = plan.fiscal_year_start
-    mode = rt.mode
-    notes: list[str] = []
-    qp = P.period_of(period.start, rt.quota_kind, fy) if rt.to_date else period
+    qp = P.period_of(period.start, rt.quota_kind, plan.fiscal_year_start) if rt.to_date else period
     first = bisect_left(dates, qp.start)
     begin = bisect_left(dates, period.start)
     stop = bisect_left(dates, period.end)
@@ -174,17 +217,32 @@ def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list
     if tiered_on_quota and scale is None:
         scale = ONE  # no quota and nothing credited: an empty statement (no line uses the tiers)
     tiers = build_tiers(commission, scale, rate_scale, gates)
+    return _Measure(qp, window, in_period, quota_base, quota, credit_window, credit_period, attainment, tiers)
 
-    lines: list[Line] = []
-    earned: dict = {}  # Credited.seq -> commission attributed to it
+
+def _commission_lines(rt: PlanRuntime, measure: _Measure, lines: list) -> dict:
+    """The deals' commission lines (and per-deal caps, true-up); returns Credited.seq -> what each earned."""
+    commission = rt.plan.commission
+    earned: dict = {}
     if commission.basis == "deal":
-        _per_deal(window, tiers, commission.method, mode, rt.cap_deal, lines, earned)
+        _per_deal(measure.window, measure.tiers, commission.method, rt.mode, rt.cap_deal, lines, earned)
     elif commission.method == "retroactive":
-        _retroactive(window, tiers, mode, rt.cap_deal, lines, earned)
+        _retroactive(measure.window, measure.tiers, rt.mode, rt.cap_deal, lines, earned)
     else:
-        _marginal(window, tiers, mode, rt.cap_deal, lines, earned)
-    earned_total = sum((l.amount for l in lines), ZERO)
+        _marginal(measure.window, measure.tiers, rt.mode, rt.cap_deal, lines, earned)
+    return earned
 
+
+def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, state: RepState) -> None:
+    """Gate, earlier periods' payments and the period cap; then what each cancellable deal was paid.
+
+    A clawback takes back what was paid, so a deal's commission is scaled by the share of the
+    statement's commission the gate or the cap let through.
+    """
+    commission = rt.plan.commission
+    attainment = measure.attainment
+    qp = measure.quota_period
+    earned_total = sum((l.amount for l in lines), ZERO)
     kept = ONE  # fraction of the earned commission actually paid (gate, period cap)
     if commission.min_attainment is not None and (attainment is None or attainment < commission.min_attainment):
         if earned_total:
@@ -212,51 +270,49 @@ def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list
         state.paid_to_date[qp.start] = state.paid_to_date.get(qp.start, ZERO) + net
 
     for seq, value in earned.items():  # what each cancellable deal was paid, for clawbacks
-        state.paid_commission[seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=mode)
+        state.paid_commission[seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=rt.mode)
 
-    for c in [c for c in in_period if c[9]]:  # Credited.bonuses
+
+def _deal_bonus_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: RepState, notes: list) -> None:
+    """Per-deal bonuses of the deals credited in this period, times the rep's share of each deal."""
+    for c in [c for c in measure.in_period if c.bonuses]:
         for bonus_id, amount in c.bonuses:
             if amount is None:
                 notes.append(f"bonus {bonus_id} on deal {c.deal}: amount unknown (a value it needs is blank)")
                 continue
-            value = (amount * c.share).quantize(CENT, rounding=mode)
+            value = (amount * c.share).quantize(CENT, rounding=rt.mode)
             share = "" if c.share == ONE else f" x {_pct(c.share)} {c.role}"
             lines.append(Line(BONUS, value, bonus_id, c.deal, c.amount, note=f"per-deal bonus {_money(amount)}{share}"))
             if c.cancelled is not None:
                 state.paid_bonus[c.seq] = state.paid_bonus.get(c.seq, ZERO) + value
 
+
+def _milestone_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: RepState) -> None:
+    """Attainment milestones, each paid once per quota period."""
+    attainment = measure.attainment
     for bonus in rt.milestones:
-        key = (qp.start, bonus.id)
+        key = (measure.quota_period.start, bonus.id)
         if attainment is not None and attainment >= bonus.attainment and key not in state.milestones:
             state.milestones.add(key)
-            amount = Decimal(bonus.amount).quantize(CENT, rounding=mode)
+            amount = Decimal(bonus.amount).quantize(CENT, rounding=rt.mode)
             lines.append(Line(BONUS, amount, bonus.id,
                               note=f"attainment {_pct(attainment)} reached the {_pct(bonus.attainment)} milestone"))
 
-    if plan.clawback is not None:
-        for c in clawbacks:
-            paid = state.paid_commission.get(c.seq, ZERO) + state.paid_bonus.get(c.seq, ZERO)
-            if paid <= 0:
-                continue
-            state.paid_commission[c.seq] = ZERO
-            state.paid_bonus[c.seq] = ZERO
-            days_after = (c.cancelled - c.date).days
-            lines.append(Line(CLAWBACK, -paid, plan.clawback.id, c.deal, c.amount,
-                              note=f"cancelled {c.cancelled}, {days_after} days after its credit date {c.date} "
-                                   f"(window {plan.clawback.within_days} days): takes back what was paid"))
 
-    balance = None
-    if plan.draw is not None:
-        balance = _draw(plan, rep, period, lines, state, mode, notes)
-
-    total = sum((l.amount for l in lines), ZERO)
-    return Statement(
-        rep=rep.id, plan=plan.id, period=period, currency=plan.currency, lines=tuple(lines), total=total,
-        name=rep.name, quota=quota, credit=credit_period, attainment=attainment, credits=tuple(window),
-        quota_period=qp if rt.to_date else None, credit_to_date=credit_window if rt.to_date else None,
-        draw_balance=balance, rounding=plan.rounding, notes=tuple(notes), tiers=tiers,
-        quota_source=None if quota_base is None else ("rep" if rep.quota is not None else "plan"),
-    )
+def _clawback_lines(plan: Plan, clawbacks: list, lines: list, state: RepState) -> None:
+    """Take back what was paid on each deal cancelled within the window (once per deal)."""
+    if plan.clawback is None:
+        return
+    for c in clawbacks:
+        paid = state.paid_commission.get(c.seq, ZERO) + state.paid_bonus.get(c.seq, ZERO)
+        if paid <= 0:
+            continue
+        state.paid_commission[c.seq] = ZERO
+        state.paid_bonus[c.seq] = ZERO
+        days_after = (c.cancelled - c.date).days
+        lines.append(Line(CLAWBACK, -paid, plan.clawback.id, c.deal, c.amount,
+                          note=f"cancelled {c.cancelled}, {days_after} days after its credit date {c.date} "
+                               f"(window {plan.clawback.within_days} days): takes back what was paid"))
 
 
 def _gates(rt: PlanRuntime, rep: Rep, period, credits, dates, attainment, quota_base) -> dict:

@@ -70,7 +70,7 @@ class PlanColumns:
         self._products: dict = {}
 
     def result(self, row, deal_id, record: dict):
-        """False, None or the credit tuple of ``engine.payout.credit`` for this row."""
+        """False, None or the credit tuple of ``engine.payout.credit`` (fields as CreditResult) for this row."""
         w, a, d, to, sp, ov, x, m, n = (row[i] for i in self.columns)
         if w is False:
             return False
