@@ -12,8 +12,8 @@ import sys
 
 import click
 
-from cli import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DateType, OutputFile, _export_sources, _report_read,
-                 compiled_rules, display_for, output_stream, reject_sink, rules_option,
+from cli import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DateType, OutputFile, _existing_paths, _export_sources,
+                 _report_read, _reports, compiled_rules, display_for, output_stream, reject_sink, rules_option,
                  table_options)
 
 FORMATS = ("table", "csv", "json", "markdown")
@@ -22,6 +22,9 @@ FORMATS = ("table", "csv", "json", "markdown")
 @click.command()
 @click.argument("accounts")
 @rules_option
+@click.option("--segments", "segments_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="A segments document to use with the pack (when the pack has none of its own), e.g. "
+                   "examples/segments.yaml with the default rules.")
 @click.option("--deals", "deal_exports", multiple=True, metavar="EXPORT",
               help="A deal export read with the pack (repeatable): each account gets the totals of its deals "
                    "(open_pipeline, won_amount, open_deals, ...), matched by the deals' 'account' field. "
@@ -36,7 +39,7 @@ FORMATS = ("table", "csv", "json", "markdown")
               help="Format of the accounts export; default from the file extension, csv for stdin.")
 @click.option("--delimiter", help="CSV delimiter of the accounts export (default ',').")
 @table_options("engine.render.segments")
-def segment(accounts, rules_dir, deal_exports, as_of, fmt, output, rejects, input_format, delimiter):
+def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output, rejects, input_format, delimiter):
     """Put each account of an accounts export in its tier (kind: segments), and say why."""
     from engine.read import ExportError, ExportStream
     from engine.render.segments import FORMATS as RENDERERS
@@ -44,7 +47,7 @@ def segment(accounts, rules_dir, deal_exports, as_of, fmt, output, rejects, inpu
     from engine.segments.classify import SegmentError, SegmentRun, segments_line, total_deals
     from engine.segments.compile import compile_segments
 
-    ruleset = compiled_rules(rules_dir)
+    ruleset = compiled_rules(rules_dir) if segments_file is None else _with_segments(rules_dir, segments_file)
     segments = ruleset.pack.segments
     if segments is None:
         click.echo(f"dealgate: the rule pack in {rules_dir} has no segments document (kind: segments); "
@@ -86,3 +89,19 @@ def segment(accounts, rules_dir, deal_exports, as_of, fmt, output, rejects, inpu
         click.echo(summary_text(run), err=True, nl=False)
     click.echo(segments_line(stream.counts), err=True)  # always the last line: read = segmented + rejected
     sys.exit(EXIT_OK)
+
+
+def _with_segments(rules_dir: str, segments_file: str):
+    """The pack of ``rules_dir`` and the segments document, compiled as one pack (exit 1 on its problems)."""
+    from engine.diagnostics import DiagnosticError
+    from engine.pack import load_ruleset
+    from engine.render import diagnostics as render_diag
+
+    try:
+        ruleset, _ = load_ruleset(_existing_paths([rules_dir, segments_file]), reports=_reports())
+    except DiagnosticError as problem:
+        click.echo(render_diag.render_text(problem.diagnostics), err=True, nl=False)
+        click.echo(f"dealgate: the rule pack in {rules_dir} with {segments_file} has errors; run "
+                   f"'dealgate validate {rules_dir} {segments_file}'", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    return ruleset
