@@ -15,6 +15,8 @@ from decimal import Decimal
 from .. import types as T
 from ..money import cents
 from ..output import safe_cell
+from ..segments.model import AGGREGATES
+from .common import jsonable
 from .table import Column, Display, choose
 from .table import render as layout
 
@@ -32,28 +34,27 @@ def value_text(value) -> str:
     return str(value)
 
 
-def _typed(run, name: str, value):
-    """Money to the cent (what people compare), everything else as read."""
-    if isinstance(value, Decimal) and _type_of(run, name) == T.MONEY:
-        return cents(value)
-    return value
+def money_names(run) -> frozenset:
+    """The account fields and deal totals that are money: shown to the cent, what people compare."""
+    fields = run.classifier.segments.fields.fields.values()
+    return frozenset([f.name for f in fields if f.type == T.MONEY] +
+                     [name for name, (type_, _) in AGGREGATES.items() if type_ == T.MONEY])
 
 
-def _type_of(run, name: str) -> str | None:
-    from ..segments.model import AGGREGATES
-
-    field = run.classifier.segments.fields.fields.get(name)
-    return field.type if field is not None else AGGREGATES.get(name, (None,))[0]
+def _typed(money: frozenset, name: str, value):
+    return cents(value) if name in money and isinstance(value, Decimal) else value
 
 
-def reads_text(run, values: dict) -> str:
+def reads_text(money: frozenset, values: dict) -> str:
     """'revenue=1100.04, open_deals=3': what the matched tier's condition read."""
-    return ", ".join(f"{name}={value_text(_typed(run, name, value))}" for name, value in values.items())
+    return ", ".join(f"{name}={value_text(_typed(money, name, value))}" for name, value in values.items())
 
 
-def _row(run, item) -> tuple:
-    key = item.account.get(run.classifier.segments.key)
-    return item.line, key, item.tier.id, item.tier.why or "", reads_text(run, item.values)
+def _rows(run):
+    """(line, account key, tier, why, read) per account, as text for the text formats."""
+    money, key = money_names(run), run.classifier.segments.key
+    for item in run.accounts():
+        yield item.line, item.account.get(key), item.tier.id, item.tier.why or "", reads_text(money, item.values)
 
 
 def _counts(run) -> list[str]:
@@ -76,7 +77,7 @@ def summary_text(run) -> str:
     return "".join(line + "\n" for line in _counts(run))
 
 
-ROW_KEYS = ("line", "account", "tier", "why", "read")  # the cells of _row, in order
+ROW_KEYS = ("line", "account", "tier", "why", "read")  # the cells of _rows, in order
 COLUMNS = [
     Column("line", "line", right=True, max_width=8),
     Column("account", "account", max_width=40),
@@ -90,7 +91,8 @@ def render_table(out, run, display: Display | None = None) -> None:
     display = display or Display()
     columns = choose(COLUMNS, [c.key for c in COLUMNS], display.columns)
     keys = [c.key for c in columns]
-    rows = [[dict(zip(ROW_KEYS, map(str, _row(run, item))))[k] for k in keys] for item in run.accounts()]
+    positions = [ROW_KEYS.index(k) for k in keys]
+    rows = [[str(row[p] if row[p] is not None else "") for p in positions] for row in _rows(run)]
     for line in layout(columns, rows, display):
         out.write(line.rstrip() + "\n")
     out.write("\n" + summary_text(run))
@@ -99,28 +101,18 @@ def render_table(out, run, display: Display | None = None) -> None:
 def render_csv(out, run) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(ROW_KEYS)
-    for row in (_row(run, item) for item in run.accounts()):
+    for row in _rows(run):
         writer.writerow([row[0]] + [safe_cell(cell) for cell in row[1:]])
-
-
-def _jsonable(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
 
 
 def render_json(out, run) -> None:
     """One document, streamed: the accounts, then the summary (known only once they are read)."""
     out.write('{"accounts": [')
-    first = True
+    first, money = True, money_names(run)
     for item in run.accounts():
         record = {"line": item.line, "account": item.account.get(run.classifier.segments.key),
                   "tier": item.tier.id, "tier_name": item.tier.name, "why": item.tier.why,
-                  "read": {n: _jsonable(_typed(run, n, v)) for n, v in item.values.items()}}
+                  "read": {n: jsonable(_typed(money, n, v)) for n, v in item.values.items()}}
         out.write(("\n  " if first else ",\n  ") + json.dumps(record, ensure_ascii=False))
         first = False
     out.write(("\n" if not first else "") + '], "summary": ' + json.dumps(run.summary(), ensure_ascii=False) + "}\n")
@@ -132,7 +124,7 @@ def _md(text) -> str:
 
 def render_markdown(out, run) -> None:
     out.write("| line | account | tier | why | read |\n|---:|---|---|---|---|\n")
-    for row in (_row(run, item) for item in run.accounts()):
+    for row in _rows(run):
         out.write("| " + " | ".join(_md(cell) for cell in row) + " |\n")
     out.write("\n" + "".join(f"- {line}\n" for line in _counts(run)))
 
