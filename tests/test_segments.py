@@ -185,7 +185,7 @@ def test_every_readable_account_gets_its_tier_and_why(segmented):
                                              "open_pipeline": "0.00", "won_amount": "0.00"}
     assert output["summary"]["tiers"] == {"alpha": 2, "beta": 2, "delta": 1}
     assert output["summary"]["deals"] == {"matched": 5, "unknown_account": 1, "unknown_accounts": 1,
-                                          "without_account": 1}
+                                          "without_account": 1, "accounts_sharing_a_key": 0}
 
 
 def test_unreadable_account_rows_are_rejected_with_line_column_value_and_reason(segmented):
@@ -241,6 +241,16 @@ def test_a_pack_without_segments_is_a_rule_problem_and_a_missing_file_bad_usage(
     assert result.exit_code == 2 and "not UTF-8" in result.stderr
 
 
+def test_accounts_sharing_a_key_each_get_its_deals_and_a_warning(tmp_path):
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("Name,Rating\nGlobex,Cold\nglobex ,Hot\n")
+    result = run("segment", accounts, "--rules", PACK, "--deals", PACK / "deals.csv", "--format", "json")
+    output = json.loads(result.stdout)
+    assert [a["read"]["open_pipeline"] for a in output["accounts"]] == ["60000.00", "60000.00"]
+    assert output["summary"]["deals"]["accounts_sharing_a_key"] == 1
+    assert "warning: 1 account shares its key with an earlier row" in result.stderr
+
+
 def test_an_accounts_export_without_the_key_column_is_refused(tmp_path):
     (tmp_path / "accounts.csv").write_text("Industry,Rating\nFood,Hot\n")
     result = run("segment", tmp_path / "accounts.csv", "--rules", PACK, "--format", "json")
@@ -256,7 +266,7 @@ def test_the_default_pack_with_the_example_segments_document_tiers_the_example_a
     output = json.loads(result.stdout)
     assert output["summary"]["tiers"] == {"alpha": 8, "beta": 4, "delta": 8}
     assert output["summary"]["deals"] == {"matched": 396, "unknown_account": 0, "unknown_accounts": 0,
-                                          "without_account": 0}
+                                          "without_account": 0, "accounts_sharing_a_key": 0}
     tiers = {a["account"]: a for a in output["accounts"]}
     assert tiers["Massive Dynamic"]["tier"] == "beta" and tiers["Massive Dynamic"]["read"] == {
         "rating": "Hot", "won_amount": "242750.00"}
@@ -293,6 +303,21 @@ def test_every_maven_account_gets_a_tier_with_its_reason_and_the_counts_reconcil
     assert summary["deals"]["matched"] + summary["deals"]["without_account"] == 8800
     assert list(csv.reader(rejects.open())) == [["line", "id", "column", "value", "reason"]]
     assert result.stderr.strip().splitlines()[-1] == f"read {len(rows)}, segmented {len(rows)}, rejected 0"
+
+
+def test_every_account_of_the_salesforce_sample_org_gets_a_tier_matched_by_account_id():
+    accounts = dataset_file("sfdc-devorg-sample-opps", "Account.csv")
+    deals = dataset_file("sfdc-devorg-sample-opps", "Opportunity.csv")
+    result = run("segment", accounts, "--rules", ROOT / "examples" / "sfdc-devorg-sample-opps", "--deals", deals,
+                 "--as-of", "2026-02-23", "--format", "json")
+    assert result.exit_code == 0, result.output
+    output = json.loads(result.stdout)
+    assert len(output["accounts"]) == output["summary"]["accounts"] == 18
+    assert all(a["account"].startswith("001") and a["tier"] and a["why"] for a in output["accounts"])
+    assert output["summary"]["deals"]["matched"] == 36  # every opportunity's AccountId is an account's Id
+    united_oil = next(a for a in output["accounts"] if a["name"] == "United Oil & Gas Corp.")
+    assert united_oil["tier"] == "alpha" and united_oil["read"]["open_deals"] == 4
+    assert result.stderr.strip().splitlines()[-1] == "read 18, segmented 18, rejected 0"
 
 
 # a property: random exports with broken rows

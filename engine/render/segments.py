@@ -50,11 +50,23 @@ def reads_text(money: frozenset, values: dict) -> str:
     return ", ".join(f"{name}={value_text(_typed(money, name, value))}" for name, value in values.items())
 
 
+NAME = "name"  # an account field shown beside the key when the key is something else (a CRM id)
+
+
+def _keys(run) -> tuple:
+    """The cells of a row: the account's name too when it is declared and is not the key."""
+    segments = run.classifier.segments
+    shows_name = NAME in segments.fields and segments.key != NAME
+    return ROW_KEYS if shows_name else tuple(k for k in ROW_KEYS if k != NAME)
+
+
 def _rows(run):
-    """(line, account key, tier, why, read) per account, as text for the text formats."""
-    money, key = money_names(run), run.classifier.segments.key
+    """(line, account key, [name,] tier, why, read) per account, as text for the text formats."""
+    money, key, with_name = money_names(run), run.classifier.segments.key, NAME in _keys(run)
     for item in run.accounts():
-        yield item.line, item.account.get(key), item.tier.id, item.tier.why or "", reads_text(money, item.values)
+        account = item.account
+        yield ((item.line, account.get(key)) + ((account.get(NAME),) if with_name else ())
+               + (item.tier.id, item.tier.why or "", reads_text(money, item.values)))
 
 
 def _counts(run) -> list[str]:
@@ -66,6 +78,10 @@ def _counts(run) -> list[str]:
         lines.append(f"deals: {deals['matched']} matched to an account, {deals['without_account']} without an "
                      f"account, {deals['unknown_account']} naming an account not in the export "
                      f"({_plural(deals['unknown_accounts'], 'account')})")
+        sharing = deals["accounts_sharing_a_key"]
+        if sharing:
+            lines.append(f"warning: {_plural(sharing, 'account')} {'shares its' if sharing == 1 else 'share their'} "
+                         f"key with an earlier row, and each gets all of the key's deals")
     return lines
 
 
@@ -77,10 +93,11 @@ def summary_text(run) -> str:
     return "".join(line + "\n" for line in _counts(run))
 
 
-ROW_KEYS = ("line", "account", "tier", "why", "read")  # the cells of _rows, in order
+ROW_KEYS = ("line", "account", NAME, "tier", "why", "read")  # the cells of _rows, in order (see _keys)
 COLUMNS = [
     Column("line", "line", right=True, max_width=8),
-    Column("account", "account", max_width=40),
+    Column("account", "account", max_width=40, cut="middle"),
+    Column(NAME, NAME, max_width=40, optional=True),
     Column("tier", "tier", max_width=20),
     Column("why", "why", max_width=50),
     Column("read", "read", max_width=80, optional=True),
@@ -88,11 +105,10 @@ COLUMNS = [
 
 
 def render_table(out, run, display: Display | None = None) -> None:
-    display = display or Display()
-    columns = choose(COLUMNS, [c.key for c in COLUMNS], display.columns)
-    keys = [c.key for c in columns]
-    positions = [ROW_KEYS.index(k) for k in keys]
-    rows = [[str(row[p] if row[p] is not None else "") for p in positions] for row in _rows(run)]
+    display, cells = display or Display(), _keys(run)
+    columns = choose(COLUMNS, list(cells), display.columns)
+    positions = [cells.index(c.key) if c.key in cells else None for c in columns]
+    rows = [["" if p is None or row[p] is None else str(row[p]) for p in positions] for row in _rows(run)]
     for line in layout(columns, rows, display):
         out.write(line.rstrip() + "\n")
     out.write("\n" + summary_text(run))
@@ -100,7 +116,7 @@ def render_table(out, run, display: Display | None = None) -> None:
 
 def render_csv(out, run) -> None:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(ROW_KEYS)
+    writer.writerow(_keys(run))
     for row in _rows(run):
         writer.writerow([row[0]] + [safe_cell(cell) for cell in row[1:]])
 
@@ -108,10 +124,10 @@ def render_csv(out, run) -> None:
 def render_json(out, run) -> None:
     """One document, streamed: the accounts, then the summary (known only once they are read)."""
     out.write('{"accounts": [')
-    first, money = True, money_names(run)
+    first, money, with_name = True, money_names(run), NAME in _keys(run)
     for item in run.accounts():
         record = {"line": item.line, "account": item.account.get(run.classifier.segments.key),
-                  "tier": item.tier.id, "tier_name": item.tier.name, "why": item.tier.why,
+                  **({NAME: item.account.get(NAME)} if with_name else {}), "tier": item.tier.id, "tier_name": item.tier.name, "why": item.tier.why,
                   "read": {n: jsonable(_typed(money, n, v)) for n, v in item.values.items()}}
         out.write(("\n  " if first else ",\n  ") + json.dumps(record, ensure_ascii=False))
         first = False
@@ -123,7 +139,8 @@ def _md(text) -> str:
 
 
 def render_markdown(out, run) -> None:
-    out.write("| line | account | tier | why | read |\n|---:|---|---|---|---|\n")
+    keys = _keys(run)
+    out.write("| " + " | ".join(keys) + " |\n|---:|" + "---|" * (len(keys) - 1) + "\n")
     for row in _rows(run):
         out.write("| " + " | ".join(_md(cell) for cell in row) + " |\n")
     out.write("\n" + "".join(f"- {line}\n" for line in _counts(run)))

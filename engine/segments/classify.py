@@ -128,6 +128,7 @@ class SegmentRun:
     deals: DealTotals | None = None
     tiers: Counter = attrs.field(factory=Counter)
     matched: set = attrs.field(factory=set)  # match keys of the accounts read
+    repeated: int = 0  # accounts whose key an earlier row has: both get all the key's deals
 
     def accounts(self) -> Iterator[Segmented]:
         classifier, as_of, deals = self.classifier, self.as_of, self.deals
@@ -140,8 +141,13 @@ class SegmentRun:
             tier = classifier.tiers[position]
             self.tiers[tier.id] += 1
             if deals is not None and match_key(key) is not None:
-                self.matched.add(match_key(key))
+                self.note_key(match_key(key))
             yield Segmented(line, record, tier, {n: record.get(n) for n in classifier.reads[position]}, name)
+
+    def note_key(self, key: str) -> None:
+        if key in self.matched:
+            self.repeated += 1
+        self.matched.add(key)
 
     def summary(self) -> dict:
         """Accounts per tier (every tier, in order) and, with deals, how many found their account."""
@@ -154,6 +160,7 @@ class SegmentRun:
                 "unknown_account": sum(t.deals for t in unmatched),
                 "unknown_accounts": len(unmatched),
                 "without_account": self.deals.without_account,
+                "accounts_sharing_a_key": self.repeated,
             }
         return result
 
