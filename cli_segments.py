@@ -59,7 +59,7 @@ def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output
     as_of = as_of or dt.date.today()
     fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
     click.echo(f"as of {as_of.isoformat()}", err=True)
-    stream = None
+    stream = deals = None
     try:
         totals = None
         if deal_sources:
@@ -72,8 +72,10 @@ def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output
             stream = ExportStream(classifier.reader_fields, sources, on_reject, input_format, delimiter)
             run = SegmentRun(classifier, stream, as_of, totals)
             with output_stream(output, newline="" if fmt == "csv" else None) as out:
-                render = RENDERERS[fmt]
-                render(out, run, display_for(out)) if fmt == "table" else render(out, run)
+                if fmt == "table":
+                    RENDERERS[fmt](out, run, display_for(out))
+                else:
+                    RENDERERS[fmt](out, run)
     except SegmentError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         sys.exit(EXIT_PROBLEMS)
@@ -81,6 +83,8 @@ def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output
         click.echo(f"dealgate: {problem}", err=True)
         if stream is not None:
             click.echo(segments_line(stream.counts) + " (stopped)", err=True)
+        elif deals is not None:
+            click.echo(f"deals: {counts_line(deals.counts)} (stopped)", err=True)
         sys.exit(EXIT_USAGE)
     _report_read(stream)
     if fmt != "table":

@@ -375,3 +375,43 @@ def _holds(tier: str, account: dict) -> bool:
 
 def test_deal_totals_default_to_zero_for_an_account_without_deals():
     assert DealTotals().values_for("nobody")["won_amount"] == 0
+
+
+_DEAL_CELLS = {
+    "Opportunity ID": st.sampled_from(["D1", "D2", "", "D3"]),
+    "Account Name": st.sampled_from(["Acme", " ACME", "Globex", "", "Nobody"]),
+    "Stage": st.sampled_from(["Qualification", "Proposal", "Closed Won", "Closed Lost", "Verbal", ""]),
+    "Amount": st.sampled_from(["", "$1,000.10", "250", "lots", "0.005", "-3"]),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.fixed_dictionaries(_DEAL_CELLS), max_size=25))
+def test_every_scored_deal_is_in_exactly_one_account_total_or_has_no_account(rows):
+    ruleset, _ = _MEMO.setdefault("pack", classifier_of(PACK))
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(_DEAL_CELLS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    stream = ExportStream(ruleset.analysis, [io.BytesIO(text.getvalue().encode())], None, "csv")
+    totals = total_deals(ruleset, stream, AS_OF)
+    counts = stream.counts
+    assert counts.read == counts.deals + counts.rejected
+    accounts = totals.by_account.values()
+    assert sum(t.deals for t in accounts) + totals.without_account == counts.deals
+    assert all(t.deals == t.open_deals + t.won_deals + t.lost_deals for t in accounts)
+    readable = [r for r in rows if r["Opportunity ID"] and r["Stage"] in ("Qualification", "Proposal", "Closed Won",
+                                                                          "Closed Lost") and r["Amount"] != "lots"]
+    assert counts.deals == len(readable)
+    open_amounts = sum((Decimal(r["Amount"].replace("$", "").replace(",", "")) for r in readable
+                        if r["Amount"] and r["Account Name"] and r["Stage"] in ("Qualification", "Proposal")),
+                       Decimal(0))
+    assert sum((t.open_pipeline for t in accounts), Decimal(0)) == open_amounts
+
+
+def test_an_accounts_export_that_breaks_off_stops_with_its_counts(tmp_path):
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_bytes(b"Name,Rating\nAcme,Hot\nGlobex,\xff\n")
+    result = run("segment", accounts, "--rules", PACK, "--format", "csv")
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("(stopped)")

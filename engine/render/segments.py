@@ -71,7 +71,7 @@ def _rows(run):
 
 def _counts(run) -> list[str]:
     summary = run.summary()
-    lines = [f"as of {summary['as_of']}: {summary['accounts']} accounts: "
+    lines = [f"as of {summary['as_of']}: {_plural(summary['accounts'], 'account')}: "
              + ", ".join(f"{tier} {count}" for tier, count in summary["tiers"].items())]
     deals = summary.get("deals")
     if deals is not None:
