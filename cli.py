@@ -504,6 +504,10 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
     sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)
 
 
+if __name__ != "__main__":  # dealgate segment: account tiers (cli_segments.py builds on the helpers above)
+    main.add_command(importlib.import_module("cli_segments").segment)
+
+
 AUTO_DUCKDB_BYTES = 32 * 1024 * 1024  # --engine auto: exports this large go to DuckDB
 
 

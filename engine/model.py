@@ -265,6 +265,7 @@ class RulePack:
     plans: tuple = ()
     tests: tuple = ()
     documents: tuple = attrs.field(default=(), repr=False, eq=False)
+    segments: object = None  # engine.segments.model.Segments: the account tiers, when the pack has them
 
 
 def _decimal(value) -> Decimal | None:
@@ -282,7 +283,10 @@ def build_pack(documents: list[Document]) -> tuple[RulePack, list[Diagnostic]]:
     pipeline = _single(by_kind, "pipeline", diagnostics, _build_pipeline)
     plans = tuple(_build_plan(d) for d in by_kind.get("plan", []))
     tests = tuple(case for d in by_kind.get("tests", []) for case in _build_tests(d))
-    return RulePack(fields, pipeline, plans, tests, tuple(documents)), diagnostics
+    from .segments.model import build_segments  # here: that module builds on this one's Field and Expr
+
+    segments = _single(by_kind, "segments", diagnostics, build_segments)
+    return RulePack(fields, pipeline, plans, tests, tuple(documents), segments), diagnostics
 
 
 def _single(by_kind, kind, diagnostics, build):

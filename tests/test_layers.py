@@ -50,6 +50,9 @@ LAYERS = {
     "engine.explain": 8,
     "engine.diff": 8,
     "engine.testing": 8,
+    "engine.segments": 8,  # account tiers: accounts (and their deals) classified
+    "engine.segments.model": 3,  # the segments document's model, beside engine.model
+    "engine.segments.compile": 6,  # the tiers compiled to one generated function
     "engine.sql.duckdb_engine": 8,  # the DuckDB runner evaluates: it yields scored deals like score does
     "engine.sql.spark_engine": 8,  # the Spark runner, beside the DuckDB one
     "engine.sql.crediting": 8,  # credited rows handed to engine.payout

@@ -21,6 +21,7 @@ from .checks import BUILTINS, RESERVED, SPECIAL_FIELDS
 from .fields import FieldChecks
 from .pipeline import PipelineChecks
 from .plans import PlanChecks
+from .segments import SegmentChecks
 
 __all__ = ["Analysis", "BUILTINS", "PackChecker", "RESERVED", "SPECIAL_FIELDS", "analyse"]
 
@@ -44,7 +45,7 @@ def analyse(pack: RulePack, broken_kinds: frozenset = frozenset(),
     return analysis, checker.diagnostics
 
 
-class PackChecker(FieldChecks, PipelineChecks, PlanChecks, CaseChecks):
+class PackChecker(FieldChecks, PipelineChecks, PlanChecks, CaseChecks, SegmentChecks):
     """Every semantic check of one pack, run in a fixed order (the order of the diagnostics)."""
 
     def run(self) -> None:
@@ -64,6 +65,7 @@ class PackChecker(FieldChecks, PipelineChecks, PlanChecks, CaseChecks):
             self.check_stage_labels(pack.fields, pack.pipeline)
         self.check_plans(pack.plans)
         self.check_tests(pack.tests)
+        self.check_segments(pack.segments)
         if pack.fields and pack.pipeline and not self.broken_kinds:
             # Without a pipeline, or with a document left out (schema errors), usage is unknown:
             # "unused" warnings would be noise around the real error.
