@@ -125,6 +125,24 @@ def test_annual_quota_paid_quarterly(tmp_path, method, q2_lines, q2_total):
 # gates
 
 
+@pytest.mark.parametrize("over, total", [
+    # The statement's own attainment: 150% of the quarter's 100,000 opens the gate.
+    # 100,000 x 5% + 50,000 x 10% = 10,000.
+    ("quota_period", D("10000.00")),
+    # Year to date: 150,000 of an annual 400,000 (4 quarters) is 37.5%: closed, all at 5% = 7,500.
+    ("year", D("7500.00")),
+])
+def test_a_tier_gate_over_the_quota_period_or_the_year(tmp_path, over, total):
+    program = program_for(tmp_path, plan(f"""commission:
+  tiers:
+    - {{to: 1.0, rate: 0.05}}
+    - {{from: 1.0, rate: 0.10, gate: {{attainment: 1.0, over: {over}}}}}
+"""))
+    (q1,) = statements(program, [deal("A", 150000, "2026-02-10")], [rep()], "2026-Q1").statements
+    assert q1.total == total
+
+
+
 def test_min_attainment_gate(tmp_path):
     """Nothing paid below 50% of quota (100,000): 40,000 at 10% would be 4,000, held back by a gate
     line; the per-deal SPIF (200) is not commission and is still paid. At exactly 50% the gate is open."""
@@ -397,3 +415,57 @@ def test_example_export_clawbacks_take_back_what_was_paid(example):
         paid = [l.amount for earlier in statements_ if earlier.rep == s.rep and earlier.period <= s.period
                 for l in earlier.lines if l.deal == line.deal and l.kind in ("commission", "cap", "bonus")]
         assert -line.amount == sum(paid, Decimal(0))  # no period cap bit in the example: exactly what was paid
+
+
+# found by mutation testing (mutmut on engine/payout): branches no test reached
+
+
+def test_a_per_deal_cap_on_a_retroactive_plan(tmp_path):
+    """Quota 100,000; 5% to quota, 10% above, retroactive; 3,000 at most per deal. A (50,000) reaches 50%:
+    5% = 2,500. B (60,000) reaches 110%: 10% = 6,000, capped at 3,000 (a -3,000 cap line). The true-up
+    re-rates the period at 10%: A 5,000 -> capped 3,000, B 3,000: 6,000 in all, less the 5,500 paid: 500."""
+    program = program_for(tmp_path, plan("""commission:
+  method: retroactive
+  tiers:
+    - {to: 1.0, rate: 0.05}
+    - {from: 1.0, rate: 0.10}
+caps: {per_deal: 3000}
+"""))
+    deals = [deal("A", 50000, "2026-02-01"), deal("B", 60000, "2026-02-02")]
+    (s,) = statements(program, deals, [rep()], "2026-Q1").statements
+    assert [(l.kind, l.deal, l.amount) for l in s.lines] == [
+        ("commission", "A", D("2500.00")), ("commission", "B", D("6000.00")), ("cap", "B", D("-3000.00")),
+        ("true_up", None, D("500.00"))]
+    assert s.lines[2].rule == "cap.per_deal" and s.total == D("6000.00")
+
+
+def test_a_per_deal_cap_on_per_deal_tiers(tmp_path):
+    """Tiers on each deal's own credit: 5% below 10,000, 10% from 10,000; 1,200 at most per deal. A 20,000
+    deal: 10,000 x 5% = 500 and 10,000 x 10% = 1,000, then a -300 cap line. B (9,999) stays below the
+    bound and the cap: 499.95."""
+    program = program_for(tmp_path, plan("""commission:
+  basis: deal
+  tiers:
+    - {to: 10000, rate: 0.05}
+    - {from: 10000, rate: 0.10}
+caps: {per_deal: 1200}
+""", quota=None))
+    deals = [deal("A", 20000, "2026-02-01"), deal("B", 9999, "2026-02-02")]
+    (s,) = statements(program, deals, [rep()], "2026-Q1").statements
+    assert [(l.kind, l.deal, l.amount) for l in s.lines] == [
+        ("commission", "A", D("500.00")), ("commission", "A", D("1000.00")), ("cap", "A", D("-300.00")),
+        ("commission", "B", D("499.95"))]
+
+
+def test_a_multiplier_on_a_retroactive_plan(tmp_path):
+    """One deal of 120,000 (120% of quota) at the 10% tier, deeply discounted (x0.5): 6,000."""
+    program = program_for(tmp_path, plan("""commission:
+  method: retroactive
+  tiers:
+    - {to: 1.0, rate: 0.05}
+    - {from: 1.0, rate: 0.10}
+  multipliers:
+    - {id: deep_discount, when: "coalesce(discount, 0) > 0.25", factor: 0.5}
+"""))
+    (s,) = statements(program, [deal("A", 120000, "2026-02-01", discount=D("0.3"))], [rep()], "2026-Q1").statements
+    assert [(l.kind, l.factor, l.amount) for l in s.lines] == [("commission", D("0.5"), D("6000.00"))]
