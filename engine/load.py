@@ -330,6 +330,12 @@ class Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.diagnostics.append(error("DG006", "a mapping key must be a plain name, not a list or mapping", where))
                 continue
+            if key_node.value == "<<" and key_node.style is None:
+                self.diagnostics.append(error(
+                    "DG013", "YAML merge keys ('<<') are not supported", where,
+                    "write the keys out in this mapping (an anchor and alias of a whole value, '*name', still work)",
+                ))
+                continue
             key = self._scalar(key_node)
             if key is None or isinstance(key, (bool, int, Decimal)):
                 key = key_node.value
