@@ -5,12 +5,17 @@ small CSV/JSON texts. Each test names the item of the issue it guards.
 """
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
 from click.testing import CliRunner
 
 from cli import main
+from conftest import ROOT
 
 BASE_FIELDS = """kind: fields
 date_formats: ["%m/%d/%Y", "%Y-%m-%d"]
@@ -148,3 +153,105 @@ def test_item3_generated_code_never_depends_on_names_being_well_formed():
     locals_ = [variable_name(name) for name in names]
     assert all(local.isidentifier() for local in locals_)
     assert len(set(locals_)) == len(names)
+
+
+# 10. an output that is an input or another output
+
+@pytest.fixture
+def small_export(tmp_path):
+    pack = write_pack(tmp_path / "rules")
+    deals = tmp_path / "deals.csv"
+    deals.write_text(DEALS, encoding="utf-8")
+    return pack, deals
+
+
+@pytest.mark.parametrize("options", [
+    ["-o", "{deals}"],
+    ["--rejects", "{deals}"],
+    ["-o", "{dir}/../{dirname}/deals.csv"],  # the same file by another name
+    ["-o", "{dir}/out.csv", "--rejects", "{dir}/out.csv"],
+    ["-o", "{pack}/fields.yaml"],
+])
+def test_item10_an_output_that_is_an_input_or_another_output_is_a_usage_error(small_export, options):
+    pack, deals = small_export
+    before = {p: p.read_bytes() for p in [deals, *pack.iterdir()]}
+    names = {"deals": deals, "dir": deals.parent, "dirname": deals.parent.name, "pack": pack}
+    result = run("score", "--rules", pack, deals, *[o.format(**names) for o in options], *AS_OF)
+    assert result.exit_code == 2, result.output
+    assert "Choose another output file" in result.stderr
+    assert "as of" not in result.stderr  # refused before any work
+    assert {p: p.read_bytes() for p in before} == before
+    assert not (deals.parent / "out.csv").exists()
+
+
+def test_item10_devices_may_be_shared_by_outputs(small_export):
+    pack, deals = small_export
+    result = run("score", "--rules", pack, deals, "-o", os.devnull, "--rejects", os.devnull, *AS_OF)
+    assert result.exit_code == 0, result.output
+
+
+def test_item10_payout_refuses_writing_over_its_reps_file(small_export, tmp_path):
+    pack, deals = small_export
+    reps = tmp_path / "reps.csv"
+    reps.write_text("rep,plan\nalice,ae\n", encoding="utf-8")
+    result = run("payout", "--rules", pack, deals, "--reps", reps, "--period", "2026-Q3", "-o", reps, *AS_OF)
+    assert result.exit_code == 2 and "is the input" in result.stderr
+    assert reps.read_text() == "rep,plan\nalice,ae\n"
+
+
+# 11. an OS error writing output
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("option", ["-o", "--rejects"])
+def test_item11_a_full_disk_is_an_io_error_naming_the_path(small_export, option):
+    pack, deals = small_export
+    result = run("score", "--rules", pack, deals, "--format", "csv", option, "/dev/full", *AS_OF)
+    assert result.exit_code == 2, result.output
+    assert "dealgate: cannot write '/dev/full': No space left on device" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_item11_a_read_only_directory_is_an_io_error(small_export, tmp_path):
+    pack, deals = small_export
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        result = run("score", "--rules", pack, deals, "-o", locked / "out.csv", *AS_OF)
+    finally:
+        locked.chmod(0o755)
+    assert result.exit_code == 2, result.output
+    assert f"cannot write '{locked / 'out.csv'}'" in result.stderr
+
+
+def test_item11_a_device_reached_through_a_proc_link_is_written_in_place(small_export):
+    """/dev/stderr resolves to /proc/self/fd/2 -> 'pipe:[…]', a name no directory holds (was exit 3)."""
+    pack, deals = small_export
+    result = subprocess.run([sys.executable, "-m", "cli", "score", "--rules", str(pack), str(deals), "--format", "csv",
+                             "--rejects", "/dev/stderr", *AS_OF], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "line,id,column,value,reason" in result.stderr
+
+
+# 12. signals remove temporary files
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_item12_a_signal_mid_run_leaves_no_temporary_files(tmp_path, signum):
+    pack = write_pack(tmp_path / "rules")
+    deals = tmp_path / "big.csv"
+    with deals.open("w", encoding="utf-8") as out:
+        out.write("Opportunity ID,name,Stage,Amount,years\n")
+        out.writelines(f"a{i},A,discovery,{i},1\n" for i in range(300_000))
+    results = tmp_path / "out"
+    results.mkdir()
+    process = subprocess.Popen([sys.executable, "-m", "cli", "score", "--rules", str(pack), str(deals), "--engine",
+                                "python", "--format", "csv", "-o", str(results / "scored.csv"), "--rejects",
+                                str(results / "rejects.csv"), *AS_OF], cwd=ROOT, stderr=subprocess.PIPE)
+    while process.poll() is None and not any(p.suffix == ".tmp" for p in results.iterdir()):
+        time.sleep(0.05)
+    process.send_signal(signum)
+    process.communicate()
+    assert process.returncode != 0
+    assert [p.name for p in results.iterdir() if p.suffix == ".tmp"] == []
