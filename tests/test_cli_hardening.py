@@ -255,3 +255,44 @@ def test_item12_a_signal_mid_run_leaves_no_temporary_files(tmp_path, signum):
     process.communicate()
     assert process.returncode != 0
     assert [p.name for p in results.iterdir() if p.suffix == ".tmp"] == []
+
+
+# 6. JSON duplicate keys
+
+@pytest.mark.parametrize("suffix, text", [
+    (".json", '[{"Opportunity ID": "j1", "Stage": "discovery", "Amount": "5", "Amount": "500000"},\n'
+              ' {"Opportunity ID": "j2", "Stage": "discovery", "Amount": "7"}]'),
+    (".jsonl", '{"Opportunity ID": "j1", "Stage": "discovery", "Amount": "5", "Amount": "500000"}\n'
+               '{"Opportunity ID": "j2", "Stage": "discovery", "Amount": "7"}\n'),
+])
+def test_item6_a_json_record_repeating_a_key_is_rejected(small_export, tmp_path, suffix, text):
+    pack, _ = small_export
+    export = tmp_path / f"dup{suffix}"
+    export.write_text(text, encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    result = run("score", "--rules", pack, export, "--format", "json", "--rejects", rejects, *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert [d["id"] for d in json.loads(result.stdout)["deals"]] == ["j2"]
+    assert rejects.read_text().splitlines()[1] == \
+        "1,j1,Amount,5,key 'Amount' appears twice in the record; which value is meant is unknown"
+    assert result.stderr.strip().endswith("read 2, scored 1, rejected 1")
+
+
+# 9. a huge whole number in a JSON array
+
+@pytest.mark.parametrize("suffix, joiner, start, end", [(".json", ",\n", "[", "]"), (".jsonl", "\n", "", "\n")])
+def test_item9_a_5000_digit_number_rejects_its_row_naming_the_field(small_export, tmp_path, suffix, joiner, start,
+                                                                     end):
+    pack, _ = small_export
+    records = ['{"Opportunity ID": "j1", "Stage": "discovery", "Amount": "5"}',
+               '{"Opportunity ID": "j2", "Stage": "discovery", "years": ' + "9" * 5000 + "}",
+               '{"Opportunity ID": "j3", "Stage": "discovery", "Amount": "5"}']
+    export = tmp_path / f"big{suffix}"
+    export.write_text(start + joiner.join(records) + end, encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    result = run("score", "--rules", pack, export, "--format", "csv", "--rejects", rejects, *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().endswith("read 3, scored 2, rejected 1")
+    line, deal, column, value, reason = rejects.read_text().splitlines()[1].split(",")
+    assert (line, deal, column, value) == ("2", "j2", "years", "9" * 5000)
+    assert reason.endswith("is too large for a whole number") and "sys.set_int_max_str_digits" not in reason
