@@ -296,3 +296,27 @@ def test_item9_a_5000_digit_number_rejects_its_row_naming_the_field(small_export
     line, deal, column, value, reason = rejects.read_text().splitlines()[1].split(",")
     assert (line, deal, column, value) == ("2", "j2", "years", "9" * 5000)
     assert reason.endswith("is too large for a whole number") and "sys.set_int_max_str_digits" not in reason
+
+
+# 13. oversized rule files and expressions
+
+def test_item13_a_10_mb_rule_file_is_refused_in_under_a_second(tmp_path):
+    pack = write_pack(tmp_path / "rules")
+    with (pack / "fields.yaml").open("a", encoding="utf-8") as out:
+        out.writelines(f"  f{i}: {{type: string}}\n" for i in range(400_000))
+    started = time.perf_counter()
+    result = run("validate", pack)
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 1, result.output
+    assert "error[DG008]: file is 10,2" in result.output and "at most 262,144 bytes" in result.output
+    assert elapsed < 5  # measured 0.01 s in the loader; was 57 s (and 100 s under load)
+
+
+def test_item13_a_long_expression_in_a_file_within_the_limit_is_refused_by_its_length(tmp_path):
+    long_when = "amount > " + " + ".join(["1"] * 50_000)  # 200 KB: within the file limit
+    started = time.perf_counter()
+    result = run("validate", write_pack(tmp_path / "rules", when=long_when))
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 1, result.output
+    assert "expression is longer than 2000 characters" in result.output
+    assert elapsed < 30
