@@ -24,6 +24,7 @@ import cli_display
 from engine.diagnostics import DiagnosticError, has_errors
 from engine.output import OutputError, atomic_write, remove_temporaries
 from engine.pack import load_ruleset, read_pack
+from engine.render.common import visible
 from engine.render import diagnostics as render_diag
 from engine.values import ValueProblem, parse_money
 
@@ -453,7 +454,7 @@ class _StderrRejects:
         if self.count <= self.SHOWN:
             column = f" column '{reject.column}'" if reject.column else ""
             with cli_display.paused():
-                click.echo(f"{source}:{reject.line}:{column} rejected: {reject.reason}", err=True)
+                click.echo(visible(f"{source}:{reject.line}:{column} rejected: {reject.reason}"), err=True)
 
     def flush(self):
         if self.count > self.SHOWN:
@@ -469,7 +470,7 @@ def _report_read(stream) -> None:
         if missing:
             click.echo(f"{source}: no column for field(s) {', '.join(missing)} (left blank or default)", err=True)
     for source, warning in stream.warnings[:SHOWN]:
-        click.echo(f"{source}:{warning.line}: warning: {warning.message}", err=True)
+        click.echo(visible(f"{source}:{warning.line}: warning: {warning.message}"), err=True)
     if len(stream.warnings) > SHOWN:
         click.echo(f"... and {len(stream.warnings) - SHOWN} more warnings", err=True)
 
@@ -744,7 +745,7 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
         click.echo(f"dealgate: {problem}", err=True)
         sys.exit(EXIT_USAGE)
     if found is None:
-        click.echo(f"dealgate: no deal with id '{deal_id}' in {export}", err=True)
+        click.echo(visible(f"dealgate: no deal with id '{deal_id}' in {export}"), err=True)
         sys.exit(EXIT_USAGE)
     click.echo(FORMATS[fmt](explain_deal(ruleset, found, as_of)), nl=False)
 

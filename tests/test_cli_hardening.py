@@ -320,3 +320,72 @@ def test_item13_a_long_expression_in_a_file_within_the_limit_is_refused_by_its_l
     assert result.exit_code == 1, result.output
     assert "expression is longer than 2000 characters" in result.output
     assert elapsed < 30
+
+
+# 15. control characters in every text output
+
+HOSTILE = ("Opportunity ID,name,Stage,Amount,years\n"
+           'x1,"evil\x1b[2J\x1b[31mred",discovery,100,1\n'
+           'x2,"two\nlines │ fake",discovery,200,1\n'
+           'x3,bad,discovery,"1\x1b[2J0",1\n')
+
+
+def _terminal_run(*args):
+    """As on a terminal: click keeps escape sequences (it strips them only off a terminal)."""
+    return CliRunner().invoke(main, [str(a) for a in args], color=True)
+
+
+def _raw_controls(text: str) -> list:
+    return [line for line in text.splitlines() if any(not ch.isprintable() for ch in line)]
+
+
+@pytest.fixture
+def hostile_export(tmp_path):
+    pack = write_pack(tmp_path / "rules")
+    export = tmp_path / "hostile.csv"
+    export.write_text(HOSTILE, encoding="utf-8")
+    return pack, export
+
+
+def test_item15_the_table_shows_no_control_characters(hostile_export):
+    pack, export = hostile_export
+    result = _terminal_run("score", "--rules", pack, export, "--format", "table", "--color", "never", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert _raw_controls(result.stdout) == [] and _raw_controls(result.stderr) == []
+    rows = [line for line in result.stdout.splitlines() if line.startswith("x")]
+    assert len(rows) == 2  # x1 and x2, each on one line: the newline in x2's name fakes no row
+
+
+def test_item15_rejects_on_stderr_show_escapes(hostile_export):
+    pack, export = hostile_export
+    result = _terminal_run("score", "--rules", pack, export, "--format", "csv", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert _raw_controls(result.stderr) == []
+    assert "rejected: '1\\x1b[2J0' is not an amount" in result.stderr
+
+
+@pytest.mark.parametrize("deal", ["x1", "x2", "x3", "nope\x1b[2J"])
+def test_item15_explain_shows_escapes(hostile_export, deal):
+    pack, export = hostile_export
+    result = _terminal_run("explain", "--rules", pack, export, "--deal", deal, *AS_OF)
+    assert _raw_controls(result.stdout) == [] and _raw_controls(result.stderr) == []
+
+
+def test_item15_diagnostics_show_escapes(tmp_path):
+    pack = write_pack(tmp_path / "rules", when='amount > "\\e[2J"')
+    result = _terminal_run("validate", pack)
+    assert result.exit_code == 1
+    assert _raw_controls(result.output) == []
+
+
+# 16. widths from content
+
+def test_item16_the_summary_count_column_never_runs_into_large_amounts(tmp_path):
+    pack = write_pack(tmp_path / "rules")
+    export = tmp_path / "big.csv"
+    export.write_text("Opportunity ID,name,Stage,Amount,years\n"
+                      'b1,A,discovery,"10,600,000,000,000.00",1\nb2,B,discovery,"10,600,000,000,000.00",1\n')
+    result = run("score", "--rules", pack, export, "--format", "csv", *AS_OF)
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stderr.splitlines() if line.strip().startswith("discovery"))
+    assert row.split() == ["discovery", "10%", "2", "21,200,000,000,000.00", "2,120,000,000,000.00"]
