@@ -157,12 +157,16 @@ def test_item3_generated_code_never_depends_on_names_being_well_formed():
 
 # 10. an output that is an input or another output
 
+def pack_and_export(tmp_path, text: str, name: str = "deals.csv") -> tuple:
+    """The base pack and an export holding ``text``."""
+    export = tmp_path / name
+    export.write_text(text, encoding="utf-8")
+    return write_pack(tmp_path / "rules"), export
+
+
 @pytest.fixture
 def small_export(tmp_path):
-    pack = write_pack(tmp_path / "rules")
-    deals = tmp_path / "deals.csv"
-    deals.write_text(DEALS, encoding="utf-8")
-    return pack, deals
+    return pack_and_export(tmp_path, DEALS)
 
 
 @pytest.mark.parametrize("options", [
@@ -341,10 +345,7 @@ def _raw_controls(text: str) -> list:
 
 @pytest.fixture
 def hostile_export(tmp_path):
-    pack = write_pack(tmp_path / "rules")
-    export = tmp_path / "hostile.csv"
-    export.write_text(HOSTILE, encoding="utf-8")
-    return pack, export
+    return pack_and_export(tmp_path, HOSTILE, "hostile.csv")
 
 
 def test_item15_the_table_shows_no_control_characters(hostile_export):
