@@ -4,6 +4,8 @@ Packs are written into tmp_path from a small base (one stage with one criterion)
 small CSV/JSON texts. Each test names the item of the issue it guards.
 """
 
+import csv
+import io
 import json
 import os
 import signal
@@ -390,3 +392,94 @@ def test_item16_the_summary_count_column_never_runs_into_large_amounts(tmp_path)
     assert result.exit_code == 0, result.output
     row = next(line for line in result.stderr.splitlines() if line.strip().startswith("discovery"))
     assert row.split() == ["discovery", "10%", "2", "21,200,000,000,000.00", "2,120,000,000,000.00"]
+
+
+# 5. money cells: one declared format, or a reject with its reason (the same on every engine)
+
+MONEY_CELLS = {
+    "JPY 150000": "'JPY 150000' is in JPY, not USD",
+    "100 MIO": "'100 MIO' is in MIO, not USD",
+    "5 TBD": "'5 TBD' is in TBD, not USD",
+    "€1.500": "'€1.500' is in €, not USD",
+    "12€345": "'12€345' is in €, not USD",
+    "€150": "'€150' is in €, not USD",
+    "₹5": "'₹5' is in ₹, not USD",
+    "1 5": "'1 5' is not an amount (a space or currency sign inside the number)",
+    "1 000": "'1 000' is not an amount (a space or currency sign inside the number)",
+    "$12$3": "'$12$3' is not an amount (a space or currency sign inside the number)",
+    "١٢٣": "'١٢٣' is not an amount (digits must be 0-9)",
+    "1.234,56": "'1.234,56' is not an amount (a comma may only separate thousands)",
+}
+MONEY_READ = {"$1,500.00": "1500.00", "USD 150": "150.00", "150 USD": "150.00", "$ 5": "5.00", "-$5": "-5.00",
+              "$(1,200)": "-1200.00", "-0": "0.00", "$ -": "0.00"}
+
+
+def _money_export(tmp_path, cells) -> tuple:
+    rows = "".join(f'm{k},A,discovery,"{cell}",1\n' for k, cell in enumerate(cells))
+    return pack_and_export(tmp_path, "Opportunity ID,name,Stage,Amount,years\n" + rows, "money.csv")
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_item5_money_cells_in_another_currency_or_format_are_rejected_with_their_reason(tmp_path, engine):
+    pack, export = _money_export(tmp_path, [*MONEY_CELLS, *MONEY_READ])
+    rejects = tmp_path / "rejects.csv"
+    result = run("score", "--rules", pack, export, "--format", "json", "--rejects", rejects, "--engine", engine,
+                 "-v", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert f"engine: {engine}" in result.stderr
+    reasons = {r["value"]: r["reason"] for r in csv.DictReader(rejects.open(encoding="utf-8"))}
+    assert reasons == MONEY_CELLS
+    amounts = [d["amount"] for d in json.loads(result.stdout)["deals"]]
+    assert amounts == list(MONEY_READ.values())
+
+
+def test_item5_a_declared_currency_reads_its_own_symbol_and_code_only(tmp_path):
+    pack, export = _money_export(tmp_path, ["€1,500.50", "EUR 7", "$5", "USD 5"])
+    fields = (pack / "fields.yaml").read_text().replace("kind: fields\n", "kind: fields\ncurrency: EUR\n")
+    (pack / "fields.yaml").write_text(fields)
+    rejects = tmp_path / "rejects.csv"
+    result = run("score", "--rules", pack, export, "--format", "json", "--rejects", rejects, *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert [d["amount"] for d in json.loads(result.stdout)["deals"]] == ["1500.50", "7.00"]
+    assert [line.split(",", 4)[4] for line in rejects.read_text().splitlines()[1:]] == [
+        '"\'$5\' is in $, not EUR"', '"\'USD 5\' is in USD, not EUR"']
+
+
+# 8. an unclosed quote
+
+RUNAWAY = ("Opportunity ID,name,Stage,Amount,years\n"
+           "r1,A,discovery,100,1\n"
+           'r2,"B\nwith a line break",discovery,200,1\n'
+           'r3,"C unclosed,discovery,300,1\n'
+           "r4,D,discovery,400,1\n"
+           "r5,E,discovery,500,1\n")
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+@pytest.mark.parametrize("text, line, deal", [
+    (RUNAWAY, 5, "r3"),
+    (RUNAWAY.replace('"C unclosed', "C").replace("r5,E,discovery,500,1\n", 'r5,E,discovery,500,"1'), 7, "r5"),
+])
+def test_item8_an_unclosed_quote_rejects_its_row_and_the_rows_after_it_are_read(tmp_path, engine, text, line, deal):
+    pack, export = pack_and_export(tmp_path, text)
+    rejects = tmp_path / "rejects.csv"
+    result = run("score", "--rules", pack, export, "--format", "csv", "--rejects", rejects, "--engine", engine, "-v",
+                 *AS_OF)
+    assert result.exit_code == 0, result.output
+    (reject,) = list(csv.DictReader(rejects.open(encoding="utf-8")))
+    assert (reject["line"], reject["id"], reject["reason"]) == (str(line), deal or "", f"unclosed quote opened at "
+                                                                                        f"line {line}")
+    scored = [row["id"] for row in csv.DictReader(io.StringIO(result.stdout))]
+    assert scored == ["r1", "r2", "r4", "r5"] if line == 5 else ["r1", "r2", "r3", "r4"]
+    assert result.stderr.strip().endswith("read 5, scored 4, rejected 1")
+    if engine == "duckdb":
+        assert "scoring with the Python engine" in result.stderr
+
+
+def test_item8_a_quoted_cell_with_many_line_breaks_is_still_one_cell(tmp_path):
+    notes = "\n".join(f"note {k}" for k in range(50))
+    pack, export = pack_and_export(tmp_path, f'Opportunity ID,name,Stage,Amount,years\nr1,"{notes}",discovery,100,1\n'
+                                             "r2,B,discovery,200,1\n")
+    result = run("score", "--rules", pack, export, "--format", "csv", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().endswith("read 2, scored 2, rejected 0")
