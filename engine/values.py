@@ -56,7 +56,9 @@ _SYMBOL_CLASS = re.escape(CURRENCY_SYMBOLS)
 _LEADING_CODE = re.compile(rf"^([A-Z]{{3}})(?=[0-9\s{_SYMBOL_CLASS}(+-.])")
 _TRAILING_CODE = re.compile(r"(?<=[0-9\s)])([A-Z]{3})$")
 # Whitespace or a currency symbol between two parts of a number: '1 5', '12€345', '1 000'.
-_SPLIT_NUMBER = re.compile(rf"[0-9.,][\s{_SYMBOL_CLASS}]+[0-9.,]")
+# (Looked for once a leading and a trailing code are off: '5 EUR' is no split number; a sign
+# before a symbol, '-$5', is no number part.)
+_SPLIT_NUMBER = re.compile(rf"(?:[0-9.,eE]|[eE][+-])[\s{_SYMBOL_CLASS}]+[0-9.,eE+-]")
 # What is taken off a money cell once its currency is known to be the field's: whitespace and
 # its symbol anywhere, its code at either end.
 _MONEY_NOISE = re.compile(rf"[\s{_SYMBOL_CLASS}]|^[A-Z]{{3}}(?=[0-9\s{_SYMBOL_CLASS}(+-.])|(?<=[0-9\s)])[A-Z]{{3}}$")
@@ -171,7 +173,7 @@ def parse_money(text: str, currency: str | None = None) -> Decimal:
     stripped = text.strip()
     if currency is not None:
         _same_currency(text, stripped, currency)
-    if _SPLIT_NUMBER.search(stripped):
+    if _SPLIT_NUMBER.search(_without_codes(stripped)):
         raise ValueProblem(f"{_q(text)} is not an amount (a space or currency sign inside the number)")
     cleaned = _MONEY_NOISE.sub("", stripped)
     negative = cleaned.startswith("(") and cleaned.endswith(")")
@@ -183,6 +185,13 @@ def parse_money(text: str, currency: str | None = None) -> Decimal:
         raise ValueProblem(f"{_q(text)} is not an amount")
     value = _number(cleaned, text, "an amount")
     return -value if negative else value
+
+
+def _without_codes(stripped: str) -> str:
+    """``stripped`` without its leading and trailing ISO codes (both found on ``stripped`` itself)."""
+    start = 3 if _LEADING_CODE.search(stripped) else 0
+    end = len(stripped) - 3 if _TRAILING_CODE.search(stripped) else len(stripped)
+    return stripped[start:end]
 
 
 def _same_currency(text: str, stripped: str, currency: str) -> None:

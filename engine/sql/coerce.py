@@ -255,8 +255,9 @@ def _money(raw, field, stages):
         start = exp.Add(this=num(1), expression=case((lead, num(3)), default=num(0)))
         size = exp.Sub(this=exp.Sub(this=length(text), expression=case((lead.copy(), num(3)), default=num(0))),
                        expression=case((trail, num(3)), default=num(0)))
-        shape = _money_shape_problems(text, raw, field.currency)
-        return remove_chars(exp.Substring(this=text.copy(), start=start, length=size), ws + symbols), shape
+        uncoded = exp.Substring(this=text.copy(), start=start, length=size)
+        shape = _money_shape_problems(text, uncoded, raw, field.currency)
+        return remove_chars(uncoded, ws + symbols), shape
 
     def read(cleaned, shape_problem):
         negative = exp.Like(this=cleaned.copy(), expression=lit("(%)"))
@@ -281,9 +282,9 @@ def _money(raw, field, stages):
     return let(shape_problem, lambda shape: let(cleaned, lambda c: read(c, shape)))
 
 
-def _money_shape_problems(text, raw, currency: str) -> exp.Expression:
-    """``parse_money``'s ``_same_currency`` and split-number checks on the stripped ``text``, in
-    their order: the first reason, or NULL."""
+def _money_shape_problems(text, uncoded, raw, currency: str) -> exp.Expression:
+    """``parse_money``'s ``_same_currency`` checks on the stripped ``text`` and its split-number
+    check on ``uncoded`` (``text`` without its codes), in their order: the first reason, or NULL."""
     ws = whitespace()
     own = V.SYMBOL_OF.get(currency, "")
     foreign = "".join(c for c in V.CURRENCY_SYMBOLS if c != own)
@@ -294,8 +295,8 @@ def _money_shape_problems(text, raw, currency: str) -> exp.Expression:
     trail = exp.and_(matches(text, char_class("0123456789" + ws + ")") + "[A-Z]{3}$"),
                      exp.NEQ(this=trail_code, expression=lit(currency)))
     symbol = matches(text, char_class(foreign))
-    digits = char_class("0123456789.,")
-    split = matches(text, digits + char_class(ws + V.CURRENCY_SYMBOLS) + "+" + digits)
+    split = matches(uncoded, "(?:" + char_class("0123456789.,eE") + "|[eE][+-])" + char_class(ws + V.CURRENCY_SYMBOLS)
+                    + "+" + char_class("0123456789.,eE+-"))
     return case(
         (lead, concat(quoted(raw), " is in ", lead_code.copy(), f", not {currency}")),
         (trail, concat(quoted(raw), " is in ", trail_code.copy(), f", not {currency}")),
