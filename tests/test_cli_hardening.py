@@ -483,3 +483,14 @@ def test_item8_a_quoted_cell_with_many_line_breaks_is_still_one_cell(tmp_path):
     result = run("score", "--rules", pack, export, "--format", "csv", *AS_OF)
     assert result.exit_code == 0, result.output
     assert result.stderr.strip().endswith("read 2, scored 2, rejected 0")
+
+
+def test_item15_rule_test_names_show_escapes(tmp_path):
+    pack = write_pack(tmp_path / "rules")
+    (pack / "tests.yaml").write_text('kind: tests\ncases:\n  - name: "clear\\e[2J screen"\n'
+                                     "    deal: {id: T1, stage: discovery, amount: 5}\n"
+                                     "    expect: {verdict: ready}\n", encoding="utf-8")
+    result = _terminal_run("test", pack, *AS_OF)
+    assert result.exit_code == 1, result.output  # the case fails: amount 5 is not > 100
+    assert _raw_controls(result.stdout) == [] and _raw_controls(result.stderr) == []
+    assert "clear\\x1b[2J screen" in result.output

@@ -121,14 +121,15 @@ def render_markdown(diff: PackDiff) -> str:
             "| stage | deals before | deals after | weighted before | weighted after | delta |",
             "|---|---:|---:|---:|---:|---:|"]
     for s in diff.stages:
-        out.append(f"| {s.stage} | {s.count[0]} | {s.count[1]} | {shown_money(s.weighted[0])} | {shown_money(s.weighted[1])} | "
-                   f"{_signed(s.weighted[1] - s.weighted[0])} |")
+        out.append(f"| {s.stage} | {s.count[0]} | {s.count[1]} | {shown_money(s.weighted[0])} | "
+                   f"{shown_money(s.weighted[1])} | {_signed(s.weighted[1] - s.weighted[0])} |")
     out += ["", "</details>", ""]
     if diff.payout_totals is not None:
         out += [f"**Payouts {diff.period}**", ""]
         if diff.payouts:
             out += ["| rep | before | after | delta |", "|---|---:|---:|---:|"]
-            out += [f"| {r.rep} | {shown_money(r.before)} | {shown_money(r.after)} | {_signed(r.delta)} |" for r in diff.payouts]
+            out += [f"| {r.rep} | {shown_money(r.before)} | {shown_money(r.after)} | {_signed(r.delta)} |"
+                    for r in diff.payouts]
         else:
             out.append("No rep's payout changes.")
         out.append("")

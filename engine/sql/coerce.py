@@ -300,7 +300,8 @@ def _money_shape_problems(text, uncoded, raw, currency: str) -> exp.Expression:
     return case(
         (lead, concat(quoted(raw), " is in ", lead_code.copy(), f", not {currency}")),
         (trail, concat(quoted(raw), " is in ", trail_code.copy(), f", not {currency}")),
-        (symbol, concat(quoted(raw), " is in ", extract(text, "(" + char_class(foreign) + ")", 1), f", not {currency}")),
+        (symbol, concat(quoted(raw), " is in ", extract(text, "(" + char_class(foreign) + ")", 1),
+                        f", not {currency}")),
         (split, concat(quoted(raw), " is not an amount (a space or currency sign inside the number)")),
     )
 
