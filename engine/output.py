@@ -15,6 +15,7 @@ import contextlib
 import errno
 import os
 import re
+import signal
 import stat
 import tempfile
 from pathlib import Path
@@ -108,8 +109,9 @@ def _write_replacing(target: Path, mode: str, options: dict):
         permissions = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         permissions = 0o666 & ~_UMASK
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    _TEMPORARIES.add(temporary)
+    with _signals_held():  # a signal between creating the file and noting its name would leave it behind
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        _TEMPORARIES.add(temporary)
     try:
         try:
             handle = os.fdopen(fd, mode, **options)
@@ -131,6 +133,22 @@ def _write_replacing(target: Path, mode: str, options: dict):
     finally:
         _TEMPORARIES.discard(temporary)
     _sync_directory(directory)
+
+
+_HELD_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name)}
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM wait (POSIX) until the block is done; elsewhere nothing is held."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager

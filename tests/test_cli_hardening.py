@@ -258,9 +258,9 @@ def test_item12_a_signal_mid_run_leaves_no_temporary_files(tmp_path, signum):
     while process.poll() is None and not any(p.suffix == ".tmp" for p in results.iterdir()):
         time.sleep(0.05)
     process.send_signal(signum)
-    process.communicate()
-    assert process.returncode != 0
-    assert [p.name for p in results.iterdir() if p.suffix == ".tmp"] == []
+    _, stderr = process.communicate()
+    assert process.returncode != 0, stderr  # ended by the signal, not finished first
+    assert [p.name for p in results.iterdir() if p.suffix == ".tmp"] == [], stderr
 
 
 # 6. JSON duplicate keys
