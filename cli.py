@@ -12,6 +12,8 @@ import datetime as dt
 import functools
 import importlib
 import os
+import signal
+import stat
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -21,8 +23,9 @@ import click
 import cli_display
 import cli_ledger
 from engine.diagnostics import DiagnosticError, has_errors
-from engine.output import atomic_write
+from engine.output import OutputError, atomic_write, remove_temporaries
 from engine.pack import load_ruleset, read_pack
+from engine.render.common import visible
 from engine.render import diagnostics as render_diag
 from engine.values import ValueProblem, parse_money
 
@@ -40,10 +43,14 @@ class _Dealgate(click.Group):
     """
 
     def invoke(self, ctx):
+        _remove_temporaries_on_sigterm()
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
+        except OutputError as problem:  # disk full, read-only: the machine's problem, not a bug
+            click.echo(f"dealgate: {problem}", err=True)
+            sys.exit(EXIT_USAGE)
         except BrokenPipeError:  # `dealgate score ... | head`: the reader stopped reading, not an error
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
@@ -61,6 +68,20 @@ class _Dealgate(click.Group):
                        "dealgate issue tracker with the command you ran (and the rule files and export, if you can "
                        "share them); run it again with DEALGATE_DEBUG=1 to include the traceback.", err=True)
             sys.exit(EXIT_INTERNAL)
+
+
+def _remove_temporaries_on_sigterm() -> None:
+    """SIGTERM ends the run as Ctrl-C does: half-written temporary output files are removed.
+
+    (SIGINT already unwinds through atomic_write as KeyboardInterrupt.) Exit status 143, the
+    shell's convention for a process ended by SIGTERM.
+    """
+    def terminated(signum, frame):
+        remove_temporaries()
+        raise SystemExit(128 + signum)
+
+    with contextlib.suppress(ValueError):  # not the main thread (an embedding): leave signals alone
+        signal.signal(signal.SIGTERM, terminated)
 
 
 @click.group(cls=_Dealgate, context_settings={"help_option_names": ["-h", "--help"]})
@@ -295,6 +316,50 @@ class OutputFile(click.Path):
         return value
 
 
+def refuse_overwriting(inputs, **outputs) -> None:
+    """Exit 2, before any work, when an output file is an input or another output.
+
+    ``score deals.csv -o deals.csv`` would replace the export with its results, and
+    ``-o X --rejects X`` keep only the rejects. Files are compared as files (through links and
+    relative paths); devices such as /dev/null and stdout ('-') may be shared.
+    """
+    named = [(f"--{name.replace('_', '-')}", path) for name, path in outputs.items() if path and path != "-"]
+    seen: dict = {}
+    for path in inputs:
+        key = _file_identity(path)
+        if key is not None:
+            seen.setdefault(key, f"the input '{path}'; writing it would destroy it")
+    for option, path in named:
+        key = _file_identity(path)
+        if key is None:
+            continue
+        if key in seen:
+            click.echo(f"dealgate: {option} '{path}' is {seen[key]}. Choose another output file", err=True)
+            sys.exit(EXIT_USAGE)
+        seen[key] = f"the file of {option} '{path}' too; one would overwrite the other"
+
+
+def _rule_files(rules_dir) -> list:
+    """The rule files of a pack directory (a git:REF source has none on disk)."""
+    folder = Path(str(rules_dir))
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml")]
+
+
+def _file_identity(path) -> tuple | None:
+    """The same key for two names of one regular file; None for a device, a FIFO or stdin/stdout."""
+    if path is None or str(path) == "-":
+        return None
+    try:
+        status = os.stat(path)
+    except OSError:
+        return ("new", os.path.realpath(path))  # not written yet: its resolved name
+    if not stat.S_ISREG(status.st_mode):
+        return None
+    return (status.st_dev, status.st_ino)
+
+
 def rules_option(function):
     return click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(),
                         help="The rule pack directory.")(function)
@@ -390,7 +455,7 @@ class _StderrRejects:
         if self.count <= self.SHOWN:
             column = f" column '{reject.column}'" if reject.column else ""
             with cli_display.paused():
-                click.echo(f"{source}:{reject.line}:{column} rejected: {reject.reason}", err=True)
+                click.echo(visible(f"{source}:{reject.line}:{column} rejected: {reject.reason}"), err=True)
 
     def flush(self):
         if self.count > self.SHOWN:
@@ -406,7 +471,7 @@ def _report_read(stream) -> None:
         if missing:
             click.echo(f"{source}: no column for field(s) {', '.join(missing)} (left blank or default)", err=True)
     for source, warning in stream.warnings[:SHOWN]:
-        click.echo(f"{source}:{warning.line}: warning: {warning.message}", err=True)
+        click.echo(visible(f"{source}:{warning.line}: warning: {warning.message}"), err=True)
     if len(stream.warnings) > SHOWN:
         click.echo(f"... and {len(stream.warnings) - SHOWN} more warnings", err=True)
 
@@ -433,6 +498,7 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
     from engine.render.deals import FORMATS, render_summary
     from engine.score import ScoreRun, Summary, counts_line
 
+    refuse_overwriting([*exports, *_rule_files(rules_dir)], output=output, rejects=rejects)
     if engine == "spark":
         _require_spark()
     if fmt == "parquet":
@@ -684,7 +750,7 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
         click.echo(f"dealgate: {problem}", err=True)
         sys.exit(EXIT_USAGE)
     if found is None:
-        click.echo(f"dealgate: no deal with id '{deal_id}' in {export}", err=True)
+        click.echo(visible(f"dealgate: no deal with id '{deal_id}' in {export}"), err=True)
         sys.exit(EXIT_USAGE)
     click.echo(FORMATS[fmt](explain_deal(ruleset, found, as_of)), nl=False)
 
@@ -708,6 +774,7 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
     from engine.render import testing as render_tests
     from engine.testing import TestRunner
 
+    refuse_overwriting(_rule_files(rules_dir), junit=junit)
     ruleset = compiled_rules(rules_dir)
     if not ruleset.pack.tests:
         click.echo(f"dealgate: no test cases in {rules_dir} (add a document with 'kind: tests')", err=True)
@@ -763,6 +830,7 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
     from engine.read import ExportError
     from engine.render import diff as render_diff
 
+    refuse_overwriting([*exports, reps, *_rule_files(base), *_rule_files(new)], output=output)
     if (reps is None) != (period is None):
         click.echo("dealgate: --reps and --period go together", err=True)
         sys.exit(EXIT_USAGE)
@@ -823,6 +891,7 @@ def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, credits, 
 
     if rejects and credits:
         raise click.UsageError("give --rejects or --credits, not both")
+    refuse_overwriting([like, *_rule_files(rules_dir)], output=output)
     ruleset = compiled_rules(rules_dir)
     if credits and not ruleset.analysis.pack.plans:
         click.echo(f"dealgate: the pack in {rules_dir} has no plans to credit deals for", err=True)
@@ -949,6 +1018,7 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     from engine.render import payout as render_payout
     from engine.score import counts_line
 
+    refuse_overwriting([export, reps_path, *_rule_files(rules_dir)], output=output, rejects=rejects)
     if period and (from_period or to_period):
         raise click.UsageError("give --period, or --from/--to, not both")
     if not period and not from_period:

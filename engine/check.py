@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -52,7 +53,24 @@ def _validator(kind: str) -> jsonschema.Draft202012Validator:
     schema = load_schema(kind)
     # Decimal is how the loader keeps YAML numbers exact; the default checker already accepts it
     # as a number, and bool is excluded from "number" and "integer" as JSON requires.
-    return jsonschema.Draft202012Validator(schema)
+    return _EcmaPatternValidator(schema)
+
+
+def _ecma_pattern(validator, pattern: str, instance, schema):
+    r"""JSON Schema's "pattern" with ECMA-262's '$': the end of the text only.
+
+    jsonschema uses Python's re.search, where '$' also matches before a final newline, so
+    'discovery\n' would pass '^[a-z_][a-z0-9_]*$' and reach generated code. A '$' that ends
+    the pattern is read as '\Z' (the schemas stay valid ECMA for editors).
+    """
+    if not isinstance(instance, str):
+        return
+    python_pattern = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
+    if re.search(python_pattern, instance) is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_EcmaPatternValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
 
 
 def validator_for(kind: str) -> jsonschema.Draft202012Validator:
@@ -154,9 +172,16 @@ def _where(path) -> str:
     return text or "the document"
 
 
+def _quoted(text: str) -> str:
+    """'text' for a message: control characters (a newline in an id) are shown escaped."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        text = text.encode("unicode_escape").decode("ascii")
+    return f"'{text}'"
+
+
 def _show(value) -> str:
     if isinstance(value, str):
-        return f"'{value}'"
+        return _quoted(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -230,7 +255,7 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
     if validator == "pattern" and "propertyNames" in err.absolute_schema_path:
         # jsonschema reports a bad key as a pattern error on the parent mapping: point at the key itself.
         key = err.instance
-        return [error("DG105", f"'{key}' is not a valid name in {where}", document.locate_key(path + (key,)),
+        return [error("DG105", f"{_quoted(key)} is not a valid name in {where}", document.locate_key(path + (key,)),
                       _IDENTIFIER_HINT)]
     if validator == "pattern" and err.validator_value in _IDENTIFIER_PATTERNS:
         return [error("DG105", f"{where} {_show(err.instance)} is not a valid identifier", at, _IDENTIFIER_HINT)]

@@ -376,14 +376,21 @@ class _ScoreGenerator:
         """Rule id -> the stored fields whose null can make it unknown (computed fields expanded)."""
         computed = {f.name: f for f in self.fields.fields.values() if f.compute is not None}
 
-        def expand(names, seen=frozenset()):
+        # Memoised over the dependency graph: each computed field is expanded once, so fields
+        # that each use the two before them cost linear time, not Fibonacci time. A computed
+        # field only uses earlier ones (checked), so there is no cycle to guard against.
+        @functools.cache
+        def expand_field(name: str) -> tuple:
+            return expand(self.checked(computed[name].compute).needed)
+
+        def expand(names) -> tuple:
             result = []
             for name in sorted(names):
-                if name in computed and name not in seen:
-                    result.extend(expand(self.checked(computed[name].compute).needed, seen | {name}))
+                if name in computed:
+                    result.extend(expand_field(name))
                 elif name != "as_of":
                     result.append(name)
-            return list(dict.fromkeys(result))
+            return tuple(dict.fromkeys(result))
 
         needed = {}
         for _, criterion in self.criteria:

@@ -31,6 +31,10 @@ KINDS = ("fields", "pipeline", "plan", "tests", "segments")
 MAX_NODES = 100_000
 # Deeper nesting than this is a mistake or an attack; PyYAML would hit Python's recursion limit.
 MAX_DEPTH = 100
+# A rule file larger than this is generated or hostile, not written by people (the default pack's
+# largest file is 5 KB): it is refused before it is read, as parsing and checking 10 MB would
+# take minutes. 256 KB is some 10,000 fields.
+MAX_FILE_BYTES = 256 * 1024
 # A whole number with more digits than this is a typo (and int() refuses very long ones).
 MAX_DIGITS = 100
 
@@ -330,6 +334,12 @@ class Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.diagnostics.append(error("DG006", "a mapping key must be a plain name, not a list or mapping", where))
                 continue
+            if key_node.value == "<<" and key_node.style is None:
+                self.diagnostics.append(error(
+                    "DG013", "YAML merge keys ('<<') are not supported", where,
+                    "write the keys out in this mapping (an anchor and alias of a whole value, '*name', still work)",
+                ))
+                continue
             key = self._scalar(key_node)
             if key is None or isinstance(key, (bool, int, Decimal)):
                 key = key_node.value
@@ -408,6 +418,11 @@ class Builder:
 
 def _read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, error("DG008", f"file is {size:,} bytes; a rule file holds at most {MAX_FILE_BYTES:,} bytes "
+                                        "(refusing to load it)", Location(shown),
+                               "split it into several files of the pack, or remove what is generated")
         raw = path.read_bytes()
     except OSError as exc:
         return None, error("DG001", f"cannot read file: {exc.strerror or exc}", Location(shown))

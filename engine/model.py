@@ -51,6 +51,11 @@ class Field:
     description: str | None = None
     location: Location | None = attrs.field(default=None, eq=False)
     check_only: bool = False  # read and validated, though no rule uses it: not "unused"
+    currency: str = "USD"  # money fields: a cell in another currency is rejected
+
+    def reading(self) -> dict:
+        """How this field's cells are read: the keyword arguments of ``values.coerce``/``text_converter``."""
+        return {"formats": self.formats, "separator": self.separator, "currency": self.currency}
 
     @property
     def nullable(self) -> bool:
@@ -302,6 +307,7 @@ def _single(by_kind, kind, diagnostics, build):
 def _build_fields(document: Document) -> FieldSet:
     data = document.data
     date_formats = tuple(data.get("date_formats", ()))
+    currency = data.get("currency", "USD")
     fields = {}
     for name, spec in data["fields"].items():
         path = ("fields", name)
@@ -318,6 +324,7 @@ def _build_fields(document: Document) -> FieldSet:
             description=spec.get("description"),
             location=document.locate_key(path),
             check_only=spec.get("check_only", False),
+            currency=spec.get("currency", currency),
         )
     labels = tuple(
         StageLabel(label, stage, document.locate_key(("stage_labels", label)))
@@ -331,7 +338,7 @@ def coerce_default(field: Field) -> tuple[Any, str | None]:
     if field.default is None:
         return None, None
     try:
-        return coerce(field.type, field.default, formats=field.formats, separator=field.separator), None
+        return coerce(field.type, field.default, **field.reading()), None
     except ValueProblem as problem:
         return None, str(problem)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal
 from typing import Callable
 
@@ -44,9 +45,23 @@ ISO_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
 ISO_DATETIME_FULL = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})"
                                r"(?::([0-9]{2})(?:[.,][0-9]+)?)?(?:Z|[+-]([0-9]{2})(?::?([0-9]{2}))?)?")
 # Digits Python's int(), Decimal() and regex \d would read but an export never means: '١٢٣', '１２３'.
-# Currency symbols, whitespace (including no-break spaces) and a leading/trailing ISO code.
-# ('+-.' is a range in a character class: it holds '+', ',', '-' and '.'.)
-_MONEY_NOISE = re.compile(r"[\s$€£¥]|^[A-Z]{3}(?=[0-9\s$€£¥(+-.])|(?<=[0-9\s)])[A-Z]{3}$")
+# Every currency symbol (Unicode category Sc: $ € £ ¥ ₹ ₩ ₽ …): a cell may hold only its field's.
+CURRENCY_SYMBOLS = "".join(chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Sc")
+# The symbol a money field's currency is written with; a currency without one accepts none.
+SYMBOL_OF = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "SGD": "$", "HKD": "$", "MXN": "$",
+             "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩"}
+_SYMBOL_CLASS = re.escape(CURRENCY_SYMBOLS)
+# A leading or trailing ISO code ('USD 5', '5 USD'); ('+-.' is a range in a character class:
+# it holds '+', ',', '-' and '.').
+_LEADING_CODE = re.compile(rf"^([A-Z]{{3}})(?=[0-9\s{_SYMBOL_CLASS}(+-.])")
+_TRAILING_CODE = re.compile(r"(?<=[0-9\s)])([A-Z]{3})$")
+# Whitespace or a currency symbol between two parts of a number: '1 5', '12€345', '1 000'.
+# (Looked for once a leading and a trailing code are off: '5 EUR' is no split number; a sign
+# before a symbol, '-$5', is no number part.)
+_SPLIT_NUMBER = re.compile(rf"(?:[0-9.,eE]|[eE][+-])[\s{_SYMBOL_CLASS}]+[0-9.,eE+-]")
+# What is taken off a money cell once its currency is known to be the field's: whitespace and
+# its symbol anywhere, its code at either end.
+_MONEY_NOISE = re.compile(rf"[\s{_SYMBOL_CLASS}]|^[A-Z]{{3}}(?=[0-9\s{_SYMBOL_CLASS}(+-.])|(?<=[0-9\s)])[A-Z]{{3}}$")
 # Thousands grouping: western 1,234,567 or Indian 12,34,567; the comma is never a decimal point.
 _GROUPED = re.compile(r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,2}(?:,[0-9]{2})*,[0-9]{3})(?:\.[0-9]*)?$")
 # What Decimal() is asked to read: sign, digits with at most one point, an optional exponent.
@@ -146,10 +161,21 @@ def _number(cleaned: str, text: str, what: str) -> Decimal:
     return value
 
 
-def parse_money(text: str) -> Decimal:
-    """'$431,370', '1,234.50', '(1,200)', '$(1,200)', '-$5', 'USD 5', and the accounting '$-' (zero)."""
+def parse_money(text: str, currency: str | None = None) -> Decimal:
+    """'$431,370', '1,234.50', '(1,200)', '$(1,200)', '-$5', 'USD 5', and the accounting '$-' (zero).
+
+    With a ``currency`` (a money field's), a code or symbol of another currency ('JPY 150000',
+    '€1.500', '5 TBD') is refused, never read as an amount of this one; without one (a quota
+    given on the command line) any single code or symbol is accepted. Either way a number split
+    by a space or a symbol ('1 5', '12€345') is refused, not read as 15 or 12345.
+    """
     _ascii_digits(text, "an amount")
-    cleaned = _MONEY_NOISE.sub("", text.strip())
+    stripped = text.strip()
+    if currency is not None:
+        _same_currency(text, stripped, currency)
+    if _SPLIT_NUMBER.search(_without_codes(stripped)):
+        raise ValueProblem(f"{_q(text)} is not an amount (a space or currency sign inside the number)")
+    cleaned = _MONEY_NOISE.sub("", stripped)
     negative = cleaned.startswith("(") and cleaned.endswith(")")
     if negative:
         cleaned = cleaned[1:-1]
@@ -159,6 +185,25 @@ def parse_money(text: str) -> Decimal:
         raise ValueProblem(f"{_q(text)} is not an amount")
     value = _number(cleaned, text, "an amount")
     return -value if negative else value
+
+
+def _without_codes(stripped: str) -> str:
+    """``stripped`` without its leading and trailing ISO codes (both found on ``stripped`` itself)."""
+    start = 3 if _LEADING_CODE.search(stripped) else 0
+    end = len(stripped) - 3 if _TRAILING_CODE.search(stripped) else len(stripped)
+    return stripped[start:end]
+
+
+def _same_currency(text: str, stripped: str, currency: str) -> None:
+    """Refuse a money cell whose ISO code or currency symbol is not ``currency``'s."""
+    for pattern in (_LEADING_CODE, _TRAILING_CODE):
+        found = pattern.search(stripped)
+        if found is not None and found.group(1) != currency:
+            raise ValueProblem(f"{_q(text)} is in {found.group(1)}, not {currency}")
+    own = SYMBOL_OF.get(currency)
+    for char in stripped:
+        if char in CURRENCY_SYMBOLS and char != own:
+            raise ValueProblem(f"{_q(text)} is in {char}, not {currency}")
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -262,7 +307,7 @@ def stage_id(label: str, stages) -> str:
     raise ValueProblem(f"unknown stage label {_q(label.strip())}")
 
 
-def coerce(type_: str, value, *, formats: tuple = (), separator: str = ";", stages=None):
+def coerce(type_: str, value, *, formats: tuple = (), separator: str = ";", stages=None, currency: str = "USD"):
     """The typed value of ``value`` (a string from a file, or a JSON/YAML native value).
 
     ``stages`` maps lower-cased labels and ids to stage ids, for stage fields.
@@ -271,15 +316,15 @@ def coerce(type_: str, value, *, formats: tuple = (), separator: str = ";", stag
     if is_blank(value):
         return None
     if isinstance(value, str):
-        return _from_text(type_, value, formats, separator, stages)
+        return _from_text(type_, value, formats, separator, stages, currency)
     return _from_native(type_, value, formats, separator, stages)
 
 
-def _from_text(type_, text, formats, separator, stages):
+def _from_text(type_, text, formats, separator, stages, currency="USD"):
     if type_ == T.STRING:
         return text.strip()
     if type_ == T.MONEY:
-        return parse_money(text)
+        return parse_money(text, currency)
     if type_ == T.DECIMAL:
         return parse_decimal(text)
     if type_ == T.INT:
@@ -332,7 +377,8 @@ def _from_native(type_, value, formats, separator, stages):
     raise ValueProblem(f"{value!r} is not {T.describe(type_)}")
 
 
-def text_converter(type_: str, *, formats: tuple = (), separator: str = ";", stages=None) -> Callable[[str], object]:
+def text_converter(type_: str, *, formats: tuple = (), separator: str = ";", stages=None,
+                   currency: str = "USD") -> Callable[[str], object]:
     """A function reading the non-blank text of one field, built once per export column.
 
     Same results as ``coerce(type_, text, ...)`` for every non-blank ``text``; blank
@@ -341,7 +387,9 @@ def text_converter(type_: str, *, formats: tuple = (), separator: str = ";", sta
     if type_ == T.STRING:
         return str.strip
     if type_ == T.MONEY:
-        return _fast_number(parse_money, _PLAIN_MONEY)
+        # The fast path's '$' is only the field's own symbol when its currency is written with '$'.
+        plain = _PLAIN_MONEY if SYMBOL_OF.get(currency) == "$" else _PLAIN_DECIMAL
+        return _fast_number(lambda text: parse_money(text, currency), plain)
     if type_ == T.DECIMAL:
         return _fast_number(parse_decimal, _PLAIN_DECIMAL)
     if type_ == T.INT:

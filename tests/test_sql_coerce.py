@@ -38,7 +38,7 @@ DATE_FORMATS = [("%m/%d/%Y", "%m/%d/%y"), ("%d %b %Y",), ("%B %d, %Y",), ("%m/%d
 def python_cell(field: Field, text: str | None, stages=STAGES, default=None):
     """(value, problem) as ExportReader._compile_row gives them for one CSV cell."""
     text = text or ""
-    convert = text_converter(field.type, formats=field.formats, separator=field.separator, stages=stages)
+    convert = text_converter(field.type, stages=stages, **field.reading())
     blank = not text.strip()
     if blank:
         if field.required and default is None:

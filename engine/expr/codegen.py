@@ -10,6 +10,7 @@ pack whose fields are required or defaulted pays nothing for null safety.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from . import ir
@@ -17,9 +18,18 @@ from .functions import FUNCTIONS
 from .typecheck import CheckedExpr
 
 
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
 def variable_name(field: str) -> str:
-    """The Python local that holds a field's value in generated code."""
-    return f"v_{field}"
+    """The Python local that holds a field's value in generated code.
+
+    A checked pack only has lower_snake_case names, but generated code must not depend on
+    that: any other name is mapped to its hex spelling (a different prefix, so no clash).
+    """
+    if _PLAIN_NAME.fullmatch(field):
+        return f"v_{field}"
+    return "w_" + field.encode("utf-8").hex()
 
 
 class Namespace:

@@ -17,7 +17,8 @@ import attrs
 
 MAX_LENGTH = 2000  # characters; a rule expression longer than this is a mistake
 MAX_DEPTH = 60  # nesting of nodes; keeps type checking and code generation bounded
-MAX_NUMBER = 10 ** 18  # literals, like deal values, stay far from Decimal overflow
+MAX_DIGITS = 18
+MAX_NUMBER = 10 ** MAX_DIGITS  # literals, like deal values, stay far from Decimal overflow
 MAX_PLACES = 20
 
 _LINE_BREAKS = re.compile(r"[\r\n]")
@@ -156,7 +157,9 @@ def _exact_decimals(node: ast.AST, text: str, lead: int) -> None:
 
 def _check_number(node: ast.Constant, lead: int) -> None:
     value = node.value
-    if abs(value) >= MAX_NUMBER:
+    # adjusted() needs no arithmetic context: abs() of '1e9999999' would raise decimal.Overflow.
+    too_large = value.adjusted() >= MAX_DIGITS if isinstance(value, Decimal) and value else abs(value) >= MAX_NUMBER
+    if too_large:
         _reject(node, lead, "this number is too large", "numbers in expressions are below 10^18", code="DG201")
     if isinstance(value, Decimal) and value and value.as_tuple().exponent < -MAX_PLACES:
         _reject(node, lead, f"this number has more than {MAX_PLACES} decimal places", code="DG201")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from typing import Any, Callable, Iterator
 
 from .. import types as T
@@ -28,10 +29,12 @@ class CsvRecords:
         return list(self._csv_plan)
 
     def _start_csv(self) -> None:
-        self._csv = csv.reader(self._text, delimiter=self.delimiter)
+        self._lines = LineFeed(self._text)
+        self._csv = csv.reader(self._lines.lines(), delimiter=self.delimiter)
         try:
             header = None
             for row in self._csv:
+                self._lines.record_done()
                 if not blank_row(row):
                     header = row
                     break
@@ -77,7 +80,6 @@ class CsvRecords:
         self._csv_plan = plan
 
     def _csv_records(self) -> Iterator[tuple[int, dict | Reject]]:
-        reader = self._csv
         width = len(self.header)
         convert, self.row_source = compile_row(self._csv_plan, self._readable, self.defaults, self.stages,
                                                 [n for n in self._readable if n not in self.columns])
@@ -87,10 +89,14 @@ class CsvRecords:
         counts = self.counts
         records = deals = 0  # counted here, kept in ``counts`` as the rows run out: an attribute per row costs
         delimiter = self.delimiter
-        line = self._header_line + 1
         try:
-            for row in reader:
-                start, line = line, reader.line_num + 1
+            for start, row in self._csv_rows(width):
+                if row is RUNAWAY_QUOTE:
+                    records += 1
+                    first = self._lines.first_line()
+                    yield start, self._reject(start, self._runaway_id(first), None, first,
+                                              f"unclosed quote opened at line {start}")
+                    continue
                 if not row or (not row[0] or row[0].isspace()) and blank_row(row):
                     counts.blank += 1
                     continue
@@ -112,11 +118,54 @@ class CsvRecords:
                         check_id(start, deal_id)
                 deals += 1
                 yield start, deal
-        except csv.Error as exc:
-            raise self._csv_error(exc, line) from None
         finally:
             counts.records += records
             counts.deals += deals
+
+    def _csv_rows(self, width: int) -> Iterator[tuple[int, list]]:
+        """(first line, cells) of each record; (line, RUNAWAY_QUOTE) for a runaway quote.
+
+        A quote left open runs on through the lines after it, swallowing rows. A record that
+        ``runaway_quote`` says is one, or that spans lines and grows past the csv module's cell
+        limit, has its first line rejected, and the lines after it are read again as records of
+        their own, so the rows a user sees are counted.
+        """
+        lines, reader = self._lines, self._csv
+        done = lines.record_done
+        base = self._header_line - reader.line_num  # physical line = base + the reader's line_num
+        line = self._header_line + 1
+        while True:
+            done()
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if not ("field larger than field limit" in str(exc) and lines.spans_lines()):
+                    raise self._csv_error(exc, line) from None
+                row = None
+            start, line = line, base + reader.line_num + 1
+            if row is not None and (line - start == 1 and not lines.ended  # the everyday record: one line
+                                    or not runaway_quote(lines, row, line - start, width)):
+                yield start, row
+                continue
+            yield start, RUNAWAY_QUOTE
+            reader = self._csv = csv.reader(lines.reread_after_first(), delimiter=self.delimiter)
+            base, line = start, start + 1
+
+    def _runaway_id(self, line: str) -> str | None:
+        """The id of a runaway quote's row, when its cell comes before the quote."""
+        if ID_FIELD not in self.columns:
+            return None
+        cells = next(csv.reader([line], delimiter=self.delimiter), [])
+        id_index = next(index for index, name in self._csv_plan if name == ID_FIELD)
+        if id_index >= len(cells) - 1:  # the last cell holds the open quote and what follows it
+            return None
+        try:
+            deal_id = self._cells[ID_FIELD](cells[id_index])
+        except ValueProblem:
+            return None
+        return deal_id if isinstance(deal_id, str) else None
 
     def _csv_reject(self, line: int, row: list) -> Reject:
         """The first cell, in column order, that cannot be read (the fast path only knows one failed)."""
@@ -134,6 +183,59 @@ class CsvRecords:
             except ValueProblem as problem:
                 return self._reject(line, deal_id, self.header[index], row[index], str(problem))
         raise AssertionError("a cell failed once and then passed")  # converters are pure functions
+
+
+RUNAWAY_QUOTE = object()  # in place of a row's cells: a record that is a runaway quote (see _csv_rows)
+MAX_RECORD_LINES = 1000  # a quoted cell spanning more lines is taken for a quote left open
+
+
+def runaway_quote(lines: "LineFeed", row: list, spanned: int, width: int) -> bool:
+    """Whether a record just read is a quote left open rather than a quoted cell with line breaks.
+
+    The heuristic (docs/scoring.md), shared by every engine's reading of CSV: the csv module
+    read past the end of the file inside the record (only an open quote makes it), or the
+    record spans several lines and has a number of cells other than the header's ``width``
+    or spans more than MAX_RECORD_LINES lines.
+    """
+    return lines.ended or spanned > 1 and (len(row) != width or spanned > MAX_RECORD_LINES)
+
+
+
+class LineFeed:
+    """The export's lines as the csv module reads them, keeping the current record's lines.
+
+    Cheap enough for every row (a list append per line); the kept lines are what lets a
+    runaway quote's swallowed lines be read again as the records they are.
+    """
+
+    def __init__(self, text):
+        self.source = iter(text)
+        self.record: list[str] = []
+        self.ended = False
+
+    def lines(self) -> Iterator[str]:
+        keep = self.record.append
+        for line in self.source:
+            keep(line)
+            yield line
+        self.ended = True
+
+    def record_done(self) -> None:
+        self.record.clear()
+
+    def spans_lines(self) -> bool:
+        return len(self.record) > 1
+
+    def first_line(self) -> str:
+        return self.record[0].rstrip("\r\n") if self.record else ""
+
+    def reread_after_first(self) -> Iterator[str]:
+        """The lines of the current record but its first, then the rest of the file: a new csv reader's input."""
+        again = self.record[1:]
+        self.record.clear()
+        self.source = itertools.chain(again, self.source)
+        self.ended = False
+        return self.lines()
 
 
 def blank_row(row: list) -> bool:
@@ -163,7 +265,7 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
             blank = f"r{k}()"
         else:
             blank = f"d{k}"
-        convert = text_converter(field.type, formats=field.formats, separator=field.separator, stages=stages)
+        convert = text_converter(field.type, stages=stages, **field.reading())
         if field.type == T.STRING:
             lines.append(f"    v{k} = row[{index}].strip() or {blank}")
         elif field.type != T.LIST:

@@ -12,6 +12,38 @@ from .errors import ID_FIELD, ExportError, Reject
 
 MAX_RECORD_CHARS = 16 * 1024 * 1024
 JSON_CHUNK = 1 << 16
+# Whole numbers longer than this are read as Decimal, not int: int() refuses more than 4300
+# digits, which stopped a whole JSON array; as a Decimal the value is rejected with its field.
+MAX_INT_DIGITS = 100
+
+
+class _RecordWithDuplicates(dict):
+    """A JSON object that repeats a key: json keeps the last value silently; the reader rejects it."""
+
+    duplicate: str = ""
+
+
+def _object_pairs(pairs: list) -> dict:
+    record = dict(pairs)
+    if len(record) == len(pairs):
+        return record
+    seen = set()
+    duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+    record = _RecordWithDuplicates(pairs[:0])
+    for key, value in pairs:
+        record.setdefault(key, value)  # the first value, as a duplicated CSV header keeps the first column
+    record.duplicate = duplicate
+    return record
+
+
+def _bounded_int(text: str):
+    return int(text) if len(text) <= MAX_INT_DIGITS else Decimal(text)
+
+
+def json_decoder() -> json.JSONDecoder:
+    """Exact numbers, no NaN/Infinity, no unbounded ints, duplicate keys marked (not silently merged)."""
+    return json.JSONDecoder(parse_float=Decimal, parse_int=_bounded_int, parse_constant=_no_constant,
+                            object_pairs_hook=_object_pairs)
 
 
 class JsonRecords:
@@ -57,6 +89,10 @@ class JsonRecords:
                 self._plans.clear()
             plan = self._plans[keys] = self._object_plan(keys, line)
         cells, missing = plan
+        if isinstance(record, _RecordWithDuplicates):
+            key = record.duplicate
+            return self._reject(line, self._json_id(record, cells), key, _as_text(record[key]),
+                                f"key '{key}' appears twice in the record; which value is meant is unknown")
         deal = self._template.copy()
         deal_id = None
         try:
@@ -86,7 +122,7 @@ class JsonRecords:
         return None
 
     def _jsonl_records(self) -> Iterator[tuple[int, dict | Reject]]:
-        loads = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant).decode
+        loads = json_decoder().decode
         for line, text in enumerate(self._text, 1):
             if not text.strip():
                 self.counts.blank += 1
@@ -193,7 +229,7 @@ class JsonArray:
         self.escaped = False  # whether the last element read holds a surrogate escape (\udXXX)
         self.lines_before = 0  # newlines in the text already dropped from the buffer
         self.column_before = 0  # characters of the current line already dropped from the buffer
-        self.decode = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant).raw_decode
+        self.decode = json_decoder().raw_decode
 
     def refill(self, at_least: int = JSON_CHUNK) -> None:
         dropped = self.buffer[:self.pos]

@@ -195,12 +195,12 @@ class ExportReader(CsvRecords, JsonRecords):
         Blank text and null take the field's default, or None, or are 'missing' if the field is
         required; numbers, booleans and lists from JSON are read natively (exact Decimals).
         """
-        convert = text_converter(field.type, formats=field.formats, separator=field.separator, stages=self.stages)
+        convert = text_converter(field.type, stages=self.stages, **field.reading())
         default = self.defaults.get(field.name)
         required = field.required and default is None
         message = f"missing required field '{field.name}'"
         is_string = field.type == T.STRING
-        type_, formats, separator, stages = field.type, field.formats, field.separator, self.stages
+        type_, reading, stages = field.type, field.reading(), self.stages
 
         def cell(value):
             if isinstance(value, str):
@@ -211,7 +211,7 @@ class ExportReader(CsvRecords, JsonRecords):
                 elif value and not value.isspace():
                     return convert(value)
             elif value is not None:
-                return coerce(type_, value, formats=formats, separator=separator, stages=stages)
+                return coerce(type_, value, stages=stages, **reading)
             if required:
                 raise RequiredMissing(message)
             return default

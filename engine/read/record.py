@@ -35,7 +35,7 @@ def record_values(fields: dict, defaults: dict, stages, values: dict) -> dict:
             deal[name] = default
             continue
         try:
-            deal[name] = coerce(field.type, raw, formats=field.formats, separator=field.separator, stages=stages)
+            deal[name] = coerce(field.type, raw, stages=stages, **field.reading())
         except ValueProblem as problem:
             raise ValueProblem(f"{name}: {problem}") from None
     return deal
@@ -55,13 +55,14 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         default = defaults.get(name)
         namespace[f"d{k}"] = default
         blank = "reference(values)" if field.required and default is None else f"d{k}"
-        native = f"coerce({field.type!r}, v, formats={field.formats!r}, separator={field.separator!r}, stages=STAGES)"
+        native = (f"coerce({field.type!r}, v, formats={field.formats!r}, separator={field.separator!r}, "
+                  f"currency={field.currency!r}, stages=STAGES)")
         lines.append(f"        v = get({name!r})")
         lines.append("        if type(v) is STR:")
         if field.type == T.STRING:
             lines.append(f"            v{k} = v.strip() or {blank}")
         else:
-            convert = text_converter(field.type, formats=field.formats, separator=field.separator, stages=stages)
+            convert = text_converter(field.type, stages=stages, **field.reading())
             if field.type == T.LIST:  # a list is mutable: each record gets its own
                 namespace[f"c{k}"] = convert
                 lines.append(f"            v{k} = c{k}(v) if v and not v.isspace() else {blank}")

@@ -22,6 +22,25 @@ def probability_text(probability: Decimal | None) -> str:
     return f"{(probability * 100).normalize():f}%"
 
 
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(text: str, keep: str = "") -> str:
+    """``text`` safe for a terminal: control and format characters (an escape sequence that clears
+    the screen, a newline that fakes a row, a bidi override) written as escapes (\\x1b, \\n);
+    characters in ``keep`` (say, the newlines of a multi-line text) stay as they are."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in keep else _escaped(ch) for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..diagnostics import Diagnostic
-from .common import annotation
+from .common import annotation, visible
 
 
 def _source_lines(file: str) -> tuple:
@@ -58,10 +58,10 @@ def render_text(diagnostics: Iterable[Diagnostic], color: bool = False) -> str:
         severity = d.severity
         if color:
             severity = f"\x1b[1;{31 if d.is_error else 33}m{severity}\x1b[0m"
-        out.append(f"{where}: {severity}[{d.code}]: {d.message}")
+        out.append(f"{where}: {severity}[{d.code}]: {visible(d.message)}")
         out.extend(_excerpt(d, sources))
         if d.hint:
-            out.append(f"     = hint: {d.hint}")
+            out.append(f"     = hint: {visible(d.hint)}")
     return "\n".join(out) + ("\n" if out else "")
 
 

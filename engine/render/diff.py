@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 from ..diff import PackDiff
-from ..money import cents
+from ..money import cents, shown_money
 from .common import jsonable
 
 MAX_ROWS = 100  # deals listed in Markdown; a PR comment with 50,000 rows helps nobody
@@ -21,14 +21,15 @@ def _value(value) -> str:
 
 
 def _signed(value: Decimal) -> str:
-    return f"+{value:,.2f}" if value >= 0 else f"{value:,.2f}"
+    shown = shown_money(value)  # a change that rounds to zero is '+0.00', never '-0.00'
+    return shown if shown.startswith("-") else f"+{shown}"
 
 
 def _change_text(change, people: bool = False) -> str:
     """What changes in one deal; for ``people`` (the text table) amounts with thousands separators."""
     def shown(key, value):
         if people and key == "weighted_amount" and value is not None:
-            return f"{Decimal(value):,.2f}"
+            return shown_money(Decimal(value))
         return _value(value)
     return "; ".join(f"{key} {shown(key, before)} → {shown(key, after)}" for key, (before, after) in change.changes.items())
 
@@ -45,11 +46,11 @@ def summary_line(diff: PackDiff) -> str:
     if detail:
         parts[0] += f" ({detail})"
     before, after = diff.forecast
-    parts.append(f"weighted forecast {before:,.2f} → {after:,.2f} ({_signed(after - before)})")
+    parts.append(f"weighted forecast {shown_money(before)} → {shown_money(after)} ({_signed(after - before)})")
     if diff.payout_totals is not None:
         b, a = diff.payout_totals
         parts.append(f"payouts {diff.period}: {len(diff.payouts)} rep{'s' * (len(diff.payouts) != 1)} change, "
-                     f"total {b:,.2f} → {a:,.2f} ({_signed(a - b)})")
+                     f"total {shown_money(b)} → {shown_money(a)} ({_signed(a - b)})")
     return "; ".join(parts)
 
 
@@ -88,7 +89,7 @@ def render_text(diff: PackDiff, display=None) -> str:
                    Column("before", "weighted before", right=True, cut="never"),
                    Column("after", "weighted after", right=True, cut="never"),
                    Column("delta", "delta", right=True, cut="never")]
-        rows = [[s.stage, f"{s.count[0]:,} → {s.count[1]:,}", f"{s.weighted[0]:,.2f}", f"{s.weighted[1]:,.2f}",
+        rows = [[s.stage, f"{s.count[0]:,} → {s.count[1]:,}", shown_money(s.weighted[0]), shown_money(s.weighted[1]),
                  _signed(s.weighted[1] - s.weighted[0])] for s in changed_stages]
         styles = [[None] * 4 + [_delta_style(s.weighted[1] - s.weighted[0])] for s in changed_stages]
         out += render(columns, rows, plain, styles, indent="    ")
@@ -96,7 +97,7 @@ def render_text(diff: PackDiff, display=None) -> str:
         out.append(f"  payouts {diff.period}:")
         columns = [Column("rep", "rep", max_width=30), Column("before", "before", right=True, cut="never"),
                    Column("after", "after", right=True, cut="never"), Column("delta", "delta", right=True, cut="never")]
-        rows = [[rep.rep, f"{rep.before:,.2f}", f"{rep.after:,.2f}", _signed(rep.delta)] for rep in diff.payouts]
+        rows = [[rep.rep, shown_money(rep.before), shown_money(rep.after), _signed(rep.delta)] for rep in diff.payouts]
         styles = [[None] * 3 + [_delta_style(rep.delta)] for rep in diff.payouts]
         out += render(columns, rows, plain, styles, indent="    ")
     out.append(summary_line(diff))
@@ -120,14 +121,15 @@ def render_markdown(diff: PackDiff) -> str:
             "| stage | deals before | deals after | weighted before | weighted after | delta |",
             "|---|---:|---:|---:|---:|---:|"]
     for s in diff.stages:
-        out.append(f"| {s.stage} | {s.count[0]} | {s.count[1]} | {s.weighted[0]:,.2f} | {s.weighted[1]:,.2f} | "
-                   f"{_signed(s.weighted[1] - s.weighted[0])} |")
+        out.append(f"| {s.stage} | {s.count[0]} | {s.count[1]} | {shown_money(s.weighted[0])} | "
+                   f"{shown_money(s.weighted[1])} | {_signed(s.weighted[1] - s.weighted[0])} |")
     out += ["", "</details>", ""]
     if diff.payout_totals is not None:
         out += [f"**Payouts {diff.period}**", ""]
         if diff.payouts:
             out += ["| rep | before | after | delta |", "|---|---:|---:|---:|"]
-            out += [f"| {r.rep} | {r.before:,.2f} | {r.after:,.2f} | {_signed(r.delta)} |" for r in diff.payouts]
+            out += [f"| {r.rep} | {shown_money(r.before)} | {shown_money(r.after)} | {_signed(r.delta)} |"
+                    for r in diff.payouts]
         else:
             out.append("No rep's payout changes.")
         out.append("")

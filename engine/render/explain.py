@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ..explain import Explanation, RuleTrace
 from ..money import cents, money_text
-from .common import jsonable
+from .common import jsonable, visible
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "missing": "MISSING", "fired": "FIRED", "quiet": "quiet",
          "unknown": "unknown", "not applicable": "n/a"}
@@ -48,7 +48,7 @@ def render_explanation_text(explanation: Explanation) -> str:
     if explanation.reject is not None:
         r = explanation.reject
         column = f" column '{r.column}' value {r.value!r}:" if r.column else ""
-        return f"line {explanation.line}: this row was rejected, not scored:{column} {r.reason}\n"
+        return visible(f"line {explanation.line}: this row was rejected, not scored:{column} {r.reason}") + "\n"
     result, deal = explanation.result, explanation.deal
     out = [f"Deal {result.id}" + (f" — {deal.get('name')}" if deal.get("name") else "")
            + (f" (owner {deal.get('owner')})" if deal.get("owner") else ""),
@@ -78,7 +78,7 @@ def render_explanation_text(explanation: Explanation) -> str:
         out.append("Qualify-out rules:")
         for trace in explanation.qualify_out:
             out.extend(_trace_lines(trace))
-    return "\n".join(out) + "\n"
+    return visible("\n".join(out), keep="\n") + "\n"  # CRM text never reaches the terminal raw
 
 
 def _trace_dict(trace: RuleTrace) -> dict:

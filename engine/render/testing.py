@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from ..testing import CaseResult, TestRun
-from .common import annotation
+from .common import annotation, visible
 from .sarif import render_test_run
 
 
@@ -35,8 +35,9 @@ def render_text(run: TestRun, verbose: bool = False, color: bool = False) -> str
         if result.passed and not verbose:
             continue
         mark = "PASS" if result.passed else ("ERROR" if result.error else "FAIL")
-        out.append(f"{result.location}: {paint('pass' if result.passed else 'fail', mark)} {result.case.name}")
-        out.extend(f"    {line}" for line in failure_lines(result))
+        status = paint("pass" if result.passed else "fail", mark)
+        out.append(f"{result.location}: {status} {visible(result.case.name)}")
+        out.extend(f"    {visible(line)}" for line in failure_lines(result))
     passed = sum(1 for r in run.results if r.passed)
     failed = len(run.results) - passed
     out.append(f"{passed} passed, {failed} failed")

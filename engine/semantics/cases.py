@@ -72,7 +72,7 @@ class CaseChecks(Checks):
         """The typed value a test deal gives ``field``, read as an export cell would be."""
         stages = self.stage_lookup or None
         try:
-            return coerce(field.type, value, formats=field.formats, separator=field.separator, stages=stages)
+            return coerce(field.type, value, stages=stages, **field.reading())
         except ValueProblem as problem:
             hint = None
             if field.type == T.STAGE and isinstance(value, str) and self.pack.pipeline is not None:

@@ -4,9 +4,11 @@ fields the engine itself reads; after every other check, the fields no rule uses
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from .. import expr as E
 from .. import types as T
+from ..expr.bounds import Size, size_of
 from ..diagnostics import Location, error, warning
 from ..model import FieldSet, coerce_default
 from .checks import BUILTINS, RESERVED, SPECIAL_FIELDS, Checks
@@ -28,18 +30,33 @@ class FieldChecks(Checks):
                 self.defaults[field.name] = default
             if field.compute is None:
                 available[field.name] = E.Variable(field.type, field.nullable)
+        sizes: dict = {}
         for field in fields.fields.values():
             if field.compute is not None:
                 env = E.Environment(dict(available), self.environment.stages)
                 expect = T.NUMERIC if field.type in T.NUMERIC else field.type
-                self.expression(field.compute, expect, env)
+                checked = self.expression(field.compute, expect, env)
                 available[field.name] = E.Variable(field.type, True)
+                if checked is not None:
+                    self.check_size(field, checked, sizes)
         self.check_special_fields(fields)
         self.check_columns(fields)
         self.check_date_formats(fields)
         if "id" not in fields:
             self.add(warning("DG309", "no field named 'id'", fields.location,
                              "declare id: {type: string, required: true, columns: [...]} so results name deals"))
+
+    def check_size(self, field, checked, sizes: dict) -> None:
+        """A computed field whose value can grow past what evaluation can hold (``c * c`` chains)."""
+        size = size_of(checked.ir, sizes)
+        too_large = size.too_large()
+        # A field reported here counts as small for the fields computed from it: one error, not a cascade.
+        sizes[field.name] = Size() if too_large else size
+        if too_large:
+            self.add(error("DG209", f"computed field '{field.name}' can make {too_large}",
+                           self.at("fields", ("fields", field.name, "compute"), field.location),
+                           "each computed field that multiplies (or joins) earlier ones doubles their size; "
+                           "compute from the export's fields instead"))
 
     def check_date_formats(self, fields: FieldSet) -> None:
         """A date format must read back the date it writes; else every row would be rejected at run time."""
@@ -125,6 +142,8 @@ def _date_format_problem(fmt: str) -> str | None:
         read = dt.datetime.strptime(written, fmt).date()
     except ValueError as problem:
         return f"is not a valid strptime format ({problem})"
+    except re.error:  # strptime turns each code into a named group: '%Y %Y' names one twice
+        return "is not a valid strptime format (a code is given twice)"
     if read != sample:
         return "does not hold a full date (it needs a year, a month and a day)"
     return None

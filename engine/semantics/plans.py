@@ -23,7 +23,9 @@ class PlanChecks(Checks):
         credit = plan.credit
         doc = plan.document
         self.expression(credit.when, T.BOOL)
-        self.expression(credit.amount, T.NUMERIC)
+        amount = self.expression(credit.amount, T.NUMERIC)
+        if amount is not None:
+            self.check_credit_currency(plan, amount)
         self.field_reference(credit.date, (T.DATE,), "credit date", doc.locate(("credit", "date")))
         self.field_reference(credit.to, (T.STRING,), "credited rep", doc.locate(("credit", "to")))
         for key in ("splits", "overlay"):
@@ -160,6 +162,18 @@ class PlanChecks(Checks):
                          f"did you mean {rate / 100}? rates are fractions of credit: 0.12 means 12%"))
         return True
 
+
+    def check_credit_currency(self, plan: Plan, amount) -> None:
+        """A plan paying in one currency from money fields read in another would pay yen as dollars."""
+        fields = self.pack.fields.fields
+        other = [fields[name] for name in sorted(amount.fields) if name in fields and fields[name].type == T.MONEY
+                 and fields[name].compute is None and fields[name].currency != plan.currency]
+        for field in other:
+            self.add(warning("DG325", f"plan '{plan.id}' pays in {plan.currency}, but its credit amount reads "
+                                      f"'{field.name}', whose cells are in {field.currency}",
+                             plan.document.locate(("credit", "amount")),
+                             f"declare 'currency: {plan.currency}' on the field (or the fields document), or "
+                             f"'currency: {field.currency}' on the plan"))
 
     def credits_money(self, plan: Plan) -> bool:
         checked = self.checked.get(plan.credit.amount.key)

@@ -241,10 +241,11 @@ def _decimal(sign, digits, exponent) -> exp.Expression:
 
 
 def _money(raw, field, stages):
-    """``parse_money``: noise (symbols, whitespace, a leading or trailing ISO code) off, parentheses, the '-' zero."""
+    """``parse_money``: another currency's code or symbol, a split number, then noise (symbols,
+    whitespace, a leading or trailing ISO code) off, parentheses, the '-' zero."""
     digits_bad, digits_message = _digits_problem(raw, "an amount")
     ws = whitespace()
-    symbols = "$€£¥"
+    symbols = V.CURRENCY_SYMBOLS
 
     def clean(text):
         # _MONEY_NOISE as steps: its lookarounds look at the stripped text, and a leading and
@@ -254,28 +255,55 @@ def _money(raw, field, stages):
         start = exp.Add(this=num(1), expression=case((lead, num(3)), default=num(0)))
         size = exp.Sub(this=exp.Sub(this=length(text), expression=case((lead.copy(), num(3)), default=num(0))),
                        expression=case((trail, num(3)), default=num(0)))
-        return (remove_chars(exp.Substring(this=text.copy(), start=start, length=size), ws + symbols),)
+        uncoded = exp.Substring(this=text.copy(), start=start, length=size)
+        shape = _money_shape_problems(text, uncoded, raw, field.currency)
+        return remove_chars(uncoded, ws + symbols), shape
 
-    def read(cleaned):
+    def read(cleaned, shape_problem):
         negative = exp.Like(this=cleaned.copy(), expression=lit("(%)"))
         unwrapped = case((negative, exp.Substring(this=cleaned.copy(), start=num(2),
                                                   length=exp.Sub(this=length(cleaned), expression=num(2)))),
                          default=cleaned)
-        return let(unwrapped, lambda inner: amount(negative, inner))
+        return let(unwrapped, lambda inner: amount(negative, inner, shape_problem))
 
-    def amount(negative, inner):
+    def amount(negative, inner, shape_problem):
         zero = exp.EQ(this=inner.copy(), expression=lit("-"))
         bad = exp.or_(exp.EQ(this=inner.copy(), expression=lit("")),
                       exp.and_(negative.copy(), matches(inner, "^[+-]")))
         value, problem = _number(inner, raw, "an amount")
-        problem = case((digits_bad, digits_message), (zero, _NULL()),
+        shaped = exp.not_(_is_null(shape_problem))
+        problem = case((digits_bad, digits_message), (shaped, shape_problem.copy()), (zero, _NULL()),
                        (bad, concat(quoted(raw), " is not an amount")), default=problem)
-        value = case((zero, exp.cast(num(0), decimal_type())), (bad, _NULL()),
+        value = case((shaped.copy(), _NULL()), (zero, exp.cast(num(0), decimal_type())), (bad, _NULL()),
                      (negative, exp.Neg(this=value.copy())), default=value)
         return value, problem
 
-    (cleaned,) = let(strip(raw), clean)
-    return let(cleaned, read)
+    cleaned, shape_problem = let(strip(raw), clean)
+    return let(shape_problem, lambda shape: let(cleaned, lambda c: read(c, shape)))
+
+
+def _money_shape_problems(text, uncoded, raw, currency: str) -> exp.Expression:
+    """``parse_money``'s ``_same_currency`` checks on the stripped ``text`` and its split-number
+    check on ``uncoded`` (``text`` without its codes), in their order: the first reason, or NULL."""
+    ws = whitespace()
+    own = V.SYMBOL_OF.get(currency, "")
+    foreign = "".join(c for c in V.CURRENCY_SYMBOLS if c != own)
+    lead_code = exp.Left(this=text.copy(), expression=num(3))
+    trail_code = exp.Right(this=text.copy(), expression=num(3))
+    lead = exp.and_(matches(text, "^[A-Z]{3}" + char_class("0123456789" + ws + V.CURRENCY_SYMBOLS + "(+,-.")),
+                    exp.NEQ(this=lead_code, expression=lit(currency)))
+    trail = exp.and_(matches(text, char_class("0123456789" + ws + ")") + "[A-Z]{3}$"),
+                     exp.NEQ(this=trail_code, expression=lit(currency)))
+    symbol = matches(text, char_class(foreign))
+    split = matches(uncoded, "(?:" + char_class("0123456789.,eE") + "|[eE][+-])" + char_class(ws + V.CURRENCY_SYMBOLS)
+                    + "+" + char_class("0123456789.,eE+-"))
+    return case(
+        (lead, concat(quoted(raw), " is in ", lead_code.copy(), f", not {currency}")),
+        (trail, concat(quoted(raw), " is in ", trail_code.copy(), f", not {currency}")),
+        (symbol, concat(quoted(raw), " is in ", extract(text, "(" + char_class(foreign) + ")", 1),
+                        f", not {currency}")),
+        (split, concat(quoted(raw), " is not an amount (a space or currency sign inside the number)")),
+    )
 
 
 def _decimal_field(raw, field, stages):

@@ -32,6 +32,7 @@ import duckdb
 from sqlglot import exp
 
 from ..read import ExportError, ExportReader, ReadWarning, Reject
+from ..read.csv import LineFeed, runaway_quote
 from ..results import DealResult
 from ..score import ScoredDeal
 from . import excel_ids
@@ -43,6 +44,11 @@ from .sources import ParquetHeader, is_parquet
 
 BATCH = 50_000
 MEMORY_LIMIT = "1GB"  # DuckDB's own memory; beyond it, it spills to disk
+
+
+# What -v says when a csv pass meets a quote left open: the Python reader rejects that row with
+# its line and reads on (engine.read.csv.runaway_quote), which no SQL reader does.
+RUNAWAY_FALLBACK = "an unclosed quote runs on through the lines after it (the Python reader rejects its row and reads on)"
 
 
 class Fallback(Exception):
@@ -215,13 +221,19 @@ class DuckDBScorer:
         if (returns == 0 or returns == newlines) and physical - source.reader.header_line == rows:
             return None
         starts = []
+        width = len(source.reader.header)
         with open(source.path, encoding="utf-8-sig", newline="") as text:
-            reader = csv.reader(text, delimiter=source.reader.delimiter)
+            lines = LineFeed(text)
+            reader = csv.reader(lines.lines(), delimiter=source.reader.delimiter)
             line = 1
             for _ in range(source.reader.header_line):
                 next(reader)
             line = reader.line_num + 1
-            for _ in reader:
+            lines.record_done()
+            for row in reader:
+                if runaway_quote(lines, row, reader.line_num + 1 - line, width):
+                    raise Fallback(RUNAWAY_FALLBACK)
+                lines.record_done()
                 starts.append(line)
                 line = reader.line_num + 1
         if len(starts) != rows:
@@ -496,8 +508,7 @@ def _reject_id(ruleset, id_cell):
     from ..values import ValueProblem, coerce
 
     try:
-        value = coerce(field.type, id_cell, formats=field.formats, separator=field.separator,
-                       stages=ruleset.analysis.stage_lookup)
+        value = coerce(field.type, id_cell, stages=ruleset.analysis.stage_lookup, **field.reading())
     except ValueProblem:
         return None
     return value if isinstance(value, str) else None

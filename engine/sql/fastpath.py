@@ -20,7 +20,7 @@ import re
 from sqlglot import exp
 
 from .. import types as T
-from ..values import BOOL_WORDS
+from ..values import BOOL_WORDS, SYMBOL_OF
 from .dates import _int, _make_date, _valid
 from .textops import extract
 from .types import decimal_type
@@ -139,6 +139,8 @@ def fast_cell(field, cell: exp.Expression, stages: dict | None,
             last = exp.Substring(this=cell.copy(), start=exp.Literal.number(-1), length=exp.Literal.number(1))
         return exp.and_(printable(first), printable(last)), cell.copy()
     if type_ == T.MONEY:
+        if SYMBOL_OF.get(field.currency) != "$":  # '$5' is another currency's: the exact reading rejects it
+            return _full(cell, _DECIMAL), exp.cast(cell.copy(), decimal_type())
         digits = exp.Replace(this=exp.Replace(this=cell.copy(), expression=exp.Literal.string("$"),
                                               replacement=exp.Literal.string("")),
                              expression=exp.Literal.string(","), replacement=exp.Literal.string(""))

@@ -69,8 +69,9 @@ from sqlglot import exp
 from ..read import ExportError, ExportReader, StreamCounts
 from ..results import DealResult
 from ..score import ScoredDeal
+from ..read.csv import LineFeed, runaway_quote
 from . import excel_ids
-from .duckdb_engine import _NARROW, Fallback, SqlStream, _ids, hand_rejects, rejects_query
+from .duckdb_engine import _NARROW, RUNAWAY_FALLBACK, Fallback, SqlStream, _ids, hand_rejects, rejects_query
 from .expr import literal
 from .rows import typed_rows
 from .score import ScoringQuery
@@ -261,12 +262,18 @@ class SparkScorer:
         """Python's csv.reader over the file: where each record Spark will read starts, and its characters."""
         starts, chars, multiline = [], 0, False
         delimiter = source.reader.delimiter
+        width = len(source.reader.header)
         with open(source.path, encoding="utf-8-sig", newline="") as text:
-            reader = csv.reader(text, delimiter=delimiter)
+            lines = LineFeed(text)
+            reader = csv.reader(lines.lines(), delimiter=delimiter)
             line = 1
             try:
                 for row in reader:
-                    spans = reader.line_num + 1 - line > 1
+                    spanned = reader.line_num + 1 - line
+                    if line > source.reader.header_line and runaway_quote(lines, row, spanned, width):
+                        raise Fallback(RUNAWAY_FALLBACK)
+                    lines.record_done()
+                    spans = spanned > 1
                     multiline = multiline or spans
                     if spans or row and (len(row) > 1 or not _java_blank(row[0])):
                         starts.append(line)
