@@ -430,16 +430,33 @@ def output_stream(path: str | None, newline: str | None = None):
 
 
 @contextlib.contextmanager
-def reject_sink(path: str | None, with_source: bool):
+def reject_sink(path: str | None, with_source: bool, pack=None):
+    """Where rejected rows go: the --rejects file, or the first few on stderr. With ``pack``, the run
+    ends with one line naming each unknown stage label and what it probably meant."""
     from engine.read import RejectWriter
+    from engine.read.rejects import UnknownStageLabels
+
+    labels = UnknownStageLabels(pack) if pack is not None else None
+
+    def tallied(sink):
+        if labels is None:
+            return sink
+
+        def on_reject(source, reject):
+            labels.add(reject)
+            sink(source, reject)
+        return on_reject
 
     if path is None:
         sink = _StderrRejects()
-        yield sink
+        yield tallied(sink)
         sink.flush()
-        return
-    with output_stream(path, newline="") as handle:
-        yield RejectWriter(handle, with_source)
+    else:
+        with output_stream(path, newline="") as handle:
+            yield tallied(RejectWriter(handle, with_source))
+    summary = labels.summary() if labels is not None else None
+    if summary:
+        click.echo(visible(summary), err=True)
 
 
 class _StderrRejects:
@@ -522,7 +539,7 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
                        "exactly; choose another --format", err=True)
             sys.exit(EXIT_USAGE)
         with progress_bar("scoring", sources if sql is None else ()) as bar, \
-                reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
+                reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject:
             if sql is not None:
                 from engine.sql.lines import line_expression
 
@@ -1054,7 +1071,7 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
                                spark_master)
     try:
         with progress_bar("crediting", sources if crediting is None else ()), \
-                reject_sink(rejects, with_source=False) as on_reject:
+                reject_sink(rejects, with_source=False, pack=ruleset.pack) as on_reject:
             if crediting is None:
                 stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
                 records = ((line, deal) for _, _, line, deal in stream.records())

@@ -43,3 +43,24 @@ def test_salesforces_default_picklist_maps_to_the_default_stages(tmp_path):
     text, log = score(export, "python", tmp_path)
     assert "rejected 0" in log
     assert [line.split(",")[5] for line in text.splitlines()[1:]] == list(SALESFORCE_PICKLIST.values())
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_unknown_stage_labels_are_counted_at_the_end_with_what_they_probably_meant(engine, tmp_path):
+    export = tmp_path / "labels.csv"
+    export.write_text("Opportunity ID,Opportunity Name,Stage,Amount,Close Date\n1,a,Closd Won,10,10/01/2026\n"
+                      "2,b,Closd Won,10,10/01/2026\n3,c,Verbal Commit,5,10/01/2026\n"
+                      "4,d,negotation/review,5,10/01/2026\n5,e,Qualification,5,10/01/2026\n")
+    result = CliRunner().invoke(main, ["score", str(export), "--as-of", "2026-09-30", "--format", "csv",
+                                       "--engine", engine, "-o", str(tmp_path / "out.csv"),
+                                       "--rejects", str(tmp_path / "rejects.csv")])
+    assert result.exit_code == 0, result.output
+    assert ("unknown stage labels: 'Closd Won' (2 rows; did you mean 'Closed Won'?), 'Verbal Commit' (1 row), "
+            "'negotation/review' (1 row; did you mean 'Negotiation/Review'?); add each to the labels of its stage "
+            "in the pipeline, or correct the export\n") in result.stderr
+    assert result.stderr.endswith("read 5, scored 1, rejected 4\n")
+
+
+def test_no_unknown_labels_no_line(tmp_path):
+    _, log = score(HUBSPOT, "python", tmp_path)
+    assert "unknown stage labels" not in log
