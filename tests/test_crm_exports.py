@@ -64,3 +64,44 @@ def test_unknown_stage_labels_are_counted_at_the_end_with_what_they_probably_mea
 def test_no_unknown_labels_no_line(tmp_path):
     _, log = score(HUBSPOT, "python", tmp_path)
     assert "unknown stage labels" not in log
+
+
+# API answers: records wrapped in an object (engine/read/json.py)
+
+HUBSPOT_API = ROOT / "tests" / "data" / "exports" / "hubspot-api.json"
+SALESFORCE_API = ROOT / "tests" / "data" / "exports" / "salesforce-api.json"
+
+
+def test_the_hubspot_api_shape_reads_with_no_option(tmp_path):
+    """results[].properties are the record's keys; paging and archived are left aside; hs_object_id is the id."""
+    text, log = score(HUBSPOT_API, "python", tmp_path)
+    rows = [line.split(",") for line in text.splitlines()[1:]]
+    assert [(r[1], r[2], r[3], r[4], r[5]) for r in rows] == [
+        ("1", "9815301001", "Acme renewal", "alice", "initial_contact"),
+        ("2", "9815301002", "Globex", "bob", "discovery")]
+    assert "hubspot-api.json:3: column 'dealstage' rejected: unknown stage label 'nosuchstage'" in log
+    assert "warning" not in log and log.endswith("read 3, scored 2, rejected 1\n")
+
+
+def test_the_salesforce_rest_query_shape_reads_too(tmp_path):
+    text, log = score(SALESFORCE_API, "python", tmp_path)
+    assert text.splitlines()[1].split(",")[2:6] == ["006A", "X", "", "initial_contact"]
+    assert log.endswith("read 1, scored 1, rejected 0\n")
+
+
+def test_an_object_with_no_records_array_says_where_records_are_looked_for(tmp_path):
+    export = tmp_path / "x.json"
+    export.write_text('{"total": 2, "deals": {"a": 1}}\n')
+    result = CliRunner().invoke(main, ["score", str(export), "--as-of", "2026-09-30", "--format", "csv"])
+    assert result.exit_code == 2
+    assert ("found an object (keys: 'total', 'deals'); an API answer's records are read from an array under "
+            "results, records, data, items") in result.stderr
+
+
+def test_a_repeated_key_inside_properties_is_still_a_reject(tmp_path):
+    export = tmp_path / "dup.json"
+    export.write_text('{"results": [{"id": "1", "properties": {"dealstage": "closedwon", "amount": "5", '
+                      '"amount": "500000", "dealname": "x"}}]}')
+    result = CliRunner().invoke(main, ["score", str(export), "--as-of", "2026-09-30", "--format", "csv"])
+    assert "key 'amount' appears twice in the record" in result.stderr
+    assert result.stderr.endswith("read 1, scored 0, rejected 1\n")

@@ -1,4 +1,11 @@
-"""JSON exports: a top-level array streamed one element at a time, and JSONL (one object per line)."""
+"""JSON exports: a top-level array streamed one element at a time, and JSONL (one object per line).
+
+CRM APIs wrap their records: HubSpot's CRM API answers ``{"results": [{"id": …, "properties": {…}}],
+"paging": …}`` and Salesforce's REST query ``{"totalSize": …, "records": [{"attributes": …, "Id": …}]}``.
+Such a file is read as it is: the array under ``results``, ``records``, ``data`` or ``items`` holds the
+records (streamed like a top-level array), and a record's ``properties`` object is read as if its keys
+were the record's own (``id`` and the other top-level keys are kept beside them).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,8 @@ JSON_CHUNK = 1 << 16
 # Whole numbers longer than this are read as Decimal, not int: int() refuses more than 4300
 # digits, which stopped a whole JSON array; as a Decimal the value is rejected with its field.
 MAX_INT_DIGITS = 100
+# The members of a top-level object that hold an API's records, in the order they are looked for.
+RECORDS_KEYS = ("results", "records", "data", "items")
 
 
 class _RecordWithDuplicates(dict):
@@ -34,6 +43,25 @@ def _object_pairs(pairs: list) -> dict:
         record.setdefault(key, value)  # the first value, as a duplicated CSV header keeps the first column
     record.duplicate = duplicate
     return record
+
+
+def _flattened(record):
+    """A HubSpot-shaped record (``{"id": …, "properties": {…}}``) as one flat object: the properties'
+    keys, then the record's other keys that the properties do not have."""
+    if not isinstance(record, dict) or not isinstance(record.get("properties"), dict):
+        return record
+    properties = record["properties"]
+    flat = type(properties)(properties) if isinstance(properties, _RecordWithDuplicates) else dict(properties)
+    if isinstance(properties, _RecordWithDuplicates):
+        flat.duplicate = properties.duplicate
+    for key, value in record.items():
+        # HubSpot repeats the record's id as the property hs_object_id: one is enough
+        if key != "properties" and key not in flat and not (key == "id" and "hs_object_id" in flat):
+            flat[key] = value
+    if isinstance(record, _RecordWithDuplicates) and not isinstance(flat, _RecordWithDuplicates):
+        flat = _RecordWithDuplicates(flat)
+        flat.duplicate = record.duplicate
+    return flat
 
 
 def _bounded_int(text: str):
@@ -79,6 +107,7 @@ class JsonRecords:
     def _object(self, line: int, record) -> dict | Reject:
         counts = self.counts
         counts.records += 1
+        record = _flattened(record)
         if not isinstance(record, dict):
             kind = _json_kind(record)
             return self._reject(line, None, None, _as_text(record), f"record is not a JSON object (found {kind})")
@@ -267,10 +296,57 @@ class JsonArray:
         first = self.peek()
         if first == "":
             raise ExportError("the export is empty; expected a JSON array of deal objects", source=self.source)
+        if first == "{":
+            yield from self._wrapped()
+            return
         if first != "[":
-            found = "an object" if first == "{" else f"'{first}'"
-            raise self.error(f"expected a JSON array of deal objects, found {found} "
+            raise self.error(f"expected a JSON array of deal objects, found '{first}' "
                              f"(for one object per line use the jsonl format)")
+        yield from self._elements()
+        if self.peek() != "":
+            raise self.error("unexpected text after the array")
+
+    def _wrapped(self) -> Iterator[tuple[int, Any]]:
+        """An API answer: a top-level object whose ``results`` (or ``records``, ``data``, ``items``) member is
+        the array of records, streamed; the other members are read and left aside."""
+        start_line = self.lines_before + self.buffer.count("\n", 0, self.pos) + 1
+        self.pos += 1
+        seen, found = [], False
+        while True:
+            char = self.peek()
+            if char == "}":
+                self.pos += 1
+                break
+            if seen:
+                if char != ",":
+                    raise self.error("expected ',' or '}' after a member" if char else "the object is not closed")
+                self.pos += 1
+                char = self.peek()
+            if char != '"':
+                raise self.error("expected a member name" if char else "the object is not closed")
+            key = self.element()
+            if self.peek() != ":":
+                raise self.error("expected ':' after a member name")
+            self.pos += 1
+            seen.append(key)
+            value_start = self.peek()
+            if value_start == "":
+                raise self.error("expected a value")
+            if key in RECORDS_KEYS and not found and value_start == "[":
+                found = True
+                yield from self._elements()
+            else:
+                self.element()
+        if self.peek() != "":
+            raise self.error("unexpected text after the object")
+        if not found:
+            listed = ", ".join(f"'{k}'" for k in seen[:8]) or "none"
+            raise ExportError(f"expected a JSON array of deal objects, found an object (keys: {listed}); an API "
+                              f"answer's records are read from an array under {', '.join(RECORDS_KEYS)}",
+                              source=self.source, line=start_line)
+
+    def _elements(self) -> Iterator[tuple[int, Any]]:
+        """The elements of the array that starts at the current position, then past its ']'."""
         self.pos += 1
         index = 0
         while True:
@@ -287,8 +363,6 @@ class JsonArray:
                 raise self.error("expected a value" if char else "the array is not closed")
             index += 1
             yield index, self.element()
-        if self.peek() != "":
-            raise self.error("unexpected text after the array")
 
     def element(self):
         while True:
