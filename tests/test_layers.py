@@ -50,6 +50,7 @@ LAYERS = {
     "engine.explain": 8,
     "engine.diff": 8,
     "engine.testing": 8,
+    "engine.forecast": 8,  # forecast, movement and calibration: computed on scored deals (engine.score)
     "engine.sql.duckdb_engine": 8,  # the DuckDB runner evaluates: it yields scored deals like score does
     "engine.sql.spark_engine": 8,  # the Spark runner, beside the DuckDB one
     "engine.sql.crediting": 8,  # credited rows handed to engine.payout

@@ -1,0 +1,179 @@
+"""The forecast (engine.forecast.forecast) as a table, CSV, JSON or Markdown.
+
+The conventions of the other renderers: money in JSON and CSV as plain digits with two decimals
+("7500.00"), ratios and rates as decimal strings ("3.25", "0.4125"), never floats; tables for
+people with thousands separators, coverage as "3.25x" and rates as percentages. With reps, CSV
+is the coverage table (one row per rep and the total); JSON carries both tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..forecast.forecast import Coverage, Forecast, Totals
+from ..money import money_text, shown_money
+from ..output import safe_cell
+from .jsontext import dumps_indented
+
+GROUP_NUMBERS = ("deals", "open_deals", "open_pipeline", "weighted", "won_deals", "won", "lost_deals", "lost",
+                 "win_rate")
+COVERAGE_COLUMNS = ("rep", "name", "quota", "won", "remaining", "open_pipeline", "weighted", "coverage",
+                    "weighted_coverage", "win_rate", "needed_coverage")
+
+
+def _exact(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def totals_record(totals: Totals) -> dict:
+    return {
+        "deals": totals.deals, "open_deals": totals.open_deals, "open_pipeline": money_text(totals.open_amount),
+        "weighted": money_text(totals.weighted), "won_deals": totals.won_deals, "won": money_text(totals.won_amount),
+        "lost_deals": totals.lost_deals, "lost": money_text(totals.lost_amount), "win_rate": _exact(totals.win_rate),
+        "unknown_amount": totals.unknown_amount,
+    }
+
+
+def coverage_record(row: Coverage) -> dict:
+    return {
+        "rep": row.rep, "name": row.name, "quota": money_text(row.quota), "won": money_text(row.won),
+        "remaining": money_text(row.remaining), "open_pipeline": money_text(row.open_amount),
+        "weighted": money_text(row.weighted), "coverage": _exact(row.coverage),
+        "weighted_coverage": _exact(row.weighted_coverage), "win_rate": _exact(row.win_rate),
+        "needed_coverage": _exact(row.needed),
+    }
+
+
+def forecast_record(forecast: Forecast) -> dict:
+    record = {
+        "as_of": forecast.as_of.isoformat(),
+        "period": None if forecast.period is None else {
+            "label": forecast.period.label, "start": forecast.period.start.isoformat(),
+            "end": forecast.period.last.isoformat()},
+        "by": list(forecast.keys),
+        "groups": [dict(zip(forecast.keys, values), **totals_record(t)) for values, t in forecast.sorted_groups()],
+        "total": totals_record(forecast.total),
+        "outside_period": forecast.outside_period,
+        "no_close_date": forecast.no_close_date,
+    }
+    if forecast.coverage:
+        record["coverage"] = [coverage_record(row) for row in forecast.coverage]
+    return record
+
+
+def render_json(forecast: Forecast) -> str:
+    return dumps_indented(forecast_record(forecast)) + "\n"
+
+
+def render_csv(forecast: Forecast) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if forecast.coverage:
+        writer.writerow(COVERAGE_COLUMNS)
+        for row in forecast.coverage:
+            record = coverage_record(row)
+            writer.writerow([safe_cell(record[c]) for c in COVERAGE_COLUMNS])
+        return out.getvalue()
+    writer.writerow(forecast.keys + GROUP_NUMBERS)
+    for values, totals in forecast.sorted_groups():
+        record = totals_record(totals)
+        writer.writerow([safe_cell(v) for v in values] + [safe_cell(record[c]) for c in GROUP_NUMBERS])
+    record = totals_record(forecast.total)
+    writer.writerow(["total"] + [""] * (len(forecast.keys) - 1) + [safe_cell(record[c]) for c in GROUP_NUMBERS])
+    return out.getvalue()
+
+
+# for people: the table and Markdown share their rows
+
+def _percent(rate) -> str:
+    return "" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _times(ratio) -> str:
+    return "" if ratio is None else f"{ratio}x"
+
+
+def _group_rows(forecast: Forecast) -> list[list[str]]:
+    rows = []
+    for values, t in forecast.sorted_groups() + [(("total",) + ("",) * (len(forecast.keys) - 1), forecast.total)]:
+        rows.append(list(values) + [str(t.deals), str(t.open_deals), shown_money(t.open_amount),
+                                    shown_money(t.weighted), str(t.won_deals), shown_money(t.won_amount),
+                                    _percent(t.win_rate)])
+    return rows
+
+
+GROUP_HEADERS = ["deals", "open", "open pipeline", "weighted", "won deals", "won", "win rate"]
+COVERAGE_HEADERS = ["rep", "quota", "won", "remaining", "open pipeline", "weighted", "coverage", "weighted cov.",
+                    "win rate", "needed"]
+
+
+def _coverage_rows(forecast: Forecast) -> list[list[str]]:
+    return [[row.rep, shown_money(row.quota), shown_money(row.won), shown_money(row.remaining),
+             shown_money(row.open_amount), shown_money(row.weighted), _times(row.coverage),
+             _times(row.weighted_coverage), _percent(row.win_rate), _times(row.needed)]
+            for row in forecast.coverage]
+
+
+def _heading(forecast: Forecast) -> str:
+    where = (f"closing in {forecast.period.label} ({forecast.period.start} to {forecast.period.last})"
+             if forecast.period is not None else "every close date")
+    left_out = f"; {forecast.outside_period} deals close outside it" if forecast.period is not None else ""
+    if forecast.no_close_date:
+        left_out += f" ({forecast.no_close_date} with no close date)"
+    return f"Forecast by {', '.join(forecast.keys)} as of {forecast.as_of}, deals {where}{left_out}"
+
+
+def _table_columns(keys) -> list:
+    from .table import Column
+
+    return ([Column(k, k, max_width=32, min_width=6) for k in keys]
+            + [Column(h, h, right=True, cut="never") for h in GROUP_HEADERS])
+
+
+def _coverage_columns() -> list:
+    from .table import Column
+
+    return [Column("rep", "rep", max_width=32, min_width=6)] + [Column(h, h, right=True, cut="never")
+                                                                for h in COVERAGE_HEADERS[1:]]
+
+
+def render_table(forecast: Forecast, display=None) -> str:
+    from .table import Display, render
+
+    display = display or Display()
+    rows = _group_rows(forecast)
+    styles = [[None] * len(rows[0]) for _ in rows[:-1]] + [["total"] * len(rows[0])]
+    out = [_heading(forecast), *render(_table_columns(forecast.keys), rows, Display(display.width, display.color),
+                                       styles, indent="  ")]
+    if forecast.coverage:
+        rows = _coverage_rows(forecast)
+        styles = [[None] * 6 + ["loss" if row.short else None] + [None] * 3 for row in forecast.coverage[:-1]]
+        styles.append(["total"] * len(COVERAGE_HEADERS))
+        out += ["", f"Coverage against quota in {forecast.period.label} (needed = 1 / win rate of closed deals)",
+                *render(_coverage_columns(), rows, Display(display.width, display.color), styles, indent="  ")]
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(headers: list, rows: list, right_from: int) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |",
+             "|" + "|".join("---:" if i >= right_from else "---" for i in range(len(headers))) + "|"]
+    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(forecast: Forecast) -> str:
+    out = [f"## {_md(_heading(forecast))}", ""]
+    out += _md_table(list(forecast.keys) + GROUP_HEADERS, _group_rows(forecast), len(forecast.keys))
+    if forecast.coverage:
+        out += ["", f"### Coverage against quota in {forecast.period.label}", ""]
+        out += _md_table(COVERAGE_HEADERS, _coverage_rows(forecast), 1)
+    return "\n".join(out) + "\n"
+
+
+# Every format: (forecast) -> text; the table also takes display=.
+FORMATS = {"table": render_table, "csv": render_csv, "json": render_json, "markdown": render_markdown}
