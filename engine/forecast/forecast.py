@@ -131,7 +131,7 @@ def check_keys(ruleset, keys: Iterable[str]) -> tuple:
             raise ForecastError(f"cannot group by '{key}'; choose from {', '.join(GROUP_KEYS)}")
         if key in ("owner", "team") and key not in ruleset.fields:
             raise ForecastError(f"--by {key}: the pack's fields have no '{key}' field to group by")
-        if key == "category" and not getattr(ruleset.pipeline, "categories", ()):
+        if key == "category" and not ruleset.pipeline.categories:
             raise ForecastError("--by category: the pack's pipeline declares no forecast categories "
                                 "(docs/rules.md, 'Forecast categories')")
     if "close_date" not in ruleset.fields:
@@ -146,6 +146,7 @@ def build_forecast(ruleset, deals: Iterable[ScoredDeal], as_of: dt.date, keys=("
     kind = period_kind or (SUBPERIOD[period.kind] if period is not None else "quarter")
     forecast = Forecast(keys, period, kind, as_of)
     forecast.orders["stage"] = {stage_id: i for i, stage_id in enumerate(ruleset.pipeline.stage_ids)}
+    forecast.orders["category"] = {c.id: i for i, c in enumerate(ruleset.pipeline.categories)}
     stages = {s.id: s for s in ruleset.pipeline.stages}
     for scored in deals:
         result, deal = scored.result, scored.deal
@@ -179,7 +180,7 @@ def _value(key: str, scored: ScoredDeal, close: dt.date | None, kind: str, fy_st
     if key == "period":
         return NONE if close is None else period_of(close, kind, fy_start).label
     if key == "category":
-        return _text(getattr(scored.result, "category", None))
+        return _text(scored.result.category)
     return _text(scored.deal.get(key))
 
 
