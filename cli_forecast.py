@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from cli import (EXIT_OK, EXIT_USAGE, FormatChoice, OutputFile, _export_sources, _preflight, _report_read,
+from cli import (EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, DateType, FormatChoice, OutputFile, _export_sources, _preflight, _report_read,
                  color_option, compiled_rules, display_for, export_options, output_stream, progress_bar,
                  reject_sink, rules_option)
 from engine.render import diagnostics as render_diag
@@ -27,19 +27,23 @@ def _fail(message: str) -> None:
 
 
 @contextlib.contextmanager
-def scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects, description="scoring", passes=1):
-    """The scored deals of ``sources`` (the Python engine), rows that cannot be read going to ``rejects``
-    (or stderr); after the block, the read warnings and the counts line. Exits 2 on an unreadable export."""
+def scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects, description="scoring"):
+    """(source position, ScoredDeal) of every deal of ``sources`` (the Python engine) as one stream, rows
+    that cannot be read going to ``rejects`` (or stderr); after the block, the read warnings and the
+    counts line. Exits 2 on an unreadable export. ``as_of``: one date, or a list of one per source
+    (snapshots taken on different days)."""
     from engine.read import ExportError, ExportStream
-    from engine.score import ScoreRun, Summary, counts_line
+    from engine.score import ScoredDeal, counts_line
 
+    dates = as_of if isinstance(as_of, list) else [as_of] * len(sources)
     stream = None
     try:
         _preflight(ruleset, sources, input_format, delimiter)
-        with progress_bar(description, sources, passes=passes), \
-                reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
+        with progress_bar(description, sources), reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
             stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
-            yield ScoreRun(ruleset, stream, as_of, Summary(ruleset, as_of)).deals()
+            score = ruleset.score_function
+            yield ((position, ScoredDeal(line, record, score(record, dates[position]), name))
+                   for position, name, line, record in stream.records())
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         if stream is not None:
@@ -81,11 +85,27 @@ def _reps(path: str, ruleset):
     return reps.reps, plans
 
 
+def report_options(module: str, what: str):
+    """--format (the renderer module's FORMATS), --output, --rejects and --color, as every command here has them."""
+    def decorate(function):
+        function = color_option(function)
+        function = click.option("--rejects", type=OutputFile(),
+                                help="Write rows of the export(s) that cannot be read here, as CSV.")(function)
+        function = click.option("--output", "-o", type=OutputFile(),
+                                help=f"Write the {what} here (atomically).")(function)
+        return click.option("--format", "fmt", type=FormatChoice(module), default=None,
+                            help="Output format; table on a terminal, json otherwise.")(function)
+    return decorate
+
+
 def _format(fmt, output):
     return fmt or ("table" if (output is None and sys.stdout.isatty()) else "json")
 
 
-def _write(text: str, output, fmt) -> None:
+def _write(formats: dict, fmt: str, result, output) -> None:
+    """``result`` rendered in ``fmt`` to ``output`` (stdout, or a file written atomically)."""
+    display = {"display": display_for(sys.stdout if output in (None, "-") else None)} if fmt == "table" else {}
+    text = formats[fmt](result, **display)
     with output_stream(output, newline="" if fmt == "csv" else None) as out:
         out.write(text)
 
@@ -99,11 +119,7 @@ def _write(text: str, output, fmt) -> None:
 @click.option("--period", help="Only deals closing in this period: 2026-05, 2026-Q4, 2026-H2 or 2026.")
 @click.option("--reps", "reps_path", type=click.Path(dir_okay=False),
               help="Reps file with quotas (as for payout): adds coverage per rep; needs --period.")
-@click.option("--format", "fmt", type=FormatChoice("engine.render.forecast"), default=None,
-              help="Output format; table on a terminal, json otherwise.")
-@click.option("--output", "-o", type=OutputFile(), help="Write the forecast here (atomically).")
-@click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
-@color_option
+@report_options("engine.render.forecast", "forecast")
 def forecast(exports, rules_dir, input_format, delimiter, as_of, by, period, reps_path, fmt, output, rejects):
     """The forecast by owner, team, stage, period or category, and coverage against quota."""
     from engine.forecast.forecast import ForecastError, add_coverage, build_forecast, check_keys
@@ -125,12 +141,105 @@ def forecast(exports, rules_dir, input_format, delimiter, as_of, by, period, rep
     fmt = _format(fmt, output)
     click.echo(f"as of {as_of.isoformat()}", err=True)
     with scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects) as deals:
-        result = build_forecast(ruleset, deals, as_of, keys, chosen, fy_start=fy_start)
+        result = build_forecast(ruleset, (scored for _, scored in deals), as_of, keys, chosen, fy_start=fy_start)
     if reps is not None:
         add_coverage(result, *reps)
-    display = {"display": display_for(sys.stdout if output in (None, "-") else None)} if fmt == "table" else {}
-    _write(FORMATS[fmt](result, **display), output, fmt)
+    _write(FORMATS, fmt, result, output)
     sys.exit(EXIT_OK)
 
 
-COMMANDS = (forecast,)
+@click.command()
+@click.argument("old_export")
+@click.argument("new_export")
+@rules_option
+@export_options
+@click.option("--old-as-of", type=DateType(), default=None,
+              help="Date the old snapshot's ages are counted to (default: --as-of).")
+@click.option("--period-kind", type=click.Choice(["month", "quarter", "half", "year"]), default="quarter",
+              show_default=True, help="A close date moved to a later one of these periods has slipped; within "
+                                      "the same one, it was pushed.")
+@report_options("engine.render.movement", "movement")
+def movement(old_export, new_export, rules_dir, input_format, delimiter, as_of, old_as_of, period_kind, fmt, output,
+             rejects):
+    """What moved between two snapshots of the pipeline (deals matched by id), and a waterfall of the
+    weighted pipeline from OLD_EXPORT to NEW_EXPORT."""
+    from engine.forecast.movement import compare_positions
+    from engine.render.movement import FORMATS
+
+    ruleset = compiled_rules(rules_dir)
+    sources = _export_sources([old_export, new_export])
+    if "-" in sources:
+        raise click.UsageError("movement reads two files: give files, not '-' (stdin)")
+    as_of = as_of or dt.date.today()
+    old_as_of = old_as_of or as_of
+    fmt = _format(fmt, output)
+    click.echo(f"as of {old_as_of.isoformat()} (old) and {as_of.isoformat()} (new)", err=True)
+    if Path(old_export).resolve() == Path(new_export).resolve():
+        raise click.UsageError("OLD_EXPORT and NEW_EXPORT are the same file")
+    with scored_deals(ruleset, sources, [old_as_of, as_of], input_format, delimiter, rejects) as deals:
+        result = compare_positions(ruleset, deals, period_kind, _fiscal_year_start(ruleset))
+    if not result.reconciles:  # cannot happen by construction; never hide it if it does
+        click.echo("dealgate: the waterfall does not add up to the difference; please report this bug", err=True)
+        sys.exit(EXIT_INTERNAL)
+    _write(FORMATS, fmt, result, output)
+    sys.exit(EXIT_OK)
+
+
+@click.command()
+@click.argument("exports", nargs=-1, required=True)
+@rules_option
+@export_options
+@click.option("--history", "history_path", type=click.Path(dir_okay=False),
+              help="A stage-history export (Salesforce OpportunityHistory: opportunity id, stage, date per change): "
+                   "which stages each deal really reached, and the days it spent in each.")
+@report_options("engine.render.calibrate", "calibration")
+def calibrate(exports, rules_dir, input_format, delimiter, as_of, history_path, fmt, output, rejects):
+    """Are the stage probabilities honest? Observed win rates from each stage with Wilson intervals,
+    the Brier score, a reliability table, suggested probabilities, conversion and days in stage."""
+    from engine.forecast import calibrate as C
+    from engine.render.calibrate import FORMATS
+
+    ruleset = compiled_rules(rules_dir)
+    sources = _export_sources(exports)
+    history = _history(history_path, ruleset) if history_path is not None else None
+    as_of = as_of or dt.date.today()
+    fmt = _format(fmt, output)
+    click.echo(f"as of {as_of.isoformat()}", err=True)
+    with scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects) as deals:
+        if history is None:
+            outcomes, open_deals = C.outcomes_from_export(ruleset, (scored for _, scored in deals))
+            unmatched = 0
+        else:
+            results = {str(scored.result.id): scored.result for _, scored in deals}
+            outcomes, open_deals, unmatched = C.outcomes_from_history(ruleset, history.rows, results)
+    result = C.calibrate(ruleset, outcomes, open_deals, "export" if history is None else "history", unmatched)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    _write(FORMATS, fmt, result, output)
+    sys.exit(EXIT_OK)
+
+
+def _history(path: str, ruleset):
+    """The rows of a stage-history file, its rejected rows reported on stderr with the counts; exit 2 if unusable."""
+    from engine.forecast.calibrate import HistoryError, read_history
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        _fail(f"no such history file: {path}")
+    except (OSError, UnicodeDecodeError) as problem:
+        _fail(f"cannot read the history file {path}: {problem}")
+    try:
+        history = read_history(text, ruleset.analysis.stage_lookup)
+    except HistoryError as problem:
+        _fail(f"{path}: {problem}")
+    for line, reason in history.rejected[:10]:
+        click.echo(f"{path}:{line}: rejected: {reason}", err=True)
+    if len(history.rejected) > 10:
+        click.echo(f"... and {len(history.rejected) - 10} more rejected history rows", err=True)
+    click.echo(f"history {path}: read {history.read}, used {len(history.rows)}, rejected {len(history.rejected)}",
+               err=True)
+    return history
+
+
+COMMANDS = (forecast, movement, calibrate)

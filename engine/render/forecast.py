@@ -8,13 +8,10 @@ is the coverage table (one row per rep and the total); JSON carries both tables.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from ..forecast.forecast import Coverage, Forecast, Totals
 from ..money import money_text, shown_money
-from ..output import safe_cell
 from .jsontext import dumps_indented
+from .report import csv_text, md_cell, md_table
 
 GROUP_NUMBERS = ("deals", "open_deals", "open_pipeline", "weighted", "won_deals", "won", "lost_deals", "lost",
                  "win_rate")
@@ -67,21 +64,12 @@ def render_json(forecast: Forecast) -> str:
 
 
 def render_csv(forecast: Forecast) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
     if forecast.coverage:
-        writer.writerow(COVERAGE_COLUMNS)
-        for row in forecast.coverage:
-            record = coverage_record(row)
-            writer.writerow([safe_cell(record[c]) for c in COVERAGE_COLUMNS])
-        return out.getvalue()
-    writer.writerow(forecast.keys + GROUP_NUMBERS)
-    for values, totals in forecast.sorted_groups():
-        record = totals_record(totals)
-        writer.writerow([safe_cell(v) for v in values] + [safe_cell(record[c]) for c in GROUP_NUMBERS])
-    record = totals_record(forecast.total)
-    writer.writerow(["total"] + [""] * (len(forecast.keys) - 1) + [safe_cell(record[c]) for c in GROUP_NUMBERS])
-    return out.getvalue()
+        return csv_text(COVERAGE_COLUMNS, map(coverage_record, forecast.coverage))
+    total = ("total",) + ("",) * (len(forecast.keys) - 1)
+    rows = forecast.sorted_groups() + [(total, forecast.total)]
+    return csv_text(forecast.keys + GROUP_NUMBERS, (dict(zip(forecast.keys, values), **totals_record(totals))
+                                                    for values, totals in rows))
 
 
 # for people: the table and Markdown share their rows
@@ -155,23 +143,13 @@ def render_table(forecast: Forecast, display=None) -> str:
     return "\n".join(out) + "\n"
 
 
-def _md(text: str) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
-
-
-def _md_table(headers: list, rows: list, right_from: int) -> list[str]:
-    lines = ["| " + " | ".join(headers) + " |",
-             "|" + "|".join("---:" if i >= right_from else "---" for i in range(len(headers))) + "|"]
-    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
-    return lines
-
-
 def render_markdown(forecast: Forecast) -> str:
-    out = [f"## {_md(_heading(forecast))}", ""]
-    out += _md_table(list(forecast.keys) + GROUP_HEADERS, _group_rows(forecast), len(forecast.keys))
+    out = [f"## {md_cell(_heading(forecast))}", ""]
+    out += md_table(list(forecast.keys) + GROUP_HEADERS, _group_rows(forecast),
+                    set(range(len(forecast.keys), len(forecast.keys) + len(GROUP_HEADERS))))
     if forecast.coverage:
         out += ["", f"### Coverage against quota in {forecast.period.label}", ""]
-        out += _md_table(COVERAGE_HEADERS, _coverage_rows(forecast), 1)
+        out += md_table(COVERAGE_HEADERS, _coverage_rows(forecast), set(range(1, len(COVERAGE_HEADERS))))
     return "\n".join(out) + "\n"
 
 
