@@ -119,16 +119,22 @@ def _write(formats: dict, fmt: str, result, output) -> None:
 @click.option("--period", help="Only deals closing in this period: 2026-05, 2026-Q4, 2026-H2 or 2026.")
 @click.option("--reps", "reps_path", type=click.Path(dir_okay=False),
               help="Reps file with quotas (as for payout): adds coverage per rep; needs --period.")
+@click.option("--crm-category", "crm_field", metavar="FIELD",
+              help="A field holding the CRM's own forecast category: list the deals where it disagrees with the "
+                   "rules' category (matched by category id or labels).")
 @report_options("engine.render.forecast", "forecast")
-def forecast(exports, rules_dir, input_format, delimiter, as_of, by, period, reps_path, fmt, output, rejects):
+def forecast(exports, rules_dir, input_format, delimiter, as_of, by, period, reps_path, crm_field, fmt, output,
+             rejects):
     """The forecast by owner, team, stage, period or category, and coverage against quota."""
-    from engine.forecast.forecast import ForecastError, add_coverage, build_forecast, check_keys
+    from engine.forecast.forecast import ForecastError, add_coverage, build_forecast, check_crm_field, check_keys
     from engine.render.forecast import FORMATS
 
     ruleset = compiled_rules(rules_dir)
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
     try:
         check_keys(ruleset, keys)
+        if crm_field is not None:
+            check_crm_field(ruleset, crm_field)
     except ForecastError as problem:
         _fail(str(problem))
     if reps_path is not None and period is None:
@@ -141,7 +147,8 @@ def forecast(exports, rules_dir, input_format, delimiter, as_of, by, period, rep
     fmt = _format(fmt, output)
     click.echo(f"as of {as_of.isoformat()}", err=True)
     with scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects) as deals:
-        result = build_forecast(ruleset, (scored for _, scored in deals), as_of, keys, chosen, fy_start=fy_start)
+        result = build_forecast(ruleset, (scored for _, scored in deals), as_of, keys, chosen, fy_start=fy_start,
+                                crm_field=crm_field)
     if reps is not None:
         add_coverage(result, *reps)
     _write(FORMATS, fmt, result, output)

@@ -127,3 +127,46 @@ def test_spark_gives_the_categories_of_the_python_engine(spark, tmp_path, pack):
         outputs[engine] = out.read_bytes()
     assert outputs["spark"] == outputs["python"]
     assert b'"category": "stale_commit"' in outputs["spark"] and b'"category": null' in outputs["spark"]
+
+
+SFDC_CATEGORIES = """
+categories:
+  - id: closed
+    stages: [closed_won]
+  - id: commit
+    stages: [negotiation]
+    verdicts: [ready]
+    labels: [Commit]
+  - id: best_case
+    stages: [proposal, negotiation]
+    labels: [BestCase, Best Case]
+  - id: pipeline
+    stages: [qualification, discovery]
+  - id: omitted
+"""
+
+
+def test_the_crm_forecast_category_column_is_compared_and_disagreements_listed(tmp_path):
+    from conftest import dataset_file
+
+    export = dataset_file("sfdc-assets-data-cloud-workshop", "Opportunity.csv")
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "examples" / "sfdc-assets-data-cloud-workshop", rules)
+    with (rules / "pipeline.yaml").open("a") as handle:
+        handle.write(SFDC_CATEGORIES)
+    result = run("forecast", export, "--rules", rules, "--as-of", "2024-01-25", "--by", "category", "--crm-category",
+                 "forecast_category", "--format", "json")
+    assert result.exit_code == 0, result.output
+    crm = json.loads(result.stdout)["crm_categories"]
+    assert crm["compared"] + crm["blank"] == json.loads(result.stdout)["total"]["deals"]
+    assert crm["agree"] + len(crm["disagreements"]) == crm["compared"] > 0
+    for deal in crm["disagreements"]:
+        assert deal["rules"] != deal["crm_category"]
+    table = run("forecast", export, "--rules", rules, "--as-of", "2024-01-25", "--crm-category", "forecast_category",
+                "--format", "table")
+    assert "CRM forecast category ('forecast_category') against the rules" in table.stdout
+
+
+def test_comparing_needs_categories_and_the_field(tmp_path):
+    result = run("forecast", DEALS, "--as-of", AS_OF, "--crm-category", "crm_cat")
+    assert result.exit_code == 2 and "no 'crm_cat' field" in result.stderr

@@ -91,6 +91,41 @@ class Coverage:
         return self.coverage is not None and self.needed is not None and self.coverage < self.needed
 
 
+@attrs.frozen
+class Disagreement:
+    """A deal whose forecast category in the CRM is not the one the rules give it."""
+
+    id: str
+    owner: str
+    stage: str
+    rules: str | None  # the rules' category (None: no category matched)
+    crm: str  # the CRM's value as written
+    crm_category: str | None  # the category that value means (a category's id or one of its labels); None: none
+
+
+@attrs.define
+class CrmComparison:
+    """The CRM's forecast-category column against the rules, over the forecast's deals."""
+
+    field: str
+    compared: int = 0  # deals with a value in the CRM column
+    blank: int = 0  # deals without one: not compared
+    disagreements: list = attrs.field(factory=list)  # Disagreement, in export order
+
+    @property
+    def agree(self) -> int:
+        return self.compared - len(self.disagreements)
+
+
+def category_labels(pipeline) -> dict:
+    """The CRM values that mean each category, lower-cased: its labels and its id ('Best Case' -> best_case)."""
+    labels = {}
+    for category in pipeline.categories:
+        for text in (category.id, category.id.replace("_", " "), *category.labels):
+            labels.setdefault(text.strip().lower(), category.id)
+    return labels
+
+
 @attrs.define
 class Forecast:
     """The grouped forecast, its total, and what was left out (outside the period, no close date)."""
@@ -107,6 +142,7 @@ class Forecast:
     outside_period: int = 0
     no_close_date: int = 0
     coverage: tuple = ()  # Coverage per rep, then the total (when reps were given)
+    crm: CrmComparison | None = None  # the CRM's own forecast category against the rules' (when asked)
 
     orders: dict = attrs.field(factory=dict)  # key -> {value: position}: stages (and categories) in pipeline order
 
@@ -139,10 +175,56 @@ def check_keys(ruleset, keys: Iterable[str]) -> tuple:
     return keys
 
 
+def check_crm_field(ruleset, field: str) -> None:
+    """ForecastError unless the pack has categories and a field ``field`` to read the CRM's category from."""
+    if not ruleset.pipeline.categories:
+        raise ForecastError("the pack's pipeline declares no forecast categories to compare the CRM's with")
+    if field not in ruleset.fields:
+        raise ForecastError(f"the pack's fields have no '{field}' field holding the CRM's forecast category")
+
+
 def build_forecast(ruleset, deals: Iterable[ScoredDeal], as_of: dt.date, keys=("owner",), period: Period | None = None,
-                   period_kind: str | None = None, fy_start: int = 1) -> Forecast:
-    """Group the scored ``deals`` by ``keys``, keeping those that close in ``period`` (all when None)."""
+                   period_kind: str | None = None, fy_start: int = 1, crm_field: str | None = None) -> Forecast:
+    """Group the scored ``deals`` by ``keys``, keeping those that close in ``period`` (all when None);
+    with ``crm_field``, compare the CRM's forecast category in that field with the rules' category."""
     keys = check_keys(ruleset, keys)
+    if crm_field is not None:
+        deals = _CrmComparer(ruleset, deals, crm_field, period)
+    forecast = _group(ruleset, deals, as_of, keys, period, period_kind, fy_start)
+    if crm_field is not None:
+        forecast.crm = deals.comparison
+    return forecast
+
+
+class _CrmComparer:
+    """The deals, passed on unchanged while their CRM category is compared with the rules' (in the period)."""
+
+    def __init__(self, ruleset, deals, field: str, period: Period | None):
+        check_crm_field(ruleset, field)
+        self.deals, self.field, self.period = deals, field, period
+        self.labels = category_labels(ruleset.pipeline)
+        self.comparison = CrmComparison(field)
+
+    def __iter__(self):
+        comparison, labels, field, period = self.comparison, self.labels, self.field, self.period
+        for scored in self.deals:
+            yield scored
+            close = scored.deal.get("close_date")
+            if period is not None and (close is None or close not in period):
+                continue
+            value = scored.deal.get(field)
+            if value is None or str(value).strip() == "":
+                comparison.blank += 1
+                continue
+            comparison.compared += 1
+            meant = labels.get(str(value).strip().lower())
+            if meant != scored.result.category:
+                comparison.disagreements.append(Disagreement(
+                    str(scored.result.id), _text(scored.deal.get("owner")), scored.result.stage,
+                    scored.result.category, str(value), meant))
+
+
+def _group(ruleset, deals, as_of, keys, period, period_kind, fy_start) -> Forecast:
     kind = period_kind or (SUBPERIOD[period.kind] if period is not None else "quarter")
     forecast = Forecast(keys, period, kind, as_of)
     forecast.orders["stage"] = {stage_id: i for i, stage_id in enumerate(ruleset.pipeline.stage_ids)}

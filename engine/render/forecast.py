@@ -56,6 +56,12 @@ def forecast_record(forecast: Forecast) -> dict:
     }
     if forecast.coverage:
         record["coverage"] = [coverage_record(row) for row in forecast.coverage]
+    if forecast.crm is not None:
+        crm = forecast.crm
+        record["crm_categories"] = {
+            "field": crm.field, "compared": crm.compared, "agree": crm.agree, "blank": crm.blank,
+            "disagreements": [{"id": d.id, "owner": d.owner, "stage": d.stage, "rules": d.rules, "crm": d.crm,
+                               "crm_category": d.crm_category} for d in crm.disagreements]}
     return record
 
 
@@ -103,6 +109,20 @@ def _coverage_rows(forecast: Forecast) -> list[list[str]]:
             for row in forecast.coverage]
 
 
+def _crm_heading(forecast: Forecast) -> str:
+    crm = forecast.crm
+    return (f"CRM forecast category ('{crm.field}') against the rules: {crm.compared} deals compared, {crm.agree} "
+            f"agree, {len(crm.disagreements)} disagree ({crm.blank} with no CRM category)")
+
+
+CRM_HEADERS = ["id", "owner", "stage", "rules", "crm"]
+
+
+def _crm_rows(forecast: Forecast) -> list[list[str]]:
+    return [[d.id, d.owner, d.stage, d.rules or "(none)", d.crm if d.crm_category in (None, d.crm) else
+             f"{d.crm} ({d.crm_category})"] for d in forecast.crm.disagreements]
+
+
 def _heading(forecast: Forecast) -> str:
     where = (f"closing in {forecast.period.label} ({forecast.period.start} to {forecast.period.last})"
              if forecast.period is not None else "every close date")
@@ -127,7 +147,7 @@ def _coverage_columns() -> list:
 
 
 def render_table(forecast: Forecast, display=None) -> str:
-    from .table import Display, render
+    from .table import Column, Display, render
 
     display = display or Display()
     rows = _group_rows(forecast)
@@ -140,6 +160,12 @@ def render_table(forecast: Forecast, display=None) -> str:
         styles.append(["total"] * len(COVERAGE_HEADERS))
         out += ["", f"Coverage against quota in {forecast.period.label} (needed = 1 / win rate of closed deals)",
                 *render(_coverage_columns(), rows, Display(display.width, display.color), styles, indent="  ")]
+    if forecast.crm is not None:
+        out += ["", _crm_heading(forecast)]
+        if forecast.crm.disagreements:
+            columns = [Column(h, h, max_width=32, min_width=6, cut="middle" if h == "id" else "end")
+                       for h in CRM_HEADERS]
+            out += render(columns, _crm_rows(forecast), Display(display.width, display.color), indent="  ")
     return "\n".join(out) + "\n"
 
 
@@ -150,6 +176,10 @@ def render_markdown(forecast: Forecast) -> str:
     if forecast.coverage:
         out += ["", f"### Coverage against quota in {forecast.period.label}", ""]
         out += md_table(COVERAGE_HEADERS, _coverage_rows(forecast), set(range(1, len(COVERAGE_HEADERS))))
+    if forecast.crm is not None:
+        out += ["", f"### {md_cell(_crm_heading(forecast))}", ""]
+        if forecast.crm.disagreements:
+            out += md_table(CRM_HEADERS, _crm_rows(forecast), set())
     return "\n".join(out) + "\n"
 
 
