@@ -18,6 +18,7 @@ import click
 from cli import (EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, DateType, FormatChoice, OutputFile, _export_sources, _preflight, _report_read,
                  color_option, compiled_rules, display_for, export_options, output_stream, progress_bar,
                  reject_sink, rules_option)
+from engine.pack import read_pack
 from engine.render import diagnostics as render_diag
 
 
@@ -199,8 +200,11 @@ def movement(old_export, new_export, rules_dir, input_format, delimiter, as_of, 
 @click.option("--history", "history_path", type=click.Path(dir_okay=False),
               help="A stage-history export (Salesforce OpportunityHistory: opportunity id, stage, date per change): "
                    "which stages each deal really reached, and the days it spent in each.")
+@click.option("--write", "write_back", is_flag=True,
+              help="Write the suggested probability into the pipeline file for each stage whose configured one lies "
+                   "outside its observed interval (only those numbers change: comments and layout stay).")
 @report_options("engine.render.calibrate", "calibration")
-def calibrate(exports, rules_dir, input_format, delimiter, as_of, history_path, fmt, output, rejects):
+def calibrate(exports, rules_dir, input_format, delimiter, as_of, history_path, write_back, fmt, output, rejects):
     """Are the stage probabilities honest? Observed win rates from each stage with Wilson intervals,
     the Brier score, a reliability table, suggested probabilities, conversion and days in stage."""
     from engine.forecast import calibrate as C
@@ -223,7 +227,34 @@ def calibrate(exports, rules_dir, input_format, delimiter, as_of, history_path, 
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     _write(FORMATS, fmt, result, output)
+    if write_back:
+        _write_probabilities(ruleset, result)
     sys.exit(EXIT_OK)
+
+
+def _write_probabilities(ruleset, result) -> None:
+    """The suggested probabilities into the pipeline file, in place (atomically), and say which changed."""
+    from engine.forecast.calibrate import EditError, apply_edits, probability_edits
+    from engine.output import atomic_write
+
+    edits = probability_edits(ruleset, result)
+    if not edits:
+        click.echo("calibrate --write: every configured probability lies within its interval; nothing written",
+                   err=True)
+        return
+    path = edits[0].location.file
+    try:
+        text = apply_edits(Path(path).read_text(encoding="utf-8"), edits)
+    except (OSError, EditError) as problem:
+        _fail(f"calibrate --write: {problem}")
+    with atomic_write(path) as handle:
+        handle.write(text)
+    changes = ", ".join(f"{e.stage} {e.old} -> {e.new}" for e in edits)
+    click.echo(f"calibrate --write: {path}: {changes}", err=True)
+    problems = read_pack([Path(path).parent]).diagnostics  # new numbers can contradict the pack's own tests
+    if problems:
+        click.echo(f"calibrate --write: the pack now has {render_diag.summary_line(problems).strip()}; run "
+                   f"'dealgate validate {Path(path).parent}' and 'dealgate test {Path(path).parent}'", err=True)
 
 
 def _history(path: str, ruleset):

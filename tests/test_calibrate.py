@@ -162,3 +162,39 @@ def test_a_history_without_a_stage_column_is_bad_usage(tmp_path):
     history.write_text("OpportunityId,When\nx,2026-01-01\n")
     result = run("calibrate", DEALS, "--history", history, "--as-of", "2026-09-30")
     assert result.exit_code == 2 and "no column for stagename" in result.stderr
+
+
+def test_write_changes_only_the_numbers_outside_their_intervals(tmp_path):
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    before = (rules / "pipeline.yaml").read_text()
+    result = run("calibrate", DEALS, "--rules", rules, "--as-of", "2026-09-30", "--format", "json", "--write")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    after = (rules / "pipeline.yaml").read_text()
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    outside = [s for s in data["stages"] if s["outside"]]
+    assert len(before.splitlines()) == len(after.splitlines()) and len(changed) == len(outside) > 0
+    for (old, new), stage in zip(changed, outside):
+        assert old.split(":")[0] == new.split(":")[0] == "    probability"
+        assert new.split(":")[1].strip() == stage["suggested"]
+    assert "calibrate --write" in result.stderr
+
+
+def test_write_keeps_a_flow_style_pipeline_as_it_was_written(tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "fields.yaml").write_text("kind: fields\nfields:\n  id: {type: string, required: true}\n"
+                                       "  stage: {type: stage, required: true}\n  amount: {type: money}\n")
+    (rules / "pipeline.yaml").write_text(
+        "kind: pipeline  # flow style\nstages:\n  - {id: open, probability: 0.9}   # far too hopeful\n"
+        "  - {id: won, probability: 1.0, won: true}\n  - {id: lost, probability: 0.0, lost: true}\n")
+    export = tmp_path / "deals.csv"
+    export.write_text("id,stage,amount\n" + "".join(f"d{i},{'won' if i < 2 else 'lost'},10\n" for i in range(40)))
+    result = run("calibrate", export, "--rules", rules, "--as-of", "2026-09-30", "--format", "csv", "--write")
+    assert result.exit_code == 0, result.output
+    assert (rules / "pipeline.yaml").read_text() == (
+        "kind: pipeline  # flow style\nstages:\n  - {id: open, probability: 0.05}   # far too hopeful\n"
+        "  - {id: won, probability: 1.0, won: true}\n  - {id: lost, probability: 0.0, lost: true}\n")

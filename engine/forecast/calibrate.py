@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 
 import attrs
 
+from ..diagnostics import Location
 from ..score import ScoredDeal
 
 Z95 = 1.959963984540054  # the normal quantile of a 95% two-sided interval
@@ -337,3 +339,54 @@ def read_history(text: str, stage_lookup: dict) -> HistoryRead:
         else:
             rows.append(HistoryRow(deal_id, stage, parse_timestamp(cells[date_at]) if date_at is not None else None))
     return HistoryRead(tuple(rows), read, tuple(rejected))
+
+
+# --- writing the suggested probabilities back ----------------------------------------------------------
+
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+class EditError(ValueError):
+    """A probability that cannot be replaced where the loader found it; the message says where and why."""
+
+
+@attrs.frozen
+class ProbabilityEdit:
+    """A stage's probability to replace: where its number is written, what it is, what it becomes."""
+
+    stage: str
+    old: Decimal
+    new: Decimal
+    location: Location
+
+
+def probability_edits(ruleset, calibration: Calibration) -> list[ProbabilityEdit]:
+    """The suggested probability of every stage whose configured one lies outside its observed interval
+    (the others agree with the deals closely enough to be left as their authors wrote them)."""
+    document = next((d for d in ruleset.analysis.pack.documents if d.kind == "pipeline"), None)
+    if document is None:
+        return []
+    positions = {s.id: i for i, s in enumerate(ruleset.pipeline.stages)}
+    return [ProbabilityEdit(s.stage, s.configured, s.suggested,
+                            document.locate(("stages", positions[s.stage], "probability")))
+            for s in calibration.stages if s.outside and s.suggested != s.configured]
+
+
+def apply_edits(text: str, edits: list[ProbabilityEdit]) -> str:
+    """``text`` with each edit's number replaced where the loader found it, and nothing else touched:
+    comments, layout, quoting and flow style stay byte for byte (a YAML dump would re-lay them).
+
+    The location is the number's own line and column, kept by the loader (engine.load); a token there
+    that is not the number read (the file changed since) raises EditError.
+    """
+    lines = text.splitlines(keepends=True)
+    for edit in edits:
+        where = edit.location
+        line = lines[where.line - 1]
+        start = where.column - 1
+        match = _NUMBER.match(line, start)
+        if match is None or Decimal(match.group()) != edit.old:
+            raise EditError(f"{where}: expected the probability {edit.old} of stage '{edit.stage}' here; "
+                               f"the file changed since it was read")
+        lines[where.line - 1] = line[:start] + str(edit.new) + line[match.end():]
+    return "".join(lines)
