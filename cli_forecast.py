@@ -15,9 +15,9 @@ from pathlib import Path
 
 import click
 
-from cli import (EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, DateType, FormatChoice, OutputFile, _export_sources, _preflight, _report_read,
-                 color_option, compiled_rules, display_for, export_options, output_stream, progress_bar,
-                 reject_sink, rules_option)
+from cli import (EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, DateType, FormatChoice, OutputFile, _export_sources, _preflight,
+                 _report_read, color_option, compiled_rules, display_for, export_options, output_stream,
+                 progress_bar, reject_sink, rules_option)
 from engine.pack import read_pack
 from engine.render import diagnostics as render_diag
 

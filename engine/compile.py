@@ -378,7 +378,8 @@ class _ScoreGenerator:
             if category.stages:
                 tests.append(self.membership("si", sorted({stage_ids.index(s) for s in category.stages})))
             if category.verdicts:
-                tests.append(f"verdict in {self.names.constant(tuple(category.verdicts))}")  # a tuple: its repr is stable
+                # a tuple, not a frozenset: the constants are listed in the module, and a set's order varies
+                tests.append(f"verdict in {self.names.constant(tuple(category.verdicts))}")
             if category.when is not None:
                 tests.append(f"({E.generate_condition(self.checked(category.when), self.names)})")
             origin = Origin(f"forecast category {category.id}",

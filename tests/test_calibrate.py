@@ -147,7 +147,8 @@ def test_salesforce_history_and_rejected_history_rows(tmp_path):
     history = dataset_file("sfdc-devorg-sample-opps", "OpportunityHistory.csv")
     text = history.read_text(encoding="utf-8-sig").splitlines()
     broken = tmp_path / "history.csv"
-    broken.write_text("\n".join(text + [text[1].replace("Qualification", "Verbal Commit"), ",,x,y,Qualification"]) + "\n")
+    extra = [text[1].replace("Qualification", "Verbal Commit"), ",,x,y,Qualification"]  # unknown stage, no id
+    broken.write_text("\n".join(text + extra) + "\n")
     result = run("calibrate", "--rules", ROOT / "examples" / "sfdc-devorg-sample-opps", export, "--history", broken,
                  "--as-of", "2026-02-23", "--format", "json")
     assert result.exit_code == 0, result.output

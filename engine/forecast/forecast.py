@@ -23,9 +23,9 @@ from ..score import ScoredDeal
 GROUP_KEYS = ("owner", "team", "stage", "period", "category")
 RATIO = Decimal("0.01")  # coverage is shown as 3.25x
 RATE = Decimal("0.0001")  # win rates to a hundredth of a percent
-NONE = "(none)"
+NONE = "(none)"  # the group of deals with no value for a key
 # --by period within --period: the periods it is made of (a quarter by month, a year by quarter)
-SUBPERIOD = {"year": "quarter", "half": "quarter", "quarter": "month", "month": "month"}  # the group of deals with no value for a key
+SUBPERIOD = {"year": "quarter", "half": "quarter", "quarter": "month", "month": "month"}
 
 
 class ForecastError(ValueError):

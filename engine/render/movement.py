@@ -114,7 +114,8 @@ def render_table(movement: Movement, display=None) -> str:
         columns = [Column("id", "id", max_width=24, min_width=8, cut="middle"), Column("owner", "owner", max_width=16),
                    Column("changes", "changes", max_width=48, min_width=10),
                    Column("stage", "stage", max_width=32), Column("amount", "amount", max_width=32, cut="never"),
-                   Column("close", "close date", max_width=24, cut="never"), Column("category", "category", max_width=24),
+                   Column("close", "close date", max_width=24, cut="never"),
+                   Column("category", "category", max_width=24),
                    Column("delta", "weighted Δ", right=True, cut="never")]
         out += ["", *render(columns, _deal_rows(movement), plain)]
     return "\n".join(out) + "\n"

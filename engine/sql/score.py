@@ -268,7 +268,8 @@ class ScoringQuery:
             if category.stages:
                 tests.append(self.stage_in(sorted({self.positions[s] for s in category.stages})))
             if category.verdicts:
-                tests.append(exp.In(this=verdict.copy(), expressions=[exp.Literal.string(v) for v in category.verdicts]))
+                verdicts = [exp.Literal.string(v) for v in category.verdicts]
+                tests.append(exp.In(this=verdict.copy(), expressions=verdicts))
             if category.when is not None:
                 tests.append(exp.column(f"c{i}"))
             ifs.append(exp.If(this=exp.and_(*tests, copy=False), true=exp.Literal.string(category.id)))
