@@ -121,7 +121,7 @@ def _never_quoted(pipeline, criteria: list[str]) -> set:
         return not any(c in text for text in texts for c in ',"\n')
 
     columns = {"line", "verdict", "amount", "weighted_amount", "over_staged"}
-    if clean([c.id for c in pipeline.categories]):
+    if pipeline.categories and clean([c.id for c in pipeline.categories]):  # no categories: no such column
         columns.add("category")
     stages = [s.id for s in pipeline.stages]
     if clean(stages):

@@ -147,11 +147,13 @@ class ScoringQuery:
             fires = exp.and_(applies, self.compiler.condition(self.checked(rule.when).ir), copy=False)
             columns.append(exp.alias_(fires, f"q{i}", copy=False))
         for i, category in self.conditional_categories():
-            columns.append(exp.alias_(self.compiler.condition(self.checked(category.when).ir), f"c{i}", copy=False))
+            condition = self.compiler.condition(self.checked(category.when).ir)
+            columns.append(exp.alias_(condition, f"category_{i}", copy=False))
         return columns
 
     def conditional_categories(self) -> list:
-        """(position, category) of the forecast categories with a 'when': c<position> holds its condition."""
+        """(position, category) of the forecast categories with a 'when': category_<position> holds its condition
+        (not c<i>: the SQL view names the export's raw cells so)."""
         return [(i, c) for i, c in enumerate(self.pipeline.categories) if c.when is not None]
 
     def outcome_columns(self) -> list:
@@ -182,7 +184,7 @@ class ScoringQuery:
         ]
         for n, (i, criterion, here) in enumerate(missing):
             columns.append(exp.alias_(self.missing_fields(i, criterion, here), f"missing_{n}", copy=False))
-        columns += [exp.column(f"c{i}") for i, _ in self.conditional_categories()]
+        columns += [exp.column(f"category_{i}") for i, _ in self.conditional_categories()]
         for name in ("name", "owner"):
             if name in self.fields:
                 columns.append(exp.alias_(_column(name), f"display_{name}", copy=False))
@@ -257,7 +259,7 @@ class ScoringQuery:
         return columns
 
     def category(self, verdict: exp.Expression) -> exp.Expression:
-        """The first forecast category whose stages, verdicts and condition (c<i>) all hold, else NULL,
+        """The first forecast category whose stages, verdicts and condition (category_<i>) all hold, else NULL,
         as engine.compile._ScoreGenerator.category decides it."""
         ifs, default = [], None
         for i, category in enumerate(self.pipeline.categories):
@@ -271,7 +273,7 @@ class ScoringQuery:
                 verdicts = [exp.Literal.string(v) for v in category.verdicts]
                 tests.append(exp.In(this=verdict.copy(), expressions=verdicts))
             if category.when is not None:
-                tests.append(exp.column(f"c{i}"))
+                tests.append(exp.column(f"category_{i}"))
             ifs.append(exp.If(this=exp.and_(*tests, copy=False), true=exp.Literal.string(category.id)))
         if not ifs:  # the first category takes every deal
             return default
