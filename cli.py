@@ -1167,5 +1167,9 @@ def _payout_engine(engine, ruleset, program, sources, input_format, delimiter, a
 
 cli_ledger.register(main)
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m cli: run the module 'cli', the one other command modules import and extend
+    importlib.import_module("cli").main()
+else:
+    from cli_forecast import COMMANDS as _FORECAST_COMMANDS  # forecast, movement, calibrate (docs/forecast.md)
+    for _command in _FORECAST_COMMANDS:
+        main.add_command(_command)

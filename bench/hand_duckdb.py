@@ -15,7 +15,7 @@ Salesforce-report export with DuckDB, producing the same 16 columns as
 - a row with a blank id or stage, an unknown stage label or a value that does not parse is
   not scored: it goes to the rejects file (line, id, column, value, reason);
 - exit criteria of the deal's own stage, qualify-out rules from their ``from`` stage on
-  (open deals only), the close-date warning, verdict, evidence stage, over-staged,
+  (open deals only), the close-date warning, verdict, evidence stage, over-staged, forecast category,
   probability, amount and weighted amount to the cent (half up), spreadsheet-safe text cells.
 
 Skipped on purpose (exotic input a yardstick need not handle): header aliases other than the
@@ -223,7 +223,13 @@ SELECT
     amount::DECIMAL(18,2) AS amount,
     (amount * {probabilities}[si + 1]::DECIMAL(3,2))::DECIMAL(18,2) AS weighted_amount,
     {stage_ids}[ei + 1] AS evidence_stage,
-    CASE WHEN is_open AND ei < si - 1 THEN 'true' ELSE 'false' END AS over_staged
+    CASE WHEN is_open AND ei < si - 1 THEN 'true' ELSE 'false' END AS over_staged,
+    -- the forecast categories, first match wins (ready: nothing failed or fired; not disqualified: nothing fired)
+    CASE WHEN si = 5 THEN 'closed'
+         WHEN si = 4 AND qualify_out = '' AND failed = '' AND close_date IS NOT NULL THEN 'commit'
+         WHEN si IN (3, 4) AND qualify_out = '' THEN 'best_case'
+         WHEN si IN (1, 2) AND qualify_out = '' THEN 'pipeline'
+         ELSE 'omitted' END AS category
 FROM ruled
 """
 

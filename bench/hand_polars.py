@@ -111,6 +111,7 @@ def scored(checked: pl.LazyFrame, as_of: dt.date, label: str) -> pl.LazyFrame:
         proposal.alias("c_proposal"), criteria.alias("c_criteria"), discount_ok.alias("c_discount"),
         ((pl.lit(as_of) - pl.col("v_stage_entered")).dt.total_days() > 90).fill_null(False).alias("aged"),
         (pl.col("v_close_date") < pl.lit(as_of)).fill_null(False).alias("close_past"),
+        pl.col("v_close_date").is_not_null().alias("has_close"),
     )
     c = pl.col
     ruled = typed.with_columns(
@@ -150,6 +151,13 @@ def scored(checked: pl.LazyFrame, as_of: dt.date, label: str) -> pl.LazyFrame:
         c("ei").replace_strict(stage_names, return_dtype=pl.String).alias("evidence_stage"),
         pl.when(c("is_open") & (c("ei") < c("si") - 1)).then(pl.lit("true")).otherwise(pl.lit("false"))
         .alias("over_staged"),
+        # the forecast categories, first match wins (ready: nothing failed or fired; not disqualified: nothing fired)
+        pl.when(c("si") == 5).then(pl.lit("closed"))
+        .when((c("si") == 4) & c("qualify_out").is_null() & c("failed").is_null() & c("has_close"))
+        .then(pl.lit("commit"))
+        .when(c("si").is_in([3, 4]) & c("qualify_out").is_null()).then(pl.lit("best_case"))
+        .when(c("si").is_in([1, 2]) & c("qualify_out").is_null()).then(pl.lit("pipeline"))
+        .otherwise(pl.lit("omitted")).alias("category"),
     )
 
 

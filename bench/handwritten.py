@@ -104,5 +104,15 @@ def score_plain(d: dict, as_of):
     probability = PROBABILITY.get(stage)
     amount = d.get("amount")
     weighted = None if amount is None else amount * probability
+    if si == 5:
+        category = "closed"
+    elif si == 4 and verdict == "ready" and close is not None:
+        category = "commit"
+    elif 3 <= si <= 4 and verdict in ("ready", "blocked"):
+        category = "best_case"
+    elif 1 <= si <= 2 and verdict in ("ready", "blocked"):
+        category = "pipeline"
+    else:
+        category = "omitted"
     return (d.get("id"), stage, verdict, tuple(failed), tuple(fired), tuple(warned), probability, amount,
-            weighted, evidence)
+            weighted, evidence, category)

@@ -185,6 +185,8 @@ class _ScoreGenerator:
         self.qualify_out(bound)
         self.evidence()
         self.verdict()
+        self.category(bound)
+        self.finish()
         self.computed_function()
         self.results_function()
         runtime = set(E.RUNTIME) | set(self.names.constants) | {"DealResult", "new_tuple"}
@@ -358,9 +360,41 @@ class _ScoreGenerator:
         self.emit(f"verdict = {BLOCKED!r}", 2)
         self.emit("else:")
         self.emit(f"verdict = {READY!r}", 2)
+
+    def category(self, bound: set) -> None:
+        """``category``: the first forecast category whose stages, verdicts and condition all hold, else None.
+
+        The fields only category conditions use are read here (those of qualify-out rules again: they
+        were read inside the open-deals block only)."""
+        categories = self.pipeline.categories
+        self.emit("category = None")
+        if not categories:
+            return
+        self.read_fields([c.when for c in categories if c.when is not None], already=bound)
+        keyword = "if"
+        stage_ids = self.pipeline.stage_ids
+        for category in categories:
+            tests = []
+            if category.stages:
+                tests.append(self.membership("si", sorted({stage_ids.index(s) for s in category.stages})))
+            if category.verdicts:
+                # a tuple, not a frozenset: the constants are listed in the module, and a set's order varies
+                tests.append(f"verdict in {self.names.constant(tuple(category.verdicts))}")
+            if category.when is not None:
+                tests.append(f"({E.generate_condition(self.checked(category.when), self.names)})")
+            origin = Origin(f"forecast category {category.id}",
+                            category.when.location if category.when is not None else category.location)
+            self.emit(f"{keyword} {' and '.join(tests)}:" if tests else ("else:" if keyword == "elif" else "if True:"),
+                      origin=origin)
+            self.emit(f"category = {category.id!r}", 2)
+            keyword = "elif"
+            if category.catch_all:
+                break
+
+    def finish(self) -> None:
         # tuple.__new__ directly: a NamedTuple's own __new__ is a Python-level call per deal
         self.emit("return new_tuple(DealResult, (get('id'), v_stage, verdict, failed, fired, warned, probability, "
-                  "amount, weighted, evidence))")
+                  "amount, weighted, evidence, category))")
 
     def membership(self, variable: str, indexes: list) -> str:
         """``variable in indexes`` as the cheapest test: a range check when they are contiguous."""

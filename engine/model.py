@@ -123,10 +123,29 @@ class Stage:
 
 
 @attrs.frozen
+class Category:
+    """A forecast category: a deal is in the first category (in declared order) whose conditions all hold."""
+
+    id: str
+    stages: tuple = ()  # stage ids; empty: any stage
+    verdicts: tuple = ()  # verdicts; empty: any verdict
+    when: Expr | None = None
+    name: str | None = None
+    labels: tuple = ()  # the CRM's own forecast-category values that mean this one
+    location: Location | None = attrs.field(default=None, eq=False)
+
+    @property
+    def catch_all(self) -> bool:
+        """No condition: every deal that reaches it is in it (so later categories are never reached)."""
+        return not self.stages and not self.verdicts and self.when is None
+
+
+@attrs.frozen
 class Pipeline:
     stages: tuple  # Stage, in order
     qualify_out: tuple = ()
     location: Location | None = attrs.field(default=None, eq=False)
+    categories: tuple = ()  # Category, in order of precedence
 
     @property
     def stage_ids(self) -> tuple:
@@ -370,7 +389,15 @@ def _build_pipeline(document: Document) -> Pipeline:
         )
         for i, q in enumerate(data.get("qualify_out", ()))
     )
-    return Pipeline(tuple(stages), rules, document.locate())
+    categories = tuple(
+        Category(
+            id=c["id"], stages=tuple(c.get("stages", ())), verdicts=tuple(c.get("verdicts", ())),
+            when=Expr(c["when"], document, ("categories", i, "when")) if "when" in c else None,
+            name=c.get("name"), labels=tuple(c.get("labels", ())), location=document.locate(("categories", i)),
+        )
+        for i, c in enumerate(data.get("categories", ()))
+    )
+    return Pipeline(tuple(stages), rules, document.locate(), categories)
 
 
 def _build_plan(document: Document) -> Plan:

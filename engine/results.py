@@ -28,6 +28,7 @@ class DealResult(NamedTuple):
     amount: Decimal | None
     weighted_amount: Decimal | None
     evidence_stage: str | None
+    category: str | None = None  # the forecast category (None when the pack declares none, or none matches)
 
 
 @attrs.frozen

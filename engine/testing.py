@@ -176,6 +176,7 @@ class TestRunner:
             "failed": sorted(result.failed),
             "qualify_out": sorted(result.qualify_out + result.warnings),
             "evidence_stage": result.evidence_stage,
+            "category": result.category,
             "probability": result.probability,
             "weighted_amount": result.weighted_amount,
         }

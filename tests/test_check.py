@@ -87,7 +87,7 @@ def test_unknown_key_did_you_mean(text, line, column, key, suggestion):
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys():
     (problem,) = check(PIPELINE + "zzz: 1\n")
-    assert problem.hint == "allowed keys: description, kind, qualify_out, stages"
+    assert problem.hint == "allowed keys: categories, description, kind, qualify_out, stages"
     assert "in the document" in problem.message
 
 

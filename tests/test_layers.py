@@ -53,6 +53,7 @@ LAYERS = {
     "engine.segments": 8,  # account tiers: accounts (and their deals) classified
     "engine.segments.model": 3,  # the segments document's model, beside engine.model
     "engine.segments.compile": 6,  # the tiers compiled to one generated function
+    "engine.forecast": 8,  # forecast, movement and calibration: computed on scored deals (engine.score)
     "engine.sql.duckdb_engine": 8,  # the DuckDB runner evaluates: it yields scored deals like score does
     "engine.sql.spark_engine": 8,  # the Spark runner, beside the DuckDB one
     "engine.sql.crediting": 8,  # credited rows handed to engine.payout

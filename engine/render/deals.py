@@ -27,6 +27,12 @@ CSV_COLUMNS = ("file", "line", "id", "name", "owner", "stage", "verdict", "faile
                "probability", "amount", "weighted_amount", "evidence_stage", "over_staged")
 
 
+def csv_columns(pipeline) -> tuple:
+    """The CSV columns of a pack with ``pipeline``: ``category`` last when it declares forecast categories
+    (only then, so the outputs of packs without categories stay as they were)."""
+    return CSV_COLUMNS + ("category",) if pipeline.categories else CSV_COLUMNS
+
+
 def _plain(value):
     """Summary values as JSON-ready data: money Decimals (already to the cent) as strings."""
     if isinstance(value, dict):
@@ -75,7 +81,7 @@ def write_jsonl(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Sum
 
 def write_csv(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
     csv_line, _ = compile_csv_line(ruleset, summary.as_of)
-    csv.writer(out, lineterminator="\n").writerow(CSV_COLUMNS)
+    csv.writer(out, lineterminator="\n").writerow(csv_columns(ruleset.pipeline))
     for batch in batches(map(csv_line, deals)):
         out.write(batch)
 

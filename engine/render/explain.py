@@ -57,6 +57,7 @@ def render_explanation_text(explanation: Explanation) -> str:
            f"  amount {_value(cents(result.amount))}, weighted {_value(cents(result.weighted_amount))}",
            f"  evidence stage {result.evidence_stage or 'none'}"
            + ("  (over-staged: the evidence does not support the current stage)" if explanation.over_staged else ""),
+           *([f"  forecast category {result.category}"] if result.category is not None else []),
            ""]
     if explanation.current:
         out.append(f"Exit criteria of {result.stage} (the current stage):")

@@ -18,7 +18,7 @@ from ..score import ScoredDeal, is_over_staged, missing_by_criterion
 def deal_record(ruleset, scored: ScoredDeal, as_of) -> dict:
     """One deal as the plain mapping every format is made from."""
     result, deal = scored.result, scored.deal
-    return {
+    record = {
         "file": scored.source,
         "line": scored.line,
         "id": result.id,
@@ -36,6 +36,9 @@ def deal_record(ruleset, scored: ScoredDeal, as_of) -> dict:
         "evidence_stage": result.evidence_stage,
         "over_staged": is_over_staged(ruleset, result),
     }
+    if ruleset.pipeline.categories:  # only then: the outputs of packs without categories stay as they were
+        record["category"] = result.category
+    return record
 
 
 def _json_default(value):

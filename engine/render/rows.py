@@ -204,12 +204,15 @@ def compile_csv_line(ruleset, as_of) -> tuple[Callable, str]:
             src.emit(f"{name} = safe_cell({name})")
     for name, value in (("amount", "r[7]"), ("weighted", "r[8]")):
         _money(src, name, value, "''", f"{name} if not {name}.startswith(FORMULA_START) else safe_cell({name})")
+    categories = bool(ruleset.pipeline.categories)
+    if categories:  # category ids are identifiers: no formula guard, no quoting
+        src.emit("category = r[10] or ''")
     src.emit("text = f'{FILES[source]},{line},{deal_id},{name},{owner},{shape[1]},,{shape[2]},{amount},{weighted},"
-             "{shape[3]}'")
-    # With no delimiter inside a cell (15 commas in all) and no character csv.writer quotes,
-    # this is the line csv.writer writes.
+             "{shape[3]}" + (",{category}'" if categories else "'"))
+    # With no delimiter inside a cell (15 commas in all, 16 with a category) and no character csv.writer
+    # quotes, this is the line csv.writer writes.
     checks = "".join(f" or {c!r} in text" for c in QUOTED)
-    src.emit(f"if text.count(',') != 15{checks}:")
+    src.emit(f"if text.count(',') != {15 + categories}{checks}:")
     src.emit("    return reference_line(scored)")
     src.emit("return text + '\\n'")
     return src.compile("<dealgate csv writer>")
@@ -232,7 +235,11 @@ def compile_json_object(ruleset, as_of) -> tuple[Callable, str]:
     for name, value in (("amount", "r[7]"), ("weighted", "r[8]")):
         # money texts are digits, a point and maybe a sign: nothing to escape
         _money(src, name, value, "'null'", f"'\"' + {name} + '\"'")
+    tail = "}}"
+    if ruleset.pipeline.categories:  # category ids are identifiers: nothing to escape
+        src.emit("category = 'null' if r[10] is None else '\"' + r[10] + '\"'")
+        tail = ', "category": {category}}}'
     src.emit("return (f'{{\"file\": {FILES[source]}, \"line\": {line}, \"id\": {deal_id}, \"name\": {name}, "
              "\"owner\": {owner}, {shape[1]}, \"missing\": {missing}, {shape[2]}, \"amount\": {amount}, "
-             "\"weighted_amount\": {weighted}, {shape[3]}}}')")
+             "\"weighted_amount\": {weighted}, {shape[3]}" + tail + "')")
     return src.compile("<dealgate json writer>")

@@ -111,8 +111,19 @@ class CaseChecks(Checks):
                                "closed deals are never qualified out" if not stage.is_open
                                else f"it applies from '{rules[rule_id].from_stage}' on"))
         self.check_expected_stage(expect, document, path, pipeline)
+        self.check_expected_category(expect, document, path, pipeline)
         if stage is not None:
             self.check_expected_outcome(expect, document, path, stage)
+
+    def check_expected_category(self, expect: dict, document, path: tuple, pipeline: Pipeline) -> None:
+        category = expect.get("category")
+        known = [c.id for c in pipeline.categories]
+        if category is None or category in known:
+            return
+        self.add(error("DG318", f"expected forecast category '{category}' is not declared",
+                       document.locate(path + ("category",)),
+                       did_you_mean(category, known) or (f"categories are: {', '.join(known)}" if known else
+                                                         "the pipeline declares no forecast categories")))
 
     def check_expected_stage(self, expect: dict, document, path: tuple, pipeline: Pipeline) -> None:
         evidence = expect.get("evidence_stage")

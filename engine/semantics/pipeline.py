@@ -17,11 +17,8 @@ class PipelineChecks(Checks):
         rule_ids: dict[str, Location] = {}
         for i, stage in enumerate(pipeline.stages):
             path = ("stages", i)
-            id_at = self.at("pipeline", path + ("id",), stage.location)
-            if stage.id in seen_stages:
-                self.add(error("DG303", f"duplicate stage id '{stage.id}'", id_at,
-                               f"first declared at line {seen_stages[stage.id].line}"))
-            seen_stages.setdefault(stage.id, id_at)
+            self.once("DG303", f"duplicate stage id '{stage.id}'", stage.id,
+                      self.at("pipeline", path + ("id",), stage.location), seen_stages)
             if not Decimal(0) <= stage.probability <= Decimal(1):
                 hint = "write probabilities as fractions: 0.6 means 60%" if stage.probability > 1 else None
                 self.add(error("DG304", f"probability of '{stage.id}' is {stage.probability}; "
@@ -41,16 +38,50 @@ class PipelineChecks(Checks):
             self.unique_rule(rule.id, self.at("pipeline", ("qualify_out", i, "id"), rule.location), rule_ids)
             if rule.from_stage is not None and rule.from_stage not in seen_stages \
                     and not self.was_cut(rule.from_stage):
-                stage = self.stage_of_label(rule.from_stage)
-                label_hint = f"'{rule.from_stage}' is a CRM label of stage '{stage}'; write its id: from: {stage}"
                 self.add(error("DG307", f"unknown stage '{rule.from_stage}' in 'from'", rule.from_location,
-                               (label_hint if stage else None) or did_you_mean(rule.from_stage, list(seen_stages))
-                               or f"stages are: {', '.join(seen_stages)}"))
+                               self.stage_hint(rule.from_stage, seen_stages, "from: ")))
             self.expression(rule.when, T.BOOL)
         self.check_probability_order(pipeline)
+        self.check_categories(pipeline, seen_stages)
         if not any(s.won for s in pipeline.stages):
             self.add(warning("DG308", "no stage is marked 'won: true'", pipeline.location,
                              "mark the closed-won stage so won deals are reported and credited"))
+
+    def check_categories(self, pipeline: Pipeline, stages: dict) -> None:
+        """Forecast categories: unique ids, known stages, boolean conditions, and none hidden behind a
+        category that takes every deal (or by an earlier one with the same conditions)."""
+        seen: dict[str, Location] = {}
+        shadowing = None  # the first catch-all category: every later one is unreachable
+        for i, category in enumerate(pipeline.categories):
+            path = ("categories", i)
+            id_at = self.at("pipeline", path + ("id",), category.location)
+            self.once("DG330", f"duplicate forecast category '{category.id}'", category.id, id_at, seen)
+            for j, stage_id in enumerate(category.stages):
+                if stage_id not in stages and not self.was_cut(stage_id):
+                    self.add(error("DG331", f"forecast category '{category.id}' names unknown stage '{stage_id}'",
+                                   self.at("pipeline", path + ("stages", j), category.location),
+                                   self.stage_hint(stage_id, stages)))
+            if category.when is not None:
+                self.expression(category.when, T.BOOL)
+            if shadowing is not None:
+                self.add(warning("DG332", f"forecast category '{category.id}' is never reached: '{shadowing.id}' "
+                                          f"before it takes every deal", id_at,
+                                 f"move '{shadowing.id}' last, or give it a condition (stages, verdicts or when)"))
+            elif category.catch_all:
+                shadowing = category
+
+    def once(self, code: str, message: str, item_id: str, at: Location | None, seen: dict) -> None:
+        """Report ``code`` when ``item_id`` was declared before (pointing at the first); remember it."""
+        if item_id in seen:
+            self.add(error(code, message, at, f"first declared at line {seen[item_id].line}"))
+        seen.setdefault(item_id, at)
+
+    def stage_hint(self, name: str, stages: dict, key: str = "") -> str:
+        """What was probably meant by an unknown stage: the id of a CRM label, a close id, or the list."""
+        stage = self.stage_of_label(name)
+        if stage:
+            return f"'{name}' is a CRM label of stage '{stage}'; write its id: {key}{stage}"
+        return did_you_mean(name, list(stages)) or f"stages are: {', '.join(stages)}"
 
     def check_probability_order(self, pipeline: Pipeline) -> None:
         open_stages = [(i, s) for i, s in enumerate(pipeline.stages) if s.is_open]

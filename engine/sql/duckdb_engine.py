@@ -456,7 +456,7 @@ def deal_result(row: dict) -> DealResult:
     """A DealResult from a row of the scoring query (``engine.sql.score``), by column name."""
     return DealResult(row["id"], row["stage"], row["verdict"], _ids(row["failed"]), _ids(row["qualify_out"]),
                       _ids(row["warnings"]), row["probability"], row["amount"], row["weighted_amount"],
-                      row["evidence_stage"])
+                      row["evidence_stage"], row.get("category"))
 
 
 def _ids(text: str, separator: str = ";") -> tuple:

@@ -16,7 +16,7 @@ import attrs
 from sqlglot import exp
 
 from ..output import safe_cell as python_safe_cell
-from ..render.deals import CSV_COLUMNS, dumps, json_foot, json_head
+from ..render.deals import csv_columns, dumps, json_foot, json_head
 from .text import csv_line, json_string, json_string_list, money_text, safe_cell, write_lines
 
 
@@ -103,10 +103,12 @@ def csv_row(pipeline, criteria: list[str]) -> Line:
         "weighted_amount": money_text(exp.column("weighted_amount")),
         "evidence_stage": stage_cell("evidence_stage"),
         "over_staged": _flag("over_staged"),
+        "category": exp.Coalesce(this=exp.column("category"), expressions=[_text("")]),
     }
-    return Line(tuple(exp.alias_(cells[c], f"cell_{c}") for c in CSV_COLUMNS),
-                csv_line([exp.column(f"cell_{c}") for c in CSV_COLUMNS],
-                         frozenset(CSV_COLUMNS.index(c) for c in _never_quoted(pipeline, criteria))))
+    columns = csv_columns(pipeline)
+    return Line(tuple(exp.alias_(cells[c], f"cell_{c}") for c in columns),
+                csv_line([exp.column(f"cell_{c}") for c in columns],
+                         frozenset(columns.index(c) for c in _never_quoted(pipeline, criteria))))
 
 
 def _never_quoted(pipeline, criteria: list[str]) -> set:
@@ -119,6 +121,8 @@ def _never_quoted(pipeline, criteria: list[str]) -> set:
         return not any(c in text for text in texts for c in ',"\n')
 
     columns = {"line", "verdict", "amount", "weighted_amount", "over_staged"}
+    if pipeline.categories and clean([c.id for c in pipeline.categories]):  # no categories: no such column
+        columns.add("category")
     stages = [s.id for s in pipeline.stages]
     if clean(stages):
         columns |= {"stage", "evidence_stage"}
@@ -129,9 +133,9 @@ def _never_quoted(pipeline, criteria: list[str]) -> set:
     return columns
 
 
-def csv_header() -> str:
+def csv_header(pipeline) -> str:
     """The header line ``write_csv`` writes (no cell of it needs quoting)."""
-    return ",".join(CSV_COLUMNS)
+    return ",".join(csv_columns(pipeline))
 
 
 def json_record(pipeline, criteria: list[str]) -> exp.Expression:
@@ -162,6 +166,10 @@ def json_record(pipeline, criteria: list[str]) -> exp.Expression:
     parts += pair("weighted_amount", money("weighted_amount"))
     parts += pair("evidence_stage", json_string(exp.column("evidence_stage")))
     parts += pair("over_staged", _flag("over_staged"))
+    if pipeline.categories:  # ids, rendered once here; NULL (no category matched) is null
+        parts += pair("category", exp.Case(
+            ifs=[exp.If(this=exp.EQ(this=exp.column("category"), expression=_text(c.id)), true=_text(dumps(c.id)))
+                 for c in pipeline.categories], default=_text("null")))
     parts.append(_text("}"))
     return _concat(*parts)
 
@@ -185,7 +193,7 @@ def write(fmt: str, out, scorer, summary) -> int:
     """
     options: dict = {}
     if fmt == "csv":
-        options["header"] = csv_header() + "\n"
+        options["header"] = csv_header(scorer.ruleset.pipeline) + "\n"
     elif fmt == "json":
         options.update(header=json_head(summary), footer=json_foot(summary), separator=",", end="")
     query = exp.select("text").from_("dealgate_scored").order_by("position", "line")

@@ -22,7 +22,8 @@ from .. import types as T
 from .expr import ExpressionCompiler, decimal_literal
 
 SCORED_COLUMNS = ("line", "id", "stage", "verdict", "failed", "qualify_out", "warnings", "probability", "amount",
-                  "weighted_amount", "evidence_stage", "over_staged")  # then missing_<n>, display_name, display_owner
+                  "weighted_amount", "evidence_stage", "over_staged")  # then missing_<n>, display_name, display_owner,
+# and category when the pack declares forecast categories
 
 
 def field_column(name: str) -> exp.Identifier:
@@ -81,6 +82,7 @@ class ScoringQuery:
         used = {"id", "stage", "amount", "name", "owner"}
         expressions = [f.compute for f in self.fields.values() if f.compute is not None]
         expressions += [c.when for _, c in self.ruleset.criteria] + [r.when for r in self.ruleset.rules]
+        expressions += [c.when for c in self.pipeline.categories if c.when is not None]
         for expression in expressions:
             used |= self.checked(expression).fields
         for needed in self.ruleset.needed_inputs.values():
@@ -144,7 +146,15 @@ class ScoringQuery:
                                                     expression=exp.Literal.number(self.positions[rule.from_stage])), copy=False)
             fires = exp.and_(applies, self.compiler.condition(self.checked(rule.when).ir), copy=False)
             columns.append(exp.alias_(fires, f"q{i}", copy=False))
+        for i, category in self.conditional_categories():
+            condition = self.compiler.condition(self.checked(category.when).ir)
+            columns.append(exp.alias_(condition, f"category_{i}", copy=False))
         return columns
+
+    def conditional_categories(self) -> list:
+        """(position, category) of the forecast categories with a 'when': category_<position> holds its condition
+        (not c<i>: the SQL view names the export's raw cells so)."""
+        return [(i, c) for i, c in enumerate(self.pipeline.categories) if c.when is not None]
 
     def outcome_columns(self) -> list:
         """Per deal: the ids that failed, fired and warned (';'-joined text, '' for none), evidence, missing."""
@@ -174,6 +184,7 @@ class ScoringQuery:
         ]
         for n, (i, criterion, here) in enumerate(missing):
             columns.append(exp.alias_(self.missing_fields(i, criterion, here), f"missing_{n}", copy=False))
+        columns += [exp.column(f"category_{i}") for i, _ in self.conditional_categories()]
         for name in ("name", "owner"):
             if name in self.fields:
                 columns.append(exp.alias_(_column(name), f"display_{name}", copy=False))
@@ -243,7 +254,30 @@ class ScoringQuery:
         for name in ("name", "owner"):
             columns.append(exp.column(f"display_{name}") if name in self.fields
                            else exp.alias_(exp.cast(exp.Null(), exp.DataType.build("VARCHAR")), f"display_{name}", copy=False))
+        if self.pipeline.categories:  # only then: the query of a pack without categories stays as it was
+            columns.append(exp.alias_(self.category(verdict), "category", copy=False))
         return columns
+
+    def category(self, verdict: exp.Expression) -> exp.Expression:
+        """The first forecast category whose stages, verdicts and condition (category_<i>) all hold, else NULL,
+        as engine.compile._ScoreGenerator.category decides it."""
+        ifs, default = [], None
+        for i, category in enumerate(self.pipeline.categories):
+            if category.catch_all:
+                default = exp.Literal.string(category.id)
+                break
+            tests = []
+            if category.stages:
+                tests.append(self.stage_in(sorted({self.positions[s] for s in category.stages})))
+            if category.verdicts:
+                verdicts = [exp.Literal.string(v) for v in category.verdicts]
+                tests.append(exp.In(this=verdict.copy(), expressions=verdicts))
+            if category.when is not None:
+                tests.append(exp.column(f"category_{i}"))
+            ifs.append(exp.If(this=exp.and_(*tests, copy=False), true=exp.Literal.string(category.id)))
+        if not ifs:  # the first category takes every deal
+            return default
+        return exp.Case(ifs=ifs, default=default)
 
     def missing_indexes(self) -> list[int]:
         """Criterion positions (in ``ruleset.criteria``) of open stages: the ones a deal can fail."""

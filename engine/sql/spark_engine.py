@@ -476,6 +476,7 @@ class SparkScorer:
         query = self._in_file_order(exp.select("*").from_("dealgate_scored").order_by("position", "line"))
         criteria = self.query.missing_criteria()
         probabilities = self.probabilities
+        categories = bool(self.ruleset.pipeline.categories)
         previous = (-1, 0)
         for r in self.spark.sql(query.sql("spark")).toLocalIterator(prefetchPartitions=True):
             key = (r["position"], r["line"])
@@ -485,7 +486,7 @@ class SparkScorer:
             stage = r["stage"]
             result = DealResult(r["id"], stage, r["verdict"], _ids(r["failed"]), _ids(r["qualify_out"]),
                                 _ids(r["warnings"]), probabilities.get(stage), r["amount"], r["weighted_amount"],
-                                r["evidence_stage"])
+                                r["evidence_stage"], r["category"] if categories else None)
             missing = {c: _ids(r[f"missing_{n}"], ",") for n, c in enumerate(criteria)
                        if r[f"missing_{n}"] is not None}
             deal = {"name": r["display_name"], "owner": r["display_owner"]}
@@ -569,7 +570,7 @@ class SparkScorer:
             "probability",
             F.round("amount", 2).cast("decimal(38,2)").alias("amount"),
             F.round("weighted_amount", 2).cast("decimal(38,2)").alias("weighted_amount"),
-            "evidence_stage", "over_staged")
+            "evidence_stage", "over_staged", *(["category"] if self.ruleset.pipeline.categories else []))
         frame.write.mode("errorifexists").parquet(str(path))
 
     def rejects(self, source: SparkSource, position: int) -> int:

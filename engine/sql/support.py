@@ -47,6 +47,7 @@ def _find_problems(ruleset, plans: bool) -> list[Diagnostic]:
     expressions = [(f"computed field '{f.name}'", f.compute) for f in fields if f.compute is not None]
     expressions += [(f"exit criterion '{c.id}' of stage '{s}'", c.when) for s, c in ruleset.criteria]
     expressions += [(f"qualify-out rule '{r.id}'", r.when) for r in ruleset.rules]
+    expressions += [(f"forecast category '{c.id}'", c.when) for c in ruleset.pipeline.categories if c.when is not None]
     if plans:
         expressions += [item for plan in ruleset.analysis.pack.plans for item in plan_expressions(plan)]
     for what, expression in expressions:

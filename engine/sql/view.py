@@ -71,8 +71,9 @@ def scoring_sql(ruleset, table: str, *, header: list[str] | None = None, as_of: 
         exp.and_(not_blank, exp.Is(this=exp.column("problem"), expression=exp.Null())))
     scored = ScoringQuery(ruleset, _as_of(as_of)).build(readable.subquery("typed"), ordered=False)
     names = {"name": "display_name", "owner": "display_owner"}
+    columns = VIEW_COLUMNS + (("category",) if ruleset.pipeline.categories else ())
     return exp.select(*[exp.alias_(exp.column(names.get(c, c)), c) if c in names else exp.column(c)
-                        for c in VIEW_COLUMNS]).from_(scored.subquery("scored"))
+                        for c in columns]).from_(scored.subquery("scored"))
 
 
 def credit_sql(ruleset, program, table: str, *, header: list[str] | None = None,
