@@ -40,7 +40,8 @@ def scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects, desc
     stream = None
     try:
         _preflight(ruleset, sources, input_format, delimiter)
-        with progress_bar(description, sources), reject_sink(rejects, with_source=len(sources) > 1) as on_reject:
+        with progress_bar(description, sources), \
+                reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject:
             stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
             score = ruleset.score_function
             yield ((position, ScoredDeal(line, record, score(record, dates[position]), name))

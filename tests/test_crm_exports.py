@@ -105,3 +105,12 @@ def test_a_repeated_key_inside_properties_is_still_a_reject(tmp_path):
     result = CliRunner().invoke(main, ["score", str(export), "--as-of", "2026-09-30", "--format", "csv"])
     assert "key 'amount' appears twice in the record" in result.stderr
     assert result.stderr.endswith("read 1, scored 0, rejected 1\n")
+
+
+def test_forecast_sums_up_unknown_labels_too(tmp_path):
+    export = tmp_path / "labels.csv"
+    export.write_text("Opportunity ID,Opportunity Name,Stage,Amount,Close Date\n1,a,Closd Won,10,10/01/2026\n"
+                      "2,b,Qualification,5,10/01/2026\n")
+    result = CliRunner().invoke(main, ["forecast", str(export), "--as-of", "2026-09-30", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "unknown stage labels: 'Closd Won' (1 row; did you mean 'Closed Won'?)" in result.stderr

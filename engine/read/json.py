@@ -47,20 +47,20 @@ def _object_pairs(pairs: list) -> dict:
 
 def _flattened(record):
     """A HubSpot-shaped record (``{"id": …, "properties": {…}}``) as one flat object: the properties'
-    keys, then the record's other keys that the properties do not have."""
+    keys, then the record's other keys that the properties do not have. A key repeated in either
+    still rejects the record."""
     if not isinstance(record, dict) or not isinstance(record.get("properties"), dict):
         return record
     properties = record["properties"]
-    flat = type(properties)(properties) if isinstance(properties, _RecordWithDuplicates) else dict(properties)
-    if isinstance(properties, _RecordWithDuplicates):
-        flat.duplicate = properties.duplicate
+    flat = dict(properties)
     for key, value in record.items():
         # HubSpot repeats the record's id as the property hs_object_id: one is enough
         if key != "properties" and key not in flat and not (key == "id" and "hs_object_id" in flat):
             flat[key] = value
-    if isinstance(record, _RecordWithDuplicates) and not isinstance(flat, _RecordWithDuplicates):
+    duplicate = getattr(properties, "duplicate", "") or getattr(record, "duplicate", "")
+    if duplicate:
         flat = _RecordWithDuplicates(flat)
-        flat.duplicate = record.duplicate
+        flat.duplicate = duplicate
     return flat
 
 
