@@ -480,6 +480,16 @@ class _StderrRejects:
                        err=True)
 
 
+def export_stopped(problem, stream) -> None:
+    """An export that became unreadable: the reason, the counts so far marked (stopped), exit 2."""
+    from engine.score import counts_line
+
+    click.echo(f"dealgate: {problem}", err=True)
+    if stream is not None:
+        click.echo(counts_line(stream.counts) + " (stopped)", err=True)
+    sys.exit(EXIT_USAGE)
+
+
 SHOWN = 20  # warnings of one kind listed on stderr; the rest are counted
 
 
@@ -573,10 +583,7 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
         if sql is not None:
             sql.scorer.close()
     except ExportError as problem:
-        click.echo(f"dealgate: {problem}", err=True)
-        if stream is not None:
-            click.echo(counts_line(stream.counts) + " (stopped)", err=True)
-        sys.exit(EXIT_USAGE)
+        export_stopped(problem, stream)
     _report_read(stream)
     if fmt != "table":  # the table has the summary already; machine formats keep it in the data
         click.echo(render_summary(summary, display_for(sys.stderr)), err=True, nl=False)

@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 
 from cli import (EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, DateType, FormatChoice, OutputFile, _export_sources, _preflight,
-                 _report_read, color_option, compiled_rules, display_for, export_options, output_stream,
-                 progress_bar, reject_sink, rules_option)
+                 _report_read, color_option, compiled_rules, display_for, export_options, export_stopped,
+                 output_stream, progress_bar, reject_sink, rules_option)
 from engine.pack import read_pack
 from engine.render import diagnostics as render_diag
 
@@ -47,10 +47,7 @@ def scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects, desc
             yield ((position, ScoredDeal(line, record, score(record, dates[position]), name))
                    for position, name, line, record in stream.records())
     except ExportError as problem:
-        click.echo(f"dealgate: {problem}", err=True)
-        if stream is not None:
-            click.echo(counts_line(stream.counts) + " (stopped)", err=True)
-        sys.exit(EXIT_USAGE)
+        export_stopped(problem, stream)
     _report_read(stream)
     click.echo(counts_line(stream.counts), err=True)
 
