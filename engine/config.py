@@ -85,6 +85,8 @@ def _parse(path: Path) -> dict:
         raise ConfigError(f"{path}: cannot read it: {problem.strerror or problem}") from None
     except tomllib.TOMLDecodeError as problem:
         raise ConfigError(f"{path}: not valid TOML: {problem}") from None
+    except UnicodeDecodeError as problem:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 text (byte {problem.start})") from None
 
 
 def load(path: Path, commands: dict[str, tuple]) -> Config:

@@ -85,9 +85,10 @@ def test_no_config_and_config_options(project):
     ('ignore = "DG310"\n', "'ignore' must be a list of codes"),
     ('ignore = ["W310"]\n', "'W310' in 'ignore' is not a diagnostic code or prefix"),
     ("rules = [\n", "not valid TOML"),
+    ("\udcff\udcfe", "not valid TOML: not UTF-8 text (byte 0)"),
 ])
 def test_a_bad_file_is_a_usage_error_naming_it(project, text, message):
-    (project / "dealgate.toml").write_text(text)
+    (project / "dealgate.toml").write_bytes(text.encode("utf-8", "surrogateescape"))
     result = invoke("validate")
     assert result.exit_code == 2
     assert f"dealgate: {project / 'dealgate.toml'}: " in result.stderr and message in result.stderr
