@@ -25,8 +25,8 @@ import cli_ledger
 from engine.diagnostics import DiagnosticError, has_errors
 from engine.output import OutputError, atomic_write, remove_temporaries
 from engine.pack import load_ruleset, read_pack
-from engine.render.common import visible
 from engine.render import diagnostics as render_diag
+from engine.render.common import visible
 from engine.values import ValueProblem, parse_money
 
 # The commands import the rest of the library when they run (not here): every `dealgate --help`
@@ -55,7 +55,7 @@ class _Dealgate(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(EXIT_OK)
-        except Exception as exc:  # noqa: BLE001 - the whole point
+        except Exception as exc:  # the whole point
             if os.environ.get("DEALGATE_DEBUG"):
                 raise
             from engine.generated import origin_of
@@ -63,10 +63,13 @@ class _Dealgate(click.Group):
             origin = origin_of(exc.__traceback__)
             if origin is not None:  # raised inside generated code: the rule it was evaluating
                 click.echo(f"{origin.location}: while evaluating {origin.what}", err=True)
-            click.echo(f"dealgate: internal error: {type(exc).__name__}: {exc}\n"
-                       "This is a bug in dealgate, not a problem with your rules or data. Please report it on the "
-                       "dealgate issue tracker with the command you ran (and the rule files and export, if you can "
-                       "share them); run it again with DEALGATE_DEBUG=1 to include the traceback.", err=True)
+            click.echo(
+                f"dealgate: internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in dealgate, not a problem with your rules or data. Please report it on the "
+                "dealgate issue tracker with the command you ran (and the rule files and export, if you can "
+                "share them); run it again with DEALGATE_DEBUG=1 to include the traceback.",
+                err=True,
+            )
             sys.exit(EXIT_INTERNAL)
 
 
@@ -76,6 +79,7 @@ def _remove_temporaries_on_sigterm() -> None:
     (SIGINT already unwinds through atomic_write as KeyboardInterrupt.) Exit status 143, the
     shell's convention for a process ended by SIGTERM.
     """
+
     def terminated(signum, frame):
         remove_temporaries()
         raise SystemExit(128 + signum)
@@ -86,9 +90,13 @@ def _remove_temporaries_on_sigterm() -> None:
 
 @click.group(cls=_Dealgate, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dealgate")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
-              help="Read settings from this file instead of the dealgate.toml or pyproject.toml "
-                   "[tool.dealgate] found from the current directory upward.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Read settings from this file instead of the dealgate.toml or pyproject.toml "
+    "[tool.dealgate] found from the current directory upward.",
+)
 @click.option("--no-config", is_flag=True, help="Read no configuration file.")
 @click.pass_context
 def main(ctx, config_file, no_config) -> None:
@@ -113,8 +121,10 @@ def main(ctx, config_file, no_config) -> None:
 
 def _command_options(group: click.Group) -> dict[str, tuple]:
     """Command name -> the long names of its options (``format`` for ``--format``)."""
-    return {name: tuple(opt[2:] for p in command.params for opt in p.opts if opt.startswith("--"))
-            for name, command in group.commands.items()}
+    return {
+        name: tuple(opt[2:] for p in command.params for opt in p.opts if opt.startswith("--"))
+        for name, command in group.commands.items()
+    }
 
 
 def _default_map(group: click.Group, config) -> dict:
@@ -205,27 +215,38 @@ def display_for(stream):
     """How tables for people written to ``stream`` are drawn: its width, colour and the chosen columns."""
     from engine.render.table import Display
 
-    return Display(cli_display.table_width(_option("width"), stream),
-                   cli_display.use_color(_option("color", "auto"), stream), _option("columns"))
+    return Display(
+        cli_display.table_width(_option("width"), stream),
+        cli_display.use_color(_option("color", "auto"), stream),
+        _option("columns"),
+    )
 
 
 def _remember(name: str):
     def store(ctx, param, value):
         ctx.meta[f"dealgate.{name}"] = value
         return value
+
     return store
 
 
 def color_option(function):
     """--color for every command: one policy (cli_display.use_color)."""
-    return click.option("--color", type=click.Choice(cli_display.COLOR_CHOICES), default="auto", show_default=True,
-                        expose_value=False, callback=_remember("color"),
-                        help="Colour for people: auto (on a terminal, unless NO_COLOR is set), always or never. "
-                             "Machine formats are never coloured.")(function)
+    return click.option(
+        "--color",
+        type=click.Choice(cli_display.COLOR_CHOICES),
+        default="auto",
+        show_default=True,
+        expose_value=False,
+        callback=_remember("color"),
+        help="Colour for people: auto (on a terminal, unless NO_COLOR is set), always or never. "
+        "Machine formats are never coloured.",
+    )(function)
 
 
 def table_options(module: str):
     """--columns and --width for a command with a table for people; ``module`` names its COLUMNS."""
+
     def check_columns(ctx, param, value):
         if value is None:
             return _remember("columns")(ctx, param, None)
@@ -233,27 +254,42 @@ def table_options(module: str):
         known = [c.key for c in importlib.import_module(module).COLUMNS]
         unknown = [k for k in keys if k not in known]
         if unknown or not keys:
-            raise click.BadParameter(f"no column {', '.join(map(repr, unknown)) or 'named'}; choose from: "
-                                     f"{','.join(known)}")
+            raise click.BadParameter(
+                f"no column {', '.join(map(repr, unknown)) or 'named'}; choose from: {','.join(known)}"
+            )
         return _remember("columns")(ctx, param, keys)
 
     def decorate(function):
-        function = click.option("--width", type=click.IntRange(min=20), expose_value=False,
-                                callback=_remember("width"),
-                                help="Fit tables to this many columns (default: $COLUMNS, else the terminal's "
-                                     "width; no limit for a file or pipe).")(function)
-        function = click.option("--columns", metavar="KEY,KEY…", expose_value=False, callback=check_columns,
-                                help="The table's columns, in order (e.g. id,name,owner,verdict,why); an "
-                                     "unknown name lists them all.")(function)
+        function = click.option(
+            "--width",
+            type=click.IntRange(min=20),
+            expose_value=False,
+            callback=_remember("width"),
+            help="Fit tables to this many columns (default: $COLUMNS, else the terminal's "
+            "width; no limit for a file or pipe).",
+        )(function)
+        function = click.option(
+            "--columns",
+            metavar="KEY,KEY…",
+            expose_value=False,
+            callback=check_columns,
+            help="The table's columns, in order (e.g. id,name,owner,verdict,why); an unknown name lists them all.",
+        )(function)
         return color_option(function)
+
     return decorate
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(list(render_diag.FORMATS)), default="text",
-              help="text for people, json for tools, github for workflow annotations, sarif (SARIF 2.1.0) for "
-                   "code-scanning dashboards.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(render_diag.FORMATS)),
+    default="text",
+    help="text for people, json for tools, github for workflow annotations, sarif (SARIF 2.1.0) for "
+    "code-scanning dashboards.",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @color_option
 def validate(paths, fmt, strict) -> None:
@@ -361,29 +397,45 @@ def _file_identity(path) -> tuple | None:
 
 
 def rules_option(function):
-    return click.option("--rules", "rules_dir", default="rules", show_default=True, type=click.Path(),
-                        help="The rule pack directory.")(function)
+    return click.option(
+        "--rules", "rules_dir", default="rules", show_default=True, type=click.Path(), help="The rule pack directory."
+    )(function)
 
 
 def export_options(function):
-    function = click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl"]),
-                            help="Format of the export(s); default from the file extension, csv for stdin.")(function)
+    function = click.option(
+        "--input-format",
+        type=click.Choice(["csv", "tsv", "json", "jsonl"]),
+        help="Format of the export(s); default from the file extension, csv for stdin.",
+    )(function)
     function = click.option("--delimiter", help="CSV delimiter (default ',').")(function)
-    function = click.option("--as-of", type=DateType(), default=None,
-                            help="Date ages are counted to (default: today). Printed with the results.")(function)
+    function = click.option(
+        "--as-of",
+        type=DateType(),
+        default=None,
+        help="Date ages are counted to (default: today). Printed with the results.",
+    )(function)
     return function
 
 
 def engine_options(function):
     function = click.option("--verbose", "-v", is_flag=True, help="Say which engine ran, and why.")(function)
-    function = click.option("--spark-master", default=None, metavar="URL",
-                            help="With --engine spark: the Spark master (default local[*]); the SPARK_REMOTE "
-                                 "environment variable selects Spark Connect instead.")(function)
-    function = click.option("--engine", type=click.Choice(["auto", "python", "duckdb", "spark"]), default="auto",
-                            show_default=True,
-                            help="Where rules run: python row by row, duckdb in-process SQL (big files), spark "
-                                 "(local[*], a cluster or Spark Connect; CSV or Parquet), or auto (duckdb for CSV "
-                                 "exports over 32 MB when the pack compiles to SQL).")(function)
+    function = click.option(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="With --engine spark: the Spark master (default local[*]); the SPARK_REMOTE "
+        "environment variable selects Spark Connect instead.",
+    )(function)
+    function = click.option(
+        "--engine",
+        type=click.Choice(["auto", "python", "duckdb", "spark"]),
+        default="auto",
+        show_default=True,
+        help="Where rules run: python row by row, duckdb in-process SQL (big files), spark "
+        "(local[*], a cluster or Spark Connect; CSV or Parquet), or auto (duckdb for CSV "
+        "exports over 32 MB when the pack compiles to SQL).",
+    )(function)
     return function
 
 
@@ -394,8 +446,7 @@ def compiled_rules(rules_dir: str):
         ruleset, _ = load_ruleset([path], reports=_reports())
     except DiagnosticError as problem:
         click.echo(render_diag.render_text(problem.diagnostics), err=True, nl=False)
-        click.echo(f"dealgate: the rule pack in {rules_dir} has errors; run 'dealgate validate {rules_dir}'",
-                   err=True)
+        click.echo(f"dealgate: the rule pack in {rules_dir} has errors; run 'dealgate validate {rules_dir}'", err=True)
         sys.exit(EXIT_PROBLEMS)
     return ruleset
 
@@ -445,6 +496,7 @@ def reject_sink(path: str | None, with_source: bool, pack=None):
         def on_reject(source, reject):
             labels.add(reject)
             sink(source, reject)
+
         return on_reject
 
     if path is None:
@@ -476,8 +528,9 @@ class _StderrRejects:
 
     def flush(self):
         if self.count > self.SHOWN:
-            click.echo(f"... and {self.count - self.SHOWN} more rejected rows (use --rejects FILE to keep them all)",
-                       err=True)
+            click.echo(
+                f"... and {self.count - self.SHOWN} more rejected rows (use --rejects FILE to keep them all)", err=True
+            )
 
 
 def export_stopped(problem, stream) -> None:
@@ -507,19 +560,43 @@ def _report_read(stream) -> None:
 @click.argument("exports", nargs=-1, required=True)
 @rules_option
 @export_options
-@click.option("--format", "fmt", type=FormatChoice("engine.render.deals", ("parquet",)), default=None,
-              help="Output format; table on a terminal, json otherwise. parquet (a directory, with --engine "
-                   "spark) is written by Spark itself.")
+@click.option(
+    "--format",
+    "fmt",
+    type=FormatChoice("engine.render.deals", ("parquet",)),
+    default=None,
+    help="Output format; table on a terminal, json otherwise. parquet (a directory, with --engine "
+    "spark) is written by Spark itself.",
+)
 @click.option("--output", "-o", type=OutputFile(), help="Write results here (atomically).")
 @click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
 @click.option("--strict", is_flag=True, help="Stop at the first row that cannot be read (exit 2).")
 @click.option("--quota", type=AmountType(), help="Quota to measure pipeline coverage against.")
-@click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(["disqualified", "blocked"]),
-              help="Exit 1 when any deal has this verdict (repeatable), for CI gates.")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(["disqualified", "blocked"]),
+    help="Exit 1 when any deal has this verdict (repeatable), for CI gates.",
+)
 @engine_options
 @table_options("engine.render.deal_table")
-def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejects, strict, quota, fail_on, engine,
-          verbose, spark_master):
+def score(
+    exports,
+    rules_dir,
+    input_format,
+    delimiter,
+    as_of,
+    fmt,
+    output,
+    rejects,
+    strict,
+    quota,
+    fail_on,
+    engine,
+    verbose,
+    spark_master,
+):
     """Score deal exports: stage gates, qualify-out and the weighted forecast."""
     from engine.read import ExportError, ExportStream
     from engine.render.deals import FORMATS, render_summary
@@ -545,17 +622,25 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
         _preflight(ruleset, sources, input_format, delimiter)
         sql = _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose, spark_master)
         if fmt == "parquet" and sql is None:
-            click.echo("dealgate: --format parquet is written by the Spark engine, which cannot read these exports "
-                       "exactly; choose another --format", err=True)
+            click.echo(
+                "dealgate: --format parquet is written by the Spark engine, which cannot read these exports "
+                "exactly; choose another --format",
+                err=True,
+            )
             sys.exit(EXIT_USAGE)
-        with progress_bar("scoring", sources if sql is None else ()) as bar, \
-                reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject:
+        with (
+            progress_bar("scoring", sources if sql is None else ()) as bar,
+            reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject,
+        ):
             if sql is not None:
                 from engine.sql.lines import line_expression
 
                 sql.scorer.on_reject = on_reject
-                refused = sql.run(None if fmt in ("table", "parquet") else
-                                  line_expression(fmt, ruleset, sql.scorer.query.missing_criteria()))
+                refused = sql.run(
+                    None
+                    if fmt in ("table", "parquet")
+                    else line_expression(fmt, ruleset, sql.scorer.query.missing_criteria())
+                )
                 if refused:  # DuckDB's parser refused a file while scoring it: nothing was kept or sent
                     if verbose or engine != "auto":
                         click.echo(f"dealgate: {refused}; scoring with the Python engine", err=True)
@@ -578,8 +663,9 @@ def score(exports, rules_dir, input_format, delimiter, as_of, fmt, output, rejec
 
                         write_sql_lines(fmt, out, sql.scorer, summary)
                     else:
-                        FORMATS[fmt](out, ruleset, deals, summary, **({"display": display_for(out)} if fmt == "table"
-                                                                        else {}))
+                        FORMATS[fmt](
+                            out, ruleset, deals, summary, **({"display": display_for(out)} if fmt == "table" else {})
+                        )
         if sql is not None:
             sql.scorer.close()
     except ExportError as problem:
@@ -639,13 +725,15 @@ def _spark_engine(ruleset, sources, input_format, delimiter, strict, as_of, verb
 
 def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose, spark_master=None):
     """The DuckDB or Spark stream to score with, or None for the Python engine (docs/engines.md says when)."""
+
     def use_python(why: str | None = None):
         return _use_python(engine, verbose, why, "scoring")
 
     if engine == "spark":
         _refuse_parquet(engine, sources, input_format, strict)
-        return _spark_engine(ruleset, sources, input_format, delimiter, strict, as_of, verbose, spark_master,
-                             use_python)
+        return _spark_engine(
+            ruleset, sources, input_format, delimiter, strict, as_of, verbose, spark_master, use_python
+        )
     if not _wants_duckdb(engine, ruleset, sources, input_format, strict, verbose, "scoring"):
         return None
     from engine.sql.duckdb_engine import DuckDBScorer, Fallback, SqlStream
@@ -685,8 +773,11 @@ def _refuse_parquet(engine, sources, input_format, strict) -> None:
     """Parquet with the Python engine (asked for, or by --strict) is a usage error."""
     parquet = _parquet_sources(sources, input_format)
     if parquet and (engine == "python" or strict):
-        click.echo(f"dealgate: {parquet[0]} is Parquet, which only the SQL engines read: use --engine duckdb "
-                   f"or auto{' (without --strict)' if strict else ''}", err=True)
+        click.echo(
+            f"dealgate: {parquet[0]} is Parquet, which only the SQL engines read: use --engine duckdb "
+            f"or auto{' (without --strict)' if strict else ''}",
+            err=True,
+        )
         sys.exit(EXIT_USAGE)
 
 
@@ -760,10 +851,23 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
         if not period or not reps_path:
             raise click.UsageError("--rep needs --period and --reps")
         # The walk-through is text; as JSON, the statement itself carries every step's numbers.
-        ctx.invoke(payout, export=export, rules_dir=rules_dir, input_format=input_format, delimiter=delimiter,
-                   as_of=as_of, reps_path=reps_path, period=period, from_period=None, to_period=None,
-                   rep_id=rep_id, fmt="json" if fmt == "json" else None, explain_steps=fmt != "json",
-                   output=None, rejects=None)
+        ctx.invoke(
+            payout,
+            export=export,
+            rules_dir=rules_dir,
+            input_format=input_format,
+            delimiter=delimiter,
+            as_of=as_of,
+            reps_path=reps_path,
+            period=period,
+            from_period=None,
+            to_period=None,
+            rep_id=rep_id,
+            fmt="json" if fmt == "json" else None,
+            explain_steps=fmt != "json",
+            output=None,
+            rejects=None,
+        )
         return
     ruleset = compiled_rules(rules_dir)
     sources = _export_sources([export])
@@ -784,13 +888,22 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
 @click.option("--as-of", type=DateType(), default=None, help="As-of date for cases without their own (default: today).")
 @click.option("--format", "fmt", type=FormatChoice("engine.render.testing"), default="text")
 @click.option("--junit", type=OutputFile(), help="Also write JUnit XML here (atomically).")
-@click.option("--coverage", "show_coverage", is_flag=True,
-              help="List every criterion, rule, tier, bonus and clawback with the cases that exercised it.")
+@click.option(
+    "--coverage",
+    "show_coverage",
+    is_flag=True,
+    help="List every criterion, rule, tier, bonus and clawback with the cases that exercised it.",
+)
 @click.option("--min-coverage", type=click.FloatRange(0, 100), help="Fail (exit 1) below this coverage percent.")
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
-@click.option("--engine", type=click.Choice(["auto", "python", "duckdb", "spark"]), default="auto", show_default=True,
-              help="Where the cases run: python (auto: the cases are small), or duckdb or spark to check that "
-                   "the compiled SQL passes them too.")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "python", "duckdb", "spark"]),
+    default="auto",
+    show_default=True,
+    help="Where the cases run: python (auto: the cases are small), or duckdb or spark to check that "
+    "the compiled SQL passes them too.",
+)
 @click.option("--spark-master", default=None, metavar="URL", help="With --engine spark: the Spark master.")
 @color_option
 def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verbose, engine, spark_master):
@@ -813,8 +926,11 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
         problems = sql_problems(ruleset, plans=True)
         if problems:
             click.echo(render_diag.render_text(problems), err=True, nl=False)
-            click.echo(f"dealgate: this pack cannot run on the {'DuckDB' if engine == 'duckdb' else 'Spark'} "
-                       f"engine; use --engine python or auto", err=True)
+            click.echo(
+                f"dealgate: this pack cannot run on the {'DuckDB' if engine == 'duckdb' else 'Spark'} "
+                f"engine; use --engine python or auto",
+                err=True,
+            )
             sys.exit(EXIT_PROBLEMS)
     with progress_bar("testing", unit="cases", total=len(ruleset.pack.tests)):
         run = TestRunner(ruleset, as_of, "python" if engine == "auto" else engine, spark_master).run_all()
@@ -822,8 +938,9 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
         with output_stream(junit) as handle:
             handle.write(render_tests.render_junit(run).decode("utf-8"))
     percent = run.coverage_percent()
-    click.echo(render_tests.FORMATS[fmt](run, verbose, **({"color": _color(sys.stdout)} if fmt == "text" else {})),
-               nl=False)
+    click.echo(
+        render_tests.FORMATS[fmt](run, verbose, **({"color": _color(sys.stdout)} if fmt == "text" else {})), nl=False
+    )
     machine = fmt in ("github", "sarif")  # stdout is for the runner or the dashboard; people read the log
     if machine:
         click.echo(render_tests.render_text(run, verbose), err=True, nl=False)
@@ -847,8 +964,22 @@ def test_command(rules_dir, as_of, fmt, junit, show_coverage, min_coverage, verb
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when anything changes.")
 @engine_options
 @table_options("engine.render.diff")
-def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, output, fail_on_change, engine,
-         verbose, spark_master):
+def diff(
+    base,
+    new,
+    exports,
+    input_format,
+    delimiter,
+    as_of,
+    reps,
+    period,
+    fmt,
+    output,
+    fail_on_change,
+    engine,
+    verbose,
+    spark_master,
+):
     """What changing the rules does to real deals: BASE and NEW are pack directories or git:REF[:PATH]."""
     from engine.diff import PackSourceError, compare_packs, materialise, temporary_workdir
     from engine.read import ExportError
@@ -874,9 +1005,20 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
         passes = 2 * (1 + (reps is not None))  # each pack reads the export once, and once more for payouts
         try:
             with progress_bar("comparing", sources if chosen == "python" else (), passes=passes):
-                result = compare_packs(base_rules, new_rules, sources, as_of, base_name=base, new_name=new,
-                                       fmt=input_format, delimiter=delimiter, reps_path=reps, period=period,
-                                       engine=chosen, master=spark_master)
+                result = compare_packs(
+                    base_rules,
+                    new_rules,
+                    sources,
+                    as_of,
+                    base_name=base,
+                    new_name=new,
+                    fmt=input_format,
+                    delimiter=delimiter,
+                    reps_path=reps,
+                    period=period,
+                    engine=chosen,
+                    master=spark_master,
+                )
         except (ExportError, PackSourceError, ValueError) as problem:
             click.echo(f"dealgate: {problem}", err=True)
             sys.exit(EXIT_USAGE)
@@ -894,17 +1036,34 @@ def diff(base, new, exports, input_format, delimiter, as_of, reps, period, fmt, 
 @main.command("sql")
 @rules_option
 @click.option("--table", required=True, help="The table (or view) holding the export's rows, e.g. crm.opportunities.")
-@click.option("--dialect", type=click.Choice(["duckdb", "spark", "snowflake", "bigquery", "postgres"]),
-              default="duckdb", show_default=True, help="The SQL dialect to print.")
+@click.option(
+    "--dialect",
+    type=click.Choice(["duckdb", "spark", "snowflake", "bigquery", "postgres"]),
+    default="duckdb",
+    show_default=True,
+    help="The SQL dialect to print.",
+)
 @click.option("--view", help="Print CREATE OR REPLACE VIEW NAME AS the query.")
-@click.option("--like", "like", type=click.Path(dir_okay=False, exists=True),
-              help="An export whose header names the table's columns (default: the pack's field names).")
-@click.option("--as-of", type=DateType(), default=None,
-              help="Age deals to this date (default: the warehouse's CURRENT_DATE when the query runs).")
+@click.option(
+    "--like",
+    "like",
+    type=click.Path(dir_okay=False, exists=True),
+    help="An export whose header names the table's columns (default: the pack's field names).",
+)
+@click.option(
+    "--as-of",
+    type=DateType(),
+    default=None,
+    help="Age deals to this date (default: the warehouse's CURRENT_DATE when the query runs).",
+)
 @click.option("--rejects", "rejects", is_flag=True, help="Print the query listing the rows that cannot be read.")
-@click.option("--credits", "credits", is_flag=True,
-              help="Print the plans' crediting instead: per deal and plan, whether it earns credit, how much, "
-                   "when, for whom (splits as written), and the multipliers and bonuses that matched.")
+@click.option(
+    "--credits",
+    "credits",
+    is_flag=True,
+    help="Print the plans' crediting instead: per deal and plan, whether it earns credit, how much, "
+    "when, for whom (splits as written), and the multipliers and bonuses that matched.",
+)
 @click.option("--output", "-o", type=OutputFile(), help="Write the SQL here (atomically).")
 @color_option
 def sql_command(rules_dir, table, dialect, view, like, as_of, rejects, credits, output):
@@ -955,8 +1114,11 @@ def init_command(directory, force):
     existing = conflicts(target)
     if existing and not force:
         listed = ", ".join(str(p) for p in existing[:5]) + (" …" if len(existing) > 5 else "")
-        click.echo(f"dealgate: {len(existing)} file{'s' * (len(existing) != 1)} would be overwritten: {listed}; "
-                   "choose another directory, or --force", err=True)
+        click.echo(
+            f"dealgate: {len(existing)} file{'s' * (len(existing) != 1)} would be overwritten: {listed}; "
+            "choose another directory, or --force",
+            err=True,
+        )
         sys.exit(EXIT_USAGE)
     try:
         written = scaffold(target)
@@ -966,8 +1128,7 @@ def init_command(directory, force):
     for path in written:
         click.echo(f"created {path}")
     step = f"cd {directory} && " if directory != "." else ""
-    click.echo(f"next: {step}dealgate validate --strict && dealgate test && dealgate score samples/deals.csv",
-               err=True)
+    click.echo(f"next: {step}dealgate validate --strict && dealgate test && dealgate score samples/deals.csv", err=True)
 
 
 @main.command("rule")
@@ -990,8 +1151,12 @@ def rule_command(code, fmt):
 
 @main.command("compile")
 @rules_option
-@click.option("--credits", "credits", is_flag=True,
-              help="Print the plans' crediting module instead (credit rules, amounts, multipliers, bonuses).")
+@click.option(
+    "--credits",
+    "credits",
+    is_flag=True,
+    help="Print the plans' crediting module instead (credit rules, amounts, multipliers, bonuses).",
+)
 @click.option("--output", "-o", type=OutputFile(), help="Write the module here (atomically).")
 def compile_command(rules_dir, credits, output):
     """Print the Python module the pack compiles to, as the Python engine runs it.
@@ -1019,23 +1184,55 @@ def compile_command(rules_dir, credits, output):
 @click.argument("export")
 @rules_option
 @export_options
-@click.option("--reps", "reps_path", required=True, type=click.Path(dir_okay=False),
-              help="Reps file (CSV or YAML): id, name, plan, quota, target_incentive, start, end, currency.")
+@click.option(
+    "--reps",
+    "reps_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Reps file (CSV or YAML): id, name, plan, quota, target_incentive, start, end, currency.",
+)
 @click.option("--period", help="Pay period: 2026-05, 2026-Q3, 2026-H1 or 2026.")
 @click.option("--from", "from_period", help="First period of a range (with --to).")
 @click.option("--to", "to_period", help="Last period of a range (default: --from).")
 @click.option("--rep", "rep_id", help="Only this rep's statements.")
-@click.option("--format", "fmt", type=FormatChoice("engine.render.payout"), default=None,
-              help="Output format; table on a terminal, json otherwise.")
-@click.option("--explain", "explain_steps", is_flag=True,
-              help="Walk each statement step by step instead (text); use with --rep for one statement.")
+@click.option(
+    "--format",
+    "fmt",
+    type=FormatChoice("engine.render.payout"),
+    default=None,
+    help="Output format; table on a terminal, json otherwise.",
+)
+@click.option(
+    "--explain",
+    "explain_steps",
+    is_flag=True,
+    help="Walk each statement step by step instead (text); use with --rep for one statement.",
+)
 @click.option("--output", "-o", type=OutputFile(), help="Write statements here (atomically).")
 @click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
 @engine_options
 @table_options("engine.render.payout")
 @cli_ledger.ledger_option
-def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period, from_period, to_period, rep_id,
-           fmt, explain_steps, output, rejects, engine, verbose, spark_master, ledger_path):
+def payout(
+    export,
+    rules_dir,
+    input_format,
+    delimiter,
+    as_of,
+    reps_path,
+    period,
+    from_period,
+    to_period,
+    rep_id,
+    fmt,
+    explain_steps,
+    output,
+    rejects,
+    engine,
+    verbose,
+    spark_master,
+    ledger_path,
+):
     """What each rep is owed for a period, line by line, from a deal export."""
     from engine.payout import PeriodError, compile_payout, read_reps, requested_periods
     from engine.read import ExportError, ExportStream
@@ -1074,11 +1271,12 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     shown = "<stdin>" if sources[0] == "-" else sources[0]
     booking = cli_ledger.book_payout(ledger_path, wanted, program, rules_dir, reps_path, sources)
     wanted = booking.periods if booking else wanted  # with a ledger, its locked periods are recomputed too
-    crediting = _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose,
-                               spark_master)
+    crediting = _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose, spark_master)
     try:
-        with progress_bar("crediting", sources if crediting is None else ()), \
-                reject_sink(rejects, with_source=False, pack=ruleset.pack) as on_reject:
+        with (
+            progress_bar("crediting", sources if crediting is None else ()),
+            reject_sink(rejects, with_source=False, pack=ruleset.pack) as on_reject,
+        ):
             if crediting is None:
                 stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
                 records = ((line, deal) for _, _, line, deal in stream.records())
@@ -1086,8 +1284,9 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
             else:
                 crediting, stream = crediting
                 crediting.scorer.on_reject = on_reject
-                result = crediting.program.compute(crediting.records(stream), reps.reps, wanted, as_of, rep=rep_id,
-                                                   source=shown)
+                result = crediting.program.compute(
+                    crediting.records(stream), reps.reps, wanted, as_of, rep=rep_id, source=shown
+                )
                 crediting.close()
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
@@ -1100,8 +1299,11 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     else:
         if fmt is None:
             fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
-        text = render_payout.FORMATS[fmt](statements, as_of, **({"display": display_for(sys.stdout if output in (
-            None, "-") else None)} if fmt == "table" else {}))
+        text = render_payout.FORMATS[fmt](
+            statements,
+            as_of,
+            **({"display": display_for(sys.stdout if output in (None, "-") else None)} if fmt == "table" else {}),
+        )
         newline = "" if fmt == "csv" else None
     with output_stream(output, newline=newline) as out:
         out.write(text)
@@ -1112,8 +1314,10 @@ def payout(export, rules_dir, input_format, delimiter, as_of, reps_path, period,
     for s in statements:
         totals[s.currency] = totals.get(s.currency, Decimal(0)) + s.total
     shown = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items())) or "0.00"
-    click.echo(f"{len(statements)} statement{'s' * (len(statements) != 1)}, total {shown}; "
-               f"{counts_line(stream.counts)}", err=True)
+    click.echo(
+        f"{len(statements)} statement{'s' * (len(statements) != 1)}, total {shown}; {counts_line(stream.counts)}",
+        err=True,
+    )
     if unbalanced:  # cannot happen by construction; never hide it if it does
         click.echo(f"dealgate: {len(unbalanced)} statements do not reconcile", err=True)
     if booking:
@@ -1178,5 +1382,6 @@ if __name__ == "__main__":  # python -m cli: run the module 'cli', the one other
     importlib.import_module("cli").main()
 else:
     from cli_forecast import COMMANDS as _FORECAST_COMMANDS  # forecast, movement, calibrate (docs/forecast.md)
+
     for _command in _FORECAST_COMMANDS:
         main.add_command(_command)

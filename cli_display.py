@@ -70,8 +70,16 @@ class ProgressBar:
     DELAY = 0.5
     EVERY = 0.1  # seconds between redraws
 
-    def __init__(self, meter: Meter, description: str, *, stream=None, color: bool = False, unit: str = "rows",
-                 enabled: bool | None = None):
+    def __init__(
+        self,
+        meter: Meter,
+        description: str,
+        *,
+        stream=None,
+        color: bool = False,
+        unit: str = "rows",
+        enabled: bool | None = None,
+    ):
         self.meter, self.description, self.unit = meter, description, unit
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = _isatty(self.stream) if enabled is None else enabled
@@ -82,7 +90,7 @@ class ProgressBar:
         self._progress = None
         self._task = None
 
-    def __enter__(self) -> "ProgressBar":
+    def __enter__(self) -> ProgressBar:
         global _active
         if self.enabled:
             _active = self
@@ -112,21 +120,37 @@ class ProgressBar:
 
     def _start(self) -> None:
         from rich.console import Console
-        from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-        console = Console(file=self.stream, force_terminal=True, no_color=not self.color,
-                          color_system="standard" if self.color else None, highlight=False)
+        console = Console(
+            file=self.stream,
+            force_terminal=True,
+            no_color=not self.color,
+            color_system="standard" if self.color else None,
+            highlight=False,
+        )
         known = self.meter.total is not None
         columns = [TextColumn("{task.description}"), BarColumn()]
         if known:
-            columns += [TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TextColumn("ETA"),
-                        TimeRemainingColumn()]
+            columns += [
+                TaskProgressColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+            ]
         else:
             columns += [TextColumn("{task.fields[rate]}"), TimeElapsedColumn()]
         # auto_refresh off: this thread redraws, under the lock that writes to the terminal share.
-        self._progress = Progress(*columns, console=console, transient=True, auto_refresh=False,
-                                  redirect_stdout=False, redirect_stderr=False)
+        self._progress = Progress(
+            *columns, console=console, transient=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False
+        )
         self._task = self._progress.add_task(self.description, total=self.meter.total, rate="")
         self._started = time.monotonic()
         self._progress.start()

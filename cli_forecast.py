@@ -15,9 +15,26 @@ from pathlib import Path
 
 import click
 
-from cli import (EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, DateType, FormatChoice, OutputFile, _export_sources, _preflight,
-                 _report_read, color_option, compiled_rules, display_for, export_options, export_stopped,
-                 output_stream, progress_bar, reject_sink, rules_option)
+from cli import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    DateType,
+    FormatChoice,
+    OutputFile,
+    _export_sources,
+    _preflight,
+    _report_read,
+    color_option,
+    compiled_rules,
+    display_for,
+    export_options,
+    export_stopped,
+    output_stream,
+    progress_bar,
+    reject_sink,
+    rules_option,
+)
 from engine.pack import read_pack
 from engine.render import diagnostics as render_diag
 
@@ -40,12 +57,16 @@ def scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects, desc
     stream = None
     try:
         _preflight(ruleset, sources, input_format, delimiter)
-        with progress_bar(description, sources), \
-                reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject:
+        with (
+            progress_bar(description, sources),
+            reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject,
+        ):
             stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
             score = ruleset.score_function
-            yield ((position, ScoredDeal(line, record, score(record, dates[position]), name))
-                   for position, name, line, record in stream.records())
+            yield (
+                (position, ScoredDeal(line, record, score(record, dates[position]), name))
+                for position, name, line, record in stream.records()
+            )
     except ExportError as problem:
         export_stopped(problem, stream)
     _report_read(stream)
@@ -86,14 +107,23 @@ def _reps(path: str, ruleset):
 
 def report_options(module: str, what: str):
     """--format (the renderer module's FORMATS), --output, --rejects and --color, as every command here has them."""
+
     def decorate(function):
         function = color_option(function)
-        function = click.option("--rejects", type=OutputFile(),
-                                help="Write rows of the export(s) that cannot be read here, as CSV.")(function)
-        function = click.option("--output", "-o", type=OutputFile(),
-                                help=f"Write the {what} here (atomically).")(function)
-        return click.option("--format", "fmt", type=FormatChoice(module), default=None,
-                            help="Output format; table on a terminal, json otherwise.")(function)
+        function = click.option(
+            "--rejects", type=OutputFile(), help="Write rows of the export(s) that cannot be read here, as CSV."
+        )(function)
+        function = click.option("--output", "-o", type=OutputFile(), help=f"Write the {what} here (atomically).")(
+            function
+        )
+        return click.option(
+            "--format",
+            "fmt",
+            type=FormatChoice(module),
+            default=None,
+            help="Output format; table on a terminal, json otherwise.",
+        )(function)
+
     return decorate
 
 
@@ -113,17 +143,32 @@ def _write(formats: dict, fmt: str, result, output) -> None:
 @click.argument("exports", nargs=-1, required=True)
 @rules_option
 @export_options
-@click.option("--by", "by", default="owner", show_default=True, metavar="KEY[,KEY…]",
-              help="Group by owner, team, stage, period or category (comma-separated for several).")
+@click.option(
+    "--by",
+    "by",
+    default="owner",
+    show_default=True,
+    metavar="KEY[,KEY…]",
+    help="Group by owner, team, stage, period or category (comma-separated for several).",
+)
 @click.option("--period", help="Only deals closing in this period: 2026-05, 2026-Q4, 2026-H2 or 2026.")
-@click.option("--reps", "reps_path", type=click.Path(dir_okay=False),
-              help="Reps file with quotas (as for payout): adds coverage per rep; needs --period.")
-@click.option("--crm-category", "crm_field", metavar="FIELD",
-              help="A field holding the CRM's own forecast category: list the deals where it disagrees with the "
-                   "rules' category (matched by category id or labels).")
+@click.option(
+    "--reps",
+    "reps_path",
+    type=click.Path(dir_okay=False),
+    help="Reps file with quotas (as for payout): adds coverage per rep; needs --period.",
+)
+@click.option(
+    "--crm-category",
+    "crm_field",
+    metavar="FIELD",
+    help="A field holding the CRM's own forecast category: list the deals where it disagrees with the "
+    "rules' category (matched by category id or labels).",
+)
 @report_options("engine.render.forecast", "forecast")
-def forecast(exports, rules_dir, input_format, delimiter, as_of, by, period, reps_path, crm_field, fmt, output,
-             rejects):
+def forecast(
+    exports, rules_dir, input_format, delimiter, as_of, by, period, reps_path, crm_field, fmt, output, rejects
+):
     """The forecast by owner, team, stage, period or category, and coverage against quota."""
     from engine.forecast.forecast import ForecastError, add_coverage, build_forecast, check_crm_field, check_keys
     from engine.render.forecast import FORMATS
@@ -146,8 +191,9 @@ def forecast(exports, rules_dir, input_format, delimiter, as_of, by, period, rep
     fmt = _format(fmt, output)
     click.echo(f"as of {as_of.isoformat()}", err=True)
     with scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects) as deals:
-        result = build_forecast(ruleset, (scored for _, scored in deals), as_of, keys, chosen, fy_start=fy_start,
-                                crm_field=crm_field)
+        result = build_forecast(
+            ruleset, (scored for _, scored in deals), as_of, keys, chosen, fy_start=fy_start, crm_field=crm_field
+        )
     if reps is not None:
         add_coverage(result, *reps)
     _write(FORMATS, fmt, result, output)
@@ -159,14 +205,20 @@ def forecast(exports, rules_dir, input_format, delimiter, as_of, by, period, rep
 @click.argument("new_export")
 @rules_option
 @export_options
-@click.option("--old-as-of", type=DateType(), default=None,
-              help="Date the old snapshot's ages are counted to (default: --as-of).")
-@click.option("--period-kind", type=click.Choice(["month", "quarter", "half", "year"]), default="quarter",
-              show_default=True, help="A close date moved to a later one of these periods has slipped; within "
-                                      "the same one, it was pushed.")
+@click.option(
+    "--old-as-of", type=DateType(), default=None, help="Date the old snapshot's ages are counted to (default: --as-of)."
+)
+@click.option(
+    "--period-kind",
+    type=click.Choice(["month", "quarter", "half", "year"]),
+    default="quarter",
+    show_default=True,
+    help="A close date moved to a later one of these periods has slipped; within the same one, it was pushed.",
+)
 @report_options("engine.render.movement", "movement")
-def movement(old_export, new_export, rules_dir, input_format, delimiter, as_of, old_as_of, period_kind, fmt, output,
-             rejects):
+def movement(
+    old_export, new_export, rules_dir, input_format, delimiter, as_of, old_as_of, period_kind, fmt, output, rejects
+):
     """What moved between two snapshots of the pipeline (deals matched by id), and a waterfall of the
     weighted pipeline from OLD_EXPORT to NEW_EXPORT."""
     from engine.forecast.movement import compare_positions
@@ -195,12 +247,20 @@ def movement(old_export, new_export, rules_dir, input_format, delimiter, as_of, 
 @click.argument("exports", nargs=-1, required=True)
 @rules_option
 @export_options
-@click.option("--history", "history_path", type=click.Path(dir_okay=False),
-              help="A stage-history export (Salesforce OpportunityHistory: opportunity id, stage, date per change): "
-                   "which stages each deal really reached, and the days it spent in each.")
-@click.option("--write", "write_back", is_flag=True,
-              help="Write the suggested probability into the pipeline file for each stage whose configured one lies "
-                   "outside its observed interval (only those numbers change: comments and layout stay).")
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False),
+    help="A stage-history export (Salesforce OpportunityHistory: opportunity id, stage, date per change): "
+    "which stages each deal really reached, and the days it spent in each.",
+)
+@click.option(
+    "--write",
+    "write_back",
+    is_flag=True,
+    help="Write the suggested probability into the pipeline file for each stage whose configured one lies "
+    "outside its observed interval (only those numbers change: comments and layout stay).",
+)
 @report_options("engine.render.calibrate", "calibration")
 def calibrate(exports, rules_dir, input_format, delimiter, as_of, history_path, write_back, fmt, output, rejects):
     """Are the stage probabilities honest? Observed win rates from each stage with Wilson intervals,
@@ -237,8 +297,9 @@ def _write_probabilities(ruleset, result) -> None:
 
     edits = probability_edits(ruleset, result)
     if not edits:
-        click.echo("calibrate --write: every configured probability lies within its interval; nothing written",
-                   err=True)
+        click.echo(
+            "calibrate --write: every configured probability lies within its interval; nothing written", err=True
+        )
         return
     path = edits[0].location.file
     try:
@@ -251,8 +312,11 @@ def _write_probabilities(ruleset, result) -> None:
     click.echo(f"calibrate --write: {path}: {changes}", err=True)
     problems = read_pack([Path(path).parent]).diagnostics  # new numbers can contradict the pack's own tests
     if problems:
-        click.echo(f"calibrate --write: the pack now has {render_diag.summary_line(problems).strip()}; run "
-                   f"'dealgate validate {Path(path).parent}' and 'dealgate test {Path(path).parent}'", err=True)
+        click.echo(
+            f"calibrate --write: the pack now has {render_diag.summary_line(problems).strip()}; run "
+            f"'dealgate validate {Path(path).parent}' and 'dealgate test {Path(path).parent}'",
+            err=True,
+        )
 
 
 def _history(path: str, ruleset):
@@ -273,8 +337,9 @@ def _history(path: str, ruleset):
         click.echo(f"{path}:{line}: rejected: {reason}", err=True)
     if len(history.rejected) > 10:
         click.echo(f"... and {len(history.rejected) - 10} more rejected history rows", err=True)
-    click.echo(f"history {path}: read {history.read}, used {len(history.rows)}, rejected {len(history.rejected)}",
-               err=True)
+    click.echo(
+        f"history {path}: read {history.read}, used {len(history.rows)}, rejected {len(history.rejected)}", err=True
+    )
     return history
 
 

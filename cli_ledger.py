@@ -19,14 +19,20 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 def ledger_option(function):
     """--ledger for `payout`: book the statements in a ledger file as well."""
-    return click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
-                        help="Book the statements in this SQLite ledger (created if new): open periods are "
-                             "written, locked ones compared and their drift booked as adjustments.")(function)
+    return click.option(
+        "--ledger",
+        "ledger_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Book the statements in this SQLite ledger (created if new): open periods are "
+        "written, locked ones compared and their drift booked as adjustments.",
+    )(function)
 
 
 def _required_ledger(function):
-    return click.option("--ledger", "ledger_path", required=True, type=click.Path(dir_okay=False),
-                        help="The ledger file (SQLite).")(function)
+    return click.option(
+        "--ledger", "ledger_path", required=True, type=click.Path(dir_okay=False), help="The ledger file (SQLite)."
+    )(function)
 
 
 def _report(diagnostics) -> None:
@@ -73,8 +79,11 @@ class PayoutBooking:
         self.ledger = ledger
         self.program = program
         self.paths = (rules_dir, reps_path, export)
-        self.requested = {(plan_id, p.start) for plan_id, plan in program.plans.items()
-                          for p in requested_periods(wanted, plan.period, plan.fiscal_year_start)}
+        self.requested = {
+            (plan_id, p.start)
+            for plan_id, plan in program.plans.items()
+            for p in requested_periods(wanted, plan.period, plan.fiscal_year_start)
+        }
         locked = ledger.locked_periods()
         # Locked periods are recomputed on every run, so that drift shows up whatever period is asked for.
         self.periods = [wanted, *locked] if locked else wanted
@@ -91,17 +100,23 @@ class PayoutBooking:
         if not result.ok:
             click.echo(f"dealgate: ledger {path} not written: the payout has errors", err=True)
             return
-        report = _done(self.ledger.record(result.statements, self.requested, fingerprint(*self.paths),
-                                          self.program.plans))
-        click.echo(f"ledger {path}: {len(report.written)} open statement{'s' * (len(report.written) != 1)} "
-                   f"written, {len(report.unchanged)} locked unchanged, {len(report.drifts)} locked with drift"
-                   + (f", {report.not_recomputed} locked not in this run (not compared)" if report.not_recomputed
-                      else ""), err=True)
+        report = _done(
+            self.ledger.record(result.statements, self.requested, fingerprint(*self.paths), self.program.plans)
+        )
+        click.echo(
+            f"ledger {path}: {len(report.written)} open statement{'s' * (len(report.written) != 1)} "
+            f"written, {len(report.unchanged)} locked unchanged, {len(report.drifts)} locked with drift"
+            + (f", {report.not_recomputed} locked not in this run (not compared)" if report.not_recomputed else ""),
+            err=True,
+        )
         for drift in report.drifts:
             s = drift.statement
             total = sum(a.amount for a in drift.adjustments)
-            click.echo(f"  drift: {s.rep} {s.plan} {s.period} ({s.state}) recomputes {shown_money(total)} "
-                       f"differently; adjustments in {drift.period}:", err=True)
+            click.echo(
+                f"  drift: {s.rep} {s.plan} {s.period} ({s.state}) recomputes {shown_money(total)} "
+                f"differently; adjustments in {drift.period}:",
+                err=True,
+            )
             for a in drift.adjustments:
                 click.echo(f"    {shown_money(a.amount):>12}  {a.note}", err=True)
 
@@ -126,14 +141,19 @@ def register(main) -> None:
     def close_command(period, ledger_path):
         """Lock PERIOD in the ledger: its statements never change again (content hashes stored)."""
         closed = _done(_open(ledger_path).close(period))
-        click.echo(f"closed {period}: {len(closed)} statement{'s' * (len(closed) != 1)} locked in {ledger_path}",
-                   err=True)
+        click.echo(
+            f"closed {period}: {len(closed)} statement{'s' * (len(closed) != 1)} locked in {ledger_path}", err=True
+        )
 
     @main.command("pay")
     @click.argument("period")
     @_required_ledger
-    @click.option("--file", "payroll_path", type=click.Path(dir_okay=False, exists=True),
-                  help="CSV of what payroll paid (rep, amount); differences from the ledger are reported.")
+    @click.option(
+        "--file",
+        "payroll_path",
+        type=click.Path(dir_okay=False, exists=True),
+        help="CSV of what payroll paid (rep, amount); differences from the ledger are reported.",
+    )
     def pay_command(period, ledger_path, payroll_path):
         """Mark the closed statements of PERIOD paid (with --file: what payroll actually paid)."""
         from engine.ledger import read_payroll
@@ -162,11 +182,16 @@ def register(main) -> None:
             function = _required_ledger(function)
             function = click.option("--rep", "rep_id", help="Only this rep.")(function)
             function = click.option("--period", help="Only statements within this period (e.g. 2026-Q3).")(function)
-            function = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]),
-                                    default=default_format, show_default=True)(function)
-            function = click.option("--output", "-o", type=base.OutputFile(),
-                                    help="Write here (atomically).")(function)
+            function = click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["table", "csv", "json"]),
+                default=default_format,
+                show_default=True,
+            )(function)
+            function = click.option("--output", "-o", type=base.OutputFile(), help="Write here (atomically).")(function)
             return base.color_option(function)
+
         return decorate
 
     def view(ledger_path, rep_id, period, fmt, output):
@@ -177,11 +202,14 @@ def register(main) -> None:
         everything = _done(ledger.statements(rep_id)) if period else statements  # balances span every period
         balances = ledger.balances(everything)
         if fmt == "table":
-            text = report.render_table(statements, balances, base.display_for(
-                sys.stdout if output in (None, "-") else None), history=everything)
+            text = report.render_table(
+                statements,
+                balances,
+                base.display_for(sys.stdout if output in (None, "-") else None),
+                history=everything,
+            )
         else:
-            text = report.render_csv(statements, balances) if fmt == "csv" else report.render_json(statements,
-                                                                                                   balances)
+            text = report.render_csv(statements, balances) if fmt == "csv" else report.render_json(statements, balances)
         with base.output_stream(output, newline="" if fmt == "csv" else None) as out:
             out.write(text)
 
@@ -206,5 +234,7 @@ def register(main) -> None:
         if not outcome.ok:
             click.echo(f"dealgate: the ledger {ledger_path} has locked statements that changed", err=True)
             sys.exit(EXIT_PROBLEMS)
-        click.echo(f"ledger {ledger_path}: {outcome.value} locked statement{'s' * (outcome.value != 1)} match "
-                   f"their content hashes")
+        click.echo(
+            f"ledger {ledger_path}: {outcome.value} locked statement{'s' * (outcome.value != 1)} match "
+            f"their content hashes"
+        )

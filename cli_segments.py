@@ -12,9 +12,23 @@ import sys
 
 import click
 
-from cli import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DateType, OutputFile, _existing_paths, _export_sources,
-                 _report_read, _reports, compiled_rules, display_for, output_stream, reject_sink, rules_option,
-                 table_options)
+from cli import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    DateType,
+    OutputFile,
+    _existing_paths,
+    _export_sources,
+    _report_read,
+    _reports,
+    compiled_rules,
+    display_for,
+    output_stream,
+    reject_sink,
+    rules_option,
+    table_options,
+)
 
 FORMATS = ("table", "csv", "json", "markdown")
 
@@ -22,21 +36,43 @@ FORMATS = ("table", "csv", "json", "markdown")
 @click.command()
 @click.argument("accounts")
 @rules_option
-@click.option("--segments", "segments_file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="A segments document to use with the pack (when the pack has none of its own), e.g. "
-                   "examples/segments.yaml with the default rules.")
-@click.option("--deals", "deal_exports", multiple=True, metavar="EXPORT",
-              help="A deal export read with the pack (repeatable): each account gets the totals of its deals "
-                   "(open_pipeline, won_amount, open_deals, ...), matched by the deals' 'account' field. "
-                   "Without it those are unknown (null).")
-@click.option("--as-of", type=DateType(), default=None,
-              help="Date ages are counted to (default: today). Printed with the results.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format; table on a terminal, json otherwise.")
+@click.option(
+    "--segments",
+    "segments_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="A segments document to use with the pack (when the pack has none of its own), e.g. "
+    "examples/segments.yaml with the default rules.",
+)
+@click.option(
+    "--deals",
+    "deal_exports",
+    multiple=True,
+    metavar="EXPORT",
+    help="A deal export read with the pack (repeatable): each account gets the totals of its deals "
+    "(open_pipeline, won_amount, open_deals, ...), matched by the deals' 'account' field. "
+    "Without it those are unknown (null).",
+)
+@click.option(
+    "--as-of",
+    type=DateType(),
+    default=None,
+    help="Date ages are counted to (default: today). Printed with the results.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format; table on a terminal, json otherwise.",
+)
 @click.option("--output", "-o", type=OutputFile(), help="Write results here (atomically).")
 @click.option("--rejects", type=OutputFile(), help="Write account rows that cannot be read here, as CSV.")
-@click.option("--input-format", type=click.Choice(["csv", "tsv", "json", "jsonl"]),
-              help="Format of the accounts export; default from the file extension, csv for stdin.")
+@click.option(
+    "--input-format",
+    type=click.Choice(["csv", "tsv", "json", "jsonl"]),
+    help="Format of the accounts export; default from the file extension, csv for stdin.",
+)
 @click.option("--delimiter", help="CSV delimiter of the accounts export (default ',').")
 @table_options("engine.render.segments")
 def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output, rejects, input_format, delimiter):
@@ -50,8 +86,11 @@ def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output
     ruleset = compiled_rules(rules_dir) if segments_file is None else _with_segments(rules_dir, segments_file)
     segments = ruleset.pack.segments
     if segments is None:
-        click.echo(f"dealgate: the rule pack in {rules_dir} has no segments document (kind: segments); "
-                   f"see docs/forecast.md#account-tiers-segments", err=True)
+        click.echo(
+            f"dealgate: the rule pack in {rules_dir} has no segments document (kind: segments); "
+            f"see docs/forecast.md#account-tiers-segments",
+            err=True,
+        )
         sys.exit(EXIT_PROBLEMS)
     classifier = compile_segments(segments, ruleset.analysis.checked)
     sources = _export_sources([accounts])
@@ -105,7 +144,10 @@ def _with_segments(rules_dir: str, segments_file: str):
         ruleset, _ = load_ruleset(_existing_paths([rules_dir, segments_file]), reports=_reports())
     except DiagnosticError as problem:
         click.echo(render_diag.render_text(problem.diagnostics), err=True, nl=False)
-        click.echo(f"dealgate: the rule pack in {rules_dir} with {segments_file} has errors; run "
-                   f"'dealgate validate {rules_dir} {segments_file}'", err=True)
+        click.echo(
+            f"dealgate: the rule pack in {rules_dir} with {segments_file} has errors; run "
+            f"'dealgate validate {rules_dir} {segments_file}'",
+            err=True,
+        )
         sys.exit(EXIT_PROBLEMS)
     return ruleset

@@ -78,7 +78,7 @@ def dealgate_command() -> list[str]:
     found = shutil.which("dealgate")
     if found:
         return [found]
-    return [sys.executable, "-c", "import sys; sys.path.insert(0, %r); from cli import main; main()" % str(ROOT)]
+    return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); from cli import main; main()"]
 
 
 def engine_option_supported(dealgate: list[str]) -> bool:
@@ -108,14 +108,43 @@ def availability(engines: set[str], dealgate: list[str]) -> tuple[dict, bool]:
 def command(name: str, export: Path, out: Path, rejects: Path, dealgate: list[str], has_engine: bool) -> list[str]:
     engine, _ = RUNS[name]
     if engine == "handwritten":
-        return [sys.executable, str(BENCH / "hand_duckdb.py"), str(export), str(out), "--rejects", str(rejects),
-                "--as-of", AS_OF]
+        return [
+            sys.executable,
+            str(BENCH / "hand_duckdb.py"),
+            str(export),
+            str(out),
+            "--rejects",
+            str(rejects),
+            "--as-of",
+            AS_OF,
+        ]
     if engine == "polars":
-        return [sys.executable, str(BENCH / "hand_polars.py"), str(export), str(out), "--rejects", str(rejects),
-                "--as-of", AS_OF]
+        return [
+            sys.executable,
+            str(BENCH / "hand_polars.py"),
+            str(export),
+            str(out),
+            "--rejects",
+            str(rejects),
+            "--as-of",
+            AS_OF,
+        ]
     flag = ["--engine", engine] if has_engine else []
-    return dealgate + ["score", "--rules", str(ROOT / "rules"), str(export), *flag, "--as-of", AS_OF,
-                       "--format", "csv", "-o", str(out), "--rejects", str(rejects)]
+    return dealgate + [
+        "score",
+        "--rules",
+        str(ROOT / "rules"),
+        str(export),
+        *flag,
+        "--as-of",
+        AS_OF,
+        "--format",
+        "csv",
+        "-o",
+        str(out),
+        "--rejects",
+        str(rejects),
+    ]
 
 
 def measure(argv: list[str], log_path: Path) -> dict:
@@ -152,13 +181,26 @@ def make_export(directory: Path, stem: str, rows: int, seed: int, with_rejects: 
         except ValueError:
             pass
     log(f"generating {rows:,} rows ({csv_path.name}, {parquet_path.name})...")
-    generate = [sys.executable, "-m", "engine.synthetic", "--rows", str(rows), "--seed", str(seed),
-                "--as-of", AS_OF, "--out", str(csv_path)] + (["--with-rejects"] if with_rejects else [])
+    generate = [
+        sys.executable,
+        "-m",
+        "engine.synthetic",
+        "--rows",
+        str(rows),
+        "--seed",
+        str(seed),
+        "--as-of",
+        AS_OF,
+        "--out",
+        str(csv_path),
+    ] + (["--with-rejects"] if with_rejects else [])
     subprocess.run(generate, cwd=ROOT, check=True)
     # In a child, so that this process never holds duckdb (see rss_floor_mb).
-    convert = ("import duckdb, sys; duckdb.connect().execute("
-               "\"COPY (SELECT * FROM read_csv(?, all_varchar = true, header = true)) TO '\" "
-               "+ sys.argv[2].replace(\"'\", \"''\") + \"' (FORMAT parquet)\", [sys.argv[1]])")
+    convert = (
+        "import duckdb, sys; duckdb.connect().execute("
+        '"COPY (SELECT * FROM read_csv(?, all_varchar = true, header = true)) TO \'" '
+        '+ sys.argv[2].replace("\'", "\'\'") + "\' (FORMAT parquet)", [sys.argv[1]])'
+    )
     subprocess.run([sys.executable, "-c", convert, str(csv_path), str(parquet_path)], cwd=ROOT, check=True)
     meta_path.write_text(json.dumps(meta))
     return csv_path, parquet_path
@@ -197,7 +239,7 @@ def digest(path: Path, skip_file_column: bool, skip_line_column: bool = False) -
     with path.open("rb") as handle:
         for line in handle:
             for _ in range(int(skip_file_column) + int(skip_line_column)):
-                line = line[line.index(b",") + 1:] if b"," in line else line
+                line = line[line.index(b",") + 1 :] if b"," in line else line
             sha.update(line)
             count += 1
     return sha.hexdigest(), count
@@ -224,9 +266,12 @@ def check_sample(work: Path, rows: int, names: list[str], dealgate, has_engine) 
             diffs[name] = {"failed": f"exit {result['rc']}: {tail(work / f'check_{name}.log')}"}
             continue
         parquet = RUNS[name][1] == "parquet"
-        diffs[name] = compare(ref[1], out, ignore=("file", "line") if parquet else ())  # a Parquet row's line is its position
-        reject_diffs[name] = compare(ref[2], rej, ignore=("line",) if parquet else ()) if rej.exists() \
-            else {"missing": 1}
+        diffs[name] = compare(
+            ref[1], out, ignore=("file", "line") if parquet else ()
+        )  # a Parquet row's line is its position
+        reject_diffs[name] = (
+            compare(ref[2], rej, ignore=("line",) if parquet else ()) if rej.exists() else {"missing": 1}
+        )
     return diffs, reject_diffs
 
 
@@ -235,15 +280,16 @@ def check_sample(work: Path, rows: int, names: list[str], dealgate, has_engine) 
 
 def table(results: dict, rows: int, python_seconds: float | None, reasons: dict) -> str:
     lines = [f"{'engine':<28}{'input':<9}{'seconds':>9}{'rows/s':>12}{'peak RSS MB':>13}{'vs python':>11}"]
-    for name, (engine, kind) in RUNS.items():
+    for name, (_engine, kind) in RUNS.items():
         if name in results:
             r = results[name]
             if r["rc"] != 0:
                 lines.append(f"{name:<28}{kind:<9}  failed (exit {r['rc']}): {r['error']}")
                 continue
             ratio = f"{python_seconds / r['seconds']:.2f}x" if python_seconds else "-"
-            lines.append(f"{name:<28}{kind:<9}{r['seconds']:>9.2f}{rows / r['seconds']:>12,.0f}"
-                         f"{r['rss_mb']:>13.0f}{ratio:>11}")
+            lines.append(
+                f"{name:<28}{kind:<9}{r['seconds']:>9.2f}{rows / r['seconds']:>12,.0f}{r['rss_mb']:>13.0f}{ratio:>11}"
+            )
         elif reasons.get(name) not in (None, "not selected"):
             lines.append(f"{name:<28}{kind:<9}  {reasons[name]}")
     return "\n".join(lines)
@@ -252,8 +298,11 @@ def table(results: dict, rows: int, python_seconds: float | None, reasons: dict)
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, help="rows in the export (default 1,000,000; 2,000 with --quick)")
-    parser.add_argument("--engines", default=",".join(ENGINES),
-                        help="comma-separated: python,duckdb,spark,handwritten,polars (default all)")
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help="comma-separated: python,duckdb,spark,handwritten,polars (default all)",
+    )
     parser.add_argument("--keep", type=Path, help="work in DIR and keep the exports and outputs there")
     parser.add_argument("--repeat", type=int, default=1, help="best of K timed runs each (interleaved)")
     parser.add_argument("--check-rows", type=int, help="rows of the output check (default 2,000; 300 with --quick)")
@@ -287,13 +336,15 @@ def main(argv=None) -> None:
         for name in names:
             if name != "python":
                 found = diffs.get(name) or {}
-                log(f"  {name:<28} {'same output' if not found else 'DIFFERS: ' + json.dumps(found)}"
-                    f"{'' if not reject_diffs.get(name) else '; rejects differ: ' + json.dumps(reject_diffs[name])}")
+                log(
+                    f"  {name:<28} {'same output' if not found else 'DIFFERS: ' + json.dumps(found)}"
+                    f"{'' if not reject_diffs.get(name) else '; rejects differ: ' + json.dumps(reject_diffs[name])}"
+                )
 
         log(f"timing {rows:,} rows, {args.repeat} run(s) each; load average {load_start:.2f}...")
         results: dict[str, dict] = {}
         floor = 0.0
-        for attempt in range(args.repeat):
+        for _attempt in range(args.repeat):
             for name in names:
                 export = export_parquet if RUNS[name][1] == "parquet" else export_csv
                 out, rej = work / f"out_{name}.csv", work / f"rej_{name}.csv"
@@ -303,8 +354,10 @@ def main(argv=None) -> None:
                 best = results.get(name)
                 if best is None or (result["rc"] == 0 and result["seconds"] < best["seconds"]):
                     results[name] = result
-                log(f"  {name:<28} {result['seconds']:7.2f} s  {result['rss_mb']:6.0f} MB"
-                    + (f"  exit {result['rc']}" if result["rc"] else ""))
+                log(
+                    f"  {name:<28} {result['seconds']:7.2f} s  {result['rss_mb']:6.0f} MB"
+                    + (f"  exit {result['rc']}" if result["rc"] else "")
+                )
 
         log("comparing full-size outputs with the python engine's...")
         matches = {}
@@ -312,8 +365,9 @@ def main(argv=None) -> None:
         for name in names:
             if name != "python" and results[name]["rc"] == 0 and python_ok:
                 parquet = RUNS[name][1] == "parquet"
-                matches[name] = (digest(work / f"out_{name}.csv", True, parquet)
-                                 == digest(work / "out_python.csv", True, parquet))
+                matches[name] = digest(work / f"out_{name}.csv", True, parquet) == digest(
+                    work / "out_python.csv", True, parquet
+                )
         floor = max(floor, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         load_end = os.getloadavg()[0]
 

@@ -39,8 +39,14 @@ AS_OF = "2026-09-30"
 STAGE_KEYS = {
     0: ("prospecting", "lead", "appointment scheduled", "appointmentscheduled", "initial_contact"),
     1: ("qualification", "needs analysis", "qualified to buy", "qualifiedtobuy", "discovery"),
-    2: ("value proposition", "id. decision makers", "perception analysis", "presentation scheduled", "presentationscheduled",
-        "meeting"),
+    2: (
+        "value proposition",
+        "id. decision makers",
+        "perception analysis",
+        "presentation scheduled",
+        "presentationscheduled",
+        "meeting",
+    ),
     3: ("proposal/price quote", "decision maker bought-in", "decisionmakerboughtin", "proposal"),
     4: ("negotiation/review", "contract sent", "contractsent", "negotiation"),
     5: ("closed won", "won", "closedwon", "closed_won"),
@@ -61,25 +67,40 @@ def _in(words) -> str:
     return "(" + ", ".join(_q(w) for w in words) + ")"
 
 
-STAGE_MAP = "MAP {" + ", ".join(
-    f"{_q(key)}: {index}" for index, keys in STAGE_KEYS.items() for key in keys) + "}"
+STAGE_MAP = "MAP {" + ", ".join(f"{_q(key)}: {index}" for index, keys in STAGE_KEYS.items() for key in keys) + "}"
 
 # (header, field, kind) in the export's column order: each cell is trimmed (blank = null) once,
 # parsed once, and checked once.
 COLUMNS = (
-    ("Opportunity ID", "id", "required"), ("Opportunity Name", "name", "string"),
-    ("Opportunity Owner", "owner", "string"), ("Account Name", "account", "string"),
-    ("Stage", "stage", "stage"), ("Amount", "amount", "money"), ("Close Date", "close_date", "date"),
-    ("Last Stage Change Date", "stage_entered", "date"), ("Budget Confirmed", "budget_confirmed", "bool"),
-    ("Compelling Event", "compelling_event", "string"), ("Economic Buyer", "economic_buyer", "string"),
-    ("Champion", "champion", "string"), ("Decision Criteria", "decision_criteria", "string"),
-    ("Proposal Sent Date", "proposal_sent", "date"), ("Discount", "discount", "decimal"),
-    ("Discount Approved", "discount_approved", "bool"), ("Contract Years", "contract_years", "integer"),
-    ("Cancellation Date", "cancelled_on", "date"), ("Split", "split", "string"), ("SDR", "sdr", "string"),
+    ("Opportunity ID", "id", "required"),
+    ("Opportunity Name", "name", "string"),
+    ("Opportunity Owner", "owner", "string"),
+    ("Account Name", "account", "string"),
+    ("Stage", "stage", "stage"),
+    ("Amount", "amount", "money"),
+    ("Close Date", "close_date", "date"),
+    ("Last Stage Change Date", "stage_entered", "date"),
+    ("Budget Confirmed", "budget_confirmed", "bool"),
+    ("Compelling Event", "compelling_event", "string"),
+    ("Economic Buyer", "economic_buyer", "string"),
+    ("Champion", "champion", "string"),
+    ("Decision Criteria", "decision_criteria", "string"),
+    ("Proposal Sent Date", "proposal_sent", "date"),
+    ("Discount", "discount", "decimal"),
+    ("Discount Approved", "discount_approved", "bool"),
+    ("Contract Years", "contract_years", "integer"),
+    ("Cancellation Date", "cancelled_on", "date"),
+    ("Split", "split", "string"),
+    ("SDR", "sdr", "string"),
     ("Qualified Date", "qualified_on", "date"),
 )
-WHAT = {"money": "an amount", "decimal": "a number", "integer": "a whole number", "bool": "true/false",
-        "date": "a valid date"}
+WHAT = {
+    "money": "an amount",
+    "decimal": "a number",
+    "integer": "a whole number",
+    "bool": "true/false",
+    "date": "a valid date",
+}
 
 
 def _parse(kind: str, t: str) -> str | None:
@@ -88,16 +109,19 @@ def _parse(kind: str, t: str) -> str | None:
         return f"{STAGE_MAP}[lower({t})]"
     if kind == "money":  # '$12,500.00', '(1,200)' negative, '$-' zero
         clean = f"replace(replace({t}, '$', ''), ',', '')"
-        return (f"CASE WHEN {clean} = '-' THEN 0::DECIMAL(18,6) "
-                f"WHEN {clean} LIKE '(%)' THEN -try_cast(trim(both '()' from {clean}) AS DECIMAL(18,6)) "
-                f"ELSE try_cast({clean} AS DECIMAL(18,6)) END")
+        return (
+            f"CASE WHEN {clean} = '-' THEN 0::DECIMAL(18,6) "
+            f"WHEN {clean} LIKE '(%)' THEN -try_cast(trim(both '()' from {clean}) AS DECIMAL(18,6)) "
+            f"ELSE try_cast({clean} AS DECIMAL(18,6)) END"
+        )
     if kind == "decimal":
         return f"try_cast({t} AS DECIMAL(18,6))"
     if kind == "integer":
         return f"try_cast({t} AS BIGINT)"
     if kind == "bool":
-        return (f"CASE WHEN lower({t}) IN {_in(TRUE_WORDS)} THEN true "
-                f"WHEN lower({t}) IN {_in(FALSE_WORDS)} THEN false END")
+        return (
+            f"CASE WHEN lower({t}) IN {_in(TRUE_WORDS)} THEN true WHEN lower({t}) IN {_in(FALSE_WORDS)} THEN false END"
+        )
     if kind == "date":
         return f"coalesce(try_strptime({t}, '%m/%d/%Y')::DATE, try_cast({t} AS DATE))"
     return None
@@ -110,14 +134,18 @@ def _problem(field: str, kind: str) -> tuple[str, str] | None:
         return f"{t} IS NULL", _q(f"missing required field '{field}'")
     if kind == "stage":
         blank = _q("missing required field 'stage'")
-        return (f"{t} IS NULL OR {v} IS NULL",
-                f"CASE WHEN {t} IS NULL THEN {blank} ELSE 'unknown stage label ''' || {t} || '''' END")
+        return (
+            f"{t} IS NULL OR {v} IS NULL",
+            f"CASE WHEN {t} IS NULL THEN {blank} ELSE 'unknown stage label ''' || {t} || '''' END",
+        )
     if kind not in WHAT:
         return None
     reason = "'''' || " + t + " || ''' is not " + WHAT[kind] + "'"
     if kind == "date":  # a date-shaped value naming no day (02/30/2026) is "impossible", as dealgate says
-        reason = (f"CASE WHEN regexp_full_match({t}, '{DATE_SHAPE}') THEN 'impossible date ''' || {t} || '''' "
-                  f"ELSE {reason} || ' (expected MM/DD/YYYY or YYYY-MM-DD)' END")
+        reason = (
+            f"CASE WHEN regexp_full_match({t}, '{DATE_SHAPE}') THEN 'impossible date ''' || {t} || '''' "
+            f"ELSE {reason} || ' (expected MM/DD/YYYY or YYYY-MM-DD)' END"
+        )
     return f"{v} IS NULL AND {t} IS NOT NULL", reason
 
 
@@ -130,15 +158,18 @@ def _source(path: str) -> str:
     # order despite preserve_insertion_order (a plain row_number() keeps the order).
     if path.endswith(".parquet"):
         return f"(SELECT row_number() OVER () + 1 AS line, * FROM read_parquet({_q(path)}))"
-    return (f"(SELECT row_number() OVER () + 1 AS line, * FROM read_csv({_q(path)}, all_varchar = true, "
-            "header = true, delim = ',', quote = '\"'))")
+    return (
+        f"(SELECT row_number() OVER () + 1 AS line, * FROM read_csv({_q(path)}, all_varchar = true, "
+        "header = true, delim = ',', quote = '\"'))"
+    )
 
 
 def _checked(path: str) -> str:
     """CTEs up to ``checked``: trimmed text t_* (blank = NULL), typed values v_*, and ``ok``."""
     texts = ",\n        ".join(f"nullif(trim(\"{header}\"), '') AS t_{field}" for header, field, _ in COLUMNS)
-    values = ",\n        ".join(f"{sql} AS v_{field}" for _, field, kind in COLUMNS
-                                if (sql := _parse(kind, f"t_{field}")))
+    values = ",\n        ".join(
+        f"{sql} AS v_{field}" for _, field, kind in COLUMNS if (sql := _parse(kind, f"t_{field}"))
+    )
     problems = " OR ".join(f"({p[0]})" for _, p in PROBLEMS)
     return f"""raw AS (
     SELECT line,
@@ -156,8 +187,10 @@ def _checked(path: str) -> str:
 
 def safe(expr: str) -> str:
     """engine.output.safe_cell: text a spreadsheet would run as a formula gets a leading '."""
-    return (f"CASE WHEN left({expr}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-            f"AND NOT regexp_full_match({expr}, '[+-]?[0-9]+([.][0-9]+)?') THEN '''' || {expr} ELSE {expr} END")
+    return (
+        f"CASE WHEN left({expr}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+        f"AND NOT regexp_full_match({expr}, '[+-]?[0-9]+([.][0-9]+)?') THEN '''' || {expr} ELSE {expr} END"
+    )
 
 
 def scored_sql(path: str, as_of: str, label: str) -> str:
@@ -209,9 +242,9 @@ WITH {_checked(path)}, typed AS (
 SELECT
     {_q(label)} AS file,
     line,
-    {safe('id')} AS id,
-    {safe('name')} AS name,
-    {safe('owner')} AS owner,
+    {safe("id")} AS id,
+    {safe("name")} AS name,
+    {safe("owner")} AS owner,
     {stage_ids}[si + 1] AS stage,
     CASE WHEN si = 5 THEN 'won' WHEN si = 6 THEN 'lost' WHEN qualify_out <> '' THEN 'disqualified'
          WHEN failed <> '' THEN 'blocked' ELSE 'ready' END AS verdict,
@@ -248,9 +281,14 @@ WHERE NOT ok
 """
 
 
-
-def run(path: str, out: str, rejects: str | None = None, as_of: str = AS_OF, label: str | None = None,
-        threads: int | None = None) -> dict:
+def run(
+    path: str,
+    out: str,
+    rejects: str | None = None,
+    as_of: str = AS_OF,
+    label: str | None = None,
+    threads: int | None = None,
+) -> dict:
     """Score ``path`` into ``out`` (CSV); rows that cannot be read into ``rejects``. Counts back."""
     con = duckdb.connect()
     if threads:
@@ -258,13 +296,16 @@ def run(path: str, out: str, rejects: str | None = None, as_of: str = AS_OF, lab
     con.execute("SET preserve_insertion_order = true")  # output in file order, like dealgate
     con.execute("SET enable_progress_bar = false")
     start = time.perf_counter()
-    scored = con.execute(f"COPY ({scored_sql(path, as_of, label or path)}) TO {_q(out)} "
-                         "(FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', NEW_LINE '\\n')").fetchone()[0]
+    scored = con.execute(
+        f"COPY ({scored_sql(path, as_of, label or path)}) TO {_q(out)} "
+        "(FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', NEW_LINE '\\n')"
+    ).fetchone()[0]
     counts = {"scored": scored, "score_seconds": time.perf_counter() - start}
     if rejects:
         start = time.perf_counter()
-        counts["rejected"] = con.execute(f"COPY ({rejects_sql(path)}) TO {_q(rejects)} "
-                                         "(FORMAT csv, HEADER, DELIMITER ',', NEW_LINE '\\n')").fetchone()[0]
+        counts["rejected"] = con.execute(
+            f"COPY ({rejects_sql(path)}) TO {_q(rejects)} (FORMAT csv, HEADER, DELIMITER ',', NEW_LINE '\\n')"
+        ).fetchone()[0]
         counts["rejects_seconds"] = time.perf_counter() - start
     return counts
 
@@ -284,9 +325,11 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int)
     args = parser.parse_args(argv)
     counts = run(args.export, args.output, args.rejects, args.as_of, threads=args.threads)
-    print(f"scored {counts['scored']}, rejected {counts.get('rejected', '?')} "
-          f"({counts['score_seconds']:.2f} s + {counts.get('rejects_seconds', 0):.2f} s for rejects)",
-          file=sys.stderr)
+    print(
+        f"scored {counts['scored']}, rejected {counts.get('rejected', '?')} "
+        f"({counts['score_seconds']:.2f} s + {counts.get('rejects_seconds', 0):.2f} s for rejects)",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

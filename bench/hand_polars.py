@@ -16,7 +16,6 @@ import sys
 import time
 
 import polars as pl
-
 from hand_duckdb import AS_OF, COLUMNS, FALSE_WORDS, PROBABILITY, STAGE_IDS, STAGE_KEYS, TRUE_WORDS, WHAT, arguments
 
 STAGE_INDEX = {key: index for index, keys in STAGE_KEYS.items() for key in keys}
@@ -34,8 +33,7 @@ def _parse(kind: str, t: pl.Expr) -> pl.Expr | None:
         clean = t.str.replace_all(r"[$,]", "")
         negative = clean.str.starts_with("(") & clean.str.ends_with(")")
         number = clean.str.strip_chars("()").cast(DEC, strict=False)
-        return (pl.when(clean == "-").then(pl.lit(0).cast(DEC))
-                .when(negative).then(-number).otherwise(number))
+        return pl.when(clean == "-").then(pl.lit(0).cast(DEC)).when(negative).then(-number).otherwise(number)
     if kind == "decimal":
         return t.cast(DEC, strict=False)
     if kind == "integer":
@@ -44,8 +42,9 @@ def _parse(kind: str, t: pl.Expr) -> pl.Expr | None:
         low = t.str.to_lowercase()
         return pl.when(low.is_in(TRUE_WORDS)).then(True).when(low.is_in(FALSE_WORDS)).then(False)
     if kind == "date":
-        return pl.coalesce(t.str.strptime(pl.Date, "%m/%d/%Y", strict=False),
-                           t.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+        return pl.coalesce(
+            t.str.strptime(pl.Date, "%m/%d/%Y", strict=False), t.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        )
     return None
 
 
@@ -57,14 +56,23 @@ def _problems() -> list[tuple[str, pl.Expr, pl.Expr]]:
         if kind == "required":
             out.append((header, t.is_null(), pl.lit(f"missing required field '{field}'")))
         elif kind == "stage":
-            out.append((header, t.is_null() | v.is_null(),
-                        pl.when(t.is_null()).then(pl.lit("missing required field 'stage'"))
-                        .otherwise(pl.format("unknown stage label '{}'", t))))
+            out.append(
+                (
+                    header,
+                    t.is_null() | v.is_null(),
+                    pl.when(t.is_null())
+                    .then(pl.lit("missing required field 'stage'"))
+                    .otherwise(pl.format("unknown stage label '{}'", t)),
+                )
+            )
         elif kind in WHAT:
             reason = pl.format("'{}' is not " + WHAT[kind], t)
             if kind == "date":
-                reason = (pl.when(t.str.contains(DATE_SHAPE)).then(pl.format("impossible date '{}'", t))
-                          .otherwise(pl.format("'{}' is not a valid date (expected MM/DD/YYYY or YYYY-MM-DD)", t)))
+                reason = (
+                    pl.when(t.str.contains(DATE_SHAPE))
+                    .then(pl.format("impossible date '{}'", t))
+                    .otherwise(pl.format("'{}' is not a valid date (expected MM/DD/YYYY or YYYY-MM-DD)", t))
+                )
             out.append((header, v.is_null() & t.is_not_null(), reason))
     return out
 
@@ -74,10 +82,12 @@ def _checked(path: str) -> pl.LazyFrame:
         source = pl.scan_parquet(path, row_index_name="line", row_index_offset=2)
     else:
         source = pl.scan_csv(path, infer_schema=False, row_index_name="line", row_index_offset=2)
-    texts = [pl.col(header).str.strip_chars(" ").replace("", None).alias(f"t_{field}")
-             for header, field, _ in COLUMNS]
-    values = [expr.alias(f"v_{field}") for _, field, kind in COLUMNS
-              if (expr := _parse(kind, pl.col(f"t_{field}"))) is not None]
+    texts = [pl.col(header).str.strip_chars(" ").replace("", None).alias(f"t_{field}") for header, field, _ in COLUMNS]
+    values = [
+        expr.alias(f"v_{field}")
+        for _, field, kind in COLUMNS
+        if (expr := _parse(kind, pl.col(f"t_{field}"))) is not None
+    ]
     ok = ~pl.any_horizontal([condition for _, condition, _ in _problems()])
     return source.select(pl.col("line").cast(pl.Int64), *texts).with_columns(values).with_columns(ok=ok)
 
@@ -85,14 +95,16 @@ def _checked(path: str) -> pl.LazyFrame:
 def _safe(name: str) -> pl.Expr:
     """engine.output.safe_cell: text a spreadsheet would run as a formula gets a leading '."""
     c = pl.col(name)
-    return (pl.when(c.str.contains(FORMULA) & ~c.str.contains(PLAIN_NUMBER)).then(pl.lit("'") + c)
-            .otherwise(c).alias(name))
+    return (
+        pl.when(c.str.contains(FORMULA) & ~c.str.contains(PLAIN_NUMBER)).then(pl.lit("'") + c).otherwise(c).alias(name)
+    )
 
 
 def _join(*parts: pl.Expr) -> pl.Expr:
     """';'-joined names of the conditions that hold (null when none)."""
-    return pl.concat_str([pl.when(c).then(pl.lit(name)) for name, c in parts], separator=";",
-                         ignore_nulls=True).replace("", None)
+    return pl.concat_str(
+        [pl.when(c).then(pl.lit(name)) for name, c in parts], separator=";", ignore_nulls=True
+    ).replace("", None)
 
 
 def scored(checked: pl.LazyFrame, as_of: dt.date, label: str) -> pl.LazyFrame:
@@ -102,32 +114,56 @@ def scored(checked: pl.LazyFrame, as_of: dt.date, label: str) -> pl.LazyFrame:
     event, buyer = pl.col("t_compelling_event").is_not_null(), pl.col("t_economic_buyer").is_not_null()
     champion, criteria = pl.col("t_champion").is_not_null(), pl.col("t_decision_criteria").is_not_null()
     proposal = pl.col("v_proposal_sent").is_not_null()
-    discount_ok = ((pl.col("v_discount").fill_null(0) <= pl.lit("0.15").cast(DEC))
-                   | pl.col("v_discount_approved").fill_null(False))
+    discount_ok = (pl.col("v_discount").fill_null(0) <= pl.lit("0.15").cast(DEC)) | pl.col(
+        "v_discount_approved"
+    ).fill_null(False)
     typed = checked.filter("ok").select(
-        "line", pl.col("t_id").alias("id"), pl.col("t_name").alias("name"), pl.col("t_owner").alias("owner"),
-        si.alias("si"), is_open.alias("is_open"), pl.col("v_amount").alias("amount"),
-        funds.alias("c_funds"), event.alias("c_event"), buyer.alias("c_buyer"), champion.alias("c_champion"),
-        proposal.alias("c_proposal"), criteria.alias("c_criteria"), discount_ok.alias("c_discount"),
+        "line",
+        pl.col("t_id").alias("id"),
+        pl.col("t_name").alias("name"),
+        pl.col("t_owner").alias("owner"),
+        si.alias("si"),
+        is_open.alias("is_open"),
+        pl.col("v_amount").alias("amount"),
+        funds.alias("c_funds"),
+        event.alias("c_event"),
+        buyer.alias("c_buyer"),
+        champion.alias("c_champion"),
+        proposal.alias("c_proposal"),
+        criteria.alias("c_criteria"),
+        discount_ok.alias("c_discount"),
         ((pl.lit(as_of) - pl.col("v_stage_entered")).dt.total_days() > 90).fill_null(False).alias("aged"),
         (pl.col("v_close_date") < pl.lit(as_of)).fill_null(False).alias("close_past"),
         pl.col("v_close_date").is_not_null().alias("has_close"),
     )
     c = pl.col
     ruled = typed.with_columns(
-        _join(("access_to_funds", (c("si") == 1) & ~c("c_funds")), ("compelling_event", (c("si") == 1) & ~c("c_event")),
-              ("economic_buyer", (c("si") == 2) & ~c("c_buyer")), ("champion", (c("si") == 2) & ~c("c_champion")),
-              ("proposal_sent", (c("si") == 3) & ~c("c_proposal")),
-              ("decision_criteria", (c("si") == 3) & ~c("c_criteria")),
-              ("discount_approval", (c("si") == 4) & ~c("c_discount"))).alias("failed"),
+        _join(
+            ("access_to_funds", (c("si") == 1) & ~c("c_funds")),
+            ("compelling_event", (c("si") == 1) & ~c("c_event")),
+            ("economic_buyer", (c("si") == 2) & ~c("c_buyer")),
+            ("champion", (c("si") == 2) & ~c("c_champion")),
+            ("proposal_sent", (c("si") == 3) & ~c("c_proposal")),
+            ("decision_criteria", (c("si") == 3) & ~c("c_criteria")),
+            ("discount_approval", (c("si") == 4) & ~c("c_discount")),
+        ).alias("failed"),
         # qualify-out: open deals only, each rule from its `from` stage on
-        _join(("stalled", c("is_open") & c("aged")),
-              ("no_funds", c("is_open") & (c("si") >= 2) & ~c("c_funds")),
-              ("no_compelling_event", c("is_open") & (c("si") >= 3) & ~c("c_event"))).alias("qualify_out"),
+        _join(
+            ("stalled", c("is_open") & c("aged")),
+            ("no_funds", c("is_open") & (c("si") >= 2) & ~c("c_funds")),
+            ("no_compelling_event", c("is_open") & (c("si") >= 3) & ~c("c_event")),
+        ).alias("qualify_out"),
         pl.when(c("is_open") & c("close_past")).then(pl.lit("close_date_past")).alias("warnings"),
         # evidence: the furthest open stage whose criteria, and every earlier stage's, hold
-        pl.when(~(c("c_funds") & c("c_event"))).then(0).when(~(c("c_buyer") & c("c_champion"))).then(1)
-        .when(~(c("c_proposal") & c("c_criteria"))).then(2).when(~c("c_discount")).then(3).otherwise(4)
+        pl.when(~(c("c_funds") & c("c_event")))
+        .then(0)
+        .when(~(c("c_buyer") & c("c_champion")))
+        .then(1)
+        .when(~(c("c_proposal") & c("c_criteria")))
+        .then(2)
+        .when(~c("c_discount"))
+        .then(3)
+        .otherwise(4)
         .alias("ei"),
     )
     stage_names = {i: s for i, s in enumerate(STAGE_IDS)}
@@ -136,11 +172,20 @@ def scored(checked: pl.LazyFrame, as_of: dt.date, label: str) -> pl.LazyFrame:
     return ruled.select(
         pl.lit(label).alias("file"),
         "line",
-        _safe("id"), _safe("name"), _safe("owner"),
+        _safe("id"),
+        _safe("name"),
+        _safe("owner"),
         c("si").replace_strict(stage_names, return_dtype=pl.String).alias("stage"),
-        pl.when(c("si") == 5).then(pl.lit("won")).when(c("si") == 6).then(pl.lit("lost"))
-        .when(c("qualify_out").is_not_null()).then(pl.lit("disqualified"))
-        .when(c("failed").is_not_null()).then(pl.lit("blocked")).otherwise(pl.lit("ready")).alias("verdict"),
+        pl.when(c("si") == 5)
+        .then(pl.lit("won"))
+        .when(c("si") == 6)
+        .then(pl.lit("lost"))
+        .when(c("qualify_out").is_not_null())
+        .then(pl.lit("disqualified"))
+        .when(c("failed").is_not_null())
+        .then(pl.lit("blocked"))
+        .otherwise(pl.lit("ready"))
+        .alias("verdict"),
         "failed",
         pl.lit(None, pl.String).alias("missing"),  # no criterion of the default pack can be unknown
         "qualify_out",
@@ -149,15 +194,21 @@ def scored(checked: pl.LazyFrame, as_of: dt.date, label: str) -> pl.LazyFrame:
         _cents(c("amount")).alias("amount"),
         _cents(c("amount") * probability.cast(pl.Decimal(3, 2))).alias("weighted_amount"),
         c("ei").replace_strict(stage_names, return_dtype=pl.String).alias("evidence_stage"),
-        pl.when(c("is_open") & (c("ei") < c("si") - 1)).then(pl.lit("true")).otherwise(pl.lit("false"))
+        pl.when(c("is_open") & (c("ei") < c("si") - 1))
+        .then(pl.lit("true"))
+        .otherwise(pl.lit("false"))
         .alias("over_staged"),
         # the forecast categories, first match wins (ready: nothing failed or fired; not disqualified: nothing fired)
-        pl.when(c("si") == 5).then(pl.lit("closed"))
+        pl.when(c("si") == 5)
+        .then(pl.lit("closed"))
         .when((c("si") == 4) & c("qualify_out").is_null() & c("failed").is_null() & c("has_close"))
         .then(pl.lit("commit"))
-        .when(c("si").is_in([3, 4]) & c("qualify_out").is_null()).then(pl.lit("best_case"))
-        .when(c("si").is_in([1, 2]) & c("qualify_out").is_null()).then(pl.lit("pipeline"))
-        .otherwise(pl.lit("omitted")).alias("category"),
+        .when(c("si").is_in([3, 4]) & c("qualify_out").is_null())
+        .then(pl.lit("best_case"))
+        .when(c("si").is_in([1, 2]) & c("qualify_out").is_null())
+        .then(pl.lit("pipeline"))
+        .otherwise(pl.lit("omitted"))
+        .alias("category"),
     )
 
 
@@ -177,7 +228,8 @@ def rejects(checked: pl.LazyFrame) -> pl.LazyFrame:
 
     fields = {header: field for header, field, _ in COLUMNS}
     return checked.filter(~pl.col("ok")).select(
-        "line", pl.col("t_id").alias("id"),
+        "line",
+        pl.col("t_id").alias("id"),
         first([pl.lit(h) for h, _, _ in problems]).alias("column"),
         first([pl.col(f"t_{fields[h]}") for h, _, _ in problems]).alias("value"),
         first([reason for _, _, reason in problems]).alias("reason"),

@@ -19,9 +19,15 @@ _new = tuple.__new__
 
 STAGES = ("initial_contact", "discovery", "meeting", "proposal", "negotiation", "closed_won", "closed_lost")
 INDEX = {s: i for i, s in enumerate(STAGES)}
-PROBABILITY = {"initial_contact": Decimal("0.0"), "discovery": Decimal("0.10"), "meeting": Decimal("0.30"),
-               "proposal": Decimal("0.60"), "negotiation": Decimal("0.80"), "closed_won": Decimal("1.0"),
-               "closed_lost": Decimal("0.0")}
+PROBABILITY = {
+    "initial_contact": Decimal("0.0"),
+    "discovery": Decimal("0.10"),
+    "meeting": Decimal("0.30"),
+    "proposal": Decimal("0.60"),
+    "negotiation": Decimal("0.80"),
+    "closed_won": Decimal("1.0"),
+    "closed_lost": Decimal("0.0"),
+}
 MAX_DISCOUNT = Decimal("0.15")
 
 
@@ -114,5 +120,16 @@ def score_plain(d: dict, as_of):
         category = "pipeline"
     else:
         category = "omitted"
-    return (d.get("id"), stage, verdict, tuple(failed), tuple(fired), tuple(warned), probability, amount,
-            weighted, evidence, category)
+    return (
+        d.get("id"),
+        stage,
+        verdict,
+        tuple(failed),
+        tuple(fired),
+        tuple(warned),
+        probability,
+        amount,
+        weighted,
+        evidence,
+        category,
+    )

@@ -56,10 +56,21 @@ def make_data(deals: int, reps: int, seed: int = 11):
         owner = rep_ids[n % reps]
         close = dates[rng.randrange(days)]
         record = {
-            "id": f"D{n:08d}", "name": f"Deal {n}", "owner": owner, "account": f"Account {n % 997}",
-            "stage": "closed_won", "amount": amounts[rng.randrange(len(amounts))], "close_date": close,
-            "budget_confirmed": True, "discount_approved": False, "contract_years": 1,
-            "split": None, "cancelled_on": None, "sdr": None, "qualified_on": None, "discount": None,
+            "id": f"D{n:08d}",
+            "name": f"Deal {n}",
+            "owner": owner,
+            "account": f"Account {n % 997}",
+            "stage": "closed_won",
+            "amount": amounts[rng.randrange(len(amounts))],
+            "close_date": close,
+            "budget_confirmed": True,
+            "discount_approved": False,
+            "contract_years": 1,
+            "split": None,
+            "cancelled_on": None,
+            "sdr": None,
+            "qualified_on": None,
+            "discount": None,
         }
         if rng.random() < 0.3:
             record["discount"] = discounts[rng.randrange(len(discounts))]
@@ -75,8 +86,10 @@ def make_data(deals: int, reps: int, seed: int = 11):
         records.append(record)
     per_rep = deals / max(reps, 1)
     mean = sum(amounts) / len(amounts)
-    quotas = {r: (Decimal(per_rep) * mean * Decimal(rng.choice((60, 80, 100, 120, 140))) / 100)
-              .quantize(Decimal(1)) for r in rep_ids}
+    quotas = {
+        r: (Decimal(per_rep) * mean * Decimal(rng.choice((60, 80, 100, 120, 140))) / 100).quantize(Decimal(1))
+        for r in rep_ids
+    }
     return records, quotas
 
 
@@ -120,7 +133,7 @@ def handwritten(deals, quotas: dict, plan) -> dict:
         commission = Decimal(0)
         bonuses = Decimal(0)
         paid = {}
-        for close, deal_id, seq, amount, share, bonus, cancelled, factor in items:
+        for close, _deal_id, seq, amount, share, bonus, cancelled, factor in items:
             end = position + amount
             deal_paid = Decimal(0)
             for lo, hi, rate in bounds:
@@ -141,7 +154,7 @@ def handwritten(deals, quotas: dict, plan) -> dict:
         if cap is not None and commission > cap:
             kept = cap
         clawed = Decimal(0)
-        for seq, (deal_paid, deal_bonus, cancelled, close) in paid.items():
+        for deal_paid, deal_bonus, cancelled, close in paid.values():
             if (cancelled - close).days <= window and START <= cancelled < END:
                 if kept != commission:
                     deal_paid = (deal_paid * kept / commission).quantize(CENT, rounding=rounding)
@@ -187,21 +200,31 @@ def main(argv=None) -> int:
         best_hand = elapsed if best_hand is None else min(best_hand, elapsed)
 
     mismatches = [r for r in quotas if result_totals.get(r, Decimal(0)) != totals.get(r, Decimal(0))]
-    print(f"payout:      {best_payout:8.2f} s  ({args.deals / best_payout:,.0f} deals/s, "
-          f"{len(result_totals):,} statements)", file=sys.stderr)
+    print(
+        f"payout:      {best_payout:8.2f} s  ({args.deals / best_payout:,.0f} deals/s, "
+        f"{len(result_totals):,} statements)",
+        file=sys.stderr,
+    )
     print(f"handwritten: {best_hand:8.2f} s  ({args.deals / best_hand:,.0f} deals/s)", file=sys.stderr)
     if mismatches:
         r = mismatches[0]
-        print(f"MISMATCH on {len(mismatches)} reps, e.g. {r}: payout {result_totals.get(r)} vs handwritten "
-              f"{totals.get(r)}", file=sys.stderr)
-    print(json.dumps({
-        "deals": args.deals,
-        "reps": args.reps,
-        "payout_deals_per_s": round(args.deals / best_payout),
-        "handwritten_deals_per_s": round(args.deals / best_hand),
-        "payout_vs_handwritten": round(best_payout / best_hand, 3),
-        "totals_match": not mismatches,
-    }))
+        print(
+            f"MISMATCH on {len(mismatches)} reps, e.g. {r}: payout {result_totals.get(r)} vs handwritten "
+            f"{totals.get(r)}",
+            file=sys.stderr,
+        )
+    print(
+        json.dumps(
+            {
+                "deals": args.deals,
+                "reps": args.reps,
+                "payout_deals_per_s": round(args.deals / best_payout),
+                "handwritten_deals_per_s": round(args.deals / best_hand),
+                "payout_vs_handwritten": round(best_payout / best_hand, 3),
+                "totals_match": not mismatches,
+            }
+        )
+    )
     return 1 if mismatches else 0
 
 

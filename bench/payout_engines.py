@@ -37,16 +37,49 @@ def make_export(directory: Path, rows: int) -> Path:
     export = directory / f"payout_deals_{rows}.csv"
     if not export.exists():
         log(f"generating {rows:,} rows -> {export}")
-        subprocess.run([sys.executable, "-m", "engine.synthetic", "--rows", str(rows), "--seed", "7", "--as-of",
-                        AS_OF, "--out", str(export)], cwd=ROOT, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "engine.synthetic",
+                "--rows",
+                str(rows),
+                "--seed",
+                "7",
+                "--as-of",
+                AS_OF,
+                "--out",
+                str(export),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
     return export
 
 
 def command(dealgate: list[str], engine: str, export: Path, out: Path, rejects: Path) -> list[str]:
-    return dealgate + ["payout", str(export), "--rules", str(ROOT / "rules"), "--reps",
-                       str(ROOT / "examples" / "reps.csv"), "--from", "2026-Q1", "--to", "2026-Q4",
-                       "--as-of", AS_OF, "--format", "json", "-o", str(out), "--rejects", str(rejects),
-                       "--engine", engine]
+    return dealgate + [
+        "payout",
+        str(export),
+        "--rules",
+        str(ROOT / "rules"),
+        "--reps",
+        str(ROOT / "examples" / "reps.csv"),
+        "--from",
+        "2026-Q1",
+        "--to",
+        "2026-Q4",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+        "-o",
+        str(out),
+        "--rejects",
+        str(rejects),
+        "--engine",
+        engine,
+    ]
 
 
 def main(argv=None) -> None:
@@ -74,8 +107,10 @@ def main(argv=None) -> None:
                 continue
             results[engine] = run
             outputs[engine] = (out.read_bytes(), rejects.read_bytes())
-            log(f"{engine}: {run['seconds']:.1f} s, {args.rows / run['seconds']:,.0f} rows/s, "
-                f"peak RSS {run['rss_mb']:,.0f} MB")
+            log(
+                f"{engine}: {run['seconds']:.1f} s, {args.rows / run['seconds']:,.0f} rows/s, "
+                f"peak RSS {run['rss_mb']:,.0f} MB"
+            )
         reference = outputs.get("python")
         match = {e: outputs[e] == reference for e in outputs if e != "python"} if reference else {}
         figures = {"rows": args.rows, "load_avg": [load_before, os.getloadavg()[0]], "outputs_match": match}

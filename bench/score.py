@@ -85,8 +85,20 @@ def end_to_end(path, fmt: str, out) -> None:
     """`dealgate score` as the CLI runs it, in process: compile, read, score, render, write the file."""
     from cli import main
 
-    args = ["score", "--rules", str(ROOT / "rules"), str(path), "--engine", "python", "--format", fmt,
-            "--output", str(out), "--as-of", AS_OF.isoformat()]
+    args = [
+        "score",
+        "--rules",
+        str(ROOT / "rules"),
+        str(path),
+        "--engine",
+        "python",
+        "--format",
+        fmt,
+        "--output",
+        str(out),
+        "--as-of",
+        AS_OF.isoformat(),
+    ]
     with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):
         try:
             main(args)
@@ -123,13 +135,34 @@ def peak_rss_mb(path) -> float:
     (--engine python: without it, exports over 32 MB go to DuckDB, which is not what this measures.)
     """
     # VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork+exec.
-    code = ("import sys; from cli import main\n"
-            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-            "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
+    code = (
+        "import sys; from cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
+    )
     out = subprocess.run(
-        [sys.executable, "-c", code, "score", "--rules", str(ROOT / "rules"), str(path), "--format", "jsonl",
-         "--output", os.devnull, "--as-of", AS_OF.isoformat(), "--engine", "python"],
-        cwd=ROOT, capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            code,
+            "score",
+            "--rules",
+            str(ROOT / "rules"),
+            str(path),
+            "--format",
+            "jsonl",
+            "--output",
+            os.devnull,
+            "--as-of",
+            AS_OF.isoformat(),
+            "--engine",
+            "python",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
@@ -158,7 +191,7 @@ def main() -> None:
         print(f"csv.reader:    {rows / reader_time:>12,.0f} rows/s", file=sys.stderr)
         e2e = {}
         for fmt in ("csv", "jsonl", "json"):
-            e2e[fmt], _ = timed(lambda: end_to_end(big, fmt, Path(tmp) / f"out.{fmt}"))
+            e2e[fmt], _ = timed(lambda fmt=fmt: end_to_end(big, fmt, Path(tmp) / f"out.{fmt}"))
             print(f"end to end {fmt + ':':<6}{rows / e2e[fmt]:>10,.0f} rows/s", file=sys.stderr)
             (Path(tmp) / f"out.{fmt}").unlink()
 
@@ -169,9 +202,11 @@ def main() -> None:
         for _ in range(args.repeat):
             record_time = min(record_time, timed(lambda: record_and_score(ruleset, values))[0])
             alone_time = min(alone_time, timed(lambda: score_all(ruleset.score, records))[0])
-        del values, records
-        print(f"record + score:{sample / record_time:>12,.0f} rows/s (score alone: {sample / alone_time:,.0f})",
-              file=sys.stderr)
+        values = records = None  # free them before the next measurement
+        print(
+            f"record + score:{sample / record_time:>12,.0f} rows/s (score alone: {sample / alone_time:,.0f})",
+            file=sys.stderr,
+        )
 
         deals = [deal for _, deal in ExportReader(ruleset.analysis, big).records()]
         score_time = hand_time = plain_time = float("inf")
@@ -179,37 +214,45 @@ def main() -> None:
             score_time = min(score_time, timed(lambda: score_all(ruleset.score, deals))[0])
             hand_time = min(hand_time, timed(lambda: score_all(handwritten.score, deals))[0])
             plain_time = min(plain_time, timed(lambda: score_all(handwritten.score_plain, deals))[0])
-        del deals
+        deals = None
         print(f"score only:    {rows / score_time:>12,.0f} rows/s", file=sys.stderr)
-        print(f"hand-written:  {rows / hand_time:>12,.0f} rows/s (bare tuple: {rows / plain_time:,.0f})",
-              file=sys.stderr)
+        print(
+            f"hand-written:  {rows / hand_time:>12,.0f} rows/s (bare tuple: {rows / plain_time:,.0f})", file=sys.stderr
+        )
 
         small_mb, big_mb = peak_rss_mb(small), peak_rss_mb(big)
-        print(f"peak memory of `dealgate score`: {small_mb:.0f} MB at {max(args.rows // 10, 1):,} rows, "
-              f"{big_mb:.0f} MB at {args.rows:,} rows", file=sys.stderr)
+        print(
+            f"peak memory of `dealgate score`: {small_mb:.0f} MB at {max(args.rows // 10, 1):,} rows, "
+            f"{big_mb:.0f} MB at {args.rows:,} rows",
+            file=sys.stderr,
+        )
 
-    print(json.dumps({
-        "rows": rows,
-        "parse_rows_per_s": round(rows / parse_time),
-        "parse_score_rows_per_s": round(rows / both_time),
-        "score_rows_per_s": round(rows / score_time),
-        "handwritten_rows_per_s": round(rows / hand_time),
-        "score_vs_handwritten": round(score_time / hand_time, 3),
-        "score_vs_handwritten_bare_tuple": round(score_time / plain_time, 3),
-        "parse_score_vs_parse": round(both_time / parse_time, 3),
-        "csv_reader_rows_per_s": round(rows / reader_time),
-        "parse_vs_csv_reader": round(parse_time / reader_time, 3),
-        "e2e_csv_rows_per_s": round(rows / e2e["csv"]),
-        "e2e_jsonl_rows_per_s": round(rows / e2e["jsonl"]),
-        "e2e_json_rows_per_s": round(rows / e2e["json"]),
-        "e2e_vs_parse_score": round(e2e["csv"] / both_time, 3),
-        "e2e_jsonl_vs_parse_score": round(e2e["jsonl"] / both_time, 3),
-        "e2e_json_vs_parse_score": round(e2e["json"] / both_time, 3),
-        "record_score_rows_per_s": round(sample / record_time),
-        "record_score_vs_score": round(record_time / alone_time, 3),
-        "peak_rss_mb_small": round(small_mb, 1),
-        "peak_rss_mb_full": round(big_mb, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "parse_rows_per_s": round(rows / parse_time),
+                "parse_score_rows_per_s": round(rows / both_time),
+                "score_rows_per_s": round(rows / score_time),
+                "handwritten_rows_per_s": round(rows / hand_time),
+                "score_vs_handwritten": round(score_time / hand_time, 3),
+                "score_vs_handwritten_bare_tuple": round(score_time / plain_time, 3),
+                "parse_score_vs_parse": round(both_time / parse_time, 3),
+                "csv_reader_rows_per_s": round(rows / reader_time),
+                "parse_vs_csv_reader": round(parse_time / reader_time, 3),
+                "e2e_csv_rows_per_s": round(rows / e2e["csv"]),
+                "e2e_jsonl_rows_per_s": round(rows / e2e["jsonl"]),
+                "e2e_json_rows_per_s": round(rows / e2e["json"]),
+                "e2e_vs_parse_score": round(e2e["csv"] / both_time, 3),
+                "e2e_jsonl_vs_parse_score": round(e2e["jsonl"] / both_time, 3),
+                "e2e_json_vs_parse_score": round(e2e["json"] / both_time, 3),
+                "record_score_rows_per_s": round(sample / record_time),
+                "record_score_vs_score": round(record_time / alone_time, 3),
+                "peak_rss_mb_small": round(small_mb, 1),
+                "peak_rss_mb_full": round(big_mb, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

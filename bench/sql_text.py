@@ -29,7 +29,8 @@ def deals_sql(rows: int) -> str:
     return f"""
         CREATE TABLE deals AS
         SELECT i AS line, 'D-' || i AS id,
-               CASE WHEN i % 97 = 0 THEN 'Acme, "Big" Deal' WHEN i % 101 = 0 THEN '=cmd|x' ELSE 'Deal ' || i END AS name,
+               CASE WHEN i % 97 = 0 THEN 'Acme, "Big" Deal' WHEN i % 101 = 0 THEN '=cmd|x'
+                    ELSE 'Deal ' || i END AS name,
                'owner' || (i % 50) AS owner, ['discovery', 'proposal', 'negotiation'][1 + i % 3] AS stage,
                CAST(CAST((i * 7919) % 10000000 AS DECIMAL(22, 6)) * 0.01 AS DECIMAL(22, 6)) AS amount,
                CAST([0.1, 0.6, 0.125][1 + i % 3] AS DECIMAL(4, 3)) AS probability,
@@ -46,10 +47,16 @@ def line_query(short: bool, rows: int = 0, staged: bool = True) -> str:
     if short:  # made as read, not from a table: the memory measured is the writer's
         return f"SELECT 'D-' || i AS line FROM range({rows}) AS r(i)"
     c = exp.column
-    cells = [exp.cast(c("line"), exp.DataType.Type.VARCHAR), text.safe_cell(c("id")), text.safe_cell(c("name")),
-             text.safe_cell(c("owner")), text.safe_cell(c("stage")),
-             exp.func("ARRAY_TO_STRING", c("failed"), exp.Literal.string(";")),
-             text.money_text(c("amount")), text.money_text(exp.Mul(this=c("amount"), expression=c("probability")))]
+    cells = [
+        exp.cast(c("line"), exp.DataType.Type.VARCHAR),
+        text.safe_cell(c("id")),
+        text.safe_cell(c("name")),
+        text.safe_cell(c("owner")),
+        text.safe_cell(c("stage")),
+        exp.func("ARRAY_TO_STRING", c("failed"), exp.Literal.string(";")),
+        text.money_text(c("amount")),
+        text.money_text(exp.Mul(this=c("amount"), expression=c("probability"))),
+    ]
     if staged:  # cells first, in a subquery, so that csv_field repeats a column, not a safe_cell
         inner = exp.select(c("line"), *(cell.as_(f"c{i}") for i, cell in enumerate(cells))).from_("deals")
         line = text.csv_line([c(f"c{i}") for i in range(len(cells))])
@@ -76,8 +83,15 @@ def run_method(method: str, rows: int, short: bool, path: str) -> dict:
         with open(path, "w", encoding="utf-8", newline="") as out:
             WRITERS[method](con, query, out)
     seconds = time.perf_counter() - start
-    return {"method": method, "rows": rows, "seconds": round(seconds, 3), "rows_per_s": int(rows / seconds),
-            "rss_before_mb": before, "peak_rss_mb": _rss_mb("VmHWM:"), "bytes": os.path.getsize(path)}
+    return {
+        "method": method,
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "rows_per_s": int(rows / seconds),
+        "rss_before_mb": before,
+        "peak_rss_mb": _rss_mb("VmHWM:"),
+        "bytes": os.path.getsize(path),
+    }
 
 
 def _rss_mb(field: str) -> int:
@@ -99,8 +113,10 @@ def _engine_write_lines(con, query, out):
 
 
 def _string_agg(con, query, out):
-    chunked = (f"SELECT string_agg(line, CHR(10) ORDER BY n) || CHR(10) FROM "
-               f"(SELECT line, row_number() OVER () AS n FROM ({query})) GROUP BY n // 100000 ORDER BY n // 100000")
+    chunked = (
+        f"SELECT string_agg(line, CHR(10) ORDER BY n) || CHR(10) FROM "
+        f"(SELECT line, row_number() OVER () AS n FROM ({query})) GROUP BY n // 100000 ORDER BY n // 100000"
+    )
     for batch in con.sql(chunked).to_arrow_reader(1):
         for text in batch.column(0).to_pylist():
             out.write(text)
@@ -113,8 +129,12 @@ def _fetchmany(con, query, out):
         out.write("\n")
 
 
-WRITERS = {"arrow_join": _arrow_join, "engine_write_lines": _engine_write_lines,
-           "string_agg": _string_agg, "fetchmany": _fetchmany}
+WRITERS = {
+    "arrow_join": _arrow_join,
+    "engine_write_lines": _engine_write_lines,
+    "string_agg": _string_agg,
+    "fetchmany": _fetchmany,
+}
 
 
 def main() -> None:
@@ -128,8 +148,11 @@ def main() -> None:
         reference = None
         for method in METHODS:
             path = os.path.join(directory, method)
-            done = subprocess.run([sys.executable, __file__, str(rows), method, path] + (["--short"] if short else []),
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                [sys.executable, __file__, str(rows), method, path] + (["--short"] if short else []),
+                capture_output=True,
+                text=True,
+            )
             if done.returncode:
                 print(method, "failed:", done.stderr.strip().splitlines()[-1:])
                 continue

@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -43,12 +43,12 @@ def schema_dir():
     return resources.files("engine.schemas")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(kind: str) -> dict:
     return json.loads((schema_dir() / f"{kind}.schema.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(kind: str) -> jsonschema.Draft202012Validator:
     schema = load_schema(kind)
     # Decimal is how the loader keeps YAML numbers exact; the default checker already accepts it
@@ -85,8 +85,12 @@ def check_document(document: Document) -> list[Diagnostic]:
     """
     validator = _validator(document.kind)
     errors = list(validator.iter_errors(document.data))
-    explained = {(tuple(err.absolute_path), wanted) for err in errors if err.validator == "additionalProperties"
-                 for wanted in misspelt_required(err).values()}
+    explained = {
+        (tuple(err.absolute_path), wanted)
+        for err in errors
+        if err.validator == "additionalProperties"
+        for wanted in misspelt_required(err).values()
+    }
     problems = []
     for err in errors:
         if err.validator == "required" and (tuple(err.absolute_path), _missing_key(err)) in explained:
@@ -102,8 +106,7 @@ def misspelt_required(err: jsonschema.ValidationError) -> dict:
     missing = [key for key in err.schema.get("required", ()) if key not in instance]
     fixes: dict = {}
     for key in sorted(set(instance) - allowed):
-        match = difflib.get_close_matches(key.lower(), [m for m in missing if m not in fixes.values()], n=1,
-                                          cutoff=0.6)
+        match = difflib.get_close_matches(key.lower(), [m for m in missing if m not in fixes.values()], n=1, cutoff=0.6)
         if match:
             fixes[key] = match[0]
     return fixes
@@ -113,8 +116,13 @@ def _wrong_level(key: str, path: tuple, document: Document) -> str | None:
     """A key that is right one level up or down (an indentation slip): say where it belongs."""
     here = _generic(path)
     depth = lambda p: sum(part != "*" for part in p)  # noqa: E731 - mapping levels, list items aside
-    homes = [home for home in _key_homes(document.kind).get(key, ()) if home != here
-             and abs(depth(home) - depth(here)) == 1 and (home[:len(here)] == here or here[:len(home)] == home)]
+    homes = [
+        home
+        for home in _key_homes(document.kind).get(key, ())
+        if home != here
+        and abs(depth(home) - depth(here)) == 1
+        and (home[: len(here)] == here or here[: len(home)] == home)
+    ]
     if not homes:
         return None
     shown = "".join("[]" if part == "*" else f".{part}" for part in homes[0]).lstrip(".") or "the document"
@@ -126,7 +134,7 @@ def _generic(path: tuple) -> tuple:
     return tuple("*" if isinstance(part, int) else part for part in path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _key_homes(kind: str) -> dict:
     """Every key the schema of ``kind`` allows, and the generic paths of the mappings that allow it."""
     schema = load_schema(kind)
@@ -213,8 +221,9 @@ def _one_of(branches: list, instance, where: str, at, locate_key=None) -> Diagno
     started = [g for g in groups if set(g) & given]
     if len(started) == 1:
         missing = [k for k in started[0] if k not in given]
-        return error("DG106", f"{where} has {show([k for k in started[0] if k in given])} "
-                              f"but is missing {show(missing)}", at)
+        return error(
+            "DG106", f"{where} has {show([k for k in started[0] if k in given])} but is missing {show(missing)}", at
+        )
     return error("DG106", f"{where} needs {_alternatives([show(g) for g in groups])}", at)
 
 
@@ -231,10 +240,14 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
         extras = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
         fixes = misspelt_required(err)
         return [
-            error("DG101", f"unknown key '{key}' in {where}", document.locate_key(path + (key,)),
-                  (f"did you mean '{fixes[key]}'?" if key in fixes else did_you_mean(key, allowed))
-                  or _wrong_level(key, path, document)
-                  or (f"allowed keys: {', '.join(allowed)}" if allowed else None))
+            error(
+                "DG101",
+                f"unknown key '{key}' in {where}",
+                document.locate_key(path + (key,)),
+                (f"did you mean '{fixes[key]}'?" if key in fixes else did_you_mean(key, allowed))
+                or _wrong_level(key, path, document)
+                or (f"allowed keys: {', '.join(allowed)}" if allowed else None),
+            )
             for key in extras
         ]
     if validator == "required":
@@ -250,23 +263,37 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
     if validator in ("enum", "const"):
         options = schema.get("enum") or [schema.get("const")]
         hint = did_you_mean(str(err.instance), [str(o) for o in options]) if isinstance(err.instance, str) else None
-        return [error("DG104", f"{where} is {_show(err.instance)}; expected one of: {', '.join(map(str, options))}",
-                      at, hint)]
+        return [
+            error(
+                "DG104", f"{where} is {_show(err.instance)}; expected one of: {', '.join(map(str, options))}", at, hint
+            )
+        ]
     if validator == "pattern" and "propertyNames" in err.absolute_schema_path:
         # jsonschema reports a bad key as a pattern error on the parent mapping: point at the key itself.
         key = err.instance
-        return [error("DG105", f"{_quoted(key)} is not a valid name in {where}", document.locate_key(path + (key,)),
-                      _IDENTIFIER_HINT)]
+        return [
+            error(
+                "DG105",
+                f"{_quoted(key)} is not a valid name in {where}",
+                document.locate_key(path + (key,)),
+                _IDENTIFIER_HINT,
+            )
+        ]
     if validator == "pattern" and err.validator_value in _IDENTIFIER_PATTERNS:
         return [error("DG105", f"{where} {_show(err.instance)} is not a valid identifier", at, _IDENTIFIER_HINT)]
     if validator == "pattern":
-        return [error("DG105", f"{where} {_show(err.instance)} is not in the expected form", at,
-                      schema.get("description"))]
+        return [
+            error("DG105", f"{where} {_show(err.instance)} is not in the expected form", at, schema.get("description"))
+        ]
     if validator == "oneOf" and all(set(branch) == {"required"} for branch in schema["oneOf"]):
         return [_one_of(schema["oneOf"], err.instance, where, at, lambda key: document.locate_key(path + (key,)))]
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        bound = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
-                 "exclusiveMaximum": "less than"}[validator]
+        bound = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "more than",
+            "exclusiveMaximum": "less than",
+        }[validator]
         return [error("DG107", f"{where} must be {bound} {err.validator_value}, not {_show(err.instance)}", at)]
     if validator in ("minItems", "minProperties"):
         return [error("DG107", f"{where} must not be empty", at)]

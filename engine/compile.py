@@ -116,7 +116,7 @@ class RuleSet:
             if stage_id != result.stage:
                 continue
             outcomes.append(self._outcome(deal, criterion, stage_id, value, "pass", "fail"))
-        rule_results = results[len(self.criteria):]
+        rule_results = results[len(self.criteria) :]
         for rule, value in zip(self.rules, rule_results):
             outcomes.append(self._outcome(deal, rule, None, value, "fired", "quiet"))
         return outcomes
@@ -143,9 +143,18 @@ def compile_ruleset(analysis: Analysis) -> RuleSet:
     namespace["DealResult"] = DealResult
     namespace["new_tuple"] = tuple.__new__
     filename = load(source, namespace, f"ruleset {generator.pack_file}", generator.origins)
-    return RuleSet(analysis, source, tuple(generator.criteria), tuple(generator.rules),
-                   generator.needed_inputs(), namespace["score"], namespace["computed"], namespace["results"],
-                   filename, generator.origins)
+    return RuleSet(
+        analysis,
+        source,
+        tuple(generator.criteria),
+        tuple(generator.rules),
+        generator.needed_inputs(),
+        namespace["score"],
+        namespace["computed"],
+        namespace["results"],
+        filename,
+        generator.origins,
+    )
 
 
 class _ScoreGenerator:
@@ -382,10 +391,14 @@ class _ScoreGenerator:
                 tests.append(f"verdict in {self.names.constant(tuple(category.verdicts))}")
             if category.when is not None:
                 tests.append(f"({E.generate_condition(self.checked(category.when), self.names)})")
-            origin = Origin(f"forecast category {category.id}",
-                            category.when.location if category.when is not None else category.location)
-            self.emit(f"{keyword} {' and '.join(tests)}:" if tests else ("else:" if keyword == "elif" else "if True:"),
-                      origin=origin)
+            origin = Origin(
+                f"forecast category {category.id}",
+                category.when.location if category.when is not None else category.location,
+            )
+            self.emit(
+                f"{keyword} {' and '.join(tests)}:" if tests else ("else:" if keyword == "elif" else "if True:"),
+                origin=origin,
+            )
             self.emit(f"category = {category.id!r}", 2)
             keyword = "elif"
             if category.catch_all:
@@ -393,8 +406,10 @@ class _ScoreGenerator:
 
     def finish(self) -> None:
         # tuple.__new__ directly: a NamedTuple's own __new__ is a Python-level call per deal
-        self.emit("return new_tuple(DealResult, (get('id'), v_stage, verdict, failed, fired, warned, probability, "
-                  "amount, weighted, evidence, category))")
+        self.emit(
+            "return new_tuple(DealResult, (get('id'), v_stage, verdict, failed, fired, warned, probability, "
+            "amount, weighted, evidence, category))"
+        )
 
     def membership(self, variable: str, indexes: list) -> str:
         """``variable in indexes`` as the cheapest test: a range check when they are contiguous."""
@@ -458,8 +473,13 @@ def _bind_globals(source: str, global_names: set) -> str:
     for function in tree.body:
         if not isinstance(function, ast.FunctionDef):
             continue
-        used = sorted({node.id for node in ast.walk(function)
-                       if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in global_names})
+        used = sorted(
+            {
+                node.id
+                for node in ast.walk(function)
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in global_names
+            }
+        )
         if used:
             header = lines[function.lineno - 1]
             lines[function.lineno - 1] = header.replace("):", ", *, " + ", ".join(f"{n}={n}" for n in used) + "):", 1)

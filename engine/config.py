@@ -107,10 +107,14 @@ def load(path: Path, commands: dict[str, tuple]) -> Config:
         else:
             near = list(commands) if isinstance(value, dict) else list(SETTINGS)  # a table names a command
             raise ConfigError(f"{path}: unknown key '{key}' in {where}{_suggest(key, near)}")
-    return Config(path=path, rules=_rules(path, settings.get("rules")), as_of=_text(path, "as-of", settings),
-                  ignore=_codes(path, "ignore", settings.get("ignore", [])),
-                  select=_codes(path, "select", settings["select"]) if "select" in settings else None,
-                  commands=per_command)
+    return Config(
+        path=path,
+        rules=_rules(path, settings.get("rules")),
+        as_of=_text(path, "as-of", settings),
+        ignore=_codes(path, "ignore", settings.get("ignore", [])),
+        select=_codes(path, "select", settings["select"]) if "select" in settings else None,
+        commands=per_command,
+    )
 
 
 def _command_table(path: Path, command: str, table: dict, options: tuple) -> dict:

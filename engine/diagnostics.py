@@ -8,7 +8,7 @@ stable (documented in docs/diagnostics.md) so CI scripts can match on them.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 

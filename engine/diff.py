@@ -74,9 +74,15 @@ class PackDiff:
 
     @property
     def changed(self) -> bool:
-        return bool(self.changes or self.payouts or self.forecast[0] != self.forecast[1]
-                    or any(s.count[0] != s.count[1] or s.amount[0] != s.amount[1] or s.weighted[0] != s.weighted[1]
-                           for s in self.stages))
+        return bool(
+            self.changes
+            or self.payouts
+            or self.forecast[0] != self.forecast[1]
+            or any(
+                s.count[0] != s.count[1] or s.amount[0] != s.amount[1] or s.weighted[0] != s.weighted[1]
+                for s in self.stages
+            )
+        )
 
     def counts_by_key(self) -> dict:
         counts = {key: 0 for key in COMPARED + ("scored", "rejected")}
@@ -127,8 +133,17 @@ def _git(git: str, cwd, *args, binary: bool = False):
 
 def _outcome(scored) -> tuple:
     r = scored.result
-    return ("scored", r.id, r.stage, r.verdict, tuple(sorted(r.failed)), tuple(sorted(r.qualify_out + r.warnings)),
-            r.evidence_stage, r.probability, _cents(r.weighted_amount))
+    return (
+        "scored",
+        r.id,
+        r.stage,
+        r.verdict,
+        tuple(sorted(r.failed)),
+        tuple(sorted(r.qualify_out + r.warnings)),
+        r.evidence_stage,
+        r.probability,
+        _cents(r.weighted_amount),
+    )
 
 
 def _cents(value):
@@ -186,13 +201,31 @@ def _describe(outcome: tuple | None) -> dict:
     if outcome[0] == "rejected":
         return {"verdict": f"rejected ({outcome[3]})"}
     _, _, _, verdict, failed, qualify_out, evidence, probability, weighted = outcome
-    return {"verdict": verdict, "failed": list(failed), "qualify_out": list(qualify_out), "evidence_stage": evidence,
-            "probability": probability, "weighted_amount": weighted}
+    return {
+        "verdict": verdict,
+        "failed": list(failed),
+        "qualify_out": list(qualify_out),
+        "evidence_stage": evidence,
+        "probability": probability,
+        "weighted_amount": weighted,
+    }
 
 
-def compare_packs(base: RuleSet, new: RuleSet, sources: list, as_of: dt.date, *, base_name: str, new_name: str,
-                  fmt=None, delimiter=None, reps_path=None, period=None, engine: str = "python",
-                  master: str | None = None) -> PackDiff:
+def compare_packs(
+    base: RuleSet,
+    new: RuleSet,
+    sources: list,
+    as_of: dt.date,
+    *,
+    base_name: str,
+    new_name: str,
+    fmt=None,
+    delimiter=None,
+    reps_path=None,
+    period=None,
+    engine: str = "python",
+    master: str | None = None,
+) -> PackDiff:
     """Score ``sources`` with both packs (on ``engine``: python, duckdb or spark) and compare deal by deal.
 
     An export the SQL engine cannot read exactly is scored by the Python engine (``PackDiff.engines``
@@ -206,19 +239,38 @@ def compare_packs(base: RuleSet, new: RuleSet, sources: list, as_of: dt.date, *,
         if old == now:
             continue
         described_old, described_new = _describe(old), _describe(now)
-        diff = {k: (described_old.get(k), described_new.get(k)) for k in COMPARED
-                if described_old.get(k) != described_new.get(k)}
+        diff = {
+            k: (described_old.get(k), described_new.get(k))
+            for k in COMPARED
+            if described_old.get(k) != described_new.get(k)
+        }
         if diff:
             record = now if now is not None else old
             changes.append(DealChange(key[1], record[1], record[2], diff))
     stages = _stage_deltas(base_summary, new_summary)
     payouts, totals = (), None
     if reps_path is not None and period is not None:
-        payouts, totals = _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period, engine,
-                                         master)
-    return PackDiff(base_name, new_name, as_of, len(set(before) | set(after)), tuple(changes), stages,
-                    (base_summary.weighted_forecast, new_summary.weighted_forecast), payouts, totals, period,
-                    (base_engine, new_engine))
+        payouts, totals = _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period, engine, master)
+    return PackDiff(
+        base_name,
+        new_name,
+        as_of,
+        len(set(before) | set(after)),
+        tuple(changes),
+        stages,
+        (base_summary.weighted_forecast, new_summary.weighted_forecast),
+        payouts,
+        totals,
+        period,
+        (base_engine, new_engine),
+    )
+
+
+def _stage_total(totals, attr):
+    """A stage's count or amount, zero when the stage is absent from one side."""
+    if totals is None:
+        return 0 if attr == "count" else Decimal(0)
+    return getattr(totals, attr)
 
 
 def _stage_deltas(base: Summary, new: Summary) -> tuple:
@@ -226,15 +278,20 @@ def _stage_deltas(base: Summary, new: Summary) -> tuple:
     deltas = []
     for stage in ids:
         b, n = base.stages.get(stage), new.stages.get(stage)
-        pick = lambda totals, attr: getattr(totals, attr) if totals is not None else (0 if attr == "count" else Decimal(0))  # noqa: E731
-        deltas.append(StageDelta(stage, (pick(b, "count"), pick(n, "count")),
-                                 (_cents(pick(b, "amount")), _cents(pick(n, "amount"))),
-                                 (_cents(pick(b, "weighted")), _cents(pick(n, "weighted")))))
+        deltas.append(
+            StageDelta(
+                stage,
+                (_stage_total(b, "count"), _stage_total(n, "count")),
+                (_cents(_stage_total(b, "amount")), _cents(_stage_total(n, "amount"))),
+                (_cents(_stage_total(b, "weighted")), _cents(_stage_total(n, "weighted"))),
+            )
+        )
     return tuple(deltas)
 
 
-def _payout_totals(ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period, engine="python",
-                   master=None) -> dict:
+def _payout_totals(
+    ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period, engine="python", master=None
+) -> dict:
     program = compile_payout(ruleset)
     reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
     if not reps.ok:
@@ -282,9 +339,11 @@ def _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period,
         raise PackSourceError("payout deltas read the export several times: give a file, not stdin")
     before = _payout_totals(base, sources, as_of, fmt, delimiter, reps_path, period, engine, master)
     after = _payout_totals(new, sources, as_of, fmt, delimiter, reps_path, period, engine, master)
-    deltas = tuple(RepDelta(rep, before.get(rep, Decimal(0)), after.get(rep, Decimal(0)))
-                   for rep in sorted(set(before) | set(after))
-                   if before.get(rep, Decimal(0)) != after.get(rep, Decimal(0)))
+    deltas = tuple(
+        RepDelta(rep, before.get(rep, Decimal(0)), after.get(rep, Decimal(0)))
+        for rep in sorted(set(before) | set(after))
+        if before.get(rep, Decimal(0)) != after.get(rep, Decimal(0))
+    )
     return deltas, (sum(before.values(), Decimal(0)), sum(after.values(), Decimal(0)))
 
 

@@ -67,16 +67,18 @@ def explain_deal(ruleset: RuleSet, found: tuple, as_of: dt.date) -> Explanation:
         outcome = outcomes.get(criterion.id)
         status, missing = _status(raw, outcome, "pass", "fail", "missing")
         traces_by_stage.setdefault(stage_id, []).append(
-            _trace(ruleset, criterion, "exit", stage_id, values, status, missing))
+            _trace(ruleset, criterion, "exit", stage_id, values, status, missing)
+        )
     rules = []
-    for rule, raw in zip(ruleset.rules, raw_results[len(ruleset.criteria):]):
+    for rule, raw in zip(ruleset.rules, raw_results[len(ruleset.criteria) :]):
         status, missing = _status(raw, outcomes.get(rule.id), "fired", "quiet", "unknown")
         if not ruleset.pipeline.rule_applies(rule, result.stage):
             status = "not applicable"
         rules.append(_trace(ruleset, rule, "qualify_out", None, values, status, missing))
     current = tuple(traces_by_stage.get(result.stage, ()))
-    earlier = tuple(t for s in ruleset.pipeline.stages if s.is_open and s.id != result.stage
-                    for t in traces_by_stage.get(s.id, ()))
+    earlier = tuple(
+        t for s in ruleset.pipeline.stages if s.is_open and s.id != result.stage for t in traces_by_stage.get(s.id, ())
+    )
     return Explanation(line, record, result, as_of, is_over_staged(ruleset, result), current, earlier, tuple(rules))
 
 
@@ -92,7 +94,15 @@ def _trace(ruleset: RuleSet, rule, kind, stage_id, values, status, missing) -> R
     checked = ruleset.checked(rule.when)
     read = {name: values.get(name) for name in sorted(checked.fields)}
     return RuleTrace(
-        id=rule.id, kind=kind, stage=stage_id, expression=rule.when.source, values=read, status=status,
-        missing=tuple(missing), why=rule.why, severity=getattr(rule, "severity", "error"),
-        applies_from=getattr(rule, "from_stage", None), location=str(rule.when.location),
+        id=rule.id,
+        kind=kind,
+        stage=stage_id,
+        expression=rule.when.source,
+        values=read,
+        status=status,
+        missing=tuple(missing),
+        why=rule.why,
+        severity=getattr(rule, "severity", "error"),
+        applies_from=getattr(rule, "from_stage", None),
+        location=str(rule.when.location),
     )

@@ -15,9 +15,10 @@ from __future__ import annotations
 import codecs
 import os
 import re
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import attrs
 import yaml
@@ -104,8 +105,10 @@ _Resolver.add_implicit_resolver(
 )
 _Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
-               r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
     list("-+0123456789."),
 )
 _Resolver.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
@@ -155,9 +158,26 @@ class _Recursive(Exception):
 
 # Line breaks as PyYAML's reader counts them (a lone '\r' too), so columns agree with its marks.
 _BREAKS = "\n\x85\u2028\u2029"
-_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
-            "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
-            "L": "\u2028", "P": "\u2029"}
+_ESCAPES = {
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
+    "P": "\u2029",
+}
 _HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 
 
@@ -185,7 +205,7 @@ class _ScalarSource:
         positions, line, column = [], self.line, self.column
         for i, ch in enumerate(self.text):
             positions.append((line, column))
-            if ch in _BREAKS or (ch == "\r" and self.text[i + 1:i + 2] != "\n"):
+            if ch in _BREAKS or (ch == "\r" and self.text[i + 1 : i + 2] != "\n"):
                 line, column = line + 1, 1
             else:
                 column += 1
@@ -201,7 +221,7 @@ class _ScalarSource:
             tokens, i = [], 1
             while i < len(text) - 1:
                 tokens.append((text[i], i))
-                i += 2 if text[i:i + 2] == "''" else 1
+                i += 2 if text[i : i + 2] == "''" else 1
             return tokens
         if style == '"':
             return _double_quoted_tokens(text)
@@ -238,14 +258,14 @@ def _double_quoted_tokens(text: str) -> list[tuple[str, int]]:
             tokens.append((ch, i))
             i += 1
             continue
-        code = text[i + 1:i + 2]
+        code = text[i + 1 : i + 2]
         if code in _ESCAPES:
             tokens.append((_ESCAPES[code], i))
             i += 2
         elif code in _HEX_ESCAPES:
             width = _HEX_ESCAPES[code]
             try:
-                tokens.append((chr(int(text[i + 2:i + 2 + width], 16)), i))
+                tokens.append((chr(int(text[i + 2 : i + 2 + width], 16)), i))
             except ValueError:
                 pass
             i += 2 + width
@@ -257,7 +277,7 @@ def _double_quoted_tokens(text: str) -> list[tuple[str, int]]:
 def _shown_tag(tag: str) -> str:
     """The tag as it was written: '!!set', not 'tag:yaml.org,2002:set'."""
     prefix = "tag:yaml.org,2002:"
-    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
+    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
 
 
 def _mark_location(file: str, mark) -> Location:
@@ -314,31 +334,43 @@ class Builder:
         value = self._scalar(node)
         if isinstance(value, str) and node.start_mark.buffer is not None:
             start, end = node.start_mark, node.end_mark
-            self.sources[path] = _ScalarSource(start.buffer[start.pointer:end.pointer], node.style, value,
-                                               start.line + 1, start.column + 1)
+            self.sources[path] = _ScalarSource(
+                start.buffer[start.pointer : end.pointer], node.style, value, start.line + 1, start.column + 1
+            )
         return value
 
     def _check_collection_tag(self, node) -> None:
         """!!set, !!omap, !!python/... on a mapping or list: plain data only, as for scalars."""
         expected = "tag:yaml.org,2002:map" if isinstance(node, yaml.MappingNode) else "tag:yaml.org,2002:seq"
         if node.tag != expected:
-            self.diagnostics.append(error(
-                "DG007", f"unsupported YAML tag '{_shown_tag(node.tag)}'", _mark_location(self.file, node.start_mark),
-                "rule files are plain data: remove the '!' tag",
-            ))
+            self.diagnostics.append(
+                error(
+                    "DG007",
+                    f"unsupported YAML tag '{_shown_tag(node.tag)}'",
+                    _mark_location(self.file, node.start_mark),
+                    "rule files are plain data: remove the '!' tag",
+                )
+            )
 
     def _mapping(self, node, path: tuple) -> dict:
         result: dict = {}
         for key_node, value_node in node.value:
             where = _node_location(self.file, key_node)
             if not isinstance(key_node, yaml.ScalarNode):
-                self.diagnostics.append(error("DG006", "a mapping key must be a plain name, not a list or mapping", where))
+                self.diagnostics.append(
+                    error("DG006", "a mapping key must be a plain name, not a list or mapping", where)
+                )
                 continue
             if key_node.value == "<<" and key_node.style is None:
-                self.diagnostics.append(error(
-                    "DG013", "YAML merge keys ('<<') are not supported", where,
-                    "write the keys out in this mapping (an anchor and alias of a whole value, '*name', still work)",
-                ))
+                self.diagnostics.append(
+                    error(
+                        "DG013",
+                        "YAML merge keys ('<<') are not supported",
+                        where,
+                        "write the keys out in this mapping"
+                        " (an anchor and alias of a whole value, '*name', still work)",
+                    )
+                )
                 continue
             key = self._scalar(key_node)
             if key is None or isinstance(key, (bool, int, Decimal)):
@@ -346,10 +378,14 @@ class Builder:
             key = str(key)
             if key in result:
                 first = self.keys[path + (key,)]
-                self.diagnostics.append(error(
-                    "DG005", f"duplicate key '{key}' (first defined at line {first.line})", where,
-                    "YAML would silently keep only the last value; remove or rename one of them",
-                ))
+                self.diagnostics.append(
+                    error(
+                        "DG005",
+                        f"duplicate key '{key}' (first defined at line {first.line})",
+                        where,
+                        "YAML would silently keep only the last value; remove or rename one of them",
+                    )
+                )
                 continue
             self.keys[path + (key,)] = where
             result[key] = self.build(value_node, path + (key,))
@@ -365,10 +401,14 @@ class Builder:
                 return text.encode("utf-16", "surrogatepass").decode("utf-16")
             except UnicodeDecodeError:
                 pass
-            self.diagnostics.append(error(
-                "DG007", "an unpaired surrogate escape (\\udXXX) is not a character",
-                _mark_location(self.file, node.start_mark), "write the character itself, or \\U0001XXXX for one "
-                                                            "beyond U+FFFF"))
+            self.diagnostics.append(
+                error(
+                    "DG007",
+                    "an unpaired surrogate escape (\\udXXX) is not a character",
+                    _mark_location(self.file, node.start_mark),
+                    "write the character itself, or \\U0001XXXX for one beyond U+FFFF",
+                )
+            )
             return text.encode("utf-8", "backslashreplace").decode("utf-8")
         return text
 
@@ -388,14 +428,19 @@ class Builder:
             except InvalidOperation:
                 value = None
             if value is None or not value.is_finite():
-                self.diagnostics.append(error("DG007", f"'{text}' is not a finite number",
-                                              _mark_location(self.file, node.start_mark)))
+                self.diagnostics.append(
+                    error("DG007", f"'{text}' is not a finite number", _mark_location(self.file, node.start_mark))
+                )
                 return None
             return value
-        self.diagnostics.append(error(
-            "DG007", f"unsupported YAML tag '{_shown_tag(tag)}'", _mark_location(self.file, node.start_mark),
-            "rule files are plain data: remove the '!' tag",
-        ))
+        self.diagnostics.append(
+            error(
+                "DG007",
+                f"unsupported YAML tag '{_shown_tag(tag)}'",
+                _mark_location(self.file, node.start_mark),
+                "rule files are plain data: remove the '!' tag",
+            )
+        )
         return text
 
     def _integer(self, node) -> int | None:
@@ -409,9 +454,14 @@ class Builder:
             digits = digits[2:]
         if not digits or len(digits) > MAX_DIGITS:
             shown = node.value if len(node.value) <= 20 else f"{node.value[:17]}..."
-            self.diagnostics.append(error("DG007", f"'{shown}' is not a usable whole number",
-                                          _mark_location(self.file, node.start_mark),
-                                          "write digits only, at most 100 of them" if digits else None))
+            self.diagnostics.append(
+                error(
+                    "DG007",
+                    f"'{shown}' is not a usable whole number",
+                    _mark_location(self.file, node.start_mark),
+                    "write digits only, at most 100 of them" if digits else None,
+                )
+            )
             return None
         return sign * int(digits, base)
 
@@ -420,15 +470,19 @@ def _read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, error("DG008", f"file is {size:,} bytes; a rule file holds at most {MAX_FILE_BYTES:,} bytes "
-                                        "(refusing to load it)", Location(shown),
-                               "split it into several files of the pack, or remove what is generated")
+            return None, error(
+                "DG008",
+                f"file is {size:,} bytes; a rule file holds at most {MAX_FILE_BYTES:,} bytes (refusing to load it)",
+                Location(shown),
+                "split it into several files of the pack, or remove what is generated",
+            )
         raw = path.read_bytes()
     except OSError as exc:
         return None, error("DG001", f"cannot read file: {exc.strerror or exc}", Location(shown))
     if b"\x00" in raw:
-        return None, error("DG002", "this is a binary file, not YAML", Location(shown),
-                           "rule packs hold only .yaml/.yml text files")
+        return None, error(
+            "DG002", "this is a binary file, not YAML", Location(shown), "rule packs hold only .yaml/.yml text files"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -437,9 +491,13 @@ def _read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
         if line_start == 0 and raw.startswith(codecs.BOM_UTF8):
             line_start = len(codecs.BOM_UTF8)
         # Columns count characters, as the YAML reader's do, not bytes.
-        column = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1
-        return None, error("DG003", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-                           Location(shown, line, column), "save the file as UTF-8")
+        column = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+        return None, error(
+            "DG003",
+            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            Location(shown, line, column),
+            "save the file as UTF-8",
+        )
     return text, None
 
 
@@ -461,15 +519,25 @@ def load_text(text: str, file: str) -> LoadResult:
             if document is not None:
                 documents.append(document)
     except _TooDeep as deep:
-        diagnostics.append(error("DG008", f"nested more than {MAX_DEPTH} levels deep; refusing to load it",
-                                 _mark_location(file, deep.mark), "rule files are shallow: check the brackets"))
+        diagnostics.append(
+            error(
+                "DG008",
+                f"nested more than {MAX_DEPTH} levels deep; refusing to load it",
+                _mark_location(file, deep.mark),
+                "rule files are shallow: check the brackets",
+            )
+        )
     except yaml.MarkedYAMLError as exc:
         diagnostics.append(yaml_error(exc, text, file))
     except yaml.reader.ReaderError as exc:  # control characters, lone surrogates
-        diagnostics.append(error(
-            "DG009", f"character U+{exc.character:04X} is not allowed in YAML",
-            _offset_location(text, file, exc.position), "remove it, or write it as an escape in a double-quoted string",
-        ))
+        diagnostics.append(
+            error(
+                "DG009",
+                f"character U+{exc.character:04X} is not allowed in YAML",
+                _offset_location(text, file, exc.position),
+                "remove it, or write it as an escape in a double-quoted string",
+            )
+        )
     except yaml.YAMLError as exc:
         diagnostics.append(error("DG009", f"YAML error: {exc}", Location(file)))
     if not documents and not diagnostics:
@@ -482,17 +550,24 @@ def _build_document(node, file: str, index: int, diagnostics: list) -> Document 
     try:
         data = builder.build(node)
     except _TooLarge:
-        diagnostics.append(error(
-            "DG008", f"document expands to more than {MAX_NODES:,} nodes; refusing to load it",
-            _mark_location(file, node.start_mark),
-            "aliases (*name) nest too deeply: this looks like a 'billion laughs' file",
-        ))
+        diagnostics.append(
+            error(
+                "DG008",
+                f"document expands to more than {MAX_NODES:,} nodes; refusing to load it",
+                _mark_location(file, node.start_mark),
+                "aliases (*name) nest too deeply: this looks like a 'billion laughs' file",
+            )
+        )
         return None
     except _Recursive as loop:
-        diagnostics.append(error(
-            "DG008", "an alias refers to the node that contains it, so it would never end",
-            _mark_location(file, loop.node.start_mark), "an alias (*name) must not point inside its own anchor",
-        ))
+        diagnostics.append(
+            error(
+                "DG008",
+                "an alias refers to the node that contains it, so it would never end",
+                _mark_location(file, loop.node.start_mark),
+                "an alias (*name) must not point inside its own anchor",
+            )
+        )
         return None
     diagnostics.extend(builder.diagnostics)
     return _make_document(data, file, index, builder, diagnostics)
@@ -508,8 +583,12 @@ def _is_empty_node(node) -> bool:
 
 
 def _empty(file: str) -> Diagnostic:
-    return error("DG004", "file is empty", Location(file, 1, 1),
-                 "a rule file needs at least 'kind:' and its content; delete the file if unused")
+    return error(
+        "DG004",
+        "file is empty",
+        Location(file, 1, 1),
+        "a rule file needs at least 'kind:' and its content; delete the file if unused",
+    )
 
 
 def _offset_location(text: str, file: str, offset: int) -> Location:
@@ -520,21 +599,42 @@ def _offset_location(text: str, file: str, offset: int) -> Location:
 def _make_document(data, file: str, index: int, builder: Builder, diagnostics: list) -> Document | None:
     where = builder.values.get((), Location(file, 1, 1))
     if not isinstance(data, dict):
-        diagnostics.append(error("DG010", "a rule document must be a mapping with a 'kind' key", where,
-                                 f"start the document with 'kind: <{'|'.join(KINDS)}>'"))
+        diagnostics.append(
+            error(
+                "DG010",
+                "a rule document must be a mapping with a 'kind' key",
+                where,
+                f"start the document with 'kind: <{'|'.join(KINDS)}>'",
+            )
+        )
         return None
     kind = data.get("kind")
     if kind not in KINDS:
         if kind is None:
             message = "'kind' is empty" if "kind" in data else "document has no 'kind'"
-            diagnostics.append(error("DG010", message, builder.keys.get(("kind",), where),
-                                     f"add 'kind:' with one of: {', '.join(KINDS)}"))
+            diagnostics.append(
+                error(
+                    "DG010", message, builder.keys.get(("kind",), where), f"add 'kind:' with one of: {', '.join(KINDS)}"
+                )
+            )
         elif isinstance(kind, (list, dict)):
-            diagnostics.append(error("DG011", "'kind' must be a name, not a list or mapping", builder.values[("kind",)],
-                                     f"use one of: {', '.join(KINDS)}"))
+            diagnostics.append(
+                error(
+                    "DG011",
+                    "'kind' must be a name, not a list or mapping",
+                    builder.values[("kind",)],
+                    f"use one of: {', '.join(KINDS)}",
+                )
+            )
         else:
-            diagnostics.append(error("DG011", f"unknown document kind '{kind}'", builder.values[("kind",)],
-                                     did_you_mean(str(kind), KINDS) or f"use one of: {', '.join(KINDS)}"))
+            diagnostics.append(
+                error(
+                    "DG011",
+                    f"unknown document kind '{kind}'",
+                    builder.values[("kind",)],
+                    did_you_mean(str(kind), KINDS) or f"use one of: {', '.join(KINDS)}",
+                )
+            )
         return None
     return Document(kind, data, file, index, builder.values, builder.keys, builder.styles, builder.sources)
 

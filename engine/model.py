@@ -163,7 +163,9 @@ class Pipeline:
         if stage is None or not stage.is_open:
             return False
         ids = self.stage_ids
-        return rule.from_stage is None or rule.from_stage not in ids or ids.index(stage_id) >= ids.index(rule.from_stage)
+        return (
+            rule.from_stage is None or rule.from_stage not in ids or ids.index(stage_id) >= ids.index(rule.from_stage)
+        )
 
 
 @attrs.frozen
@@ -318,8 +320,14 @@ def _single(by_kind, kind, diagnostics, build):
     if len(found) > 1:
         first = found[0]
         for extra in found[1:]:
-            diagnostics.append(error("DG302", f"a pack has one {kind} document; this is another one",
-                                     extra.locate(), f"the first is in {first.file}"))
+            diagnostics.append(
+                error(
+                    "DG302",
+                    f"a pack has one {kind} document; this is another one",
+                    extra.locate(),
+                    f"the first is in {first.file}",
+                )
+            )
     return build(found[0]) if found else None
 
 
@@ -372,28 +380,47 @@ def _build_pipeline(document: Document) -> Pipeline:
             for j, label in enumerate(spec.get("labels", ()))
         )
         exits = tuple(
-            Criterion(c["id"], Expr(c["when"], document, path + ("exit", j, "when")), c.get("why"),
-                      document.locate(path + ("exit", j)))
+            Criterion(
+                c["id"],
+                Expr(c["when"], document, path + ("exit", j, "when")),
+                c.get("why"),
+                document.locate(path + ("exit", j)),
+            )
             for j, c in enumerate(spec.get("exit", ()))
         )
-        stages.append(Stage(
-            id=spec["id"], probability=Decimal(spec["probability"]), name=spec.get("name"),
-            won=spec.get("won", False), lost=spec.get("lost", False), labels=labels, exit=exits,
-            location=document.locate(path),
-        ))
+        stages.append(
+            Stage(
+                id=spec["id"],
+                probability=Decimal(spec["probability"]),
+                name=spec.get("name"),
+                won=spec.get("won", False),
+                lost=spec.get("lost", False),
+                labels=labels,
+                exit=exits,
+                location=document.locate(path),
+            )
+        )
     rules = tuple(
         QualifyOut(
-            id=q["id"], when=Expr(q["when"], document, ("qualify_out", i, "when")), why=q.get("why"),
-            from_stage=q.get("from"), severity=q.get("severity", "error"),
-            location=document.locate(("qualify_out", i)), from_location=document.locate(("qualify_out", i, "from")),
+            id=q["id"],
+            when=Expr(q["when"], document, ("qualify_out", i, "when")),
+            why=q.get("why"),
+            from_stage=q.get("from"),
+            severity=q.get("severity", "error"),
+            location=document.locate(("qualify_out", i)),
+            from_location=document.locate(("qualify_out", i, "from")),
         )
         for i, q in enumerate(data.get("qualify_out", ()))
     )
     categories = tuple(
         Category(
-            id=c["id"], stages=tuple(c.get("stages", ())), verdicts=tuple(c.get("verdicts", ())),
+            id=c["id"],
+            stages=tuple(c.get("stages", ())),
+            verdicts=tuple(c.get("verdicts", ())),
             when=Expr(c["when"], document, ("categories", i, "when")) if "when" in c else None,
-            name=c.get("name"), labels=tuple(c.get("labels", ())), location=document.locate(("categories", i)),
+            name=c.get("name"),
+            labels=tuple(c.get("labels", ())),
+            location=document.locate(("categories", i)),
         )
         for i, c in enumerate(data.get("categories", ()))
     )
@@ -406,7 +433,10 @@ def _build_plan(document: Document) -> Plan:
     credit = Credit(
         when=Expr(c["when"], document, ("credit", "when")),
         amount=Expr(c["amount"], document, ("credit", "amount")),
-        date=c["date"], to=c["to"], splits=c.get("splits"), overlay=c.get("overlay"),
+        date=c["date"],
+        to=c["to"],
+        splits=c.get("splits"),
+        overlay=c.get("overlay"),
         location=document.locate(("credit",)),
     )
     m = data["commission"]
@@ -415,17 +445,32 @@ def _build_plan(document: Document) -> Plan:
         lower = Decimal(t["from"]) if "from" in t else previous
         upper = _decimal(t.get("to"))
         gate = t.get("gate")
-        tiers.append(Tier(lower, upper, Decimal(t["rate"]), t.get("label"),
-                          TierGate(Decimal(gate["attainment"]), gate.get("over", "year")) if gate else None,
-                          document.locate(("commission", "tiers", i)), t.get("decelerator", False)))
+        tiers.append(
+            Tier(
+                lower,
+                upper,
+                Decimal(t["rate"]),
+                t.get("label"),
+                TierGate(Decimal(gate["attainment"]), gate.get("over", "year")) if gate else None,
+                document.locate(("commission", "tiers", i)),
+                t.get("decelerator", False),
+            )
+        )
         previous = upper if upper is not None else lower
     commission = Commission(
-        basis=m.get("basis", "attainment"), method=m.get("method", "marginal"),
-        rate_of=m.get("rate_of", "credit"), rate=_decimal(m.get("rate")),
-        tiers=tuple(tiers), min_attainment=_decimal(m.get("min_attainment")),
+        basis=m.get("basis", "attainment"),
+        method=m.get("method", "marginal"),
+        rate_of=m.get("rate_of", "credit"),
+        rate=_decimal(m.get("rate")),
+        tiers=tuple(tiers),
+        min_attainment=_decimal(m.get("min_attainment")),
         multipliers=tuple(
-            Multiplier(x["id"], Expr(x["when"], document, ("commission", "multipliers", i, "when")),
-                       Decimal(x["factor"]), document.locate(("commission", "multipliers", i)))
+            Multiplier(
+                x["id"],
+                Expr(x["when"], document, ("commission", "multipliers", i, "when")),
+                Decimal(x["factor"]),
+                document.locate(("commission", "multipliers", i)),
+            )
             for i, x in enumerate(m.get("multipliers", ()))
         ),
         location=document.locate(("commission",)),
@@ -435,17 +480,26 @@ def _build_plan(document: Document) -> Plan:
     claw = data.get("clawback")
     draw = data.get("draw")
     return Plan(
-        id=data["id"], period=data["period"], credit=credit, commission=commission, name=data.get("name"),
-        currency=data.get("currency", "USD"), rounding=data.get("rounding", "half_up"),
-        fiscal_year_start=data.get("fiscal_year_start", 1), quota=_decimal(data.get("quota")),
+        id=data["id"],
+        period=data["period"],
+        credit=credit,
+        commission=commission,
+        name=data.get("name"),
+        currency=data.get("currency", "USD"),
+        rounding=data.get("rounding", "half_up"),
+        fiscal_year_start=data.get("fiscal_year_start", 1),
+        quota=_decimal(data.get("quota")),
         quota_period=data.get("quota_period"),
         caps=Caps(_decimal(caps.get("per_deal")), _decimal(caps.get("per_period"))),
         bonuses=bonuses,
-        clawback=Clawback(claw["date"], claw["within_days"], claw.get("id", "clawback"),
-                          document.locate(("clawback",))) if claw else None,
+        clawback=Clawback(claw["date"], claw["within_days"], claw.get("id", "clawback"), document.locate(("clawback",)))
+        if claw
+        else None,
         draw=Draw(draw["type"], Decimal(draw["amount"]), draw.get("months"), document.locate(("draw",)))
-        if draw else None,
-        location=document.locate(), document=document,
+        if draw
+        else None,
+        location=document.locate(),
+        document=document,
     )
 
 
@@ -454,9 +508,11 @@ def _build_bonus(document: Document, i: int, spec: dict) -> Bonus:
     amount = spec["amount"]
     amount = Expr(amount, document, path + ("amount",)) if isinstance(amount, str) else Decimal(amount)
     return Bonus(
-        id=spec["id"], amount=amount,
+        id=spec["id"],
+        amount=amount,
         when=Expr(spec["when"], document, path + ("when",)) if "when" in spec else None,
-        attainment=_decimal(spec.get("attainment")), description=spec.get("description"),
+        attainment=_decimal(spec.get("attainment")),
+        description=spec.get("description"),
         location=document.locate(path),
     )
 
@@ -466,10 +522,18 @@ def _build_tests(document: Document) -> list[TestCase]:
     cases = []
     for i, spec in enumerate(data["cases"]):
         path = ("cases", i)
-        cases.append(TestCase(
-            name=spec["name"], expect=spec["expect"], deal=spec.get("deal"), deals=tuple(spec.get("deals", ())),
-            reps=tuple(spec.get("reps", ())), period=spec.get("period"),
-            as_of=spec.get("as_of", data.get("as_of")), location=document.locate(path),
-            document=document, path=path,
-        ))
+        cases.append(
+            TestCase(
+                name=spec["name"],
+                expect=spec["expect"],
+                deal=spec.get("deal"),
+                deals=tuple(spec.get("deals", ())),
+                reps=tuple(spec.get("reps", ())),
+                period=spec.get("period"),
+                as_of=spec.get("as_of", data.get("as_of")),
+                location=document.locate(path),
+                document=document,
+                path=path,
+            )
+        )
     return cases

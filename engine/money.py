@@ -33,4 +33,3 @@ def money_text(value: Decimal | None, rounding: str = "half_up") -> str | None:
 def shown_money(value: Decimal | None, rounding: str = "half_up") -> str:
     """``value`` to the cent with thousands separators ("7,500.00"), for people; None is blank."""
     return "" if value is None else f"{cents(value, rounding):,}"
-

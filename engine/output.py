@@ -18,8 +18,9 @@ import re
 import signal
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 
 def _read_umask() -> int:
@@ -67,8 +68,9 @@ _TEMPORARIES: set[str] = set()
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str | None = "utf-8",
-                 newline: str | None = None) -> Iterator[IO]:
+def atomic_write(
+    path: str | os.PathLike, mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None
+) -> Iterator[IO]:
     """Open ``path`` for writing; the file appears, complete, only when the block succeeds.
 
     ``mode`` is "w" (text; ``encoding`` and ``newline`` as for ``open``) or "wb".
@@ -173,8 +175,11 @@ def _about(problem: OSError, path) -> bool:
         return False
     named = os.path.realpath(str(problem.filename))
     target = os.path.realpath(str(path))
-    return named == target or os.path.dirname(named) == os.path.dirname(target) and \
-        os.path.basename(named).startswith("." + os.path.basename(target) + ".")
+    return (
+        named == target
+        or os.path.dirname(named) == os.path.dirname(target)
+        and os.path.basename(named).startswith("." + os.path.basename(target) + ".")
+    )
 
 
 def remove_temporaries() -> None:

@@ -8,8 +8,8 @@ checks; a document with nothing usable left is left out of the model.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import attrs
 
@@ -72,8 +72,7 @@ def read_pack(paths: Iterable[Path | str], reports: Callable[[str], bool] | None
     return result(analysis, diagnostics)
 
 
-def load_ruleset(paths: Iterable[Path | str], *, strict: bool = False,
-                 reports: Callable[[str], bool] | None = None):
+def load_ruleset(paths: Iterable[Path | str], *, strict: bool = False, reports: Callable[[str], bool] | None = None):
     """A compiled RuleSet, or DiagnosticError carrying every problem of the pack."""
     result = read_pack(paths, reports)
     blocking = [d for d in result.diagnostics if d.is_error or strict]

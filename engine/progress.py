@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from typing import Iterator
+from collections.abc import Iterator
 
 _CURRENT: contextvars.ContextVar = contextvars.ContextVar("dealgate_meter", default=None)
 

@@ -76,8 +76,9 @@ def _cuts(err, renames: dict, paths: dict) -> list[tuple]:
             return [original + (key,) for group in given[1:] for key in group if key not in given[0]]
     if err.validator == "pattern" and "propertyNames" in err.absolute_schema_path:
         return [original + (err.instance,)]
-    if err.validator == "required" and any(p[:len(original)] == original and len(p) == len(original) + 1
-                                           for p in renames):
+    if err.validator == "required" and any(
+        p[: len(original)] == original and len(p) == len(original) + 1 for p in renames
+    ):
         return []  # the misspelt key, renamed, supplies it next round
     return [original]
 
@@ -114,12 +115,18 @@ def _rebuild(data, cuts: set, renames: dict, path: tuple = (), new_path: tuple =
 
 def _relocated(document: Document, data, paths: dict) -> Document:
     """The document holding ``data``, its locations keyed by the new paths (list items may have moved up)."""
+
     def move(table: dict) -> dict:
         return {new: table[old] for new, old in paths.items() if old in table}
 
-    return attrs.evolve(document, data=data, value_locations=move(document.value_locations),
-                        key_locations=move(document.key_locations), scalar_styles=move(document.scalar_styles),
-                        scalar_sources=move(document.scalar_sources))
+    return attrs.evolve(
+        document,
+        data=data,
+        value_locations=move(document.value_locations),
+        key_locations=move(document.key_locations),
+        scalar_styles=move(document.scalar_styles),
+        scalar_sources=move(document.scalar_sources),
+    )
 
 
 def _names(data, cuts: set) -> set[str]:

@@ -108,7 +108,7 @@ The rules this team qualifies deals and pays commission by, checked by
 
 | path | what |
 |---|---|
-| `rules/` | the pack: `fields.yaml` (export columns), `pipeline.yaml` (stages, exit criteria, qualify-out rules), `plans/` (commission plans), `tests/` (the pack's own test cases) |
+| `rules/` | the pack: `fields.yaml` (columns), `pipeline.yaml` (stages, gates), `plans/`, `tests/` |
 | `samples/` | a sample export and reps file to try the rules on |
 | `dealgate.toml` | dealgate's settings: the pack and the as-of date ({AS_OF.isoformat()}) |
 
@@ -155,8 +155,11 @@ def _sample_export(rows: int = 200) -> str:
 def schemas() -> dict[str, str]:
     """The JSON Schemas, for the rule files' ``$schema`` modelines (editor completion: docs/editors.md)."""
     folder = schema_dir()
-    return {entry.name: entry.read_text(encoding="utf-8")
-            for entry in sorted(folder.iterdir(), key=lambda e: e.name) if entry.name.endswith(".schema.json")}
+    return {
+        entry.name: entry.read_text(encoding="utf-8")
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".schema.json")
+    }
 
 
 def files() -> dict[str, str]:
@@ -165,14 +168,16 @@ def files() -> dict[str, str]:
     # The rule files' modelines point at ../schemas (../../schemas from plans/ and tests/), as in dealgate's own
     # repository: the schemas go there.
     written.update({f"schemas/{name}": text for name, text in schemas().items()})
-    written.update({
-        "samples/deals.csv": _sample_export(),
-        "samples/reps.csv": REPS,
-        "dealgate.toml": CONFIG,
-        ".pre-commit-config.yaml": PRE_COMMIT,
-        ".github/workflows/rules.yml": WORKFLOW,
-        "README.md": README,
-    })
+    written.update(
+        {
+            "samples/deals.csv": _sample_export(),
+            "samples/reps.csv": REPS,
+            "dealgate.toml": CONFIG,
+            ".pre-commit-config.yaml": PRE_COMMIT,
+            ".github/workflows/rules.yml": WORKFLOW,
+            "README.md": README,
+        }
+    )
     return written
 
 

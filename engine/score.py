@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import attrs
 
 from .compile import RuleSet
 from .money import CENT, cents
 from .results import VERDICTS, DealResult
-
 
 # What a deal's counts depend on: stage, verdict, failed, qualify_out, warnings, evidence stage.
 _COUNTED = itemgetter(1, 2, 3, 4, 5, 9)
@@ -81,8 +81,10 @@ class Summary:
             for counter, ids in ((self.failed, failed), (self.qualify_out, qualify_out), (self.warnings, warnings)):
                 for rule_id in ids:
                     counter[rule_id] += count
-            if is_over_staged(self.ruleset, DealResult(None, stage, verdict, failed, qualify_out, warnings, None,
-                                                       None, None, evidence)):
+            if is_over_staged(
+                self.ruleset,
+                DealResult(None, stage, verdict, failed, qualify_out, warnings, None, None, None, evidence),
+            ):
                 self.over_staged += count
         self._tally.clear()
 
@@ -109,8 +111,7 @@ class Summary:
             return None
         remaining = self.quota - self.won_amount
         ratio = None if remaining <= 0 else cents(self.open_amount / remaining)
-        weighted_ratio = (None if remaining <= 0 else
-                          cents(self.weighted_forecast / remaining))
+        weighted_ratio = None if remaining <= 0 else cents(self.weighted_forecast / remaining)
         return {
             "quota": cents(self.quota),
             "won": cents(self.won_amount),
@@ -182,11 +183,7 @@ def missing_by_criterion(ruleset: RuleSet, scored: ScoredDeal, as_of: dt.date) -
         return scored.missing
     if ruleset.nullable_criteria.isdisjoint(scored.result.failed):
         return {}  # none of them can be unknown: each failed on a value, not a null
-    return {
-        o.id: list(o.missing)
-        for o in ruleset.outcomes(scored.deal, scored.result, as_of)
-        if o.status == "missing"
-    }
+    return {o.id: list(o.missing) for o in ruleset.outcomes(scored.deal, scored.result, as_of) if o.status == "missing"}
 
 
 def counts_line(counts) -> str:

@@ -15,8 +15,8 @@ ignore`` with no codes silences every warning on its line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import attrs
 
@@ -52,8 +52,9 @@ def _read(file: str) -> str:
         return ""
 
 
-def apply(diagnostics: list[Diagnostic], files: Iterable[str],
-          reports: Callable[[str], bool] = lambda code: True) -> list[Diagnostic]:
+def apply(
+    diagnostics: list[Diagnostic], files: Iterable[str], reports: Callable[[str], bool] = lambda code: True
+) -> list[Diagnostic]:
     """The diagnostics left once the files' ignore comments and the ``reports`` policy are applied,
     plus a DG020 warning for each ignore comment that silences nothing (itself subject to the policy)."""
     by_line: dict[tuple, Suppression] = {}
@@ -83,17 +84,41 @@ def _unused(by_line: dict, used: dict, errors_named: dict) -> list[Diagnostic]:
         where = suppression.location
         if suppression.codes is None:
             if not used[key]:
-                found.append(warning("DG020", "this ignore comment silences nothing: no warning is reported on "
-                                              "its line", where, hint="remove the comment"))
+                found.append(
+                    warning(
+                        "DG020",
+                        "this ignore comment silences nothing: no warning is reported on its line",
+                        where,
+                        hint="remove the comment",
+                    )
+                )
             continue
         for code in suppression.codes:
             if not _CODE.match(code):
-                found.append(warning("DG020", f"'{code}' is not a diagnostic code", where,
-                                     hint="codes look like DG310; 'dealgate rule' lists them"))
+                found.append(
+                    warning(
+                        "DG020",
+                        f"'{code}' is not a diagnostic code",
+                        where,
+                        hint="codes look like DG310; 'dealgate rule' lists them",
+                    )
+                )
             elif code in errors_named[key]:
-                found.append(warning("DG020", f"{code} is an error here, and errors cannot be ignored", where,
-                                     hint="fix the problem: an error means the pack cannot run"))
+                found.append(
+                    warning(
+                        "DG020",
+                        f"{code} is an error here, and errors cannot be ignored",
+                        where,
+                        hint="fix the problem: an error means the pack cannot run",
+                    )
+                )
             elif code not in used[key]:
-                found.append(warning("DG020", f"this ignore comment silences nothing: no {code} on its line",
-                                     where, hint=f"remove {code} from the comment"))
+                found.append(
+                    warning(
+                        "DG020",
+                        f"this ignore comment silences nothing: no {code} on its line",
+                        where,
+                        hint=f"remove {code} from the comment",
+                    )
+                )
     return found

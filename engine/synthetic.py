@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import random
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 OWNERS = ("alice", "bob", "carol", "dan", "erin", "frank")
 SDRS = ("sam", "sue")
@@ -26,19 +26,59 @@ STAGE_LABELS = (
     ("Closed Lost", 0.13),
 )
 STAGE_ORDER = [label for label, _ in STAGE_LABELS]
-ACCOUNTS = ("Acme Corp", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises",
-            "Wonka Industries", "Tyrell Corp", "Cyberdyne", "Soylent", "Vandelay Industries", "Pied Piper",
-            "Massive Dynamic", "Aperture Science", "Oscorp", "Gringotts", "Monarch Solutions")
-EVENTS = ("Fiscal year-end budget deadline", "Contract renewal with incumbent expires", "New regulation in Q4",
-          "Board-mandated cost cut", "Product launch date", "Data-centre migration")
+ACCOUNTS = (
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Wonka Industries",
+    "Tyrell Corp",
+    "Cyberdyne",
+    "Soylent",
+    "Vandelay Industries",
+    "Pied Piper",
+    "Massive Dynamic",
+    "Aperture Science",
+    "Oscorp",
+    "Gringotts",
+    "Monarch Solutions",
+)
+EVENTS = (
+    "Fiscal year-end budget deadline",
+    "Contract renewal with incumbent expires",
+    "New regulation in Q4",
+    "Board-mandated cost cut",
+    "Product launch date",
+    "Data-centre migration",
+)
 PEOPLE = ("J. Ortiz (CFO)", "M. Chen (VP Finance)", "A. Patel (COO)", "S. Novak (CIO)", "R. Silva (CEO)")
 CHAMPIONS = ("K. Lee", "T. Brown", "D. Kim", "L. Rossi", "P. Müller", "N. Haddad")
 
 HEADER = [
-    "Opportunity ID", "Opportunity Name", "Opportunity Owner", "Account Name", "Stage", "Amount",
-    "Close Date", "Last Stage Change Date", "Budget Confirmed", "Compelling Event", "Economic Buyer",
-    "Champion", "Decision Criteria", "Proposal Sent Date", "Discount", "Discount Approved", "Contract Years",
-    "Cancellation Date", "Split", "SDR", "Qualified Date",
+    "Opportunity ID",
+    "Opportunity Name",
+    "Opportunity Owner",
+    "Account Name",
+    "Stage",
+    "Amount",
+    "Close Date",
+    "Last Stage Change Date",
+    "Budget Confirmed",
+    "Compelling Event",
+    "Economic Buyer",
+    "Champion",
+    "Decision Criteria",
+    "Proposal Sent Date",
+    "Discount",
+    "Discount Approved",
+    "Contract Years",
+    "Cancellation Date",
+    "Split",
+    "SDR",
+    "Qualified Date",
 ]
 
 
@@ -117,8 +157,9 @@ def broken(row: list[str], kind: int) -> list[str]:
     return row
 
 
-def write_csv(out, count: int, seed: int = 7, as_of: dt.date = dt.date(2026, 9, 30),
-              with_rejects: bool = False) -> None:
+def write_csv(
+    out, count: int, seed: int = 7, as_of: dt.date = dt.date(2026, 9, 30), with_rejects: bool = False
+) -> None:
     writer = csv.writer(out, lineterminator="\r\n")  # Salesforce report exports use CRLF
     writer.writerow(HEADER)
     faults = {count // 5 * (k + 1): k for k in range(4)} if with_rejects else {}
@@ -131,8 +172,11 @@ def main(argv=None) -> None:
     parser.add_argument("--rows", type=int, default=400)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 9, 30))
-    parser.add_argument("--with-rejects", action="store_true",
-                        help="break four rows (blank id, 'TBD' amount, unknown stage, impossible date)")
+    parser.add_argument(
+        "--with-rejects",
+        action="store_true",
+        help="break four rows (blank id, 'TBD' amount, unknown stage, impossible date)",
+    )
     parser.add_argument("--out", default="-")
     args = parser.parse_args(argv)
     if args.out == "-":

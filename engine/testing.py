@@ -202,7 +202,7 @@ class TestRunner:
                 item = self.run.coverage[("exit", stage_id, criterion.id)]
                 item.cases += 1
                 item.outcomes.add("pass" if value is True else "fail")
-        for rule, value in zip(self.ruleset.rules, raw[len(self.ruleset.criteria):]):
+        for rule, value in zip(self.ruleset.rules, raw[len(self.ruleset.criteria) :]):
             if self.ruleset.pipeline.rule_applies(rule, result.stage):
                 item = self.run.coverage[("qualify_out", "pipeline", rule.id)]
                 item.cases += 1
@@ -261,11 +261,13 @@ def tier_name(tier, index: int) -> str:
 def _coverage_items(ruleset: RuleSet) -> dict:
     items = {}
     for stage_id, criterion in ruleset.criteria:
-        items[("exit", stage_id, criterion.id)] = CoverageItem("exit", criterion.id, stage_id,
-                                                                location=criterion.location)
+        items[("exit", stage_id, criterion.id)] = CoverageItem(
+            "exit", criterion.id, stage_id, location=criterion.location
+        )
     for rule in ruleset.rules:
-        items[("qualify_out", "pipeline", rule.id)] = CoverageItem("qualify_out", rule.id, "pipeline",
-                                                                    location=rule.location)
+        items[("qualify_out", "pipeline", rule.id)] = CoverageItem(
+            "qualify_out", rule.id, "pipeline", location=rule.location
+        )
     for plan in ruleset.pack.plans:
         for i, tier in enumerate(plan.commission.tiers):
             name = tier_name(tier, i)
@@ -276,7 +278,8 @@ def _coverage_items(ruleset: RuleSet) -> dict:
             items[("bonus", plan.id, bonus.id)] = CoverageItem("bonus", bonus.id, plan.id, location=bonus.location)
         if plan.clawback:
             items[("clawback", plan.id, plan.clawback.id)] = CoverageItem(
-                "clawback", plan.clawback.id, plan.id, location=plan.clawback.location)
+                "clawback", plan.clawback.id, plan.id, location=plan.clawback.location
+            )
     return items
 
 
@@ -305,9 +308,13 @@ def _compare_statements(expect: dict, statements) -> list[Mismatch]:
     for rep, expected_lines in (expect.get("lines") or {}).items():
         actual_lines = lines.get(rep, [])
         if len(actual_lines) != len(expected_lines):
-            mismatches.append(Mismatch(f"lines.{rep}", f"{len(expected_lines)} lines",
-                                       f"{len(actual_lines)} lines: " + ", ".join(
-                                           f"{l.kind} {l.amount}" for l in actual_lines)))
+            mismatches.append(
+                Mismatch(
+                    f"lines.{rep}",
+                    f"{len(expected_lines)} lines",
+                    f"{len(actual_lines)} lines: " + ", ".join(f"{line.kind} {line.amount}" for line in actual_lines),
+                )
+            )
             continue
         for i, (want, got) in enumerate(zip(expected_lines, actual_lines)):
             for key, value in want.items():

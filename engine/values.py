@@ -31,8 +31,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Callable
 
 from . import types as T
 
@@ -42,14 +42,29 @@ BOOL_WORDS = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 ISO_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
 # The ISO date-times read (after the ISO_DATETIME prefix): seconds, a fraction and a zone are optional.
-ISO_DATETIME_FULL = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})"
-                               r"(?::([0-9]{2})(?:[.,][0-9]+)?)?(?:Z|[+-]([0-9]{2})(?::?([0-9]{2}))?)?")
+ISO_DATETIME_FULL = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})"
+    r"(?::([0-9]{2})(?:[.,][0-9]+)?)?(?:Z|[+-]([0-9]{2})(?::?([0-9]{2}))?)?"
+)
 # Digits Python's int(), Decimal() and regex \d would read but an export never means: '١٢٣', '１２３'.
 # Every currency symbol (Unicode category Sc: $ € £ ¥ ₹ ₩ ₽ …): a cell may hold only its field's.
 CURRENCY_SYMBOLS = "".join(chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Sc")
 # The symbol a money field's currency is written with; a currency without one accepts none.
-SYMBOL_OF = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "SGD": "$", "HKD": "$", "MXN": "$",
-             "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩"}
+SYMBOL_OF = {
+    "USD": "$",
+    "CAD": "$",
+    "AUD": "$",
+    "NZD": "$",
+    "SGD": "$",
+    "HKD": "$",
+    "MXN": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "¥",
+    "INR": "₹",
+    "KRW": "₩",
+}
 _SYMBOL_CLASS = re.escape(CURRENCY_SYMBOLS)
 # A leading or trailing ISO code ('USD 5', '5 USD'); ('+-.' is a range in a character class:
 # it holds '+', ',', '-' and '.').
@@ -83,8 +98,20 @@ MAX_INTEGER = 10**16 - 1
 DATE_MEMO_SIZE = 65_536
 
 _FORMAT_WORDS = {
-    "%Y": "YYYY", "%y": "YY", "%m": "MM", "%d": "DD", "%H": "hh", "%I": "hh", "%M": "mm", "%S": "ss",
-    "%p": "AM/PM", "%b": "Mon", "%B": "Month", "%f": "ffffff", "%z": "+hhmm", "%%": "%",
+    "%Y": "YYYY",
+    "%y": "YY",
+    "%m": "MM",
+    "%d": "DD",
+    "%H": "hh",
+    "%I": "hh",
+    "%M": "mm",
+    "%S": "ss",
+    "%p": "AM/PM",
+    "%b": "Mon",
+    "%B": "Month",
+    "%f": "ffffff",
+    "%z": "+hhmm",
+    "%%": "%",
 }
 
 
@@ -235,8 +262,10 @@ def parse_bool(text: str) -> bool:
 
 def describe_formats(formats: tuple) -> str:
     """'%m/%d/%Y' -> 'MM/DD/YYYY', for messages meant for people who never wrote strptime."""
+
     def one(fmt: str) -> str:
         return re.sub(r"%.", lambda m: _FORMAT_WORDS.get(m.group(0), m.group(0)), fmt)
+
     shown = [one(f) for f in formats] + ([] if "%Y-%m-%d" in formats else ["YYYY-MM-DD"])
     return " or ".join(shown)
 
@@ -377,8 +406,9 @@ def _from_native(type_, value, formats, separator, stages):
     raise ValueProblem(f"{value!r} is not {T.describe(type_)}")
 
 
-def text_converter(type_: str, *, formats: tuple = (), separator: str = ";", stages=None,
-                   currency: str = "USD") -> Callable[[str], object]:
+def text_converter(
+    type_: str, *, formats: tuple = (), separator: str = ";", stages=None, currency: str = "USD"
+) -> Callable[[str], object]:
     """A function reading the non-blank text of one field, built once per export column.
 
     Same results as ``coerce(type_, text, ...)`` for every non-blank ``text``; blank

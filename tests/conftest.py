@@ -23,8 +23,10 @@ def dataset_file(folder: str, name: str) -> Path:
     """A file of a public dataset, or skip the test saying where it was looked for and how to point at it."""
     path = SHARED_DATASETS / folder / name
     if not path.is_file():
-        pytest.skip(f"public dataset file {path} is absent: set DEALGATE_DATASETS to the folder holding the "
-                    f"datasets (default: ../shared/datasets beside the checkout)")
+        pytest.skip(
+            f"public dataset file {path} is absent: set DEALGATE_DATASETS to the folder holding the "
+            f"datasets (default: ../shared/datasets beside the checkout)"
+        )
     return path
 
 

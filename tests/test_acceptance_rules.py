@@ -41,7 +41,7 @@ def test_a_misspelt_field_names_file_line_column_shows_a_caret_and_suggests(pack
     assert "did you mean 'economic_buyer'?" in result.stdout
 
 
-@pytest.mark.parametrize("expression", ['"().__class__.__bases__"', '"__import__(\'os\').system(\'id\')"'])
+@pytest.mark.parametrize("expression", ['"().__class__.__bases__"', "\"__import__('os').system('id')\""])
 def test_escapes_are_diagnostics_and_nothing_runs(pack, expression, tmp_path, monkeypatch):
     import os
 

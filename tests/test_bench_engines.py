@@ -9,12 +9,12 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from engine.render.deals import CSV_COLUMNS
+from engine.synthetic import write_csv
 
 COLUMNS = list(CSV_COLUMNS) + ["category"]  # the bundled pack declares forecast categories
-from engine.synthetic import write_csv
 
 sys.path.insert(0, str(ROOT / "bench"))
 import engines  # noqa: E402
@@ -38,13 +38,31 @@ def sample(tmp_path_factory):
     with export.open("w", encoding="utf-8", newline="") as out:
         write_csv(out, 400, seed=11, with_rejects=True)
     parquet = work / "deals.parquet"
-    duckdb.connect().execute(f"COPY (SELECT * FROM read_csv('{export}', all_varchar = true)) TO '{parquet}' "
-                             "(FORMAT parquet)")
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_csv('{export}', all_varchar = true)) TO '{parquet}' (FORMAT parquet)"
+    )
     scored, rejects = work / "dealgate.csv", work / "dealgate_rejects.csv"
-    done = subprocess.run(engines.dealgate_command() + ["score", "--rules", str(ROOT / "rules"), str(export),
-                                                        "--as-of", AS_OF, "--format", "csv", "-o", str(scored),
-                                                        "--rejects", str(rejects)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        engines.dealgate_command()
+        + [
+            "score",
+            "--rules",
+            str(ROOT / "rules"),
+            str(export),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "csv",
+            "-o",
+            str(scored),
+            "--rejects",
+            str(rejects),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "read 400, scored 396, rejected 4" in done.stderr
     return work, export, parquet, rows(scored), rows(rejects)
@@ -97,15 +115,40 @@ def test_compare_counts_differing_rows_per_column(tmp_path):
 
 
 def test_quick_run_ends_with_its_json_line(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "engines.py"), "--quick", "--rows", "300",
-                           "--check-rows", "200", "--keep", str(tmp_path)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "engines.py"),
+            "--quick",
+            "--rows",
+            "300",
+            "--check-rows",
+            "200",
+            "--keep",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     last = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(last) >= {"rows", "python_rows_per_s", "duckdb_rows_per_s", "duckdb_parquet_rows_per_s",
-                         "spark_rows_per_s", "handwritten_duckdb_rows_per_s", "polars_rows_per_s",
-                         "duckdb_vs_handwritten", "duckdb_vs_python", "python_peak_rss_mb",
-                         "handwritten_duckdb_peak_rss_mb", "check_diffs", "check_ok"}
+    assert set(last) >= {
+        "rows",
+        "python_rows_per_s",
+        "duckdb_rows_per_s",
+        "duckdb_parquet_rows_per_s",
+        "spark_rows_per_s",
+        "handwritten_duckdb_rows_per_s",
+        "polars_rows_per_s",
+        "duckdb_vs_handwritten",
+        "duckdb_vs_python",
+        "python_peak_rss_mb",
+        "handwritten_duckdb_peak_rss_mb",
+        "check_diffs",
+        "check_ok",
+    }
     assert last["rows"] == 300
     assert last["python_rows_per_s"] > 0 and last["handwritten_duckdb_rows_per_s"] > 0
     assert last["check_ok"] is True, last["check_diffs"]

@@ -5,12 +5,11 @@ import io
 import sys
 
 from conftest import ROOT
-
 from engine.read import ExportReader
 from engine.synthetic import write_csv
 
 sys.path.insert(0, str(ROOT / "bench"))
-import handwritten  # noqa: E402
+import handwritten
 
 
 def test_generated_scoring_matches_handwritten_on_every_row(default_ruleset):

@@ -71,8 +71,13 @@ def test_intervals_hold_the_true_probabilities_in_at_least_90_percent_of_stages(
 
 
 def test_a_synthetic_history_gives_reach_outcome_and_days(default_ruleset):
-    labels = {"initial_contact": "Prospecting", "discovery": "Qualification", "meeting": "Value Proposition",
-              "proposal": "Proposal/Price Quote", "negotiation": "Negotiation/Review"}
+    labels = {
+        "initial_contact": "Prospecting",
+        "discovery": "Qualification",
+        "meeting": "Value Proposition",
+        "proposal": "Proposal/Price Quote",
+        "negotiation": "Negotiation/Review",
+    }
     lookup = default_ruleset.analysis.stage_lookup
     rows, results = [], {}
     start = dt.datetime(2026, 1, 1, 9, 0)
@@ -84,8 +89,9 @@ def test_a_synthetic_history_gives_reach_outcome_and_days(default_ruleset):
             at += dt.timedelta(days=DAYS[OPEN.index(stage)])
         final = "closed_won" if won else "closed_lost"
         rows.append(HistoryRow(deal_id, final, at))
-        results[deal_id] = DealResult(deal_id, final, "won" if won else "lost", (), (), (), Decimal(0), None, None,
-                                      None)
+        results[deal_id] = DealResult(
+            deal_id, final, "won" if won else "lost", (), (), (), Decimal(0), None, None, None
+        )
     outcomes, open_deals, unmatched = outcomes_from_history(default_ruleset, rows, results)
     assert (len(outcomes), open_deals, unmatched) == (len(deals), 0, 0)
     result = calibrate(default_ruleset, outcomes, source="history")
@@ -104,7 +110,11 @@ def test_brier_score_and_reliability_by_hand(default_ruleset):
     assert result.brier == Decimal("0.3400")
     negotiation = result.stages[-1]
     assert (negotiation.reached, negotiation.won, negotiation.observed, negotiation.suggested) == (
-        2, 1, Decimal("0.5000"), Decimal("0.50"))
+        2,
+        1,
+        Decimal("0.5000"),
+        Decimal("0.50"),
+    )
     assert not negotiation.outside  # 0.8 lies in the wide interval of two deals
     assert [b.forecasts for b in result.reliability] == [0, 0, 0, 0, 2]
 
@@ -130,8 +140,16 @@ def test_formats(fmt):
 
 def test_maven_export_win_rates_with_counts_intervals_and_brier():
     export = dataset_file("maven-crm-sales-opportunities", "sales_pipeline.csv")
-    result = run("calibrate", "--rules", ROOT / "examples" / "maven-crm-sales-opportunities", export, "--as-of",
-                 "2017-12-31", "--format", "json")
+    result = run(
+        "calibrate",
+        "--rules",
+        ROOT / "examples" / "maven-crm-sales-opportunities",
+        export,
+        "--as-of",
+        "2017-12-31",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["deals"] == 6711 and data["open_deals"] == 2089  # 4238 won + 2473 lost; the rest open
@@ -149,8 +167,18 @@ def test_salesforce_history_and_rejected_history_rows(tmp_path):
     broken = tmp_path / "history.csv"
     extra = [text[1].replace("Qualification", "Verbal Commit"), ",,x,y,Qualification"]  # unknown stage, no id
     broken.write_text("\n".join(text + extra) + "\n")
-    result = run("calibrate", "--rules", ROOT / "examples" / "sfdc-devorg-sample-opps", export, "--history", broken,
-                 "--as-of", "2026-02-23", "--format", "json")
+    result = run(
+        "calibrate",
+        "--rules",
+        ROOT / "examples" / "sfdc-devorg-sample-opps",
+        export,
+        "--history",
+        broken,
+        "--as-of",
+        "2026-02-23",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["source"] == "history" and data["deals"] + data["open_deals"] == 36
@@ -187,15 +215,19 @@ def test_write_changes_only_the_numbers_outside_their_intervals(tmp_path):
 def test_write_keeps_a_flow_style_pipeline_as_it_was_written(tmp_path):
     rules = tmp_path / "rules"
     rules.mkdir()
-    (rules / "fields.yaml").write_text("kind: fields\nfields:\n  id: {type: string, required: true}\n"
-                                       "  stage: {type: stage, required: true}\n  amount: {type: money}\n")
+    (rules / "fields.yaml").write_text(
+        "kind: fields\nfields:\n  id: {type: string, required: true}\n"
+        "  stage: {type: stage, required: true}\n  amount: {type: money}\n"
+    )
     (rules / "pipeline.yaml").write_text(
         "kind: pipeline  # flow style\nstages:\n  - {id: open, probability: 0.9}   # far too hopeful\n"
-        "  - {id: won, probability: 1.0, won: true}\n  - {id: lost, probability: 0.0, lost: true}\n")
+        "  - {id: won, probability: 1.0, won: true}\n  - {id: lost, probability: 0.0, lost: true}\n"
+    )
     export = tmp_path / "deals.csv"
     export.write_text("id,stage,amount\n" + "".join(f"d{i},{'won' if i < 2 else 'lost'},10\n" for i in range(40)))
     result = run("calibrate", export, "--rules", rules, "--as-of", "2026-09-30", "--format", "csv", "--write")
     assert result.exit_code == 0, result.output
     assert (rules / "pipeline.yaml").read_text() == (
         "kind: pipeline  # flow style\nstages:\n  - {id: open, probability: 0.05}   # far too hopeful\n"
-        "  - {id: won, probability: 1.0, won: true}\n  - {id: lost, probability: 0.0, lost: true}\n")
+        "  - {id: won, probability: 1.0, won: true}\n  - {id: lost, probability: 0.0, lost: true}\n"
+    )

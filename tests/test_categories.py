@@ -11,10 +11,10 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from test_sql_engine import assert_same
 
 from cli import main
 from conftest import ROOT
-from test_sql_engine import assert_same
 
 DEALS = ROOT / "examples" / "deals.csv"
 AS_OF = "2026-09-30"
@@ -45,7 +45,7 @@ def pack(tmp_path_factory):
     shutil.rmtree(folder / "rules" / "tests")  # its cases expect the bundled categories
     pipeline = folder / "rules" / "pipeline.yaml"
     text = pipeline.read_text()
-    pipeline.write_text(text[:text.index("\ncategories:")] + CATEGORIES)
+    pipeline.write_text(text[: text.index("\ncategories:")] + CATEGORIES)
     return folder / "rules"
 
 
@@ -67,8 +67,9 @@ def test_the_bundled_pack_puts_every_deal_in_a_category():
     assert set(by_category) == {"closed", "commit", "best_case", "pipeline", "omitted"}
     assert all(d["stage"] == "negotiation" and d["verdict"] == "ready" for d in by_category["commit"])
     assert all(d["stage"] == "closed_won" for d in by_category["closed"])
-    assert all(d["verdict"] in ("lost", "disqualified") or d["stage"] == "initial_contact"
-               for d in by_category["omitted"])
+    assert all(
+        d["verdict"] in ("lost", "disqualified") or d["stage"] == "initial_contact" for d in by_category["omitted"]
+    )
 
 
 def test_first_matching_category_wins_and_a_deal_may_match_none(pack):
@@ -87,7 +88,7 @@ def test_a_pack_without_categories_has_no_category_column(tmp_path):
     shutil.copytree(ROOT / "rules", rules)
     shutil.rmtree(rules / "tests")  # its cases expect the bundled categories
     text = (rules / "pipeline.yaml").read_text()
-    (rules / "pipeline.yaml").write_text(text[:text.index("\n# Forecast categories")] + "\n")
+    (rules / "pipeline.yaml").write_text(text[: text.index("\n# Forecast categories")] + "\n")
     result = run("score", DEALS, "--rules", rules, "--as-of", AS_OF, "--format", "csv")
     assert next(csv.reader(result.stdout.splitlines()))[-1] == "over_staged"
     assert "category" not in scored(rules)[0]
@@ -110,8 +111,7 @@ def test_the_sql_view_has_the_category_column(pack):
 
 
 def test_forecast_by_category_adds_up(pack):
-    result = run("forecast", DEALS, "--rules", ROOT / "rules", "--as-of", AS_OF, "--by", "category", "--format",
-                 "json")
+    result = run("forecast", DEALS, "--rules", ROOT / "rules", "--as-of", AS_OF, "--by", "category", "--format", "json")
     data = json.loads(result.stdout)
     assert [g["category"] for g in data["groups"]] == ["closed", "commit", "best_case", "pipeline", "omitted"]
     assert sum(g["deals"] for g in data["groups"]) == data["total"]["deals"]
@@ -123,8 +123,9 @@ def test_spark_gives_the_categories_of_the_python_engine(spark, tmp_path, pack):
     outputs = {}
     for engine in ("python", "spark"):
         out = tmp_path / f"{engine}.jsonl"
-        result = run("score", DEALS, "--rules", pack, "--as-of", AS_OF, "--engine", engine, "--format", "jsonl",
-                     "-o", out)
+        result = run(
+            "score", DEALS, "--rules", pack, "--as-of", AS_OF, "--engine", engine, "--format", "jsonl", "-o", out
+        )
         assert result.exit_code == 0, result.output
         outputs[engine] = out.read_bytes()
     assert outputs["spark"] == outputs["python"]
@@ -156,16 +157,38 @@ def test_the_crm_forecast_category_column_is_compared_and_disagreements_listed(t
     shutil.copytree(ROOT / "examples" / "sfdc-assets-data-cloud-workshop", rules)
     with (rules / "pipeline.yaml").open("a") as handle:
         handle.write(SFDC_CATEGORIES)
-    result = run("forecast", export, "--rules", rules, "--as-of", "2024-01-25", "--by", "category", "--crm-category",
-                 "forecast_category", "--format", "json")
+    result = run(
+        "forecast",
+        export,
+        "--rules",
+        rules,
+        "--as-of",
+        "2024-01-25",
+        "--by",
+        "category",
+        "--crm-category",
+        "forecast_category",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     crm = json.loads(result.stdout)["crm_categories"]
     assert crm["compared"] + crm["blank"] == json.loads(result.stdout)["total"]["deals"]
     assert crm["agree"] + len(crm["disagreements"]) == crm["compared"] > 0
     for deal in crm["disagreements"]:
         assert deal["rules"] != deal["crm_category"]
-    table = run("forecast", export, "--rules", rules, "--as-of", "2024-01-25", "--crm-category", "forecast_category",
-                "--format", "table")
+    table = run(
+        "forecast",
+        export,
+        "--rules",
+        rules,
+        "--as-of",
+        "2024-01-25",
+        "--crm-category",
+        "forecast_category",
+        "--format",
+        "table",
+    )
     assert "CRM forecast category ('forecast_category') against the rules" in table.stdout
 
 

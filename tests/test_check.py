@@ -67,22 +67,25 @@ def test_default_pack_passes():
 # unknown keys, one per document kind, pointing at the key with a did-you-mean
 
 
-@pytest.mark.parametrize("text,line,column,key,suggestion", [
-    (FIELDS.replace("required: true", "requried: true"), 3, 22, "requried", "required"),
-    (FIELDS + "stage_label: {}\n", 5, 1, "stage_label", "stage_labels"),
-    (PIPELINE.replace("probability: 0.1", "probabilty: 0.1"), 4, 5, "probabilty", "probability"),
-    (PIPELINE.replace("{id: stalled, when", "{id: stalled, wen: x, when"), 8, 19, "wen", "when"),
-    (PLAN.replace("period: quarter", "period: quarter\nquotas: 5"), 4, 1, "quotas", "quota"),
-    (PLAN.replace("rate: 0.1", "rate: 0.1\n  methd: marginal"), 7, 3, "methd", "method"),
-    (TESTS.replace("expect: {verdict: blocked}", "expect: {verdic: blocked}"), 5, 14, "verdic", "verdict"),
-    (TESTS.replace("  - name: a deal", "  - nme: x\n    name: a deal"), 3, 5, "nme", "name"),
-])
+@pytest.mark.parametrize(
+    "text,line,column,key,suggestion",
+    [
+        (FIELDS.replace("required: true", "requried: true"), 3, 22, "requried", "required"),
+        (FIELDS + "stage_label: {}\n", 5, 1, "stage_label", "stage_labels"),
+        (PIPELINE.replace("probability: 0.1", "probabilty: 0.1"), 4, 5, "probabilty", "probability"),
+        (PIPELINE.replace("{id: stalled, when", "{id: stalled, wen: x, when"), 8, 19, "wen", "when"),
+        (PLAN.replace("period: quarter", "period: quarter\nquotas: 5"), 4, 1, "quotas", "quota"),
+        (PLAN.replace("rate: 0.1", "rate: 0.1\n  methd: marginal"), 7, 3, "methd", "method"),
+        (TESTS.replace("expect: {verdict: blocked}", "expect: {verdic: blocked}"), 5, 14, "verdic", "verdict"),
+        (TESTS.replace("  - name: a deal", "  - nme: x\n    name: a deal"), 3, 5, "nme", "name"),
+    ],
+)
 def test_unknown_key_did_you_mean(text, line, column, key, suggestion):
     problems = [d for d in check(text) if d.code == "DG101"]
     assert [(d.line, d.column) for d in problems] == [(line, column)]
     assert f"unknown key '{key}'" in problems[0].message
     assert problems[0].hint == f"did you mean '{suggestion}'?"
-    assert text.splitlines()[line - 1][column - 1:].startswith(key)
+    assert text.splitlines()[line - 1][column - 1 :].startswith(key)
 
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys():
@@ -100,8 +103,7 @@ def test_wrong_type_quoted_number():
 
 def test_wrong_type_lists_the_alternatives():
     (problem,) = check(FIELDS.replace("{type: stage}", "{type: stage, default: {a: 1}}"))
-    assert problem.message == ("fields.stage.default must be a string, a number, true/false or a list, "
-                               "not a mapping")
+    assert problem.message == ("fields.stage.default must be a string, a number, true/false or a list, not a mapping")
 
 
 def test_wrong_type_boolean():
@@ -173,14 +175,25 @@ def test_one_of_with_a_group_of_keys():
     assert problem.message == "cases[0] needs 'deal' or 'deals' with 'period'"
 
 
-@pytest.mark.parametrize("text,message", [
-    (PLAN.replace("period: quarter", "period: quarter\nquota: 0"), "quota must be more than 0, not 0"),
-    (PLAN.replace("period: quarter", "period: quarter\nfiscal_year_start: 13"),
-     "fiscal_year_start must be at most 12, not 13"),
-    (PIPELINE.replace("stages:\n  - id: discovery\n    probability: 0.1\n    exit:\n      - {id: budget, when: "
-                      "budget_confirmed}\n", "stages: []\n"), "stages must not be empty"),
-    (PIPELINE.replace("when: budget_confirmed", 'when: ""'), "stages[0].exit[0].when must not be an empty string"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (PLAN.replace("period: quarter", "period: quarter\nquota: 0"), "quota must be more than 0, not 0"),
+        (
+            PLAN.replace("period: quarter", "period: quarter\nfiscal_year_start: 13"),
+            "fiscal_year_start must be at most 12, not 13",
+        ),
+        (
+            PIPELINE.replace(
+                "stages:\n  - id: discovery\n    probability: 0.1\n    exit:\n      - {id: budget, when: "
+                "budget_confirmed}\n",
+                "stages: []\n",
+            ),
+            "stages must not be empty",
+        ),
+        (PIPELINE.replace("when: budget_confirmed", 'when: ""'), "stages[0].exit[0].when must not be an empty string"),
+    ],
+)
 def test_ranges_and_emptiness(text, message):
     problems = check(text)
     assert [(d.code, d.message) for d in problems] == [("DG107", message)]

@@ -89,4 +89,4 @@ def test_both_rate_and_tiers_points_at_the_second_key(rules):
     rules("plans/ae.yaml", "  basis: attainment\n", "  basis: attainment\n  rate: 0.1\n")
     [(_, line, column, _, code, _)] = reported(validate())
     text = (Path("rules/plans/ae.yaml")).read_text().splitlines()[int(line) - 1]
-    assert code == "DG106" and text[int(column) - 1:].startswith("tiers:")
+    assert code == "DG106" and text[int(column) - 1 :].startswith("tiers:")

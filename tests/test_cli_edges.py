@@ -17,11 +17,13 @@ def run(*args):
 
 
 def test_output_into_a_missing_directory_is_a_usage_error_before_any_work(tmp_path):
-    for args in (["score", EXPORT, "-o", tmp_path / "no" / "x.json"],
-                 ["score", EXPORT, "--rejects", tmp_path / "no" / "r.csv"],
-                 ["payout", EXPORT, "--reps", REPS, "--period", "2026-Q3", "-o", tmp_path / "no" / "p.json"],
-                 ["test", ROOT / "rules", "--junit", tmp_path / "no" / "j.xml"],
-                 ["diff", ROOT / "rules", ROOT / "rules", "--deals", EXPORT, "-o", tmp_path / "no" / "d.md"]):
+    for args in (
+        ["score", EXPORT, "-o", tmp_path / "no" / "x.json"],
+        ["score", EXPORT, "--rejects", tmp_path / "no" / "r.csv"],
+        ["payout", EXPORT, "--reps", REPS, "--period", "2026-Q3", "-o", tmp_path / "no" / "p.json"],
+        ["test", ROOT / "rules", "--junit", tmp_path / "no" / "j.xml"],
+        ["diff", ROOT / "rules", ROOT / "rules", "--deals", EXPORT, "-o", tmp_path / "no" / "d.md"],
+    ):
         result = run(*args)
         assert result.exit_code == 2, (args, result.output)
         assert "does not exist" in result.output and "Traceback" not in result.output
@@ -53,8 +55,9 @@ def test_a_duplicated_row_is_paid_once_and_flagged(tmp_path):
     duplicated = tmp_path / "dup.csv"
     duplicated.write_text("\n".join(lines + [row]) + "\n")
     once = run("payout", EXPORT, "--reps", REPS, "--period", "2026-Q3", "--rep", "alice", "--format", "json", *AS_OF)
-    twice = run("payout", duplicated, "--reps", REPS, "--period", "2026-Q3", "--rep", "alice", "--format", "json",
-                *AS_OF)
+    twice = run(
+        "payout", duplicated, "--reps", REPS, "--period", "2026-Q3", "--rep", "alice", "--format", "json", *AS_OF
+    )
     assert twice.exit_code == 1 and "DG618" in twice.stderr and "credited to 'alice' twice" in twice.stderr
     total = lambda r: json.loads(r.stdout)["statements"][0]["total"]  # noqa: E731
     assert total(twice) == total(once)
@@ -62,8 +65,10 @@ def test_a_duplicated_row_is_paid_once_and_flagged(tmp_path):
 
 def test_deal_rows_add_up_to_the_summary_to_the_cent(tmp_path):
     export = tmp_path / "round.csv"
-    export.write_text("Id,Stage,Amount\nA,Value Proposition,33.35\nB,Value Proposition,0.05\n"
-                      "C,Qualification,0.05\nD,Qualification,0.15\n")
+    export.write_text(
+        "Id,Stage,Amount\nA,Value Proposition,33.35\nB,Value Proposition,0.05\n"
+        "C,Qualification,0.05\nD,Qualification,0.15\n"
+    )
     data = json.loads(run("score", export, "--format", "json", *AS_OF).stdout)
     from decimal import Decimal
 
@@ -109,8 +114,13 @@ def test_a_closed_pipe_is_not_an_error():
     import subprocess
     import sys
 
-    out = subprocess.run(f"{sys.executable} -m cli score {EXPORT} --format jsonl --as-of 2026-09-30 | head -1",
-                         shell=True, cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        f"{sys.executable} -m cli score {EXPORT} --format jsonl --as-of 2026-09-30 | head -1",
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.stdout.count("\n") == 1 and "Traceback" not in out.stderr and "internal error" not in out.stderr
 
 
@@ -121,9 +131,12 @@ def test_string_literals_that_look_like_generated_names_are_just_strings(tmp_pat
     pack = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", pack)
     pipeline = pack / "pipeline.yaml"
-    pipeline.write_text(pipeline.read_text().replace("when: compelling_event != null",
-                                                     'when: compelling_event != "K9 launch" and '
-                                                     'compelling_event != "fn_x STAGE_INDEX"'))
+    pipeline.write_text(
+        pipeline.read_text().replace(
+            "when: compelling_event != null",
+            'when: compelling_event != "K9 launch" and compelling_event != "fn_x STAGE_INDEX"',
+        )
+    )
     assert run("validate", pack).exit_code == 0
     result = run("score", "--rules", pack, EXPORT, "--format", "json", *AS_OF)
     assert result.exit_code == 0, result.output
@@ -135,9 +148,11 @@ def test_a_required_field_with_a_default_is_filled_in_test_cases_as_in_exports(t
     pack = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", pack)
     fields = pack / "fields.yaml"
-    fields.write_text(fields.read_text().replace("  name:\n    type: string\n",
-                                                 "  name:\n    type: string\n    required: true\n"
-                                                 "    default: unnamed\n"))
+    fields.write_text(
+        fields.read_text().replace(
+            "  name:\n    type: string\n", "  name:\n    type: string\n    required: true\n    default: unnamed\n"
+        )
+    )
     assert run("validate", pack).exit_code == 0
     assert run("test", pack).exit_code == 0
 
@@ -170,7 +185,9 @@ def test_a_non_numeric_expected_line_amount_is_a_failed_case_not_a_crash(tmp_pat
     pack = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", pack)
     plans = pack / "tests" / "plans.yaml"
-    plans.write_text(plans.read_text().replace("tier: decelerator, amount: 2000}", "tier: decelerator, amount: abc}", 1))
+    plans.write_text(
+        plans.read_text().replace("tier: decelerator, amount: 2000}", "tier: decelerator, amount: abc}", 1)
+    )
     result = run("test", pack)
     assert result.exit_code == 1 and "expected abc, got 2000.00" in result.stdout
 
@@ -195,7 +212,9 @@ def test_amounts_beyond_exact_decimal_precision_are_a_diagnostic(tmp_path):
     pack = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", pack)
     plan = pack / "plans" / "ae.yaml"
-    plan.write_text(plan.read_text().replace("  amount: amount\n", "  amount: amount * 999999999999999999 * 999999999999999999\n"))
+    plan.write_text(
+        plan.read_text().replace("  amount: amount\n", "  amount: amount * 999999999999999999 * 999999999999999999\n")
+    )
     result = run("payout", "--rules", pack, EXPORT, "--reps", REPS, "--period", "2026-Q3", "--format", "json", *AS_OF)
     assert result.exit_code == 1 and "DG619" in result.stderr and "internal error" not in result.stderr
 
@@ -207,8 +226,9 @@ def test_an_unpaired_surrogate_escape_in_yaml_is_a_diagnostic(tmp_path):
     pack = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", pack)
     fields = pack / "fields.yaml"
-    fields.write_text(fields.read_text().replace("description: Opportunity or deal name",
-                                                 'description: "Opportunity \\ud800 name"'))
+    fields.write_text(
+        fields.read_text().replace("description: Opportunity or deal name", 'description: "Opportunity \\ud800 name"')
+    )
     for fmt in ("text", "json", "github"):
         result = run("validate", pack, "--format", fmt)
         assert result.exit_code == 1 and "unpaired surrogate" in result.stdout, result.output
@@ -230,4 +250,4 @@ def test_a_surrogate_pair_in_yaml_is_one_character():
     from engine.load import load_text
 
     result = load_text('kind: fields\nx: "smile \\ud83d\\ude00"\n', "f.yaml")
-    assert result.diagnostics == [] and result.documents[0].data["x"] == "smile \U0001F600"
+    assert result.diagnostics == [] and result.documents[0].data["x"] == "smile \U0001f600"

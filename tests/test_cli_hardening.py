@@ -62,9 +62,11 @@ def chain(count: int, type_: str, first: str, step) -> str:
 
 # 1. exponential compile time
 
+
 def test_item1_forty_chained_computed_fields_compile_in_linear_time(tmp_path):
-    pack = write_pack(tmp_path / "rules", chain(40, "integer", "years", lambda k: f"c{k - 1} + c{k - 2}"),
-                      when="c40 > 0")
+    pack = write_pack(
+        tmp_path / "rules", chain(40, "integer", "years", lambda k: f"c{k - 1} + c{k - 2}"), when="c40 > 0"
+    )
     deals = tmp_path / "deals.csv"
     deals.write_text(DEALS, encoding="utf-8")
     started = time.perf_counter()
@@ -78,11 +80,25 @@ def test_item1_forty_chained_computed_fields_compile_in_linear_time(tmp_path):
 
 # 2. exponential values
 
-@pytest.mark.parametrize("type_, first, step, expected", [
-    ("integer", "years", lambda k: f"c{k - 1} * c{k - 1}", "computed field 'c6' can make a number of up to 256 digits"),
-    ("money", "amount", lambda k: f"c{k - 1} * c{k - 1}", "computed field 'c6' can make a number of up to 256 digits"),
-    ("string", "name", lambda k: f"c{k - 1} + c{k - 1}", "computed field 'c9' can make a string made of up to 128"),
-])
+
+@pytest.mark.parametrize(
+    "type_, first, step, expected",
+    [
+        (
+            "integer",
+            "years",
+            lambda k: f"c{k - 1} * c{k - 1}",
+            "computed field 'c6' can make a number of up to 256 digits",
+        ),
+        (
+            "money",
+            "amount",
+            lambda k: f"c{k - 1} * c{k - 1}",
+            "computed field 'c6' can make a number of up to 256 digits",
+        ),
+        ("string", "name", lambda k: f"c{k - 1} + c{k - 1}", "computed field 'c9' can make a string made of up to 128"),
+    ],
+)
 def test_item2_values_that_grow_without_bound_are_refused_by_validate(tmp_path, type_, first, step, expected):
     pack = write_pack(tmp_path / "rules", chain(40, type_, first, step), when="c40 != null")
     result = run("validate", pack)
@@ -92,8 +108,9 @@ def test_item2_values_that_grow_without_bound_are_refused_by_validate(tmp_path, 
 
 
 def test_item2_a_long_chain_of_sums_stays_valid_and_runs(tmp_path):
-    pack = write_pack(tmp_path / "rules", chain(40, "money", "amount", lambda k: f"c{k - 1} + c{k - 2}"),
-                      when="c40 > 0")
+    pack = write_pack(
+        tmp_path / "rules", chain(40, "money", "amount", lambda k: f"c{k - 1} + c{k - 2}"), when="c40 > 0"
+    )
     deals = tmp_path / "deals.csv"
     deals.write_text(DEALS, encoding="utf-8")
     result = run("score", "--rules", pack, deals, "--format", "csv", *AS_OF)
@@ -101,6 +118,7 @@ def test_item2_a_long_chain_of_sums_stays_valid_and_runs(tmp_path):
 
 
 # 3. identifiers with a trailing newline
+
 
 def test_item3_a_stage_id_with_a_trailing_newline_is_refused(tmp_path):
     pack = write_pack(tmp_path / "rules")
@@ -123,12 +141,15 @@ def test_item3_a_field_name_with_a_trailing_newline_is_refused(tmp_path):
 
 # 4. crashes in the checks
 
+
 def test_item4_a_date_format_giving_a_code_twice_is_a_diagnostic(tmp_path):
     pack = write_pack(tmp_path / "rules", fields=BASE_FIELDS.replace('"%Y-%m-%d"]', '"%Y-%m-%d %Y"]'))
     result = run("validate", pack)
     assert result.exit_code == 1, result.output
-    assert "error[DG322]: date format '%Y-%m-%d %Y' is not a valid strptime format (a code is given twice)" \
+    assert (
+        "error[DG322]: date format '%Y-%m-%d %Y' is not a valid strptime format (a code is given twice)"
         in result.output
+    )
 
 
 def test_item4_a_literal_past_decimal_range_is_a_diagnostic(tmp_path):
@@ -138,6 +159,7 @@ def test_item4_a_literal_past_decimal_range_is_a_diagnostic(tmp_path):
 
 
 # 14. YAML merge keys
+
 
 def test_item14_a_merge_key_is_said_to_be_unsupported(tmp_path):
     fields = BASE_FIELDS.replace("  name: {type: string}", "  name: &text {type: string}")
@@ -159,6 +181,7 @@ def test_item3_generated_code_never_depends_on_names_being_well_formed():
 
 # 10. an output that is an input or another output
 
+
 def pack_and_export(tmp_path, text: str, name: str = "deals.csv") -> tuple:
     """The base pack and an export holding ``text``."""
     export = tmp_path / name
@@ -171,13 +194,16 @@ def small_export(tmp_path):
     return pack_and_export(tmp_path, DEALS)
 
 
-@pytest.mark.parametrize("options", [
-    ["-o", "{deals}"],
-    ["--rejects", "{deals}"],
-    ["-o", "{dir}/../{dirname}/deals.csv"],  # the same file by another name
-    ["-o", "{dir}/out.csv", "--rejects", "{dir}/out.csv"],
-    ["-o", "{pack}/fields.yaml"],
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["-o", "{deals}"],
+        ["--rejects", "{deals}"],
+        ["-o", "{dir}/../{dirname}/deals.csv"],  # the same file by another name
+        ["-o", "{dir}/out.csv", "--rejects", "{dir}/out.csv"],
+        ["-o", "{pack}/fields.yaml"],
+    ],
+)
 def test_item10_an_output_that_is_an_input_or_another_output_is_a_usage_error(small_export, options):
     pack, deals = small_export
     before = {p: p.read_bytes() for p in [deals, *pack.iterdir()]}
@@ -207,6 +233,7 @@ def test_item10_payout_refuses_writing_over_its_reps_file(small_export, tmp_path
 
 # 11. an OS error writing output
 
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
 @pytest.mark.parametrize("option", ["-o", "--rejects"])
 def test_item11_a_full_disk_is_an_io_error_naming_the_path(small_export, option):
@@ -235,13 +262,31 @@ def test_item11_a_read_only_directory_is_an_io_error(small_export, tmp_path):
 def test_item11_a_device_reached_through_a_proc_link_is_written_in_place(small_export):
     """/dev/stderr resolves to /proc/self/fd/2 -> 'pipe:[…]', a name no directory holds (was exit 3)."""
     pack, deals = small_export
-    result = subprocess.run([sys.executable, "-m", "cli", "score", "--rules", str(pack), str(deals), "--format", "csv",
-                             "--rejects", "/dev/stderr", *AS_OF], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "score",
+            "--rules",
+            str(pack),
+            str(deals),
+            "--format",
+            "csv",
+            "--rejects",
+            "/dev/stderr",
+            *AS_OF,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     assert "line,id,column,value,reason" in result.stderr
 
 
 # 12. signals remove temporary files
+
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_item12_a_signal_mid_run_leaves_no_temporary_files(tmp_path, signum):
@@ -252,9 +297,28 @@ def test_item12_a_signal_mid_run_leaves_no_temporary_files(tmp_path, signum):
         out.writelines(f"a{i},A,discovery,{i},1\n" for i in range(300_000))
     results = tmp_path / "out"
     results.mkdir()
-    process = subprocess.Popen([sys.executable, "-m", "cli", "score", "--rules", str(pack), str(deals), "--engine",
-                                "python", "--format", "csv", "-o", str(results / "scored.csv"), "--rejects",
-                                str(results / "rejects.csv"), *AS_OF], cwd=ROOT, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "score",
+            "--rules",
+            str(pack),
+            str(deals),
+            "--engine",
+            "python",
+            "--format",
+            "csv",
+            "-o",
+            str(results / "scored.csv"),
+            "--rejects",
+            str(results / "rejects.csv"),
+            *AS_OF,
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+    )
     while process.poll() is None and not any(p.suffix == ".tmp" for p in results.iterdir()):
         time.sleep(0.05)
     process.send_signal(signum)
@@ -265,12 +329,22 @@ def test_item12_a_signal_mid_run_leaves_no_temporary_files(tmp_path, signum):
 
 # 6. JSON duplicate keys
 
-@pytest.mark.parametrize("suffix, text", [
-    (".json", '[{"Opportunity ID": "j1", "Stage": "discovery", "Amount": "5", "Amount": "500000"},\n'
-              ' {"Opportunity ID": "j2", "Stage": "discovery", "Amount": "7"}]'),
-    (".jsonl", '{"Opportunity ID": "j1", "Stage": "discovery", "Amount": "5", "Amount": "500000"}\n'
-               '{"Opportunity ID": "j2", "Stage": "discovery", "Amount": "7"}\n'),
-])
+
+@pytest.mark.parametrize(
+    "suffix, text",
+    [
+        (
+            ".json",
+            '[{"Opportunity ID": "j1", "Stage": "discovery", "Amount": "5", "Amount": "500000"},\n'
+            ' {"Opportunity ID": "j2", "Stage": "discovery", "Amount": "7"}]',
+        ),
+        (
+            ".jsonl",
+            '{"Opportunity ID": "j1", "Stage": "discovery", "Amount": "5", "Amount": "500000"}\n'
+            '{"Opportunity ID": "j2", "Stage": "discovery", "Amount": "7"}\n',
+        ),
+    ],
+)
 def test_item6_a_json_record_repeating_a_key_is_rejected(small_export, tmp_path, suffix, text):
     pack, _ = small_export
     export = tmp_path / f"dup{suffix}"
@@ -279,20 +353,24 @@ def test_item6_a_json_record_repeating_a_key_is_rejected(small_export, tmp_path,
     result = run("score", "--rules", pack, export, "--format", "json", "--rejects", rejects, *AS_OF)
     assert result.exit_code == 0, result.output
     assert [d["id"] for d in json.loads(result.stdout)["deals"]] == ["j2"]
-    assert rejects.read_text().splitlines()[1] == \
-        "1,j1,Amount,5,key 'Amount' appears twice in the record; which value is meant is unknown"
+    assert (
+        rejects.read_text().splitlines()[1]
+        == "1,j1,Amount,5,key 'Amount' appears twice in the record; which value is meant is unknown"
+    )
     assert result.stderr.strip().endswith("read 2, scored 1, rejected 1")
 
 
 # 9. a huge whole number in a JSON array
 
+
 @pytest.mark.parametrize("suffix, joiner, start, end", [(".json", ",\n", "[", "]"), (".jsonl", "\n", "", "\n")])
-def test_item9_a_5000_digit_number_rejects_its_row_naming_the_field(small_export, tmp_path, suffix, joiner, start,
-                                                                     end):
+def test_item9_a_5000_digit_number_rejects_its_row_naming_the_field(small_export, tmp_path, suffix, joiner, start, end):
     pack, _ = small_export
-    records = ['{"Opportunity ID": "j1", "Stage": "discovery", "Amount": "5"}',
-               '{"Opportunity ID": "j2", "Stage": "discovery", "years": ' + "9" * 5000 + "}",
-               '{"Opportunity ID": "j3", "Stage": "discovery", "Amount": "5"}']
+    records = [
+        '{"Opportunity ID": "j1", "Stage": "discovery", "Amount": "5"}',
+        '{"Opportunity ID": "j2", "Stage": "discovery", "years": ' + "9" * 5000 + "}",
+        '{"Opportunity ID": "j3", "Stage": "discovery", "Amount": "5"}',
+    ]
     export = tmp_path / f"big{suffix}"
     export.write_text(start + joiner.join(records) + end, encoding="utf-8")
     rejects = tmp_path / "rejects.csv"
@@ -305,6 +383,7 @@ def test_item9_a_5000_digit_number_rejects_its_row_naming_the_field(small_export
 
 
 # 13. oversized rule files and expressions
+
 
 def test_item13_a_10_mb_rule_file_is_refused_in_under_a_second(tmp_path):
     pack = write_pack(tmp_path / "rules")
@@ -330,10 +409,12 @@ def test_item13_a_long_expression_in_a_file_within_the_limit_is_refused_by_its_l
 
 # 15. control characters in every text output
 
-HOSTILE = ("Opportunity ID,name,Stage,Amount,years\n"
-           'x1,"evil\x1b[2J\x1b[31mred",discovery,100,1\n'
-           'x2,"two\nlines │ fake",discovery,200,1\n'
-           'x3,bad,discovery,"1\x1b[2J0",1\n')
+HOSTILE = (
+    "Opportunity ID,name,Stage,Amount,years\n"
+    'x1,"evil\x1b[2J\x1b[31mred",discovery,100,1\n'
+    'x2,"two\nlines │ fake",discovery,200,1\n'
+    'x3,bad,discovery,"1\x1b[2J0",1\n'
+)
 
 
 def _terminal_run(*args):
@@ -383,11 +464,14 @@ def test_item15_diagnostics_show_escapes(tmp_path):
 
 # 16. widths from content
 
+
 def test_item16_the_summary_count_column_never_runs_into_large_amounts(tmp_path):
     pack = write_pack(tmp_path / "rules")
     export = tmp_path / "big.csv"
-    export.write_text("Opportunity ID,name,Stage,Amount,years\n"
-                      'b1,A,discovery,"10,600,000,000,000.00",1\nb2,B,discovery,"10,600,000,000,000.00",1\n')
+    export.write_text(
+        "Opportunity ID,name,Stage,Amount,years\n"
+        'b1,A,discovery,"10,600,000,000,000.00",1\nb2,B,discovery,"10,600,000,000,000.00",1\n'
+    )
     result = run("score", "--rules", pack, export, "--format", "csv", *AS_OF)
     assert result.exit_code == 0, result.output
     row = next(line for line in result.stderr.splitlines() if line.strip().startswith("discovery"))
@@ -410,8 +494,16 @@ MONEY_CELLS = {
     "١٢٣": "'١٢٣' is not an amount (digits must be 0-9)",
     "1.234,56": "'1.234,56' is not an amount (a comma may only separate thousands)",
 }
-MONEY_READ = {"$1,500.00": "1500.00", "USD 150": "150.00", "150 USD": "150.00", "$ 5": "5.00", "-$5": "-5.00",
-              "$(1,200)": "-1200.00", "-0": "0.00", "$ -": "0.00"}
+MONEY_READ = {
+    "$1,500.00": "1500.00",
+    "USD 150": "150.00",
+    "150 USD": "150.00",
+    "$ 5": "5.00",
+    "-$5": "-5.00",
+    "$(1,200)": "-1200.00",
+    "-0": "0.00",
+    "$ -": "0.00",
+}
 
 
 def _money_export(tmp_path, cells) -> tuple:
@@ -423,8 +515,9 @@ def _money_export(tmp_path, cells) -> tuple:
 def test_item5_money_cells_in_another_currency_or_format_are_rejected_with_their_reason(tmp_path, engine):
     pack, export = _money_export(tmp_path, [*MONEY_CELLS, *MONEY_READ])
     rejects = tmp_path / "rejects.csv"
-    result = run("score", "--rules", pack, export, "--format", "json", "--rejects", rejects, "--engine", engine,
-                 "-v", *AS_OF)
+    result = run(
+        "score", "--rules", pack, export, "--format", "json", "--rejects", rejects, "--engine", engine, "-v", *AS_OF
+    )
     assert result.exit_code == 0, result.output
     assert f"engine: {engine}" in result.stderr
     reasons = {r["value"]: r["reason"] for r in csv.DictReader(rejects.open(encoding="utf-8"))}
@@ -442,33 +535,44 @@ def test_item5_a_declared_currency_reads_its_own_symbol_and_code_only(tmp_path):
     assert result.exit_code == 0, result.output
     assert [d["amount"] for d in json.loads(result.stdout)["deals"]] == ["1500.50", "7.00"]
     assert [line.split(",", 4)[4] for line in rejects.read_text().splitlines()[1:]] == [
-        '"\'$5\' is in $, not EUR"', '"\'USD 5\' is in USD, not EUR"']
+        "\"'$5' is in $, not EUR\"",
+        "\"'USD 5' is in USD, not EUR\"",
+    ]
 
 
 # 8. an unclosed quote
 
-RUNAWAY = ("Opportunity ID,name,Stage,Amount,years\n"
-           "r1,A,discovery,100,1\n"
-           'r2,"B\nwith a line break",discovery,200,1\n'
-           'r3,"C unclosed,discovery,300,1\n'
-           "r4,D,discovery,400,1\n"
-           "r5,E,discovery,500,1\n")
+RUNAWAY = (
+    "Opportunity ID,name,Stage,Amount,years\n"
+    "r1,A,discovery,100,1\n"
+    'r2,"B\nwith a line break",discovery,200,1\n'
+    'r3,"C unclosed,discovery,300,1\n'
+    "r4,D,discovery,400,1\n"
+    "r5,E,discovery,500,1\n"
+)
 
 
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
-@pytest.mark.parametrize("text, line, deal", [
-    (RUNAWAY, 5, "r3"),
-    (RUNAWAY.replace('"C unclosed', "C").replace("r5,E,discovery,500,1\n", 'r5,E,discovery,500,"1'), 7, "r5"),
-])
+@pytest.mark.parametrize(
+    "text, line, deal",
+    [
+        (RUNAWAY, 5, "r3"),
+        (RUNAWAY.replace('"C unclosed', "C").replace("r5,E,discovery,500,1\n", 'r5,E,discovery,500,"1'), 7, "r5"),
+    ],
+)
 def test_item8_an_unclosed_quote_rejects_its_row_and_the_rows_after_it_are_read(tmp_path, engine, text, line, deal):
     pack, export = pack_and_export(tmp_path, text)
     rejects = tmp_path / "rejects.csv"
-    result = run("score", "--rules", pack, export, "--format", "csv", "--rejects", rejects, "--engine", engine, "-v",
-                 *AS_OF)
+    result = run(
+        "score", "--rules", pack, export, "--format", "csv", "--rejects", rejects, "--engine", engine, "-v", *AS_OF
+    )
     assert result.exit_code == 0, result.output
     (reject,) = list(csv.DictReader(rejects.open(encoding="utf-8")))
-    assert (reject["line"], reject["id"], reject["reason"]) == (str(line), deal or "", f"unclosed quote opened at "
-                                                                                        f"line {line}")
+    assert (reject["line"], reject["id"], reject["reason"]) == (
+        str(line),
+        deal or "",
+        f"unclosed quote opened at line {line}",
+    )
     scored = [row["id"] for row in csv.DictReader(io.StringIO(result.stdout))]
     assert scored == ["r1", "r2", "r4", "r5"] if line == 5 else ["r1", "r2", "r3", "r4"]
     assert result.stderr.strip().endswith("read 5, scored 4, rejected 1")
@@ -478,8 +582,9 @@ def test_item8_an_unclosed_quote_rejects_its_row_and_the_rows_after_it_are_read(
 
 def test_item8_a_quoted_cell_with_many_line_breaks_is_still_one_cell(tmp_path):
     notes = "\n".join(f"note {k}" for k in range(50))
-    pack, export = pack_and_export(tmp_path, f'Opportunity ID,name,Stage,Amount,years\nr1,"{notes}",discovery,100,1\n'
-                                             "r2,B,discovery,200,1\n")
+    pack, export = pack_and_export(
+        tmp_path, f'Opportunity ID,name,Stage,Amount,years\nr1,"{notes}",discovery,100,1\nr2,B,discovery,200,1\n'
+    )
     result = run("score", "--rules", pack, export, "--format", "csv", *AS_OF)
     assert result.exit_code == 0, result.output
     assert result.stderr.strip().endswith("read 2, scored 2, rejected 0")
@@ -487,9 +592,12 @@ def test_item8_a_quoted_cell_with_many_line_breaks_is_still_one_cell(tmp_path):
 
 def test_item15_rule_test_names_show_escapes(tmp_path):
     pack = write_pack(tmp_path / "rules")
-    (pack / "tests.yaml").write_text('kind: tests\ncases:\n  - name: "clear\\e[2J screen"\n'
-                                     "    deal: {id: T1, stage: discovery, amount: 5}\n"
-                                     "    expect: {verdict: ready}\n", encoding="utf-8")
+    (pack / "tests.yaml").write_text(
+        'kind: tests\ncases:\n  - name: "clear\\e[2J screen"\n'
+        "    deal: {id: T1, stage: discovery, amount: 5}\n"
+        "    expect: {verdict: ready}\n",
+        encoding="utf-8",
+    )
     result = _terminal_run("test", pack, *AS_OF)
     assert result.exit_code == 1, result.output  # the case fails: amount 5 is not > 100
     assert _raw_controls(result.stdout) == [] and _raw_controls(result.stderr) == []

@@ -26,8 +26,9 @@ def last_line(text: str) -> str:
 @pytest.fixture
 def scored(tmp_path):
     rejects = tmp_path / "rejects.csv"
-    result = run("score", "--rules", str(ROOT / "rules"), str(REPORT), "--format", "json", "--rejects",
-                 str(rejects), *AS_OF)
+    result = run(
+        "score", "--rules", str(ROOT / "rules"), str(REPORT), "--format", "json", "--rejects", str(rejects), *AS_OF
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), list(csv.DictReader(rejects.open())), result.stderr
 
@@ -50,18 +51,35 @@ def test_salesforce_report_scores_every_other_row_correctly(scored):
     assert set(deals) == {"006A1", "006A2", "006A3", "006A8", "006A9"}
     a1 = deals["006A1"]
     assert (a1["stage"], a1["verdict"], a1["failed"], a1["weighted_amount"], a1["evidence_stage"]) == (
-        "discovery", "ready", [], "1250.00", "discovery")
+        "discovery",
+        "ready",
+        [],
+        "1250.00",
+        "discovery",
+    )
     a2 = deals["006A2"]
     assert (a2["verdict"], a2["failed"], a2["evidence_stage"], a2["over_staged"]) == (
-        "blocked", ["discount_approval"], "meeting", True)
+        "blocked",
+        ["discount_approval"],
+        "meeting",
+        True,
+    )
     assert a2["weighted_amount"] == "32000.00" and a2["probability"] == 0.8
     a3 = deals["006A3"]  # blank Budget Confirmed takes the default false: no funds past discovery
     assert (a3["stage"], a3["verdict"], a3["qualify_out"], a3["failed"]) == (
-        "meeting", "disqualified", ["no_funds"], ["economic_buyer", "champion"])
+        "meeting",
+        "disqualified",
+        ["no_funds"],
+        ["economic_buyer", "champion"],
+    )
     assert deals["006A8"]["verdict"] == "won" and deals["006A8"]["weighted_amount"] == "20000.00"
     a9 = deals["006A9"]  # blank amount is unknown, not zero
     assert (a9["verdict"], a9["qualify_out"], a9["amount"], a9["weighted_amount"]) == (
-        "disqualified", ["stalled"], None, None)
+        "disqualified",
+        ["stalled"],
+        None,
+        None,
+    )
 
 
 def test_summary_reconciles_with_deals(scored):
@@ -124,8 +142,9 @@ def test_invalid_rules_exit_1_with_diagnostics(tmp_path):
     pack = tmp_path / "pack"
     pack.mkdir()
     (pack / "fields.yaml").write_text("kind: fields\nfields:\n  stage: {type: stage}\n  amount: {type: money}\n")
-    (pack / "pipeline.yaml").write_text("kind: pipeline\nstages:\n  - id: a\n    probability: 0.1\n"
-                                        "    exit:\n      - {id: x, when: ammount > 1}\n")
+    (pack / "pipeline.yaml").write_text(
+        "kind: pipeline\nstages:\n  - id: a\n    probability: 0.1\n    exit:\n      - {id: x, when: ammount > 1}\n"
+    )
     result = run("score", "--rules", str(pack), str(REPORT), *AS_OF)
     assert result.exit_code == 1
     assert "unknown field 'ammount'" in result.stderr and "did you mean 'amount'" in result.stderr
@@ -183,8 +202,17 @@ def test_output_to_a_fifo_writes_through_and_keeps_the_fifo(tmp_path):
 
 
 def test_explain_a_reps_statement_step_by_step():
-    result = run("explain", str(ROOT / "examples" / "deals.csv"), "--rep", "alice", "--period", "2026-Q3",
-                 "--reps", str(ROOT / "examples" / "reps.csv"), *AS_OF)
+    result = run(
+        "explain",
+        str(ROOT / "examples" / "deals.csv"),
+        "--rep",
+        "alice",
+        "--period",
+        "2026-Q3",
+        "--reps",
+        str(ROOT / "examples" / "reps.csv"),
+        *AS_OF,
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Statement of Alice Martin (alice), plan ae-2026, period 2026-Q3")
     assert "Step 2. Credited deals" in result.stdout and "Step 4. Lines" in result.stdout

@@ -1,10 +1,10 @@
 """End-to-end: `dealgate test` (cases, coverage, JUnit, GitHub) and `dealgate diff` (dirs and git refs)."""
 
 import json
-from decimal import Decimal
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
@@ -45,8 +45,10 @@ def test_default_pack_tests_pass_with_full_coverage_and_junit(tmp_path):
 
 def test_a_failing_case_reports_expected_vs_actual_with_its_location(pack, tmp_path):
     tests = pack / "tests" / "pipeline.yaml"
-    text = tests.read_text().replace("expect: {verdict: blocked, failed: [access_to_funds, compelling_event]",
-                                     "expect: {verdict: ready, failed: [access_to_funds, compelling_event]")
+    text = tests.read_text().replace(
+        "expect: {verdict: blocked, failed: [access_to_funds, compelling_event]",
+        "expect: {verdict: ready, failed: [access_to_funds, compelling_event]",
+    )
     tests.write_text(text)
     junit = tmp_path / "out.xml"
     result = run("test", pack, "--junit", junit)
@@ -72,7 +74,8 @@ def test_min_coverage_fails_when_a_criterion_is_only_seen_one_way(pack):
         "kind: tests\nas_of: '2026-09-30'\ncases:\n"
         "  - name: approved discount\n"
         "    deal: {id: X, stage: negotiation, stage_entered: '2026-09-20', discount: 0.3, discount_approved: true}\n"
-        "    expect: {failed: []}\n")
+        "    expect: {failed: []}\n"
+    )
     result = run("test", pack, "--coverage", "--min-coverage", "100")
     assert result.exit_code == 1
     line = next(l for l in result.stdout.splitlines() if "discount_approval" in l)
@@ -85,8 +88,10 @@ def test_min_coverage_fails_when_a_criterion_is_only_seen_one_way(pack):
 
 def scored_outcomes(rules) -> dict:
     result = run("score", "--rules", rules, EXPORT, "--format", "json", *AS_OF)
-    return {d["line"]: (d["verdict"], d["failed"], d["evidence_stage"], d["weighted_amount"], d["qualify_out"])
-            for d in json.loads(result.stdout)["deals"]}
+    return {
+        d["line"]: (d["verdict"], d["failed"], d["evidence_stage"], d["weighted_amount"], d["qualify_out"])
+        for d in json.loads(result.stdout)["deals"]
+    }
 
 
 def changed_lines(diff_json: str) -> set:
@@ -161,8 +166,20 @@ def test_example_rule_repository_is_the_default_pack_and_passes():
 def test_diff_reports_the_per_rep_payout_delta_of_a_tier_rate_change(pack):
     plan = pack / "plans" / "ae.yaml"
     plan.write_text(plan.read_text().replace("rate: 0.12, label: accelerator", "rate: 0.13, label: accelerator"))
-    result = run("diff", ROOT / "rules", pack, "--deals", EXPORT, "--reps", ROOT / "examples" / "reps.csv",
-                 "--period", "2026-Q3", "--format", "json", *AS_OF)
+    result = run(
+        "diff",
+        ROOT / "rules",
+        pack,
+        "--deals",
+        EXPORT,
+        "--reps",
+        ROOT / "examples" / "reps.csv",
+        "--period",
+        "2026-Q3",
+        "--format",
+        "json",
+        *AS_OF,
+    )
     assert result.exit_code == 0, result.output
     payouts = json.loads(result.stdout)["payouts"]
     assert payouts["reps"], "someone above 100% of quota earns more"

@@ -112,8 +112,13 @@ def test_json_fields(make_pack):
     (item,) = json.loads(result.stdout)
     assert set(item) == {"code", "severity", "file", "line", "column", "message", "hint"}
     assert item == {
-        "code": "DG203", "severity": "error", "file": "pack/pipeline.yaml", "line": 6, "column": 27,
-        "message": "unknown field 'ammount'", "hint": "did you mean 'amount'?",
+        "code": "DG203",
+        "severity": "error",
+        "file": "pack/pipeline.yaml",
+        "line": 6,
+        "column": 27,
+        "message": "unknown field 'ammount'",
+        "hint": "did you mean 'amount'?",
     }
     assert "summary" not in result.stdout and result.stderr == ""  # machine output only on stdout
 
@@ -185,7 +190,7 @@ def test_caret_stays_under_the_token_after_wide_characters(make_pack):
     pipeline = PIPELINE.replace("{id: sized, when: amount > 0}", "{id: sized, why: 見込み, when: ammount > 0}")
     lines = invoke(make_pack(pipeline=pipeline)).stdout.splitlines()
     source, caret = lines[1], lines[2]
-    prefix = source[:source.index("ammount")]
+    prefix = source[: source.index("ammount")]
     assert caret.index("^") == len(prefix) + sum(1 for ch in prefix if ch in "見込み")
 
 

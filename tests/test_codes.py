@@ -17,8 +17,9 @@ def invoke(*argv):
 def test_every_documented_code_is_in_the_catalogue():
     documented = set()
     for name in ("diagnostics.md", "payouts.md"):
-        documented |= set(re.findall(r"^\| (DG\d{3}) \|", (ROOT / "docs" / name).read_text(encoding="utf-8"),
-                                     re.MULTILINE))
+        documented |= set(
+            re.findall(r"^\| (DG\d{3}) \|", (ROOT / "docs" / name).read_text(encoding="utf-8"), re.MULTILINE)
+        )
     assert set(catalogue()) == documented
     assert all(doc.meaning and doc.severity for doc in catalogue().values())
 

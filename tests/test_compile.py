@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from engine.results import VERDICTS
 from engine.diagnostics import DiagnosticError
 from engine.pack import load_ruleset
+from engine.results import VERDICTS
 
 AS_OF = dt.date(2026, 6, 30)
 DAY = dt.timedelta(days=1)
@@ -84,8 +84,9 @@ def test_disqualified_wins_over_blocked(ruleset):
 @pytest.mark.parametrize("stage,verdict", [("closed_won", "won"), ("closed_lost", "lost")])
 def test_closed_stages_decide_the_verdict(ruleset, stage, verdict):
     # everything is wrong with this deal, but it is closed: no criteria, no qualify-out
-    result = score(ruleset, stage, budget_confirmed=False, stage_entered=AS_OF - 400 * DAY,
-                   close_date=AS_OF - 100 * DAY)
+    result = score(
+        ruleset, stage, budget_confirmed=False, stage_entered=AS_OF - 400 * DAY, close_date=AS_OF - 100 * DAY
+    )
     assert (result.verdict, result.failed, result.qualify_out, result.warnings) == (verdict, (), (), ())
 
 
@@ -149,12 +150,15 @@ def test_a_rule_that_cannot_be_decided_does_not_fire(ruleset):
 # criteria details
 
 
-@pytest.mark.parametrize("discount,approved,passes", [
-    (Decimal("0.15"), False, True),  # exactly the limit: Decimal, no float rounding
-    (Decimal("0.1500001"), False, False),
-    (Decimal("0.30"), True, True),
-    (None, False, True),  # no discount recorded counts as none
-])
+@pytest.mark.parametrize(
+    "discount,approved,passes",
+    [
+        (Decimal("0.15"), False, True),  # exactly the limit: Decimal, no float rounding
+        (Decimal("0.1500001"), False, False),
+        (Decimal("0.30"), True, True),
+        (None, False, True),  # no discount recorded counts as none
+    ],
+)
 def test_discount_approval(ruleset, discount, approved, passes):
     result = score(ruleset, "negotiation", **{**ALL, "discount": discount, "discount_approved": approved})
     assert ("discount_approval" not in result.failed) is passes
@@ -171,8 +175,14 @@ def test_outcomes_list_the_stage_criteria_and_every_rule(ruleset):
     record = deal(ruleset, "meeting", **DISCOVERY, economic_buyer="CFO")
     result = ruleset.score(record, AS_OF)
     statuses = [(o.id, o.status) for o in ruleset.outcomes(record, result, AS_OF)]
-    assert statuses == [("economic_buyer", "pass"), ("champion", "fail"), ("stalled", "quiet"),
-                        ("no_funds", "quiet"), ("no_compelling_event", "quiet"), ("close_date_past", "quiet")]
+    assert statuses == [
+        ("economic_buyer", "pass"),
+        ("champion", "fail"),
+        ("stalled", "quiet"),
+        ("no_funds", "quiet"),
+        ("no_compelling_event", "quiet"),
+        ("close_date_past", "quiet"),
+    ]
 
 
 def test_probability_and_weighted_amount_are_exact(ruleset):
@@ -255,9 +265,11 @@ def test_results_agree_with_score(small):
 def test_the_generated_source_is_kept_and_is_what_runs(small):
     """Executing the kept source gives the same scores: ``ruleset.source`` is the code, not a description."""
     namespace = dict(small._score.__globals__)  # the constants and runtime the source was compiled with
-    exec(compile(small.source, "<again>", "exec"), namespace)  # noqa: S102 - our own generated code
-    for record in ({"id": "T", "stage": "open", "amount": None, "region": None},
-                   {"id": "U", "stage": "open", "amount": Decimal("5000"), "region": "EMEA"}):
+    exec(compile(small.source, "<again>", "exec"), namespace)  # our own generated code
+    for record in (
+        {"id": "T", "stage": "open", "amount": None, "region": None},
+        {"id": "U", "stage": "open", "amount": Decimal("5000"), "region": "EMEA"},
+    ):
         assert namespace["score"](record, AS_OF) == small.score(record, AS_OF)
 
 

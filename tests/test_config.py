@@ -17,8 +17,10 @@ def project(tmp_path, monkeypatch):
     """A rule repository: the default pack in packs/sales, one unused field, and no configuration yet."""
     shutil.copytree(ROOT / "rules", tmp_path / "packs" / "sales")
     fields = tmp_path / "packs" / "sales" / "fields.yaml"
-    fields.write_text(fields.read_text(encoding="utf-8").replace(
-        "fields:\n", "fields:\n  legacy_score: {type: decimal}\n", 1), encoding="utf-8")
+    fields.write_text(
+        fields.read_text(encoding="utf-8").replace("fields:\n", "fields:\n  legacy_score: {type: decimal}\n", 1),
+        encoding="utf-8",
+    )
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -65,8 +67,9 @@ def test_ignore_and_select_filter_warnings_but_never_errors(project):
     (project / "dealgate.toml").write_text('rules = "packs/sales"\nselect = ["DG2"]\n')
     assert invoke("validate", "--strict").exit_code == 0
     fields = project / "packs" / "sales" / "fields.yaml"
-    fields.write_text(fields.read_text(encoding="utf-8").replace("legacy_score: {type: decimal}",
-                                                                "legacy_score: {type: number}"))
+    fields.write_text(
+        fields.read_text(encoding="utf-8").replace("legacy_score: {type: decimal}", "legacy_score: {type: number}")
+    )
     assert "error[DG104]" in invoke("validate").output  # not selected, but an error
 
 
@@ -78,15 +81,18 @@ def test_no_config_and_config_options(project):
     assert "DG310" in invoke("--config", str(other), "validate").output
 
 
-@pytest.mark.parametrize("text, message", [
-    ('rulez = "x"\n', "unknown key 'rulez' in the top level; did you mean 'rules'?"),
-    ('[scor]\nformat = "csv"\n', "unknown key 'scor' in the top level; did you mean 'score'?"),
-    ('[score]\nfromat = "csv"\n', "'score' has no option '--fromat'; did you mean 'format'?"),
-    ('ignore = "DG310"\n', "'ignore' must be a list of codes"),
-    ('ignore = ["W310"]\n', "'W310' in 'ignore' is not a diagnostic code or prefix"),
-    ("rules = [\n", "not valid TOML"),
-    ("\udcff\udcfe", "not valid TOML: not UTF-8 text (byte 0)"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('rulez = "x"\n', "unknown key 'rulez' in the top level; did you mean 'rules'?"),
+        ('[scor]\nformat = "csv"\n', "unknown key 'scor' in the top level; did you mean 'score'?"),
+        ('[score]\nfromat = "csv"\n', "'score' has no option '--fromat'; did you mean 'format'?"),
+        ('ignore = "DG310"\n', "'ignore' must be a list of codes"),
+        ('ignore = ["W310"]\n', "'W310' in 'ignore' is not a diagnostic code or prefix"),
+        ("rules = [\n", "not valid TOML"),
+        ("\udcff\udcfe", "not valid TOML: not UTF-8 text (byte 0)"),
+    ],
+)
 def test_a_bad_file_is_a_usage_error_naming_it(project, text, message):
     (project / "dealgate.toml").write_bytes(text.encode("utf-8", "surrogateescape"))
     result = invoke("validate")

@@ -6,22 +6,31 @@ from decimal import Decimal
 import pytest
 
 from engine import expr as E
-from engine.expr import functions as F
 from engine import types as T
 from engine.expr.parse import MAX_DEPTH, MAX_LENGTH
 
 STAGES = ("discovery", "meeting", "proposal", "won")
 AS_OF = dt.date(2026, 6, 30)
 
-ENV = E.Environment({
-    "a": E.Variable(T.BOOL), "b": E.Variable(T.BOOL), "c": E.Variable(T.BOOL, nullable=False),
-    "n": E.Variable(T.INT), "k": E.Variable(T.INT, nullable=False),
-    "x": E.Variable(T.DECIMAL), "amount": E.Variable(T.MONEY),
-    "s": E.Variable(T.STRING), "name": E.Variable(T.STRING),
-    "d": E.Variable(T.DATE), "e": E.Variable(T.DATE),
-    "stage": E.Variable(T.STAGE), "tags": E.Variable(T.LIST),
-    "as_of": E.Variable(T.DATE, nullable=False),
-}, STAGES)
+ENV = E.Environment(
+    {
+        "a": E.Variable(T.BOOL),
+        "b": E.Variable(T.BOOL),
+        "c": E.Variable(T.BOOL, nullable=False),
+        "n": E.Variable(T.INT),
+        "k": E.Variable(T.INT, nullable=False),
+        "x": E.Variable(T.DECIMAL),
+        "amount": E.Variable(T.MONEY),
+        "s": E.Variable(T.STRING),
+        "name": E.Variable(T.STRING),
+        "d": E.Variable(T.DATE),
+        "e": E.Variable(T.DATE),
+        "stage": E.Variable(T.STAGE),
+        "tags": E.Variable(T.LIST),
+        "as_of": E.Variable(T.DATE, nullable=False),
+    },
+    STAGES,
+)
 
 
 def problems(source, expect=None):
@@ -48,49 +57,65 @@ def run(source, as_of=AS_OF, **deal):
         if name != "as_of":
             scope[E.variable_name(name)] = deal.get(name)
     scope["as_of"] = as_of
-    return eval(code, scope)  # noqa: S307 - generated from a checked expression
+    return eval(code, scope)  # generated from a checked expression
 
 
 # parse: the whitelist
 
 
-@pytest.mark.parametrize("source", [
-    "a and b or not c", "n + 1 - 2 * 3 / 4 % 5 > -x", "s in [\"a\", \"b\"]", "n in (1, 2)",
-    "x if a else 1", "lower(s) == \"x\"", "stage >= \"meeting\"", "1 < n <= 3", "null", "true",
-    "n is null", "n is not None", "amount >= 1_000.50",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "a and b or not c",
+        "n + 1 - 2 * 3 / 4 % 5 > -x",
+        's in ["a", "b"]',
+        "n in (1, 2)",
+        "x if a else 1",
+        'lower(s) == "x"',
+        'stage >= "meeting"',
+        "1 < n <= 3",
+        "null",
+        "true",
+        "n is null",
+        "n is not None",
+        "amount >= 1_000.50",
+    ],
+)
 def test_parse_accepts(source):
     tree, found = E.parse(source)
     assert found == [] and tree is not None
 
 
-@pytest.mark.parametrize("source,offset,fragment", [
-    ("name.lower() == \"x\"", 0, "attribute access"),
-    ("s.__class__", 0, "attribute access"),
-    ("__import__(\"os\")", 0, "'__import__' is not allowed"),
-    ("__builtins__", 0, "'__builtins__' is not allowed"),
-    ("a and __debug__", 6, "'__debug__' is not allowed"),
-    ("(lambda: 1)()", 0, "only named functions"),
-    ("lambda: 1", 0, "lambda"),
-    ("[t for t in tags]", 0, "comprehensions"),
-    ("{t for t in tags}", 0, "comprehensions"),
-    ("any(t for t in tags)", 3, "comprehensions"),
-    ("{\"a\": 1}", 0, "mappings"),
-    ("{1, 2}", 0, "sets"),
-    ("tags[0]", 0, "indexing"),
-    ("n ** 2", 0, "'**'"),
-    ("n // 2", 0, "operator is not allowed"),
-    ("n << 2", 0, "operator is not allowed"),
-    ("~n", 0, "'~'"),
-    ("(y := 1)", 1, "':='"),
-    ("f\"{s}\"", 0, "f-strings"),
-    ("len(*tags)", 4, "unpacking"),
-    ("len(s, key=1)", 11, "keyword arguments"),
-    ("b\"x\" == s", 0, "constant"),
-    ("1j == n", 0, "constant"),
-    ("... == n", 0, "constant"),
-    ("await n", 0, "'await'"),
-])
+@pytest.mark.parametrize(
+    "source,offset,fragment",
+    [
+        ('name.lower() == "x"', 0, "attribute access"),
+        ("s.__class__", 0, "attribute access"),
+        ('__import__("os")', 0, "'__import__' is not allowed"),
+        ("__builtins__", 0, "'__builtins__' is not allowed"),
+        ("a and __debug__", 6, "'__debug__' is not allowed"),
+        ("(lambda: 1)()", 0, "only named functions"),
+        ("lambda: 1", 0, "lambda"),
+        ("[t for t in tags]", 0, "comprehensions"),
+        ("{t for t in tags}", 0, "comprehensions"),
+        ("any(t for t in tags)", 3, "comprehensions"),
+        ('{"a": 1}', 0, "mappings"),
+        ("{1, 2}", 0, "sets"),
+        ("tags[0]", 0, "indexing"),
+        ("n ** 2", 0, "'**'"),
+        ("n // 2", 0, "operator is not allowed"),
+        ("n << 2", 0, "operator is not allowed"),
+        ("~n", 0, "'~'"),
+        ("(y := 1)", 1, "':='"),
+        ('f"{s}"', 0, "f-strings"),
+        ("len(*tags)", 4, "unpacking"),
+        ("len(s, key=1)", 11, "keyword arguments"),
+        ('b"x" == s', 0, "constant"),
+        ("1j == n", 0, "constant"),
+        ("... == n", 0, "constant"),
+        ("await n", 0, "'await'"),
+    ],
+)
 def test_parse_rejects_forbidden_constructs(source, offset, fragment):
     tree, found = E.parse(source)
     assert tree is None
@@ -100,14 +125,17 @@ def test_parse_rejects_forbidden_constructs(source, offset, fragment):
     assert fragment in p.message
 
 
-@pytest.mark.parametrize("source,offset,fragment", [
-    ("a ==", 4, "ends too early"),
-    ("a and", 5, "ends too early"),
-    ("(a", 0, "never closed"),
-    ("a b", 2, "invalid syntax"),
-    ("\"abc", 0, "unterminated string"),
-    ("  a  ==", 7, "ends too early"),
-])
+@pytest.mark.parametrize(
+    "source,offset,fragment",
+    [
+        ("a ==", 4, "ends too early"),
+        ("a and", 5, "ends too early"),
+        ("(a", 0, "never closed"),
+        ("a b", 2, "invalid syntax"),
+        ('"abc', 0, "unterminated string"),
+        ("  a  ==", 7, "ends too early"),
+    ],
+)
 def test_syntax_errors_point_at_the_problem(source, offset, fragment):
     tree, (p,) = E.parse(source)
     assert tree is None and p.code == "DG201"
@@ -115,9 +143,14 @@ def test_syntax_errors_point_at_the_problem(source, offset, fragment):
     assert fragment in p.message
 
 
-@pytest.mark.parametrize("source,hint", [
-    ("a && b", "'and'"), ("a = 1", "'=='"), ("stage == proposal sent", "quote"),
-])
+@pytest.mark.parametrize(
+    "source,hint",
+    [
+        ("a && b", "'and'"),
+        ("a = 1", "'=='"),
+        ("stage == proposal sent", "quote"),
+    ],
+)
 def test_syntax_hints(source, hint):
     _, (p,) = E.parse(source)
     assert hint in p.hint
@@ -132,17 +165,21 @@ def test_empty_too_long_too_deep_nul():
     assert E.parse("a\x00")[1][0].offset == 1
 
 
-@pytest.mark.parametrize("source,fragment", [
-    ("n > 1000000000000000000", "too large"), ("n > 1e30", "too large"),
-    ("x > 0.000000000000000000001", "decimal places"),
-])
+@pytest.mark.parametrize(
+    "source,fragment",
+    [
+        ("n > 1000000000000000000", "too large"),
+        ("n > 1e30", "too large"),
+        ("x > 0.000000000000000000001", "decimal places"),
+    ],
+)
 def test_numbers_are_bounded(source, fragment):
     _, (p,) = E.parse(source)
     assert p.code == "DG201" and fragment in p.message
 
 
 def test_offsets_count_characters_and_survive_line_breaks():
-    assert problems("lower(\"é\") == ammount") == [("DG203", 14)]
+    assert problems('lower("é") == ammount') == [("DG203", 14)]
     assert problems("a and\r\n  ammount") == [("DG203", 9)]  # each break is one character, as in the value
     assert problems("  ammount") == [("DG203", 2)]
 
@@ -159,44 +196,47 @@ def test_literals_keep_exact_decimals():
 # type checking
 
 
-@pytest.mark.parametrize("source,expected", [
-    ("ammount > 1", ("DG203", 0)),
-    ("a and naem == \"x\"", ("DG203", 6)),
-    ("foo(n)", ("DG204", 0)),
-    ("lenn(s)", ("DG204", 0)),
-    ("amount > \"10k\"", ("DG205", 9)),
-    ("\"10k\" < amount", ("DG205", 0)),
-    ("amount > 1 and stage == \"meting\"", ("DG207", 24)),
-    ("stage in [\"discovery\", \"meting\"]", ("DG207", 23)),
-    ("stage >= \"meting\"", ("DG207", 9)),
-    ("len(s, s)", ("DG208", 0)),
-    ("coalesce(n)", ("DG208", 0)),
-    ("len(n)", ("DG205", 4)),
-    ("\"ab\" * 3 == s", ("DG205", 0)),
-    ("d - e > 3", ("DG205", 0)),
-    ("s < \"b\"", ("DG205", 0)),
-    ("a < b", ("DG205", 0)),
-    ("tags == [\"x\"]", ("DG205", 0)),
-    ("n in \"abc\"", ("DG205", 0)),
-    ("stage in [1, 2]", ("DG205", 9)),
-    ("n in [\"a\"]", ("DG205", 5)),
-    ("n in tags", ("DG205", 0)),
-    ("n in n", ("DG205", 5)),
-    ("n is 3", ("DG205", 0)),
-    ("n > null", ("DG205", 0)),
-    ("not n", ("DG205", 4)),
-    ("a and n", ("DG205", 6)),
-    ("(1 if a else \"x\") == n", ("DG205", 1)),
-    ("(1 if n else 2) == n", ("DG205", 6)),
-    ("coalesce(n, s) == n", ("DG205", 12)),
-    ("min(n, d) == n", ("DG205", 0)),
-    ("date(s) < d", ("DG205", 5)),
-    ("date(\"2026-02-30\") < d", ("DG205", 5)),
-    ("n in [1, \"a\"]", ("DG205", 5)),
-    ("n in [n]", ("DG205", 6)),
-    ("len == 1", ("DG203", 0)),
-    ("d > \"2026-01-01\"", ("DG205", 4)),
-])
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        ("ammount > 1", ("DG203", 0)),
+        ('a and naem == "x"', ("DG203", 6)),
+        ("foo(n)", ("DG204", 0)),
+        ("lenn(s)", ("DG204", 0)),
+        ('amount > "10k"', ("DG205", 9)),
+        ('"10k" < amount', ("DG205", 0)),
+        ('amount > 1 and stage == "meting"', ("DG207", 24)),
+        ('stage in ["discovery", "meting"]', ("DG207", 23)),
+        ('stage >= "meting"', ("DG207", 9)),
+        ("len(s, s)", ("DG208", 0)),
+        ("coalesce(n)", ("DG208", 0)),
+        ("len(n)", ("DG205", 4)),
+        ('"ab" * 3 == s', ("DG205", 0)),
+        ("d - e > 3", ("DG205", 0)),
+        ('s < "b"', ("DG205", 0)),
+        ("a < b", ("DG205", 0)),
+        ('tags == ["x"]', ("DG205", 0)),
+        ('n in "abc"', ("DG205", 0)),
+        ("stage in [1, 2]", ("DG205", 9)),
+        ('n in ["a"]', ("DG205", 5)),
+        ("n in tags", ("DG205", 0)),
+        ("n in n", ("DG205", 5)),
+        ("n is 3", ("DG205", 0)),
+        ("n > null", ("DG205", 0)),
+        ("not n", ("DG205", 4)),
+        ("a and n", ("DG205", 6)),
+        ('(1 if a else "x") == n', ("DG205", 1)),
+        ("(1 if n else 2) == n", ("DG205", 6)),
+        ("coalesce(n, s) == n", ("DG205", 12)),
+        ("min(n, d) == n", ("DG205", 0)),
+        ("date(s) < d", ("DG205", 5)),
+        ('date("2026-02-30") < d', ("DG205", 5)),
+        ('n in [1, "a"]', ("DG205", 5)),
+        ("n in [n]", ("DG205", 6)),
+        ("len == 1", ("DG203", 0)),
+        ('d > "2026-01-01"', ("DG205", 4)),
+    ],
+)
 def test_type_errors_point_at_the_offending_sub_expression(source, expected):
     assert problems(source, T.BOOL) == [expected]
 
@@ -205,7 +245,7 @@ def test_did_you_mean_for_fields_and_functions():
     assert problem("ammount > 1").hint == "did you mean 'amount'?"
     assert problem("lenn(s) > 1").hint == "did you mean 'len'?"
     assert "functions are:" in problem("frobnicate(s)").hint
-    assert problem("stage == \"meting\"").hint == "did you mean 'meeting'?"
+    assert problem('stage == "meting"').hint == "did you mean 'meeting'?"
 
 
 def test_expected_type_of_the_whole_expression():
@@ -219,17 +259,39 @@ def test_expected_type_of_the_whole_expression():
     assert problems("null", T.BOOL) == []  # always unknown, but not a type error
 
 
-@pytest.mark.parametrize("source,type_,nullable", [
-    ("n + 1", T.INT, True), ("k + 1", T.INT, False), ("k / 2", T.DECIMAL, True), ("k * amount", T.MONEY, True),
-    ("amount - 1", T.MONEY, True), ("x + k", T.DECIMAL, True), ("c and k > 1", T.BOOL, False),
-    ("n == null", T.BOOL, False), ("coalesce(n, 0)", T.INT, False), ("coalesce(n, 0.5)", T.DECIMAL, False),
-    ("coalesce(amount, n, 0)", T.MONEY, False), ("coalesce(n, k)", T.INT, False), ("coalesce(n, x)", T.DECIMAL, True),
-    ("len(s)", T.INT, True), ("days_since(d)", T.INT, True), ("days_between(as_of, as_of)", T.INT, False),
-    ("min(k, 2.5)", T.DECIMAL, False), ("max(d, e)", T.DATE, True), ("round(amount, 2)", T.DECIMAL, True),
-    ("abs(amount)", T.MONEY, True), ("date(\"2026-01-01\")", T.DATE, False), ("1 if c else 2", T.INT, False),
-    ("1 if a else 2", T.INT, True), ("k if c else null", T.INT, True), ("k if c else 2.5", T.DECIMAL, False),
-    ("s + \"x\"", T.STRING, True), ("lower(s)", T.STRING, True), ("contains(tags, \"x\")", T.BOOL, True),
-])
+@pytest.mark.parametrize(
+    "source,type_,nullable",
+    [
+        ("n + 1", T.INT, True),
+        ("k + 1", T.INT, False),
+        ("k / 2", T.DECIMAL, True),
+        ("k * amount", T.MONEY, True),
+        ("amount - 1", T.MONEY, True),
+        ("x + k", T.DECIMAL, True),
+        ("c and k > 1", T.BOOL, False),
+        ("n == null", T.BOOL, False),
+        ("coalesce(n, 0)", T.INT, False),
+        ("coalesce(n, 0.5)", T.DECIMAL, False),
+        ("coalesce(amount, n, 0)", T.MONEY, False),
+        ("coalesce(n, k)", T.INT, False),
+        ("coalesce(n, x)", T.DECIMAL, True),
+        ("len(s)", T.INT, True),
+        ("days_since(d)", T.INT, True),
+        ("days_between(as_of, as_of)", T.INT, False),
+        ("min(k, 2.5)", T.DECIMAL, False),
+        ("max(d, e)", T.DATE, True),
+        ("round(amount, 2)", T.DECIMAL, True),
+        ("abs(amount)", T.MONEY, True),
+        ('date("2026-01-01")', T.DATE, False),
+        ("1 if c else 2", T.INT, False),
+        ("1 if a else 2", T.INT, True),
+        ("k if c else null", T.INT, True),
+        ("k if c else 2.5", T.DECIMAL, False),
+        ('s + "x"', T.STRING, True),
+        ("lower(s)", T.STRING, True),
+        ('contains(tags, "x")', T.BOOL, True),
+    ],
+)
 def test_types_and_nullability(source, type_, nullable):
     checked, found = E.check(source, ENV)
     assert found == []
@@ -292,13 +354,27 @@ def test_kleene_logic(p, q):
 @pytest.mark.parametrize("r", K)
 def test_kleene_logic_with_three_operands(p, q, r):
     assert run("a and b and c", a=p, b=q, c=r if r is not None else True) is kleene_and(
-        kleene_and(p, q), r if r is not None else True)
-    assert run("a or b or (n > 0)", a=p, b=q, n=None if r is None else (1 if r else 0)) is kleene_or(
-        kleene_or(p, q), r)
+        kleene_and(p, q), r if r is not None else True
+    )
+    assert run("a or b or (n > 0)", a=p, b=q, n=None if r is None else (1 if r else 0)) is kleene_or(kleene_or(p, q), r)
 
 
-@pytest.mark.parametrize("source", ["n > 3", "n == 3", "n != 3", "3 < n", "n in [1, 2]", "n not in [1]",
-                                    "s == \"x\"", "s in \"abc\"", "stage >= \"meeting\"", "d < as_of", "1 < n < 5"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "n > 3",
+        "n == 3",
+        "n != 3",
+        "3 < n",
+        "n in [1, 2]",
+        "n not in [1]",
+        's == "x"',
+        's in "abc"',
+        'stage >= "meeting"',
+        "d < as_of",
+        "1 < n < 5",
+    ],
+)
 def test_comparisons_with_null_are_null(source):
     assert run(source) is None
 
@@ -316,7 +392,7 @@ def test_chained_comparison_decided_by_a_false_part():
 
 
 def test_arithmetic_with_null_is_null():
-    for source in ["n + 1", "1 - n", "n * 2", "-n", "amount / 2", "amount % 2", "s + \"x\""]:
+    for source in ["n + 1", "1 - n", "n * 2", "-n", "amount / 2", "amount % 2", 's + "x"']:
         assert run(source) is None, source
 
 
@@ -343,13 +419,13 @@ def test_remainder_takes_the_sign_of_the_left_operand_for_all_numbers():
 
 
 def test_stage_ordering_follows_the_pipeline():
-    assert run("stage >= \"meeting\"", stage="proposal") is True
-    assert run("stage >= \"meeting\"", stage="meeting") is True
-    assert run("stage >= \"meeting\"", stage="discovery") is False
-    assert run("stage < \"won\"", stage="discovery") is True
-    assert run("\"meeting\" < stage", stage="won") is True
-    assert run("stage == \"won\"", stage="won") is True
-    assert run("stage in [\"meeting\", \"won\"]", stage="won") is True
+    assert run('stage >= "meeting"', stage="proposal") is True
+    assert run('stage >= "meeting"', stage="meeting") is True
+    assert run('stage >= "meeting"', stage="discovery") is False
+    assert run('stage < "won"', stage="discovery") is True
+    assert run('"meeting" < stage', stage="won") is True
+    assert run('stage == "won"', stage="won") is True
+    assert run('stage in ["meeting", "won"]', stage="won") is True
 
 
 def test_decimal_arithmetic_is_exact():
@@ -371,30 +447,51 @@ def test_lists_with_negative_numbers():
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 3, 1)
 
 
-@pytest.mark.parametrize("source,deal,expected", [
-    ("len(s)", {"s": "abc"}, 3), ("len(tags)", {"tags": ("a", "b")}, 2),
-    ("lower(s)", {"s": "AbC"}, "abc"), ("upper(s)", {"s": "AbC"}, "ABC"), ("trim(s)", {"s": "  a b "}, "a b"),
-    ("contains(s, \"BC\")", {"s": "abcd"}, True), ("contains(s, \"x\")", {"s": "abcd"}, False),
-    ("contains(tags, \"b\")", {"tags": ("a", "b")}, True), ("contains(tags, \"B\")", {"tags": ("a", "b")}, False),
-    ("startswith(s, \"ab\")", {"s": "abc"}, True), ("startswith(s, \"AB\")", {"s": "abc"}, False),
-    ("endswith(s, \"bc\")", {"s": "abc"}, True), ("endswith(s, \"b\")", {"s": "abc"}, False),
-    ("coalesce(n, 7)", {}, 7), ("coalesce(n, 7)", {"n": 0}, 0), ("coalesce(n, k, 9)", {"k": 4}, 4),
-    ("min(n, 2)", {"n": 5}, 2), ("min(x, 2, 1.5)", {"x": Decimal(3)}, Decimal("1.5")), ("min(d, e)", {"d": D1, "e": D2}, D1),
-    ("max(n, 2)", {"n": 5}, 5), ("max(d, e)", {"d": D1, "e": D2}, D2),
-    ("abs(amount)", {"amount": Decimal("-3.5")}, Decimal("3.5")), ("abs(n)", {"n": -2}, 2),
-    ("round(x)", {"x": Decimal("2.5")}, Decimal("3")), ("round(x)", {"x": Decimal("-2.5")}, Decimal("-3")),
-    ("round(x, 2)", {"x": Decimal("1.005")}, Decimal("1.01")), ("round(n, 1)", {"n": 2}, Decimal("2.0")),
-    ("round(x, -2)", {"x": Decimal("1250")}, Decimal("1300")),
-    ("round(x, 30)", {"x": Decimal("123456.5")}, Decimal("123456.5")),
-    ("round(x, 1000)", {"x": Decimal("1.25")}, Decimal("1.25")),
-    ("round(x, k)", {"x": Decimal("1.25"), "k": -1000}, Decimal(0)),
-    ("days_between(d, e)", {"d": D1, "e": D2}, 59), ("days_between(e, d)", {"d": D1, "e": D2}, -59),
-    ("days_since(d)", {"d": D1}, 180),
-    ("date(\"2026-02-28\")", {}, dt.date(2026, 2, 28)),
-    ("year(d)", {"d": D2}, 2026), ("month(d)", {"d": D2}, 3),
-    ("quarter(d)", {"d": dt.date(2026, 3, 31)}, 1), ("quarter(d)", {"d": dt.date(2026, 4, 1)}, 2),
-    ("quarter(d)", {"d": dt.date(2026, 12, 31)}, 4),
-])
+@pytest.mark.parametrize(
+    "source,deal,expected",
+    [
+        ("len(s)", {"s": "abc"}, 3),
+        ("len(tags)", {"tags": ("a", "b")}, 2),
+        ("lower(s)", {"s": "AbC"}, "abc"),
+        ("upper(s)", {"s": "AbC"}, "ABC"),
+        ("trim(s)", {"s": "  a b "}, "a b"),
+        ('contains(s, "BC")', {"s": "abcd"}, True),
+        ('contains(s, "x")', {"s": "abcd"}, False),
+        ('contains(tags, "b")', {"tags": ("a", "b")}, True),
+        ('contains(tags, "B")', {"tags": ("a", "b")}, False),
+        ('startswith(s, "ab")', {"s": "abc"}, True),
+        ('startswith(s, "AB")', {"s": "abc"}, False),
+        ('endswith(s, "bc")', {"s": "abc"}, True),
+        ('endswith(s, "b")', {"s": "abc"}, False),
+        ("coalesce(n, 7)", {}, 7),
+        ("coalesce(n, 7)", {"n": 0}, 0),
+        ("coalesce(n, k, 9)", {"k": 4}, 4),
+        ("min(n, 2)", {"n": 5}, 2),
+        ("min(x, 2, 1.5)", {"x": Decimal(3)}, Decimal("1.5")),
+        ("min(d, e)", {"d": D1, "e": D2}, D1),
+        ("max(n, 2)", {"n": 5}, 5),
+        ("max(d, e)", {"d": D1, "e": D2}, D2),
+        ("abs(amount)", {"amount": Decimal("-3.5")}, Decimal("3.5")),
+        ("abs(n)", {"n": -2}, 2),
+        ("round(x)", {"x": Decimal("2.5")}, Decimal("3")),
+        ("round(x)", {"x": Decimal("-2.5")}, Decimal("-3")),
+        ("round(x, 2)", {"x": Decimal("1.005")}, Decimal("1.01")),
+        ("round(n, 1)", {"n": 2}, Decimal("2.0")),
+        ("round(x, -2)", {"x": Decimal("1250")}, Decimal("1300")),
+        ("round(x, 30)", {"x": Decimal("123456.5")}, Decimal("123456.5")),
+        ("round(x, 1000)", {"x": Decimal("1.25")}, Decimal("1.25")),
+        ("round(x, k)", {"x": Decimal("1.25"), "k": -1000}, Decimal(0)),
+        ("days_between(d, e)", {"d": D1, "e": D2}, 59),
+        ("days_between(e, d)", {"d": D1, "e": D2}, -59),
+        ("days_since(d)", {"d": D1}, 180),
+        ('date("2026-02-28")', {}, dt.date(2026, 2, 28)),
+        ("year(d)", {"d": D2}, 2026),
+        ("month(d)", {"d": D2}, 3),
+        ("quarter(d)", {"d": dt.date(2026, 3, 31)}, 1),
+        ("quarter(d)", {"d": dt.date(2026, 4, 1)}, 2),
+        ("quarter(d)", {"d": dt.date(2026, 12, 31)}, 4),
+    ],
+)
 def test_functions(source, deal, expected):
     result = run(source, **deal)
     assert result == expected and type(result) is type(expected)
@@ -411,8 +508,26 @@ def test_every_function_is_null_in_null_out_except_coalesce(name):
 
 
 def test_every_function_is_tested_above():
-    tested = {"len", "lower", "upper", "trim", "contains", "startswith", "endswith", "coalesce", "min", "max", "abs",
-              "round", "days_between", "days_since", "date", "year", "month", "quarter"}
+    tested = {
+        "len",
+        "lower",
+        "upper",
+        "trim",
+        "contains",
+        "startswith",
+        "endswith",
+        "coalesce",
+        "min",
+        "max",
+        "abs",
+        "round",
+        "days_between",
+        "days_since",
+        "date",
+        "year",
+        "month",
+        "quarter",
+    }
     assert tested == set(E.FUNCTIONS)
 
 
@@ -421,7 +536,7 @@ def test_days_since_counts_to_the_as_of_date_passed_in():
 
 
 def test_date_literals_become_constants():
-    checked, _ = E.check("d < date(\"2026-07-01\")", ENV)
+    checked, _ = E.check('d < date("2026-07-01")', ENV)
     names = E.Namespace(STAGES)
     code = E.generate(checked, names)
     assert "fn_date" not in code

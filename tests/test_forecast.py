@@ -56,22 +56,32 @@ def test_totals_without_a_period_equal_the_score_summary():
     summary = score_summary(DEALS)
     total = data["total"]
     assert (total["open_pipeline"], total["weighted"], total["won"]) == (
-        summary["open_pipeline"], summary["weighted_forecast"], summary["won_amount"])
+        summary["open_pipeline"],
+        summary["weighted_forecast"],
+        summary["won_amount"],
+    )
     assert total["deals"] == summary["deals"]
     assert sum(g["deals"] for g in data["groups"]) == total["deals"]
 
 
-@pytest.mark.parametrize("period, first, last", [
-    ("2026-Q4", dt.date(2026, 10, 1), dt.date(2026, 12, 31)),
-    ("2026-Q3", dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
-    ("2026", dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
-])
+@pytest.mark.parametrize(
+    "period, first, last",
+    [
+        ("2026-Q4", dt.date(2026, 10, 1), dt.date(2026, 12, 31)),
+        ("2026-Q3", dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+        ("2026", dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+    ],
+)
 def test_totals_in_a_period_equal_the_score_summary_of_the_deals_closing_in_it(tmp_path, period, first, last):
     data, _ = forecast_json("--period", period, "--by", "owner,stage")
     summary = score_summary(rows_closing_in(tmp_path, first, last))
     total = data["total"]
     assert (total["deals"], total["open_pipeline"], total["weighted"], total["won"]) == (
-        summary["deals"], summary["open_pipeline"], summary["weighted_forecast"], summary["won_amount"])
+        summary["deals"],
+        summary["open_pipeline"],
+        summary["weighted_forecast"],
+        summary["won_amount"],
+    )
     by_group = sum(Decimal(g["weighted"]) for g in data["groups"])
     assert str(by_group) == total["weighted"]
 
@@ -107,8 +117,8 @@ def test_won_in_the_period_reduces_the_remaining_quota():
 
 def test_quota_scales_to_the_period_and_prorates_a_rep_who_starts_in_it():
     from engine.forecast.forecast import quota_in
-    from engine.payout import Rep, parse_period
     from engine.pack import load_ruleset
+    from engine.payout import Rep, parse_period
 
     ruleset, _ = load_ruleset([ROOT / "rules"])
     plan = {p.id: p for p in ruleset.analysis.pack.plans}["ae-2026"]
@@ -133,13 +143,16 @@ def test_csv_without_reps_is_the_grouped_table_with_its_total():
     assert sum(int(r["deals"]) for r in rows[:-1]) == int(rows[-1]["deals"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--by", "region"], "cannot group by 'region'"),
-    (["--by", "team"], "no 'team' field"),
-    (["--reps", REPS], "add --period"),
-    (["--period", "2026-Q5"], "there is no Q5"),
-    (["--reps", "nowhere.csv", "--period", "2026-Q4"], "no such reps file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--by", "region"], "cannot group by 'region'"),
+        (["--by", "team"], "no 'team' field"),
+        (["--reps", REPS], "add --period"),
+        (["--period", "2026-Q5"], "there is no Q5"),
+        (["--reps", "nowhere.csv", "--period", "2026-Q4"], "no such reps file"),
+    ],
+)
 def test_bad_usage_exits_2_saying_why(args, message):
     result = run("forecast", DEALS, *AS_OF, *args)
     assert result.exit_code == 2, result.output

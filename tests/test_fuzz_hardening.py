@@ -27,22 +27,24 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_cli_hardening import AS_OF, BASE_PIPELINE, write_pack
+from test_sql_coerce import duckdb_cells, python_cell, same
 
 from cli import main
 from engine import types as T
 from engine.model import Field
 from engine.values import CURRENCY_SYMBOLS, SYMBOL_OF, ValueProblem, parse_money
-from test_cli_hardening import AS_OF, BASE_PIPELINE, write_pack
-from test_sql_coerce import duckdb_cells, python_cell, same
 
 LONG = os.environ.get("DEALGATE_FUZZ") == "long"
 
 
 def fuzz(examples: int) -> settings:
     """Bounded in the suite; 50 times deeper with DEALGATE_FUZZ=long."""
-    return settings(max_examples=examples * 50 if LONG else examples, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                           HealthCheck.data_too_large])
+    return settings(
+        max_examples=examples * 50 if LONG else examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+    )
 
 
 def run(*args, **kwargs):
@@ -51,11 +53,36 @@ def run(*args, **kwargs):
 
 # strategies
 
-_NUMBERS = st.one_of(st.integers(-10**9, 10**9).map(str),
-                     st.decimals(-10**6, 10**6, places=2, allow_nan=False).map(str),
-                     st.sampled_from(["1,500.00", "12,34,567", "1.5E+6", "0", "-0", "1 5", "1 000", "1.234,56"]))
-_MARKS = st.sampled_from(["", "$", "€", "£", "¥", "₹", "USD", "USD ", "JPY ", "EUR", "MIO", "TBD", "$ ", " ", "-",
-                          "(", ")", "+", "US$", "\u00a0", "١"])
+_NUMBERS = st.one_of(
+    st.integers(-(10**9), 10**9).map(str),
+    st.decimals(-(10**6), 10**6, places=2, allow_nan=False).map(str),
+    st.sampled_from(["1,500.00", "12,34,567", "1.5E+6", "0", "-0", "1 5", "1 000", "1.234,56"]),
+)
+_MARKS = st.sampled_from(
+    [
+        "",
+        "$",
+        "€",
+        "£",
+        "¥",
+        "₹",
+        "USD",
+        "USD ",
+        "JPY ",
+        "EUR",
+        "MIO",
+        "TBD",
+        "$ ",
+        " ",
+        "-",
+        "(",
+        ")",
+        "+",
+        "US$",
+        "\u00a0",
+        "١",
+    ]
+)
 
 
 @st.composite
@@ -91,23 +118,30 @@ _ID_CHARS = st.sampled_from(list("abz_09") + ["\n", "\r", "\t", " ", "-", ".", "
 @st.composite
 def csv_exports(draw) -> str:
     """CSV with quoted cells, line breaks, stray and unclosed quotes, short and long rows."""
-    cells = st.one_of(st.sampled_from(["100", "$1,500.00", "discovery", "won", "", "x", "1"]),
-                      st.text(st.sampled_from(list('ab ,"\n\r;$')), max_size=8))
+    cells = st.one_of(
+        st.sampled_from(["100", "$1,500.00", "discovery", "won", "", "x", "1"]),
+        st.text(st.sampled_from(list('ab ,"\n\r;$')), max_size=8),
+    )
     rows = []
     for k in range(draw(st.integers(1, 8))):
-        row = [f"d{k}", draw(cells), draw(st.sampled_from(["discovery", "won", "Discovery", "nope"])),
-               draw(cells), draw(st.sampled_from(["1", "2", "x", ""]))]
-        row = row[:draw(st.integers(3, 6))]
+        row = [
+            f"d{k}",
+            draw(cells),
+            draw(st.sampled_from(["discovery", "won", "Discovery", "nope"])),
+            draw(cells),
+            draw(st.sampled_from(["1", "2", "x", ""])),
+        ]
+        row = row[: draw(st.integers(3, 6))]
         style = draw(st.sampled_from(["plain", "quoted", "open"]))
         if style == "plain":
-            text = ",".join(cell.replace('"', "").replace("\n", "").replace("\r", "").replace(",", "")
-                            for cell in row)
+            text = ",".join(cell.replace('"', "").replace("\n", "").replace("\r", "").replace(",", "") for cell in row)
         elif style == "quoted":
             text = ",".join('"' + cell.replace('"', '""') + '"' for cell in row)
         else:  # a quote left open in a random cell
             at = draw(st.integers(0, len(row) - 1))
-            text = ",".join(('"' if i == at else "") + cell.replace('"', "").replace(",", "") for i, cell in
-                            enumerate(row))
+            text = ",".join(
+                ('"' if i == at else "") + cell.replace('"', "").replace(",", "") for i, cell in enumerate(row)
+            )
         rows.append(text)
     ending = draw(st.sampled_from(["\n", "\r\n"]))
     return "Opportunity ID,name,Stage,Amount,years" + ending + ending.join(rows) + draw(st.sampled_from(["", ending]))
@@ -122,8 +156,11 @@ def json_exports(draw) -> str:
         if kind == "scalar":
             records.append(draw(st.sampled_from(["1", '"x"', "null", "[]"])))
             continue
-        pairs = [f'"Opportunity ID": "j{k}"', '"Stage": "discovery"', f'"Amount": "{draw(money_cells())}"'
-                 .replace("\\", "")]
+        pairs = [
+            f'"Opportunity ID": "j{k}"',
+            '"Stage": "discovery"',
+            f'"Amount": "{draw(money_cells())}"'.replace("\\", ""),
+        ]
         if kind == "duplicate":
             pairs.append(draw(st.sampled_from(['"Amount": "500000"', '"Stage": "won"', '"x": 1, "x": 2'])))
         elif kind == "huge":
@@ -135,6 +172,7 @@ def json_exports(draw) -> str:
 
 
 # properties
+
 
 @pytest.fixture(scope="module")
 def db():
@@ -165,7 +203,7 @@ def test_a_money_cell_read_holds_no_other_currency_and_no_split_number(cell, cur
     own = SYMBOL_OF.get(currency)
     assert all(char == own for char in cell if char in CURRENCY_SYMBOLS), cell
     exponent = re.search(r"[0-9][eE][+-]?[0-9]+", cell)
-    mantissa = cell[:exponent.start() + 1] if exponent else cell  # '1.5E+6': the E is no currency code
+    mantissa = cell[: exponent.start() + 1] if exponent else cell  # '1.5E+6': the E is no currency code
     letters = "".join(char for char in mantissa if char.isalpha())
     assert letters.replace(currency, "") == "", cell  # its own code only ('USD 5', '5 USD')
     if exponent is None:  # every digit written is read, none dropped or added ('1 5' is not 15)
@@ -210,8 +248,7 @@ def base_pack(tmp_path_factory):
 
 
 def _score(pack, export, engine: str, rejects):
-    result = run("score", "--rules", pack, export, "--format", "csv", "--rejects", rejects, "--engine", engine,
-                 *AS_OF)
+    result = run("score", "--rules", pack, export, "--format", "csv", "--rejects", rejects, "--engine", engine, *AS_OF)
     assert result.exit_code in (0, 2), result.output  # 2: an export no engine can read (said so)
     return result
 

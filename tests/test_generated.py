@@ -80,7 +80,10 @@ def test_an_error_in_a_computed_field_names_the_field(small, pack, monkeypatch):
     error = raised_by(compiled, {"id": "T", "stage": "open", "amount": Decimal(5), "region": "emea"})
     origin = generated.origin_of(error.__traceback__)
     assert (origin.what, origin.location.file, origin.location.line) == (
-        "computed field loud_region", str(pack / "fields.yaml"), 7)
+        "computed field loud_region",
+        str(pack / "fields.yaml"),
+        7,
+    )
     error = raised_by(small, {"id": "T", "stage": "open", "amount": None, "region": 5})
     assert generated.origin_of(error.__traceback__).what == "computed field loud_region"
 
@@ -90,8 +93,12 @@ def test_every_rule_line_of_the_source_carries_its_origin(small):
     for number, origin in small.origins.items():
         assert lines[number - 1].endswith(f"# {origin.comment}")
     described = {o.what for o in small.origins.values()}
-    assert described == {"stage open, criterion sized", "stage open, criterion placed",
-                         "qualify-out rule tiny", "computed field loud_region"}
+    assert described == {
+        "stage open, criterion sized",
+        "stage open, criterion placed",
+        "qualify-out rule tiny",
+        "computed field loud_region",
+    }
 
 
 def test_the_source_lists_its_constants_and_is_in_linecache(small):

@@ -33,8 +33,7 @@ CASES = {
     "score-table.txt": ["score", EXPORT, "--format", "table", "--width", "120", "--color", "never", *AS_OF],
     "payout-q3.json": ["payout", EXPORT, *REPS, "--period", "2026-Q3", "--format", "json", *AS_OF],
     "payout-q3.md": ["payout", EXPORT, *REPS, "--period", "2026-Q3", "--format", "markdown", *AS_OF],
-    "payout-2026.csv": ["payout", EXPORT, *REPS, "--from", "2026-Q1", "--to", "2026-Q4", "--format", "csv",
-                        *AS_OF],
+    "payout-2026.csv": ["payout", EXPORT, *REPS, "--from", "2026-Q1", "--to", "2026-Q4", "--format", "csv", *AS_OF],
     "explain-deal.txt": ["explain", EXPORT, "--deal", "006X00000012", *AS_OF],
     "explain-rep.txt": ["explain", EXPORT, "--rep", "alice", "--period", "2026-Q3", *REPS, *AS_OF],
     "test-coverage.txt": ["test", "rules", "--coverage", *AS_OF],
@@ -61,7 +60,8 @@ def test_output_equals_its_golden_file(name, monkeypatch):
     assert golden.exists(), f"no golden file {golden}: run with DEALGATE_UPDATE_GOLDEN=1 and review it"
     assert output == golden.read_text(encoding="utf-8"), (
         f"{name} differs from its golden file: if the change is meant, rerun with DEALGATE_UPDATE_GOLDEN=1 "
-        f"and review `git diff tests/golden/{name}`")
+        f"and review `git diff tests/golden/{name}`"
+    )
 
 
 def test_every_golden_file_has_a_case():

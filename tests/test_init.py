@@ -34,7 +34,8 @@ def test_a_new_repository_validates_tests_scores_and_pays_clean(tmp_path, monkey
 def test_the_pack_is_the_bundled_one_and_the_reps_the_examples():
     assert scaffold.default_pack() == {
         str(p.relative_to(ROOT / "rules")): p.read_text(encoding="utf-8")
-        for p in sorted((ROOT / "rules").rglob("*.yaml"))}
+        for p in sorted((ROOT / "rules").rglob("*.yaml"))
+    }
     assert scaffold.REPS == (ROOT / "examples" / "reps.csv").read_text(encoding="utf-8")
 
 

@@ -69,7 +69,8 @@ def test_case(folder):
     expected, fragments, _ = read_expected(folder)
     found = actual(folder)
     assert sorted(key for key, _ in found) == sorted(expected), "\n".join(
-        f"{d.code} {d.location}: {d.message} (hint: {d.hint})" for _, d in found)
+        f"{d.code} {d.location}: {d.message} (hint: {d.hint})" for _, d in found
+    )
     by_key = {}
     for key, d in found:
         by_key.setdefault(key, []).append(f"{d.message} {d.hint or ''}")

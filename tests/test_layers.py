@@ -76,8 +76,10 @@ def module_name(path: Path, root: Path = ENGINE) -> str:
 
 def engine_sources(root: Path = ENGINE) -> dict[str, tuple[str, bool]]:
     """module name -> (source, is a package)."""
-    return {module_name(p, root): (p.read_text(encoding="utf-8"), p.name == "__init__.py")
-            for p in sorted(root.rglob("*.py"))}
+    return {
+        module_name(p, root): (p.read_text(encoding="utf-8"), p.name == "__init__.py")
+        for p in sorted(root.rglob("*.py"))
+    }
 
 
 def imports(name: str, source: str, is_package: bool, known: set) -> list[tuple[int, str]]:
@@ -151,8 +153,11 @@ def test_the_checker_catches_an_upward_import():
 
 
 def test_the_checker_catches_click_and_unplaced_modules():
-    sources = {"engine.read.csv": ("import click\n", False), "engine.newthing": ("", False),
-               "engine.sql.duckdb": ("from click import echo\nfrom ..compile import RuleSet\n", False)}
+    sources = {
+        "engine.read.csv": ("import click\n", False),
+        "engine.newthing": ("", False),
+        "engine.sql.duckdb": ("from click import echo\nfrom ..compile import RuleSet\n", False),
+    }
     assert problems(sources) == [
         "engine.newthing: no layer (add it to LAYERS)",
         "engine.read.csv:1: imports click (the library never does; cli.py does)",
@@ -164,5 +169,9 @@ def test_relative_imports_resolve_to_modules_and_packages():
     known = {"engine.types", "engine.expr", "engine.expr.parse", "engine.read", "engine.read.csv"}
     source = "from .. import types as T\nfrom . import parse\nfrom .parse import parse as p\nimport engine.read\n"
     assert imports("engine.expr.typecheck", source, False, known) == [
-        (1, "engine.types"), (2, "engine.expr.parse"), (3, "engine.expr.parse"), (4, "engine.read")]
+        (1, "engine.types"),
+        (2, "engine.expr.parse"),
+        (3, "engine.expr.parse"),
+        (4, "engine.read"),
+    ]
     assert imports("engine.read", "from .csv import Reader\n", True, known) == [(1, "engine.read.csv")]

@@ -8,10 +8,9 @@ import json
 from decimal import Decimal
 
 from click.testing import CliRunner
+from test_payout_support import ROOT
 
 from cli import main
-
-from test_payout_support import ROOT
 
 REPS = ROOT / "examples" / "reps.csv"
 
@@ -38,21 +37,49 @@ def with_cancellation(tmp_path, deal_id: str, date: str):
 
 def test_a_cancellation_after_close_is_clawed_back_in_q4_and_q3_stays_as_it_was(tmp_path):
     ledger = tmp_path / "comp.db"
-    q3 = dealgate("payout", ROOT / "examples" / "deals.csv", "--reps", REPS, "--period", "2026-Q3", "--as-of",
-                  "2026-09-30", "--format", "json", "--ledger", ledger)
+    q3 = dealgate(
+        "payout",
+        ROOT / "examples" / "deals.csv",
+        "--reps",
+        REPS,
+        "--period",
+        "2026-Q3",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--ledger",
+        ledger,
+    )
     assert "12 open statements written" in q3.stderr
     dealgate("close", "2026-Q3", "--ledger", ledger)
-    before = json.loads(dealgate("ledger", "export", "--ledger", ledger, "--period", "2026-Q3", "--format",
-                                 "json").stdout)
+    before = json.loads(
+        dealgate("ledger", "export", "--ledger", ledger, "--period", "2026-Q3", "--format", "json").stdout
+    )
 
     export = with_cancellation(tmp_path, "006X00000024", "10/15/2026")  # alice's, credited 2026-08-06
-    q4 = dealgate("payout", export, "--reps", REPS, "--period", "2026-Q4", "--as-of", "2026-12-31", "--format",
-                  "json", "--engine", "python", "--ledger", ledger)
+    q4 = dealgate(
+        "payout",
+        export,
+        "--reps",
+        REPS,
+        "--period",
+        "2026-Q4",
+        "--as-of",
+        "2026-12-31",
+        "--format",
+        "json",
+        "--engine",
+        "python",
+        "--ledger",
+        ledger,
+    )
     assert "12 locked unchanged, 0 locked with drift" in q4.stderr
 
     assert "12 locked statements match" in dealgate("ledger", "verify", "--ledger", ledger).stdout
-    after = json.loads(dealgate("ledger", "export", "--ledger", ledger, "--period", "2026-Q3", "--format",
-                                "json").stdout)
+    after = json.loads(
+        dealgate("ledger", "export", "--ledger", ledger, "--period", "2026-Q3", "--format", "json").stdout
+    )
     assert after["statements"] == before["statements"]
 
     shown = dealgate("ledger", "show", "--ledger", ledger, "--rep", "alice").stdout
@@ -63,39 +90,91 @@ def test_a_cancellation_after_close_is_clawed_back_in_q4_and_q3_stays_as_it_was(
 
     # the payout run and the ledger agree to the cent on totals
     computed = sum(Decimal(s["total"]) for s in json.loads(q4.stdout)["statements"])
-    booked = json.loads(dealgate("ledger", "export", "--ledger", ledger, "--period", "2026-Q4", "--format",
-                                 "json").stdout)
+    booked = json.loads(
+        dealgate("ledger", "export", "--ledger", ledger, "--period", "2026-Q4", "--format", "json").stdout
+    )
     assert sum(Decimal(s["payable"]) for s in booked["statements"]) == computed
     assert f"total {computed:,.2f} USD" in q4.stderr
 
 
 def test_a_late_cancellation_dated_in_the_closed_quarter_is_an_adjustment_in_the_next(tmp_path):
     ledger = tmp_path / "comp.db"
-    dealgate("payout", ROOT / "examples" / "deals.csv", "--reps", REPS, "--period", "2026-Q3", "--as-of",
-             "2026-09-30", "--format", "json", "--ledger", ledger)
+    dealgate(
+        "payout",
+        ROOT / "examples" / "deals.csv",
+        "--reps",
+        REPS,
+        "--period",
+        "2026-Q3",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--ledger",
+        ledger,
+    )
     dealgate("close", "2026-Q3", "--ledger", ledger)
     export = with_cancellation(tmp_path, "006X00000078", "09/20/2026")  # alice's, credited 2026-07-03
-    rerun = dealgate("payout", export, "--reps", REPS, "--period", "2026-Q3", "--as-of", "2026-09-30", "--format",
-                     "json", "--ledger", ledger)
-    assert "drift: alice ae-2026 2026-Q3 (closed) recomputes -1,380.00 differently; adjustments in 2026-Q4" \
-        in rerun.stderr
+    rerun = dealgate(
+        "payout",
+        export,
+        "--reps",
+        REPS,
+        "--period",
+        "2026-Q3",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--ledger",
+        ledger,
+    )
+    assert (
+        "drift: alice ae-2026 2026-Q3 (closed) recomputes -1,380.00 differently; adjustments in 2026-Q4" in rerun.stderr
+    )
     assert "late cancellation: clawback (cancel_90) on deal 006X00000078 in locked 2026-Q3" in rerun.stderr
-    q4 = json.loads(dealgate("ledger", "export", "--ledger", ledger, "--rep", "alice", "--period", "2026-Q4",
-                             "--format", "json").stdout)["statements"][0]
+    q4 = json.loads(
+        dealgate(
+            "ledger", "export", "--ledger", ledger, "--rep", "alice", "--period", "2026-Q4", "--format", "json"
+        ).stdout
+    )["statements"][0]
     assert q4["state"] == "open" and q4["lines"] == [] and q4["payable"] == "-1380.00"
     assert [(a["source_period"], a["deal"], a["reason"]) for a in q4["adjustments"]] == [
-        ("2026-Q3", "006X00000078", "late cancellation")]
+        ("2026-Q3", "006X00000078", "late cancellation")
+    ]
     assert dealgate("ledger", "verify", "--ledger", ledger).exit_code == 0
 
 
 def test_ledger_usage_problems_exit_2(tmp_path):
     ledger = tmp_path / "comp.db"
-    piped = dealgate("payout", "-", "--reps", REPS, "--period", "2026-Q3", "--ledger", ledger, code=2,
-                     input=(ROOT / "examples" / "deals.csv").read_text(encoding="utf-8"))
+    piped = dealgate(
+        "payout",
+        "-",
+        "--reps",
+        REPS,
+        "--period",
+        "2026-Q3",
+        "--ledger",
+        ledger,
+        code=2,
+        input=(ROOT / "examples" / "deals.csv").read_text(encoding="utf-8"),
+    )
     assert "needs the export as a file" in piped.stderr
     assert "error[DG801]" in dealgate("ledger", "show", "--ledger", tmp_path / "none.db", code=2).stderr
-    dealgate("payout", ROOT / "examples" / "deals.csv", "--reps", REPS, "--period", "2026-Q3", "--as-of",
-             "2026-09-30", "--format", "json", "--ledger", ledger)
+    dealgate(
+        "payout",
+        ROOT / "examples" / "deals.csv",
+        "--reps",
+        REPS,
+        "--period",
+        "2026-Q3",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--ledger",
+        ledger,
+    )
     assert "error[DG804]" in dealgate("ledger", "show", "--ledger", ledger, "--period", "2026-Q9", code=2).stderr
     assert "error[DG803]" in dealgate("pay", "2026-Q3", "--ledger", ledger, code=2).stderr
     bad = tmp_path / "payroll.csv"
@@ -108,8 +187,22 @@ def test_the_duckdb_engine_books_the_same_ledger_as_python(tmp_path):
     booked = {}
     for engine in ("python", "duckdb"):
         ledger = tmp_path / f"{engine}.db"
-        dealgate("payout", ROOT / "examples" / "deals.csv", "--reps", REPS, "--period", "2026-Q3", "--as-of",
-                 "2026-09-30", "--format", "json", "--engine", engine, "--ledger", ledger)
+        dealgate(
+            "payout",
+            ROOT / "examples" / "deals.csv",
+            "--reps",
+            REPS,
+            "--period",
+            "2026-Q3",
+            "--as-of",
+            "2026-09-30",
+            "--format",
+            "json",
+            "--engine",
+            engine,
+            "--ledger",
+            ledger,
+        )
         dealgate("close", "2026-Q3", "--ledger", ledger)
         booked[engine] = json.loads(dealgate("ledger", "export", "--ledger", ledger, "--format", "json").stdout)
     assert booked["duckdb"] == booked["python"]

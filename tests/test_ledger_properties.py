@@ -16,13 +16,13 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_payout_support import deal, program_for, rep
 
 from engine.ledger import Fingerprint, open_ledger
 
-from test_payout_support import deal, program_for, rep
-
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                            HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
 PLAN = """
     id: p
@@ -43,17 +43,24 @@ REPS = [rep("ana", quota=20000, start=dt.date(2026, 1, 1)), rep("ben", quota=150
 PAID_KINDS = {"commission", "cap", "bonus"}
 
 day = st.dates(dt.date(2026, 1, 1), dt.date(2026, 4, 28))
-a_deal = st.fixed_dictionaries({
-    "owner": st.sampled_from(["ana", "ben"]), "amount": st.integers(1, 40).map(lambda k: k * 1000),
-    "close": day, "discount": st.sampled_from([None, Decimal("0.3")]), "years": st.sampled_from([1, 3]),
-})
+a_deal = st.fixed_dictionaries(
+    {
+        "owner": st.sampled_from(["ana", "ben"]),
+        "amount": st.integers(1, 40).map(lambda k: k * 1000),
+        "close": day,
+        "discount": st.sampled_from([None, Decimal("0.3")]),
+        "years": st.sampled_from([1, 3]),
+    }
+)
 # a re-run: which rate table, and what changed in the export since (cancellations, corrected amounts)
-a_run = st.fixed_dictionaries({
-    "fixed": st.booleans(),
-    "cancel": st.dictionaries(st.integers(0, 7), st.integers(-5, 50), max_size=3),
-    "amend": st.dictionaries(st.integers(0, 7), st.integers(1, 40).map(lambda k: k * 1000), max_size=2),
-    "close": st.booleans(),
-})
+a_run = st.fixed_dictionaries(
+    {
+        "fixed": st.booleans(),
+        "cancel": st.dictionaries(st.integers(0, 7), st.integers(-5, 50), max_size=3),
+        "amend": st.dictionaries(st.integers(0, 7), st.integers(1, 40).map(lambda k: k * 1000), max_size=2),
+        "close": st.booleans(),
+    }
+)
 
 
 def export(base: list, cancelled: dict, amended: dict) -> list[dict]:
@@ -72,8 +79,10 @@ def export(base: list, cancelled: dict, amended: dict) -> list[dict]:
 @SETTINGS
 @given(base=st.lists(a_deal, min_size=1, max_size=8), runs=st.lists(a_run, min_size=1, max_size=6))
 def test_the_ledger_keeps_its_promises_under_any_sequence_of_reruns(tmp_path, base, runs):
-    programs = {fixed: program_for(tmp_path / str(fixed), PLAN.format(accelerator="0.10" if fixed else "0.08"))
-                for fixed in (False, True)}
+    programs = {
+        fixed: program_for(tmp_path / str(fixed), PLAN.format(accelerator="0.10" if fixed else "0.08"))
+        for fixed in (False, True)
+    }
     cancelled: dict = {}
     amended: dict = {}
     with tempfile.TemporaryDirectory() as work:
@@ -107,8 +116,16 @@ def test_the_ledger_keeps_its_promises_under_any_sequence_of_reruns(tmp_path, ba
             for s in booked:
                 if s.state == "open" or (s.rep, s.period) not in recomputed:
                     continue
-                made = sum((a.amount for other in booked if other.rep == s.rep for a in other.adjustments
-                            if a.source_period == s.period), Decimal(0))
+                made = sum(
+                    (
+                        a.amount
+                        for other in booked
+                        if other.rep == s.rep
+                        for a in other.adjustments
+                        if a.source_period == s.period
+                    ),
+                    Decimal(0),
+                )
                 assert s.total + made == recomputed[(s.rep, s.period)].total
 
             # 3. a clawback never takes more than was paid on the deal

@@ -16,15 +16,20 @@ import shutil
 from decimal import Decimal
 
 from click.testing import CliRunner
+from test_payout_support import ROOT
 
 from cli import main
 
-from test_payout_support import ROOT
-
 DATA = ROOT / "tests" / "data" / "ledger"
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
-ENDS = {"2026-01": "2026-01-31", "2026-02": "2026-02-28", "2026-03": "2026-03-31", "2026-04": "2026-04-30",
-        "2026-05": "2026-05-31", "2026-06": "2026-06-30"}
+ENDS = {
+    "2026-01": "2026-01-31",
+    "2026-02": "2026-02-28",
+    "2026-03": "2026-03-31",
+    "2026-04": "2026-04-30",
+    "2026-05": "2026-05-31",
+    "2026-06": "2026-06-30",
+}
 D = Decimal
 
 
@@ -51,8 +56,21 @@ def payout(rules, export, period, ledger=None):
     """``period`` a month, or 'FIRST..LAST'; as of the last day of the (last) month."""
     first, _, last = period.partition("..")
     span = ["--from", first, "--to", last] if last else ["--period", first]
-    args = ["payout", DATA / export, "--rules", rules, "--reps", DATA / "reps.csv", *span,
-            "--as-of", ENDS[last or first], "--format", "json", "--engine", "python"]
+    args = [
+        "payout",
+        DATA / export,
+        "--rules",
+        rules,
+        "--reps",
+        DATA / "reps.csv",
+        *span,
+        "--as-of",
+        ENDS[last or first],
+        "--format",
+        "json",
+        "--engine",
+        "python",
+    ]
     if ledger is not None:
         args += ["--ledger", ledger]
     result = dealgate(*args)

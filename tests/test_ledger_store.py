@@ -4,7 +4,6 @@ verification, and the states a period goes through (docs/payouts.md, "The ledger
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import sqlite3
 import subprocess
@@ -13,13 +12,12 @@ import textwrap
 
 import pytest
 from click.testing import CliRunner
+from test_payout_support import ROOT, deal, program_for, rep
 
 from cli import main
 from engine.ledger import Fingerprint, open_ledger
 from engine.ledger import store as ledger_store
 from engine.ledger.schema import APPLICATION_ID, MIGRATIONS, VERSION
-
-from test_payout_support import ROOT, deal, program_for, rep
 
 PLAN = """
     id: p
@@ -65,9 +63,11 @@ def test_an_older_ledger_is_migrated_with_its_statements_kept(tmp_path):
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
     db.executescript(MIGRATIONS[0])
-    db.execute("INSERT INTO statements (rep, plan, period, period_start, period_end, fiscal_year_start, currency, "
-               "rounding, state, total) VALUES ('rep', 'p', '2026-01', '2026-01-01', '2026-02-01', 1, 'USD', "
-               "'half_up', 'open', '1.00')")
+    db.execute(
+        "INSERT INTO statements (rep, plan, period, period_start, period_end, fiscal_year_start, currency, "
+        "rounding, state, total) VALUES ('rep', 'p', '2026-01', '2026-01-01', '2026-02-01', 1, 'USD', "
+        "'half_up', 'open', '1.00')"
+    )
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     db.execute("PRAGMA user_version = 1")
     db.commit()
@@ -78,11 +78,14 @@ def test_an_older_ledger_is_migrated_with_its_statements_kept(tmp_path):
     assert (statement.period, str(statement.total)) == ("2026-01", "1.00")
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"not a database at all, just text" * 100, "not a dealgate ledger"),
-    ("sqlite-other", "not a dealgate ledger"),
-    ("newer", "schema version 99"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"not a database at all, just text" * 100, "not a dealgate ledger"),
+        ("sqlite-other", "not a dealgate ledger"),
+        ("newer", "schema version 99"),
+    ],
+)
 def test_what_is_not_a_ledger_is_refused(tmp_path, content, words):
     path = tmp_path / "x.db"
     if content == "sqlite-other":
@@ -117,8 +120,20 @@ def test_a_second_writer_fails_clearly_when_the_first_holds_the_ledger(tmp_path)
 def test_the_cli_says_the_ledger_is_busy_and_exits_2(tmp_path, monkeypatch):
     ledger = tmp_path / "comp.db"
     export = ROOT / "examples" / "deals.csv"
-    args = ["payout", str(export), "--reps", str(ROOT / "examples" / "reps.csv"), "--period", "2026-Q3",
-            "--as-of", "2026-09-30", "--format", "json", "--ledger", str(ledger)]
+    args = [
+        "payout",
+        str(export),
+        "--reps",
+        str(ROOT / "examples" / "reps.csv"),
+        "--period",
+        "2026-Q3",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--ledger",
+        str(ledger),
+    ]
     assert CliRunner().invoke(main, args).exit_code == 0
     holder = sqlite3.connect(ledger, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -230,7 +245,8 @@ def test_a_locked_period_is_recomputed_and_only_its_drift_is_booked(tmp_path):
         [drift] = report.drifts
         assert drift.period == "2026-02"
         assert [(a.kind, a.deal, str(a.amount), a.reason) for a in drift.adjustments] == [
-            ("clawback", "A", "-300.00", "late cancellation")]
+            ("clawback", "A", "-300.00", "late cancellation")
+        ]
     [february] = ledger.statements(period="2026-02").value
     assert [a.deal for a in february.adjustments] == ["A"] and str(february.payable) == str(february.total - 300)
     assert book(tmp_path, DEALS, ["2026-02"]).value.drifts == ()  # the cancellation withdrawn: no drift left
@@ -248,8 +264,13 @@ def test_a_rep_new_to_a_closed_period_is_paid_in_the_next_open_one(tmp_path):
     both = program.compute(newcomer, reps, ["2026-02", "2026-01"], dt.date(2026, 12, 31))
     report = ledger.record(both.statements, {("p", dt.date(2026, 2, 1))}, NOW, program.plans).value
     [drift] = report.drifts
-    assert (drift.statement.rep, drift.statement.state, drift.statement.lines, drift.period) == \
-        ("new", "closed", (), "2026-02")
+    assert (drift.statement.rep, drift.statement.state, drift.statement.lines, drift.period) == (
+        "new",
+        "closed",
+        (),
+        "2026-02",
+    )
     assert [(a.deal, str(a.amount), a.reason) for a in drift.adjustments] == [
-        ("N", "200.00", "first computed after it was closed")]
+        ("N", "200.00", "first computed after it was closed")
+    ]
     assert ledger.verify().ok and ledger.verify().value == 2

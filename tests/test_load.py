@@ -84,16 +84,25 @@ i: {when: ammount}
 """
 
 
-@pytest.mark.parametrize("key,line,column", [
-    ("a", 2, 19), ("b", 3, 29), ("c", 4, 26), ("d", 6, 7), ("e", 9, 7), ("f", 12, 9), ("g", 14, 8),
-    ("h", 15, 16),
-])
+@pytest.mark.parametrize(
+    "key,line,column",
+    [
+        ("a", 2, 19),
+        ("b", 3, 29),
+        ("c", 4, 26),
+        ("d", 6, 7),
+        ("e", 9, 7),
+        ("f", 12, 9),
+        ("g", 14, 8),
+        ("h", 15, 16),
+    ],
+)
 def test_offsets_inside_scalars_map_to_the_written_column(key, line, column):
     doc = only_document(LOCATED)
     value = doc.data[key]
     where = doc.locate_within((key,), value.index("ammount"))
     assert (where.line, where.column) == (line, column)
-    assert LOCATED.splitlines()[line - 1][column - 1:].startswith("ammount")
+    assert LOCATED.splitlines()[line - 1][column - 1 :].startswith("ammount")
 
 
 def test_offset_in_flow_mapping_and_at_the_end():
@@ -156,19 +165,30 @@ def test_complex_key():
     assert codes(load_text("kind: fields\n? [a, b]\n: 1\n", "x")) == [("DG006", 2, 3)]
 
 
-@pytest.mark.parametrize("text,column", [
-    ("kind: fields\nx: !!python/object:os.system ls\n", 4),
-    ("kind: fields\nx: !!binary aGVsbG8=\n", 4),
-    ("kind: fields\nx: !!set {a, b}\n", 4),
-    ("kind: fields\nx: !!omap [a: 1]\n", 4),
-    ("kind: fields\nx: !custom [1]\n", 4),
-])
+@pytest.mark.parametrize(
+    "text,column",
+    [
+        ("kind: fields\nx: !!python/object:os.system ls\n", 4),
+        ("kind: fields\nx: !!binary aGVsbG8=\n", 4),
+        ("kind: fields\nx: !!set {a, b}\n", 4),
+        ("kind: fields\nx: !!omap [a: 1]\n", 4),
+        ("kind: fields\nx: !custom [1]\n", 4),
+    ],
+)
 def test_tags_are_refused(text, column):
     assert codes(load_text(text, "x")) == [("DG007", 2, column)]
 
 
-@pytest.mark.parametrize("text", ["kind: fields\nx: .inf\n", "kind: fields\nx: -.inf\n", "kind: fields\nx: .nan\n",
-                                  "kind: fields\nx: 0x_\n", "kind: fields\nx: 1" + "0" * 5000 + "\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kind: fields\nx: .inf\n",
+        "kind: fields\nx: -.inf\n",
+        "kind: fields\nx: .nan\n",
+        "kind: fields\nx: 0x_\n",
+        "kind: fields\nx: 1" + "0" * 5000 + "\n",
+    ],
+)
 def test_unusable_numbers(text):
     result = load_text(text, "x")
     assert codes(result) == [("DG007", 2, 4)]
@@ -195,7 +215,7 @@ def test_unquoted_colon_has_a_hint():
 
 @pytest.mark.parametrize("char", ["\x07", "\x1b", "\ud800", "\ufffe"])
 def test_characters_yaml_refuses(char):
-    result = load_text(f"kind: fields\nx: \"ab{char}\"\n", "x")
+    result = load_text(f'kind: fields\nx: "ab{char}"\n', "x")
     assert codes(result) == [("DG009", 2, 7)]
 
 
@@ -307,4 +327,5 @@ def test_default_pack_loads_cleanly():
     result = load_paths([root])
     assert result.diagnostics == []
     assert {d.kind for d in result.documents} == {"fields", "pipeline", "plan"} | (
-        {"tests"} if any((root / "tests").glob("*.y*ml")) else set())
+        {"tests"} if any((root / "tests").glob("*.y*ml")) else set()
+    )

@@ -7,16 +7,19 @@ import pytest
 from engine.money import cents
 
 
-@pytest.mark.parametrize("value, rounding, expected", [
-    ("7500", "half_up", "7500.00"),
-    ("-12.3", "half_up", "-12.30"),
-    ("1.005", "half_up", "1.01"),
-    ("-1.005", "half_up", "-1.01"),
-    ("1.005", "half_even", "1.00"),
-    ("1.015", "half_even", "1.02"),
-    ("-0.005", "half_up", "-0.01"),
-    ("-0.005", "half_even", "0.00"),
-])
+@pytest.mark.parametrize(
+    "value, rounding, expected",
+    [
+        ("7500", "half_up", "7500.00"),
+        ("-12.3", "half_up", "-12.30"),
+        ("1.005", "half_up", "1.01"),
+        ("-1.005", "half_up", "-1.01"),
+        ("1.005", "half_even", "1.00"),
+        ("1.015", "half_even", "1.02"),
+        ("-0.005", "half_up", "-0.01"),
+        ("-0.005", "half_even", "0.00"),
+    ],
+)
 def test_rounds_to_the_cent_as_declared(value, rounding, expected):
     assert str(cents(Decimal(value), rounding)) == expected
 

@@ -118,8 +118,9 @@ def test_formats(snapshots, fmt):
 STAGE_NAMES = ["initial_contact", "discovery", "meeting", "proposal", "negotiation", "closed_won", "closed_lost"]
 amounts = st.one_of(st.none(), st.decimals(min_value=Decimal("-1000"), max_value=Decimal("10000000"), places=3))
 dates = st.one_of(st.none(), st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2027, 12, 31)))
-deal_values = st.fixed_dictionaries({"stage": st.sampled_from(STAGE_NAMES), "amount": amounts, "close_date": dates,
-                                     "budget_confirmed": st.booleans()})
+deal_values = st.fixed_dictionaries(
+    {"stage": st.sampled_from(STAGE_NAMES), "amount": amounts, "close_date": dates, "budget_confirmed": st.booleans()}
+)
 
 
 def _scored(ruleset, deals: dict):
@@ -129,9 +130,11 @@ def _scored(ruleset, deals: dict):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(old=st.dictionaries(st.sampled_from([f"d{i}" for i in range(12)]), deal_values, max_size=12),
-       new=st.dictionaries(st.sampled_from([f"d{i}" for i in range(12)]), deal_values, max_size=12),
-       kind=st.sampled_from(["month", "quarter", "year"]))
+@given(
+    old=st.dictionaries(st.sampled_from([f"d{i}" for i in range(12)]), deal_values, max_size=12),
+    new=st.dictionaries(st.sampled_from([f"d{i}" for i in range(12)]), deal_values, max_size=12),
+    kind=st.sampled_from(["month", "quarter", "year"]),
+)
 def test_the_waterfall_steps_always_add_up_to_the_difference(default_ruleset, old, new, kind):
     movement = compare(default_ruleset, _scored(default_ruleset, old), _scored(default_ruleset, new), kind)
     assert movement.reconciles

@@ -17,7 +17,12 @@ def test_schemas_are_found_by_the_checker():
     from engine.check import schema_dir
 
     assert {p.name for p in schema_dir().iterdir() if p.name.endswith(".schema.json")} == {
-        "fields.schema.json", "pipeline.schema.json", "plan.schema.json", "tests.schema.json", "segments.schema.json"}
+        "fields.schema.json",
+        "pipeline.schema.json",
+        "plan.schema.json",
+        "tests.schema.json",
+        "segments.schema.json",
+    }
 
 
 def test_the_docs_and_the_default_pack_travel_inside_the_package():

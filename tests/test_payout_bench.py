@@ -11,8 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_small_bench_run_agrees_with_the_handwritten_loop():
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "payout.py"), "--deals", "3000", "--reps", "30",
-                           "--repeat", "1"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "payout.py"), "--deals", "3000", "--reps", "30", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     last = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(last) >= {"deals", "reps", "payout_deals_per_s", "handwritten_deals_per_s", "payout_vs_handwritten"}

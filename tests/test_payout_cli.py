@@ -88,11 +88,14 @@ def test_a_range_of_periods_and_an_output_file(tmp_path):
     assert periods == ["2026-Q2", "2026-Q3"]
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--period", "2026-Q5"], "there is no Q5"),
-    (["--period", "Q3"], "is not a period"),
-    (["--from", "2026-Q3", "--to", "2026-Q1"], "ends before"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--period", "2026-Q5"], "there is no Q5"),
+        (["--period", "Q3"], "is not a period"),
+        (["--from", "2026-Q3", "--to", "2026-Q1"], "ends before"),
+    ],
+)
 def test_bad_periods_exit_2_without_a_traceback(args, message):
     result = payout(*args)
     assert result.exit_code == 2
@@ -139,7 +142,9 @@ def test_deal_problems_exit_1_but_statements_are_still_written(tmp_path):
         "Opportunity ID,Opportunity Owner,Stage,Amount,Close Date,Split\n"
         "A1,alice,Closed Won,100000,07/10/2026,alice:60;bob:30\n"
         "A2,alice,Closed Won,50000,07/11/2026,\n"
-        "A3,zoe,Closed Won,10000,07/12/2026,\n", encoding="utf-8")
+        "A3,zoe,Closed Won,10000,07/12/2026,\n",
+        encoding="utf-8",
+    )
     result = run("payout", export, "--reps", REPS, "--period", "2026-Q3", *AS_OF, "--format", "json")
     assert result.exit_code == 1
     assert f"{export}:2:1: error[DG610]: deal A1: splits 'alice:60;bob:30' total 90%, not 100%" in result.stderr

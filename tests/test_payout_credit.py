@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from test_payout_support import D, deal, program_for, rep, statements
 
 from engine.payout.credit import OVERLAY, OWNER, SPLIT, SplitProblem, parse_recipients
-from test_payout_support import D, deal, program_for, rep, statements
 
 SIMPLE = """
     id: p
@@ -18,31 +18,45 @@ SIMPLE = """
 """
 
 
-@pytest.mark.parametrize("to,splits,overlay,expected", [
-    ("alice", None, None, (("alice", D(1), OWNER),)),
-    ("alice", "alice:60;bob:40", None, (("alice", D("0.6"), SPLIT), ("bob", D("0.4"), SPLIT))),
-    ("alice", " alice : 60% ; bob:40 ", None, (("alice", D("0.6"), SPLIT), ("bob", D("0.4"), SPLIT))),
-    ("x", "a:33.33;b:33.33;c:33.34", None,
-     (("a", D("0.3333"), SPLIT), ("b", D("0.3333"), SPLIT), ("c", D("0.3334"), SPLIT))),
-    ("alice", "bob", None, (("bob", D(1), SPLIT),)),
-    ("alice", "alice:50;bob:50;carol:100:overlay", None,
-     (("alice", D("0.5"), SPLIT), ("bob", D("0.5"), SPLIT), ("carol", D(1), OVERLAY))),
-    ("alice", "carol:25:overlay", None, (("alice", D(1), OWNER), ("carol", D("0.25"), OVERLAY))),
-    ("alice", None, "carol;dan:50", (("alice", D(1), OWNER), ("carol", D(1), OVERLAY), ("dan", D("0.5"), OVERLAY))),
-])
+@pytest.mark.parametrize(
+    "to,splits,overlay,expected",
+    [
+        ("alice", None, None, (("alice", D(1), OWNER),)),
+        ("alice", "alice:60;bob:40", None, (("alice", D("0.6"), SPLIT), ("bob", D("0.4"), SPLIT))),
+        ("alice", " alice : 60% ; bob:40 ", None, (("alice", D("0.6"), SPLIT), ("bob", D("0.4"), SPLIT))),
+        (
+            "x",
+            "a:33.33;b:33.33;c:33.34",
+            None,
+            (("a", D("0.3333"), SPLIT), ("b", D("0.3333"), SPLIT), ("c", D("0.3334"), SPLIT)),
+        ),
+        ("alice", "bob", None, (("bob", D(1), SPLIT),)),
+        (
+            "alice",
+            "alice:50;bob:50;carol:100:overlay",
+            None,
+            (("alice", D("0.5"), SPLIT), ("bob", D("0.5"), SPLIT), ("carol", D(1), OVERLAY)),
+        ),
+        ("alice", "carol:25:overlay", None, (("alice", D(1), OWNER), ("carol", D("0.25"), OVERLAY))),
+        ("alice", None, "carol;dan:50", (("alice", D(1), OWNER), ("carol", D(1), OVERLAY), ("dan", D("0.5"), OVERLAY))),
+    ],
+)
 def test_recipients(to, splits, overlay, expected):
     assert parse_recipients(to, splits, overlay) == expected
 
 
-@pytest.mark.parametrize("splits,code,fragment", [
-    ("alice:60;bob:30", "DG610", "total 90%, not 100%"),
-    ("alice:60;bob:50", "DG610", "total 110%, not 100%"),
-    ("alice:60;bob", "DG611", "cannot read split 'bob'"),
-    ("alice:sixty;bob:40", "DG611", "'sixty' is not a percentage"),
-    ("alice:0;bob:100", "DG611", "more than 0 and at most 100"),
-    ("alice:50;alice:50", "DG611", "appears twice"),
-    ("alice:60:lead;bob:40", "DG611", "cannot read split"),
-])
+@pytest.mark.parametrize(
+    "splits,code,fragment",
+    [
+        ("alice:60;bob:30", "DG610", "total 90%, not 100%"),
+        ("alice:60;bob:50", "DG610", "total 110%, not 100%"),
+        ("alice:60;bob", "DG611", "cannot read split 'bob'"),
+        ("alice:sixty;bob:40", "DG611", "'sixty' is not a percentage"),
+        ("alice:0;bob:100", "DG611", "more than 0 and at most 100"),
+        ("alice:50;alice:50", "DG611", "appears twice"),
+        ("alice:60:lead;bob:40", "DG611", "cannot read split"),
+    ],
+)
 def test_split_problems(splits, code, fragment):
     problem = parse_recipients("alice", splits, None)
     assert isinstance(problem, SplitProblem) and problem.code == code and fragment in problem.message
@@ -53,7 +67,9 @@ def test_no_one_to_credit():
 
 
 def test_the_generated_function_is_kept_and_readable(tmp_path):
-    program = program_for(tmp_path, """
+    program = program_for(
+        tmp_path,
+        """
         id: p
         period: quarter
         credit: {when: stage == "closed_won" and amount > 0, amount: amount * 0.9, date: close_date, to: owner}
@@ -65,28 +81,34 @@ def test_the_generated_function_is_kept_and_readable(tmp_path):
         bonuses:
           - {id: spif, when: contract_years >= 2, amount: amount * 0.01}
         clawback: {date: cancelled_on, within_days: 30}
-    """)
+    """,
+    )
     source = program.credit.source
     assert "def credit_0(d, as_of):  # plan p" in source
     assert "# multiplier multi_year" in source and "# bonus spif" in source
     function = program.credit.plans["p"].function
     assert function(deal("X", 100, "2026-01-01", stage="closed_lost"), dt.date(2026, 1, 1)) is False
     assert function({"id": "Y", "stage": "closed_won"}, dt.date(2026, 1, 1)) is None  # amount unknown
-    result = function(deal("Z", 1000, "2026-01-01", contract_years=3, discount=D("0.3"),
-                           cancelled_on="2026-01-10"), dt.date(2026, 1, 1))
+    result = function(
+        deal("Z", 1000, "2026-01-01", contract_years=3, discount=D("0.3"), cancelled_on="2026-01-10"),
+        dt.date(2026, 1, 1),
+    )
     deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
     assert (deal_id, amount, date, to) == ("Z", D("900.0"), dt.date(2026, 1, 1), "rep")
     assert factor == D("0.75") and mults == ("multi_year", "discounted")
     assert bonuses == (("spif", D("10.00")),)
     assert cancelled == dt.date(2026, 1, 10)
     # a field with a default (contract_years: 1) that the record leaves out is the default, not a crash
-    plain = function({"id": "W", "stage": "closed_won", "amount": D(10), "close_date": dt.date(2026, 1, 1)},
-                     dt.date(2026, 1, 1))
+    plain = function(
+        {"id": "W", "stage": "closed_won", "amount": D(10), "close_date": dt.date(2026, 1, 1)}, dt.date(2026, 1, 1)
+    )
     assert plain[6] == D(1) and plain[7] == () and plain[8] == ()
 
 
 def test_a_count_credit_is_a_decimal(tmp_path):
-    program = program_for(tmp_path, """
+    program = program_for(
+        tmp_path,
+        """
         id: p
         period: month
         quota: 10
@@ -96,11 +118,11 @@ def test_a_count_credit_is_a_decimal(tmp_path):
           tiers:
             - {to: 2, rate: 100}
             - {from: 2, rate: 150}
-    """)
+    """,
+    )
     deals = [deal(f"D{i}", 5, f"2026-03-0{i}") for i in range(1, 4)]
     (s,) = statements(program, deals, [rep()], "2026-03").statements
-    assert [(l.credit, l.amount) for l in s.lines] == [(D(1), D("100.00")), (D(1), D("100.00")),
-                                                       (D(1), D("150.00"))]
+    assert [(l.credit, l.amount) for l in s.lines] == [(D(1), D("100.00")), (D(1), D("100.00")), (D(1), D("150.00"))]
     assert all(isinstance(c.amount, Decimal) for c in s.credits)
     assert s.attainment == D("0.3")
 
@@ -141,8 +163,10 @@ def test_crediting_problems_are_diagnostics_and_nothing_is_lost(tmp_path):
     blanks = " | ".join(d.message for d in by_code["DG613"])
     assert "deal NOAMOUNT" in blanks and "credit amount is blank" in blanks
     assert "deal NODATE" in blanks and "credit date (close_date) is blank" in blanks
-    assert "deal TEXT: plan 'p' could not evaluate it: the credit amount 'lots' is not a number" \
+    assert (
+        "deal TEXT: plan 'p' could not evaluate it: the credit amount 'lots' is not a number"
         in by_code["DG617"][0].message
+    )
     counts = result.counts["p"]
     assert counts == {"credited": 4, "not_credited": 1, "undecided": 0, "skipped": 4, "credits": 1}
     assert result.counts["deals"] == len(deals) == counts["credited"] + counts["not_credited"] + counts["skipped"]
@@ -152,12 +176,15 @@ def test_crediting_problems_are_diagnostics_and_nothing_is_lost(tmp_path):
 
 
 def test_an_undecidable_credit_rule_names_the_missing_field(tmp_path):
-    program = program_for(tmp_path, """
+    program = program_for(
+        tmp_path,
+        """
         id: p
         period: quarter
         credit: {when: stage == "closed_won" and amount > 1000, amount: amount, date: close_date, to: owner}
         commission: {rate: 0.10}
-    """)
+    """,
+    )
     deals = [{"id": "U", "stage": "closed_won", "amount": None, "close_date": dt.date(2026, 5, 1), "owner": "rep"}]
     result = program.compute(deals, [rep()], "2026-Q2", dt.date(2026, 6, 30))
     (d,) = [d for d in result.diagnostics if d.code == "DG613"]
@@ -193,13 +220,29 @@ def test_credits_outside_the_reps_dates_are_not_paid(tmp_path):
 
 def test_a_cancellation_date_of_the_wrong_type(tmp_path):
     program = program_for(tmp_path, SIMPLE + "    clawback: {date: cancelled_on, within_days: 30}\n")
-    deals = [{"id": "WHEN", "stage": "closed_won", "amount": D(5), "close_date": dt.date(2026, 5, 6),
-              "owner": "rep", "cancelled_on": "soon"},
-             {"id": "STAMP", "stage": "closed_won", "amount": 7, "close_date": dt.datetime(2026, 5, 7, 9, 30),
-              "owner": "rep", "cancelled_on": dt.datetime(2026, 5, 20, 8, 0)}]
+    deals = [
+        {
+            "id": "WHEN",
+            "stage": "closed_won",
+            "amount": D(5),
+            "close_date": dt.date(2026, 5, 6),
+            "owner": "rep",
+            "cancelled_on": "soon",
+        },
+        {
+            "id": "STAMP",
+            "stage": "closed_won",
+            "amount": 7,
+            "close_date": dt.datetime(2026, 5, 7, 9, 30),
+            "owner": "rep",
+            "cancelled_on": dt.datetime(2026, 5, 20, 8, 0),
+        },
+    ]
     result = program.compute(deals, [rep()], "2026-Q2", dt.date(2026, 6, 30))
     (d,) = result.diagnostics
     assert d.code == "DG617" and "the cancellation date 'soon' is not a date" in d.message
     (s,) = result.statements  # an int amount and datetimes are taken as what they mean
-    assert [(l.kind, l.deal, l.amount) for l in s.lines] == [("commission", "STAMP", D("0.70")),
-                                                            ("clawback", "STAMP", D("-0.70"))]
+    assert [(l.kind, l.deal, l.amount) for l in s.lines] == [
+        ("commission", "STAMP", D("0.70")),
+        ("clawback", "STAMP", D("-0.70")),
+    ]

@@ -8,23 +8,32 @@ import pytest
 
 from engine.payout.compute import requested_periods
 from engine.payout.periods import (
-    PeriodError, active_fraction, fiscal_year, parse_period, period_of, periods_in, span,
+    PeriodError,
+    active_fraction,
+    fiscal_year,
+    parse_period,
+    period_of,
+    periods_in,
+    span,
 )
 
 D = dt.date
 
 
-@pytest.mark.parametrize("label,kind,start,end,shown", [
-    ("2026-Q3", "quarter", D(2026, 7, 1), D(2026, 10, 1), "2026-Q3"),
-    ("2026q4", "quarter", D(2026, 10, 1), D(2027, 1, 1), "2026-Q4"),
-    ("FY2026-Q1", "quarter", D(2026, 1, 1), D(2026, 4, 1), "2026-Q1"),
-    ("2026-05", "month", D(2026, 5, 1), D(2026, 6, 1), "2026-05"),
-    ("2026-12", "month", D(2026, 12, 1), D(2027, 1, 1), "2026-12"),
-    ("2026-H1", "half", D(2026, 1, 1), D(2026, 7, 1), "2026-H1"),
-    ("2026-h2", "half", D(2026, 7, 1), D(2027, 1, 1), "2026-H2"),
-    ("2026", "year", D(2026, 1, 1), D(2027, 1, 1), "2026"),
-    ("FY2026", "year", D(2026, 1, 1), D(2027, 1, 1), "2026"),
-])
+@pytest.mark.parametrize(
+    "label,kind,start,end,shown",
+    [
+        ("2026-Q3", "quarter", D(2026, 7, 1), D(2026, 10, 1), "2026-Q3"),
+        ("2026q4", "quarter", D(2026, 10, 1), D(2027, 1, 1), "2026-Q4"),
+        ("FY2026-Q1", "quarter", D(2026, 1, 1), D(2026, 4, 1), "2026-Q1"),
+        ("2026-05", "month", D(2026, 5, 1), D(2026, 6, 1), "2026-05"),
+        ("2026-12", "month", D(2026, 12, 1), D(2027, 1, 1), "2026-12"),
+        ("2026-H1", "half", D(2026, 1, 1), D(2026, 7, 1), "2026-H1"),
+        ("2026-h2", "half", D(2026, 7, 1), D(2027, 1, 1), "2026-H2"),
+        ("2026", "year", D(2026, 1, 1), D(2027, 1, 1), "2026"),
+        ("FY2026", "year", D(2026, 1, 1), D(2027, 1, 1), "2026"),
+    ],
+)
 def test_calendar_labels(label, kind, start, end, shown):
     period = parse_period(label)
     assert (period.kind, period.start, period.end, period.label) == (kind, start, end, shown)
@@ -47,15 +56,18 @@ def test_fiscal_year_named_by_the_year_it_ends_in():
     assert parse_period("2026-05", fy_start=7).start == D(2026, 5, 1)
 
 
-@pytest.mark.parametrize("label,message", [
-    ("2026-Q5", "there is no Q5"),
-    ("2026-H3", "there is no H3"),
-    ("2026-13", "month 13 does not exist"),
-    ("FY2026-05", "months are calendar months"),
-    ("Q3", "is not a period"),
-    ("", "is not a period"),
-    ("2026-07-01", "is not a period"),
-])
+@pytest.mark.parametrize(
+    "label,message",
+    [
+        ("2026-Q5", "there is no Q5"),
+        ("2026-H3", "there is no H3"),
+        ("2026-13", "month 13 does not exist"),
+        ("FY2026-05", "months are calendar months"),
+        ("Q3", "is not a period"),
+        ("", "is not a period"),
+        ("2026-07-01", "is not a period"),
+    ],
+)
 def test_bad_labels(label, message):
     with pytest.raises(PeriodError, match=message):
         parse_period(label)

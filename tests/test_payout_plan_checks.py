@@ -38,13 +38,23 @@ def test_the_default_plans_are_clean():
     assert not [d for d in read_pack([ROOT / "rules"]).diagnostics if d.file and "plans" in d.file]
 
 
-@pytest.mark.parametrize("body,anchor,fragment", [
-    ("commission: {basis: credit, rate_of: target_incentive, rate: 1}\n", "commission:",
-     "need 'basis: attainment'"),
-    ("quota: 10\nquota_period: month\ncommission: {rate: 0.1}\n", "quota_period", "shorter than the pay period"),
-    ("quota: 10\ncommission:\n  tiers:\n    - {to: 1.0, rate: 0.1, gate: {attainment: 1.0}}\n    - {rate: 0.2}\n",
-     "gate:", "the first tier cannot have a gate"),
-])
+@pytest.mark.parametrize(
+    "body,anchor,fragment",
+    [
+        (
+            "commission: {basis: credit, rate_of: target_incentive, rate: 1}\n",
+            "commission:",
+            "need 'basis: attainment'",
+        ),
+        ("quota: 10\nquota_period: month\ncommission: {rate: 0.1}\n", "quota_period", "shorter than the pay period"),
+        (
+            "quota: 10\ncommission:\n  tiers:\n"
+            "    - {to: 1.0, rate: 0.1, gate: {attainment: 1.0}}\n    - {rate: 0.2}\n",
+            "gate:",
+            "the first tier cannot have a gate",
+        ),
+    ],
+)
 def test_semantic_errors(tmp_path, body, anchor, fragment):
     diagnostics, path = check(tmp_path, BASE + body)
     errors = [d for d in diagnostics if d.is_error]
@@ -53,14 +63,23 @@ def test_semantic_errors(tmp_path, body, anchor, fragment):
     assert errors[0].line == line_of(path, anchor)
 
 
-@pytest.mark.parametrize("body,code", [
-    ("commission:\n  tiers:\n    - {to: 1.0, rate: 0.1}\n    - {rate: 0.2, gate: {attainment: 1.0, over: month}}\n",
-     "DG104"),
-    ("commission:\n  tiers:\n    - {to: 1.0, rate: 0.1}\n    - {rate: 0.2, gate: {attainment: 1.0, window: 3}}\n",
-     "DG101"),
-    ("commission: {rate: 0.1}\ndraw: {type: recoverable, amount: 100, months: 0}\n", "DG107"),
-    ("commission: {rate: 0.1, rate_of: ote}\n", "DG104"),
-])
+@pytest.mark.parametrize(
+    "body,code",
+    [
+        (
+            "commission:\n  tiers:\n    - {to: 1.0, rate: 0.1}\n"
+            "    - {rate: 0.2, gate: {attainment: 1.0, over: month}}\n",
+            "DG104",
+        ),
+        (
+            "commission:\n  tiers:\n    - {to: 1.0, rate: 0.1}\n"
+            "    - {rate: 0.2, gate: {attainment: 1.0, window: 3}}\n",
+            "DG101",
+        ),
+        ("commission: {rate: 0.1}\ndraw: {type: recoverable, amount: 100, months: 0}\n", "DG107"),
+        ("commission: {rate: 0.1, rate_of: ote}\n", "DG104"),
+    ],
+)
 def test_schema_errors(tmp_path, body, code):
     diagnostics, _ = check(tmp_path, "quota: 10\n" + BASE + body)
     assert code in [d.code for d in diagnostics if d.is_error], diagnostics
@@ -69,20 +88,27 @@ def test_schema_errors(tmp_path, body, code):
 def test_quota_warnings(tmp_path):
     flat, _ = check(tmp_path / "flat", BASE + "commission: {rate: 0.1}\n")
     assert not flat  # a flat rate needs no quota
-    milestone, _ = check(tmp_path / "m", BASE + "commission: {basis: credit, rate: 1}\n"
-                                                 "bonuses:\n  - {id: club, attainment: 1.0, amount: 100}\n")
+    milestone, _ = check(
+        tmp_path / "m",
+        BASE + "commission: {basis: credit, rate: 1}\nbonuses:\n  - {id: club, attainment: 1.0, amount: 100}\n",
+    )
     assert [d.code for d in milestone] == ["DG313"] and "milestone" in milestone[0].message
     tiers, _ = check(tmp_path / "t", BASE + "commission:\n  tiers:\n    - {to: 1.0, rate: 0.1}\n    - {rate: 0.2}\n")
     assert [d.code for d in tiers] == ["DG313"]
 
 
 def test_valid_new_keys(tmp_path):
-    diagnostics, _ = check(tmp_path, "quota: 100\nquota_period: year\n" + BASE + """\
+    diagnostics, _ = check(
+        tmp_path,
+        "quota: 100\nquota_period: year\n"
+        + BASE
+        + """\
 commission:
   rate_of: target_incentive
   tiers:
     - {to: 1.0, rate: 1.0}
     - {rate: 2.0, gate: {attainment: 1.0, over: quota_period}}
 draw: {type: non_recoverable, amount: 1000, months: 3}
-""")
+""",
+    )
     assert not [d for d in diagnostics if d.is_error], diagnostics

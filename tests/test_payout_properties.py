@@ -16,11 +16,11 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_payout_support import deal, program_for, rep
 
 from engine.model import Commission, Tier
 from engine.payout.credit import SPLIT, parse_recipients
 from engine.payout.rates import build_tiers, marginal_payout, retroactive_payout
-from test_payout_support import deal, program_for, rep
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 START = dt.date(2026, 1, 1)
@@ -111,8 +111,10 @@ def programs(tmp_path_factory):
     return {name: program_for(tmp_path_factory.mktemp(name), text) for name, text in PLANS.items()}
 
 
-amount_st = st.one_of(st.integers(0, 60000).map(Decimal),
-                      st.decimals(min_value=0, max_value=60000, places=2, allow_nan=False, allow_infinity=False))
+amount_st = st.one_of(
+    st.integers(0, 60000).map(Decimal),
+    st.decimals(min_value=0, max_value=60000, places=2, allow_nan=False, allow_infinity=False),
+)
 
 
 @st.composite
@@ -158,8 +160,9 @@ def tables_st(draw, rising=False):
     if rising:
         rates = sorted(rates)
     lows = [0] + bounds
-    tiers = tuple(Tier(Decimal(lows[i]), Decimal(bounds[i]) if i < len(bounds) else None, rates[i])
-                  for i in range(count))
+    tiers = tuple(
+        Tier(Decimal(lows[i]), Decimal(bounds[i]) if i < len(bounds) else None, rates[i]) for i in range(count)
+    )
     return build_tiers(Commission(basis="credit", tiers=tiers), None)
 
 
@@ -167,8 +170,12 @@ exact_amounts = st.lists(st.decimals(min_value=0, max_value=50000, places=2), ma
 
 
 @SETTINGS
-@given(tiers=tables_st(), amounts=exact_amounts, extra=st.decimals(min_value=0, max_value=50000, places=2),
-       where=st.integers(0, 20))
+@given(
+    tiers=tables_st(),
+    amounts=exact_amounts,
+    extra=st.decimals(min_value=0, max_value=50000, places=2),
+    where=st.integers(0, 20),
+)
 def test_marginal_never_falls_when_a_deal_is_added_or_grows(tiers, amounts, extra, where):
     before = marginal_payout(tiers, amounts)
     added = amounts[:where] + [extra] + amounts[where:]
@@ -180,8 +187,11 @@ def test_marginal_never_falls_when_a_deal_is_added_or_grows(tiers, amounts, extr
 
 
 @SETTINGS
-@given(deals=deals_st(reps=("a",), cancellations=False, amounts=st.integers(0, 30000).map(Decimal)),
-       extra=st.integers(0, 30000), day=st.integers(0, 300))
+@given(
+    deals=deals_st(reps=("a",), cancellations=False, amounts=st.integers(0, 30000).map(Decimal)),
+    extra=st.integers(0, 30000),
+    day=st.integers(0, 300),
+)
 def test_marginal_statement_never_falls_when_a_deal_is_added_or_grows(programs, deals, extra, day):
     program = programs["marginal_exact"]
     total = lambda ds: sum((s.total for s in run(program, ds, "2026", ("a",)).statements), Decimal(0))  # noqa
@@ -212,8 +222,10 @@ def test_retroactive_statement_pays_at_least_marginal(programs, deals):
 
 
 @SETTINGS
-@given(amount=st.decimals(min_value=0, max_value=10 ** 9, places=2),
-       cuts=st.lists(st.integers(1, 9999), min_size=0, max_size=6, unique=True))
+@given(
+    amount=st.decimals(min_value=0, max_value=10**9, places=2),
+    cuts=st.lists(st.integers(1, 9999), min_size=0, max_size=6, unique=True),
+)
 def test_split_credits_sum_to_the_deal_credit(programs, amount, cuts):
     points = [0] + sorted(cuts) + [10000]  # shares in hundredths of a percent, totalling 100.00%
     shares = [b - a for a, b in zip(points, points[1:])]
@@ -222,8 +234,12 @@ def test_split_credits_sum_to_the_deal_credit(programs, amount, cuts):
     recipients = parse_recipients(reps[0], text, None)
     assert [r[2] for r in recipients] == [SPLIT] * len(reps)
     assert sum(amount * share for _, share, _ in recipients) == amount
-    result = programs["marginal_exact"].compute([deal("S", amount, "2026-03-03", owner=reps[0], split=text)],
-                                                [rep(r) for r in reps], "2026", dt.date(2026, 12, 31))
+    result = programs["marginal_exact"].compute(
+        [deal("S", amount, "2026-03-03", owner=reps[0], split=text)],
+        [rep(r) for r in reps],
+        "2026",
+        dt.date(2026, 12, 31),
+    )
     assert sum(c.amount for s in result.statements for c in s.credits) == amount
 
 
@@ -255,11 +271,13 @@ def assert_clawbacks_within_paid(statements) -> None:
             assert line.amount < 0
             earlier = [t for t in statements if t.rep == s.rep and t.period <= s.period]
             last = [t for t in earlier if any(c.deal == line.deal for c in t.credits)][-1]
-            own = sum((l.amount for l in last.lines if l.deal == line.deal and l.kind in ("commission", "cap")),
-                      Decimal(0))
+            own = sum(
+                (l.amount for l in last.lines if l.deal == line.deal and l.kind in ("commission", "cap")), Decimal(0)
+            )
             own += sum((l.amount for l in last.lines if l.kind == "true_up" and l.amount > 0), Decimal(0))
-            own += sum((l.amount for t in earlier for l in t.lines if l.deal == line.deal and l.kind == "bonus"),
-                       Decimal(0))
+            own += sum(
+                (l.amount for t in earlier for l in t.lines if l.deal == line.deal and l.kind == "bonus"), Decimal(0)
+            )
             assert -line.amount <= own
 
 
@@ -272,12 +290,19 @@ def test_a_tiny_split_credit_is_clawed_back_no_more_than_it_was_paid(programs):
     line paid for it: the clawback takes back at most its line plus the true-up, 0.01.
     """
     deals = [deal("D000", 40001, "2026-08-02", owner="a", contract_years=1, split="a:50;b:50")]
-    deals += [deal(f"D{n:03}", 0, "2026-01-01", owner="a", contract_years=1, cancelled_on="2026-01-01")
-              for n in range(1, 10)]
-    deals.append(deal("D010", 2, "2026-08-01", owner="a", contract_years=1, split="a:10;b:90",
-                      cancelled_on="2026-08-01"))
+    deals += [
+        deal(f"D{n:03}", 0, "2026-01-01", owner="a", contract_years=1, cancelled_on="2026-01-01") for n in range(1, 10)
+    ]
+    deals.append(
+        deal("D010", 2, "2026-08-01", owner="a", contract_years=1, split="a:10;b:90", cancelled_on="2026-08-01")
+    )
     statements = run(programs["monthly_draw"], deals, "2026-01..2026-12").statements
-    clawbacks = [line.amount for t in statements if t.rep == "a" for line in t.lines
-                 if line.kind == "clawback" and line.deal == "D010"]
+    clawbacks = [
+        line.amount
+        for t in statements
+        if t.rep == "a"
+        for line in t.lines
+        if line.kind == "clawback" and line.deal == "D010"
+    ]
     assert clawbacks == [Decimal("-0.01")]
     assert_clawbacks_within_paid(statements)

@@ -9,14 +9,16 @@ import json
 from decimal import Decimal
 
 import pytest
+from test_payout_support import D, deal, program_for, rep
 
 from engine.render import payout as R
-from test_payout_support import D, deal, program_for, rep
 
 
 @pytest.fixture(scope="module")
 def statements(tmp_path_factory):
-    program = program_for(tmp_path_factory.mktemp("render"), """
+    program = program_for(
+        tmp_path_factory.mktemp("render"),
+        """
         id: p
         name: Render plan
         period: quarter
@@ -31,12 +33,16 @@ def statements(tmp_path_factory):
           - {id: spif, when: contract_years >= 3, amount: 250}
         clawback: {date: cancelled_on, within_days: 90}
         draw: {type: recoverable, amount: 1000}
-    """)
-    deals = [deal("A", "60000.10", "2026-04-03", owner="a|b", contract_years=3),
-             deal("B", 50000, "2026-05-03", owner="a|b", split="a|b:60;c:40", cancelled_on="2026-07-01"),
-             deal("=HYPERLINK(1)", 100, "2026-05-04", owner="c")]
-    result = program.compute(deals, [rep("a|b", name="Pipe | Person"), rep("c")], "2026-Q2..2026-Q3",
-                             dt.date(2026, 9, 30))
+    """,
+    )
+    deals = [
+        deal("A", "60000.10", "2026-04-03", owner="a|b", contract_years=3),
+        deal("B", 50000, "2026-05-03", owner="a|b", split="a|b:60;c:40", cancelled_on="2026-07-01"),
+        deal("=HYPERLINK(1)", 100, "2026-05-04", owner="c"),
+    ]
+    result = program.compute(
+        deals, [rep("a|b", name="Pipe | Person"), rep("c")], "2026-Q2..2026-Q3", dt.date(2026, 9, 30)
+    )
     assert not result.diagnostics
     return result.statements
 
@@ -49,16 +55,25 @@ def test_json_money_is_exact_strings(statements):
     assert (first["start"], first["end"]) == ("2026-04-01", "2026-06-30")
     assert first["quota"] == "100000" and first["attainment"] == "0.900001"
     assert [c["deal"] for c in first["credits"]] == ["A", "B"]
-    assert first["credits"][1] == {"deal": "B", "date": "2026-05-03", "credit": "30000", "share": "0.6",
-                                   "role": "split", "deal_credit": "50000", "multipliers": [],
-                                   "cancelled": "2026-07-01"}
+    assert first["credits"][1] == {
+        "deal": "B",
+        "date": "2026-05-03",
+        "credit": "30000",
+        "share": "0.6",
+        "role": "split",
+        "deal_credit": "50000",
+        "multipliers": [],
+        "cancelled": "2026-07-01",
+    }
     kinds = [line["kind"] for line in first["lines"]]
     assert kinds == ["commission", "commission", "bonus", "draw_recovery"]  # Q1 paid a 1,000 draw (no deals)
     for s in document["statements"]:
         assert isinstance(s["total"], str) and Decimal(s["total"]) == sum(Decimal(l["amount"]) for l in s["lines"])
     q3 = document["statements"][1]
     assert [(l["kind"], l["rule"], l["amount"]) for l in q3["lines"]] == [
-        ("clawback", "clawback", "-1500.00"), ("draw", "draw", "2500.00")]  # the draw covers the clawback
+        ("clawback", "clawback", "-1500.00"),
+        ("draw", "draw", "2500.00"),
+    ]  # the draw covers the clawback
     assert q3["draw_balance"] == "2500.00"
 
 
@@ -102,7 +117,9 @@ def test_explain_walks_the_retroactive_true_up(statements):
 
 
 def test_explain_of_a_true_up_line(tmp_path):
-    program = program_for(tmp_path, """
+    program = program_for(
+        tmp_path,
+        """
         id: p
         period: quarter
         quota: 1000
@@ -112,12 +129,19 @@ def test_explain_of_a_true_up_line(tmp_path):
           tiers:
             - {to: 1.0, rate: 0.05}
             - {from: 1.0, rate: 0.10}
-    """)
-    result = program.compute([deal("A", 600, "2026-04-01"), deal("B", 600, "2026-04-02")], [rep()], "2026-Q2",
-                             dt.date(2026, 6, 30))
+    """,
+    )
+    result = program.compute(
+        [deal("A", 600, "2026-04-01"), deal("B", 600, "2026-04-02")], [rep()], "2026-Q2", dt.date(2026, 6, 30)
+    )
     (s,) = result.statements
-    assert [(l.kind, l.amount) for l in s.lines] == [("commission", D("30.00")), ("commission", D("60.00")),
-                                                     ("true_up", D("30.00"))]
+    assert [(l.kind, l.amount) for l in s.lines] == [
+        ("commission", D("30.00")),
+        ("commission", D("60.00")),
+        ("true_up", D("30.00")),
+    ]
     text = R.render_explain(s)
-    assert "retroactive true-up [retroactive]: 30.00 — the rate reached, 10% (tier 2), applies to all 1,200.00 " \
-           "of credit: 120.00 less 90.00 on the deal lines" in text
+    assert (
+        "retroactive true-up [retroactive]: 30.00 — the rate reached, 10% (tier 2), applies to all 1,200.00 "
+        "of credit: 120.00 less 90.00 on the deal lines" in text
+    )

@@ -38,9 +38,12 @@ def test_the_example_reps_file(plans):
 
 
 def test_aliases_money_and_date_formats(tmp_path, plans):
-    path = write(tmp_path, "reps.csv",
-                 "Rep ID,Rep Name,Plan ID,Quota,TI,Start Date,End Date\n"
-                 'alice,"Martin, Alice",ae-2026,"$250,000",30000,01/15/2026,2026-06-30\n')
+    path = write(
+        tmp_path,
+        "reps.csv",
+        "Rep ID,Rep Name,Plan ID,Quota,TI,Start Date,End Date\n"
+        'alice,"Martin, Alice",ae-2026,"$250,000",30000,01/15/2026,2026-06-30\n',
+    )
     result = read_reps(path, plans, ("%m/%d/%Y",))
     assert result.ok, result.diagnostics
     (alice,) = result.reps
@@ -49,17 +52,20 @@ def test_aliases_money_and_date_formats(tmp_path, plans):
 
 
 def test_every_problem_with_its_line_and_column(tmp_path, plans):
-    path = write(tmp_path, "reps.csv",
-                 "id,name,plan,quota,start,end,currency,region\n"
-                 "alice,Alice,ae-2O26,250000,,,USD,west\n"
-                 "bob,Bob,ae-2026,lots,,,USD,west\n"
-                 "carol,Carol,ae-2026,0,,,USD,west\n"
-                 "dan,Dan,ae-2026,,2026-05-01,2026-04-01,USD,west\n"
-                 "erin,Erin,ae-2026,,,,EUR,west\n"
-                 "frank,Frank,ae-2026,,02/30/2026,,USD,west\n"
-                 ",Nobody,ae-2026,,,,USD,west\n"
-                 "sam,Sam,sdr-2026,,,,USD,east\n"
-                 "sam,Sam again,sdr-2026,,,,USD,east\n")
+    path = write(
+        tmp_path,
+        "reps.csv",
+        "id,name,plan,quota,start,end,currency,region\n"
+        "alice,Alice,ae-2O26,250000,,,USD,west\n"
+        "bob,Bob,ae-2026,lots,,,USD,west\n"
+        "carol,Carol,ae-2026,0,,,USD,west\n"
+        "dan,Dan,ae-2026,,2026-05-01,2026-04-01,USD,west\n"
+        "erin,Erin,ae-2026,,,,EUR,west\n"
+        "frank,Frank,ae-2026,,02/30/2026,,USD,west\n"
+        ",Nobody,ae-2026,,,,USD,west\n"
+        "sam,Sam,sdr-2026,,,,USD,east\n"
+        "sam,Sam again,sdr-2026,,,,USD,east\n",
+    )
     result = read_reps(path, plans)
     assert not result.ok
     found = {(d.line, d.column, d.code): d for d in result.diagnostics}
@@ -90,15 +96,18 @@ def test_structural_problems(tmp_path, plans):
 
 
 def test_yaml_reps_with_locations(tmp_path, plans):
-    path = write(tmp_path, "reps.yaml",
-                 "reps:\n"
-                 "  - {id: alice, name: Alice, plan: ae-2026, quota: 250000, start: 2026-01-05}\n"
-                 "  - id: bob\n"
-                 "    plan: ae-2026\n"
-                 "    quota: -5\n"
-                 "  - id: carol\n"
-                 "    plan: ea-2026\n"
-                 "    team: east\n")
+    path = write(
+        tmp_path,
+        "reps.yaml",
+        "reps:\n"
+        "  - {id: alice, name: Alice, plan: ae-2026, quota: 250000, start: 2026-01-05}\n"
+        "  - id: bob\n"
+        "    plan: ae-2026\n"
+        "    quota: -5\n"
+        "  - id: carol\n"
+        "    plan: ea-2026\n"
+        "    team: east\n",
+    )
     result = read_reps(path, plans)
     assert [r.id for r in result.reps] == ["alice"]
     alice = result.reps[0]
@@ -116,11 +125,14 @@ def test_yaml_reps_with_locations(tmp_path, plans):
 
 
 def test_reps_from_records(plans):
-    result = reps_from_records([
-        {"id": "alice", "plan": "ae-2026", "quota": Decimal(100000), "start": dt.date(2026, 1, 1)},
-        {"id": "bob", "plan": "nope"},
-        "not a mapping",
-    ], plans)
+    result = reps_from_records(
+        [
+            {"id": "alice", "plan": "ae-2026", "quota": Decimal(100000), "start": dt.date(2026, 1, 1)},
+            {"id": "bob", "plan": "nope"},
+            "not a mapping",
+        ],
+        plans,
+    )
     assert [r.id for r in result.reps] == ["alice"]
     assert result.reps[0].quota == Decimal(100000) and result.reps[0].start == dt.date(2026, 1, 1)
     assert sorted(d.code for d in result.diagnostics) == ["DG603", "DG604"]

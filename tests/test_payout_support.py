@@ -29,8 +29,13 @@ def program_for(tmp_path: Path, plan_yaml: str, *, strict: bool = True):
 
 
 def deal(deal_id: str, amount, close: str, owner: str = "rep", **extra) -> dict:
-    record = {"id": deal_id, "stage": "closed_won", "amount": D(str(amount)),
-              "close_date": dt.date.fromisoformat(close), "owner": owner}
+    record = {
+        "id": deal_id,
+        "stage": "closed_won",
+        "amount": D(str(amount)),
+        "close_date": dt.date.fromisoformat(close),
+        "owner": owner,
+    }
     for key, value in extra.items():
         if isinstance(value, str) and key.endswith(("_on", "_date")):
             value = dt.date.fromisoformat(value)

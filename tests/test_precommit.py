@@ -9,8 +9,9 @@ from conftest import ROOT
 
 
 def git(*args, cwd):
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd, check=True, capture_output=True
+    )
 
 
 @pytest.fixture
@@ -24,8 +25,13 @@ def rule_repo(tmp_path):
 
 
 def try_repo(repo, hook):
-    return subprocess.run(["pre-commit", "try-repo", str(ROOT), hook, "--all-files"], cwd=repo,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        ["pre-commit", "try-repo", str(ROOT), hook, "--all-files"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_pre_commit_passes_a_valid_pack_and_catches_an_invalid_rule_file(rule_repo):

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine import expr as E
+from engine import types as T
 from engine.check import check_document
 from engine.diagnostics import Diagnostic
-from engine import types as T
 from engine.expr.interpret import evaluate as interpret
 from engine.load import _Resolver, load_file, load_text
 from engine.model import build_pack
@@ -33,12 +33,19 @@ AS_OF = dt.date(2026, 6, 30)
 
 FIELDS = {
     # name: (type, nullable)
-    "a": (T.BOOL, True), "c": (T.BOOL, False),
-    "n": (T.INT, True), "k": (T.INT, False),
-    "x": (T.DECIMAL, True), "amount": (T.MONEY, True), "quota": (T.MONEY, False),
-    "s": (T.STRING, True), "name": (T.STRING, False),
-    "d": (T.DATE, True), "e": (T.DATE, False),
-    "stage": (T.STAGE, True), "tags": (T.LIST, True),
+    "a": (T.BOOL, True),
+    "c": (T.BOOL, False),
+    "n": (T.INT, True),
+    "k": (T.INT, False),
+    "x": (T.DECIMAL, True),
+    "amount": (T.MONEY, True),
+    "quota": (T.MONEY, False),
+    "s": (T.STRING, True),
+    "name": (T.STRING, False),
+    "d": (T.DATE, True),
+    "e": (T.DATE, False),
+    "stage": (T.STAGE, True),
+    "tags": (T.LIST, True),
 }
 ENV = E.Environment(
     {**{n: E.Variable(t, nullable) for n, (t, nullable) in FIELDS.items()}, "as_of": E.Variable(T.DATE, False)},
@@ -51,13 +58,37 @@ SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max
 names = st.sampled_from([*FIELDS, "as_of", "ammount", "foo", "__import__", "null", "true", "None", "lambda"])
 functions = st.sampled_from([*E.FUNCTIONS, "eval", "open", "getattr", "__import__"])
 literals = st.one_of(
-    st.integers(-10**20, 10**20).map(str),
+    st.integers(-(10**20), 10**20).map(str),
     st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
     st.text(max_size=5).map(repr),
     st.sampled_from(["null", "true", "false", "1e30", "0.1", '"meeting"', '"meting"', '"2026-01-31"']),
 )
-binary = st.sampled_from(["and", "or", "+", "-", "*", "/", "%", "**", "//", "==", "!=", "<", "<=", ">", ">=",
-                          "in", "not in", "is", "is not", "&", "|", "<<"])
+binary = st.sampled_from(
+    [
+        "and",
+        "or",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "**",
+        "//",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "in",
+        "not in",
+        "is",
+        "is not",
+        "&",
+        "|",
+        "<<",
+    ]
+)
 
 
 def _combine(children):
@@ -82,14 +113,43 @@ grammar = st.recursive(st.one_of(names, literals), _combine, max_leaves=12)
 def typed(type_: str, depth: int = 3):
     """Source text of a well-typed expression of ``type_``."""
     if type_ == T.BOOL:
-        leaves = st.sampled_from(["a", "c", "true", "false", "null", "s == null", "amount != null",
-                                  'stage >= "meeting"', 'stage in ["discovery", "won"]', '"x" in tags',
-                                  "tags == null", 'lower(name) in ["a", "b"]'])
+        leaves = st.sampled_from(
+            [
+                "a",
+                "c",
+                "true",
+                "false",
+                "null",
+                "s == null",
+                "amount != null",
+                'stage >= "meeting"',
+                'stage in ["discovery", "won"]',
+                '"x" in tags',
+                "tags == null",
+                'lower(name) in ["a", "b"]',
+            ]
+        )
     elif type_ == "num":
-        leaves = st.one_of(st.sampled_from(["n", "k", "x", "amount", "quota", "len(s)", "len(tags)", "days_since(d)",
-                                            "days_between(d, e)", "year(e)", "month(d)", "quarter(e)"]),
-                           st.integers(-1000, 1000).map(str),
-                           st.decimals(-1000, 1000, places=2, allow_nan=False).map(str))
+        leaves = st.one_of(
+            st.sampled_from(
+                [
+                    "n",
+                    "k",
+                    "x",
+                    "amount",
+                    "quota",
+                    "len(s)",
+                    "len(tags)",
+                    "days_since(d)",
+                    "days_between(d, e)",
+                    "year(e)",
+                    "month(d)",
+                    "quarter(e)",
+                ]
+            ),
+            st.integers(-1000, 1000).map(str),
+            st.decimals(-1000, 1000, places=2, allow_nan=False).map(str),
+        )
     elif type_ == T.STRING:
         leaves = st.one_of(st.sampled_from(["s", "name"]), st.text(string.ascii_letters, max_size=4).map(repr))
     else:  # date
@@ -99,13 +159,19 @@ def typed(type_: str, depth: int = 3):
     sub = {t: typed(t, depth - 1) for t in (T.BOOL, "num", T.STRING, T.DATE)}
     if type_ == T.BOOL:
         composite = st.one_of(
-            st.tuples(sub[T.BOOL], st.sampled_from(["and", "or"]), sub[T.BOOL]).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(sub[T.BOOL], st.sampled_from(["and", "or"]), sub[T.BOOL]).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
             sub[T.BOOL].map(lambda b: f"(not {b})"),
             st.tuples(sub["num"], st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), sub["num"]).map(
-                lambda t: f"({t[0]} {t[1]} {t[2]})"),
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
             st.tuples(sub["num"], st.sampled_from(["<", "<"]), sub["num"], sub["num"]).map(
-                lambda t: f"({t[0]} {t[1]} {t[2]} {t[1]} {t[3]})"),
-            st.tuples(sub[T.DATE], st.sampled_from(["<", ">=", "=="]), sub[T.DATE]).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+                lambda t: f"({t[0]} {t[1]} {t[2]} {t[1]} {t[3]})"
+            ),
+            st.tuples(sub[T.DATE], st.sampled_from(["<", ">=", "=="]), sub[T.DATE]).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
             st.tuples(sub[T.STRING], sub[T.STRING]).map(lambda t: f"({t[0]} == {t[1]})"),
             st.tuples(sub[T.STRING], sub[T.STRING]).map(lambda t: f"contains({t[0]}, {t[1]})"),
             st.tuples(sub[T.STRING], sub[T.STRING]).map(lambda t: f"startswith({t[0]}, {t[1]})"),
@@ -115,7 +181,8 @@ def typed(type_: str, depth: int = 3):
     elif type_ == "num":
         composite = st.one_of(
             st.tuples(sub["num"], st.sampled_from(["+", "-", "*", "/", "%"]), sub["num"]).map(
-                lambda t: f"({t[0]} {t[1]} {t[2]})"),
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
             sub["num"].map(lambda v: f"(-{v})"),
             sub["num"].map(lambda v: f"abs({v})"),
             st.tuples(sub["num"], st.integers(-30, 30)).map(lambda t: f"round({t[0]}, {t[1]})"),
@@ -134,7 +201,9 @@ def typed(type_: str, depth: int = 3):
         )
     else:
         composite = st.one_of(
-            st.tuples(st.sampled_from(["min", "max"]), sub[T.DATE], sub[T.DATE]).map(lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            st.tuples(st.sampled_from(["min", "max"]), sub[T.DATE], sub[T.DATE]).map(
+                lambda t: f"{t[0]}({t[1]}, {t[2]})"
+            ),
             sub[T.DATE].map(lambda v: f"coalesce({v}, as_of)"),
         )
     return st.one_of(leaves, composite)
@@ -144,11 +213,11 @@ def value_of(type_: str):
     if type_ == T.BOOL:
         return st.booleans()
     if type_ == T.INT:
-        return st.integers(-10**9, 10**9)
+        return st.integers(-(10**9), 10**9)
     if type_ == T.DECIMAL:
-        return st.decimals(-10**6, 10**6, places=6, allow_nan=False)
+        return st.decimals(-(10**6), 10**6, places=6, allow_nan=False)
     if type_ == T.MONEY:
-        return st.decimals(-10**15 + 1, 10**15 - 1, places=2, allow_nan=False)
+        return st.decimals(-(10**15) + 1, 10**15 - 1, places=2, allow_nan=False)
     if type_ == T.STRING:
         return st.text(max_size=8)
     if type_ == T.DATE:
@@ -174,7 +243,7 @@ def evaluate(code: str, names: E.Namespace, deal: dict, as_of: dt.date):
     for name, value in deal.items():
         scope[E.variable_name(name)] = value
     scope["as_of"] = as_of
-    return eval(code, scope)  # noqa: S307 - generated from a checked expression
+    return eval(code, scope)  # generated from a checked expression
 
 
 # --- the expression compiler never raises ---------------------------------------------------------
@@ -228,8 +297,11 @@ TYPE_CHECKS = {
 
 
 @SLOW
-@given(st.sampled_from([T.BOOL, "num", T.STRING, T.DATE]).flatmap(lambda t: typed(t)), deals(),
-       st.dates(dt.date(2000, 1, 1), dt.date(2040, 1, 1)))
+@given(
+    st.sampled_from([T.BOOL, "num", T.STRING, T.DATE]).flatmap(lambda t: typed(t)),
+    deals(),
+    st.dates(dt.date(2000, 1, 1), dt.date(2040, 1, 1)),
+)
 def test_well_typed_expressions_evaluate_on_any_deal(source, deal, as_of):
     checked, problems = E.check(source, ENV)
     assert problems == [], (source, problems)
@@ -261,17 +333,22 @@ def test_an_unknown_result_comes_from_a_needed_null(source, deal):
 
 
 @SLOW
-@given(st.sampled_from([T.BOOL, "num", T.STRING, T.DATE]).flatmap(lambda t: typed(t)), deals(),
-       st.dates(dt.date(2000, 1, 1), dt.date(2040, 1, 1)))
+@given(
+    st.sampled_from([T.BOOL, "num", T.STRING, T.DATE]).flatmap(lambda t: typed(t)),
+    deals(),
+    st.dates(dt.date(2000, 1, 1), dt.date(2040, 1, 1)),
+)
 def test_compiled_code_agrees_with_a_tree_walking_interpreter(source, deal, as_of):
     checked, problems = E.check(source, ENV)
     assert problems == [], (source, problems)
     names = E.Namespace(STAGES)
     compiled = evaluate(E.generate(checked, names), names, deal, as_of)
     walked = interpret(checked.ir, deal, as_of, STAGES)  # the reference semantics
-    assert compiled == walked and type(compiled) is type(walked) or (
-        isinstance(compiled, (int, Decimal)) and isinstance(walked, (int, Decimal)) and compiled == walked), \
-        (source, compiled, walked)
+    assert (
+        compiled == walked
+        and type(compiled) is type(walked)
+        or (isinstance(compiled, (int, Decimal)) and isinstance(walked, (int, Decimal)) and compiled == walked)
+    ), (source, compiled, walked)
 
 
 # --- the loader never raises ----------------------------------------------------------------------
@@ -283,11 +360,53 @@ def only_diagnostics(result) -> None:
         assert d.code.startswith("DG0") and d.message and d.line >= 0 and d.column >= 0
 
 
-yamlish = st.lists(st.sampled_from([
-    "kind: fields\n", "kind: pipeline\n", "stages:\n", "- ", "  ", ": ", "a", "1", "0.5", "&a ", "*a ", "[", "]", "{",
-    "}", ",", "\t", "'", '"', "\\", "#", "---\n", "...\n", "!!set ", "!!python/object ", "\n", "0x", "0b_", ".inf",
-    "|\n", ">-\n", "? ", "%YAML 1.2\n", "\x85", "\u2028", "\x07", "\ufeff", "é", "~", "<<: *a\n",
-]), max_size=60).map("".join)
+yamlish = st.lists(
+    st.sampled_from(
+        [
+            "kind: fields\n",
+            "kind: pipeline\n",
+            "stages:\n",
+            "- ",
+            "  ",
+            ": ",
+            "a",
+            "1",
+            "0.5",
+            "&a ",
+            "*a ",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "\t",
+            "'",
+            '"',
+            "\\",
+            "#",
+            "---\n",
+            "...\n",
+            "!!set ",
+            "!!python/object ",
+            "\n",
+            "0x",
+            "0b_",
+            ".inf",
+            "|\n",
+            ">-\n",
+            "? ",
+            "%YAML 1.2\n",
+            "\x85",
+            "\u2028",
+            "\x07",
+            "\ufeff",
+            "é",
+            "~",
+            "<<: *a\n",
+        ]
+    ),
+    max_size=60,
+).map("".join)
 
 
 @SLOW
@@ -311,44 +430,89 @@ def test_load_file_never_raises_on_bytes(tmp_path_factory, data):
 
 
 ids = st.sampled_from(["discovery", "meeting", "won", "lost", "budget", "x", "Bad-Id", "discovery"])
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(-2, 2, allow_nan=False),
-                    st.text(max_size=6), ids)
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.floats(-2, 2, allow_nan=False), st.text(max_size=6), ids
+)
 
 
 def near(mapping):
     """A mapping strategy that sometimes drops keys or adds junk, to reach every stage of checking."""
-    return st.tuples(mapping, st.dictionaries(st.sampled_from(["junk", "probabilty", "when"]), scalars, max_size=1),
-                     st.sets(st.sampled_from(["id", "when", "probability", "type"]), max_size=1)).map(
-        lambda t: {k: v for k, v in {**t[0], **t[1]}.items() if k not in t[2]})
+    return st.tuples(
+        mapping,
+        st.dictionaries(st.sampled_from(["junk", "probabilty", "when"]), scalars, max_size=1),
+        st.sets(st.sampled_from(["id", "when", "probability", "type"]), max_size=1),
+    ).map(lambda t: {k: v for k, v in {**t[0], **t[1]}.items() if k not in t[2]})
 
 
-field_specs = near(st.fixed_dictionaries({"type": st.sampled_from([*T.FIELD_TYPES, "mony"])}, optional={
-    "required": st.booleans(), "default": scalars, "compute": st.one_of(grammar, typed("num", 1))}))
-fields_doc = st.fixed_dictionaries({
-    "kind": st.just("fields"),
-    "fields": st.dictionaries(st.sampled_from([*FIELDS, "id", "as_of", "null", "Bad"]), field_specs, min_size=1),
-}, optional={"stage_labels": st.dictionaries(st.text(max_size=5), ids, max_size=3)})
+field_specs = near(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from([*T.FIELD_TYPES, "mony"])},
+        optional={"required": st.booleans(), "default": scalars, "compute": st.one_of(grammar, typed("num", 1))},
+    )
+)
+fields_doc = st.fixed_dictionaries(
+    {
+        "kind": st.just("fields"),
+        "fields": st.dictionaries(st.sampled_from([*FIELDS, "id", "as_of", "null", "Bad"]), field_specs, min_size=1),
+    },
+    optional={"stage_labels": st.dictionaries(st.text(max_size=5), ids, max_size=3)},
+)
 criterion = near(st.fixed_dictionaries({"id": ids, "when": st.one_of(grammar, typed(T.BOOL, 2))}))
-stage = near(st.fixed_dictionaries({"id": ids, "probability": st.one_of(st.floats(-1, 2, allow_nan=False), scalars)},
-                                   optional={"won": st.booleans(), "lost": st.booleans(),
-                                             "labels": st.lists(st.text(max_size=5), max_size=2),
-                                             "exit": st.lists(criterion, max_size=3)}))
-pipeline_doc = st.fixed_dictionaries({"kind": st.just("pipeline"), "stages": st.lists(stage, max_size=5)}, optional={
-    "qualify_out": st.lists(near(st.fixed_dictionaries({"id": ids, "when": st.one_of(grammar, typed(T.BOOL, 2))},
-                                                       optional={"from": ids, "severity": st.sampled_from(["warn", "x"])})),
-                            max_size=3)})
-tests_doc = st.fixed_dictionaries({"kind": st.just("tests"), "cases": st.lists(st.fixed_dictionaries({
-    "name": st.text(max_size=5),
-    "deal": st.dictionaries(st.sampled_from([*FIELDS, "id", "ammount"]), scalars, max_size=4),
-    "expect": st.fixed_dictionaries({}, optional={
-        "verdict": st.sampled_from(["ready", "won", "blocked"]), "failed": st.lists(ids, max_size=2),
-        "qualify_out": st.lists(ids, max_size=2), "evidence_stage": st.one_of(st.none(), ids),
-        "probability": st.floats(0, 1, allow_nan=False)}),
-}, optional={"as_of": st.sampled_from(["2026-06-30", "junk"])}), min_size=1)})
+stage = near(
+    st.fixed_dictionaries(
+        {"id": ids, "probability": st.one_of(st.floats(-1, 2, allow_nan=False), scalars)},
+        optional={
+            "won": st.booleans(),
+            "lost": st.booleans(),
+            "labels": st.lists(st.text(max_size=5), max_size=2),
+            "exit": st.lists(criterion, max_size=3),
+        },
+    )
+)
+pipeline_doc = st.fixed_dictionaries(
+    {"kind": st.just("pipeline"), "stages": st.lists(stage, max_size=5)},
+    optional={
+        "qualify_out": st.lists(
+            near(
+                st.fixed_dictionaries(
+                    {"id": ids, "when": st.one_of(grammar, typed(T.BOOL, 2))},
+                    optional={"from": ids, "severity": st.sampled_from(["warn", "x"])},
+                )
+            ),
+            max_size=3,
+        )
+    },
+)
+tests_doc = st.fixed_dictionaries(
+    {
+        "kind": st.just("tests"),
+        "cases": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "name": st.text(max_size=5),
+                    "deal": st.dictionaries(st.sampled_from([*FIELDS, "id", "ammount"]), scalars, max_size=4),
+                    "expect": st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "verdict": st.sampled_from(["ready", "won", "blocked"]),
+                            "failed": st.lists(ids, max_size=2),
+                            "qualify_out": st.lists(ids, max_size=2),
+                            "evidence_stage": st.one_of(st.none(), ids),
+                            "probability": st.floats(0, 1, allow_nan=False),
+                        },
+                    ),
+                },
+                optional={"as_of": st.sampled_from(["2026-06-30", "junk"])},
+            ),
+            min_size=1,
+        ),
+    }
+)
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-          max_examples=100)
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], max_examples=100
+)
 @given(fields_doc, pipeline_doc, st.one_of(st.none(), tests_doc))
 def test_the_whole_chain_never_raises_and_every_diagnostic_lies_inside_its_file(tmp_path, fields, pipeline, tests):
     folder = tmp_path / "pack"
@@ -393,18 +557,36 @@ _Dumper.yaml_implicit_resolvers = _Resolver.yaml_implicit_resolvers
 @st.composite
 def valid_pipelines(draw):
     count = draw(st.integers(1, 6))
-    stage_ids = draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), min_size=count,
-                              max_size=count, unique=True))
-    labels = iter(draw(st.lists(texts.filter(lambda t: t.strip() and t.strip().lower() not in stage_ids),
-                                min_size=count * 2, max_size=count * 2, unique_by=lambda t: t.strip().lower())))
+    stage_ids = draw(
+        st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), min_size=count, max_size=count, unique=True)
+    )
+    labels = iter(
+        draw(
+            st.lists(
+                texts.filter(lambda t: t.strip() and t.strip().lower() not in stage_ids),
+                min_size=count * 2,
+                max_size=count * 2,
+                unique_by=lambda t: t.strip().lower(),
+            )
+        )
+    )
     stages = []
     rule_ids = iter(f"r{i}" for i in range(100))
     for stage_id in stage_ids:
-        spec = {"id": stage_id, "probability": draw(st.integers(0, 100)) / 100,
-                "name": draw(texts), "labels": [next(labels) for _ in range(draw(st.integers(0, 2)))]}
-        spec["exit"] = [{"id": next(rule_ids), "when": draw(typed(T.BOOL, 2).filter(lambda w: "stage" not in w)),
-                         "why": draw(texts)}
-                        for _ in range(draw(st.integers(0, 2)))]
+        spec = {
+            "id": stage_id,
+            "probability": draw(st.integers(0, 100)) / 100,
+            "name": draw(texts),
+            "labels": [next(labels) for _ in range(draw(st.integers(0, 2)))],
+        }
+        spec["exit"] = [
+            {
+                "id": next(rule_ids),
+                "when": draw(typed(T.BOOL, 2).filter(lambda w: "stage" not in w)),
+                "why": draw(texts),
+            }
+            for _ in range(draw(st.integers(0, 2)))
+        ]
         stages.append(spec)
     return {"kind": "pipeline", "stages": stages}
 
@@ -414,9 +596,15 @@ def to_yaml(document: dict) -> str:
     return yaml.dump(document, Dumper=_Dumper, **style)
 
 
-FIELDS_YAML = yaml.safe_dump({"kind": "fields", "fields": {
-    name: {"type": type_, **({} if nullable and name != "stage" else {"required": True})}
-    for name, (type_, nullable) in FIELDS.items()}})
+FIELDS_YAML = yaml.safe_dump(
+    {
+        "kind": "fields",
+        "fields": {
+            name: {"type": type_, **({} if nullable and name != "stage" else {"required": True})}
+            for name, (type_, nullable) in FIELDS.items()
+        },
+    }
+)
 
 
 @settings(deadline=None, max_examples=120)
@@ -436,7 +624,8 @@ def test_pipeline_round_trip(document):
     assert [s.name for s in model.stages] == [s["name"] for s in document["stages"]]
     assert [[label.label for label in s.labels] for s in model.stages] == [s["labels"] for s in document["stages"]]
     assert [[(c.id, c.when.source, c.why) for c in s.exit] for s in model.stages] == [
-        [(c["id"], c["when"], c["why"]) for c in s["exit"]] for s in document["stages"]]
+        [(c["id"], c["when"], c["why"]) for c in s["exit"]] for s in document["stages"]
+    ]
     _, diagnostics = analyse(pack)
     assert not [d for d in diagnostics if d.is_error], diagnostics
     probabilities = [Decimal(repr(s["probability"])) for s in document["stages"]]

@@ -18,13 +18,12 @@ from hypothesis import strategies as st
 
 import engine.read as read_module
 import engine.read.json as read_json
+from conftest import dataset_file  # the public datasets: DEALGATE_DATASETS, else ../shared/datasets
 from engine.model import Field, FieldSet, RulePack, StageLabel
 from engine.output import atomic_write
 from engine.pack import read_pack
 from engine.read import ExportError, ExportReader, ReadWarning, Reject, RejectedRow, write_rejects
 from engine.semantics import analyse
-
-from conftest import dataset_file  # the public datasets: DEALGATE_DATASETS, else ../shared/datasets
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPORTS = Path(__file__).resolve().parent / "data" / "exports"
@@ -43,8 +42,11 @@ def custom_analysis(fields, labels=(), date_formats=()):
     pipeline = read_pack([ROOT / "rules"]).analysis.pack.pipeline
     # the stages and their labels, without rules that name fields this FieldSet does not have
     pipeline = attrs.evolve(pipeline, stages=tuple(attrs.evolve(s, exit=()) for s in pipeline.stages), qualify_out=())
-    fieldset = FieldSet({f.name: f for f in fields}, tuple(StageLabel(label, stage, None) for label, stage in labels),
-                        tuple(date_formats))
+    fieldset = FieldSet(
+        {f.name: f for f in fields},
+        tuple(StageLabel(label, stage, None) for label, stage in labels),
+        tuple(date_formats),
+    )
     result, diagnostics = analyse(RulePack(fieldset, pipeline))
     assert not [d for d in diagnostics if d.is_error], diagnostics
     return result
@@ -161,13 +163,20 @@ def test_blank_lines_are_not_records(analysis, tmp_path):
 
 
 def test_header_whitespace_case_and_aliases(analysis, tmp_path):
-    path = write(tmp_path, "h.csv",
-                 b"  opportunity ID ,STAGENAME, amount (CONVERTED) ,Budget_Confirmed__c,Not A Field\n"
-                 b"X1,closedwon,\"1,000\",1,whatever\nX2,Closed Won,lots,0,\n")
+    path = write(
+        tmp_path,
+        "h.csv",
+        b"  opportunity ID ,STAGENAME, amount (CONVERTED) ,Budget_Confirmed__c,Not A Field\n"
+        b'X1,closedwon,"1,000",1,whatever\nX2,Closed Won,lots,0,\n',
+    )
     reader, items = read_all(analysis, path)
     assert reader.header == ["opportunity ID", "STAGENAME", "amount (CONVERTED)", "Budget_Confirmed__c", "Not A Field"]
-    assert reader.columns == {"id": "opportunity ID", "stage": "STAGENAME", "amount": "amount (CONVERTED)",
-                              "budget_confirmed": "Budget_Confirmed__c"}
+    assert reader.columns == {
+        "id": "opportunity ID",
+        "stage": "STAGENAME",
+        "amount": "amount (CONVERTED)",
+        "budget_confirmed": "Budget_Confirmed__c",
+    }
     deal = deals_of(items)[2]
     assert deal == {**deal, "id": "X1", "stage": "closed_won", "amount": Decimal(1000), "budget_confirmed": True}
     assert "Not A Field" not in deal
@@ -188,8 +197,9 @@ def test_duplicate_columns_first_wins_with_warnings(analysis, tmp_path):
     assert reader.columns["amount"] == "Amount"
     assert reader.warnings == [
         ReadWarning(1, "column 'amount' appears more than once (columns 1 and 4); using the first"),
-        ReadWarning(1, "columns 'Amount' and 'Amount (converted)' both map to field 'amount'; "
-                       "using 'Amount' (column 1)"),
+        ReadWarning(
+            1, "columns 'Amount' and 'Amount (converted)' both map to field 'amount'; using 'Amount' (column 1)"
+        ),
     ]
 
 
@@ -197,8 +207,9 @@ def test_missing_required_column_is_an_export_error(analysis, tmp_path):
     path = write(tmp_path, "r.csv", b"id,amount\nA,5\n")
     with pytest.raises(ExportError) as caught:
         ExportReader(analysis, path)
-    assert "no column for required field 'stage' (looked for: stage, Stage, StageName, Deal Stage, dealstage)" \
-        in str(caught.value)
+    assert "no column for required field 'stage' (looked for: stage, Stage, StageName, Deal Stage, dealstage)" in str(
+        caught.value
+    )
     assert caught.value.line == 1
 
 
@@ -212,14 +223,16 @@ def test_missing_fields_are_listed_once(analysis, tmp_path):
 def test_wrong_cell_count_is_a_reject(analysis, tmp_path):
     path = write(tmp_path, "w.csv", b"id,stage,amount\nA,won\nB,won,5,extra,more\nC,won,7\n")
     reader, items = read_all(analysis, path)
-    assert rejects_of(items) == [Reject(2, None, None, "A,won", "row has 2 cells, header has 3"),
-                                 Reject(3, None, None, "B,won,5,extra,more", "row has 5 cells, header has 3")]
+    assert rejects_of(items) == [
+        Reject(2, None, None, "A,won", "row has 2 cells, header has 3"),
+        Reject(3, None, None, "B,won,5,extra,more", "row has 5 cells, header has 3"),
+    ]
     assert list(deals_of(items)) == [4]
     assert reader.counts.records == 3 and reader.counts.reconciles
 
 
 def test_delimiter_option_and_tsv(analysis, tmp_path):
-    semicolons = write(tmp_path, "s.csv", b"id;stage;amount\nA;won;\"1,234.50\"\n")
+    semicolons = write(tmp_path, "s.csv", b'id;stage;amount\nA;won;"1,234.50"\n')
     _, items = read_all(analysis, semicolons, delimiter=";")
     assert deals_of(items)[2]["amount"] == Decimal("1234.50")
     tabs = write(tmp_path, "t.tsv", b"id\tstage\tamount\nA\twon\t1,234.50\n")
@@ -248,7 +261,7 @@ def test_strict_mode_stops_at_the_first_reject(analysis):
     reader = ExportReader(analysis, EXPORTS / "salesforce.csv", strict=True)
     seen = []
     with pytest.raises(RejectedRow) as caught:
-        for line, record in reader.records():
+        for line, _record in reader.records():
             seen.append(line)
     assert seen == [2, 3, 4]
     assert caught.value.reject == Reject(5, None, "Opportunity ID", "", "missing required field 'id'")
@@ -305,7 +318,10 @@ def test_json_array_is_streamed_in_chunks(analysis, monkeypatch, chunk):
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
     max_leaves=12,
@@ -326,14 +342,17 @@ def test_json_streaming_matches_json_loads(values, indent, chunk):
     assert got == expected
 
 
-@pytest.mark.parametrize("text, line, words", [
-    ('[\n {"id": "a", "stage": "won"},\n {"id": "b" "stage": "won"}\n]', 3, "Expecting ',' delimiter"),
-    ('{"id": "a", "stage": "won"}', 1, "expected a JSON array of deal objects, found an object"),
-    ('[{"id": "a", "stage": "won"},]', 1, "expected a value"),
-    ('[{"id": "a", "stage": "won"}', 1, "the array is not closed"),
-    ('[{"id": "a", "stage": "won"}] x', 1, "unexpected text after the array"),
-    ('[{"id": "a", "stage": "won", "amount": NaN}]', 1, "NaN is not allowed"),
-])
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ('[\n {"id": "a", "stage": "won"},\n {"id": "b" "stage": "won"}\n]', 3, "Expecting ',' delimiter"),
+        ('{"id": "a", "stage": "won"}', 1, "expected a JSON array of deal objects, found an object"),
+        ('[{"id": "a", "stage": "won"},]', 1, "expected a value"),
+        ('[{"id": "a", "stage": "won"}', 1, "the array is not closed"),
+        ('[{"id": "a", "stage": "won"}] x', 1, "unexpected text after the array"),
+        ('[{"id": "a", "stage": "won", "amount": NaN}]', 1, "NaN is not allowed"),
+    ],
+)
 def test_malformed_json_is_an_export_error(analysis, text, line, words):
     reader = ExportReader(analysis, io.BytesIO(text.encode()), fmt="json")
     with pytest.raises(ExportError) as caught:
@@ -383,14 +402,19 @@ def test_json_keys_match_like_headers_and_duplicates_warn(analysis):
 
 
 def test_json_natives_that_do_not_fit_are_rejected(analysis):
-    data = (b'{"id": "A", "stage": "won", "amount": true}\n'
-            b'{"id": "B", "stage": 3}\n'
-            b'{"id": "C", "stage": "won", "contract_years": 2.5}\n'
-            b'{"id": ["x"], "stage": "won"}\n')
+    data = (
+        b'{"id": "A", "stage": "won", "amount": true}\n'
+        b'{"id": "B", "stage": 3}\n'
+        b'{"id": "C", "stage": "won", "contract_years": 2.5}\n'
+        b'{"id": ["x"], "stage": "won"}\n'
+    )
     _, items = read_all(analysis, io.BytesIO(data), fmt="jsonl")
     assert [(r.line, r.id, r.column, r.value) for r in rejects_of(items)] == [
-        (1, "A", "amount", "true"), (2, "B", "stage", "3"), (3, "C", "contract_years", "2.5"),
-        (4, None, "id", '["x"]')]
+        (1, "A", "amount", "true"),
+        (2, "B", "stage", "3"),
+        (3, "C", "contract_years", "2.5"),
+        (4, None, "id", '["x"]'),
+    ]
 
 
 # sources
@@ -446,7 +470,8 @@ def test_not_utf8_line_is_exact_past_the_first_chunk(analysis, ending):
     with pytest.raises(ExportError) as caught:
         list(reader.records())
     assert caught.value.line == 20_002
-    assert "byte offset %d " % data.index(b"\xe9") in str(caught.value)
+    offset = data.index(b"\xe9")
+    assert f"byte offset {offset} " in str(caught.value)
 
 
 def test_utf16_gets_a_hint(analysis):
@@ -469,15 +494,24 @@ def test_reader_is_single_use_and_closes_its_file(analysis):
 # nothing lost: counts reconcile, and CSV round trips
 
 
-AMOUNTS = st.one_of(st.decimals(min_value=-10**9, max_value=10**9, places=2).map(lambda d: f"${d:,.2f}"),
-                    st.sampled_from(["TBD", "", "$-", "n/a", "1,23"]))
+AMOUNTS = st.one_of(
+    st.decimals(min_value=-(10**9), max_value=10**9, places=2).map(lambda d: f"${d:,.2f}"),
+    st.sampled_from(["TBD", "", "$-", "n/a", "1,23"]),
+)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(["A1", "", " B2 ", "7.1E+19"]),
-                          st.sampled_from(["won", "Closed Lost", "Foo", "", "discovery"]), AMOUNTS,
-                          st.sampled_from(["", "03/31/2026", "02/30/2026", "2026-01-01", "soon"])),
-                max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["A1", "", " B2 ", "7.1E+19"]),
+            st.sampled_from(["won", "Closed Lost", "Foo", "", "discovery"]),
+            AMOUNTS,
+            st.sampled_from(["", "03/31/2026", "02/30/2026", "2026-01-01", "soon"]),
+        ),
+        max_size=30,
+    )
+)
 def test_every_row_is_a_deal_or_a_reject(analysis, rows):
     out = io.StringIO()
     writer = csv.writer(out)
@@ -507,8 +541,11 @@ def test_csv_round_trip(analysis, data):
     ending = data.draw(st.sampled_from(["\n", "\r\n", "\r"]))
     quoting = data.draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
     cell = CELL if quoting == csv.QUOTE_ALL else CELL.filter(lambda t: "\r" not in t and "\n" not in t)
-    rows = data.draw(st.lists(st.tuples(cell.filter(lambda t: t.strip()), cell, cell,
-                                        st.decimals(-10**9, 10**9, places=2)), max_size=12))
+    rows = data.draw(
+        st.lists(
+            st.tuples(cell.filter(lambda t: t.strip()), cell, cell, st.decimals(-(10**9), 10**9, places=2)), max_size=12
+        )
+    )
     bom = data.draw(st.booleans())
     text = io.StringIO()
     text.write("\ufeff" if bom else "")
@@ -517,27 +554,33 @@ def test_csv_round_trip(analysis, data):
     for deal_id, name, champion, amount in rows:
         starts.append(len(BREAKS.findall(text.getvalue())) + 1)
         csv.writer(text, lineterminator=ending, quoting=quoting).writerow(
-            [deal_id, name, champion, f"${amount:,.2f}", "Closed Won"])
+            [deal_id, name, champion, f"${amount:,.2f}", "Closed Won"]
+        )
     reader, items = read_all(analysis, io.BytesIO(text.getvalue().encode("utf-8")))
     assert [line for line, _ in items] == starts
     assert [(d["id"], d["name"], d["champion"], d["amount"]) for _, d in items] == [
-        (i.strip(), n.strip() or None, c.strip() or None, a) for i, n, c, a in rows]
+        (i.strip(), n.strip() or None, c.strip() or None, a) for i, n, c, a in rows
+    ]
 
 
 # writing rejects; atomic output
 
 
 def test_write_rejects_neutralises_formulas(tmp_path):
-    rejects = [Reject(2, "=HYPERLINK(\"http://x\")", "Amount", "+1", "-bad"),
-               Reject(3, None, None, "@SUM(A1)", "'TBD' is not an amount"),
-               Reject(4, "A\tB", "\tTab", "plain", "fine")]
+    rejects = [
+        Reject(2, '=HYPERLINK("http://x")', "Amount", "+1", "-bad"),
+        Reject(3, None, None, "@SUM(A1)", "'TBD' is not an amount"),
+        Reject(4, "A\tB", "\tTab", "plain", "fine"),
+    ]
     target = tmp_path / "rejects.csv"
     assert write_rejects(rejects, target) == 3
     rows = list(csv.reader(target.open(newline="", encoding="utf-8")))
-    assert rows == [["line", "id", "column", "value", "reason"],
-                    ["2", "'=HYPERLINK(\"http://x\")", "Amount", "+1", "'-bad"],  # a number is no formula
-                    ["3", "", "", "'@SUM(A1)", "'TBD' is not an amount"],
-                    ["4", "A\tB", "'\tTab", "plain", "fine"]]
+    assert rows == [
+        ["line", "id", "column", "value", "reason"],
+        ["2", '\'=HYPERLINK("http://x")', "Amount", "+1", "'-bad"],  # a number is no formula
+        ["3", "", "", "'@SUM(A1)", "'TBD' is not an amount"],
+        ["4", "A\tB", "'\tTab", "plain", "fine"],
+    ]
     assert os.listdir(tmp_path) == ["rejects.csv"]  # no temporary file left behind
     stream = io.StringIO()
     write_rejects(rejects[:1], stream)
@@ -595,7 +638,8 @@ def test_sfdc_assets_opportunities_with_the_default_pack(analysis):
     rejects = rejects_of(items)
     # 'Proposal/Quote' is this org's label, not one the default pipeline declares
     assert {(r.column, r.value, r.reason) for r in rejects} == {
-        ("StageName", "Proposal/Quote", "unknown stage label 'Proposal/Quote'")}
+        ("StageName", "Proposal/Quote", "unknown stage label 'Proposal/Quote'")
+    }
     assert len(rejects) == 8 and all(r.id.startswith("006") for r in rejects)
     first = items[0][1]
     assert first["id"] == "006Ec00000AieKFIAZ" and first["stage"] == "discovery"
@@ -606,15 +650,17 @@ def test_sfdc_assets_opportunities_with_the_default_pack(analysis):
 
 def test_sfdc_devorg_report_with_two_digit_years():
     path = dataset("sfdc-devorg-sample-opps", "Opportunity.csv")
-    analysis = custom_analysis([
-        Field("id", "string", columns=("Id",), required=True),
-        Field("name", "string", columns=("Name",)),
-        Field("stage", "stage", columns=("StageName",), required=True),
-        Field("amount", "money", columns=("Amount",)),
-        Field("close_date", "date", columns=("CloseDate",), formats=("%m/%d/%y",)),
-        Field("is_closed", "bool", columns=("IsClosed",), default=False),
-        Field("probability", "integer", columns=("Probability",)),
-    ])
+    analysis = custom_analysis(
+        [
+            Field("id", "string", columns=("Id",), required=True),
+            Field("name", "string", columns=("Name",)),
+            Field("stage", "stage", columns=("StageName",), required=True),
+            Field("amount", "money", columns=("Amount",)),
+            Field("close_date", "date", columns=("CloseDate",), formats=("%m/%d/%y",)),
+            Field("is_closed", "bool", columns=("IsClosed",), default=False),
+            Field("probability", "integer", columns=("Probability",)),
+        ]
+    )
     reader, items = read_all(analysis, path)
     assert rejects_of(items) == []
     deals = [d for _, d in items]
@@ -631,22 +677,31 @@ def test_sfdc_devorg_report_with_two_digit_years():
 def test_maven_pipeline_crlf_with_blank_amounts_on_open_deals():
     path = dataset("maven-crm-sales-opportunities", "sales_pipeline.csv")
     assert b"\r\n" in path.read_bytes()[:200]
-    analysis = custom_analysis([
-        Field("id", "string", columns=("opportunity_id",), required=True),
-        Field("owner", "string", columns=("sales_agent",)),
-        Field("account", "string"),
-        Field("stage", "stage", columns=("deal_stage",), required=True),
-        Field("engage_date", "date"),
-        Field("close_date", "date"),
-        Field("amount", "money", columns=("close_value",)),
-    ], labels=[("Engaging", "meeting")])
+    analysis = custom_analysis(
+        [
+            Field("id", "string", columns=("opportunity_id",), required=True),
+            Field("owner", "string", columns=("sales_agent",)),
+            Field("account", "string"),
+            Field("stage", "stage", columns=("deal_stage",), required=True),
+            Field("engage_date", "date"),
+            Field("close_date", "date"),
+            Field("amount", "money", columns=("close_value",)),
+        ],
+        labels=[("Engaging", "meeting")],
+    )
     reader, items = read_all(analysis, path)
     assert rejects_of(items) == [] and reader.warnings == []  # no id here looks Excel-mangled
     deals = [d for _, d in items]
     assert len(deals) == count_rows(path) == 8800
-    assert deals[0] == {"id": "1C1I7A6R", "owner": "Moses Frase", "account": "Cancity", "stage": "closed_won",
-                        "engage_date": dt.date(2016, 10, 20), "close_date": dt.date(2017, 3, 1),
-                        "amount": Decimal(1054)}
+    assert deals[0] == {
+        "id": "1C1I7A6R",
+        "owner": "Moses Frase",
+        "account": "Cancity",
+        "stage": "closed_won",
+        "engage_date": dt.date(2016, 10, 20),
+        "close_date": dt.date(2017, 3, 1),
+        "amount": Decimal(1054),
+    }
     open_deals = [d for d in deals if d["stage"] in ("initial_contact", "meeting")]
     assert len(open_deals) == 2089
     assert all(d["amount"] is None and d["close_date"] is None for d in open_deals)  # blank = unknown, not 0
@@ -669,9 +724,13 @@ def test_atomic_write_follows_symlinks_and_leaves_devices_alone(tmp_path):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(alphabet="0123456789.eE+-x٣", max_size=24), st.text(max_size=12),
-                 st.from_regex(r"[1-9][0-9]{14}0{1,4}|[0-9]{1,3}(\.[0-9]{1,4})?[eE][+-][0-9]{1,2}|[0-9]+\.0+",
-                               fullmatch=True)))
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789.eE+-x٣", max_size=24),
+        st.text(max_size=12),
+        st.from_regex(r"[1-9][0-9]{14}0{1,4}|[0-9]{1,3}(\.[0-9]{1,4})?[eE][+-][0-9]{1,2}|[0-9]+\.0+", fullmatch=True),
+    )
+)
 def test_the_mangled_id_prefilter_lets_every_mangled_id_through(text):
     """The CSV reader only runs EXCEL_FLOAT_ID on ids that are all digits or hold a non-alphanumeric."""
     from engine.values import EXCEL_FLOAT_ID

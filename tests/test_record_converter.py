@@ -34,13 +34,40 @@ def _outcome(function, values):
 
 
 texts = st.one_of(
-    st.sampled_from(["", " ", "\t", "TRUE", "no", "$6,000.00", "(1,200)", "0.15", "3", "1e3", "01/25/2027",
-                     "2026-06-16", "Qualification", "closed won", "Closed Won ", "nope", "a;b", "-", "x"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\t",
+            "TRUE",
+            "no",
+            "$6,000.00",
+            "(1,200)",
+            "0.15",
+            "3",
+            "1e3",
+            "01/25/2027",
+            "2026-06-16",
+            "Qualification",
+            "closed won",
+            "Closed Won ",
+            "nope",
+            "a;b",
+            "-",
+            "x",
+        ]
+    ),
     st.text(max_size=6),
 )
-natives = st.one_of(st.none(), st.booleans(), st.integers(-10**18, 10**18), st.floats(allow_nan=True),
-                    st.decimals(allow_nan=False, places=2), st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1)),
-                    st.lists(st.text(max_size=3), max_size=2))
+natives = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**18), 10**18),
+    st.floats(allow_nan=True),
+    st.decimals(allow_nan=False, places=2),
+    st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1)),
+    st.lists(st.text(max_size=3), max_size=2),
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -55,7 +82,8 @@ def test_generated_record_matches_the_reference(ruleset, data):
     analysis = ruleset.analysis
     generated, _ = compile_record(fields, analysis.defaults, analysis.stage_lookup)
     assert _outcome(generated, values) == _outcome(
-        lambda v: record_values(fields, analysis.defaults, analysis.stage_lookup, v), values)
+        lambda v: record_values(fields, analysis.defaults, analysis.stage_lookup, v), values
+    )
     assert _outcome(ruleset.record, values) == _outcome(generated, values)
 
 

@@ -80,14 +80,14 @@ def nullable_pack(tmp_path_factory):
 
 # --- the reference: the renderers as they were --------------------------------------------------
 
+
 def reference_missing(ruleset, scored: ScoredDeal) -> dict:
     """missing_by_criterion before it trusted the type checker: every failed deal's rules re-run."""
     if not scored.result.failed:
         return {}
     if scored.missing is not None:
         return scored.missing
-    return {o.id: list(o.missing) for o in ruleset.outcomes(scored.deal, scored.result, AS_OF)
-            if o.status == "missing"}
+    return {o.id: list(o.missing) for o in ruleset.outcomes(scored.deal, scored.result, AS_OF) if o.status == "missing"}
 
 
 def reference_cell(value) -> str:
@@ -116,14 +116,18 @@ def reference_jsonl(ruleset, deals) -> str:
 # --- deals ----------------------------------------------------------------------------------------
 
 awkward_text = st.one_of(
-    st.text(alphabet=st.sampled_from(list('ab ,;"\n\r\t=+-@\'é€\u2028x0.1')), max_size=8),
+    st.text(alphabet=st.sampled_from(list("ab ,;\"\n\r\t=+-@'é€\u2028x0.1")), max_size=8),
     st.sampled_from(["-1200.00", "+3", "=SUM(A1)", "@x", "", " ", "a,b", 'say "hi"', "line\nbreak", "-", "1e5"]),
     st.text(max_size=6),
 )
-amounts = st.one_of(st.none(), st.decimals(min_value=-10**9, max_value=10**9, places=3, allow_nan=False),
-                    st.sampled_from([Decimal("0"), Decimal("-0.004"), Decimal("0.005"), Decimal("-0.005")]))
-probabilities = st.sampled_from([Decimal("0.1"), Decimal("0.10"), Decimal("0"), Decimal("-0"), Decimal("1.0"),
-                                 Decimal("0.333"), None])
+amounts = st.one_of(
+    st.none(),
+    st.decimals(min_value=-(10**9), max_value=10**9, places=3, allow_nan=False),
+    st.sampled_from([Decimal("0"), Decimal("-0.004"), Decimal("0.005"), Decimal("-0.005")]),
+)
+probabilities = st.sampled_from(
+    [Decimal("0.1"), Decimal("0.10"), Decimal("0"), Decimal("-0"), Decimal("1.0"), Decimal("0.333"), None]
+)
 
 
 @st.composite
@@ -143,7 +147,7 @@ def scored_deals(draw, ruleset):
         elif kind in ("money", "decimal"):
             record[name] = draw(amounts)
         elif kind == "integer":
-            record[name] = draw(st.one_of(st.none(), st.integers(-10**6, 10**6)))
+            record[name] = draw(st.one_of(st.none(), st.integers(-(10**6), 10**6)))
         elif kind == "bool":
             record[name] = draw(st.one_of(st.none(), st.booleans())) if field.default is None else draw(st.booleans())
         elif kind == "date":
@@ -155,8 +159,13 @@ def scored_deals(draw, ruleset):
         result = result._replace(probability=draw(probabilities))
     known = None
     if draw(st.integers(0, 5)) == 0:  # as the SQL engines hand it over
-        known = draw(st.dictionaries(st.sampled_from(["big", "ratio", "x_y"]),
-                                     st.lists(st.sampled_from(["amount", "x", "d"]), max_size=2), max_size=2))
+        known = draw(
+            st.dictionaries(
+                st.sampled_from(["big", "ratio", "x_y"]),
+                st.lists(st.sampled_from(["amount", "x", "d"]), max_size=2),
+                max_size=2,
+            )
+        )
     source = draw(st.one_of(st.none(), st.sampled_from(["deals.csv", "=evil.csv", "a,b.csv", "<stdin>"])))
     return ScoredDeal(draw(st.integers(1, 10**7)), record, result, source, known)
 
@@ -209,8 +218,11 @@ def test_the_writers_header_is_the_csv_columns(default_pack):
     summary = Summary(default_pack, AS_OF)
     out = io.StringIO()
     write_csv(out, default_pack, iter([]), summary)
-    deal = ScoredDeal(1, {"id": "x", "stage": "discovery"}, DealResult("x", "discovery", "ready", (), (), (),
-                                                                       Decimal("0.1"), None, None, None))
+    deal = ScoredDeal(
+        1,
+        {"id": "x", "stage": "discovery"},
+        DealResult("x", "discovery", "ready", (), (), (), Decimal("0.1"), None, None, None),
+    )
     assert out.getvalue() == reference_csv(default_pack, [deal]).splitlines(keepends=True)[0]
 
 
@@ -222,4 +234,4 @@ def test_generated_source_is_kept_and_readable(default_pack):
     _, csv_source = compile_csv_line(default_pack, AS_OF)
     _, json_source = compile_json_object(default_pack, AS_OF)
     assert csv_source.startswith("def csv_line(scored") and "deal_record" not in csv_source
-    assert json_source.startswith("def json_object(scored") and "'\"amount\": " not in json_source
+    assert json_source.startswith("def json_object(scored") and '\'"amount": ' not in json_source

@@ -12,8 +12,10 @@ from engine.load import load_text
 from engine.salvage import salvage
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
-DOCUMENTS = {name: load_text((RULES / name).read_text(encoding="utf-8"), name).documents[0]
-             for name in ("fields.yaml", "pipeline.yaml", "plans/ae.yaml", "plans/sdr.yaml")}
+DOCUMENTS = {
+    name: load_text((RULES / name).read_text(encoding="utf-8"), name).documents[0]
+    for name in ("fields.yaml", "pipeline.yaml", "plans/ae.yaml", "plans/sdr.yaml")
+}
 
 
 def paths(data, path=()):
@@ -35,8 +37,15 @@ def replaced(data, path, value):
     return [replaced(v, rest, value) if i == head else v for i, v in enumerate(data)]
 
 
-junk = st.one_of(st.just("junk"), st.integers(-3, 300), st.just([]), st.just({}), st.just({"colour": "red"}),
-                 st.none(), st.booleans())
+junk = st.one_of(
+    st.just("junk"),
+    st.integers(-3, 300),
+    st.just([]),
+    st.just({}),
+    st.just({"colour": "red"}),
+    st.none(),
+    st.booleans(),
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -53,7 +62,7 @@ def test_what_is_left_is_valid_and_keys_still_point_at_their_lines(name, data):
     for key_path in paths(saved.document.data):
         if key_path and isinstance(key_path[-1], str) and key_path in saved.document.key_locations:
             where = saved.document.locate_key(key_path)
-            assert lines[where.line - 1][where.column - 1:].startswith(key_path[-1]), (key_path, where)
+            assert lines[where.line - 1][where.column - 1 :].startswith(key_path[-1]), (key_path, where)
 
 
 def test_a_valid_document_is_kept_whole():

@@ -49,8 +49,10 @@ def test_validate_sarif_lists_every_diagnostic_with_its_rule_and_place(monkeypat
     (found,) = run["results"]
     assert found["level"] == "error" and found["message"]["text"].startswith("'Amount' is not a valid name")
     location = found["locations"][0]["physicalLocation"]
-    assert location == {"artifactLocation": {"uri": "tests/data/invalid/bad-field-name/fields.yaml"},
-                        "region": {"startLine": 7, "startColumn": 3, "endColumn": 9}}
+    assert location == {
+        "artifactLocation": {"uri": "tests/data/invalid/bad-field-name/fields.yaml"},
+        "region": {"startLine": 7, "startColumn": 3, "endColumn": 9},
+    }
     assert run["columnKind"] == "unicodeCodePoints"
 
 
@@ -71,12 +73,13 @@ def test_a_clean_pack_is_an_empty_run():
 
 
 def test_a_problem_without_a_position_has_no_region_and_an_absolute_path_is_a_file_uri(tmp_path):
-    diagnostics = [Diagnostic("DG002", "error", "this is a binary file, not YAML", Location(str(tmp_path / "a b.yaml"))),
-                   Diagnostic("DG310", "warning", "field 'x' is declared but no rule uses it", None)]
+    diagnostics = [
+        Diagnostic("DG002", "error", "this is a binary file, not YAML", Location(str(tmp_path / "a b.yaml"))),
+        Diagnostic("DG310", "warning", "field 'x' is declared but no rule uses it", None),
+    ]
     log = assert_valid_sarif(render_diagnostics(diagnostics))
     first, second = log["runs"][0]["results"]
-    assert first["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": (tmp_path / "a b.yaml").as_uri()}}
+    assert first["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": (tmp_path / "a b.yaml").as_uri()}}
     assert "locations" not in second and second["level"] == "warning"
 
 

@@ -88,7 +88,8 @@ def test_a_misspelt_tier_key_is_a_schema_error_with_its_fix(tmp_path):
 def test_a_key_must_be_a_declared_string_field(tmp_path):
     bad_type = read_pack([pack_with(tmp_path, TIERS.replace("kind: segments", "kind: segments\nkey: revenue"))])
     assert [(d.code, d.message) for d in bad_type.diagnostics] == [
-        ("DG401", "the key 'revenue' must be a string field, not money")]
+        ("DG401", "the key 'revenue' must be a string field, not money")
+    ]
 
 
 def test_a_second_segments_document_is_one_too_many(tmp_path):
@@ -112,9 +113,19 @@ def tiers(tmp_path):
 
 
 def account(**values):
-    record = {"id": "A", "revenue": None, "rating": "Cold", "deals": None, "open_deals": None, "won_deals": None,
-              "lost_deals": None, "open_pipeline": None, "weighted_pipeline": None, "won_amount": None,
-              "lost_amount": None}
+    record = {
+        "id": "A",
+        "revenue": None,
+        "rating": "Cold",
+        "deals": None,
+        "open_deals": None,
+        "won_deals": None,
+        "lost_deals": None,
+        "open_pipeline": None,
+        "weighted_pipeline": None,
+        "won_amount": None,
+        "lost_amount": None,
+    }
     record.update(values)
     return record
 
@@ -128,13 +139,18 @@ def test_the_first_matching_tier_wins(tiers):
 
 def test_an_unknown_value_matches_no_tier_and_the_default_takes_the_account(tiers):
     assert tiers.classify(account(), AS_OF).id == "delta"
-    assert tiers.classify(account(revenue=Decimal(10), open_pipeline=Decimal(0), won_amount=Decimal(0)),
-                          AS_OF).id == "delta"
+    assert (
+        tiers.classify(account(revenue=Decimal(10), open_pipeline=Decimal(0), won_amount=Decimal(0)), AS_OF).id
+        == "delta"
+    )
 
 
 def test_each_tier_says_what_it_read_and_the_default_what_every_tier_read(tiers):
-    assert tiers.reads == (("revenue", "open_pipeline"), ("rating", "won_amount"),
-                           ("revenue", "rating", "open_pipeline", "won_amount"))
+    assert tiers.reads == (
+        ("revenue", "open_pipeline"),
+        ("rating", "won_amount"),
+        ("revenue", "rating", "open_pipeline", "won_amount"),
+    )
     assert "tiers/segments.yaml" not in tiers.source and "def classify(a, as_of):" in tiers.source
 
 
@@ -145,8 +161,15 @@ def test_deals_are_totalled_per_account_by_the_pack_without_regard_to_case_or_sp
     assert stream.counts.read == 8 and stream.counts.rejected == 1  # 'Nonsense Stage'
     assert totals.without_account == 1
     assert totals.values_for("GLOBEX") == {
-        "deals": 2, "open_deals": 1, "won_deals": 1, "lost_deals": 0, "open_pipeline": Decimal("60000.00"),
-        "weighted_pipeline": Decimal("30000.0000"), "won_amount": Decimal("10000.00"), "lost_amount": Decimal(0)}
+        "deals": 2,
+        "open_deals": 1,
+        "won_deals": 1,
+        "lost_deals": 0,
+        "open_pipeline": Decimal("60000.00"),
+        "weighted_pipeline": Decimal("30000.0000"),
+        "won_amount": Decimal("10000.00"),
+        "lost_amount": Decimal(0),
+    }
     assert totals.values_for("Acme")["open_deals"] == 1  # written ' acme ' on the deal
     assert totals.values_for("Unknown")["deals"] == 0  # an account without deals: zero, not unknown
     assert match_key("  ") is None and match_key(" Ab ") == "ab"
@@ -167,8 +190,20 @@ def test_a_deal_pack_without_an_account_field_cannot_total_deals(tmp_path):
 @pytest.fixture
 def segmented(tmp_path):
     rejects = tmp_path / "rejects.csv"
-    result = run("segment", PACK / "accounts.csv", "--rules", PACK, "--deals", PACK / "deals.csv",
-                 "--as-of", "2026-09-30", "--format", "json", "--rejects", rejects)
+    result = run(
+        "segment",
+        PACK / "accounts.csv",
+        "--rules",
+        PACK,
+        "--deals",
+        PACK / "deals.csv",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--rejects",
+        rejects,
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), list(csv.DictReader(rejects.open())), result.stderr
 
@@ -176,16 +211,29 @@ def segmented(tmp_path):
 def test_every_readable_account_gets_its_tier_and_why(segmented):
     output, _, _ = segmented
     assert [(a["line"], a["account"], a["tier"]) for a in output["accounts"]] == [
-        (2, "Acme", "alpha"), (3, "Globex", "alpha"), (4, "Stark", "delta"), (5, "Initech", "beta"),
-        (9, "Wonka", "beta")]
+        (2, "Acme", "alpha"),
+        (3, "Globex", "alpha"),
+        (4, "Stark", "delta"),
+        (5, "Initech", "beta"),
+        (9, "Wonka", "beta"),
+    ]
     globex = output["accounts"][1]
     assert globex["why"] == "High future potential" and globex["tier_name"] == "Alpha"
     assert globex["read"] == {"annual_revenue": "20000000.00", "open_pipeline": "60000.00"}
-    assert output["accounts"][2]["read"] == {"annual_revenue": "2000000.00", "rating": "Cold",
-                                             "open_pipeline": "0.00", "won_amount": "0.00"}
+    assert output["accounts"][2]["read"] == {
+        "annual_revenue": "2000000.00",
+        "rating": "Cold",
+        "open_pipeline": "0.00",
+        "won_amount": "0.00",
+    }
     assert output["summary"]["tiers"] == {"alpha": 2, "beta": 2, "delta": 1}
-    assert output["summary"]["deals"] == {"matched": 5, "unknown_account": 1, "unknown_accounts": 1,
-                                          "without_account": 1, "accounts_sharing_a_key": 0}
+    assert output["summary"]["deals"] == {
+        "matched": 5,
+        "unknown_account": 1,
+        "unknown_accounts": 1,
+        "without_account": 1,
+        "accounts_sharing_a_key": 0,
+    }
 
 
 def test_unreadable_account_rows_are_rejected_with_line_column_value_and_reason(segmented):
@@ -202,8 +250,20 @@ def test_unreadable_account_rows_are_rejected_with_line_column_value_and_reason(
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "markdown"])
 def test_every_format_names_each_account_and_its_tier(fmt):
-    result = run("segment", PACK / "accounts.csv", "--rules", PACK, "--deals", PACK / "deals.csv",
-                 "--as-of", "2026-09-30", "--format", fmt, "--width", "200")
+    result = run(
+        "segment",
+        PACK / "accounts.csv",
+        "--rules",
+        PACK,
+        "--deals",
+        PACK / "deals.csv",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        fmt,
+        "--width",
+        "200",
+    )
     assert result.exit_code == 0, result.output
     for name, tier in (("Acme", "alpha"), ("Stark", "delta"), ("Wonka", "beta")):
         assert any(name in line and tier in line for line in result.stdout.splitlines()), (name, result.stdout)
@@ -224,8 +284,20 @@ def test_without_deals_the_aggregates_are_unknown():
 def test_the_output_file_is_written_and_the_same_inputs_give_the_same_bytes(tmp_path):
     outputs = []
     for name in ("one.json", "two.json"):
-        result = run("segment", PACK / "accounts.csv", "--rules", PACK, "--deals", PACK / "deals.csv",
-                     "--as-of", "2026-09-30", "--format", "json", "-o", tmp_path / name)
+        result = run(
+            "segment",
+            PACK / "accounts.csv",
+            "--rules",
+            PACK,
+            "--deals",
+            PACK / "deals.csv",
+            "--as-of",
+            "2026-09-30",
+            "--format",
+            "json",
+            "-o",
+            tmp_path / name,
+        )
         assert result.exit_code == 0 and result.stdout == ""
         outputs.append((tmp_path / name).read_bytes())
     assert outputs[0] == outputs[1]
@@ -259,17 +331,35 @@ def test_an_accounts_export_without_the_key_column_is_refused(tmp_path):
 
 def test_the_default_pack_with_the_example_segments_document_tiers_the_example_accounts():
     """The command of docs/forecast.md and the README, with the numbers the docs show."""
-    result = run("segment", ROOT / "examples" / "accounts.csv", "--rules", ROOT / "rules", "--segments",
-                 ROOT / "examples" / "segments.yaml", "--deals", ROOT / "examples" / "deals.csv",
-                 "--as-of", "2026-09-30", "--format", "json")
+    result = run(
+        "segment",
+        ROOT / "examples" / "accounts.csv",
+        "--rules",
+        ROOT / "rules",
+        "--segments",
+        ROOT / "examples" / "segments.yaml",
+        "--deals",
+        ROOT / "examples" / "deals.csv",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     output = json.loads(result.stdout)
     assert output["summary"]["tiers"] == {"alpha": 8, "beta": 4, "delta": 8}
-    assert output["summary"]["deals"] == {"matched": 396, "unknown_account": 0, "unknown_accounts": 0,
-                                          "without_account": 0, "accounts_sharing_a_key": 0}
+    assert output["summary"]["deals"] == {
+        "matched": 396,
+        "unknown_account": 0,
+        "unknown_accounts": 0,
+        "without_account": 0,
+        "accounts_sharing_a_key": 0,
+    }
     tiers = {a["account"]: a for a in output["accounts"]}
     assert tiers["Massive Dynamic"]["tier"] == "beta" and tiers["Massive Dynamic"]["read"] == {
-        "rating": "Hot", "won_amount": "242750.00"}
+        "rating": "Hot",
+        "won_amount": "242750.00",
+    }
     assert tiers["Nakatomi Trading"]["read"]["annual_revenue"] is None  # no deals, no revenue: Delta
     assert result.stderr.strip().splitlines()[-1] == "read 20, segmented 20, rejected 0"
     docs = (ROOT / "docs" / "forecast.md").read_text(encoding="utf-8")
@@ -288,8 +378,20 @@ def test_every_maven_account_gets_a_tier_with_its_reason_and_the_counts_reconcil
     accounts = dataset_file("maven-crm-sales-opportunities", "accounts.csv")
     deals = dataset_file("maven-crm-sales-opportunities", "sales_pipeline.csv")
     rejects = tmp_path / "rejects.csv"
-    result = run("segment", accounts, "--rules", ROOT / "examples" / "maven-crm-sales-opportunities",
-                 "--deals", deals, "--as-of", "2017-12-31", "--format", "json", "--rejects", rejects)
+    result = run(
+        "segment",
+        accounts,
+        "--rules",
+        ROOT / "examples" / "maven-crm-sales-opportunities",
+        "--deals",
+        deals,
+        "--as-of",
+        "2017-12-31",
+        "--format",
+        "json",
+        "--rejects",
+        rejects,
+    )
     assert result.exit_code == 0, result.output
     output = json.loads(result.stdout)
     rows = list(csv.DictReader(accounts.open(encoding="utf-8", newline="")))
@@ -308,8 +410,18 @@ def test_every_maven_account_gets_a_tier_with_its_reason_and_the_counts_reconcil
 def test_every_account_of_the_salesforce_sample_org_gets_a_tier_matched_by_account_id():
     accounts = dataset_file("sfdc-devorg-sample-opps", "Account.csv")
     deals = dataset_file("sfdc-devorg-sample-opps", "Opportunity.csv")
-    result = run("segment", accounts, "--rules", ROOT / "examples" / "sfdc-devorg-sample-opps", "--deals", deals,
-                 "--as-of", "2026-02-23", "--format", "json")
+    result = run(
+        "segment",
+        accounts,
+        "--rules",
+        ROOT / "examples" / "sfdc-devorg-sample-opps",
+        "--deals",
+        deals,
+        "--as-of",
+        "2026-02-23",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     output = json.loads(result.stdout)
     assert len(output["accounts"]) == output["summary"]["accounts"] == 18
@@ -324,10 +436,14 @@ def test_every_account_of_the_salesforce_sample_org_gets_a_tier_matched_by_accou
 
 
 _CELLS = {
-    "Name": st.one_of(st.sampled_from(["Acme", "Globex", " acme ", "Wonka", "Ünïcode Ltd", ""]),
-                      st.text(alphabet="abcXYZ ,\"'", max_size=6)),
-    "AnnualRevenue": st.one_of(st.sampled_from(["", "$1,000", "250000000", "-5", "lots", "1e3", " 12.50 "]),
-                               st.decimals(min_value=-10**9, max_value=10**9, places=2).map(str)),
+    "Name": st.one_of(
+        st.sampled_from(["Acme", "Globex", " acme ", "Wonka", "Ünïcode Ltd", ""]),
+        st.text(alphabet="abcXYZ ,\"'", max_size=6),
+    ),
+    "AnnualRevenue": st.one_of(
+        st.sampled_from(["", "$1,000", "250000000", "-5", "lots", "1e3", " 12.50 "]),
+        st.decimals(min_value=-(10**9), max_value=10**9, places=2).map(str),
+    ),
     "NumberOfEmployees": st.sampled_from(["", "12", "12.5", "x", "007"]),
     "Rating": st.sampled_from(["", "Hot", "Cold", "hot"]),
     "Customer Since": st.sampled_from(["", "2020-01-31", "2020-02-30", "yesterday"]),
@@ -344,10 +460,15 @@ def test_every_account_gets_exactly_one_tier_and_the_counts_reconcile(rows, with
     writer.writeheader()
     writer.writerows(rows)
     rejected = []
-    stream = ExportStream(classifier.reader_fields, [io.BytesIO(text.getvalue().encode())],
-                          lambda source, reject: rejected.append(reject), "csv")
-    deals = total_deals(ruleset, ExportStream(ruleset.analysis, [str(PACK / "deals.csv")]), AS_OF) \
-        if with_deals else None
+    stream = ExportStream(
+        classifier.reader_fields,
+        [io.BytesIO(text.getvalue().encode())],
+        lambda source, reject: rejected.append(reject),
+        "csv",
+    )
+    deals = (
+        total_deals(ruleset, ExportStream(ruleset.analysis, [str(PACK / "deals.csv")]), AS_OF) if with_deals else None
+    )
     segment_run = SegmentRun(classifier, stream, AS_OF, deals)
     accounts = list(segment_run.accounts())
     counts = stream.counts
@@ -400,12 +521,22 @@ def test_every_scored_deal_is_in_exactly_one_account_total_or_has_no_account(row
     accounts = totals.by_account.values()
     assert sum(t.deals for t in accounts) + totals.without_account == counts.deals
     assert all(t.deals == t.open_deals + t.won_deals + t.lost_deals for t in accounts)
-    readable = [r for r in rows if r["Opportunity ID"] and r["Stage"] in ("Qualification", "Proposal", "Closed Won",
-                                                                          "Closed Lost") and r["Amount"] != "lots"]
+    readable = [
+        r
+        for r in rows
+        if r["Opportunity ID"]
+        and r["Stage"] in ("Qualification", "Proposal", "Closed Won", "Closed Lost")
+        and r["Amount"] != "lots"
+    ]
     assert counts.deals == len(readable)
-    open_amounts = sum((Decimal(r["Amount"].replace("$", "").replace(",", "")) for r in readable
-                        if r["Amount"] and r["Account Name"] and r["Stage"] in ("Qualification", "Proposal")),
-                       Decimal(0))
+    open_amounts = sum(
+        (
+            Decimal(r["Amount"].replace("$", "").replace(",", ""))
+            for r in readable
+            if r["Amount"] and r["Account Name"] and r["Stage"] in ("Qualification", "Proposal")
+        ),
+        Decimal(0),
+    )
     assert sum((t.open_pipeline for t in accounts), Decimal(0)) == open_amounts
 
 

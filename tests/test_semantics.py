@@ -67,7 +67,7 @@ def points_at(diagnostic, line, text):
     """The diagnostic is on ``line`` and its column is where ``text`` starts in the file."""
     source = Path(diagnostic.file).read_text(encoding="utf-8").splitlines()
     assert diagnostic.line == line, diagnostic
-    assert source[line - 1][diagnostic.column - 1:].startswith(text), (source[line - 1], diagnostic.column)
+    assert source[line - 1][diagnostic.column - 1 :].startswith(text), (source[line - 1], diagnostic.column)
     return True
 
 
@@ -105,7 +105,7 @@ def test_expression_errors_point_inside_the_yaml_line(tmp_path):
 
 
 def test_a_failed_expression_does_not_make_its_fields_unused(tmp_path):
-    text = PIPELINE.replace("when: amount > 0", "when: amount > \"10k\"")
+    text = PIPELINE.replace("when: amount > 0", 'when: amount > "10k"')
     result = pack(tmp_path, pipeline=text)
     assert points_at(only(result, "DG205"), 11, '"10k"}')
     assert len(result.diagnostics) == 1
@@ -205,7 +205,9 @@ def test_closed_stage_with_exit_criteria(tmp_path):
 
 
 def test_label_mapped_twice(tmp_path):
-    result = pack(tmp_path, pipeline=PIPELINE.replace("probability: 0.3", "probability: 0.3\n    labels: [qualification]"))
+    result = pack(
+        tmp_path, pipeline=PIPELINE.replace("probability: 0.3", "probability: 0.3\n    labels: [qualification]")
+    )
     d = only(result, "DG306")
     assert points_at(d, 10, "qualification]")
     assert "'discovery'" in d.message and "'meeting'" in d.message
@@ -326,11 +328,14 @@ def test_test_deal_setting_a_computed_field(tmp_path):
     assert d.hint == "set what it is computed from: stage_entered"
 
 
-@pytest.mark.parametrize("old,new,fragment", [
-    ("amount: 10", "amount: lots", "not an amount"),
-    ("stage: Qualification", "stage: Qualifcation", "unknown stage"),
-    ("stage_entered: 2026-01-01", "stage_entered: 2026-02-30", "'2026-02-30'"),
-])
+@pytest.mark.parametrize(
+    "old,new,fragment",
+    [
+        ("amount: 10", "amount: lots", "not an amount"),
+        ("stage: Qualification", "stage: Qualifcation", "unknown stage"),
+        ("stage_entered: 2026-01-01", "stage_entered: 2026-02-30", "'2026-02-30'"),
+    ],
+)
 def test_test_deal_values_are_read_like_export_cells(tmp_path, old, new, fragment):
     d = only(pack(tmp_path, tests=TESTS.replace(old, new)), "DG317")
     assert points_at(d, 8, new.split(": ")[1])
@@ -343,24 +348,30 @@ def test_test_deal_without_a_required_field(tmp_path):
     assert "'stage'" in d.message
 
 
-@pytest.mark.parametrize("old,new,line,token,hint", [
-    ("failed: [budget]", "failed: [budgt]", 6, "budgt]", "did you mean 'budget'?"),
-    ("qualify_out: [stalled]", "qualify_out: [staled]", 9, "staled]", "did you mean 'stalled'?"),
-    ("evidence_stage: null", "evidence_stage: discovry", 6, "discovry}", "did you mean 'discovery'?"),
-])
+@pytest.mark.parametrize(
+    "old,new,line,token,hint",
+    [
+        ("failed: [budget]", "failed: [budgt]", 6, "budgt]", "did you mean 'budget'?"),
+        ("qualify_out: [stalled]", "qualify_out: [staled]", 9, "staled]", "did you mean 'stalled'?"),
+        ("evidence_stage: null", "evidence_stage: discovry", 6, "discovry}", "did you mean 'discovery'?"),
+    ],
+)
 def test_expectations_name_existing_criteria_rules_and_stages(tmp_path, old, new, line, token, hint):
     d = only(pack(tmp_path, tests=TESTS.replace(old, new)), "DG318")
     assert points_at(d, line, token) and d.hint == hint
 
 
-@pytest.mark.parametrize("old,new,line,token,fragment", [
-    ("failed: [budget]", "failed: [sized]", 6, "sized]", "belongs to stage 'meeting'"),
-    ("qualify_out: [stalled]", "qualify_out: [no_funds]", 9, "no_funds]", "cannot fire"),
-    ("evidence_stage: null", "evidence_stage: won", 6, "won}", "closed"),
-    ("verdict: blocked", "verdict: won", 6, "won,", "open stage"),
-    ("probability: 0.1", "probability: 0.3", 9, "0.3}", "probability 0.1"),
-    ("stage: discovery", "stage: won", 6, "blocked,", "verdict is 'won'"),
-])
+@pytest.mark.parametrize(
+    "old,new,line,token,fragment",
+    [
+        ("failed: [budget]", "failed: [sized]", 6, "sized]", "belongs to stage 'meeting'"),
+        ("qualify_out: [stalled]", "qualify_out: [no_funds]", 9, "no_funds]", "cannot fire"),
+        ("evidence_stage: null", "evidence_stage: won", 6, "won}", "closed"),
+        ("verdict: blocked", "verdict: won", 6, "won,", "open stage"),
+        ("probability: 0.1", "probability: 0.3", 9, "0.3}", "probability 0.1"),
+        ("stage: discovery", "stage: won", 6, "blocked,", "verdict is 'won'"),
+    ],
+)
 def test_expectations_that_can_never_hold(tmp_path, old, new, line, token, fragment):
     result = pack(tmp_path, tests=TESTS.replace(old, new))
     first = sorted((d for d in result.diagnostics if d.code == "DG319"), key=lambda d: (d.line, d.column))[0]

@@ -11,17 +11,18 @@ import shutil
 
 import pytest
 
+from conftest import ROOT
 from engine.pack import load_ruleset
 from engine.sql.cache import SqlCache, cache_dir
 from engine.sql.duckdb_engine import DuckDBScorer
 from engine.sql.lines import line_expression
 
-from conftest import ROOT
-
 AS_OF = dt.date(2026, 6, 30)
-HEADER = ("Opportunity ID,Opportunity Name,Opportunity Owner,Account Name,Stage,Amount,Close Date,"
-          "Last Stage Change Date,Budget Confirmed,Compelling Event\n")
-ROW = "OPP-{n},Deal {n},Ann,Acme,Qualification,\"$1,000.00\",03/31/2026,2026-06-01,TRUE,Launch\n"
+HEADER = (
+    "Opportunity ID,Opportunity Name,Opportunity Owner,Account Name,Stage,Amount,Close Date,"
+    "Last Stage Change Date,Budget Confirmed,Compelling Event\n"
+)
+ROW = 'OPP-{n},Deal {n},Ann,Acme,Qualification,"$1,000.00",03/31/2026,2026-06-01,TRUE,Launch\n'
 
 
 def export(path, rows=3):
@@ -40,8 +41,10 @@ def score(rules, path, directory, fmt="csv"):
         text = line_expression(fmt, ruleset, scorer.query.missing_criteria())
         sql = scorer.scoring_sql(source, 0, True, text)
         scorer.run([source], text)
-        lines = [row[0] for row in scorer.connection.execute(
-            "SELECT text FROM dealgate_scored ORDER BY position, line").fetchall()]
+        lines = [
+            row[0]
+            for row in scorer.connection.execute("SELECT text FROM dealgate_scored ORDER BY position, line").fetchall()
+        ]
     finally:
         scorer.close()
     return sql, sorted(p.name for p in directory.glob("*.sql")), lines
@@ -127,9 +130,23 @@ def test_the_crediting_query_is_cached_too(tmp_path, monkeypatch):
     first, second = export(tmp_path / "a.csv"), export(tmp_path / "b.csv", rows=5)
     outputs = []
     for path in (first, second):
-        result = CliRunner().invoke(main, ["payout", path, "--reps", str(ROOT / "examples" / "reps.csv"),
-                                           "--period", "2026-Q1", "--as-of", "2026-06-30", "--format", "json",
-                                           "--engine", "duckdb"])
+        result = CliRunner().invoke(
+            main,
+            [
+                "payout",
+                path,
+                "--reps",
+                str(ROOT / "examples" / "reps.csv"),
+                "--period",
+                "2026-Q1",
+                "--as-of",
+                "2026-06-30",
+                "--format",
+                "json",
+                "--engine",
+                "duckdb",
+            ],
+        )
         assert result.exit_code == 0, result.output
         outputs.append(sorted(p.name for p in (tmp_path / "cache").rglob("*.sql")))
     assert len(outputs[0]) == 2, "the DG701 check and the crediting query"

@@ -26,10 +26,25 @@ from engine.sql.coerce import Unsupported, literal, read_cell
 from engine.sql.types import sql_type
 from engine.values import ValueProblem, text_converter
 
-STAGES = {"closed won": "closed_won", "closed_won": "closed_won", "qualification": "discovery",
-          "discovery": "discovery", "gewonnen": "closed_won", "i̇stanbul": "discovery", "kelvin": "discovery"}
-DATE_FORMATS = [("%m/%d/%Y", "%m/%d/%y"), ("%d %b %Y",), ("%B %d, %Y",), ("%m/%d/%Y %I:%M %p",), ("%x",), ("%c",),
-                ("%Y-%m-%dT%H:%M:%S",), ("%d.%m.%Y", "%A %d %B %Y")]
+STAGES = {
+    "closed won": "closed_won",
+    "closed_won": "closed_won",
+    "qualification": "discovery",
+    "discovery": "discovery",
+    "gewonnen": "closed_won",
+    "i̇stanbul": "discovery",
+    "kelvin": "discovery",
+}
+DATE_FORMATS = [
+    ("%m/%d/%Y", "%m/%d/%y"),
+    ("%d %b %Y",),
+    ("%B %d, %Y",),
+    ("%m/%d/%Y %I:%M %p",),
+    ("%x",),
+    ("%c",),
+    ("%Y-%m-%dT%H:%M:%S",),
+    ("%d.%m.%Y", "%A %d %B %Y"),
+]
 
 
 # running both sides
@@ -69,8 +84,7 @@ def db():
 
 
 def duckdb_cells(db, field: Field, texts: list, stages=STAGES, default=None) -> list:
-    sql = (f"SELECT {cell_sql(field, stages, default)} FROM (SELECT unnest($1) AS c, unnest($2) AS i) "
-           f"ORDER BY i")
+    sql = f"SELECT {cell_sql(field, stages, default)} FROM (SELECT unnest($1) AS c, unnest($2) AS i) ORDER BY i"
     return db.execute(sql, [texts, list(range(len(texts)))]).fetchall()
 
 
@@ -95,36 +109,206 @@ def check(db, field: Field, texts: list, stages=STAGES, default=None):
 # everyday formats and nasty ones, per type
 
 
-MONEY_TEXTS = ["431370", " $431,370 ", "$12,500.00", "1,234.50", "12,34,567.25", "-$5", "$-5", "(1,200)",
-               "$(1,200.50)", "($1,200.50)", "USD 250", "250 EUR", "€99.90", "1.5E+6", "0.10", "\u00a0$7\u00a0",
-               "$-", "$ -", "-", " $-   ", "(-)", "TBD", "$", "()", "(-5)", "1,23", "1.234,50", "1_000", "NaN",
-               "Infinity", "1e99", "12%", "x" * 500, "a\nb", "١٢٣", "$１,２００", "1.1234567", "1e-7",
-               "1e99999999999999999999", "0E+99999999999999999999", "JPY 150000", "1 5", "12€345", "€1.500",
-               "USD", "USDEUR", "ABC5DEF", "USD-5", "5USD", "5 usd", "(5)USD", "USD(5)", "+5", "+.5", "5.", ".",
-               "1e", "1e+", "-0", "9999999999999999", "10000000000000000", "0.000001", "1,234,567,890,123,456",
-               "\t$1\r\n", "'5'", "\"5\"", "1,000e3", "0x1F", "1\u20095", "$\u30001"]
-NUMBER_TEXTS = ["0.25", " 1,234.5 ", "$5", "20%", "nan", "3", " 12 ", "1,000", "1.0", "1e3", "-4", "1.5", "three",
-                "1_000", "1" * 30, "9" * 5000, "5.0000000", "٣", "0.٥", "+7", "-0.0", "1E+15", "1e16", "0e-7",
-                "9999999999999999.5", "0000000000000000000001", "1.000001", "1.0000001"]
-BOOL_TEXTS = ["TRUE", "false", "Y", "n", "1", "0", "yes", "No", "T", "f", "maybe", " tRuE ", "ye", "yes!",
-              "\u00a0y\u3000", "ſ", "truE", "FALSE", "0.0", "on"]
-STAGE_TEXTS = ["Closed Won", " closed won ", "CLOSED_WON", "Qualification", "Foo", "GEWONNEN", "İstanbul",
-               "i\u0307stanbul", "istanbul", "KELVIN", "\u212aelvin", "closed  won", "x" * 70]
+MONEY_TEXTS = [
+    "431370",
+    " $431,370 ",
+    "$12,500.00",
+    "1,234.50",
+    "12,34,567.25",
+    "-$5",
+    "$-5",
+    "(1,200)",
+    "$(1,200.50)",
+    "($1,200.50)",
+    "USD 250",
+    "250 EUR",
+    "€99.90",
+    "1.5E+6",
+    "0.10",
+    "\u00a0$7\u00a0",
+    "$-",
+    "$ -",
+    "-",
+    " $-   ",
+    "(-)",
+    "TBD",
+    "$",
+    "()",
+    "(-5)",
+    "1,23",
+    "1.234,50",
+    "1_000",
+    "NaN",
+    "Infinity",
+    "1e99",
+    "12%",
+    "x" * 500,
+    "a\nb",
+    "١٢٣",
+    "$１,２００",
+    "1.1234567",
+    "1e-7",
+    "1e99999999999999999999",
+    "0E+99999999999999999999",
+    "JPY 150000",
+    "1 5",
+    "12€345",
+    "€1.500",
+    "USD",
+    "USDEUR",
+    "ABC5DEF",
+    "USD-5",
+    "5USD",
+    "5 usd",
+    "(5)USD",
+    "USD(5)",
+    "+5",
+    "+.5",
+    "5.",
+    ".",
+    "1e",
+    "1e+",
+    "-0",
+    "9999999999999999",
+    "10000000000000000",
+    "0.000001",
+    "1,234,567,890,123,456",
+    "\t$1\r\n",
+    "'5'",
+    '"5"',
+    "1,000e3",
+    "0x1F",
+    "1\u20095",
+    "$\u30001",
+]
+NUMBER_TEXTS = [
+    "0.25",
+    " 1,234.5 ",
+    "$5",
+    "20%",
+    "nan",
+    "3",
+    " 12 ",
+    "1,000",
+    "1.0",
+    "1e3",
+    "-4",
+    "1.5",
+    "three",
+    "1_000",
+    "1" * 30,
+    "9" * 5000,
+    "5.0000000",
+    "٣",
+    "0.٥",
+    "+7",
+    "-0.0",
+    "1E+15",
+    "1e16",
+    "0e-7",
+    "9999999999999999.5",
+    "0000000000000000000001",
+    "1.000001",
+    "1.0000001",
+]
+BOOL_TEXTS = [
+    "TRUE",
+    "false",
+    "Y",
+    "n",
+    "1",
+    "0",
+    "yes",
+    "No",
+    "T",
+    "f",
+    "maybe",
+    " tRuE ",
+    "ye",
+    "yes!",
+    "\u00a0y\u3000",
+    "ſ",
+    "truE",
+    "FALSE",
+    "0.0",
+    "on",
+]
+STAGE_TEXTS = [
+    "Closed Won",
+    " closed won ",
+    "CLOSED_WON",
+    "Qualification",
+    "Foo",
+    "GEWONNEN",
+    "İstanbul",
+    "i\u0307stanbul",
+    "istanbul",
+    "KELVIN",
+    "\u212aelvin",
+    "closed  won",
+    "x" * 70,
+]
 LIST_TEXTS = ["a; b ;;c", "a", ";", " ; ; ", "a;b;", "x\u00a0;\u3000y"]
-DATE_TEXTS = ["03/31/2026", "3/1/2026", "2026-03-31", "02/03/24", "02/30/2026", "02/29/2025", "02/29/2024",
-              "2026-02-30", "2026-13-01", "0000-01-01", "31/03/2026", "03/31/2026 extra", "20260301",
-              "2024-01-22T16:14:25.000+0000", "2024-01-22T23:30:00Z", "2024-01-22 23:30:00-08:00",
-              "2024-01-22T24:00", "2024-01-22T16:14:60", "2024-01-22T16:14z", "٢٠٢٤-٠١-٠٥", "٠١/٠٥/٢٠٢٤",
-              "5 Sep 2024", "5 SEP 2024", "5 ſep 2024", "05 sep 2024", "31 Feb 2024", "September 5, 2024",
-              "SEPTEMBER  5,\u00a02024", "May 1, 2024", "02/23/2026 08:55 PM", "02/23/2026 8:55 am",
-              "02/23/2026 08:61 PM", "2024-01-22T16:14:25", "2024-01-22T16:14:61", "22.01.2024",
-              "Monday 22 January 2024", "MONDAY 22 JANUARY 2024", "Funday 22 January 2024", " 1/ 5/2024",
-              "12/ 5/2024", "1/ 5/2024", "13/01/2024", "00/10/2024"]
+DATE_TEXTS = [
+    "03/31/2026",
+    "3/1/2026",
+    "2026-03-31",
+    "02/03/24",
+    "02/30/2026",
+    "02/29/2025",
+    "02/29/2024",
+    "2026-02-30",
+    "2026-13-01",
+    "0000-01-01",
+    "31/03/2026",
+    "03/31/2026 extra",
+    "20260301",
+    "2024-01-22T16:14:25.000+0000",
+    "2024-01-22T23:30:00Z",
+    "2024-01-22 23:30:00-08:00",
+    "2024-01-22T24:00",
+    "2024-01-22T16:14:60",
+    "2024-01-22T16:14z",
+    "٢٠٢٤-٠١-٠٥",
+    "٠١/٠٥/٢٠٢٤",
+    "5 Sep 2024",
+    "5 SEP 2024",
+    "5 ſep 2024",
+    "05 sep 2024",
+    "31 Feb 2024",
+    "September 5, 2024",
+    "SEPTEMBER  5,\u00a02024",
+    "May 1, 2024",
+    "02/23/2026 08:55 PM",
+    "02/23/2026 8:55 am",
+    "02/23/2026 08:61 PM",
+    "2024-01-22T16:14:25",
+    "2024-01-22T16:14:61",
+    "22.01.2024",
+    "Monday 22 January 2024",
+    "MONDAY 22 JANUARY 2024",
+    "Funday 22 January 2024",
+    " 1/ 5/2024",
+    "12/ 5/2024",
+    "1/ 5/2024",
+    "13/01/2024",
+    "00/10/2024",
+]
 
 
-@pytest.mark.parametrize("type_, texts", [(T.MONEY, MONEY_TEXTS), (T.DECIMAL, NUMBER_TEXTS), (T.INT, NUMBER_TEXTS),
-                                          (T.MONEY, NUMBER_TEXTS), (T.BOOL, BOOL_TEXTS), (T.STAGE, STAGE_TEXTS),
-                                          (T.LIST, LIST_TEXTS), (T.STRING, STAGE_TEXTS + LIST_TEXTS)])
+@pytest.mark.parametrize(
+    "type_, texts",
+    [
+        (T.MONEY, MONEY_TEXTS),
+        (T.DECIMAL, NUMBER_TEXTS),
+        (T.INT, NUMBER_TEXTS),
+        (T.MONEY, NUMBER_TEXTS),
+        (T.BOOL, BOOL_TEXTS),
+        (T.STAGE, STAGE_TEXTS),
+        (T.LIST, LIST_TEXTS),
+        (T.STRING, STAGE_TEXTS + LIST_TEXTS),
+    ],
+)
 def test_cells_read_as_python_reads_them(db, type_, texts):
     check(db, Field("f", type_), texts + [None, "", " ", "\u00a0\u2029"])
 
@@ -144,9 +328,20 @@ def test_list_separators(db):
     check(db, Field("f", T.LIST, separator="::"), ["a::b:::c", "::"])
 
 
-@pytest.mark.parametrize("type_, default", [(T.MONEY, Decimal("12.50")), (T.DECIMAL, Decimal("0.000001")), (T.INT, 7),
-                                            (T.BOOL, False), (T.DATE, dt.date(2026, 1, 1)), (T.STRING, "n/a"),
-                                            (T.STAGE, "discovery"), (T.LIST, ("a", "b")), (T.LIST, ())])
+@pytest.mark.parametrize(
+    "type_, default",
+    [
+        (T.MONEY, Decimal("12.50")),
+        (T.DECIMAL, Decimal("0.000001")),
+        (T.INT, 7),
+        (T.BOOL, False),
+        (T.DATE, dt.date(2026, 1, 1)),
+        (T.STRING, "n/a"),
+        (T.STAGE, "discovery"),
+        (T.LIST, ("a", "b")),
+        (T.LIST, ()),
+    ],
+)
 def test_blank_cells_take_the_default(db, type_, default):
     field = Field("f", type_, required=True)
     check(db, field, [None, "", " \t", "\u3000"], default=default)
@@ -165,8 +360,20 @@ def test_messages_quote_as_python_does(db):
     check(db, Field("f", T.STAGE), texts)
 
 
-@pytest.mark.parametrize("fmt", ["%j/%Y", "%U %Y %m %d", "%m/%d/%Y %z", "%G-%V-%u", "%w %Y %m %d", "%Y %m %d %Z", "%d/%m/%Y/%d",
-                                 "%Y %y %m %d", "%q"])
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "%j/%Y",
+        "%U %Y %m %d",
+        "%m/%d/%Y %z",
+        "%G-%V-%u",
+        "%w %Y %m %d",
+        "%Y %m %d %Z",
+        "%d/%m/%Y/%d",
+        "%Y %y %m %d",
+        "%q",
+    ],
+)
 def test_formats_that_cannot_be_exact_are_unsupported(fmt):
     with pytest.raises(Unsupported) as caught:
         read_cell(Field("f", T.DATE, formats=(fmt,)), exp.column("c"))
@@ -191,15 +398,18 @@ def test_user_data_is_in_literals_not_sql_text():
 def test_no_case_mappings_beyond_the_cased_limit():
     import _sre
 
-    assert all(c.lower() == c and c.upper() == c and c.casefold() == c and _sre.unicode_tolower(ord(c)) == ord(c)
-               for c in map(chr, range(sqltext.CASED_LIMIT, sys.maxunicode + 1)))
+    assert all(
+        c.lower() == c and c.upper() == c and c.casefold() == c and _sre.unicode_tolower(ord(c)) == ord(c)
+        for c in map(chr, range(sqltext.CASED_LIMIT, sys.maxunicode + 1))
+    )
 
 
 @pytest.mark.parametrize("char", ["s", "k", "i", "a", "µ", "t"])
 def test_ignorecase_classes_are_pythons(char):
     pattern = re.compile(re.escape(char), re.IGNORECASE)
-    assert sqltext.ignorecase_chars(char) == "".join(c for c in map(chr, range(sqltext.CASED_LIMIT))
-                                                     if pattern.fullmatch(c))
+    assert sqltext.ignorecase_chars(char) == "".join(
+        c for c in map(chr, range(sqltext.CASED_LIMIT)) if pattern.fullmatch(c)
+    )
 
 
 def test_whitespace_is_pythons():
@@ -210,9 +420,11 @@ def test_whitespace_is_pythons():
 # differential: random texts
 
 
-CELL_CHARS = st.sampled_from(list("0123456789,.-+()$€£¥eE_ /:T%'\"") + list("USDEURJPYabcyesnotruefalsY")
-                             + ["\u00a0", "\u2009", "\u3000", "\t", "\n", "\r", "\x85", "١", "٣", "５", "ſ", "İ",
-                                "\u212a", "é"])
+CELL_CHARS = st.sampled_from(
+    list("0123456789,.-+()$€£¥eE_ /:T%'\"")
+    + list("USDEURJPYabcyesnotruefalsY")
+    + ["\u00a0", "\u2009", "\u3000", "\t", "\n", "\r", "\x85", "١", "٣", "５", "ſ", "İ", "\u212a", "é"]
+)
 ANY_CHAR = st.characters(blacklist_categories=("Cs",))
 CELL = st.one_of(
     st.text(CELL_CHARS, max_size=14),
@@ -226,9 +438,24 @@ def date_texts():
         return day.strftime(fmt).replace(" 0", pad)
 
     return st.one_of(
-        st.builds(shown, st.dates(min_value=dt.date(1, 1, 1)),
-                  st.sampled_from(["%m/%d/%Y", "%m/%d/%y", "%d %b %Y", "%B %d, %Y", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S",
-                                   "%d.%m.%Y", "%A %d %B %Y", "%Y-%m-%d %H:%M"]), st.sampled_from([" 0", " "])),
+        st.builds(
+            shown,
+            st.dates(min_value=dt.date(1, 1, 1)),
+            st.sampled_from(
+                [
+                    "%m/%d/%Y",
+                    "%m/%d/%y",
+                    "%d %b %Y",
+                    "%B %d, %Y",
+                    "%Y-%m-%d",
+                    "%Y-%m-%dT%H:%M:%S",
+                    "%d.%m.%Y",
+                    "%A %d %B %Y",
+                    "%Y-%m-%d %H:%M",
+                ]
+            ),
+            st.sampled_from([" 0", " "]),
+        ),
         st.text(st.sampled_from(list("0123456789/-.: TtZ+ſ١")), max_size=12),
         CELL,
     )
@@ -261,8 +488,15 @@ def test_other_dialects_print_sql_that_parses_back(dialect, type_):
 # ``spark``: the one session-scoped local SparkSession of tests/conftest.py, set up as the Spark engine's
 
 
-SPARK_CASES = [(T.MONEY, MONEY_TEXTS), (T.INT, NUMBER_TEXTS), (T.DECIMAL, NUMBER_TEXTS), (T.BOOL, BOOL_TEXTS),
-               (T.STAGE, STAGE_TEXTS), (T.LIST, LIST_TEXTS), (T.STRING, STAGE_TEXTS)]
+SPARK_CASES = [
+    (T.MONEY, MONEY_TEXTS),
+    (T.INT, NUMBER_TEXTS),
+    (T.DECIMAL, NUMBER_TEXTS),
+    (T.BOOL, BOOL_TEXTS),
+    (T.STAGE, STAGE_TEXTS),
+    (T.LIST, LIST_TEXTS),
+    (T.STRING, STAGE_TEXTS),
+]
 
 
 @pytest.mark.parametrize("type_, texts", SPARK_CASES + [(T.DATE, DATE_TEXTS)])

@@ -30,8 +30,23 @@ def changed(tmp_path):
 
 
 def diff(engine, new, fmt="json", extra=()):
-    result = CliRunner().invoke(main, ["diff", str(ROOT / "rules"), str(new), "--deals", str(EXPORT), *AS_OF,
-                                       "--format", fmt, "--engine", engine, "-v", *extra])
+    result = CliRunner().invoke(
+        main,
+        [
+            "diff",
+            str(ROOT / "rules"),
+            str(new),
+            "--deals",
+            str(EXPORT),
+            *AS_OF,
+            "--format",
+            fmt,
+            "--engine",
+            engine,
+            "-v",
+            *extra,
+        ],
+    )
     assert result.exit_code == 0, result.output
     return result
 
@@ -53,8 +68,21 @@ def test_a_ragged_export_is_diffed_by_the_python_engine_and_says_why(changed, tm
     lines = EXPORT.read_text(encoding="utf-8").splitlines()[:30]
     lines[4] += ",extra"
     ragged.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["diff", str(ROOT / "rules"), str(changed), "--deals", str(ragged), *AS_OF,
-                                       "--format", "json", "--engine", "duckdb"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "diff",
+            str(ROOT / "rules"),
+            str(changed),
+            "--deals",
+            str(ragged),
+            *AS_OF,
+            "--format",
+            "json",
+            "--engine",
+            "duckdb",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "scoring with the Python engine" in result.stderr
 
@@ -67,6 +95,7 @@ def test_spark_reports_what_python_reports(changed, spark):
 
 
 # dealgate test --engine duckdb: the pack's own cases, scored and credited by the compiled SQL
+
 
 @pytest.mark.parametrize("rules", [ROOT / "rules", ROOT / "examples" / "rule-repo" / "rules"])
 def test_the_packs_own_cases_pass_on_duckdb(rules):

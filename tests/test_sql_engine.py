@@ -23,9 +23,26 @@ FORMATS = ("csv", "json", "jsonl", "table")
 def score(tmp_path, engine: str, export, fmt: str, rules=ROOT / "rules", as_of=AS_OF, extra=()):
     out = tmp_path / f"{engine}.{fmt}"
     rejects = tmp_path / f"{engine}-rejects.csv"
-    result = CliRunner().invoke(main, [
-        "score", str(export), "--rules", str(rules), "--engine", engine, "--as-of", as_of, "--format", fmt,
-        "-o", str(out), "--rejects", str(rejects), *extra])
+    result = CliRunner().invoke(
+        main,
+        [
+            "score",
+            str(export),
+            "--rules",
+            str(rules),
+            "--engine",
+            engine,
+            "--as-of",
+            as_of,
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+            "--rejects",
+            str(rejects),
+            *extra,
+        ],
+    )
     assert result.exit_code in (0, 1), result.output
     return out.read_bytes(), rejects.read_bytes(), result.stderr.strip().splitlines()[-1], result
 
@@ -88,12 +105,29 @@ def test_a_file_duckdb_refuses_among_several_sends_them_all_to_python_once(tmp_p
         paths.reverse()
     results = {}
     for engine in ("python", "duckdb"):
-        result = CliRunner().invoke(main, ["score", *map(str, paths), "--engine", engine, "--as-of", AS_OF,
-                                           "--format", "csv", "-o", str(tmp_path / f"{engine}.csv"),
-                                           "--rejects", str(tmp_path / f"{engine}-rejects.csv")])
+        result = CliRunner().invoke(
+            main,
+            [
+                "score",
+                *map(str, paths),
+                "--engine",
+                engine,
+                "--as-of",
+                AS_OF,
+                "--format",
+                "csv",
+                "-o",
+                str(tmp_path / f"{engine}.csv"),
+                "--rejects",
+                str(tmp_path / f"{engine}-rejects.csv"),
+            ],
+        )
         assert result.exit_code == 0, result.output
-        results[engine] = (result.stderr.strip().splitlines()[-1], (tmp_path / f"{engine}.csv").read_bytes(),
-                           (tmp_path / f"{engine}-rejects.csv").read_bytes())
+        results[engine] = (
+            result.stderr.strip().splitlines()[-1],
+            (tmp_path / f"{engine}.csv").read_bytes(),
+            (tmp_path / f"{engine}-rejects.csv").read_bytes(),
+        )
     assert results["duckdb"] == results["python"]
 
 
@@ -109,8 +143,22 @@ def test_several_exports_and_tsv(tmp_path):
     csv_module.writer(buffer, delimiter="\t", lineterminator="\n").writerows(rows)
     second.write_text(buffer.getvalue(), encoding="utf-8")
     for engine in ("python", "duckdb"):
-        result = CliRunner().invoke(main, ["score", str(first), str(second), "--engine", engine, "--as-of", AS_OF,
-                                           "--format", "csv", "-o", str(tmp_path / f"{engine}.csv")])
+        result = CliRunner().invoke(
+            main,
+            [
+                "score",
+                str(first),
+                str(second),
+                "--engine",
+                engine,
+                "--as-of",
+                AS_OF,
+                "--format",
+                "csv",
+                "-o",
+                str(tmp_path / f"{engine}.csv"),
+            ],
+        )
         assert result.exit_code == 0, result.output
     assert (tmp_path / "python.csv").read_bytes() == (tmp_path / "duckdb.csv").read_bytes()
 
@@ -129,16 +177,23 @@ def test_a_pack_with_division_is_refused_by_duckdb_and_run_by_python_under_auto(
     shutil.copytree(ROOT / "rules", pack)
     pipeline = pack / "pipeline.yaml"
     text = pipeline.read_text(encoding="utf-8")
-    pipeline.write_text(text.replace("when: coalesce(discount, 0) <= 0.15 or discount_approved",
-                                     "when: coalesce(discount, 0) / 2 <= 0.075 or discount_approved"),
-                        encoding="utf-8")
+    pipeline.write_text(
+        text.replace(
+            "when: coalesce(discount, 0) <= 0.15 or discount_approved",
+            "when: coalesce(discount, 0) / 2 <= 0.075 or discount_approved",
+        ),
+        encoding="utf-8",
+    )
     export = ROOT / "examples" / "deals.csv"
-    refused = CliRunner().invoke(main, ["score", str(export), "--rules", str(pack), "--engine", "duckdb",
-                                        "--as-of", AS_OF, "--format", "csv"])
+    refused = CliRunner().invoke(
+        main, ["score", str(export), "--rules", str(pack), "--engine", "duckdb", "--as-of", AS_OF, "--format", "csv"]
+    )
     assert refused.exit_code == 1
     assert "DG701" in refused.stderr and "discount_approval" in refused.stderr and "pipeline.yaml:" in refused.stderr
-    auto = CliRunner().invoke(main, ["score", str(export), "--rules", str(pack), "--engine", "auto", "-v",
-                                     "--as-of", AS_OF, "--format", "csv"])
+    auto = CliRunner().invoke(
+        main,
+        ["score", str(export), "--rules", str(pack), "--engine", "auto", "-v", "--as-of", AS_OF, "--format", "csv"],
+    )
     assert auto.exit_code == 0 and "engine: python" in auto.stderr
 
 
@@ -166,14 +221,31 @@ def test_the_duckdb_query_run_on_a_table_gives_the_verdicts_of_score(tmp_path):
     connection.execute(f"CREATE TABLE deals AS SELECT * FROM read_csv('{export}', all_varchar=true)")
     rows = connection.execute(text.rstrip().rstrip(";")).fetchall()
     verdicts = {row[0]: row[4] for row in rows}
-    scored = json.loads(CliRunner().invoke(main, ["score", str(export), "--engine", "python", "--as-of", AS_OF,
-                                                  "--format", "json"]).stdout)
+    scored = json.loads(
+        CliRunner()
+        .invoke(main, ["score", str(export), "--engine", "python", "--as-of", AS_OF, "--format", "json"])
+        .stdout
+    )
     assert verdicts == {d["id"]: d["verdict"] for d in scored["deals"]}
     rejects_sql = CliRunner().invoke(main, ["sql", "--table", "deals", "--like", str(export), "--rejects"]).stdout
     rejected = connection.execute(rejects_sql.rstrip().rstrip(";")).fetchall()
-    python_rejects = CliRunner().invoke(main, ["score", str(export), "--engine", "python", "--as-of", AS_OF,
-                                               "--format", "csv", "--rejects", str(tmp_path / "r.csv"),
-                                               "-o", str(tmp_path / "o.csv")])
+    python_rejects = CliRunner().invoke(
+        main,
+        [
+            "score",
+            str(export),
+            "--engine",
+            "python",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "csv",
+            "--rejects",
+            str(tmp_path / "r.csv"),
+            "-o",
+            str(tmp_path / "o.csv"),
+        ],
+    )
     with open(tmp_path / "r.csv", encoding="utf-8", newline="") as handle:
         assert sorted((r["column"], r["value"], r["reason"]) for r in csv.DictReader(handle)) == sorted(rejected)
     with open(export, encoding="utf-8", newline="") as handle:
@@ -186,8 +258,9 @@ def test_the_example_export_as_parquet_scores_like_the_csv(tmp_path):
 
     parquet = tmp_path / "deals.parquet"
     export = ROOT / "examples" / "deals.csv"
-    duckdb.connect().execute(f"COPY (SELECT * FROM read_csv('{export}', all_varchar=true)) TO '{parquet}' "
-                             f"(FORMAT parquet)")
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_csv('{export}', all_varchar=true)) TO '{parquet}' (FORMAT parquet)"
+    )
     python = score(tmp_path, "python", export, "csv")
     sql = score(tmp_path, "duckdb", parquet, "csv")
     assert sql[2] == python[2]

@@ -11,8 +11,17 @@ from engine.read import MAX_ROW_WARNINGS
 from engine.sql import excel_ids
 
 EXAMPLE = ROOT / "examples" / "deals.csv"
-MANGLED = {3: "7.22673E+19", 5: "7.22675e-03", 9: "6000000000000010000", 11: "123456.0", 13: "٣٤٥.00",
-           15: "1.5E+6 ", 17: "600000000000001", 19: "12345.5", 21: "1e5"}
+MANGLED = {
+    3: "7.22673E+19",
+    5: "7.22675e-03",
+    9: "6000000000000010000",
+    11: "123456.0",
+    13: "٣٤٥.00",
+    15: "1.5E+6 ",
+    17: "600000000000001",
+    19: "12345.5",
+    21: "1e5",
+}
 
 
 def export_with_ids(tmp_path, ids: dict):
@@ -26,8 +35,21 @@ def export_with_ids(tmp_path, ids: dict):
 
 
 def stderr_of(export, engine):
-    result = CliRunner().invoke(main, ["score", str(export), "--as-of", "2026-09-30", "--engine", engine,
-                                       "--format", "csv", "-o", str(export.with_suffix(f".{engine}.csv"))])
+    result = CliRunner().invoke(
+        main,
+        [
+            "score",
+            str(export),
+            "--as-of",
+            "2026-09-30",
+            "--engine",
+            engine,
+            "--format",
+            "csv",
+            "-o",
+            str(export.with_suffix(f".{engine}.csv")),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return result.stderr
 
@@ -50,7 +72,7 @@ def test_beyond_the_listed_ones_a_count_at_the_last_line():
     found = excel_ids.warnings(listed, lambda: (150, 400))
     assert len(found) == MAX_ROW_WARNINGS + 1
     assert (found[-1].line, found[-1].message) == (400, "50 more ids look mangled by Excel (not listed)")
-    assert excel_ids.warnings(listed[:3], lambda: pytest.fail("no count needed")) [2].line == 4
+    assert excel_ids.warnings(listed[:3], lambda: pytest.fail("no count needed"))[2].line == 4
 
 
 def test_many_mangled_ids_summarise_alike(tmp_path, default_ruleset):
@@ -80,9 +102,23 @@ def test_payout_on_a_sql_engine_warns_alike(request, tmp_path, engine):
     export = export_with_ids(tmp_path, MANGLED)
     runs = {}
     for name in ("python", engine):
-        result = CliRunner().invoke(main, ["payout", str(export), "--reps", str(ROOT / "examples" / "reps.csv"),
-                                           "--period", "2026-Q3", "--as-of", "2026-09-30", "--engine", name,
-                                           "--format", "csv"])
+        result = CliRunner().invoke(
+            main,
+            [
+                "payout",
+                str(export),
+                "--reps",
+                str(ROOT / "examples" / "reps.csv"),
+                "--period",
+                "2026-Q3",
+                "--as-of",
+                "2026-09-30",
+                "--engine",
+                name,
+                "--format",
+                "csv",
+            ],
+        )
         assert result.exit_code == 0, result.output
         runs[name] = (result.stdout, result.stderr)
     assert runs[engine] == runs["python"]

@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_payout_properties import PLANS, deals_st
 
 from cli import main
 from conftest import ROOT, dataset_file
-from test_payout_properties import PLANS, deals_st
 
 AS_OF = "2026-09-30"
 EXPORT, REPS = ROOT / "examples" / "deals.csv", ROOT / "examples" / "reps.csv"
@@ -28,9 +28,28 @@ EXPORT, REPS = ROOT / "examples" / "deals.csv", ROOT / "examples" / "reps.csv"
 
 def payout(tmp_path, engine, export=EXPORT, reps=REPS, rules=ROOT / "rules", fmt="json", extra=(), as_of=AS_OF):
     out, rejects = tmp_path / f"{engine}.{fmt}", tmp_path / f"{engine}-rejects.csv"
-    result = CliRunner().invoke(main, [
-        "payout", str(export), "--rules", str(rules), "--reps", str(reps), "--engine", engine, "--as-of", as_of,
-        "--format", fmt, "-o", str(out), "--rejects", str(rejects), *extra])
+    result = CliRunner().invoke(
+        main,
+        [
+            "payout",
+            str(export),
+            "--rules",
+            str(rules),
+            "--reps",
+            str(reps),
+            "--engine",
+            engine,
+            "--as-of",
+            as_of,
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+            "--rejects",
+            str(rejects),
+            *extra,
+        ],
+    )
     assert result.exit_code in (0, 1), result.output
     return result.exit_code, out.read_bytes(), rejects.read_bytes(), result.stderr
 
@@ -55,26 +74,55 @@ def test_the_example_statements_are_the_same_to_the_cent(tmp_path, fmt):
     assert "12 statements" in stderr and "rejected 4" in stderr
 
 
-@pytest.mark.parametrize("extra", [["--from", "2026-Q1", "--to", "2026-Q4"], ["--period", "2026", "--rep", "alice"],
-                                   ["--period", "2026-Q3", "--explain"]])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--from", "2026-Q1", "--to", "2026-Q4"],
+        ["--period", "2026", "--rep", "alice"],
+        ["--period", "2026-Q3", "--explain"],
+    ],
+)
 def test_ranges_one_rep_and_explained_statements(tmp_path, extra):
     assert_same(tmp_path, extra=extra)
 
 
 def test_says_which_engine_credited(tmp_path):
-    result = CliRunner().invoke(main, ["payout", str(EXPORT), "--reps", str(REPS), "--period", "2026-Q3",
-                                       "--as-of", AS_OF, "--format", "json", "--engine", "duckdb", "-v"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "payout",
+            str(EXPORT),
+            "--reps",
+            str(REPS),
+            "--period",
+            "2026-Q3",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+            "--engine",
+            "duckdb",
+            "-v",
+        ],
+    )
     assert result.exit_code == 0 and "engine: duckdb" in result.stderr
-    auto = CliRunner().invoke(main, ["payout", str(EXPORT), "--reps", str(REPS), "--period", "2026-Q3",
-                                     "--as-of", AS_OF, "--format", "json", "-v"])
+    auto = CliRunner().invoke(
+        main,
+        ["payout", str(EXPORT), "--reps", str(REPS), "--period", "2026-Q3", "--as-of", AS_OF, "--format", "json", "-v"],
+    )
     assert auto.exit_code == 0 and "engine: python" in auto.stderr  # a small export: auto stays in Python
     assert auto.stdout == result.stdout
 
 
 def test_the_rule_repo_example(tmp_path):
     repo = ROOT / "examples" / "rule-repo"
-    assert_same(tmp_path, export=repo / "samples" / "deals.csv", reps=repo / "samples" / "reps.csv",
-                rules=repo / "rules", extra=["--period", "2026-Q3"])
+    assert_same(
+        tmp_path,
+        export=repo / "samples" / "deals.csv",
+        reps=repo / "samples" / "reps.csv",
+        rules=repo / "rules",
+        extra=["--period", "2026-Q3"],
+    )
 
 
 def test_a_parquet_export_credits_as_its_csv(tmp_path):
@@ -82,8 +130,12 @@ def test_a_parquet_export_credits_as_its_csv(tmp_path):
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    table = pacsv.read_csv(EXPORT, convert_options=pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in EXPORT.read_text(encoding="utf-8").splitlines()[0].split(",")}))
+    table = pacsv.read_csv(
+        EXPORT,
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in EXPORT.read_text(encoding="utf-8").splitlines()[0].split(",")}
+        ),
+    )
     parquet = tmp_path / "deals.parquet"
     pq.write_table(table, parquet)
     csv_run = payout(tmp_path, "python", extra=["--period", "2026-Q3"])
@@ -96,10 +148,26 @@ def test_a_plan_that_cannot_run_in_sql_is_named_and_auto_credits_in_python(tmp_p
     pack = tmp_path / "pack"
     shutil.copytree(ROOT / "rules", pack)
     plan = pack / "plans" / "ae.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("  amount: amount\n", "  amount: amount / 2\n"),
-                    encoding="utf-8")
-    refused = CliRunner().invoke(main, ["payout", str(EXPORT), "--rules", str(pack), "--reps", str(REPS),
-                                        "--period", "2026-Q3", "--as-of", AS_OF, "--engine", "duckdb"])
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("  amount: amount\n", "  amount: amount / 2\n"), encoding="utf-8"
+    )
+    refused = CliRunner().invoke(
+        main,
+        [
+            "payout",
+            str(EXPORT),
+            "--rules",
+            str(pack),
+            "--reps",
+            str(REPS),
+            "--period",
+            "2026-Q3",
+            "--as-of",
+            AS_OF,
+            "--engine",
+            "duckdb",
+        ],
+    )
     assert refused.exit_code == 1
     assert "DG701" in refused.stderr and "plan 'ae-2026' credit amount" in refused.stderr
     assert "ae.yaml:" in refused.stderr and "division" in refused.stderr
@@ -109,9 +177,26 @@ def test_a_plan_that_cannot_run_in_sql_is_named_and_auto_credits_in_python(tmp_p
         handle.write(lines[0] + "\n")
         while handle.tell() < 33 * 1024 * 1024:
             handle.write("\n".join(lines[1:]) + "\n")
-    auto = CliRunner().invoke(main, ["payout", str(big), "--rules", str(pack), "--reps", str(REPS), "--period",
-                                     "2026-Q3", "--as-of", AS_OF, "--format", "json", "-v", "--rejects",
-                                     str(tmp_path / "r.csv")])
+    auto = CliRunner().invoke(
+        main,
+        [
+            "payout",
+            str(big),
+            "--rules",
+            str(pack),
+            "--reps",
+            str(REPS),
+            "--period",
+            "2026-Q3",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+            "-v",
+            "--rejects",
+            str(tmp_path / "r.csv"),
+        ],
+    )
     assert auto.exit_code in (0, 1), auto.output
     assert "no exact SQL form (DG701); crediting with the Python engine" in auto.stderr
 
@@ -134,16 +219,21 @@ def test_the_maven_dataset_pays_the_same(tmp_path):
         for row in csv.DictReader(teams):
             out.write(f"{row['sales_agent']},{row['sales_agent']},maven-agents\n")
     _, statements, _, stderr = assert_same(
-        tmp_path, export=source / "sales_pipeline.csv", reps=reps,
-        rules=ROOT / "examples" / "maven-crm-sales-opportunities", as_of="2017-12-31",
-        extra=["--from", "2017-Q1", "--to", "2017-Q4"])
+        tmp_path,
+        export=source / "sales_pipeline.csv",
+        reps=reps,
+        rules=ROOT / "examples" / "maven-crm-sales-opportunities",
+        as_of="2017-12-31",
+        extra=["--from", "2017-Q1", "--to", "2017-Q4"],
+    )
     assert "statements, total" in stderr and len(statements) > 1000
 
 
 # Generated deals through every plan feature, on both engines
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                           HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 HEADER = ["Id", "Stage", "Amount", "CloseDate", "OwnerId", "Split", "Contract Years", "Cancellation Date", "Discount"]
 # what only SQL crediting could get wrong: an unknown credit rule (a blank discount), arithmetic in the
 # amount, a computed field and the as-of date in a multiplier, two multipliers, per-deal bonuses both ways
@@ -188,41 +278,72 @@ def write_export(path, deals) -> None:
         writer.writerow(HEADER)
         for d in deals:
             cancelled = d.get("cancelled_on")
-            writer.writerow([d["id"], "Closed Won", f"{d['amount']}", d["close_date"].isoformat(), d["owner"],
-                             d.get("split") or "", d.get("contract_years", ""),
-                             cancelled.isoformat() if cancelled else "", d.get("discount", "0.1")])
+            writer.writerow(
+                [
+                    d["id"],
+                    "Closed Won",
+                    f"{d['amount']}",
+                    d["close_date"].isoformat(),
+                    d["owner"],
+                    d.get("split") or "",
+                    d.get("contract_years", ""),
+                    cancelled.isoformat() if cancelled else "",
+                    d.get("discount", "0.1"),
+                ]
+            )
 
 
 @SETTINGS
-@given(deals=deals_st(), name=st.sampled_from(sorted(PLANS) + ["sql_edges"] * 3),
-       blank=st.sets(st.integers(0, 30), max_size=3), discounts=st.lists(st.sampled_from(["", "0.1", "0.25", "0.4"])))
+@given(
+    deals=deals_st(),
+    name=st.sampled_from(sorted(PLANS) + ["sql_edges"] * 3),
+    blank=st.sets(st.integers(0, 30), max_size=3),
+    discounts=st.lists(st.sampled_from(["", "0.1", "0.25", "0.4"])),
+)
 def test_generated_deals_pay_the_same_on_both_engines(tmp_path_factory, packs, deals, name, blank, discounts):
     tmp_path = tmp_path_factory.mktemp("run")
     for index in blank:  # blank amounts: credited deals without a credit amount
         if index < len(deals):
             deals[index] = {**deals[index], "amount": ""}
-    for index, discount in enumerate(discounts[:len(deals)]):  # blank discounts: unknown credit rules
+    for index, discount in enumerate(discounts[: len(deals)]):  # blank discounts: unknown credit rules
         deals[index] = {**deals[index], "discount": discount}
     export, reps = tmp_path / "deals.csv", tmp_path / "reps.csv"
     write_export(export, deals)
     reps.write_text("id,name,plan,quota,start\na,A,p,100000,2026-01-01\nb,B,p,120000,2026-02-01\n", encoding="utf-8")
-    assert_same(tmp_path, export=export, reps=reps, rules=packs[name], as_of=str(dt.date(2026, 12, 31)),
-                extra=["--from", "2026-01", "--to", "2026-12"])
+    assert_same(
+        tmp_path,
+        export=export,
+        reps=reps,
+        rules=packs[name],
+        as_of=str(dt.date(2026, 12, 31)),
+        extra=["--from", "2026-01", "--to", "2026-12"],
+    )
 
 
 def test_an_unknown_credit_rule_names_its_missing_fields_on_both_engines(tmp_path, packs):
-    deals = [{"id": f"D{i}", "amount": 1000 * i, "close_date": dt.date(2026, 3, i + 1), "owner": "a",
-              "contract_years": 3, "discount": "" if i % 2 else "0.1"} for i in range(1, 6)]
+    deals = [
+        {
+            "id": f"D{i}",
+            "amount": 1000 * i,
+            "close_date": dt.date(2026, 3, i + 1),
+            "owner": "a",
+            "contract_years": 3,
+            "discount": "" if i % 2 else "0.1",
+        }
+        for i in range(1, 6)
+    ]
     export, reps = tmp_path / "deals.csv", tmp_path / "reps.csv"
     write_export(export, deals)
     reps.write_text("id,name,plan,quota\na,A,p,100000\n", encoding="utf-8")
-    _, statements, _, stderr = assert_same(tmp_path, export=export, reps=reps, rules=packs["sql_edges"],
-                                           as_of="2026-12-31", extra=["--period", "2026-03"])
+    _, statements, _, stderr = assert_same(
+        tmp_path, export=export, reps=reps, rules=packs["sql_edges"], as_of="2026-12-31", extra=["--period", "2026-03"]
+    )
     assert "deal D1: plan 'p' cannot tell whether it earns credit (missing discount)" in stderr
     assert b"small_discount" in statements and b"three_years" in statements
 
 
 # dealgate sql --credits: the crediting as a warehouse query
+
 
 def python_credits() -> dict:
     """(plan, id) -> what the plan's compiled credit function says about the example export's deals."""
@@ -241,15 +362,26 @@ def python_credits() -> dict:
                 result = credit.function(deal, dt.date(2026, 9, 30))
                 if result.__class__ is tuple:
                     deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
-                    result = (True, amount, date, to, splits, overlay, ";".join(mults), factor,
-                              ";".join(b for b, _ in bonuses), cancelled)
+                    result = (
+                        True,
+                        amount,
+                        date,
+                        to,
+                        splits,
+                        overlay,
+                        ";".join(mults),
+                        factor,
+                        ";".join(b for b, _ in bonuses),
+                        cancelled,
+                    )
                 found[(plan_id, deal["id"])] = result
     return found
 
 
 def credits_sql(dialect: str) -> str:
-    shown = CliRunner().invoke(main, ["sql", "--credits", "--table", "deals", "--like", str(EXPORT), "--as-of", AS_OF,
-                                      "--dialect", dialect])
+    shown = CliRunner().invoke(
+        main, ["sql", "--credits", "--table", "deals", "--like", str(EXPORT), "--as-of", AS_OF, "--dialect", dialect]
+    )
     assert shown.exit_code == 0, shown.output
     return shown.stdout.rstrip().rstrip(";")
 
@@ -288,6 +420,7 @@ def test_the_credits_query_runs_on_spark(spark):
 
 
 def test_credits_of_a_pack_without_plans_is_a_usage_error():
-    result = CliRunner().invoke(main, ["sql", "--credits", "--table", "deals", "--rules",
-                                       str(ROOT / "examples" / "sfdc-devorg-sample-opps")])
+    result = CliRunner().invoke(
+        main, ["sql", "--credits", "--table", "deals", "--rules", str(ROOT / "examples" / "sfdc-devorg-sample-opps")]
+    )
     assert result.exit_code == 2 and "no plans" in result.stderr

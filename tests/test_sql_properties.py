@@ -14,24 +14,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import string
 from decimal import Decimal
 
 import duckdb
-from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+from test_properties_rules import ENV, FIELDS, STAGES, deals, typed
+from test_sql_engine import assert_same
 
-from cli import main
-from conftest import ROOT
 from engine import expr as E
 from engine import types as T
 from engine.expr.interpret import evaluate as interpret
 from engine.expr.sqlfunctions import Unsupported
 from engine.sql.expr import ExpressionCompiler, literal
 from engine.sql.types import sql_type
-from test_properties_rules import ENV, FIELDS, STAGES, deals, typed
-from test_sql_engine import assert_same
 
 # --- expressions -----------------------------------------------------------------------------------
 
@@ -105,38 +101,92 @@ def differs(source: str, rows: list[dict], as_of: dt.date):
     return None
 
 
-EXPRESSIONS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                       max_examples=120)
+EXPRESSIONS = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], max_examples=120
+)
 as_of_dates = st.dates(dt.date(2000, 1, 1), dt.date(2040, 1, 1))
 
 
 def deal(**values) -> dict:
     """A deal with every field set (nullable ones null), then ``values``."""
-    return {**{n: None for n in FIELDS}, "c": False, "k": 0, "quota": Decimal(0), "name": "",
-            "e": dt.date(2026, 1, 1), **values}
+    return {
+        **{n: None for n in FIELDS},
+        "c": False,
+        "k": 0,
+        "quota": Decimal(0),
+        "name": "",
+        "e": dt.date(2026, 1, 1),
+        **values,
+    }
 
 
 @EXPRESSIONS
 @example("upper(name)", [deal(name="ß"), deal(name="ﬁle")], dt.date(2026, 6, 30))  # SQL gave 'ẞ' and 'ﬁLE'
 @example("lower(s)", [deal(s="İ")], dt.date(2026, 6, 30))  # SQL gave 'i', Python 'i̇'
 @example("contains(name, s)", [deal(name="İD", s="i\u0307d")], dt.date(2026, 6, 30))  # SQL gave False
-@given(st.sampled_from([T.BOOL, "num", T.STRING, T.DATE]).flatmap(typed), st.lists(deals(), min_size=1, max_size=12),
-       as_of_dates)
+@given(
+    st.sampled_from([T.BOOL, "num", T.STRING, T.DATE]).flatmap(typed),
+    st.lists(deals(), min_size=1, max_size=12),
+    as_of_dates,
+)
 def test_sql_expressions_agree_with_the_interpreter(source, rows, as_of):
     assert differs(source, rows, as_of) is None, source
 
 
 # --- cells: whole exports through the CLI ----------------------------------------------------------
 
-HEADER = ["Opportunity ID", "Opportunity Name", "Opportunity Owner", "Account Name", "Stage", "Amount", "Close Date",
-          "Last Stage Change Date", "Budget Confirmed", "Compelling Event", "Economic Buyer", "Champion",
-          "Decision Criteria", "Proposal Sent Date", "Discount", "Discount Approved", "Contract Years",
-          "Cancellation Date", "Split", "SDR", "Qualified Date"]
-LABELS = ["Prospecting", "Lead", "appointmentscheduled", "Qualification", "Needs Analysis", "qualifiedtobuy",
-          "Value Proposition", "Id. Decision Makers", "Perception Analysis", "presentationscheduled",
-          "Proposal/Price Quote", "decisionmakerboughtin", "Negotiation/Review", "contractsent", "Closed Won", "Won",
-          "closedwon", "Closed Lost", "Lost", "closedlost", "discovery", "closed_won", "Appointment Scheduled",
-          "Qualified To Buy", "Presentation Scheduled", "Decision Maker Bought-In", "Contract Sent"]
+HEADER = [
+    "Opportunity ID",
+    "Opportunity Name",
+    "Opportunity Owner",
+    "Account Name",
+    "Stage",
+    "Amount",
+    "Close Date",
+    "Last Stage Change Date",
+    "Budget Confirmed",
+    "Compelling Event",
+    "Economic Buyer",
+    "Champion",
+    "Decision Criteria",
+    "Proposal Sent Date",
+    "Discount",
+    "Discount Approved",
+    "Contract Years",
+    "Cancellation Date",
+    "Split",
+    "SDR",
+    "Qualified Date",
+]
+LABELS = [
+    "Prospecting",
+    "Lead",
+    "appointmentscheduled",
+    "Qualification",
+    "Needs Analysis",
+    "qualifiedtobuy",
+    "Value Proposition",
+    "Id. Decision Makers",
+    "Perception Analysis",
+    "presentationscheduled",
+    "Proposal/Price Quote",
+    "decisionmakerboughtin",
+    "Negotiation/Review",
+    "contractsent",
+    "Closed Won",
+    "Won",
+    "closedwon",
+    "Closed Lost",
+    "Lost",
+    "closedlost",
+    "discovery",
+    "closed_won",
+    "Appointment Scheduled",
+    "Qualified To Buy",
+    "Presentation Scheduled",
+    "Decision Maker Bought-In",
+    "Contract Sent",
+]
 SPACES = st.sampled_from(["", " ", "  ", "\t", "\u00a0", "\u2003", "\u3000", "\u200b", "\x0b", "\x1c"])
 
 
@@ -146,48 +196,126 @@ def padded(values):
 
 def random_case(text: str):
     return st.lists(st.booleans(), min_size=len(text), max_size=len(text)).map(
-        lambda flips: "".join(c.upper() if f else c.lower() for c, f in zip(text, flips)))
+        lambda flips: "".join(c.upper() if f else c.lower() for c, f in zip(text, flips))
+    )
 
 
 blank = st.sampled_from(["", " ", "   ", "\t", "\u00a0", "\u2003 "])
 junk = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"), max_size=6)
 money = st.one_of(
-    st.sampled_from(["$1,234.50", "(1,200)", "$(1,200)", "-$5", "USD 5", "5 EUR", "$-", "TBD", "1.2345678", "1.234567",
-                     "1,23", "12,34,567", "1e3", "1E+20", "0E+99", "NaN", "١٢٣", "1_000", "+", "-", "(−5)", "€ 12",
-                     "9999999999999999", "10000000000000000", ".5", "5.", "£1,000.000001", "$ 1 000", "(+5)"]),
-    st.decimals(-10**12, 10**12, places=2, allow_nan=False).map(str),
-    st.integers(-10**7, 10**7).map(lambda n: f"${n:,}"),
+    st.sampled_from(
+        [
+            "$1,234.50",
+            "(1,200)",
+            "$(1,200)",
+            "-$5",
+            "USD 5",
+            "5 EUR",
+            "$-",
+            "TBD",
+            "1.2345678",
+            "1.234567",
+            "1,23",
+            "12,34,567",
+            "1e3",
+            "1E+20",
+            "0E+99",
+            "NaN",
+            "١٢٣",
+            "1_000",
+            "+",
+            "-",
+            "(−5)",
+            "€ 12",
+            "9999999999999999",
+            "10000000000000000",
+            ".5",
+            "5.",
+            "£1,000.000001",
+            "$ 1 000",
+            "(+5)",
+        ]
+    ),
+    st.decimals(-(10**12), 10**12, places=2, allow_nan=False).map(str),
+    st.integers(-(10**7), 10**7).map(lambda n: f"${n:,}"),
     junk,
 )
 dates = st.one_of(
-    st.sampled_from(["03/01/2026", "2026-02-30", "02/30/2026", "13/01/2026", "2026-1-5", "1/5/2026", "2026-02-28",
-                     "2024-01-22T16:14:25.000+0000", "2024-01-22 24:00", "2024-01-22T10:00Z", "2026/03/01",
-                     "03/01/26", "٠٣/٠١/٢٠٢٦", "0000-01-01", "9999-12-31", "12/31/9999", "1/1/1", "yesterday"]),
+    st.sampled_from(
+        [
+            "03/01/2026",
+            "2026-02-30",
+            "02/30/2026",
+            "13/01/2026",
+            "2026-1-5",
+            "1/5/2026",
+            "2026-02-28",
+            "2024-01-22T16:14:25.000+0000",
+            "2024-01-22 24:00",
+            "2024-01-22T10:00Z",
+            "2026/03/01",
+            "03/01/26",
+            "٠٣/٠١/٢٠٢٦",
+            "0000-01-01",
+            "9999-12-31",
+            "12/31/9999",
+            "1/1/1",
+            "yesterday",
+        ]
+    ),
     st.dates(dt.date(2020, 1, 1), dt.date(2028, 12, 31)).flatmap(
-        lambda d: st.sampled_from([d.isoformat(), d.strftime("%m/%d/%Y"), f"{d.month}/{d.day}/{d.year}",
-                                   f"{d.isoformat()} {d.day % 24}:{d.month * 5:02}", f"{d.isoformat()}  09:30",
-                                   f"{d.isoformat()} 9:5", f"{d.isoformat()}T09:30"])),
+        lambda d: st.sampled_from(
+            [
+                d.isoformat(),
+                d.strftime("%m/%d/%Y"),
+                f"{d.month}/{d.day}/{d.year}",
+                f"{d.isoformat()} {d.day % 24}:{d.month * 5:02}",
+                f"{d.isoformat()}  09:30",
+                f"{d.isoformat()} 9:5",
+                f"{d.isoformat()}T09:30",
+            ]
+        )
+    ),
     junk,
 )
-stages = st.one_of(st.sampled_from(LABELS).flatmap(random_case), st.sampled_from(["Closed-Won", "Stalled", "İd", ""]),
-                   junk)
-booleans = st.one_of(st.sampled_from(["TRUE", "FALSE", "true", "t", "Yes", "y", "N", "no", "1", "0", "2", "maybe", "ı"]),
-                     st.sampled_from(["true", "false", "yes", "no"]).flatmap(random_case), junk)
-integers = st.one_of(st.integers(-5, 30).map(str), st.sampled_from(["1.0", "2.5", "1e2", "3,000", "x", "-0", "+1",
-                                                                  "10000000000000000", "1.5E+3"]), junk)
-decimals = st.one_of(st.sampled_from(["0.2", "0.15", "0.1500001", "20%", "1e-7", ".3", "-0.5"]),
-                     st.decimals(0, 1, places=3, allow_nan=False).map(str), junk)
+stages = st.one_of(
+    st.sampled_from(LABELS).flatmap(random_case), st.sampled_from(["Closed-Won", "Stalled", "İd", ""]), junk
+)
+booleans = st.one_of(
+    st.sampled_from(["TRUE", "FALSE", "true", "t", "Yes", "y", "N", "no", "1", "0", "2", "maybe", "ı"]),
+    st.sampled_from(["true", "false", "yes", "no"]).flatmap(random_case),
+    junk,
+)
+integers = st.one_of(
+    st.integers(-5, 30).map(str),
+    st.sampled_from(["1.0", "2.5", "1e2", "3,000", "x", "-0", "+1", "10000000000000000", "1.5E+3"]),
+    junk,
+)
+decimals = st.one_of(
+    st.sampled_from(["0.2", "0.15", "0.1500001", "20%", "1e-7", ".3", "-0.5"]),
+    st.decimals(0, 1, places=3, allow_nan=False).map(str),
+    junk,
+)
 texts = st.one_of(st.sampled_from(["Acme", "alice", "bob:50;carol:50"]), junk)
-KINDS = {"Stage": stages, "Amount": money, "Discount": decimals, "Contract Years": integers,
-         "Budget Confirmed": booleans, "Discount Approved": booleans}
+KINDS = {
+    "Stage": stages,
+    "Amount": money,
+    "Discount": decimals,
+    "Contract Years": integers,
+    "Budget Confirmed": booleans,
+    "Discount Approved": booleans,
+}
 for column in ("Close Date", "Last Stage Change Date", "Proposal Sent Date", "Cancellation Date", "Qualified Date"):
     KINDS[column] = dates
 
 
 def cell(column: str):
     values = KINDS.get(column, texts)
-    return st.one_of(values, padded(values), blank) if column != "Opportunity ID" else st.one_of(
-        st.from_regex(r"006[0-9A-Z]{4}", fullmatch=True), blank)
+    return (
+        st.one_of(values, padded(values), blank)
+        if column != "Opportunity ID"
+        else st.one_of(st.from_regex(r"006[0-9A-Z]{4}", fullmatch=True), blank)
+    )
 
 
 rows = st.lists(st.tuples(*[cell(c) for c in HEADER]), min_size=1, max_size=30)
@@ -201,9 +329,11 @@ def export_text(records) -> str:
 
 # A DuckDB run costs ~5 s here (building the query, whatever the export's size), so few examples of
 # many rows each: the file stays under a minute on a busy machine.
-CELLS = settings(deadline=None, max_examples=6,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                        HealthCheck.data_too_large])
+CELLS = settings(
+    deadline=None,
+    max_examples=6,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
 
 
 @CELLS

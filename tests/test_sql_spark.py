@@ -25,15 +25,33 @@ RULES = ["--rules", str(ROOT / "rules")]
 
 def score(export, tmp_path, engine, fmt="csv", tag="", *extra):
     out, rejects = tmp_path / f"{engine}{tag}.{fmt}", tmp_path / f"{engine}{tag}-rejects.csv"
-    result = CliRunner().invoke(main, ["score", *RULES, str(export), *AS_OF, "--engine", engine, "--format", fmt,
-                                       "-o", str(out), "--rejects", str(rejects), *extra])
+    result = CliRunner().invoke(
+        main,
+        [
+            "score",
+            *RULES,
+            str(export),
+            *AS_OF,
+            "--engine",
+            engine,
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+            "--rejects",
+            str(rejects),
+            *extra,
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out.read_bytes(), rejects.read_bytes(), result.stderr
 
 
 def verdicts(csv_bytes: bytes) -> dict:
-    return {r["id"]: (r["verdict"], r["failed"], r["qualify_out"], r["weighted_amount"])
-            for r in csv.DictReader(csv_bytes.decode().splitlines())}
+    return {
+        r["id"]: (r["verdict"], r["failed"], r["qualify_out"], r["weighted_amount"])
+        for r in csv.DictReader(csv_bytes.decode().splitlines())
+    }
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
@@ -45,11 +63,14 @@ def test_example_export_byte_for_byte(spark, tmp_path, fmt):
     assert spark_run[2] == python[2]  # every stderr line: as of, warnings, summary, the counts line
 
 
-@pytest.mark.parametrize("folder, export, as_of", [
-    ("maven-crm-sales-opportunities", "sales_pipeline.csv", "2017-12-31"),
-    ("sfdc-assets-data-cloud-workshop", "Opportunity.csv", "2024-01-25"),
-    ("sfdc-devorg-sample-opps", "Opportunity.csv", "2026-02-23"),
-])
+@pytest.mark.parametrize(
+    "folder, export, as_of",
+    [
+        ("maven-crm-sales-opportunities", "sales_pipeline.csv", "2017-12-31"),
+        ("sfdc-assets-data-cloud-workshop", "Opportunity.csv", "2024-01-25"),
+        ("sfdc-devorg-sample-opps", "Opportunity.csv", "2026-02-23"),
+    ],
+)
 def test_public_exports_with_their_packs(spark, tmp_path, folder, export, as_of):
     source = SHARED_DATASETS / folder / export
     if not source.is_file():
@@ -59,9 +80,25 @@ def test_public_exports_with_their_packs(spark, tmp_path, folder, export, as_of)
     runs = {}
     for engine in ("python", "spark"):
         out, rejects = tmp_path / f"{engine}.csv", tmp_path / f"{engine}-rejects.csv"
-        result = CliRunner().invoke(main, ["score", "--rules", str(ROOT / "examples" / folder), str(local),
-                                           "--as-of", as_of, "--engine", engine, "--format", "csv", "-o", str(out),
-                                           "--rejects", str(rejects)])
+        result = CliRunner().invoke(
+            main,
+            [
+                "score",
+                "--rules",
+                str(ROOT / "examples" / folder),
+                str(local),
+                "--as-of",
+                as_of,
+                "--engine",
+                engine,
+                "--format",
+                "csv",
+                "-o",
+                str(out),
+                "--rejects",
+                str(rejects),
+            ],
+        )
         assert result.exit_code == 0, result.output
         runs[engine] = (out.read_bytes(), rejects.read_bytes(), result.stderr)
     assert runs["spark"] == runs["python"]
@@ -128,8 +165,23 @@ def test_parquet_export_gives_the_same_verdicts(spark, tmp_path, example_parquet
 def test_parquet_output_written_by_spark(spark, tmp_path):
     python = score(EXAMPLE, tmp_path, "python", "json")
     out = tmp_path / "scored"
-    result = CliRunner().invoke(main, ["score", *RULES, str(EXAMPLE), *AS_OF, "--engine", "spark",
-                                       "--format", "parquet", "-o", str(out), "--rejects", str(tmp_path / "r.csv")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "score",
+            *RULES,
+            str(EXAMPLE),
+            *AS_OF,
+            "--engine",
+            "spark",
+            "--format",
+            "parquet",
+            "-o",
+            str(out),
+            "--rejects",
+            str(tmp_path / "r.csv"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert result.stderr == python[2]  # the summary, from aggregates over what was written
     written = {r["id"]: r for r in spark.read.parquet(str(out)).collect()}
@@ -137,13 +189,18 @@ def test_parquet_output_written_by_spark(spark, tmp_path):
     assert len(written) == len(deals)
     for deal in deals:
         row = written[deal["id"]]
-        assert (row["verdict"], list(row["failed"]), str(row["weighted_amount"]) if row["weighted_amount"] is not None
-                else None, row["line"]) == (deal["verdict"], deal["failed"], deal["weighted_amount"], deal["line"])
+        assert (
+            row["verdict"],
+            list(row["failed"]),
+            str(row["weighted_amount"]) if row["weighted_amount"] is not None else None,
+            row["line"],
+        ) == (deal["verdict"], deal["failed"], deal["weighted_amount"], deal["line"])
 
 
 def test_dealgate_sql_for_spark_runs_on_spark(spark, tmp_path):
-    shown = CliRunner().invoke(main, ["sql", *RULES, "--dialect", "spark", "--table", "deals", "--like",
-                                      str(EXAMPLE), *AS_OF])
+    shown = CliRunner().invoke(
+        main, ["sql", *RULES, "--dialect", "spark", "--table", "deals", "--like", str(EXAMPLE), *AS_OF]
+    )
     assert shown.exit_code == 0, shown.output
     with EXAMPLE.open(encoding="utf-8", newline="") as handle:
         header, *rows = list(csv.reader(handle))

@@ -16,7 +16,8 @@ from decimal import Decimal
 import duckdb
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlglot import exp
 
 from engine import output
@@ -40,8 +41,9 @@ def in_duckdb(con, build, columns: dict[str, pa.Array]) -> list:
     table = pa.table({"row_number": pa.array(range(rows), pa.int64()), **columns})
     con.register("cases", table)
     try:
-        query = (exp.select(build(*(exp.column(name) for name in columns)).as_("out"))
-                 .from_("cases").order_by("row_number"))
+        query = (
+            exp.select(build(*(exp.column(name) for name in columns)).as_("out")).from_("cases").order_by("row_number")
+        )
         return [row[0] for row in con.sql(query.sql(dialect="duckdb")).fetchall()]
     finally:
         con.unregister("cases")
@@ -63,7 +65,7 @@ def python_reject(source, reject: Reject, with_source: bool) -> str:
     writer = RejectWriter(out, with_source=with_source)
     header = out.getvalue()
     writer(source, reject)
-    return out.getvalue()[len(header):-1]
+    return out.getvalue()[len(header) : -1]
 
 
 def python_json(value) -> str:
@@ -87,12 +89,30 @@ def test_digit_runs_are_what_python_re_calls_digits():
 
 
 SAFE_CELLS = [
-    (None, ""), ("", ""), ("Acme", "Acme"), ("=SUM(A1)", "'=SUM(A1)"), ("+1 555", "'+1 555"), ("-", "'-"),
-    ("@here", "'@here"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("\nx", "\nx"), (" =x", " =x"),
-    ("-1200.00", "-1200.00"), ("+7", "+7"), ("-1.", "'-1."), ("-.5", "'-.5"), ("-1e5", "'-1e5"),
+    (None, ""),
+    ("", ""),
+    ("Acme", "Acme"),
+    ("=SUM(A1)", "'=SUM(A1)"),
+    ("+1 555", "'+1 555"),
+    ("-", "'-"),
+    ("@here", "'@here"),
+    ("\tx", "'\tx"),
+    ("\rx", "'\rx"),
+    ("\nx", "\nx"),
+    (" =x", " =x"),
+    ("-1200.00", "-1200.00"),
+    ("+7", "+7"),
+    ("-1.", "'-1."),
+    ("-.5", "'-.5"),
+    ("-1e5", "'-1e5"),
     ("-12\n", "-12\n"),  # Python's $ matches before a final newline: a plain number
-    ("-12\n\n", "'-12\n\n"), ("-12\r", "'-12\r"), ("-١٢٣", "-١٢٣"),  # \d is any Unicode digit
-    ("-𝟏𝟐", "-𝟏𝟐"), ("-1.٥", "-1.٥"), ("--1", "'--1"), ("-1 ", "'-1 "),
+    ("-12\n\n", "'-12\n\n"),
+    ("-12\r", "'-12\r"),
+    ("-١٢٣", "-١٢٣"),  # \d is any Unicode digit
+    ("-𝟏𝟐", "-𝟏𝟐"),
+    ("-1.٥", "-1.٥"),
+    ("--1", "'--1"),
+    ("-1 ", "'-1 "),
 ]
 
 
@@ -107,10 +127,19 @@ def test_safe_cell_in_duckdb(con):
 
 
 CSV_ROWS = [
-    (["a", "b"], "a,b"), (["a,b", "c"], '"a,b",c'), (['say "hi"', ""], '"say ""hi""",'),
-    (["two\nlines", None], '"two\nlines",'), (["cr\ronly", "x"], "cr\ronly,x"),  # CR alone is not quoted on 3.11
-    ([" pad ", "\x00\x1f"], " pad ,\x00\x1f"), (["", ""], ","), ([None, None, None], ",,"),
-    ([""], '""'), ([None], '""'), ([" "], " "), (['"'], '""""'), (["a;b", "it's"], "a;b,it's"),
+    (["a", "b"], "a,b"),
+    (["a,b", "c"], '"a,b",c'),
+    (['say "hi"', ""], '"say ""hi""",'),
+    (["two\nlines", None], '"two\nlines",'),
+    (["cr\ronly", "x"], "cr\ronly,x"),  # CR alone is not quoted on 3.11
+    ([" pad ", "\x00\x1f"], " pad ,\x00\x1f"),
+    (["", ""], ","),
+    ([None, None, None], ",,"),
+    ([""], '""'),
+    ([None], '""'),
+    ([" "], " "),
+    (['"'], '""""'),
+    (["a;b", "it's"], "a;b,it's"),
 ]
 
 
@@ -137,8 +166,13 @@ def test_csv_line_of_no_cells(con):
 
 
 JSON_STRINGS = [
-    (None, "null"), ("", '""'), ("plain", '"plain"'), ('q"b\\', '"q\\"b\\\\"'), ("\n\r\t\b\f", '"\\n\\r\\t\\b\\f"'),
-    ("\x00\x01\x1b\x1f", '"\\u0000\\u0001\\u001b\\u001f"'), ("\x7f\u2028\u2029é€😀", '"\x7f\u2028\u2029é€😀"'),
+    (None, "null"),
+    ("", '""'),
+    ("plain", '"plain"'),
+    ('q"b\\', '"q\\"b\\\\"'),
+    ("\n\r\t\b\f", '"\\n\\r\\t\\b\\f"'),
+    ("\x00\x01\x1b\x1f", '"\\u0000\\u0001\\u001b\\u001f"'),
+    ("\x7f\u2028\u2029é€😀", '"\x7f\u2028\u2029é€😀"'),
     ("/", '"/"'),
 ]
 
@@ -162,12 +196,26 @@ def test_json_string_list_in_duckdb(con):
     assert in_duckdb(con, text.json_string_list, column) == [python_json(value) for value in JSON_LISTS]
 
 
-MONEY = ["7500", "-12.3", "0", "1.005", "-1.005", "0.004999", "-0.004", "-0.005", "9999999999999999.995",
-         "-9999999999999999.994999", "0.000001", "123.455", "123.445"]
+MONEY = [
+    "7500",
+    "-12.3",
+    "0",
+    "1.005",
+    "-1.005",
+    "0.004999",
+    "-0.004",
+    "-0.005",
+    "9999999999999999.995",
+    "-9999999999999999.994999",
+    "0.000001",
+    "123.455",
+    "123.445",
+]
 
 
-def money_in_duckdb(con, values: list[Decimal], factors: list[Decimal] | None = None,
-                    factor_type: str = "DECIMAL(22, 6)") -> list[str]:
+def money_in_duckdb(
+    con, values: list[Decimal], factors: list[Decimal] | None = None, factor_type: str = "DECIMAL(22, 6)"
+) -> list[str]:
     """``money_text(CAST(value AS DECIMAL(22, 6)) [* CAST(factor AS factor_type)])`` per value."""
     columns = {"amount": pa.array([str(v) for v in values], pa.string())}
     if factors is not None:
@@ -189,8 +237,9 @@ def test_money_in_duckdb(con):
 
 
 def test_money_of_unknown_is_null(con):
-    assert in_duckdb(con, lambda x: text.money_text(exp.cast(x, exp.DataType.build("DECIMAL(22, 6)"))),
-                     strings([None])) == [None]
+    assert in_duckdb(
+        con, lambda x: text.money_text(exp.cast(x, exp.DataType.build("DECIMAL(22, 6)"))), strings([None])
+    ) == [None]
 
 
 REJECTS = [
@@ -207,27 +256,36 @@ def test_reject_lines_in_duckdb(con, with_source):
 
 
 def reject_columns(rejects) -> dict[str, pa.Array]:
-    return {"source": pa.array([s for s, _ in rejects], pa.string()),
-            "line": pa.array([r.line for _, r in rejects], pa.int64()),
-            **{name: pa.array([getattr(r, name) for _, r in rejects], pa.string())
-               for name in ("id", "column", "value", "reason")}}
+    return {
+        "source": pa.array([s for s, _ in rejects], pa.string()),
+        "line": pa.array([r.line for _, r in rejects], pa.int64()),
+        **{
+            name: pa.array([getattr(r, name) for _, r in rejects], pa.string())
+            for name in ("id", "column", "value", "reason")
+        },
+    }
 
 
 def reject_builder(with_source: bool):
     def build(source, line, id, column, value, reason):
         return text.reject_line(line, id, column, value, reason, source=source if with_source else None)
+
     return build
 
 
 # --- differential, random -------------------------------------------------------
 
-TRICKY = '=+-@\t\r\n",\\\'; 0123456789.\x00\x08\x0c\x1b\x1f\x7f\u2028\u2029\u0663\U0001D7CE\ufeff\x85é'
+TRICKY = "=+-@\t\r\n\",\\'; 0123456789.\x00\x08\x0c\x1b\x1f\x7f\u2028\u2029\u0663\U0001d7ce\ufeff\x85é"
 characters = st.one_of(st.sampled_from(TRICKY), st.characters(exclude_categories=("Cs",)))
-digits = st.text(st.sampled_from("0123456789\u0663\u0669\U0001D7CE\uff11"), min_size=1, max_size=4)
-number_like = st.builds(lambda lead, sign, whole, fraction, tail: lead + sign + whole + fraction + tail,
-                        st.sampled_from(["", "", "=", "\t"]), st.sampled_from(["", "+", "-"]), digits,
-                        st.one_of(st.just(""), st.just("."), digits.map(lambda d: "." + d)),
-                        st.sampled_from(["", "", "\n", "\n\n", " ", "\r", "x"]))
+digits = st.text(st.sampled_from("0123456789\u0663\u0669\U0001d7ce\uff11"), min_size=1, max_size=4)
+number_like = st.builds(
+    lambda lead, sign, whole, fraction, tail: lead + sign + whole + fraction + tail,
+    st.sampled_from(["", "", "=", "\t"]),
+    st.sampled_from(["", "+", "-"]),
+    digits,
+    st.one_of(st.just(""), st.just("."), digits.map(lambda d: "." + d)),
+    st.sampled_from(["", "", "\n", "\n\n", " ", "\r", "x"]),
+)
 texts = st.one_of(st.text(characters, max_size=12), number_like)
 optional_texts = st.one_of(st.none(), texts)
 RANDOM = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -255,18 +313,28 @@ PLAIN_TEXTS = st.one_of(st.none(), st.text(characters.filter(lambda c: c not in 
 def test_csv_line_with_cells_never_quoted_matches_python(con, width, data):
     """Cells the caller declares free of commas, quotes and newlines are left out of the search."""
     never = data.draw(st.frozensets(st.integers(0, width - 1)))
-    rows = data.draw(st.lists(st.tuples(*[PLAIN_TEXTS if i in never else optional_texts for i in range(width)]),
-                              min_size=1, max_size=20))
+    rows = data.draw(
+        st.lists(
+            st.tuples(*[PLAIN_TEXTS if i in never else optional_texts for i in range(width)]), min_size=1, max_size=20
+        )
+    )
     columns = {f"c{i}": pa.array([row[i] for row in rows], pa.string()) for i in range(width)}
     made = in_duckdb(con, lambda *cells: text.csv_line(list(cells), never), columns)
     assert made == [python_csv(list(row)) for row in rows]
 
 
 @FEWER
-@given(rejects=st.lists(st.tuples(optional_texts, st.builds(Reject, st.integers(1, 10**9), optional_texts,
-                                                               optional_texts, optional_texts, texts)),
-                        min_size=1, max_size=40),
-       with_source=st.booleans())
+@given(
+    rejects=st.lists(
+        st.tuples(
+            optional_texts,
+            st.builds(Reject, st.integers(1, 10**9), optional_texts, optional_texts, optional_texts, texts),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    with_source=st.booleans(),
+)
 def test_reject_line_matches_python(con, rejects, with_source):
     expected = [python_reject(source, reject, with_source) for source, reject in rejects]
     assert in_duckdb(con, reject_builder(with_source), reject_columns(rejects)) == expected
@@ -289,7 +357,7 @@ def test_json_string_list_matches_python(con, lists):
 amounts = st.one_of(
     st.integers(-(10**22) + 1, 10**22 - 1),
     st.integers(-(10**9), 10**9),  # small amounts: more of them land near a half cent
-    st.integers(-10**6, 10**6).map(lambda n: n * 5000 + st_sign(n)),  # exactly on, or a millionth off, half a cent
+    st.integers(-(10**6), 10**6).map(lambda n: n * 5000 + st_sign(n)),  # exactly on, or a millionth off, half a cent
 ).map(lambda n: Decimal(n).scaleb(-6))
 
 
@@ -297,8 +365,10 @@ def st_sign(n: int) -> int:
     return (n % 3) - 1
 
 
-probabilities = st.one_of(st.sampled_from(["0.10", "0.6", "0.125", "0.25", "0.333", "0", "1", "0.05"]),
-                          st.integers(0, 1000).map(lambda n: str(Decimal(n).scaleb(-3)))).map(Decimal)
+probabilities = st.one_of(
+    st.sampled_from(["0.10", "0.6", "0.125", "0.25", "0.333", "0", "1", "0.05"]),
+    st.integers(0, 1000).map(lambda n: str(Decimal(n).scaleb(-3))),
+).map(Decimal)
 
 
 @RANDOM
@@ -308,8 +378,10 @@ def test_money_text_matches_python(con, values):
 
 
 @RANDOM
-@given(pairs=st.lists(st.tuples(amounts, probabilities), min_size=1, max_size=30),
-       factor_type=st.sampled_from(["DECIMAL(22, 6)", "DECIMAL(4, 3)"]))
+@given(
+    pairs=st.lists(st.tuples(amounts, probabilities), min_size=1, max_size=30),
+    factor_type=st.sampled_from(["DECIMAL(22, 6)", "DECIMAL(4, 3)"]),
+)
 def test_weighted_money_text_matches_python(con, pairs, factor_type):
     values, factors = [a for a, _ in pairs], [p for _, p in pairs]
     assert money_in_duckdb(con, values, factors, factor_type) == [python_money(a * p) for a, p in pairs]
@@ -320,8 +392,14 @@ def test_weighted_money_text_matches_python(con, pairs, factor_type):
 
 def test_write_lines_keeps_the_order_across_batches(con):
     out = io.StringIO()
-    count = text.write_lines(con, "SELECT 'x' || i FROM range(2500) AS r(i) ORDER BY i DESC", out,
-                             header="h\n", footer="f\n", batch_rows=1000)
+    count = text.write_lines(
+        con,
+        "SELECT 'x' || i FROM range(2500) AS r(i) ORDER BY i DESC",
+        out,
+        header="h\n",
+        footer="f\n",
+        batch_rows=1000,
+    )
     assert count == 2500
     assert out.getvalue() == "h\n" + "".join(f"x{i}\n" for i in reversed(range(2500))) + "f\n"
 
@@ -334,12 +412,21 @@ def test_write_lines_of_nothing_writes_header_and_footer_only(con):
 
 def test_write_lines_as_json_elements(con):
     out = io.StringIO()
-    text.write_lines(con, "SELECT '\n  ' || i FROM range(3) AS r(i) ORDER BY i", out, header="[", footer="\n]\n",
-                     separator=",", end="")
+    text.write_lines(
+        con,
+        "SELECT '\n  ' || i FROM range(3) AS r(i) ORDER BY i",
+        out,
+        header="[",
+        footer="\n]\n",
+        separator=",",
+        end="",
+    )
     assert out.getvalue() == json.dumps([0, 1, 2], indent=2) + "\n"
 
 
-@pytest.mark.parametrize("encoding, direct", [("utf-8", True), ("UTF8", True), ("utf-8-sig", False), ("latin-1", False)])
+@pytest.mark.parametrize(
+    "encoding, direct", [("utf-8", True), ("UTF8", True), ("utf-8-sig", False), ("latin-1", False)]
+)
 def test_write_lines_to_a_binary_stream_writes_the_bytes_text_would(con, encoding, direct):
     """Lines go straight to the buffer of a UTF-8 stream, in order with the text around them."""
     query = "SELECT 'é' || i || ',\"x\"' FROM range(2500) AS r(i) ORDER BY i"
@@ -362,19 +449,30 @@ def test_write_lines_refuses_a_null_line(con):
 
 def test_csv_file_is_byte_identical_to_csv_writer(con, tmp_path):
     """End to end: a table of awkward rows, written by csv.writer and by write_lines_to."""
-    rows = [[f"{i}", value, other] for i, (value, other) in enumerate(
-        [("a,b", "\r"), ('"', "\n"), ("", None), ("=1", "-2"), ("é\x00", "\u2028")] * 3)]
+    rows = [
+        [f"{i}", value, other]
+        for i, (value, other) in enumerate(
+            [("a,b", "\r"), ('"', "\n"), ("", None), ("=1", "-2"), ("é\x00", "\u2028")] * 3
+        )
+    ]
     expected = tmp_path / "python.csv"
     with open(expected, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["line", "value", "other"])
         writer.writerows([[i, output.safe_cell(v), output.safe_cell(o)] for i, v, o in rows])
-    con.register("awkward", pa.table({name: pa.array([row[k] for row in rows], pa.string())
-                                      for k, name in enumerate(["line", "value", "other"])}))
+    con.register(
+        "awkward",
+        pa.table(
+            {name: pa.array([row[k] for row in rows], pa.string()) for k, name in enumerate(["line", "value", "other"])}
+        ),
+    )
     try:
         cells = [exp.column("line"), text.safe_cell(exp.column("value")), text.safe_cell(exp.column("other"))]
-        query = (exp.select(text.csv_line(cells).as_("line")).from_("awkward")
-                 .order_by(exp.cast(exp.column("line"), exp.DataType.Type.INT)))
+        query = (
+            exp.select(text.csv_line(cells).as_("line"))
+            .from_("awkward")
+            .order_by(exp.cast(exp.column("line"), exp.DataType.Type.INT))
+        )
         written = tmp_path / "duckdb.csv"
         assert text.write_lines_to(con, query.sql(dialect="duckdb"), written, header="line,value,other\n") == 15
     finally:
@@ -388,8 +486,10 @@ def test_copy_to_writes_lines_unchanged(con, tmp_path):
     con.register("copied", pa.table({"n": pa.array(range(len(lines))), "line": pa.array(lines, pa.string())}))
     target = tmp_path / "copy.txt"
     try:
-        con.execute(f"COPY (SELECT line FROM copied ORDER BY n) TO '{target}' "
-                    "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')")
+        con.execute(
+            f"COPY (SELECT line FROM copied ORDER BY n) TO '{target}' "
+            "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')"
+        )
     finally:
         con.unregister("copied")
     assert target.read_bytes() == "".join((line or "") + "\n" for line in lines).encode()

@@ -21,8 +21,9 @@ def pack(tmp_path, monkeypatch):
 
 def with_field(pack, line: str) -> None:
     fields = pack / "fields.yaml"
-    fields.write_text(fields.read_text(encoding="utf-8").replace("fields:\n", f"fields:\n{line}\n", 1),
-                      encoding="utf-8")
+    fields.write_text(
+        fields.read_text(encoding="utf-8").replace("fields:\n", f"fields:\n{line}\n", 1), encoding="utf-8"
+    )
 
 
 def validate(*argv):

@@ -40,7 +40,7 @@ def score(*args, env=None):
 def deal_rows(stdout: str) -> list[str]:
     lines = stdout.splitlines()
     end = next(i for i, line in enumerate(lines) if line.startswith("Forecast as of "))
-    return lines[:end - 1]  # a blank line comes before the summary
+    return lines[: end - 1]  # a blank line comes before the summary
 
 
 def test_columns_chooses_what_the_table_shows_and_in_what_order():
@@ -108,10 +108,13 @@ def test_the_summary_columns_never_run_together():
     huge = Decimal("987654321098.76")
     for stage in ruleset.pipeline.stages:
         for _ in range(3):
-            summary.add(DealResult("x", stage.id, "ready", (), (), (), stage.probability, huge,
-                                   huge * stage.probability, stage.id))
+            summary.add(
+                DealResult(
+                    "x", stage.id, "ready", (), (), (), stage.probability, huge, huge * stage.probability, stage.id
+                )
+            )
     lines = render_summary(summary, Display(width=100)).splitlines()
-    table = lines[1:3 + len(ruleset.pipeline.stages)]
+    table = lines[1 : 3 + len(ruleset.pipeline.stages)]
     header = table[0].split()
     assert header == ["stage", "prob", "deals", "amount", "weighted"]
     for line in table[2:]:
@@ -119,10 +122,15 @@ def test_the_summary_columns_never_run_together():
         assert len(cells) == 5 and cells[3] == "2,962,962,963,296.28", line
 
 
-@pytest.mark.parametrize("choice, env, coloured", [
-    ("always", {}, True), ("never", {}, False), ("auto", {}, False),  # CliRunner's stdout is no terminal
-    ("always", {"NO_COLOR": "1"}, True),  # a flag on the command line beats the environment
-])
+@pytest.mark.parametrize(
+    "choice, env, coloured",
+    [
+        ("always", {}, True),
+        ("never", {}, False),
+        ("auto", {}, False),  # CliRunner's stdout is no terminal
+        ("always", {"NO_COLOR": "1"}, True),  # a flag on the command line beats the environment
+    ],
+)
 def test_color_option(choice, env, coloured):
     result = score("--color", choice, env=env)
     assert result.exit_code == 0
@@ -143,10 +151,17 @@ class FakeTerminal(io.StringIO):
         raise io.UnsupportedOperation("no file descriptor")
 
 
-@pytest.mark.parametrize("choice, env, expected", [
-    ("auto", {}, True), ("auto", {"NO_COLOR": "1"}, False), ("auto", {"NO_COLOR": ""}, True),
-    ("auto", {"TERM": "dumb"}, False), ("never", {}, False), ("always", {"NO_COLOR": "1"}, True),
-])
+@pytest.mark.parametrize(
+    "choice, env, expected",
+    [
+        ("auto", {}, True),
+        ("auto", {"NO_COLOR": "1"}, False),
+        ("auto", {"NO_COLOR": ""}, True),
+        ("auto", {"TERM": "dumb"}, False),
+        ("never", {}, False),
+        ("always", {"NO_COLOR": "1"}, True),
+    ],
+)
 def test_the_colour_policy_on_a_terminal(monkeypatch, choice, env, expected):
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")
@@ -162,19 +177,38 @@ def test_every_command_takes_the_colour_option():
 
 
 def test_payout_and_diff_tables_take_columns_and_width():
-    payout = CliRunner().invoke(main, ["payout", EXPORT, "--reps", REPS, "--period", "2026-Q3", *AS_OF,
-                                       "--format", "table", "--rep", "alice", "--columns", "deal,amount,rule",
-                                       "--width", "70"])
+    payout = CliRunner().invoke(
+        main,
+        [
+            "payout",
+            EXPORT,
+            "--reps",
+            REPS,
+            "--period",
+            "2026-Q3",
+            *AS_OF,
+            "--format",
+            "table",
+            "--rep",
+            "alice",
+            "--columns",
+            "deal,amount,rule",
+            "--width",
+            "70",
+        ],
+    )
     assert payout.exit_code == 0, payout.output
     lines = payout.stdout.splitlines()
     assert lines[2].split() == ["deal", "amount", "rule"]
     assert all(width_of(line) <= 70 for line in lines[2:-1])
-    diff = CliRunner().invoke(main, ["diff", str(ROOT / "rules"), str(ROOT / "rules"), "--deals", EXPORT, *AS_OF,
-                                     "--columns", "nope"])
+    diff = CliRunner().invoke(
+        main, ["diff", str(ROOT / "rules"), str(ROOT / "rules"), "--deals", EXPORT, *AS_OF, "--columns", "nope"]
+    )
     assert diff.exit_code == 2 and "changes" in diff.output
 
 
 # progress
+
 
 def test_no_progress_when_stderr_is_not_a_terminal():
     result = CliRunner().invoke(main, ["score", EXPORT, *AS_OF, "--format", "json"])
@@ -220,12 +254,24 @@ def test_the_meter_counts_rows_and_bytes_of_an_export():
 @pytest.mark.skipif(not shutil.which("script") or sys.platform != "linux", reason="needs util-linux script(1)")
 def test_a_long_score_on_a_pseudo_terminal_shows_the_bar_and_ends_clean(tmp_path):
     export = tmp_path / "big.csv"
-    subprocess.run([sys.executable, "-m", "engine.synthetic", "--rows", "60000", "--out", str(export)], cwd=ROOT,
-                   check=True, capture_output=True)
-    command = (f"{sys.executable} -m cli score {export} --as-of 2026-09-30 --engine python --format csv "
-               f"-o {tmp_path / 'out.csv'}")
-    done = subprocess.run(["script", "-qc", command, "/dev/null"], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "100"}, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "engine.synthetic", "--rows", "60000", "--out", str(export)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    command = (
+        f"{sys.executable} -m cli score {export} --as-of 2026-09-30 --engine python --format csv "
+        f"-o {tmp_path / 'out.csv'}"
+    )
+    done = subprocess.run(
+        ["script", "-qc", command, "/dev/null"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "100"},
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout
     assert "ETA" in done.stdout and "rows" in done.stdout and "%" in done.stdout
     assert done.stdout.rstrip().endswith("read 60000, scored 60000, rejected 0")
@@ -237,11 +283,17 @@ names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_si
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=st.lists(st.tuples(names, names, names, st.decimals(0, 10**12, places=2)), min_size=1, max_size=8),
-       width=st.integers(50, 200))  # 50: the minimums and a 13-digit amount (never cut) fit
+@given(
+    rows=st.lists(st.tuples(names, names, names, st.decimals(0, 10**12, places=2)), min_size=1, max_size=8),
+    width=st.integers(50, 200),
+)  # 50: the minimums and a 13-digit amount (never cut) fit
 def test_every_row_fits_the_width_whatever_the_text(rows, width):
-    columns = [Column("id", "id", max_width=24, min_width=8, cut="middle"), Column("name", "name", min_width=6),
-               Column("owner", "owner", min_width=4), Column("amount", "amount", right=True, cut="never")]
+    columns = [
+        Column("id", "id", max_width=24, min_width=8, cut="middle"),
+        Column("name", "name", min_width=6),
+        Column("owner", "owner", min_width=4),
+        Column("amount", "amount", right=True, cut="never"),
+    ]
     cells = [[a, b, c, f"{d:,}"] for a, b, c, d in rows]
     lines = render(columns, cells, Display(width=width))
     assert all(width_of(line) <= width for line in lines)

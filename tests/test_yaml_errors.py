@@ -21,19 +21,22 @@ def indent_edit(text: str, line: int, delta: int) -> str:
     lines = text.splitlines(keepends=True)
     index = line % len(lines)
     body = lines[index]
-    lines[index] = " " * delta + body if delta >= 0 else body[min(-delta, len(body) - len(body.lstrip(" "))):]
+    lines[index] = " " * delta + body if delta >= 0 else body[min(-delta, len(body) - len(body.lstrip(" "))) :]
     return "".join(lines)
 
 
 def char_edit(text: str, position: int, insert: str) -> str:
     position %= len(text) + 1
-    return text[:position] + insert + text[position + 1:]
+    return text[:position] + insert + text[position + 1 :]
 
 
 edits = st.one_of(
     st.tuples(st.just(indent_edit), st.integers(0, 200), st.integers(-6, 6)),
-    st.tuples(st.just(char_edit), st.integers(0, 5000), st.sampled_from(["", "'", '"', "[", "]", "{", "}", ":", ": ",
-                                                                          "\t", "- ", "#", "*", "&", "@", "\n"])),
+    st.tuples(
+        st.just(char_edit),
+        st.integers(0, 5000),
+        st.sampled_from(["", "'", '"', "[", "]", "{", "}", ":", ": ", "\t", "- ", "#", "*", "&", "@", "\n"]),
+    ),
 )
 
 
@@ -74,12 +77,34 @@ def test_an_over_indented_key_is_not_taken_for_a_colon_in_a_value():
     assert "inconsistent indentation" in d.message and "quoted" not in d.hint
 
 
-words = st.sampled_from(["champion", "champpion", "proposal", "Proposal/Price Quote", "rate", "tiers", "0.5", "12",
-                         "today()", "as_of", "null", "true", "colour", "from", "when", "- ", "  ", "\n", ":"])
+words = st.sampled_from(
+    [
+        "champion",
+        "champpion",
+        "proposal",
+        "Proposal/Price Quote",
+        "rate",
+        "tiers",
+        "0.5",
+        "12",
+        "today()",
+        "as_of",
+        "null",
+        "true",
+        "colour",
+        "from",
+        "when",
+        "- ",
+        "  ",
+        "\n",
+        ":",
+    ]
+)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(st.sampled_from(["pipeline.yaml", "plans/ae.yaml", "fields.yaml"]), st.integers(0, 5000), words)
 def test_every_diagnostic_of_an_edited_pack_lies_inside_its_file(tmp_path_factory, name, position, word):
     """The whole chain (load, schema, salvage, semantics) on a default pack with one word put in."""

@@ -9,6 +9,16 @@ from .parse import Problem, parse
 from .typecheck import CheckedExpr, Environment, Variable, check
 
 __all__ = [
-    "CheckedExpr", "Environment", "Namespace", "Problem", "RUNTIME", "FUNCTIONS", "Variable",
-    "check", "generate", "generate_condition", "parse", "variable_name",
+    "CheckedExpr",
+    "Environment",
+    "Namespace",
+    "Problem",
+    "RUNTIME",
+    "FUNCTIONS",
+    "Variable",
+    "check",
+    "generate",
+    "generate_condition",
+    "parse",
+    "variable_name",
 ]

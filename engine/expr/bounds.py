@@ -42,7 +42,7 @@ class Size:
     places: int = 0
     copies: int = 0
 
-    def joined(self, other: "Size") -> "Size":
+    def joined(self, other: Size) -> Size:
         """Either of two values (a conditional, coalesce, min, max)."""
         return Size(max(self.digits, other.digits), max(self.places, other.places), max(self.copies, other.copies))
 

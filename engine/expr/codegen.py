@@ -17,7 +17,6 @@ from . import ir
 from .functions import FUNCTIONS
 from .typecheck import CheckedExpr
 
-
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -89,11 +88,12 @@ class _Generator:
             return self.compare_condition(node)
         if isinstance(node, ir.Conditional):
             if not node.test.nullable:
-                return (f"({self.condition(node.body)} if {self.emit(node.test)} "
-                        f"else {self.condition(node.orelse)})")
+                return f"({self.condition(node.body)} if {self.emit(node.test)} else {self.condition(node.orelse)})"
             temp = self.names.temp()
-            return (f"((({temp} := {self.emit(node.test)}) is True and {self.condition(node.body)}) or "
-                    f"({temp} is False and {self.condition(node.orelse)}))")
+            return (
+                f"((({temp} := {self.emit(node.test)}) is True and {self.condition(node.body)}) or "
+                f"({temp} is False and {self.condition(node.orelse)}))"
+            )
         # Names, constants, calls and null tests give True, False or None: their truthiness is already right.
         return self.emit(node)
 

@@ -9,9 +9,8 @@ generated code and the interpreter, and its SQL translation.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-
-from typing import Callable
 
 import attrs
 
@@ -51,6 +50,7 @@ _ORDERED = T.NUMERIC | {T.DATE}
 
 
 # Implementations. Generated code binds these as fn_<name>; ``as_of`` is passed where needed.
+
 
 def fn_len(value):
     return None if value is None else len(value)
@@ -171,27 +171,91 @@ FUNCTIONS = {
         Function("lower", (_TEXT,), T.STRING, fn_lower, S.lower, doc="the string in lower case"),
         Function("upper", (_TEXT,), T.STRING, fn_upper, S.upper, doc="the string in upper case"),
         Function("trim", (_TEXT,), T.STRING, fn_trim, S.trim, doc="the string without surrounding spaces"),
-        Function("contains", (_SIZED, _TEXT), T.BOOL, fn_contains, S.contains,
-                 doc="true when a string contains a substring (case-insensitive) or a list holds an item"),
-        Function("startswith", (_TEXT, _TEXT), T.BOOL, fn_startswith, S.startswith,
-                 doc="true when the string starts with the prefix"),
-        Function("endswith", (_TEXT, _TEXT), T.BOOL, fn_endswith, S.endswith,
-                 doc="true when the string ends with the suffix"),
-        Function("coalesce", (T.ANY, T.ANY), "same", fn_coalesce, S.coalesce, variadic=True, min_args=2,
-                 null_tolerant=True, doc="the first argument that is not null"),
-        Function("min", (_ORDERED, _ORDERED), "numeric", fn_min, S.least, variadic=True, min_args=2,
-                 doc="the smallest argument"),
-        Function("max", (_ORDERED, _ORDERED), "numeric", fn_max, S.greatest, variadic=True, min_args=2,
-                 doc="the largest argument"),
+        Function(
+            "contains",
+            (_SIZED, _TEXT),
+            T.BOOL,
+            fn_contains,
+            S.contains,
+            doc="true when a string contains a substring (case-insensitive) or a list holds an item",
+        ),
+        Function(
+            "startswith",
+            (_TEXT, _TEXT),
+            T.BOOL,
+            fn_startswith,
+            S.startswith,
+            doc="true when the string starts with the prefix",
+        ),
+        Function(
+            "endswith", (_TEXT, _TEXT), T.BOOL, fn_endswith, S.endswith, doc="true when the string ends with the suffix"
+        ),
+        Function(
+            "coalesce",
+            (T.ANY, T.ANY),
+            "same",
+            fn_coalesce,
+            S.coalesce,
+            variadic=True,
+            min_args=2,
+            null_tolerant=True,
+            doc="the first argument that is not null",
+        ),
+        Function(
+            "min",
+            (_ORDERED, _ORDERED),
+            "numeric",
+            fn_min,
+            S.least,
+            variadic=True,
+            min_args=2,
+            doc="the smallest argument",
+        ),
+        Function(
+            "max",
+            (_ORDERED, _ORDERED),
+            "numeric",
+            fn_max,
+            S.greatest,
+            variadic=True,
+            min_args=2,
+            doc="the largest argument",
+        ),
         Function("abs", (_NUM,), "same", fn_abs, S.absolute, doc="the absolute value"),
-        Function("round", (_NUM, {T.INT}), T.DECIMAL, fn_round, S.round_half_up, min_args=1,
-                 doc="rounded half-up to the given number of decimal places (default 0)"),
-        Function("days_between", ({T.DATE}, {T.DATE}), T.INT, fn_days_between, S.days_between,
-                 doc="days from the first date to the second"),
-        Function("days_since", ({T.DATE},), T.INT, fn_days_since, S.days_since, needs_as_of=True,
-                 doc="days from the date to the as-of date"),
-        Function("date", (_TEXT,), T.DATE, fn_date, None,  # a checked literal: folded into a constant
-                 doc="a date from 'YYYY-MM-DD' text, e.g. date(\"2026-07-01\")"),
+        Function(
+            "round",
+            (_NUM, {T.INT}),
+            T.DECIMAL,
+            fn_round,
+            S.round_half_up,
+            min_args=1,
+            doc="rounded half-up to the given number of decimal places (default 0)",
+        ),
+        Function(
+            "days_between",
+            ({T.DATE}, {T.DATE}),
+            T.INT,
+            fn_days_between,
+            S.days_between,
+            doc="days from the first date to the second",
+        ),
+        Function(
+            "days_since",
+            ({T.DATE},),
+            T.INT,
+            fn_days_since,
+            S.days_since,
+            needs_as_of=True,
+            doc="days from the date to the as-of date",
+        ),
+        Function(
+            "date",
+            (_TEXT,),
+            T.DATE,
+            fn_date,
+            None,  # a checked literal: folded into a constant
+            doc="a date from 'YYYY-MM-DD' text, e.g. date(\"2026-07-01\")",
+        ),
         Function("year", ({T.DATE},), T.INT, fn_year, S.year, doc="the year of a date"),
         Function("month", ({T.DATE},), T.INT, fn_month, S.month, doc="the month (1-12) of a date"),
         Function("quarter", ({T.DATE},), T.INT, fn_quarter, S.quarter, doc="the calendar quarter (1-4) of a date"),

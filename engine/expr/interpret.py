@@ -15,8 +15,14 @@ import operator
 from . import ir
 from .functions import FUNCTIONS, op_div, op_mod
 
-_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-            ">=": operator.ge}
+_COMPARE = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 

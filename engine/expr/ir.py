@@ -23,7 +23,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from decimal import Decimal
-from typing import Union
 
 import attrs
 
@@ -73,7 +72,7 @@ class Field:
 class IsNull:
     """``operand == null`` (or ``!= null`` when ``negated``): never null itself."""
 
-    operand: "Node"
+    operand: Node
     negated: bool
     type: str
     nullable: bool
@@ -85,8 +84,8 @@ class Compare:
     """``left <op> right`` for == != < <= > >=; null when either side is null."""
 
     op: str
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
     stage_order: bool  # an ordering of stages: compare pipeline positions, not text
     type: str
     nullable: bool
@@ -97,8 +96,8 @@ class Compare:
 class Member:
     """``item in container`` (``not in`` when ``negated``): a list literal, a list field, or a substring."""
 
-    item: "Node"
-    container: "Node"
+    item: Node
+    container: Node
     negated: bool
     type: str
     nullable: bool
@@ -110,8 +109,8 @@ class Arithmetic:
     """``+ - * / %`` on numbers, ``+`` on strings. Division and remainder by zero are null."""
 
     op: str
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
     type: str
     nullable: bool
     offset: int
@@ -121,7 +120,7 @@ class Arithmetic:
 class Negate:
     """Unary ``-`` (``+`` is dropped when lowering)."""
 
-    operand: "Node"
+    operand: Node
     type: str
     nullable: bool
     offset: int
@@ -129,7 +128,7 @@ class Negate:
 
 @attrs.frozen
 class Not:
-    operand: "Node"
+    operand: Node
     type: str
     nullable: bool
     offset: int
@@ -150,9 +149,9 @@ class BoolOp:
 class Conditional:
     """``body if test else orelse``; an unknown test gives an unknown result."""
 
-    test: "Node"
-    body: "Node"
-    orelse: "Node"
+    test: Node
+    body: Node
+    orelse: Node
     type: str
     nullable: bool
     offset: int
@@ -169,8 +168,9 @@ class Call:
     offset: int
 
 
-Node = Union[Literal, ListLiteral, Field, IsNull, Compare, Member, Arithmetic, Negate, Not, BoolOp, Conditional,
-             Call]
+Node = (
+    Literal | ListLiteral | Field | IsNull | Compare | Member | Arithmetic | Negate | Not | BoolOp | Conditional | Call
+)
 
 
 def lower(tree: ast.expr, annotations: dict) -> Node:
@@ -240,8 +240,11 @@ class _Lowering:
             return Not(operand, type_, nullable, node.col_offset)
         if isinstance(node.op, ast.UAdd):
             return operand
-        if isinstance(operand, Literal) and isinstance(operand.value, (int, Decimal)) and not isinstance(
-                operand.value, bool):
+        if (
+            isinstance(operand, Literal)
+            and isinstance(operand.value, (int, Decimal))
+            and not isinstance(operand.value, bool)
+        ):
             return Literal(-operand.value, type_, nullable, node.col_offset)
         return Negate(operand, type_, nullable, node.col_offset)
 
@@ -252,13 +255,15 @@ class _Lowering:
 
     def lower_BinOp(self, node: ast.BinOp) -> Node:
         type_, nullable = self.info(node)
-        return Arithmetic(ARITHMETIC[type(node.op)], self.lower(node.left), self.lower(node.right), type_, nullable,
-                          node.col_offset)
+        return Arithmetic(
+            ARITHMETIC[type(node.op)], self.lower(node.left), self.lower(node.right), type_, nullable, node.col_offset
+        )
 
     def lower_IfExp(self, node: ast.IfExp) -> Node:
         type_, nullable = self.info(node)
-        return Conditional(self.lower(node.test), self.lower(node.body), self.lower(node.orelse), type_, nullable,
-                           node.col_offset)
+        return Conditional(
+            self.lower(node.test), self.lower(node.body), self.lower(node.orelse), type_, nullable, node.col_offset
+        )
 
     def lower_Compare(self, node: ast.Compare) -> Node:
         operands = [node.left, *node.comparators]

@@ -18,7 +18,7 @@ import attrs
 MAX_LENGTH = 2000  # characters; a rule expression longer than this is a mistake
 MAX_DEPTH = 60  # nesting of nodes; keeps type checking and code generation bounded
 MAX_DIGITS = 18
-MAX_NUMBER = 10 ** MAX_DIGITS  # literals, like deal values, stay far from Decimal overflow
+MAX_NUMBER = 10**MAX_DIGITS  # literals, like deal values, stay far from Decimal overflow
 MAX_PLACES = 20
 
 _LINE_BREAKS = re.compile(r"[\r\n]")
@@ -38,7 +38,7 @@ _FORBIDDEN = {
     ast.DictComp: ("comprehensions are not allowed", None),
     ast.GeneratorExp: ("comprehensions are not allowed", None),
     ast.Dict: ("mappings are not allowed in expressions", None),
-    ast.Set: ("sets are not allowed", "use a list: x in [\"a\", \"b\"]"),
+    ast.Set: ("sets are not allowed", 'use a list: x in ["a", "b"]'),
     ast.Starred: ("'*' unpacking is not allowed", None),
     ast.NamedExpr: ("':=' is not allowed", None),
     ast.Await: ("'await' is not allowed", None),
@@ -119,8 +119,11 @@ def literal_value(node: ast.AST):
         if isinstance(value, str):
             raise ValueError("a string cannot be negated")
         return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, Decimal)) \
-            and not isinstance(node.value, bool):
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (str, int, Decimal))
+        and not isinstance(node.value, bool)
+    ):
         return node.value
     raise ValueError("not a literal")
 
@@ -132,8 +135,8 @@ def _character_offsets(node: ast.AST, text: str) -> None:
     encoded = text.encode("utf-8")
     for child in ast.walk(node):
         if hasattr(child, "col_offset"):
-            child.col_offset = len(encoded[:child.col_offset].decode("utf-8", "ignore"))
-            child.end_col_offset = len(encoded[:child.end_col_offset].decode("utf-8", "ignore"))
+            child.col_offset = len(encoded[: child.col_offset].decode("utf-8", "ignore"))
+            child.end_col_offset = len(encoded[: child.end_col_offset].decode("utf-8", "ignore"))
 
 
 def _exact_decimals(node: ast.AST, text: str, lead: int) -> None:
@@ -146,7 +149,7 @@ def _exact_decimals(node: ast.AST, text: str, lead: int) -> None:
         if not isinstance(child, ast.Constant) or isinstance(child.value, bool):
             continue
         if isinstance(child.value, float):
-            written = text[child.col_offset:child.end_col_offset]
+            written = text[child.col_offset : child.end_col_offset]
             try:
                 child.value = Decimal(written.replace("_", ""))
             except InvalidOperation:
@@ -176,7 +179,7 @@ def _syntax_hint(text: str) -> str | None:
     if "=" in text and "==" not in text and "!=" not in text and "<=" not in text and ">=" not in text:
         return "compare with '==' (a single '=' assigns)"
     if "'" not in text and '"' not in text and " " in text.strip():
-        return "quote string values: stage == \"proposal\""
+        return 'quote string values: stage == "proposal"'
     return None
 
 

@@ -31,18 +31,29 @@ class Unsupported(Exception):
 # removes spaces only, and regex \s is ASCII in RE2 and Java. Spell the set out.
 # Written out rather than found by scanning every code point at import (0.1-0.2 s for every
 # command); tests/test_sql_coerce.py checks it against str.isspace() on each Python run.
-PY_WHITESPACE = '\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000'
-WHITESPACE_CLASS = "[" + "".join(re.escape(c) if c in "\\]^-[" else
-                                 (c if c.isprintable() and c != " " else f"\\x{{{ord(c):x}}}")
-                                 for c in PY_WHITESPACE) + "]"
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+WHITESPACE_CLASS = (
+    "["
+    + "".join(
+        re.escape(c) if c in "\\]^-[" else (c if c.isprintable() and c != " " else f"\\x{{{ord(c):x}}}")
+        for c in PY_WHITESPACE
+    )
+    + "]"
+)
 
 
 def strip(value: exp.Expression) -> exp.Expression:
     """``str.strip()``: leading and trailing Unicode whitespace removed."""
-    leading = exp.RegexpReplace(this=value, expression=exp.Literal.string(f"^{WHITESPACE_CLASS}+"),
-                                replacement=exp.Literal.string(""))
-    return exp.RegexpReplace(this=leading, expression=exp.Literal.string(f"{WHITESPACE_CLASS}+$"),
-                             replacement=exp.Literal.string(""))
+    leading = exp.RegexpReplace(
+        this=value, expression=exp.Literal.string(f"^{WHITESPACE_CLASS}+"), replacement=exp.Literal.string("")
+    )
+    return exp.RegexpReplace(
+        this=leading, expression=exp.Literal.string(f"{WHITESPACE_CLASS}+$"), replacement=exp.Literal.string("")
+    )
 
 
 def null_if_any_null(args, result: exp.Expression) -> exp.Expression:
@@ -80,8 +91,9 @@ def _expanded(value: exp.Expression, table: dict) -> exp.Expression:
     """``value`` with each key of ``table`` replaced by its text, when it holds any (else as it is)."""
     replaced = value.copy()
     for char, text in table.items():
-        replaced = exp.Anonymous(this="REPLACE", expressions=[replaced, exp.Literal.string(char),
-                                                               exp.Literal.string(text)])
+        replaced = exp.Anonymous(
+            this="REPLACE", expressions=[replaced, exp.Literal.string(char), exp.Literal.string(text)]
+        )
     holds = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string("[" + "".join(table) + "]"))
     return exp.Case(ifs=[exp.If(this=holds, true=replaced)], default=value)
 

@@ -14,11 +14,11 @@ from decimal import Decimal
 
 import attrs
 
-from ..diagnostics import did_you_mean
 from .. import types as T
+from ..diagnostics import did_you_mean
 from . import ir
 from .functions import FUNCTIONS
-from .parse import BOOL_NAMES, NULL_NAMES, Problem, node_length, literal_value, parse
+from .parse import BOOL_NAMES, NULL_NAMES, Problem, literal_value, node_length, parse
 
 
 @attrs.frozen
@@ -76,11 +76,20 @@ def check(source: str, env: Environment, expect: str | set | None = None) -> tup
             what = " or ".join(T.describe(w) for w in sorted(wanted))
             hint = None
             if wanted == {T.BOOL} and type_ in (T.STRING, T.STAGE):
-                hint = "compare it, e.g. field == \"value\" or field != null"
-            return None, [Problem(code, f"expression must give {what}, but gives {T.describe(type_)}",
-                                  tree.col_offset, hint)]
-    return CheckedExpr(source, tree, type_, nullable, frozenset(checker.fields), frozenset(checker.needed),
-                       checker.annotations, ir.lower(tree, checker.annotations)), []
+                hint = 'compare it, e.g. field == "value" or field != null'
+            return None, [
+                Problem(code, f"expression must give {what}, but gives {T.describe(type_)}", tree.col_offset, hint)
+            ]
+    return CheckedExpr(
+        source,
+        tree,
+        type_,
+        nullable,
+        frozenset(checker.fields),
+        frozenset(checker.needed),
+        checker.annotations,
+        ir.lower(tree, checker.annotations),
+    ), []
 
 
 class _Checker:
@@ -167,8 +176,12 @@ class _Checker:
 
     def expect_bool(self, node: ast.AST, type_: str, context: str):
         if type_ not in (T.BOOL, T.NULL):
-            self.fail(node, "DG205", f"{context} needs true/false values, but this is {T.describe(type_)}",
-                      "compare it, e.g. field == \"value\" or field != null")
+            self.fail(
+                node,
+                "DG205",
+                f"{context} needs true/false values, but this is {T.describe(type_)}",
+                'compare it, e.g. field == "value" or field != null',
+            )
 
     def visit_BinOp(self, node: ast.BinOp, tolerant: bool):
         left, left_null = self.visit(node.left, tolerant)
@@ -182,8 +195,7 @@ class _Checker:
                 hint = "repeating strings is not allowed"
             elif T.DATE in (left, right):
                 hint = "use days_between(start, end) for the days between two dates"
-            self.fail(node, "DG205",
-                      f"'{symbol}' needs numbers, not {T.describe(left)} and {T.describe(right)}", hint)
+            self.fail(node, "DG205", f"'{symbol}' needs numbers, not {T.describe(left)} and {T.describe(right)}", hint)
         nullable = left_null or right_null or symbol in "/%"
         return T.arithmetic_result(symbol, left, right), nullable
 
@@ -193,8 +205,11 @@ class _Checker:
         body, body_null = self.visit(node.body, tolerant)
         other, other_null = self.visit(node.orelse, tolerant)
         if T.NULL not in (body, other) and not T.comparable(body, other):
-            self.fail(node, "DG205", f"both branches of 'if' must have one type, not {T.describe(body)} and "
-                                     f"{T.describe(other)}")
+            self.fail(
+                node,
+                "DG205",
+                f"both branches of 'if' must have one type, not {T.describe(body)} and {T.describe(other)}",
+            )
         type_ = other if body == T.NULL else body
         if type_ in T.NUMERIC and other in T.NUMERIC and other != type_:
             type_ = T.DECIMAL
@@ -229,17 +244,26 @@ class _Checker:
                     hint = "write the number without quotes or units, e.g. 10000"
                 elif types == {T.STRING, T.DATE}:
                     hint = 'write a date as date("2026-07-01")'
-                self.fail(_culprit(left, right), "DG205",
-                          f"cannot compare {T.describe(left_type)} with {T.describe(right_type)}", hint)
+                self.fail(
+                    _culprit(left, right),
+                    "DG205",
+                    f"cannot compare {T.describe(left_type)} with {T.describe(right_type)}",
+                    hint,
+                )
             ordering = not isinstance(op, (ast.Eq, ast.NotEq))
             if T.LIST in (left_type, right_type):
-                self.fail(node, "DG205", "lists cannot be compared",
-                          'test what they hold instead: "x" in tags, contains(tags, "x") or len(tags) == 0')
+                self.fail(
+                    node,
+                    "DG205",
+                    "lists cannot be compared",
+                    'test what they hold instead: "x" in tags, contains(tags, "x") or len(tags) == 0',
+                )
             if ordering and left_type == T.BOOL:
                 self.fail(node, "DG205", f"{T.describe(left_type)} has no order; use == or !=")
             if ordering and T.STRING in (left_type, right_type) and T.STAGE not in (left_type, right_type):
-                self.fail(left if left_type == T.STRING else right, "DG205",
-                          "strings have no order here; use ==, != or in")
+                self.fail(
+                    left if left_type == T.STRING else right, "DG205", "strings have no order here; use ==, != or in"
+                )
             for side, side_type, other_type in ((left, left_type, right_type), (right, right_type, left_type)):
                 if other_type == T.STAGE and side_type == T.STRING:
                     self.check_stage_literal(side)
@@ -250,8 +274,12 @@ class _Checker:
             if isinstance(right, (ast.List, ast.Tuple)):
                 item = self.annotations[id(right.elts[0])][0] if right.elts else None
                 if item is not None and not T.comparable(left_type, item):
-                    self.fail(right, "DG205", f"cannot look for {T.describe(left_type)} in a list of "
-                                              f"{'strings' if item == T.STRING else 'numbers'}")
+                    self.fail(
+                        right,
+                        "DG205",
+                        f"cannot look for {T.describe(left_type)} in a list of "
+                        f"{'strings' if item == T.STRING else 'numbers'}",
+                    )
                 if left_type == T.STAGE:
                     for element in right.elts:
                         self.check_stage_literal(element)
@@ -266,16 +294,22 @@ class _Checker:
     def check_stage_literal(self, node: ast.expr):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and self.env.stages:
             if node.value not in self.env.stages:
-                self.fail(node, "DG207", f"unknown stage '{node.value}'",
-                          did_you_mean(node.value, list(self.env.stages))
-                          or f"stages are: {', '.join(self.env.stages)}")
+                self.fail(
+                    node,
+                    "DG207",
+                    f"unknown stage '{node.value}'",
+                    did_you_mean(node.value, list(self.env.stages)) or f"stages are: {', '.join(self.env.stages)}",
+                )
 
     def visit_Call(self, node: ast.Call, tolerant: bool):
         name = node.func.id
         signature = FUNCTIONS.get(name)
         if signature is None:
-            hint = _TODAY_HINT if name.lower() in _TODAY_NAMES else \
-                did_you_mean(name, list(FUNCTIONS)) or f"functions are: {', '.join(sorted(FUNCTIONS))}"
+            hint = (
+                _TODAY_HINT
+                if name.lower() in _TODAY_NAMES
+                else did_you_mean(name, list(FUNCTIONS)) or f"functions are: {', '.join(sorted(FUNCTIONS))}"
+            )
             self.fail(node, "DG204", f"unknown function '{name}'", hint)
         count = len(node.args)
         least = signature.min_args if signature.min_args is not None else len(signature.params)
@@ -288,9 +322,13 @@ class _Checker:
             accepted = signature.params[min(index, len(signature.params) - 1)]
             type_, nullable = self.visit(arg, tolerant or signature.null_tolerant)
             if type_ != T.NULL and type_ not in accepted:
-                self.fail(arg, "DG205", f"argument {index + 1} of {name}() must be "
-                                        f"{' or '.join(sorted(T.describe(t) for t in accepted))}, "
-                                        f"not {T.describe(type_)}")
+                self.fail(
+                    arg,
+                    "DG205",
+                    f"argument {index + 1} of {name}() must be "
+                    f"{' or '.join(sorted(T.describe(t) for t in accepted))}, "
+                    f"not {T.describe(type_)}",
+                )
             types.append((type_, nullable))
         if name == "date":
             self.check_date_literal(node.args[0])
@@ -323,8 +361,11 @@ class _Checker:
             if signature.name == "coalesce":
                 for arg, (other, _) in zip(node.args[1:], types[1:]):
                     if other != T.NULL and not T.comparable(type_, other):
-                        self.fail(arg, "DG205", f"coalesce() arguments must share a type, not "
-                                                f"{T.describe(type_)} and {T.describe(other)}")
+                        self.fail(
+                            arg,
+                            "DG205",
+                            f"coalesce() arguments must share a type, not {T.describe(type_)} and {T.describe(other)}",
+                        )
                 if len(set(real)) > 1 and set(real) <= T.NUMERIC:  # coalesce(count, 0.5) may be 0.5
                     type_ = T.MONEY if T.MONEY in real else T.DECIMAL
             return type_, nullable
@@ -347,4 +388,5 @@ def _culprit(left: ast.expr, right: ast.expr) -> ast.expr:
 
 def _is_null(node: ast.expr) -> bool:
     return (isinstance(node, ast.Name) and node.id in NULL_NAMES) or (
-        isinstance(node, ast.Constant) and node.value is None)
+        isinstance(node, ast.Constant) and node.value is None
+    )

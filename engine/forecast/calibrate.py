@@ -20,8 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 import attrs
 
@@ -110,9 +110,12 @@ class Calibration:
 
     @property
     def warnings(self) -> list[str]:
-        return [f"stage '{s.stage}': configured probability {s.configured} is outside the observed interval "
-                f"{s.low}-{s.high} ({s.won} won of {s.reached}); suggested {s.suggested}"
-                for s in self.stages if s.outside]
+        return [
+            f"stage '{s.stage}': configured probability {s.configured} is outside the observed interval "
+            f"{s.low}-{s.high} ({s.won} won of {s.reached}); suggested {s.suggested}"
+            for s in self.stages
+            if s.outside
+        ]
 
 
 def outcomes_from_export(ruleset, deals: Iterable[ScoredDeal]) -> tuple[list, int]:
@@ -140,7 +143,7 @@ def inferred_outcome(ruleset, result, stage: str | None = None) -> Outcome | Non
         reached = open_ids
     else:
         furthest = open_ids.index(result.evidence_stage) if result.evidence_stage in open_ids else 0
-        reached = open_ids[:furthest + 1]
+        reached = open_ids[: furthest + 1]
     return Outcome(str(result.id), tuple(reached), final.won)
 
 
@@ -157,10 +160,19 @@ def calibrate(ruleset, outcomes: list, open_deals: int = 0, source: str = "expor
         converted = sum(1 for o in here if _moved_on(o, i, order))
         low, high = wilson(won, len(here))
         days = [o.days[stage.id] for o in here if stage.id in o.days]
-        stages.append(StageCalibration(
-            stage.id, stage.probability, len(here), won,
-            _share(low) if here else None, _share(high) if here else None, converted,
-            (sum(days, Decimal(0)) / len(days)).quantize(Decimal("0.1"), ROUND_HALF_UP) if days else None, len(days)))
+        stages.append(
+            StageCalibration(
+                stage.id,
+                stage.probability,
+                len(here),
+                won,
+                _share(low) if here else None,
+                _share(high) if here else None,
+                converted,
+                (sum(days, Decimal(0)) / len(days)).quantize(Decimal("0.1"), ROUND_HALF_UP) if days else None,
+                len(days),
+            )
+        )
     for calibration in stages:
         for outcome in (o for o in outcomes if calibration.stage in o.reached):
             result = Decimal(int(outcome.won))
@@ -169,8 +181,9 @@ def calibrate(ruleset, outcomes: list, open_deals: int = 0, source: str = "expor
             pairs += 1
     brier = None if not pairs else (squared / pairs).quantize(SHARE, ROUND_HALF_UP)
     brier_suggested = None if not pairs else (squared_suggested / pairs).quantize(SHARE, ROUND_HALF_UP)
-    return Calibration(tuple(stages), len(outcomes), open_deals, brier, brier_suggested, _reliability(stages), source,
-                       unmatched)
+    return Calibration(
+        tuple(stages), len(outcomes), open_deals, brier, brier_suggested, _reliability(stages), source, unmatched
+    )
 
 
 def _moved_on(outcome: Outcome, index: int, order: dict) -> bool:
@@ -191,8 +204,14 @@ def _reliability(stages: list) -> tuple:
     for probability, group in sorted(bins.items()):
         reached = sum(s.reached for s in group)
         won = sum(s.won for s in group)
-        rows.append(ReliabilityBin(probability, tuple(s.stage for s in group), reached,
-                                   None if not reached else (Decimal(won) / reached).quantize(SHARE, ROUND_HALF_UP)))
+        rows.append(
+            ReliabilityBin(
+                probability,
+                tuple(s.stage for s in group),
+                reached,
+                None if not reached else (Decimal(won) / reached).quantize(SHARE, ROUND_HALF_UP),
+            )
+        )
     return tuple(rows)
 
 
@@ -229,8 +248,16 @@ def history_columns(header: list) -> tuple[int, int, int | None]:
     return find(HISTORY_ID), find(HISTORY_STAGE), find(HISTORY_DATE, required=False)
 
 
-DATETIME_FORMATS = ("%m/%d/%y %I:%M %p", "%m/%d/%Y %I:%M %p", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z",
-                    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y")
+DATETIME_FORMATS = (
+    "%m/%d/%y %I:%M %p",
+    "%m/%d/%Y %I:%M %p",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%m/%d/%y",
+)
 
 
 def parse_timestamp(text: str) -> dt.datetime | None:
@@ -241,8 +268,11 @@ def parse_timestamp(text: str) -> dt.datetime | None:
             moment = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return moment.replace(tzinfo=None) if moment.tzinfo is None else \
-            moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return (
+            moment.replace(tzinfo=None)
+            if moment.tzinfo is None
+            else moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        )
     return None
 
 
@@ -367,9 +397,13 @@ def probability_edits(ruleset, calibration: Calibration) -> list[ProbabilityEdit
     if document is None:
         return []
     positions = {s.id: i for i, s in enumerate(ruleset.pipeline.stages)}
-    return [ProbabilityEdit(s.stage, s.configured, s.suggested,
-                            document.locate(("stages", positions[s.stage], "probability")))
-            for s in calibration.stages if s.outside and s.suggested != s.configured]
+    return [
+        ProbabilityEdit(
+            s.stage, s.configured, s.suggested, document.locate(("stages", positions[s.stage], "probability"))
+        )
+        for s in calibration.stages
+        if s.outside and s.suggested != s.configured
+    ]
 
 
 def apply_edits(text: str, edits: list[ProbabilityEdit]) -> str:
@@ -386,7 +420,9 @@ def apply_edits(text: str, edits: list[ProbabilityEdit]) -> str:
         start = where.column - 1
         match = _NUMBER.match(line, start)
         if match is None or Decimal(match.group()) != edit.old:
-            raise EditError(f"{where}: expected the probability {edit.old} of stage '{edit.stage}' here; "
-                               f"the file changed since it was read")
-        lines[where.line - 1] = line[:start] + str(edit.new) + line[match.end():]
+            raise EditError(
+                f"{where}: expected the probability {edit.old} of stage '{edit.stage}' here; "
+                f"the file changed since it was read"
+            )
+        lines[where.line - 1] = line[:start] + str(edit.new) + line[match.end() :]
     return "".join(lines)

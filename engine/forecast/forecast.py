@@ -11,8 +11,8 @@ counts it there too.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 import attrs
 
@@ -149,9 +149,13 @@ class Forecast:
     def sorted_groups(self) -> list:
         """Groups in a stable order: stages and categories as the pipeline declares them, other values
         alphabetically, blanks last."""
+
         def position(item):
-            return [(value == NONE, self.orders.get(key, {}).get(value, -1), value)
-                    for key, value in zip(self.keys, item[0])]
+            return [
+                (value == NONE, self.orders.get(key, {}).get(value, -1), value)
+                for key, value in zip(self.keys, item[0])
+            ]
+
         return sorted(self.groups.items(), key=position)
 
 
@@ -168,8 +172,10 @@ def check_keys(ruleset, keys: Iterable[str]) -> tuple:
         if key in ("owner", "team") and key not in ruleset.fields:
             raise ForecastError(f"--by {key}: the pack's fields have no '{key}' field to group by")
         if key == "category" and not ruleset.pipeline.categories:
-            raise ForecastError("--by category: the pack's pipeline declares no forecast categories "
-                                "(docs/rules.md, 'Forecast categories')")
+            raise ForecastError(
+                "--by category: the pack's pipeline declares no forecast categories "
+                "(docs/rules.md, 'Forecast categories')"
+            )
     if "close_date" not in ruleset.fields:
         raise ForecastError("the pack's fields have no 'close_date' field: the forecast places deals in periods by it")
     return keys
@@ -183,8 +189,16 @@ def check_crm_field(ruleset, field: str) -> None:
         raise ForecastError(f"the pack's fields have no '{field}' field holding the CRM's forecast category")
 
 
-def build_forecast(ruleset, deals: Iterable[ScoredDeal], as_of: dt.date, keys=("owner",), period: Period | None = None,
-                   period_kind: str | None = None, fy_start: int = 1, crm_field: str | None = None) -> Forecast:
+def build_forecast(
+    ruleset,
+    deals: Iterable[ScoredDeal],
+    as_of: dt.date,
+    keys=("owner",),
+    period: Period | None = None,
+    period_kind: str | None = None,
+    fy_start: int = 1,
+    crm_field: str | None = None,
+) -> Forecast:
     """Group the scored ``deals`` by ``keys``, keeping those that close in ``period`` (all when None);
     with ``crm_field``, compare the CRM's forecast category in that field with the rules' category."""
     keys = check_keys(ruleset, keys)
@@ -219,9 +233,16 @@ class _CrmComparer:
             comparison.compared += 1
             meant = labels.get(str(value).strip().lower())
             if meant != scored.result.category:
-                comparison.disagreements.append(Disagreement(
-                    str(scored.result.id), _text(scored.deal.get("owner")), scored.result.stage,
-                    scored.result.category, str(value), meant))
+                comparison.disagreements.append(
+                    Disagreement(
+                        str(scored.result.id),
+                        _text(scored.deal.get("owner")),
+                        scored.result.stage,
+                        scored.result.category,
+                        str(value),
+                        meant,
+                    )
+                )
 
 
 def _group(ruleset, deals, as_of, keys, period, period_kind, fy_start) -> Forecast:
@@ -308,7 +329,12 @@ def _coverage(rep: str, name, quota, totals: Totals, history: Totals | None) -> 
     usable = remaining is not None and remaining > 0
     win_rate = history.win_rate if history is not None else None
     return Coverage(
-        rep=rep, name=name, quota=quota, won=totals.won_amount, remaining=remaining, open_amount=totals.open_amount,
+        rep=rep,
+        name=name,
+        quota=quota,
+        won=totals.won_amount,
+        remaining=remaining,
+        open_amount=totals.open_amount,
         weighted=totals.weighted,
         coverage=(totals.open_amount / remaining).quantize(RATIO, ROUND_HALF_UP) if usable else None,
         weighted_coverage=(totals.weighted / remaining).quantize(RATIO, ROUND_HALF_UP) if usable else None,

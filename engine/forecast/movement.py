@@ -19,8 +19,9 @@ The waterfall steps are the sums of those parts, so old total + steps = new tota
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import attrs
 
@@ -31,8 +32,22 @@ from ..score import ScoredDeal
 # Waterfall steps, in the order a sales leader reads them.
 STEPS = ("new", "reopened", "amount_up", "amount_down", "stage_forward", "stage_back", "won", "lost", "removed")
 # What can happen to a deal between snapshots (several at once: slipped and amount_down, say).
-CHANGES = ("new", "removed", "won", "lost", "reopened", "slipped", "pushed", "pulled_in", "amount_up", "amount_down",
-           "stage_forward", "stage_back", "verdict", "category")
+CHANGES = (
+    "new",
+    "removed",
+    "won",
+    "lost",
+    "reopened",
+    "slipped",
+    "pushed",
+    "pulled_in",
+    "amount_up",
+    "amount_down",
+    "stage_forward",
+    "stage_back",
+    "verdict",
+    "category",
+)
 
 
 class Snapshot(NamedTuple):
@@ -105,16 +120,28 @@ def snapshots(ruleset, deals: Iterable[ScoredDeal]) -> tuple[dict, int, int]:
         position, stage = stages[result.stage]
         state = "won" if stage.won else "lost" if stage.lost else "open"
         amount = None if result.amount is None else _cents(result.amount)
-        weighted = (_cents(result.weighted_amount) if state == "open" and result.weighted_amount is not None
-                    else Decimal(0))
-        found[result.id] = Snapshot(result.stage, position, state, amount, stage.probability, weighted,
-                                    deal.get("close_date"), result.verdict, result.category, deal.get("name"),
-                                    deal.get("owner"))
+        weighted = (
+            _cents(result.weighted_amount) if state == "open" and result.weighted_amount is not None else Decimal(0)
+        )
+        found[result.id] = Snapshot(
+            result.stage,
+            position,
+            state,
+            amount,
+            stage.probability,
+            weighted,
+            deal.get("close_date"),
+            result.verdict,
+            result.category,
+            deal.get("name"),
+            deal.get("owner"),
+        )
     return found, read, repeated
 
 
-def compare(ruleset, old: Iterable[ScoredDeal], new: Iterable[ScoredDeal], period_kind: str = "quarter",
-            fy_start: int = 1) -> Movement:
+def compare(
+    ruleset, old: Iterable[ScoredDeal], new: Iterable[ScoredDeal], period_kind: str = "quarter", fy_start: int = 1
+) -> Movement:
     """The movement from the ``old`` snapshot's scored deals to the ``new`` one's."""
     before, old_read, old_repeated = snapshots(ruleset, old)
     after, new_read, new_repeated = snapshots(ruleset, new)
@@ -142,8 +169,9 @@ def compare_snapshots(before: dict, after: dict, period_kind: str = "quarter", f
     return movement
 
 
-def compare_positions(ruleset, deals: Iterable[tuple[int, ScoredDeal]], period_kind: str = "quarter",
-                      fy_start: int = 1) -> Movement:
+def compare_positions(
+    ruleset, deals: Iterable[tuple[int, ScoredDeal]], period_kind: str = "quarter", fy_start: int = 1
+) -> Movement:
     """``compare`` for one stream of (0 for the old snapshot or 1 for the new, scored deal), old ones first."""
     deals = iter(deals)
     pending: list = []
@@ -163,8 +191,9 @@ def compare_positions(ruleset, deals: Iterable[tuple[int, ScoredDeal]], period_k
     return compare(ruleset, old(), new(), period_kind, fy_start)
 
 
-def deal_movement(deal_id: str, old: Snapshot | None, new: Snapshot | None, period_kind: str,
-                  fy_start: int = 1) -> DealMovement:
+def deal_movement(
+    deal_id: str, old: Snapshot | None, new: Snapshot | None, period_kind: str, fy_start: int = 1
+) -> DealMovement:
     """One deal's changes and its parts of the waterfall."""
     if old is None:
         return DealMovement(deal_id, ("new",), None, new, _nonzero([("new", new.weighted)]))
@@ -178,7 +207,7 @@ def deal_movement(deal_id: str, old: Snapshot | None, new: Snapshot | None, peri
         changes.add("reopened")
         steps.append(("reopened", new.weighted))
     elif old.state == new.state == "open":
-        at_old_probability = (Decimal(0) if new.amount is None else _cents(new.amount * old.probability))
+        at_old_probability = Decimal(0) if new.amount is None else _cents(new.amount * old.probability)
         amount_step = at_old_probability - old.weighted
         stage_step = new.weighted - at_old_probability
         steps.append(("amount_up" if amount_step > 0 else "amount_down", amount_step))

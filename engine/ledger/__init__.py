@@ -11,12 +11,29 @@ re-run would change becomes adjustment lines in the next open period.
 """
 
 from .adjustments import adjustments_for, differences
-from .records import (CLOSED, OPEN, PAID, Adjustment, BookedLine, BookedStatement, Fingerprint, Outcome, fingerprint)
 from .payroll import read_payroll
+from .records import CLOSED, OPEN, PAID, Adjustment, BookedLine, BookedStatement, Fingerprint, Outcome, fingerprint
 from .store import DEFAULT_TIMEOUT, Balance, Drift, Ledger, PayRow, RecordReport, booked_line, open_ledger
 
 __all__ = [
-    "CLOSED", "DEFAULT_TIMEOUT", "OPEN", "PAID", "Adjustment", "Balance", "BookedLine", "BookedStatement", "Drift",
-    "Fingerprint", "Ledger", "Outcome", "PayRow", "RecordReport", "adjustments_for", "booked_line", "differences",
-    "fingerprint", "open_ledger", "read_payroll",
+    "CLOSED",
+    "DEFAULT_TIMEOUT",
+    "OPEN",
+    "PAID",
+    "Adjustment",
+    "Balance",
+    "BookedLine",
+    "BookedStatement",
+    "Drift",
+    "Fingerprint",
+    "Ledger",
+    "Outcome",
+    "PayRow",
+    "RecordReport",
+    "adjustments_for",
+    "booked_line",
+    "differences",
+    "fingerprint",
+    "open_ledger",
+    "read_payroll",
 ]

@@ -37,16 +37,16 @@ def differences(booked: list, recomputed: list) -> list[tuple[tuple, Decimal, De
     return [(k, before.get(k, ZERO), after.get(k, ZERO)) for k in keys if before.get(k, ZERO) != after.get(k, ZERO)]
 
 
-def adjustments_for(source_period: str, booked: list, recomputed: list[BookedLine], stored: Fingerprint,
-                    now: Fingerprint) -> list[Adjustment]:
+def adjustments_for(
+    source_period: str, booked: list, recomputed: list[BookedLine], stored: Fingerprint, now: Fingerprint
+) -> list[Adjustment]:
     """The adjustments that bring what is booked for a locked statement to what it recomputes to now."""
     changed = stored.differences(now)
     result = []
     for (kind, rule, deal), was, now_amount in differences(booked, recomputed):
         reason = reason_for(kind, was, changed)
         what = f"{kind} ({rule})" + (f" on deal {deal}" if deal else "")
-        note = (f"{reason}: {what} in locked {source_period} was {shown_money(was)}, is now "
-                f"{shown_money(now_amount)}")
+        note = f"{reason}: {what} in locked {source_period} was {shown_money(was)}, is now {shown_money(now_amount)}"
         result.append(Adjustment(kind, rule, deal, now_amount - was, reason, source_period, note))
     return result
 

@@ -32,8 +32,14 @@ def read_payroll(path: str | Path) -> tuple[dict, list]:
     rep_at = next((header.index(c) for c in REP_COLUMNS if c in header), None)
     amount_at = next((header.index(c) for c in AMOUNT_COLUMNS if c in header), None)
     if rep_at is None or amount_at is None:
-        return {}, [error("DG807", "the payroll file needs a rep column and an amount column",
-                          Location(where, 1, 1), f"columns: {', '.join(REP_COLUMNS[:1] + AMOUNT_COLUMNS[:1])}")]
+        return {}, [
+            error(
+                "DG807",
+                "the payroll file needs a rep column and an amount column",
+                Location(where, 1, 1),
+                f"columns: {', '.join(REP_COLUMNS[:1] + AMOUNT_COLUMNS[:1])}",
+            )
+        ]
     paid: dict = {}
     problems = []
     for number, row in enumerate(rows[1:], 2):

@@ -31,7 +31,7 @@ class Fingerprint:
     reps_hash: str | None
     export_hash: str | None
 
-    def differences(self, now: "Fingerprint") -> list[str]:
+    def differences(self, now: Fingerprint) -> list[str]:
         """Why a statement computed with ``self`` may differ now: 'rule change', 'data change'.
 
         A statement the ledger made only to carry adjustments has no inputs: it was closed before
@@ -93,9 +93,17 @@ class BookedLine(NamedTuple):
         return (self.kind, self.rule, self.deal)
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "amount": money_text(self.amount), "rule": self.rule, "deal": self.deal,
-                "credit": self.credit, "rate": self.rate, "tier": self.tier, "factor": self.factor,
-                "note": self.note}
+        return {
+            "kind": self.kind,
+            "amount": money_text(self.amount),
+            "rule": self.rule,
+            "deal": self.deal,
+            "credit": self.credit,
+            "rate": self.rate,
+            "tier": self.tier,
+            "factor": self.factor,
+            "note": self.note,
+        }
 
 
 @attrs.frozen
@@ -116,9 +124,16 @@ class Adjustment:
         return (self.kind, self.rule, self.deal)
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "rule": self.rule, "deal": self.deal, "amount": money_text(self.amount),
-                "reason": self.reason, "source_period": self.source_period, "period": self.period,
-                "note": self.note}
+        return {
+            "kind": self.kind,
+            "rule": self.rule,
+            "deal": self.deal,
+            "amount": money_text(self.amount),
+            "reason": self.reason,
+            "source_period": self.source_period,
+            "period": self.period,
+            "note": self.note,
+        }
 
 
 @attrs.frozen
@@ -151,10 +166,18 @@ class BookedStatement:
     def content(self) -> dict:
         """What the content hash covers: everything that must not change once the statement is locked."""
         return {
-            "rep": self.rep, "plan": self.plan, "period": self.period, "start": self.start.isoformat(),
-            "end": self.end.isoformat(), "name": self.name, "currency": self.currency, "rounding": self.rounding,
-            "total": money_text(self.total), "draw_balance": money_text(self.draw_balance),
-            "rules_hash": self.fingerprint.rules_hash, "reps_hash": self.fingerprint.reps_hash,
+            "rep": self.rep,
+            "plan": self.plan,
+            "period": self.period,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "name": self.name,
+            "currency": self.currency,
+            "rounding": self.rounding,
+            "total": money_text(self.total),
+            "draw_balance": money_text(self.draw_balance),
+            "rules_hash": self.fingerprint.rules_hash,
+            "reps_hash": self.fingerprint.reps_hash,
             "export_hash": self.fingerprint.export_hash,
             "lines": [line.as_dict() for line in self.lines],
             "adjustments": [a.as_dict() for a in self.adjustments],

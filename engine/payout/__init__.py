@@ -15,7 +15,25 @@ from .reps import Rep, RepsResult, read_reps, reps_from_records
 from .statement import LINE_KINDS, Line, Statement
 
 __all__ = [
-    "Credited", "CreditResult", "LINE_KINDS", "Line", "PayoutProgram", "PayoutResult", "Period", "PeriodError", "Rep", "RepsResult",
-    "Statement", "compile_credit", "compile_payout", "compute_statements", "parse_period", "parse_recipients",
-    "period_of", "periods_in", "read_reps", "reps_from_records", "requested_periods",
+    "Credited",
+    "CreditResult",
+    "LINE_KINDS",
+    "Line",
+    "PayoutProgram",
+    "PayoutResult",
+    "Period",
+    "PeriodError",
+    "Rep",
+    "RepsResult",
+    "Statement",
+    "compile_credit",
+    "compile_payout",
+    "compute_statements",
+    "parse_period",
+    "parse_recipients",
+    "period_of",
+    "periods_in",
+    "read_reps",
+    "reps_from_records",
+    "requested_periods",
 ]

@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from decimal import Decimal
 from bisect import bisect_left
+from collections.abc import Iterable
+from decimal import Decimal
 from operator import itemgetter
-from typing import Iterable
 
 import attrs
 
 from ..diagnostics import Diagnostic, Location, error, warning
 from ..semantics import Analysis
 from . import periods as P
-from .credit import ONE, OWNER, CreditProgram, Credited, SplitProblem, compile_credit, parse_recipients
+from .credit import ONE, OWNER, Credited, CreditProgram, SplitProblem, compile_credit, parse_recipients
 from .reps import Rep
 from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
 
@@ -59,8 +59,15 @@ class PayoutProgram:
     def plans(self) -> dict:
         return {plan_id: rt.plan for plan_id, rt in self.runtimes.items()}
 
-    def compute(self, deals: Iterable, reps: Iterable[Rep], periods, as_of: dt.date,
-                rep: str | None = None, source: str | None = None) -> PayoutResult:
+    def compute(
+        self,
+        deals: Iterable,
+        reps: Iterable[Rep],
+        periods,
+        as_of: dt.date,
+        rep: str | None = None,
+        source: str | None = None,
+    ) -> PayoutResult:
         """Statements of every rep (or ``rep``) for ``periods``.
 
         ``deals`` yields deal records, or ``(line, record)`` pairs as ExportReader.records() gives
@@ -82,20 +89,29 @@ class PayoutProgram:
 def compile_payout(source) -> PayoutProgram:
     """A PayoutProgram from an Analysis or a compiled RuleSet (anything with ``.analysis``)."""
     analysis = source if isinstance(source, Analysis) else source.analysis
-    return PayoutProgram(analysis, compile_credit(analysis),
-                         {plan.id: PlanRuntime.of(plan) for plan in analysis.pack.plans})
+    return PayoutProgram(
+        analysis, compile_credit(analysis), {plan.id: PlanRuntime.of(plan) for plan in analysis.pack.plans}
+    )
 
 
-def compute_statements(ruleset_or_analysis, deals: Iterable, reps: Iterable[Rep], periods,
-                       as_of: dt.date, rep: str | None = None, source: str | None = None) -> PayoutResult:
+def compute_statements(
+    ruleset_or_analysis,
+    deals: Iterable,
+    reps: Iterable[Rep],
+    periods,
+    as_of: dt.date,
+    rep: str | None = None,
+    source: str | None = None,
+) -> PayoutResult:
     """Statements for every rep (or ``rep``) in ``periods``.
 
     ``periods``: a label ('2026-Q3', '2026-05', '2026-H1', '2026'), a range 'FIRST..LAST', or a list
     of labels. Each plan pays its own periods that overlap the requested span (a monthly plan asked
     for 2026-Q3 gives July, August and September), in its own fiscal calendar.
     """
-    program = ruleset_or_analysis if isinstance(ruleset_or_analysis, PayoutProgram) \
-        else compile_payout(ruleset_or_analysis)
+    program = (
+        ruleset_or_analysis if isinstance(ruleset_or_analysis, PayoutProgram) else compile_payout(ruleset_or_analysis)
+    )
     return program.compute(deals, reps, periods, as_of, rep, source)
 
 
@@ -123,8 +139,9 @@ class _Problems:
         self.groups: dict = {}
         self.source = source
 
-    def add(self, severity: str, code: str, group: str, message: str, hint: str | None = None,
-            line: int | None = None) -> None:
+    def add(
+        self, severity: str, code: str, group: str, message: str, hint: str | None = None, line: int | None = None
+    ) -> None:
         entry = self.groups.setdefault((severity, code, group), [0, [], hint])
         entry[0] += 1
         if len(entry[1]) < MAX_LISTED:
@@ -145,8 +162,9 @@ class _Problems:
 
 
 class _Run:
-    def __init__(self, program: PayoutProgram, reps: list, periods, as_of: dt.date, only: str | None,
-                 source: str | None = None):
+    def __init__(
+        self, program: PayoutProgram, reps: list, periods, as_of: dt.date, only: str | None, source: str | None = None
+    ):
         self.program = program
         self.as_of = as_of
         self.source = source
@@ -160,8 +178,11 @@ class _Run:
             if r.plan in program.runtimes:
                 self.by_plan.setdefault(r.plan, {})[r.id] = r
             else:
-                self.diagnostics.append(error("DG604", f"rep '{r.id}' is on plan '{r.plan}', which the rule pack "
-                                                       f"does not define", r.location))
+                self.diagnostics.append(
+                    error(
+                        "DG604", f"rep '{r.id}' is on plan '{r.plan}', which the rule pack does not define", r.location
+                    )
+                )
         self.requested = {}
         for plan_id, rt in program.runtimes.items():
             if plan_id in self.by_plan:
@@ -195,8 +216,7 @@ class _Run:
             counts = [0] * len(_COUNTS)  # a list indexed by CREDITED, ...: the hot loop counts in place
             tallies[plan_id] = counts
             bounded = frozenset(r.id for r in reps.values() if r.bounded)
-            plans.append((plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt,
-                          bounded))
+            plans.append((plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt, bounded))
         as_of = self.as_of
         end = self.run_end
         problems = self.problems
@@ -212,11 +232,17 @@ class _Run:
             for plan_id, function, when_fields, reps, plan_credits, counts, rt, bounded in plans:
                 try:
                     result = function(deal, as_of)
-                except Exception as exc:  # noqa: BLE001 - a record of the wrong shape must not stop the run
+                except Exception as exc:  # a record of the wrong shape must not stop the run
                     counts[SKIPPED] += 1
-                    problems.add("error", "DG617", f"deals plan '{plan_id}' could not evaluate",
-                                 f"deal {_deal_id(deal, number)}: plan '{plan_id}' could not evaluate it: "
-                                 f"{type(exc).__name__}: {exc}", "deal values must be typed as the fields declare", line)
+                    problems.add(
+                        "error",
+                        "DG617",
+                        f"deals plan '{plan_id}' could not evaluate",
+                        f"deal {_deal_id(deal, number)}: plan '{plan_id}' could not evaluate it: "
+                        f"{type(exc).__name__}: {exc}",
+                        "deal values must be typed as the fields declare",
+                        line,
+                    )
                     continue
                 if result is False:
                     counts[NOT_CREDITED] += 1
@@ -224,9 +250,15 @@ class _Run:
                 if result.__class__ is not tuple:
                     counts[UNDECIDED] += 1
                     missing = [f for f in when_fields if deal.get(f) is None]
-                    problems.add("warning", "DG613", f"deals whose credit rule of plan '{plan_id}' is unknown",
-                                 f"deal {_deal_id(deal, number)}: plan '{plan_id}' cannot tell whether it earns "
-                                 f"credit (missing {', '.join(missing) or 'a value'}); it is not credited", None, line)
+                    problems.add(
+                        "warning",
+                        "DG613",
+                        f"deals whose credit rule of plan '{plan_id}' is unknown",
+                        f"deal {_deal_id(deal, number)}: plan '{plan_id}' cannot tell whether it earns "
+                        f"credit (missing {', '.join(missing) or 'a value'}); it is not credited",
+                        None,
+                        line,
+                    )
                     continue
                 # a CreditResult, as a plain tuple (engine/payout/credit.py)
                 deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
@@ -234,22 +266,40 @@ class _Run:
                     deal_id = _deal_id(deal, number) if deal_id is None else str(deal_id)
                 if amount is None or date is None:
                     counts[SKIPPED] += 1
-                    if self.only is not None and self.only != to and self.only not in (splits or "") \
-                            and self.only != overlay:
+                    if (
+                        self.only is not None
+                        and self.only != to
+                        and self.only not in (splits or "")
+                        and self.only != overlay
+                    ):
                         continue  # another rep's deal: not this --rep's concern
                     what = "amount" if amount is None else f"date ({rt.plan.credit.date})"
-                    problems.add("warning", "DG613", f"credited deals of plan '{plan_id}' without a credit {what}",
-                                 f"deal {deal_id}: plan '{plan_id}' credits it, but its credit {what} is blank; "
-                                 f"it is not paid until that is known", None, line)
+                    problems.add(
+                        "warning",
+                        "DG613",
+                        f"credited deals of plan '{plan_id}' without a credit {what}",
+                        f"deal {deal_id}: plan '{plan_id}' credits it, but its credit {what} is blank; "
+                        f"it is not paid until that is known",
+                        None,
+                        line,
+                    )
                     continue
-                if amount.__class__ is not Decimal or date.__class__ is not dt.date or (
-                        cancelled is not None and cancelled.__class__ is not dt.date):
+                if (
+                    amount.__class__ is not Decimal
+                    or date.__class__ is not dt.date
+                    or (cancelled is not None and cancelled.__class__ is not dt.date)
+                ):
                     amount, date, cancelled, why = _typed(amount, date, cancelled)
                     if why:
                         counts[SKIPPED] += 1
-                        problems.add("error", "DG617", f"deals plan '{plan_id}' could not evaluate",
-                                     f"deal {deal_id}: plan '{plan_id}' could not evaluate it: {why}",
-                                     "deal values must be typed as the fields declare", line)
+                        problems.add(
+                            "error",
+                            "DG617",
+                            f"deals plan '{plan_id}' could not evaluate",
+                            f"deal {deal_id}: plan '{plan_id}' could not evaluate it: {why}",
+                            "deal values must be typed as the fields declare",
+                            line,
+                        )
                         continue
                 if end is not None and date >= end:
                     counts[CREDITED] += 1
@@ -265,10 +315,14 @@ class _Run:
                             recipients_cache[key] = recipients
                     if recipients.__class__ is SplitProblem:
                         counts[SKIPPED] += 1
-                        problems.add("error", recipients.code, f"deals of plan '{plan_id}' with unusable splits",
-                                     f"deal {deal_id}: {recipients.message}; the deal is not credited",
-                                     "fix the split field so the shares total 100 (mark overlay credit "
-                                     "'rep:pct:overlay')", line)
+                        problems.add(
+                            "error",
+                            recipients.code,
+                            f"deals of plan '{plan_id}' with unusable splits",
+                            f"deal {deal_id}: {recipients.message}; the deal is not credited",
+                            "fix the split field so the shares total 100 (mark overlay credit 'rep:pct:overlay')",
+                            line,
+                        )
                         continue
                 counts[CREDITED] += 1
                 position = number * 64
@@ -280,15 +334,32 @@ class _Run:
                         if len(entry[1]) < 5:
                             entry[1].append(deal_id)
                         continue
-                    if rep_id in bounded and ((rep.start is not None and date < rep.start)
-                                              or (rep.end is not None and date > rep.end)):
+                    if rep_id in bounded and (
+                        (rep.start is not None and date < rep.start) or (rep.end is not None and date > rep.end)
+                    ):
                         outside[(plan_id, rep_id)] = outside.get((plan_id, rep_id), 0) + 1
                         continue
                     items = plan_credits.get(rep_id)
                     if items is None:
                         items = plan_credits[rep_id] = []
-                    items.append(new(Credited, (date, deal_id, position, amount if share is ONE else amount * share,
-                                                share, role, amount, factor, mults, bonuses, cancelled)))
+                    items.append(
+                        new(
+                            Credited,
+                            (
+                                date,
+                                deal_id,
+                                position,
+                                amount if share is ONE else amount * share,
+                                share,
+                                role,
+                                amount,
+                                factor,
+                                mults,
+                                bonuses,
+                                cancelled,
+                            ),
+                        )
+                    )
                     position += 1
                     counts[CREDITS] += 1
         self.counts["deals"] = number
@@ -305,20 +376,29 @@ class _Run:
             other = everyone.get(rep_id)
             deals = f"{count} deal{'s' * (count != 1)} ({', '.join(ids)}{', ...' if count > len(ids) else ''})"
             if other is not None:
-                message = (f"{deals} credit '{rep_id}' under plan '{plan_id}', but '{rep_id}' is on plan "
-                           f"'{other.plan}'; that credit is not paid")
+                message = (
+                    f"{deals} credit '{rep_id}' under plan '{plan_id}', but '{rep_id}' is on plan "
+                    f"'{other.plan}'; that credit is not paid"
+                )
             else:
-                message = f"{deals} credit '{rep_id}' under plan '{plan_id}', who is not in the reps file; " \
-                          f"that credit is not paid"
+                message = (
+                    f"{deals} credit '{rep_id}' under plan '{plan_id}', who is not in the reps file; "
+                    f"that credit is not paid"
+                )
             where = Location(self.source) if self.source else None
-            self.diagnostics.append(warning("DG612", message, where, "add the rep to the reps file, or fix the "
-                                                                     "deal's credited-rep field"))
+            self.diagnostics.append(
+                warning("DG612", message, where, "add the rep to the reps file, or fix the deal's credited-rep field")
+            )
         for (plan_id, rep_id), count in outside.items():
             rep = self.by_plan[plan_id][rep_id]
-            self.diagnostics.append(warning(
-                "DG612", f"{count} credit{'s' * (count != 1)} of rep '{rep_id}' (plan '{plan_id}') fall outside "
-                         f"the rep's dates ({rep.start or '...'} to {rep.end or '...'}) and are not paid",
-                rep.location))
+            self.diagnostics.append(
+                warning(
+                    "DG612",
+                    f"{count} credit{'s' * (count != 1)} of rep '{rep_id}' (plan '{plan_id}') fall outside "
+                    f"the rep's dates ({rep.start or '...'} to {rep.end or '...'}) and are not paid",
+                    rep.location,
+                )
+            )
 
     # statements
 
@@ -331,10 +411,14 @@ class _Run:
         duplicates = [i for i in range(1, len(credits)) if _same_credit(credits[i], credits[i - 1])]
         for i in reversed(duplicates):
             again, first = credits[i], credits[i - 1]
-            self.problems.add("error", "DG618", f"deals that appear more than once under plan '{plan_id}'",
-                              f"deal {again.deal} is credited to '{rep_id}' twice (records #{first.seq // 64} and "
-                              f"#{again.seq // 64} of the export); plan '{plan_id}' pays it once",
-                              "remove the duplicate row")
+            self.problems.add(
+                "error",
+                "DG618",
+                f"deals that appear more than once under plan '{plan_id}'",
+                f"deal {again.deal} is credited to '{rep_id}' twice (records #{first.seq // 64} and "
+                f"#{again.seq // 64} of the export); plan '{plan_id}' pays it once",
+                "remove the duplicate row",
+            )
             del credits[i]
 
     def rep_statements(self, rt: PlanRuntime, rep: Rep, credits: list) -> list:
@@ -363,26 +447,48 @@ class _Run:
             due = clawbacks.get(period.start, ())
             if not active and not due and state.draw_balance == 0:
                 continue
-            if wanted is not None and period.start not in wanted and not due and plan.draw is None \
-                    and not _any_between(dates, period.start, period.end):
+            if (
+                wanted is not None
+                and period.start not in wanted
+                and not due
+                and plan.draw is None
+                and not _any_between(dates, period.start, period.end)
+            ):
                 continue  # an earlier period with nothing in it: it changes nothing that carries
             try:
                 statement = compute_statement(rt, rep, period, credits, dates, state, due)
             except NoQuota:
-                self.diagnostics.append(error(
-                    "DG614", f"rep '{rep.id}' has no quota and plan '{plan.id}' sets no default; no statement for "
-                             f"{period.label}", rep.location, "give the rep a quota in the reps file"))
+                self.diagnostics.append(
+                    error(
+                        "DG614",
+                        f"rep '{rep.id}' has no quota and plan '{plan.id}' sets no default; no statement for "
+                        f"{period.label}",
+                        rep.location,
+                        "give the rep a quota in the reps file",
+                    )
+                )
                 return statements
             except NoTargetIncentive:
-                self.diagnostics.append(error(
-                    "DG615", f"plan '{plan.id}' pays rates of the target incentive, but rep '{rep.id}' has none; "
-                             f"no statements", rep.location, "add target_incentive to the reps file"))
+                self.diagnostics.append(
+                    error(
+                        "DG615",
+                        f"plan '{plan.id}' pays rates of the target incentive, but rep '{rep.id}' has none; "
+                        f"no statements",
+                        rep.location,
+                        "add target_incentive to the reps file",
+                    )
+                )
                 return statements
             except ArithmeticError:  # decimal.InvalidOperation: beyond 28 significant digits nothing is exact
-                self.diagnostics.append(error(
-                    "DG619", f"rep '{rep.id}': amounts in {period.label} are too large to pay exactly (more than "
-                             f"28 significant digits); no statement", rep.location,
-                    f"check plan '{plan.id}': its credit amount or rates multiply to an impossible figure"))
+                self.diagnostics.append(
+                    error(
+                        "DG619",
+                        f"rep '{rep.id}': amounts in {period.label} are too large to pay exactly (more than "
+                        f"28 significant digits); no statement",
+                        rep.location,
+                        f"check plan '{plan.id}': its credit amount or rates multiply to an impossible figure",
+                    )
+                )
                 return statements
             if wanted is None or period.start in wanted:
                 if active or statement.lines:
@@ -400,9 +506,13 @@ class _Run:
             if days > window:
                 continue
             if days < 0:
-                self.problems.add("warning", "DG616", f"deals cancelled before their credit date ({plan.id})",
-                                  f"deal {c.deal}: cancelled on {c.cancelled}, before its credit date {c.date}; "
-                                  f"clawed back in the credit period")
+                self.problems.add(
+                    "warning",
+                    "DG616",
+                    f"deals cancelled before their credit date ({plan.id})",
+                    f"deal {c.deal}: cancelled on {c.cancelled}, before its credit date {c.date}; "
+                    f"clawed back in the credit period",
+                )
             when = max(c.cancelled, c.date)
             period = P.period_of(when, plan.period, plan.fiscal_year_start)
             due.setdefault(period.start, []).append(c)

@@ -210,15 +210,25 @@ class _CreditGenerator:
         deal_bonuses = [b for b in plan.bonuses if b.when is not None]
         self.emit("bonuses = ()")
         for b in deal_bonuses:
-            amount = self.expression(b.amount, numeric=True) if isinstance(b.amount, Expr) \
+            amount = (
+                self.expression(b.amount, numeric=True)
+                if isinstance(b.amount, Expr)
                 else self.names.constant(Decimal(b.amount))
+            )
             self.emit(f"if {self.expression(b.when)} is True:  # bonus {b.id}")
             self.emit(f"bonuses = bonuses + (({b.id!r}, {amount}),)", 2)
         parts = CreditResult(
-            id="get('id')", amount="amount", date=self.raw(credit.date), to=self.raw(credit.to),
-            splits=self.raw(credit.splits), overlay=self.raw(credit.overlay),
-            factor="factor" if multipliers else "ONE", multipliers="mults" if multipliers else "()",
-            bonuses="bonuses", cancelled=self.raw(plan.clawback.date if plan.clawback else None))
+            id="get('id')",
+            amount="amount",
+            date=self.raw(credit.date),
+            to=self.raw(credit.to),
+            splits=self.raw(credit.splits),
+            overlay=self.raw(credit.overlay),
+            factor="factor" if multipliers else "ONE",
+            multipliers="mults" if multipliers else "()",
+            bonuses="bonuses",
+            cancelled=self.raw(plan.clawback.date if plan.clawback else None),
+        )
         self.emit(f"return ({', '.join(parts)})")
         return "\n".join(self.lines) + "\n"
 
@@ -231,6 +241,7 @@ class _CreditGenerator:
 
 
 # Splits
+
 
 class SplitProblem(NamedTuple):
     code: str
@@ -290,8 +301,11 @@ def _split_entries(text: str, overlay_default: bool = False):
         if len(pieces) == 1 and (overlay_default or len([p for p in str(text).split(";") if p.strip()]) == 1):
             pieces.append("100")
         if len(pieces) != 2 or not pieces[0]:
-            return SplitProblem("DG611", f"cannot read split '{part}' in '{text}'; write rep:percent, e.g. "
-                                         f"alice:60;bob:40 (overlay: carol:100:overlay)")
+            return SplitProblem(
+                "DG611",
+                f"cannot read split '{part}' in '{text}'; write rep:percent, e.g. "
+                f"alice:60;bob:40 (overlay: carol:100:overlay)",
+            )
         number = pieces[1].rstrip("%").strip()
         try:
             pct = Decimal(number)

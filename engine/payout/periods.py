@@ -103,8 +103,9 @@ def parse_period(label: str, fy_start: int = 1) -> Period:
     """The period a label names, in the fiscal calendar starting in month ``fy_start``."""
     match = _LABEL.match(label or "")
     if not match:
-        raise PeriodError(f"'{label}' is not a period; write 2026-05 (month), 2026-Q3 (quarter), "
-                          f"2026-H1 (half) or 2026 (year)")
+        raise PeriodError(
+            f"'{label}' is not a period; write 2026-05 (month), 2026-Q3 (quarter), 2026-H1 (half) or 2026 (year)"
+        )
     year = int(match["year"])
     if not 1900 <= year <= 9000:  # Python dates end in 9999; a pay period outside this is a typo
         raise PeriodError(f"'{label}': year {year} is out of range (1900-9000)")
@@ -146,8 +147,7 @@ def span(first: str, last: str | None = None, fy_start: int = 1) -> tuple[dt.dat
     return a.start, max(a.end, b.end)
 
 
-def active_fraction(period_start: dt.date, period_end: dt.date, start: dt.date | None,
-                    end: dt.date | None):
+def active_fraction(period_start: dt.date, period_end: dt.date, start: dt.date | None, end: dt.date | None):
     """(active days, days) of a rep employed from ``start`` to ``end`` (inclusive) in ``[period_start, period_end)``."""
     days = (period_end - period_start).days
     lo = max(period_start, start) if start else period_start

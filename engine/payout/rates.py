@@ -44,8 +44,9 @@ class Tiers(NamedTuple):
         return len(uppers) - 1
 
 
-def build_tiers(commission: Commission, scale: Decimal | None, rate_scale: Decimal | None = None,
-                open_gates: dict | None = None) -> Tiers:
+def build_tiers(
+    commission: Commission, scale: Decimal | None, rate_scale: Decimal | None = None, open_gates: dict | None = None
+) -> Tiers:
     """Tiers for one statement.
 
     ``scale`` turns the table's bounds into credit units (the quota, for basis attainment; None

@@ -20,9 +20,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable
 
 import attrs
 import yaml
@@ -33,13 +33,27 @@ from ..values import ValueProblem, is_blank, parse_date, parse_money
 
 COLUMNS = ("id", "name", "plan", "quota", "target_incentive", "start", "end", "currency")
 ALIASES = {
-    "id": "id", "rep": "id", "rep_id": "id", "rep id": "id", "owner": "id",
-    "name": "name", "rep name": "name", "rep_name": "name",
-    "plan": "plan", "plan_id": "plan", "plan id": "plan",
+    "id": "id",
+    "rep": "id",
+    "rep_id": "id",
+    "rep id": "id",
+    "owner": "id",
+    "name": "name",
+    "rep name": "name",
+    "rep_name": "name",
+    "plan": "plan",
+    "plan_id": "plan",
+    "plan id": "plan",
     "quota": "quota",
-    "target_incentive": "target_incentive", "target incentive": "target_incentive", "ti": "target_incentive",
-    "start": "start", "start_date": "start", "start date": "start",
-    "end": "end", "end_date": "end", "end date": "end",
+    "target_incentive": "target_incentive",
+    "target incentive": "target_incentive",
+    "ti": "target_incentive",
+    "start": "start",
+    "start_date": "start",
+    "start date": "start",
+    "end": "end",
+    "end_date": "end",
+    "end date": "end",
     "currency": "currency",
 }
 
@@ -87,8 +101,17 @@ def read_reps(path: Path | str, plans: dict | None = None, date_formats: tuple =
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return RepsResult((), [error("DG601", "reps file is not valid UTF-8 text", Location(shown),
-                                     "save it as UTF-8 (CSV UTF-8 in Excel)")])
+        return RepsResult(
+            (),
+            [
+                error(
+                    "DG601",
+                    "reps file is not valid UTF-8 text",
+                    Location(shown),
+                    "save it as UTF-8 (CSV UTF-8 in Excel)",
+                )
+            ],
+        )
     if path.suffix.lower() in (".yaml", ".yml"):
         return parse_reps_yaml(text, shown, plans, date_formats)
     return parse_reps_csv(text, shown, plans, date_formats)
@@ -101,8 +124,17 @@ def parse_reps_csv(text: str, file: str, plans: dict | None = None, date_formats
     try:
         header = next(reader)
     except StopIteration:
-        return RepsResult((), [error("DG601", "reps file is empty", Location(file, 1, 1),
-                                     "the first row names the columns: id,name,plan,quota,...")])
+        return RepsResult(
+            (),
+            [
+                error(
+                    "DG601",
+                    "reps file is empty",
+                    Location(file, 1, 1),
+                    "the first row names the columns: id,name,plan,quota,...",
+                )
+            ],
+        )
     except csv.Error as exc:
         return RepsResult((), [error("DG601", f"reps file is not valid CSV: {exc}", Location(file, 1, 1))])
     columns = _map_header(header, file, diagnostics)
@@ -115,8 +147,14 @@ def parse_reps_csv(text: str, file: str, plans: dict | None = None, date_formats
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) > len(header):
-                diagnostics.append(error("DG603", f"row has {len(row)} cells but the header has {len(header)}",
-                                         Location(file, number, 1), "quote cells that contain commas"))
+                diagnostics.append(
+                    error(
+                        "DG603",
+                        f"row has {len(row)} cells but the header has {len(header)}",
+                        Location(file, number, 1),
+                        "quote cells that contain commas",
+                    )
+                )
                 continue
             offsets = _cell_columns(lines[number - 1] if number - 1 < len(lines) else "", len(row))
             values, where = {}, {}
@@ -152,9 +190,14 @@ def _map_header(header: list, file: str, diagnostics: list) -> dict | None:
         where = Location(file, 1, offsets[index])
         if key is None:
             if name.strip():
-                diagnostics.append(warning("DG602", f"unknown column '{name.strip()}' in the reps file is ignored",
-                                           where, did_you_mean(name.strip(), list(COLUMNS))
-                                           or f"columns are: {', '.join(COLUMNS)}"))
+                diagnostics.append(
+                    warning(
+                        "DG602",
+                        f"unknown column '{name.strip()}' in the reps file is ignored",
+                        where,
+                        did_you_mean(name.strip(), list(COLUMNS)) or f"columns are: {', '.join(COLUMNS)}",
+                    )
+                )
             continue
         if key in seen:
             diagnostics.append(error("DG602", f"column '{name.strip()}' repeats column {seen[key] + 1} ({key})", where))
@@ -163,8 +206,14 @@ def _map_header(header: list, file: str, diagnostics: list) -> dict | None:
         columns[index] = key
     missing = [key for key in ("id", "plan") if key not in seen]
     if missing:
-        diagnostics.append(error("DG602", f"the reps file has no '{missing[0]}' column", Location(file, 1, 1),
-                                 f"the header needs at least: id,plan (found: {', '.join(h.strip() for h in header)})"))
+        diagnostics.append(
+            error(
+                "DG602",
+                f"the reps file has no '{missing[0]}' column",
+                Location(file, 1, 1),
+                f"the header needs at least: id,plan (found: {', '.join(h.strip() for h in header)})",
+            )
+        )
         return None
     return columns
 
@@ -180,24 +229,34 @@ def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_format
         return RepsResult((), [error("DG601", f"reps file is not valid YAML: {exc.problem or exc}", where)])
     except yaml.YAMLError as exc:
         return RepsResult((), [error("DG601", f"reps file is not valid YAML: {exc}", Location(file))])
-    except (RecursionError, Exception):  # noqa: BLE001 - the loader's nesting guard and the like: refuse
-        return RepsResult((), [error("DG601", "reps file is too deeply nested to be a list of reps",
-                                     Location(file, 1, 1))])
+    except (RecursionError, Exception):  # the loader's nesting guard and the like: refuse
+        return RepsResult(
+            (), [error("DG601", "reps file is too deeply nested to be a list of reps", Location(file, 1, 1))]
+        )
     if node is None:
         return RepsResult((), [error("DG601", "reps file is empty", Location(file, 1, 1))])
     builder = Builder(file)
     try:
         data = builder.build(node)
-    except Exception:  # noqa: BLE001 - an alias bomb or the like: refuse the file, do not crash
+    except Exception:  # an alias bomb or the like: refuse the file, do not crash
         return RepsResult((), [error("DG601", "reps file is too large or too deeply nested", Location(file, 1, 1))])
     diagnostics.extend(builder.diagnostics)
     path: tuple = ()
     if isinstance(data, dict) and "reps" in data:
         data, path = data["reps"], ("reps",)
     if not isinstance(data, list):
-        return RepsResult((), diagnostics + [error(
-            "DG601", "a YAML reps file is a list of reps (or 'reps:' with a list)",
-            builder.values.get(path, Location(file, 1, 1)), "- {id: alice, plan: ae-2026, quota: 250000}")])
+        return RepsResult(
+            (),
+            diagnostics
+            + [
+                error(
+                    "DG601",
+                    "a YAML reps file is a list of reps (or 'reps:' with a list)",
+                    builder.values.get(path, Location(file, 1, 1)),
+                    "- {id: alice, plan: ae-2026, quota: 250000}",
+                )
+            ],
+        )
     records = []
     for index, item in enumerate(data):
         item_path = path + (index,)
@@ -210,8 +269,14 @@ def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_format
             name = ALIASES.get(str(key).strip().lower())
             key_at = builder.keys.get(item_path + (key,), at)
             if name is None:
-                diagnostics.append(warning("DG602", f"unknown key '{key}' in a rep is ignored", key_at,
-                                           did_you_mean(str(key), list(COLUMNS)) or f"keys are: {', '.join(COLUMNS)}"))
+                diagnostics.append(
+                    warning(
+                        "DG602",
+                        f"unknown key '{key}' in a rep is ignored",
+                        key_at,
+                        did_you_mean(str(key), list(COLUMNS)) or f"keys are: {', '.join(COLUMNS)}",
+                    )
+                )
                 continue
             values[name] = "" if value is None else (str(value) if not isinstance(value, str) else value)
             where[name] = builder.values.get(item_path + (key,), key_at)
@@ -220,8 +285,9 @@ def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_format
     return RepsResult(tuple(reps), diagnostics)
 
 
-def reps_from_records(records: Iterable[dict], plans: dict | None = None, date_formats: tuple = (),
-                      file: str = "<reps>") -> RepsResult:
+def reps_from_records(
+    records: Iterable[dict], plans: dict | None = None, date_formats: tuple = (), file: str = "<reps>"
+) -> RepsResult:
     """Reps from plain mappings (a rule test case's ``reps:``, JSON, ...), with the same checks as a file."""
     diagnostics: list[Diagnostic] = []
     prepared = []
@@ -234,8 +300,14 @@ def reps_from_records(records: Iterable[dict], plans: dict | None = None, date_f
         for key, value in item.items():
             name = ALIASES.get(str(key).strip().lower())
             if name is None:
-                diagnostics.append(warning("DG602", f"unknown key '{key}' in rep #{index + 1} is ignored", at,
-                                           did_you_mean(str(key), list(COLUMNS)) or f"keys are: {', '.join(COLUMNS)}"))
+                diagnostics.append(
+                    warning(
+                        "DG602",
+                        f"unknown key '{key}' in rep #{index + 1} is ignored",
+                        at,
+                        did_you_mean(str(key), list(COLUMNS)) or f"keys are: {', '.join(COLUMNS)}",
+                    )
+                )
                 continue
             if isinstance(value, dt.date):
                 value = value.isoformat()
@@ -253,8 +325,14 @@ def _build(records: Iterable, plans: dict | None, date_formats: tuple, diagnosti
         if rep is None:
             continue
         if rep.id in seen:
-            diagnostics.append(error("DG605", f"rep '{rep.id}' is listed twice (first at line {seen[rep.id].line})",
-                                     where.get("id", at), "a rep is on one plan; remove or merge the rows"))
+            diagnostics.append(
+                error(
+                    "DG605",
+                    f"rep '{rep.id}' is listed twice (first at line {seen[rep.id].line})",
+                    where.get("id", at),
+                    "a rep is on one plan; remove or merge the rows",
+                )
+            )
             continue
         seen[rep.id] = at
         reps.append(rep)
@@ -277,8 +355,14 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
         fail("plan", f"rep '{rep_id}' has no plan")
     elif plans is not None and plan_id not in plans:
         ok = False
-        diagnostics.append(error("DG604", f"unknown plan '{plan_id}' for rep '{rep_id}'", where.get("plan", at),
-                                 did_you_mean(plan_id, list(plans)) or f"plans are: {', '.join(plans) or 'none'}"))
+        diagnostics.append(
+            error(
+                "DG604",
+                f"unknown plan '{plan_id}' for rep '{rep_id}'",
+                where.get("plan", at),
+                did_you_mean(plan_id, list(plans)) or f"plans are: {', '.join(plans) or 'none'}",
+            )
+        )
 
     def money(key):
         text = values.get(key)
@@ -290,8 +374,7 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
             fail(key, f"{key} of rep '{rep_id}': {problem}", "write a plain amount such as 250000")
             return None
         if value < 0 or (key == "quota" and value == 0):
-            fail(key, f"{key} of rep '{rep_id}' must be {'more than' if key == 'quota' else 'at least'} 0, "
-                      f"not {value}")
+            fail(key, f"{key} of rep '{rep_id}' must be {'more than' if key == 'quota' else 'at least'} 0, not {value}")
             return None
         return value
 
@@ -319,9 +402,14 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
     plan = plans.get(plan_id) if plans else None
     if plan is not None and currency is not None and currency != plan.currency:
         ok = False
-        diagnostics.append(error("DG606", f"rep '{rep_id}' is paid in {currency} but plan '{plan_id}' pays in "
-                                          f"{plan.currency}", where.get("currency", at),
-                                 "dealgate does not convert currencies; use a plan in the rep's currency"))
+        diagnostics.append(
+            error(
+                "DG606",
+                f"rep '{rep_id}' is paid in {currency} but plan '{plan_id}' pays in {plan.currency}",
+                where.get("currency", at),
+                "dealgate does not convert currencies; use a plan in the rep's currency",
+            )
+        )
     if not ok:
         return None
     name = values.get("name", "").strip() or None

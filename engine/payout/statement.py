@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
-from operator import itemgetter
 from decimal import Decimal
+from operator import itemgetter
 from typing import NamedTuple
 
 import attrs
@@ -34,7 +34,16 @@ from .reps import Rep
 _AMOUNT = itemgetter(3)  # Credited.amount
 
 COMMISSION, TRUE_UP, GATE, PRIOR, CAP, BONUS, CLAWBACK, DRAW, RECOVERY = (
-    "commission", "true_up", "gate", "prior_periods", "cap", "bonus", "clawback", "draw", "draw_recovery")
+    "commission",
+    "true_up",
+    "gate",
+    "prior_periods",
+    "cap",
+    "bonus",
+    "clawback",
+    "draw",
+    "draw_recovery",
+)
 LINE_KINDS = (COMMISSION, TRUE_UP, GATE, PRIOR, CAP, BONUS, CLAWBACK, DRAW, RECOVERY)
 COMMISSION_KINDS = frozenset({COMMISSION, TRUE_UP, GATE, PRIOR, CAP})
 
@@ -79,7 +88,7 @@ class Statement:
         return self.total == sum((line.amount for line in self.lines), ZERO)
 
     def commission_total(self) -> Decimal:
-        return sum((l.amount for l in self.lines if l.kind in COMMISSION_KINDS), ZERO)
+        return sum((line.amount for line in self.lines if line.kind in COMMISSION_KINDS), ZERO)
 
 
 class NoQuota(Exception):
@@ -115,13 +124,17 @@ class PlanRuntime:
     gated: tuple  # (tier index, TierGate)
 
     @classmethod
-    def of(cls, plan: Plan) -> "PlanRuntime":
+    def of(cls, plan: Plan) -> PlanRuntime:
         quota_kind = plan.quota_period or plan.period
         caps = plan.caps
         cent = lambda v: None if v is None else v.quantize(CENT, rounding=ROUNDING[plan.rounding])  # noqa: E731
         return cls(
-            plan=plan, mode=ROUNDING[plan.rounding], quota_kind=quota_kind, to_date=quota_kind != plan.period,
-            cap_deal=cent(caps.per_deal), cap_period=cent(caps.per_period),
+            plan=plan,
+            mode=ROUNDING[plan.rounding],
+            quota_kind=quota_kind,
+            to_date=quota_kind != plan.period,
+            cap_deal=cent(caps.per_deal),
+            cap_period=cent(caps.per_period),
             milestones=tuple(b for b in plan.bonuses if b.attainment is not None),
             gated=tuple((i, t.gate) for i, t in enumerate(plan.commission.tiers) if t.gate is not None),
         )
@@ -142,8 +155,9 @@ class _Measure:
     tiers: Tiers
 
 
-def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list, dates: list,
-                      state: RepState, clawbacks: list) -> Statement:
+def compute_statement(
+    rt: PlanRuntime, rep: Rep, period: P.Period, credits: list, dates: list, state: RepState, clawbacks: list
+) -> Statement:
     """The statement of ``rep`` for ``period``.
 
     ``credits`` are all the rep's Credited on this plan sorted (``dates`` their credit dates);
@@ -163,14 +177,26 @@ def compute_statement(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list
     balance = None
     if plan.draw is not None:
         balance = _draw(plan, rep, period, lines, state, rt.mode, notes)
-    total = sum((l.amount for l in lines), ZERO)
+    total = sum((line.amount for line in lines), ZERO)
     quota_base = measure.quota_base
     return Statement(
-        rep=rep.id, plan=plan.id, period=period, currency=plan.currency, lines=tuple(lines), total=total,
-        name=rep.name, quota=measure.quota, credit=measure.credit_period, attainment=measure.attainment,
-        credits=tuple(measure.window), quota_period=measure.quota_period if rt.to_date else None,
+        rep=rep.id,
+        plan=plan.id,
+        period=period,
+        currency=plan.currency,
+        lines=tuple(lines),
+        total=total,
+        name=rep.name,
+        quota=measure.quota,
+        credit=measure.credit_period,
+        attainment=measure.attainment,
+        credits=tuple(measure.window),
+        quota_period=measure.quota_period if rt.to_date else None,
         credit_to_date=measure.credit_window if rt.to_date else None,
-        draw_balance=balance, rounding=plan.rounding, notes=tuple(notes), tiers=measure.tiers,
+        draw_balance=balance,
+        rounding=plan.rounding,
+        notes=tuple(notes),
+        tiers=measure.tiers,
         quota_source=None if quota_base is None else ("rep" if rep.quota is not None else "plan"),
     )
 
@@ -242,27 +268,37 @@ def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, st
     commission = rt.plan.commission
     attainment = measure.attainment
     qp = measure.quota_period
-    earned_total = sum((l.amount for l in lines), ZERO)
+    earned_total = sum((line.amount for line in lines), ZERO)
     kept = ONE  # fraction of the earned commission actually paid (gate, period cap)
     if commission.min_attainment is not None and (attainment is None or attainment < commission.min_attainment):
         if earned_total:
             shown = "unknown" if attainment is None else _pct(attainment)
-            lines.append(Line(GATE, -earned_total, "min_attainment",
-                              note=f"attainment {shown} is below the {_pct(commission.min_attainment)} gate: "
-                                   f"no commission"))
+            lines.append(
+                Line(
+                    GATE,
+                    -earned_total,
+                    "min_attainment",
+                    note=f"attainment {shown} is below the {_pct(commission.min_attainment)} gate: no commission",
+                )
+            )
         kept = ZERO
     net = earned_total if kept else ZERO  # commission payable this period, before the period cap
     prior = ZERO
     if rt.to_date:
         prior = state.paid_to_date.get(qp.start, ZERO)
         if prior:
-            lines.append(Line(PRIOR, -prior, "to_date",
-                              note=f"already paid in earlier periods of {qp.label}"))
+            lines.append(Line(PRIOR, -prior, "to_date", note=f"already paid in earlier periods of {qp.label}"))
         net -= prior
     if rt.cap_period is not None and net > rt.cap_period:
         excess = net - rt.cap_period
-        lines.append(Line(CAP, -excess, "cap.per_period",
-                          note=f"commission {_money(net)} is above the period cap {_money(rt.cap_period)}"))
+        lines.append(
+            Line(
+                CAP,
+                -excess,
+                "cap.per_period",
+                note=f"commission {_money(net)} is above the period cap {_money(rt.cap_period)}",
+            )
+        )
         net = rt.cap_period
         if kept and earned_total > 0:
             kept = (prior + net) / earned_total  # the share of the deals' commission actually paid to date
@@ -295,8 +331,14 @@ def _milestone_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: Rep
         if attainment is not None and attainment >= bonus.attainment and key not in state.milestones:
             state.milestones.add(key)
             amount = Decimal(bonus.amount).quantize(CENT, rounding=rt.mode)
-            lines.append(Line(BONUS, amount, bonus.id,
-                              note=f"attainment {_pct(attainment)} reached the {_pct(bonus.attainment)} milestone"))
+            lines.append(
+                Line(
+                    BONUS,
+                    amount,
+                    bonus.id,
+                    note=f"attainment {_pct(attainment)} reached the {_pct(bonus.attainment)} milestone",
+                )
+            )
 
 
 def _clawback_lines(plan: Plan, clawbacks: list, lines: list, state: RepState) -> None:
@@ -310,9 +352,17 @@ def _clawback_lines(plan: Plan, clawbacks: list, lines: list, state: RepState) -
         state.paid_commission[c.seq] = ZERO
         state.paid_bonus[c.seq] = ZERO
         days_after = (c.cancelled - c.date).days
-        lines.append(Line(CLAWBACK, -paid, plan.clawback.id, c.deal, c.amount,
-                          note=f"cancelled {c.cancelled}, {days_after} days after its credit date {c.date} "
-                               f"(window {plan.clawback.within_days} days): takes back what was paid"))
+        lines.append(
+            Line(
+                CLAWBACK,
+                -paid,
+                plan.clawback.id,
+                c.deal,
+                c.amount,
+                note=f"cancelled {c.cancelled}, {days_after} days after its credit date {c.date} "
+                f"(window {plan.clawback.within_days} days): takes back what was paid",
+            )
+        )
 
 
 def _gates(rt: PlanRuntime, rep: Rep, period, credits, dates, attainment, quota_base) -> dict:
@@ -323,8 +373,9 @@ def _gates(rt: PlanRuntime, rep: Rep, period, credits, dates, attainment, quota_
             value, what = attainment, "attainment"
         else:
             year = P.period_of(period.start, "year", fy)
-            credit = sum((c.amount for c in credits[bisect_left(dates, year.start):bisect_left(dates, period.end)]),
-                         ZERO)
+            credit = sum(
+                (c.amount for c in credits[bisect_left(dates, year.start) : bisect_left(dates, period.end)]), ZERO
+            )
             active, days = P.active_fraction(year.start, year.end, rep.start, rep.end)
             annual = None
             if quota_base is not None and active:
@@ -332,8 +383,14 @@ def _gates(rt: PlanRuntime, rep: Rep, period, credits, dates, attainment, quota_
             value = credit / annual if annual else None
             what = f"year-to-date attainment of the {year.label} quota"
         opened = value is not None and value >= gate.attainment
-        why = "" if opened else (f"gate closed: {what} {_pct(value) if value is not None else 'unknown'} "
-                                 f"< {_pct(gate.attainment)}; paid at the rate of the tier below")
+        why = (
+            ""
+            if opened
+            else (
+                f"gate closed: {what} {_pct(value) if value is not None else 'unknown'} "
+                f"< {_pct(gate.attainment)}; paid at the rate of the tier below"
+            )
+        )
         result[index] = (opened, why)
     return result
 
@@ -362,9 +419,22 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
             if upper is None or end <= upper:  # the usual case: the deal stays in one tier
                 rate = rates[current]
                 paid = ((amount * rate * factor) if scaled else (amount * rate)).quantize(cent, rounding=mode)
-                append(new(Line, (COMMISSION, paid, "commission", deal, amount, rate, labels[current],
-                                  factor if scaled else None,
-                                  _with_multipliers(notes[current], mults, factor) if scaled else notes[current])))
+                append(
+                    new(
+                        Line,
+                        (
+                            COMMISSION,
+                            paid,
+                            "commission",
+                            deal,
+                            amount,
+                            rate,
+                            labels[current],
+                            factor if scaled else None,
+                            _with_multipliers(notes[current], mults, factor) if scaled else notes[current],
+                        ),
+                    )
+                )
             else:
                 paid = ZERO
                 index, start = current, position
@@ -378,9 +448,22 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                         done = False
                     rate = rates[index]
                     value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(cent, rounding=mode)
-                    append(new(Line, (COMMISSION, value, "commission", deal, piece, rate, labels[index],
-                                      factor if scaled else None,
-                                      _with_multipliers(notes[index], mults, factor) if scaled else notes[index])))
+                    append(
+                        new(
+                            Line,
+                            (
+                                COMMISSION,
+                                value,
+                                "commission",
+                                deal,
+                                piece,
+                                rate,
+                                labels[index],
+                                factor if scaled else None,
+                                _with_multipliers(notes[index], mults, factor) if scaled else notes[index],
+                            ),
+                        )
+                    )
                     paid += value
                     if done:
                         break
@@ -390,15 +473,23 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
             end = position + amount
             paid = ZERO
             for index, piece in slices(tiers, position, end):
-                line = commission_line(deal, piece, rates[index], labels[index],
-                                       notes[index] or "credit reversal", factor, mults, mode)
+                line = commission_line(
+                    deal, piece, rates[index], labels[index], notes[index] or "credit reversal", factor, mults, mode
+                )
                 append(line)
                 paid += line.amount
             current = 0
         position = end
         if cap is not None and paid > cap:
-            append(Line(CAP, cap - paid, "cap.per_deal", deal, note=f"deal commission {_money(paid)} is above "
-                                                                    f"the per-deal cap {_money(cap)}"))
+            append(
+                Line(
+                    CAP,
+                    cap - paid,
+                    "cap.per_deal",
+                    deal,
+                    note=f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}",
+                )
+            )
             paid = cap
         if cancelled is not None:
             earned[seq] = paid
@@ -414,13 +505,21 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
     for c in window:
         position += c.amount
         index = tiers.index_at(position)
-        line = commission_line(c.deal, c.amount, rates[index], labels[index], notes[index], c.factor,
-                               c.multipliers, mode)
+        line = commission_line(
+            c.deal, c.amount, rates[index], labels[index], notes[index], c.factor, c.multipliers, mode
+        )
         out.append(line)
         value = line.amount
         if cap is not None and value > cap:
-            out.append(Line(CAP, cap - value, "cap.per_deal", c.deal,
-                            note=f"deal commission {_money(value)} is above the per-deal cap {_money(cap)}"))
+            out.append(
+                Line(
+                    CAP,
+                    cap - value,
+                    "cap.per_deal",
+                    c.deal,
+                    note=f"deal commission {_money(value)} is above the per-deal cap {_money(cap)}",
+                )
+            )
             value = cap
         paid_total += value
         line_paid[c.seq] = value
@@ -446,10 +545,19 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
         # and a clawback never takes back more than was paid.
         earned[seq] = min(share, line_paid[seq] + max(difference, ZERO))
     if difference:
-        out.append(Line(TRUE_UP, difference, "retroactive", credit=position, rate=rate, tier=labels[index],
-                        note=f"the rate reached, {_rate(rate)} ({labels[index]}), applies to all "
-                             f"{_money(position)} of credit: {_money(target)} less {_money(paid_total)} "
-                             f"on the deal lines" + (f"; {notes[index]}" if notes[index] else "")))
+        out.append(
+            Line(
+                TRUE_UP,
+                difference,
+                "retroactive",
+                credit=position,
+                rate=rate,
+                tier=labels[index],
+                note=f"the rate reached, {_rate(rate)} ({labels[index]}), applies to all "
+                f"{_money(position)} of credit: {_money(target)} less {_money(paid_total)} "
+                f"on the deal lines" + (f"; {notes[index]}" if notes[index] else ""),
+            )
+        )
 
 
 def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) -> None:
@@ -463,13 +571,21 @@ def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) 
             pieces = slices(tiers, ZERO, c.amount)
         paid = ZERO
         for index, piece in pieces:
-            line = commission_line(c.deal, piece, rates[index], labels[index], notes[index], factor,
-                                   c.multipliers, mode)
+            line = commission_line(
+                c.deal, piece, rates[index], labels[index], notes[index], factor, c.multipliers, mode
+            )
             out.append(line)
             paid += line.amount
         if cap is not None and paid > cap:
-            out.append(Line(CAP, cap - paid, "cap.per_deal", c.deal,
-                            note=f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}"))
+            out.append(
+                Line(
+                    CAP,
+                    cap - paid,
+                    "cap.per_deal",
+                    c.deal,
+                    note=f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}",
+                )
+            )
             paid = cap
         if c.cancelled is not None:
             earned[c.seq] = paid
@@ -477,38 +593,60 @@ def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) 
 
 def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, notes: list) -> Decimal | None:
     draw = plan.draw
-    earnings = sum((l.amount for l in lines), ZERO)
+    earnings = sum((line.amount for line in lines), ZERO)
     guaranteed = ZERO
     applies = True
     if draw.months is not None:
         if rep.start is None:
             applies = False
-            notes.append(f"no draw: the plan pays it for the first {draw.months} months but rep '{rep.id}' "
-                         f"has no start date")
+            notes.append(
+                f"no draw: the plan pays it for the first {draw.months} months but rep '{rep.id}' has no start date"
+            )
         else:
-            applies = period.start < P.add_months(dt.date(rep.start.year, rep.start.month, 1), draw.months) \
+            applies = (
+                period.start < P.add_months(dt.date(rep.start.year, rep.start.month, 1), draw.months)
                 and period.end > rep.start
+            )
     if applies:
         active, days = P.active_fraction(period.start, period.end, rep.start, rep.end)
-        guaranteed = (draw.amount * active / days).quantize(CENT, rounding=mode) if active != days \
+        guaranteed = (
+            (draw.amount * active / days).quantize(CENT, rounding=mode)
+            if active != days
             else draw.amount.quantize(CENT, rounding=mode)
+        )
         if active != days:
             notes.append(f"draw prorated: {active} of {days} days active")
     if earnings < guaranteed:
         top_up = guaranteed - earnings
         recoverable = draw.type == "recoverable"
-        lines.append(Line(DRAW, top_up, "draw", note=(
-            f"earnings {_money(earnings)} are below the {'recoverable' if recoverable else 'non-recoverable'} "
-            f"draw {_money(guaranteed)}" + ("; added to the balance to recover" if recoverable else
-                                            "; not recovered"))))
+        lines.append(
+            Line(
+                DRAW,
+                top_up,
+                "draw",
+                note=(
+                    f"earnings {_money(earnings)} are below the {'recoverable' if recoverable else 'non-recoverable'} "
+                    f"draw {_money(guaranteed)}"
+                    + ("; added to the balance to recover" if recoverable else "; not recovered")
+                ),
+            )
+        )
         if recoverable:
             state.draw_balance += top_up
     elif state.draw_balance > 0 and draw.type == "recoverable":
         recovered = min(state.draw_balance, earnings - guaranteed)
         if recovered > 0:
-            lines.append(Line(RECOVERY, -recovered, "draw", note=(
-                f"recovers {_money(recovered)} of the {_money(state.draw_balance)} draw balance from earnings "
-                f"above the draw")))
+            lines.append(
+                Line(
+                    RECOVERY,
+                    -recovered,
+                    "draw",
+                    note=(
+                        f"recovers {_money(recovered)} of the {_money(state.draw_balance)} draw balance from earnings "
+                        f"above the draw"
+                    ),
+                )
+            )
             state.draw_balance -= recovered
     return state.draw_balance if draw.type == "recoverable" else None
 
@@ -520,8 +658,17 @@ def commission_line(deal, credit, rate, label, note, factor, multipliers, mode) 
     """
     scaled = factor != ONE
     value = ((credit * rate * factor) if scaled else (credit * rate)).quantize(CENT, rounding=mode)
-    return Line(COMMISSION, value, "commission", deal, credit, rate, label, factor if scaled else None,
-                _with_multipliers(note, multipliers, factor) if scaled else note)
+    return Line(
+        COMMISSION,
+        value,
+        "commission",
+        deal,
+        credit,
+        rate,
+        label,
+        factor if scaled else None,
+        _with_multipliers(note, multipliers, factor) if scaled else note,
+    )
 
 
 def _with_multipliers(note: str, multipliers: tuple, factor: Decimal) -> str:

@@ -49,7 +49,24 @@ from .rejects import REJECT_COLUMNS, RejectWriter, write_rejects
 from .stream import ExportStream, StreamCounts
 
 __all__ = [
-    "EXTENSIONS", "FORMATS", "FORMAT_NAMES", "ID_FIELD", "JSON_CHUNK", "MAX_RECORD_CHARS", "MAX_ROW_WARNINGS",
-    "REJECT_COLUMNS", "STDIN", "TEXT_CHUNK", "ExportError", "ExportReader", "ExportStream", "ReadCounts",
-    "ReadWarning", "Reject", "RejectWriter", "RejectedRow", "StreamCounts", "write_rejects",
+    "EXTENSIONS",
+    "FORMATS",
+    "FORMAT_NAMES",
+    "ID_FIELD",
+    "JSON_CHUNK",
+    "MAX_RECORD_CHARS",
+    "MAX_ROW_WARNINGS",
+    "REJECT_COLUMNS",
+    "STDIN",
+    "TEXT_CHUNK",
+    "ExportError",
+    "ExportReader",
+    "ExportStream",
+    "ReadCounts",
+    "ReadWarning",
+    "Reject",
+    "RejectWriter",
+    "RejectedRow",
+    "StreamCounts",
+    "write_rejects",
 ]

@@ -40,7 +40,7 @@ class CountingReader(io.RawIOBase):
 
     def locate(self, exc: UnicodeDecodeError) -> tuple[int, int]:
         """(byte offset, line) of the first byte the decoder refused."""
-        tail = exc.object[exc.start:]
+        tail = exc.object[exc.start :]
         offset = self.total - len(tail)
         if self.newlines:
             breaks = self.newlines - tail.count(b"\n")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import itertools
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .. import types as T
 from ..values import EXCEL_FLOAT_ID, ValueProblem, text_converter
@@ -55,23 +56,32 @@ class CsvRecords:
             if field is None:
                 continue
             if first != index:
-                self._warn(line, f"column '{name}' appears more than once (columns {first + 1} and {index + 1}); "
-                                 f"using the first")
+                self._warn(
+                    line,
+                    f"column '{name}' appears more than once (columns {first + 1} and {index + 1}); using the first",
+                )
                 continue
             if field.name in taken:
                 other = taken[field.name]
-                self._warn(line, f"columns '{self.header[other]}' and '{name}' both map to field '{field.name}'; "
-                                 f"using '{self.header[other]}' (column {other + 1})")
+                self._warn(
+                    line,
+                    f"columns '{self.header[other]}' and '{name}' both map to field '{field.name}'; "
+                    f"using '{self.header[other]}' (column {other + 1})",
+                )
                 continue
             taken[field.name] = index
             self.columns[field.name] = name
             plan.append((index, field.name))
-        missing = [f for f in self._readable.values()
-                   if f.name not in taken and f.required and self.defaults.get(f.name) is None]
+        missing = [
+            f
+            for f in self._readable.values()
+            if f.name not in taken and f.required and self.defaults.get(f.name) is None
+        ]
         if missing:
             message = "; ".join(
                 f"no column for required field '{f.name}' (looked for: {', '.join([f.name, *f.columns])})"
-                for f in missing)
+                for f in missing
+            )
             if len(header) == 1:
                 others = [d for d in ";\t|," if d != self.delimiter and d in header[0]]
                 if others:
@@ -81,8 +91,13 @@ class CsvRecords:
 
     def _csv_records(self) -> Iterator[tuple[int, dict | Reject]]:
         width = len(self.header)
-        convert, self.row_source = compile_row(self._csv_plan, self._readable, self.defaults, self.stages,
-                                                [n for n in self._readable if n not in self.columns])
+        convert, self.row_source = compile_row(
+            self._csv_plan,
+            self._readable,
+            self.defaults,
+            self.stages,
+            [n for n in self._readable if n not in self.columns],
+        )
         id_is_text = ID_FIELD in self.columns and self._readable[ID_FIELD].type == T.STRING
         check_id = self._check_id if id_is_text else None
         mangled = EXCEL_FLOAT_ID.match
@@ -94,8 +109,12 @@ class CsvRecords:
                 if row is RUNAWAY_QUOTE:
                     records += 1
                     first = self._lines.first_line()
-                    yield start, self._reject(start, self._runaway_id(first), None, first,
-                                              f"unclosed quote opened at line {start}")
+                    yield (
+                        start,
+                        self._reject(
+                            start, self._runaway_id(first), None, first, f"unclosed quote opened at line {start}"
+                        ),
+                    )
                     continue
                 if not row or (not row[0] or row[0].isspace()) and blank_row(row):
                     counts.blank += 1
@@ -103,8 +122,10 @@ class CsvRecords:
                 records += 1
                 if len(row) != width:
                     cells = f"{len(row)} cell" + ("" if len(row) == 1 else "s")
-                    yield start, self._reject(start, None, None, delimiter.join(row),
-                                              f"row has {cells}, header has {width}")
+                    yield (
+                        start,
+                        self._reject(start, None, None, delimiter.join(row), f"row has {cells}, header has {width}"),
+                    )
                     continue
                 try:
                     deal = convert(row)
@@ -145,8 +166,11 @@ class CsvRecords:
                     raise self._csv_error(exc, line) from None
                 row = None
             start, line = line, base + reader.line_num + 1
-            if row is not None and (line - start == 1 and not lines.ended  # the everyday record: one line
-                                    or not runaway_quote(lines, row, line - start, width)):
+            if row is not None and (
+                line - start == 1
+                and not lines.ended  # the everyday record: one line
+                or not runaway_quote(lines, row, line - start, width)
+            ):
                 yield start, row
                 continue
             yield start, RUNAWAY_QUOTE
@@ -189,7 +213,7 @@ RUNAWAY_QUOTE = object()  # in place of a row's cells: a record that is a runawa
 MAX_RECORD_LINES = 1000  # a quoted cell spanning more lines is taken for a quote left open
 
 
-def runaway_quote(lines: "LineFeed", row: list, spanned: int, width: int) -> bool:
+def runaway_quote(lines: LineFeed, row: list, spanned: int, width: int) -> bool:
     """Whether a record just read is a quote left open rather than a quoted cell with line breaks.
 
     The heuristic (docs/scoring.md), shared by every engine's reading of CSV: the csv module
@@ -198,7 +222,6 @@ def runaway_quote(lines: "LineFeed", row: list, spanned: int, width: int) -> boo
     or spans more than MAX_RECORD_LINES lines.
     """
     return lines.ended or spanned > 1 and (len(row) != width or spanned > MAX_RECORD_LINES)
-
 
 
 class LineFeed:
@@ -286,22 +309,25 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
         items.append(f"{name!r}: a{j}")
     lines.append("    return {" + ", ".join(items) + "}")
     source = "\n".join(lines) + "\n"
-    exec(compile(source, "<dealgate row reader>", "exec"), namespace)  # noqa: S102 - indices and repr'd names only
+    exec(compile(source, "<dealgate row reader>", "exec"), namespace)  # indices and repr'd names only
     return namespace["convert"], source
 
 
 def _raiser(problem: ValueProblem) -> Callable[[], Any]:
     def blank():
         raise problem
+
     return blank
 
 
 def _memoized(convert: Callable[[str], Any], memo: dict, limit: int = 65_536) -> Callable[[str], Any]:
     """``convert`` remembering its results in ``memo`` (bounded); failures are not remembered."""
+
     def remembered(text: str):
         value = convert(text)
         if len(memo) >= limit:
             memo.clear()
         memo[text] = value
         return value
+
     return remembered

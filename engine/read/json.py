@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from ..values import ValueProblem
 from .errors import ID_FIELD, ExportError, Reject
@@ -70,8 +71,9 @@ def _bounded_int(text: str):
 
 def json_decoder() -> json.JSONDecoder:
     """Exact numbers, no NaN/Infinity, no unbounded ints, duplicate keys marked (not silently merged)."""
-    return json.JSONDecoder(parse_float=Decimal, parse_int=_bounded_int, parse_constant=_no_constant,
-                            object_pairs_hook=_object_pairs)
+    return json.JSONDecoder(
+        parse_float=Decimal, parse_int=_bounded_int, parse_constant=_no_constant, object_pairs_hook=_object_pairs
+    )
 
 
 class JsonRecords:
@@ -92,16 +94,22 @@ class JsonRecords:
             if field is None:
                 continue
             if field.name in taken:
-                self._warn(line, f"keys '{taken[field.name]}' and '{key}' both map to field '{field.name}'; "
-                                 f"using '{taken[field.name]}'")
+                self._warn(
+                    line,
+                    f"keys '{taken[field.name]}' and '{key}' both map to field '{field.name}'; "
+                    f"using '{taken[field.name]}'",
+                )
                 continue
             taken[field.name] = key
             plan.append((key, field.name, self._cells[field.name]))
             if field.name not in self.columns:
                 self.columns[field.name] = key
                 self.missing_fields.remove(field.name)
-        missing = tuple(f.name for f in self._readable.values()
-                        if f.name not in taken and f.required and self.defaults.get(f.name) is None)
+        missing = tuple(
+            f.name
+            for f in self._readable.values()
+            if f.name not in taken and f.required and self.defaults.get(f.name) is None
+        )
         return tuple(plan), missing
 
     def _object(self, line: int, record) -> dict | Reject:
@@ -120,8 +128,13 @@ class JsonRecords:
         cells, missing = plan
         if isinstance(record, _RecordWithDuplicates):
             key = record.duplicate
-            return self._reject(line, self._json_id(record, cells), key, _as_text(record[key]),
-                                f"key '{key}' appears twice in the record; which value is meant is unknown")
+            return self._reject(
+                line,
+                self._json_id(record, cells),
+                key,
+                _as_text(record[key]),
+                f"key '{key}' appears twice in the record; which value is meant is unknown",
+            )
         deal = self._template.copy()
         deal_id = None
         try:
@@ -132,8 +145,13 @@ class JsonRecords:
             return self._reject(line, deal_id, key, _as_text(record[key]), str(problem))
         if missing:
             deal_id = deal.get(ID_FIELD)
-            return self._reject(line, deal_id if isinstance(deal_id, str) else None, None, None,
-                                f"missing required field '{missing[0]}'")
+            return self._reject(
+                line,
+                deal_id if isinstance(deal_id, str) else None,
+                None,
+                None,
+                f"missing required field '{missing[0]}'",
+            )
         deal_id = deal.get(ID_FIELD)
         if deal_id is not None:
             self._check_id(line, deal_id)
@@ -261,7 +279,7 @@ class JsonArray:
         self.decode = json_decoder().raw_decode
 
     def refill(self, at_least: int = JSON_CHUNK) -> None:
-        dropped = self.buffer[:self.pos]
+        dropped = self.buffer[: self.pos]
         newlines = dropped.count("\n")
         if newlines:
             self.lines_before += newlines
@@ -269,7 +287,7 @@ class JsonArray:
         else:
             self.column_before += len(dropped)
         chunk = self.text.read(at_least)
-        self.buffer = self.buffer[self.pos:] + chunk
+        self.buffer = self.buffer[self.pos :] + chunk
         self.pos = 0
         if not chunk:
             self.eof = True
@@ -300,8 +318,9 @@ class JsonArray:
             yield from self._wrapped()
             return
         if first != "[":
-            raise self.error(f"expected a JSON array of deal objects, found '{first}' "
-                             f"(for one object per line use the jsonl format)")
+            raise self.error(
+                f"expected a JSON array of deal objects, found '{first}' (for one object per line use the jsonl format)"
+            )
         yield from self._elements()
         if self.peek() != "":
             raise self.error("unexpected text after the array")
@@ -341,9 +360,12 @@ class JsonArray:
             raise self.error("unexpected text after the object")
         if not found:
             listed = ", ".join(f"'{k}'" for k in seen[:8]) or "none"
-            raise ExportError(f"expected a JSON array of deal objects, found an object (keys: {listed}); an API "
-                              f"answer's records are read from an array under {', '.join(RECORDS_KEYS)}",
-                              source=self.source, line=start_line)
+            raise ExportError(
+                f"expected a JSON array of deal objects, found an object (keys: {listed}); an API "
+                f"answer's records are read from an array under {', '.join(RECORDS_KEYS)}",
+                source=self.source,
+                line=start_line,
+            )
 
     def _elements(self) -> Iterator[tuple[int, Any]]:
         """The elements of the array that starts at the current position, then past its ']'."""

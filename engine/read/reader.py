@@ -6,8 +6,9 @@ import csv
 import io
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any
 
 from .. import types as T
 from ..values import EXCEL_FLOAT_ID, coerce, text_converter
@@ -22,8 +23,10 @@ FORMAT_NAMES = {"csv": "csv", "tsv": "tsv", "json": "json", "jsonl": "jsonl", "n
 STDIN = "-"
 TEXT_CHUNK = 1 << 16
 # The warning on an id Excel turned into a number (the SQL engines find them too: engine.sql.duckdb_engine)
-MANGLED_ID = ("id '{value}' looks like a number mangled by Excel (scientific notation or lost digits); "
-              "kept as written, but it may not match the CRM record")
+MANGLED_ID = (
+    "id '{value}' looks like a number mangled by Excel (scientific notation or lost digits); "
+    "kept as written, but it may not match the CRM record"
+)
 MANGLED_IDS_NOT_LISTED = "{count} more ids look mangled by Excel (not listed)"
 MAX_ROW_WARNINGS = 100  # per kind; the rest are counted in one summary warning
 
@@ -44,8 +47,15 @@ class ExportReader(CsvRecords, JsonRecords):
     to close the file.
     """
 
-    def __init__(self, analysis, source: str | os.PathLike | IO, *, fmt: str | None = None,
-                 delimiter: str | None = None, strict: bool = False):
+    def __init__(
+        self,
+        analysis,
+        source: str | os.PathLike | IO,
+        *,
+        fmt: str | None = None,
+        delimiter: str | None = None,
+        strict: bool = False,
+    ):
         self.fields = analysis.pack.fields
         if self.fields is None:
             raise ValueError("the rule pack has no fields document; exports are read through one")
@@ -98,14 +108,17 @@ class ExportReader(CsvRecords, JsonRecords):
             suffix = Path(source).suffix.lower()
             if suffix in EXTENSIONS:
                 return name, EXTENSIONS[suffix]
-            raise ExportError(f"cannot tell the format from the extension {suffix or '(none)'!r}; "
-                              f"give the format: csv, tsv, json or jsonl", source=name)
+            raise ExportError(
+                f"cannot tell the format from the extension {suffix or '(none)'!r}; "
+                f"give the format: csv, tsv, json or jsonl",
+                source=name,
+            )
         return name, "csv"
 
     def _open(self, source) -> IO:
         if isinstance(source, (str, os.PathLike)) and str(source) != STDIN:
             try:
-                binary = open(source, "rb")  # noqa: SIM115 - closed by close()
+                binary = open(source, "rb")  # closed by close()
             except OSError as exc:
                 raise ExportError(f"cannot read the export: {exc.strerror or exc}", source=self.source_name) from None
             self._owned = binary
@@ -143,7 +156,7 @@ class ExportReader(CsvRecords, JsonRecords):
         if self._owned is not None:
             self._owned.close()
 
-    def __enter__(self) -> "ExportReader":
+    def __enter__(self) -> ExportReader:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -160,12 +173,14 @@ class ExportReader(CsvRecords, JsonRecords):
         """csv.Error is rare with the default dialect: in practice, an unclosed quote."""
         message = str(exc)
         if "field larger than field limit" in message:
-            message = (f"a cell is longer than {csv.field_size_limit()} characters "
-                       f"(an unclosed quote in the record starting here?)")
+            message = (
+                f"a cell is longer than {csv.field_size_limit()} characters "
+                f"(an unclosed quote in the record starting here?)"
+            )
         return ExportError(f"malformed CSV: {message}", source=self.source_name, line=line)
 
     def _encoding_error(self, exc: UnicodeDecodeError) -> ExportError:
-        bad = exc.object[exc.start:exc.start + 1]
+        bad = exc.object[exc.start : exc.start + 1]
         byte = f"0x{bad[0]:02X}" if bad else "a byte"
         counter = self._counter
         head = counter.head if counter is not None else b""
@@ -176,8 +191,11 @@ class ExportReader(CsvRecords, JsonRecords):
         if counter is None:
             return ExportError(f"not UTF-8: byte {byte} cannot be decoded; {hint}", source=self.source_name)
         offset, line = counter.locate(exc)
-        return ExportError(f"not UTF-8: byte {byte} at byte offset {offset} cannot be decoded; {hint}",
-                           source=self.source_name, line=line)
+        return ExportError(
+            f"not UTF-8: byte {byte} at byte offset {offset} cannot be decoded; {hint}",
+            source=self.source_name,
+            line=line,
+        )
 
     # column matching
 

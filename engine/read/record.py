@@ -11,7 +11,7 @@ raises the error naming the field: converters are pure, so it fails where the fa
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .. import types as T
 from ..values import ValueProblem, coerce, is_blank, text_converter
@@ -43,20 +43,29 @@ def record_values(fields: dict, defaults: dict, stages, values: dict) -> dict:
 
 def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict], dict], str]:
     """``record(values)``, generated for these fields; returns it and its source."""
-    namespace: dict = {"KNOWN": frozenset(fields), "ValueProblem": ValueProblem, "coerce": coerce,
-                       "STR": str, "reference": lambda values: record_values(fields, defaults, stages, values)}
-    lines = ["def record(values):",
-             "    if not KNOWN.issuperset(values):",
-             "        return reference(values)  # raises: an unknown field",
-             "    get = values.get",
-             "    try:"]
+    namespace: dict = {
+        "KNOWN": frozenset(fields),
+        "ValueProblem": ValueProblem,
+        "coerce": coerce,
+        "STR": str,
+        "reference": lambda values: record_values(fields, defaults, stages, values),
+    }
+    lines = [
+        "def record(values):",
+        "    if not KNOWN.issuperset(values):",
+        "        return reference(values)  # raises: an unknown field",
+        "    get = values.get",
+        "    try:",
+    ]
     items = []
     for k, (name, field) in enumerate((n, f) for n, f in fields.items() if f.compute is None):
         default = defaults.get(name)
         namespace[f"d{k}"] = default
         blank = "reference(values)" if field.required and default is None else f"d{k}"
-        native = (f"coerce({field.type!r}, v, formats={field.formats!r}, separator={field.separator!r}, "
-                  f"currency={field.currency!r}, stages=STAGES)")
+        native = (
+            f"coerce({field.type!r}, v, formats={field.formats!r}, separator={field.separator!r}, "
+            f"currency={field.currency!r}, stages=STAGES)"
+        )
         lines.append(f"        v = get({name!r})")
         lines.append("        if type(v) is STR:")
         if field.type == T.STRING:
@@ -83,5 +92,5 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
     lines.append("        pass")
     lines.append("    return reference(values)  # raises, naming the field")
     source = "\n".join(lines) + "\n"
-    exec(compile(source, "<dealgate record converter>", "exec"), namespace)  # noqa: S102 - repr'd names only
+    exec(compile(source, "<dealgate record converter>", "exec"), namespace)  # repr'd names only
     return namespace["record"], source

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import difflib
 import os
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 from ..output import atomic_write, safe_cell
 from .errors import Reject
@@ -27,8 +28,13 @@ class RejectWriter:
         self.writer.writerow((("file",) if with_source else ()) + REJECT_COLUMNS)
 
     def __call__(self, source: str | None, reject: Reject) -> None:
-        row = [reject.line, safe_cell(reject.id), safe_cell(reject.column), safe_cell(reject.value),
-               safe_cell(reject.reason)]
+        row = [
+            reject.line,
+            safe_cell(reject.id),
+            safe_cell(reject.column),
+            safe_cell(reject.value),
+            safe_cell(reject.reason),
+        ]
         self.writer.writerow(([safe_cell(source)] if self.with_source else []) + row)
         self.count += 1
 
@@ -81,5 +87,8 @@ class UnknownStageLabels:
             close = difflib.get_close_matches(label.lower(), list(by_lower), n=1, cutoff=0.75)
             hint = f"; did you mean '{by_lower[close[0]]}'?" if close else ""
             parts.append(f"'{label}' ({count} row{'s' * (count != 1)}{hint})")
-        return ("unknown stage labels: " + ", ".join(parts)
-                + "; add each to the labels of its stage in the pipeline, or correct the export")
+        return (
+            "unknown stage labels: "
+            + ", ".join(parts)
+            + "; add each to the labels of its stage in the pipeline, or correct the export"
+        )

@@ -41,5 +41,12 @@ def unknown_code(code: str) -> str:
 
 
 def _as_dict(doc: CodeDoc) -> dict:
-    return {"code": doc.code, "severity": doc.severity, "summary": doc.summary, "meaning": plain(doc.meaning),
-            "example": plain(doc.example), "section": plain(doc.section), "document": f"docs/{doc.document}"}
+    return {
+        "code": doc.code,
+        "severity": doc.severity,
+        "summary": doc.summary,
+        "meaning": plain(doc.meaning),
+        "example": plain(doc.example),
+        "section": plain(doc.section),
+        "document": f"docs/{doc.document}",
+    }

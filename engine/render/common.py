@@ -54,6 +54,7 @@ def annotation(level: str, properties: list[tuple[str, object]], message: str) -
 
     Text properties and the message are escaped as the runner expects (a ':' or ',' would end a property).
     """
-    props = ",".join(f"{key}={_escape_property(value) if isinstance(value, str) else value}"
-                     for key, value in properties)
+    props = ",".join(
+        f"{key}={_escape_property(value) if isinstance(value, str) else value}" for key, value in properties
+    )
     return f"::{level} {props}::{_escape_data(message)}"

@@ -10,8 +10,9 @@ amounts and, for a deal failed on a blank field, which fields it missed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import islice
-from typing import IO, Iterable
+from typing import IO
 
 from ..money import cents
 from ..score import ScoredDeal, Summary, is_over_staged, missing_by_criterion
@@ -55,8 +56,9 @@ def why_text(over_staged: bool, qualify_out, failed, missing: dict, warnings) ->
     if qualify_out:
         parts.append("qualify out: " + ", ".join(qualify_out))
     if failed:
-        parts.append("failed: " + ", ".join(f"{c} (missing {', '.join(missing[c])})" if c in missing else c
-                                            for c in failed))
+        parts.append(
+            "failed: " + ", ".join(f"{c} (missing {', '.join(missing[c])})" if c in missing else c for c in failed)
+        )
     if warnings:
         parts.append("warn: " + ", ".join(warnings))
     return " · ".join(parts)
@@ -78,10 +80,16 @@ class _Cells:
                 self.shapes.clear()
             over = is_over_staged(self.ruleset, result)
             shared = self.shapes[key] = {
-                "stage": result[1], "verdict": result[2], "probability": probability_text(result[6]),
-                "evidence_stage": result[9] or "-", "failed": ", ".join(result[3]),
-                "qualify_out": ", ".join(result[4]), "warnings": ", ".join(result[5]),
-                "over_staged": "yes" if over else "", "missing": "", "_over": over,
+                "stage": result[1],
+                "verdict": result[2],
+                "probability": probability_text(result[6]),
+                "evidence_stage": result[9] or "-",
+                "failed": ", ".join(result[3]),
+                "qualify_out": ", ".join(result[4]),
+                "warnings": ", ".join(result[5]),
+                "over_staged": "yes" if over else "",
+                "missing": "",
+                "_over": over,
                 "why": why_text(over, result[4], result[3], {}, result[5]),
             }
             shared["_styles"] = [_style(key, shared) for key in self.keys]
@@ -117,8 +125,9 @@ def _style(key: str, shared: dict) -> str | None:
     return None
 
 
-def write_table(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary,
-                display: Display = Display()) -> None:
+def write_table(
+    out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary, display: Display = Display()
+) -> None:
     """The deals, one row each, then the forecast summary."""
     columns = choose(COLUMNS, DEFAULT, display.columns)
     cells = _Cells(ruleset, summary.as_of, [c.key for c in columns])
@@ -134,7 +143,7 @@ def write_table(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Sum
 
     out.write(layout.header(paint) + "\n" + layout.rule(paint) + "\n")
     for start in range(0, len(sample), BATCH):
-        out.write("".join(row(item) + "\n" for item in sample[start:start + BATCH]))
+        out.write("".join(row(item) + "\n" for item in sample[start : start + BATCH]))
     while True:
         batch = "".join(row(cells(scored)) + "\n" for scored in islice(deals, BATCH))
         if not batch:
@@ -160,8 +169,16 @@ def render_summary(summary: Summary, display: Display = Display()) -> str:
     for stage in summary.ruleset.pipeline.stages:
         t = data["stages"][stage.id]
         note = f"({t['unknown_amount']:,} without amount)" if t["unknown_amount"] else ""
-        rows.append([stage.id, probability_text(stage.probability), f"{t['count']:,}", f"{t['amount']:,}",
-                     f"{t['weighted_amount']:,}", note])
+        rows.append(
+            [
+                stage.id,
+                probability_text(stage.probability),
+                f"{t['count']:,}",
+                f"{t['amount']:,}",
+                f"{t['weighted_amount']:,}",
+                note,
+            ]
+        )
     lines = [f"Forecast as of {data['as_of']} — {data['deals']:,} deals"]
     columns = SUMMARY_COLUMNS if any(row[-1] for row in rows) else SUMMARY_COLUMNS[:-1]
     lines += render(columns, rows, Display(display.width, display.color), indent="  ")
@@ -170,8 +187,9 @@ def render_summary(summary: Summary, display: Display = Display()) -> str:
     if data["coverage"]:
         c = data["coverage"]
         ratio = f"{c['coverage']}x" if c["coverage"] is not None else "quota already met"
-        lines.append(f"  coverage of remaining quota {c['remaining']:,}: {ratio} "
-                     f"(weighted {c['weighted_coverage'] or '-'}x)")
+        lines.append(
+            f"  coverage of remaining quota {c['remaining']:,}: {ratio} (weighted {c['weighted_coverage'] or '-'}x)"
+        )
     verdicts = ", ".join(f"{v} {n:,}" for v, n in data["verdicts"].items())
     lines.append(f"  verdicts: {verdicts}; over-staged {data['over_staged']:,}")
     if data["qualify_out"]:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from ..score import ScoredDeal, Summary
 from .record import deal_record, dumps  # noqa: F401 - dumps: the SQL engine writes its lines with it
@@ -23,8 +24,24 @@ from .rows import compile_csv_line, compile_json_object
 
 BATCH = 2048  # lines joined per write: one call into the file per batch, not per deal
 
-CSV_COLUMNS = ("file", "line", "id", "name", "owner", "stage", "verdict", "failed", "missing", "qualify_out", "warnings",
-               "probability", "amount", "weighted_amount", "evidence_stage", "over_staged")
+CSV_COLUMNS = (
+    "file",
+    "line",
+    "id",
+    "name",
+    "owner",
+    "stage",
+    "verdict",
+    "failed",
+    "missing",
+    "qualify_out",
+    "warnings",
+    "probability",
+    "amount",
+    "weighted_amount",
+    "evidence_stage",
+    "over_staged",
+)
 
 
 def csv_columns(pipeline) -> tuple:
@@ -46,12 +63,12 @@ def _plain(value):
 
 def json_head(summary: Summary) -> str:
     """The JSON document up to its first deal."""
-    return '{"as_of": %s, "deals": [' % json.dumps(summary.as_of.isoformat())
+    return f'{{"as_of": {json.dumps(summary.as_of.isoformat())}, "deals": ['
 
 
 def json_foot(summary: Summary) -> str:
     """The JSON document after its last deal: the summary (written once every deal is counted)."""
-    return "\n],\n\"summary\": " + json.dumps(_plain(summary.as_dict()), indent=2, ensure_ascii=False) + "}\n"
+    return '\n],\n"summary": ' + json.dumps(_plain(summary.as_dict()), indent=2, ensure_ascii=False) + "}\n"
 
 
 def batches(lines: Iterator[str], separator: str = "") -> Iterator[str]:
@@ -88,18 +105,19 @@ def write_csv(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summa
 
 def write_table(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary, display=None) -> None:
     """The table for people (engine.render.deal_table), imported only when asked for: it needs rich."""
-    from .deal_table import Display, write_table as table
+    from .deal_table import Display
+    from .deal_table import write_table as table
 
     table(out, ruleset, deals, summary, display or Display())
 
 
 def render_summary(summary: Summary, display=None) -> str:
     """The forecast summary for people (on stderr beside the machine formats)."""
-    from .deal_table import Display, render_summary as summary_table
+    from .deal_table import Display
+    from .deal_table import render_summary as summary_table
 
     return summary_table(summary, display or Display())
 
 
 # Every format: (out, ruleset, deals, summary), writing as the deals stream in.
 FORMATS = {"table": write_table, "csv": write_csv, "json": write_json, "jsonl": write_jsonl}
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..diagnostics import Diagnostic
 from .common import annotation, visible
@@ -34,7 +34,7 @@ def _excerpt(diagnostic: Diagnostic, sources: dict) -> list[str]:
         return []
     text = lines[diagnostic.line - 1].replace("\t", " ")  # YAML counts a tab as one column
     gutter = f"{diagnostic.line:>4} | "
-    before = text[:max(diagnostic.column - 1, 0)]
+    before = text[: max(diagnostic.column - 1, 0)]
     caret = " " * (len(gutter) - 2) + "| " + " " * _width(before) + "^" * _span_width(diagnostic, text)
     return [gutter + text, caret]
 
@@ -44,7 +44,7 @@ def _span_width(diagnostic: Diagnostic, text: str) -> int:
     end = diagnostic.location.end_column if diagnostic.location else 0
     if end <= diagnostic.column:
         return 1
-    return max(1, _width(text[diagnostic.column - 1:min(end, len(text) + 1) - 1]))
+    return max(1, _width(text[diagnostic.column - 1 : min(end, len(text) + 1) - 1]))
 
 
 def render_text(diagnostics: Iterable[Diagnostic], color: bool = False) -> str:

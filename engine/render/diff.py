@@ -27,11 +27,15 @@ def _signed(value: Decimal) -> str:
 
 def _change_text(change, people: bool = False) -> str:
     """What changes in one deal; for ``people`` (the text table) amounts with thousands separators."""
+
     def shown(key, value):
         if people and key == "weighted_amount" and value is not None:
             return shown_money(Decimal(value))
         return _value(value)
-    return "; ".join(f"{key} {shown(key, before)} → {shown(key, after)}" for key, (before, after) in change.changes.items())
+
+    return "; ".join(
+        f"{key} {shown(key, before)} → {shown(key, after)}" for key, (before, after) in change.changes.items()
+    )
 
 
 def _cell(text: str) -> str:
@@ -49,8 +53,10 @@ def summary_line(diff: PackDiff) -> str:
     parts.append(f"weighted forecast {shown_money(before)} → {shown_money(after)} ({_signed(after - before)})")
     if diff.payout_totals is not None:
         b, a = diff.payout_totals
-        parts.append(f"payouts {diff.period}: {len(diff.payouts)} rep{'s' * (len(diff.payouts) != 1)} change, "
-                     f"total {shown_money(b)} → {shown_money(a)} ({_signed(a - b)})")
+        parts.append(
+            f"payouts {diff.period}: {len(diff.payouts)} rep{'s' * (len(diff.payouts) != 1)} change, "
+            f"total {shown_money(b)} → {shown_money(a)} ({_signed(a - b)})"
+        )
     return "; ".join(parts)
 
 
@@ -58,10 +64,12 @@ def _table_columns():
     """The columns of the deals that change, for people (``--columns`` picks among them by key)."""
     from .table import Column
 
-    return [Column("line", "line", right=True, cut="never"),
-            Column("deal", "deal", max_width=24, min_width=12, cut="middle"),
-            Column("stage", "stage", max_width=20, min_width=6),
-            Column("changes", "what changes", max_width=120, min_width=20)]
+    return [
+        Column("line", "line", right=True, cut="never"),
+        Column("deal", "deal", max_width=24, min_width=12, cut="middle"),
+        Column("stage", "stage", max_width=20, min_width=6),
+        Column("changes", "what changes", max_width=120, min_width=20),
+    ]
 
 
 COLUMNS = _table_columns()
@@ -81,22 +89,40 @@ def render_text(diff: PackDiff, display=None) -> str:
     if diff.changes:
         rows = [[str(c.line), c.id or "?", c.stage or "?", _change_text(c, people=True)] for c in diff.changes]
         out += render(choose(COLUMNS, [c.key for c in COLUMNS], display.columns), rows, display, indent="  ")
-    changed_stages = [s for s in diff.stages if s.count[0] != s.count[1] or s.weighted[0] != s.weighted[1]
-                      or s.amount[0] != s.amount[1]]
+    changed_stages = [
+        s
+        for s in diff.stages
+        if s.count[0] != s.count[1] or s.weighted[0] != s.weighted[1] or s.amount[0] != s.amount[1]
+    ]
     if changed_stages:
         out.append("  forecast by stage:")
-        columns = [Column("stage", "stage", max_width=30), Column("deals", "deals", cut="never"),
-                   Column("before", "weighted before", right=True, cut="never"),
-                   Column("after", "weighted after", right=True, cut="never"),
-                   Column("delta", "delta", right=True, cut="never")]
-        rows = [[s.stage, f"{s.count[0]:,} → {s.count[1]:,}", shown_money(s.weighted[0]), shown_money(s.weighted[1]),
-                 _signed(s.weighted[1] - s.weighted[0])] for s in changed_stages]
+        columns = [
+            Column("stage", "stage", max_width=30),
+            Column("deals", "deals", cut="never"),
+            Column("before", "weighted before", right=True, cut="never"),
+            Column("after", "weighted after", right=True, cut="never"),
+            Column("delta", "delta", right=True, cut="never"),
+        ]
+        rows = [
+            [
+                s.stage,
+                f"{s.count[0]:,} → {s.count[1]:,}",
+                shown_money(s.weighted[0]),
+                shown_money(s.weighted[1]),
+                _signed(s.weighted[1] - s.weighted[0]),
+            ]
+            for s in changed_stages
+        ]
         styles = [[None] * 4 + [_delta_style(s.weighted[1] - s.weighted[0])] for s in changed_stages]
         out += render(columns, rows, plain, styles, indent="    ")
     if diff.payouts:
         out.append(f"  payouts {diff.period}:")
-        columns = [Column("rep", "rep", max_width=30), Column("before", "before", right=True, cut="never"),
-                   Column("after", "after", right=True, cut="never"), Column("delta", "delta", right=True, cut="never")]
+        columns = [
+            Column("rep", "rep", max_width=30),
+            Column("before", "before", right=True, cut="never"),
+            Column("after", "after", right=True, cut="never"),
+            Column("delta", "delta", right=True, cut="never"),
+        ]
         rows = [[rep.rep, shown_money(rep.before), shown_money(rep.after), _signed(rep.delta)] for rep in diff.payouts]
         styles = [[None] * 3 + [_delta_style(rep.delta)] for rep in diff.payouts]
         out += render(columns, rows, plain, styles, indent="    ")
@@ -105,31 +131,43 @@ def render_text(diff: PackDiff, display=None) -> str:
 
 
 def render_markdown(diff: PackDiff) -> str:
-    out = [f"### dealgate diff: `{diff.base}` → `{diff.new}`", "",
-           f"**{summary_line(diff)}** (as of {diff.as_of.isoformat()})", ""]
+    out = [
+        f"### dealgate diff: `{diff.base}` → `{diff.new}`",
+        "",
+        f"**{summary_line(diff)}** (as of {diff.as_of.isoformat()})",
+        "",
+    ]
     if diff.changes:
         out += ["| line | deal | stage | what changes |", "|---:|---|---|---|"]
         for change in diff.changes[:MAX_ROWS]:
-            out.append(f"| {change.line} | {_cell(change.id or '?')} | {change.stage or '?'} | "
-                       f"{_cell(_change_text(change))} |")
+            out.append(
+                f"| {change.line} | {_cell(change.id or '?')} | {change.stage or '?'} | {_cell(_change_text(change))} |"
+            )
         if len(diff.changes) > MAX_ROWS:
             out.append(f"\n…and {len(diff.changes) - MAX_ROWS} more deals (run `dealgate diff --format json` for all).")
         out.append("")
     else:
         out += ["No deal changes verdict, failed criteria, qualify-out rules, evidence stage or weighted amount.", ""]
-    out += ["<details><summary>Forecast by stage</summary>", "",
-            "| stage | deals before | deals after | weighted before | weighted after | delta |",
-            "|---|---:|---:|---:|---:|---:|"]
+    out += [
+        "<details><summary>Forecast by stage</summary>",
+        "",
+        "| stage | deals before | deals after | weighted before | weighted after | delta |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for s in diff.stages:
-        out.append(f"| {s.stage} | {s.count[0]} | {s.count[1]} | {shown_money(s.weighted[0])} | "
-                   f"{shown_money(s.weighted[1])} | {_signed(s.weighted[1] - s.weighted[0])} |")
+        out.append(
+            f"| {s.stage} | {s.count[0]} | {s.count[1]} | {shown_money(s.weighted[0])} | "
+            f"{shown_money(s.weighted[1])} | {_signed(s.weighted[1] - s.weighted[0])} |"
+        )
     out += ["", "</details>", ""]
     if diff.payout_totals is not None:
         out += [f"**Payouts {diff.period}**", ""]
         if diff.payouts:
             out += ["| rep | before | after | delta |", "|---|---:|---:|---:|"]
-            out += [f"| {r.rep} | {shown_money(r.before)} | {shown_money(r.after)} | {_signed(r.delta)} |"
-                    for r in diff.payouts]
+            out += [
+                f"| {r.rep} | {shown_money(r.before)} | {shown_money(r.after)} | {_signed(r.delta)} |"
+                for r in diff.payouts
+            ]
         else:
             out.append("No rep's payout changes.")
         out.append("")
@@ -138,18 +176,36 @@ def render_markdown(diff: PackDiff) -> str:
 
 def render_json(diff: PackDiff) -> str:
     data = {
-        "base": diff.base, "new": diff.new, "as_of": diff.as_of.isoformat(), "deals": diff.deals,
-        "changed": diff.changed, "summary": summary_line(diff),
-        "changes": [{"line": c.line, "id": c.id, "stage": c.stage,
-                     "changes": {k: {"before": jsonable(b), "after": jsonable(a)} for k, (b, a) in c.changes.items()}}
-                    for c in diff.changes],
+        "base": diff.base,
+        "new": diff.new,
+        "as_of": diff.as_of.isoformat(),
+        "deals": diff.deals,
+        "changed": diff.changed,
+        "summary": summary_line(diff),
+        "changes": [
+            {
+                "line": c.line,
+                "id": c.id,
+                "stage": c.stage,
+                "changes": {k: {"before": jsonable(b), "after": jsonable(a)} for k, (b, a) in c.changes.items()},
+            }
+            for c in diff.changes
+        ],
         "forecast": {"before": str(cents(diff.forecast[0])), "after": str(cents(diff.forecast[1]))},
-        "stages": [{"stage": s.stage, "count": list(s.count), "amount": jsonable(s.amount),
-                    "weighted": jsonable(s.weighted)} for s in diff.stages],
-        "payouts": None if diff.payout_totals is None else {
-            "period": diff.period, "total": {"before": str(diff.payout_totals[0]), "after": str(diff.payout_totals[1])},
-            "reps": [{"rep": r.rep, "before": str(r.before), "after": str(r.after), "delta": str(r.delta)}
-                     for r in diff.payouts]},
+        "stages": [
+            {"stage": s.stage, "count": list(s.count), "amount": jsonable(s.amount), "weighted": jsonable(s.weighted)}
+            for s in diff.stages
+        ],
+        "payouts": None
+        if diff.payout_totals is None
+        else {
+            "period": diff.period,
+            "total": {"before": str(diff.payout_totals[0]), "after": str(diff.payout_totals[1])},
+            "reps": [
+                {"rep": r.rep, "before": str(r.before), "after": str(r.after), "delta": str(r.delta)}
+                for r in diff.payouts
+            ],
+        },
     }
     return json.dumps(data, indent=2) + "\n"
 

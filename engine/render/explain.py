@@ -10,8 +10,15 @@ from ..explain import Explanation, RuleTrace
 from ..money import cents, money_text
 from .common import jsonable, visible
 
-MARKS = {"pass": "PASS", "fail": "FAIL", "missing": "MISSING", "fired": "FIRED", "quiet": "quiet",
-         "unknown": "unknown", "not applicable": "n/a"}
+MARKS = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "missing": "MISSING",
+    "fired": "FIRED",
+    "quiet": "quiet",
+    "unknown": "unknown",
+    "not applicable": "n/a",
+}
 
 
 def _value(value) -> str:
@@ -50,15 +57,18 @@ def render_explanation_text(explanation: Explanation) -> str:
         column = f" column '{r.column}' value {r.value!r}:" if r.column else ""
         return visible(f"line {explanation.line}: this row was rejected, not scored:{column} {r.reason}") + "\n"
     result, deal = explanation.result, explanation.deal
-    out = [f"Deal {result.id}" + (f" — {deal.get('name')}" if deal.get("name") else "")
-           + (f" (owner {deal.get('owner')})" if deal.get("owner") else ""),
-           f"  line {explanation.line}, as of {explanation.as_of.isoformat()}",
-           f"  stage {result.stage} (probability {result.probability}), verdict {result.verdict.upper()}",
-           f"  amount {_value(cents(result.amount))}, weighted {_value(cents(result.weighted_amount))}",
-           f"  evidence stage {result.evidence_stage or 'none'}"
-           + ("  (over-staged: the evidence does not support the current stage)" if explanation.over_staged else ""),
-           *([f"  forecast category {result.category}"] if result.category is not None else []),
-           ""]
+    out = [
+        f"Deal {result.id}"
+        + (f" — {deal.get('name')}" if deal.get("name") else "")
+        + (f" (owner {deal.get('owner')})" if deal.get("owner") else ""),
+        f"  line {explanation.line}, as of {explanation.as_of.isoformat()}",
+        f"  stage {result.stage} (probability {result.probability}), verdict {result.verdict.upper()}",
+        f"  amount {_value(cents(result.amount))}, weighted {_value(cents(result.weighted_amount))}",
+        f"  evidence stage {result.evidence_stage or 'none'}"
+        + ("  (over-staged: the evidence does not support the current stage)" if explanation.over_staged else ""),
+        *([f"  forecast category {result.category}"] if result.category is not None else []),
+        "",
+    ]
     if explanation.current:
         out.append(f"Exit criteria of {result.stage} (the current stage):")
         for trace in explanation.current:
@@ -84,26 +94,42 @@ def render_explanation_text(explanation: Explanation) -> str:
 
 def _trace_dict(trace: RuleTrace) -> dict:
     return {
-        "id": trace.id, "kind": trace.kind, "stage": trace.stage, "expression": trace.expression,
-        "values": {k: jsonable(v) for k, v in trace.values.items()}, "status": trace.status,
-        "missing": list(trace.missing), "why": trace.why, "severity": trace.severity,
-        "from": trace.applies_from, "location": trace.location,
+        "id": trace.id,
+        "kind": trace.kind,
+        "stage": trace.stage,
+        "expression": trace.expression,
+        "values": {k: jsonable(v) for k, v in trace.values.items()},
+        "status": trace.status,
+        "missing": list(trace.missing),
+        "why": trace.why,
+        "severity": trace.severity,
+        "from": trace.applies_from,
+        "location": trace.location,
     }
 
 
 def render_explanation_json(explanation: Explanation) -> str:
     if explanation.reject is not None:
         r = explanation.reject
-        data = {"line": explanation.line, "rejected": {"id": r.id, "column": r.column, "value": r.value,
-                                                       "reason": r.reason}}
+        data = {
+            "line": explanation.line,
+            "rejected": {"id": r.id, "column": r.column, "value": r.value, "reason": r.reason},
+        }
     else:
         result = explanation.result
         data = {
-            "line": explanation.line, "id": result.id, "as_of": explanation.as_of.isoformat(),
-            "stage": result.stage, "verdict": result.verdict, "probability": float(result.probability),
-            "amount": money_text(result.amount), "weighted_amount": money_text(result.weighted_amount),
-            "evidence_stage": result.evidence_stage, "over_staged": explanation.over_staged,
-            "failed": list(result.failed), "qualify_out": list(result.qualify_out),
+            "line": explanation.line,
+            "id": result.id,
+            "as_of": explanation.as_of.isoformat(),
+            "stage": result.stage,
+            "verdict": result.verdict,
+            "probability": float(result.probability),
+            "amount": money_text(result.amount),
+            "weighted_amount": money_text(result.weighted_amount),
+            "evidence_stage": result.evidence_stage,
+            "over_staged": explanation.over_staged,
+            "failed": list(result.failed),
+            "qualify_out": list(result.qualify_out),
             "exit_criteria": [_trace_dict(t) for t in explanation.current],
             "other_stages": [_trace_dict(t) for t in explanation.earlier],
             "qualify_out_rules": [_trace_dict(t) for t in explanation.qualify_out],

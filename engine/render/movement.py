@@ -11,11 +11,27 @@ from __future__ import annotations
 from ..forecast.movement import CHANGES, STEPS, DealMovement, Movement
 from ..money import money_text, shown_money
 from .jsontext import dumps_indented
-from .report import csv_text, md_cell, md_table
+from .report import csv_text, md_table
 
-CSV_COLUMNS = ("id", "name", "owner", "changes", "old_stage", "new_stage", "old_amount", "new_amount",
-               "old_close_date", "new_close_date", "old_verdict", "new_verdict", "old_category", "new_category",
-               "old_weighted", "new_weighted", "weighted_change")
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "owner",
+    "changes",
+    "old_stage",
+    "new_stage",
+    "old_amount",
+    "new_amount",
+    "old_close_date",
+    "new_close_date",
+    "old_verdict",
+    "new_verdict",
+    "old_category",
+    "new_category",
+    "old_weighted",
+    "new_weighted",
+    "weighted_change",
+)
 
 
 def _date(value) -> str | None:
@@ -26,12 +42,20 @@ def deal_record(deal: DealMovement) -> dict:
     old, new = deal.old, deal.new
     latest = new or old
     return {
-        "id": deal.id, "name": latest.name, "owner": latest.owner, "changes": list(deal.changes),
-        "old_stage": old and old.stage, "new_stage": new and new.stage,
-        "old_amount": money_text(old and old.amount), "new_amount": money_text(new and new.amount),
-        "old_close_date": _date(old and old.close), "new_close_date": _date(new and new.close),
-        "old_verdict": old and old.verdict, "new_verdict": new and new.verdict,
-        "old_category": old and old.category, "new_category": new and new.category,
+        "id": deal.id,
+        "name": latest.name,
+        "owner": latest.owner,
+        "changes": list(deal.changes),
+        "old_stage": old and old.stage,
+        "new_stage": new and new.stage,
+        "old_amount": money_text(old and old.amount),
+        "new_amount": money_text(new and new.amount),
+        "old_close_date": _date(old and old.close),
+        "new_close_date": _date(new and new.close),
+        "old_verdict": old and old.verdict,
+        "new_verdict": new and new.verdict,
+        "old_category": old and old.category,
+        "new_category": new and new.category,
         "old_weighted": money_text(old.weighted if old else None),
         "new_weighted": money_text(new.weighted if new else None),
         "weighted_change": money_text(deal.delta),
@@ -40,13 +64,21 @@ def deal_record(deal: DealMovement) -> dict:
 
 def movement_record(movement: Movement) -> dict:
     return {
-        "old": {"deals": movement.old_deals, "weighted_pipeline": money_text(movement.old_weighted),
-                "repeated_ids": movement.duplicates["old"]},
-        "new": {"deals": movement.new_deals, "weighted_pipeline": money_text(movement.new_weighted),
-                "repeated_ids": movement.duplicates["new"]},
+        "old": {
+            "deals": movement.old_deals,
+            "weighted_pipeline": money_text(movement.old_weighted),
+            "repeated_ids": movement.duplicates["old"],
+        },
+        "new": {
+            "deals": movement.new_deals,
+            "weighted_pipeline": money_text(movement.new_weighted),
+            "repeated_ids": movement.duplicates["new"],
+        },
         "period_kind": movement.period_kind,
-        "waterfall": [{"step": step, "deals": movement.step_deals[step], "amount": money_text(movement.steps[step])}
-                      for step in STEPS],
+        "waterfall": [
+            {"step": step, "deals": movement.step_deals[step], "amount": money_text(movement.steps[step])}
+            for step in STEPS
+        ],
         "difference": money_text(movement.difference),
         "changes": {change: movement.counts[change] for change in CHANGES},
         "deals": [deal_record(d) for d in movement.deals],
@@ -63,10 +95,14 @@ def render_csv(movement: Movement) -> str:
 
 # for people
 
+
 def _waterfall_rows(movement: Movement) -> list[list[str]]:
     rows = [["old weighted pipeline", str(movement.old_deals), shown_money(movement.old_weighted)]]
-    rows += [[step.replace("_", " "), str(movement.step_deals[step]), shown_money(movement.steps[step])]
-             for step in STEPS if movement.step_deals[step]]
+    rows += [
+        [step.replace("_", " "), str(movement.step_deals[step]), shown_money(movement.steps[step])]
+        for step in STEPS
+        if movement.step_deals[step]
+    ]
     rows.append(["new weighted pipeline", str(movement.new_deals), shown_money(movement.new_weighted)])
     return rows
 
@@ -80,11 +116,18 @@ def _deal_rows(movement: Movement) -> list[list[str]]:
     rows = []
     for deal in movement.deals:
         old, new = deal.old, deal.new
-        rows.append([deal.id, (new or old).owner or "", ", ".join(c.replace("_", " ") for c in deal.changes),
-                     _arrow(old and old.stage, new and new.stage),
-                     _arrow(shown_money(old.amount) if old else None, shown_money(new.amount) if new else None),
-                     _arrow(old and old.close, new and new.close),
-                     _arrow(old and old.category, new and new.category), shown_money(deal.delta)])
+        rows.append(
+            [
+                deal.id,
+                (new or old).owner or "",
+                ", ".join(c.replace("_", " ") for c in deal.changes),
+                _arrow(old and old.stage, new and new.stage),
+                _arrow(shown_money(old.amount) if old else None, shown_money(new.amount) if new else None),
+                _arrow(old and old.close, new and new.close),
+                _arrow(old and old.category, new and new.category),
+                shown_money(deal.delta),
+            ]
+        )
     return rows
 
 
@@ -102,21 +145,35 @@ def render_table(movement: Movement, display=None) -> str:
 
     display = display or Display()
     plain = Display(display.width, display.color)
-    waterfall = [Column("step", "step", max_width=24), Column("deals", "deals", right=True, cut="never"),
-                 Column("weighted", "weighted", right=True, cut="never")]
+    waterfall = [
+        Column("step", "step", max_width=24),
+        Column("deals", "deals", right=True, cut="never"),
+        Column("weighted", "weighted", right=True, cut="never"),
+    ]
     rows = _waterfall_rows(movement)
-    styles = [["total"] * 3] + [[None, None, "gain" if movement.steps[s] > 0 else "loss"]
-                                for s in STEPS if movement.step_deals[s]] + [["total"] * 3]
-    out = [f"Weighted pipeline from old to new: {shown_money(movement.difference)} "
-           f"(slipped and pushed by {movement.period_kind})", *render(waterfall, rows, plain, styles, indent="  "),
-           "", _counts_line(movement)]
+    styles = (
+        [["total"] * 3]
+        + [[None, None, "gain" if movement.steps[s] > 0 else "loss"] for s in STEPS if movement.step_deals[s]]
+        + [["total"] * 3]
+    )
+    out = [
+        f"Weighted pipeline from old to new: {shown_money(movement.difference)} "
+        f"(slipped and pushed by {movement.period_kind})",
+        *render(waterfall, rows, plain, styles, indent="  "),
+        "",
+        _counts_line(movement),
+    ]
     if movement.deals:
-        columns = [Column("id", "id", max_width=24, min_width=8, cut="middle"), Column("owner", "owner", max_width=16),
-                   Column("changes", "changes", max_width=48, min_width=10),
-                   Column("stage", "stage", max_width=32), Column("amount", "amount", max_width=32, cut="never"),
-                   Column("close", "close date", max_width=24, cut="never"),
-                   Column("category", "category", max_width=24),
-                   Column("delta", "weighted Δ", right=True, cut="never")]
+        columns = [
+            Column("id", "id", max_width=24, min_width=8, cut="middle"),
+            Column("owner", "owner", max_width=16),
+            Column("changes", "changes", max_width=48, min_width=10),
+            Column("stage", "stage", max_width=32),
+            Column("amount", "amount", max_width=32, cut="never"),
+            Column("close", "close date", max_width=24, cut="never"),
+            Column("category", "category", max_width=24),
+            Column("delta", "weighted Δ", right=True, cut="never"),
+        ]
         out += ["", *render(columns, _deal_rows(movement), plain)]
     return "\n".join(out) + "\n"
 

@@ -11,19 +11,36 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable
 
 from ..money import CENT, money_text, shown_money
 from ..output import safe_cell
 from ..payout.statement import Line, Statement
 from .jsontext import dumps_indented
 
-CSV_COLUMNS = ("rep", "name", "plan", "period", "start", "end", "currency", "kind", "rule", "deal", "credit",
-               "tier", "rate", "factor", "amount", "note")
+CSV_COLUMNS = (
+    "rep",
+    "name",
+    "plan",
+    "period",
+    "start",
+    "end",
+    "currency",
+    "kind",
+    "rule",
+    "deal",
+    "credit",
+    "tier",
+    "rate",
+    "factor",
+    "amount",
+    "note",
+)
 
 
 # values
+
 
 def exact(value: Decimal | None) -> str | None:
     """A Decimal as plain digits, without exponent or trailing zeros beyond cents for whole values."""
@@ -64,6 +81,7 @@ def shown_rate(line: Line) -> str:
 
 # records
 
+
 def statement_record(s: Statement) -> dict:
     """One statement as the plain mapping JSON is made from."""
     return {
@@ -84,9 +102,16 @@ def statement_record(s: Statement) -> dict:
         "total": money_text(s.total, s.rounding),
         "draw_balance": money_text(s.draw_balance, s.rounding),
         "credits": [
-            {"deal": c.deal, "date": c.date.isoformat(), "credit": exact(c.amount), "share": exact(c.share),
-             "role": c.role, "deal_credit": exact(c.deal_credit), "multipliers": list(c.multipliers),
-             "cancelled": c.cancelled.isoformat() if c.cancelled else None}
+            {
+                "deal": c.deal,
+                "date": c.date.isoformat(),
+                "credit": exact(c.amount),
+                "share": exact(c.share),
+                "role": c.role,
+                "deal_credit": exact(c.deal_credit),
+                "multipliers": list(c.multipliers),
+                "cancelled": c.cancelled.isoformat() if c.cancelled else None,
+            }
             for c in s.credits
         ],
         "lines": [line_record(line, s.rounding) for line in s.lines],
@@ -122,19 +147,55 @@ def render_csv(statements: Iterable[Statement]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for s in statements:
-        head = [s.rep, s.name or "", s.plan, s.period.label, s.period.start.isoformat(), s.period.last.isoformat(),
-                s.currency]
+        head = [
+            s.rep,
+            s.name or "",
+            s.plan,
+            s.period.label,
+            s.period.start.isoformat(),
+            s.period.last.isoformat(),
+            s.currency,
+        ]
         for line in s.lines:
-            writer.writerow([safe_cell(v) for v in head + [
-                line.kind, line.rule, line.deal or "", exact(line.credit) or "", line.tier or "",
-                exact(line.rate) or "", exact(line.factor) or "", money_text(line.amount, s.rounding), line.note]])
-        writer.writerow([safe_cell(v) for v in head + ["total", "", "", exact(s.credit), "", "", "",
-                                                   money_text(s.total, s.rounding),
-                                                   f"attainment {percent(s.attainment)}"]])
+            writer.writerow(
+                [
+                    safe_cell(v)
+                    for v in head
+                    + [
+                        line.kind,
+                        line.rule,
+                        line.deal or "",
+                        exact(line.credit) or "",
+                        line.tier or "",
+                        exact(line.rate) or "",
+                        exact(line.factor) or "",
+                        money_text(line.amount, s.rounding),
+                        line.note,
+                    ]
+                ]
+            )
+        writer.writerow(
+            [
+                safe_cell(v)
+                for v in head
+                + [
+                    "total",
+                    "",
+                    "",
+                    exact(s.credit),
+                    "",
+                    "",
+                    "",
+                    money_text(s.total, s.rounding),
+                    f"attainment {percent(s.attainment)}",
+                ]
+            ]
+        )
     return out.getvalue()
 
 
 # table and markdown
+
 
 def _describe(line: Line) -> str:
     if line.kind == "commission":
@@ -144,8 +205,18 @@ def _describe(line: Line) -> str:
 
 
 def _rows(s: Statement) -> list[list[str]]:
-    return [[line.kind, line.deal or "", shown_credit(line.credit), shown_rate(line),
-             shown_money(line.amount, s.rounding), line.rule, _describe(line)] for line in s.lines]
+    return [
+        [
+            line.kind,
+            line.deal or "",
+            shown_credit(line.credit),
+            shown_rate(line),
+            shown_money(line.amount, s.rounding),
+            line.rule,
+            _describe(line),
+        ]
+        for line in s.lines
+    ]
 
 
 HEADERS = ["line", "deal", "credit", "rate", "amount", "rule", "detail"]
@@ -156,10 +227,15 @@ def _table_columns():
     """The columns of a statement's lines for people (``--columns`` picks among them by key)."""
     from .table import Column
 
-    return [Column("line", "line", max_width=16), Column("deal", "deal", max_width=24, min_width=8, cut="middle"),
-            Column("credit", "credit", right=True, cut="never"), Column("rate", "rate", right=True, cut="never"),
-            Column("amount", "amount", right=True, cut="never"), Column("rule", "rule", max_width=24, min_width=6),
-            Column("detail", "detail", max_width=80, min_width=10, comfort=20)]
+    return [
+        Column("line", "line", max_width=16),
+        Column("deal", "deal", max_width=24, min_width=8, cut="middle"),
+        Column("credit", "credit", right=True, cut="never"),
+        Column("rate", "rate", right=True, cut="never"),
+        Column("amount", "amount", right=True, cut="never"),
+        Column("rule", "rule", max_width=24, min_width=6),
+        Column("detail", "detail", max_width=80, min_width=10, comfort=20),
+    ]
 
 
 COLUMNS = _table_columns()
@@ -169,19 +245,23 @@ def _heading(s: Statement) -> list[str]:
     who = f"{s.name} ({s.rep})" if s.name else s.rep
     quota = "no quota" if s.quota is None else f"quota {shown_money(s.quota, s.rounding)}"
     if s.quota_period is not None:
-        measure = (f"credited {shown_credit(s.credit)} this period, {shown_credit(s.credit_to_date)} in "
-                   f"{s.quota_period.label} to date")
+        measure = (
+            f"credited {shown_credit(s.credit)} this period, {shown_credit(s.credit_to_date)} in "
+            f"{s.quota_period.label} to date"
+        )
     else:
         measure = f"credited {shown_credit(s.credit)}"
-    lines = [f"{who} · plan {s.plan} · {s.period.label} ({s.period.start} to {s.period.last}) · {s.currency}",
-             f"{quota} · {measure} · attainment {percent(s.attainment)} · {len(s.credits)} credited deal"
-             f"{'s' * (len(s.credits) != 1)}"]
+    lines = [
+        f"{who} · plan {s.plan} · {s.period.label} ({s.period.start} to {s.period.last}) · {s.currency}",
+        f"{quota} · {measure} · attainment {percent(s.attainment)} · {len(s.credits)} credited deal"
+        f"{'s' * (len(s.credits) != 1)}",
+    ]
     return lines
 
 
 def render_table(statements: Iterable[Statement], display=None) -> str:
     """Each statement: its heading, its lines as a table sized from their content, its total; then a summary."""
-    from .table import Display, Paint, choose, render, printable
+    from .table import Display, Paint, choose, printable, render
 
     display = display or Display()
     paint = Paint(display.color)
@@ -199,8 +279,11 @@ def render_table(statements: Iterable[Statement], display=None) -> str:
         for note in s.notes:
             out.append(f"  note: {printable(note)}")
         balance = f" · draw balance {shown_money(s.draw_balance, s.rounding)}" if s.draw_balance else ""
-        out.append("  " + paint("total", f"total {shown_money(s.total, s.rounding)} {s.currency}")
-                   + f" ({len(s.lines)} line{'s' * (len(s.lines) != 1)}){balance}")
+        out.append(
+            "  "
+            + paint("total", f"total {shown_money(s.total, s.rounding)} {s.currency}")
+            + f" ({len(s.lines)} line{'s' * (len(s.lines) != 1)}){balance}"
+        )
         out.append("")
     if len(statements) > 1:
         out.append(summary_table(statements, display))
@@ -211,11 +294,18 @@ def summary_table(statements: list, display=None) -> str:
     from .table import Column, Display, render
 
     display = display or Display()
-    rows = [[s.rep, s.plan, s.period.label, percent(s.attainment), shown_money(s.total, s.rounding), s.currency]
-            for s in statements]
-    columns = [Column("rep", "rep", max_width=24), Column("plan", "plan", max_width=24),
-               Column("period", "period", max_width=20), Column("attainment", "attainment", right=True, cut="never"),
-               Column("total", "total", right=True, cut="never"), Column("currency", "", cut="never")]
+    rows = [
+        [s.rep, s.plan, s.period.label, percent(s.attainment), shown_money(s.total, s.rounding), s.currency]
+        for s in statements
+    ]
+    columns = [
+        Column("rep", "rep", max_width=24),
+        Column("plan", "plan", max_width=24),
+        Column("period", "period", max_width=20),
+        Column("attainment", "attainment", right=True, cut="never"),
+        Column("total", "total", right=True, cut="never"),
+        Column("currency", "", cut="never"),
+    ]
     return "\n".join(render(columns, rows, Display(display.width, display.color)))
 
 
@@ -230,8 +320,9 @@ def render_markdown(statements: Iterable[Statement]) -> str:
         who = f"{s.name} ({s.rep})" if s.name else s.rep
         out.append(f"## {_md(who)} · {s.plan} · {s.period.label}")
         out.append("")
-        out.append(f"{s.period.start} to {s.period.last} · {s.currency} · "
-                   + " · ".join(_md(x) for x in _heading(s)[1:]))
+        out.append(
+            f"{s.period.start} to {s.period.last} · {s.currency} · " + " · ".join(_md(x) for x in _heading(s)[1:])
+        )
         out.append("")
         out.append("| " + " | ".join(HEADERS) + " |")
         out.append("|" + "|".join("---:" if i in RIGHT else "---" for i in range(len(HEADERS))) + "|")
@@ -247,20 +338,25 @@ def render_markdown(statements: Iterable[Statement]) -> str:
         out.append("| rep | plan | period | attainment | total |")
         out.append("|---|---|---|---:|---:|")
         for s in statements:
-            out.append(f"| {_md(s.rep)} | {s.plan} | {s.period.label} | {percent(s.attainment)} | "
-                       f"{shown_money(s.total, s.rounding)} {s.currency} |")
+            out.append(
+                f"| {_md(s.rep)} | {s.plan} | {s.period.label} | {percent(s.attainment)} | "
+                f"{shown_money(s.total, s.rounding)} {s.currency} |"
+            )
         out.append("")
     return "\n".join(out) if out else "_no statements_\n"
 
 
 # explanation
 
+
 def render_explain(s: Statement) -> str:
     """One statement walked step by step: quota, credits in order, the rate table, every line, the total."""
     out = []
     who = f"{s.name} ({s.rep})" if s.name else s.rep
-    out.append(f"Statement of {who}, plan {s.plan}, period {s.period.label} ({s.period.start} to {s.period.last}), "
-               f"in {s.currency}, lines rounded {s.rounding.replace('_', ' ')} to cents.")
+    out.append(
+        f"Statement of {who}, plan {s.plan}, period {s.period.label} ({s.period.start} to {s.period.last}), "
+        f"in {s.currency}, lines rounded {s.rounding.replace('_', ' ')} to cents."
+    )
     step = 0
 
     def heading(text):
@@ -280,8 +376,10 @@ def render_explain(s: Statement) -> str:
         if note.startswith("quota prorated"):
             out.append(f"  {note}.")
     if s.quota_period is not None:
-        out.append(f"  The quota covers {span}, longer than the pay period: attainment is measured to date, "
-                   f"and this period pays the earnings to date less what earlier periods of {span} paid.")
+        out.append(
+            f"  The quota covers {span}, longer than the pay period: attainment is measured to date, "
+            f"and this period pays the earnings to date less what earlier periods of {span} paid."
+        )
 
     heading("Credited deals, in credit-date order (ties by deal id)")
     if not s.credits:
@@ -289,20 +387,29 @@ def render_explain(s: Statement) -> str:
     running = Decimal(0)
     for number, c in enumerate(s.credits, 1):
         running += c.amount
-        share = "" if c.share == 1 and c.role == "owner" else f" ({percent(c.share)} {c.role} of " \
-                                                              f"{shown_credit(c.deal_credit)})"
+        share = (
+            ""
+            if c.share == 1 and c.role == "owner"
+            else f" ({percent(c.share)} {c.role} of {shown_credit(c.deal_credit)})"
+        )
         attainment = f", attainment {percent(running / s.quota)}" if s.quota else ""
         extra = f", multipliers {', '.join(c.multipliers)}" if c.multipliers else ""
-        out.append(f"  {number:>3}. {c.date}  {c.deal}: credit {shown_credit(c.amount)}{share}; running total "
-                   f"{shown_credit(running)}{attainment}{extra}")
+        out.append(
+            f"  {number:>3}. {c.date}  {c.deal}: credit {shown_credit(c.amount)}{share}; running total "
+            f"{shown_credit(running)}{attainment}{extra}"
+        )
     if s.quota_period is not None:
-        out.append(f"  Credited in {s.period.label}: {shown_credit(s.credit)}; in {span} to date: "
-                   f"{shown_credit(s.credit_to_date)}.")
+        out.append(
+            f"  Credited in {s.period.label}: {shown_credit(s.credit)}; in {span} to date: "
+            f"{shown_credit(s.credit_to_date)}."
+        )
     else:
         out.append(f"  Credited in {s.period.label}: {shown_credit(s.credit)}.")
     if s.attainment is not None:
-        out.append(f"  Attainment: {shown_credit(s.credit_to_date if s.quota_period else s.credit)} / "
-                   f"{shown_money(s.quota, s.rounding)} = {percent(s.attainment)}.")
+        out.append(
+            f"  Attainment: {shown_credit(s.credit_to_date if s.quota_period else s.credit)} / "
+            f"{shown_money(s.quota, s.rounding)} = {percent(s.attainment)}."
+        )
 
     if s.tiers is not None:
         heading("Rate table as applied (bounds in credit; a tier includes its lower bound, not its upper)")
@@ -310,8 +417,9 @@ def render_explain(s: Statement) -> str:
         for i in range(len(t.rates)):
             upper = "and above" if t.uppers[i] is None else f"to {shown_credit(t.uppers[i])}"
             extra = f"  [{t.notes[i]}]" if t.notes[i] else ""
-            out.append(f"  {t.labels[i]}: from {shown_credit(t.lowers[i])} {upper}: rate {rate_text(t.rates[i])}"
-                       f"{extra}")
+            out.append(
+                f"  {t.labels[i]}: from {shown_credit(t.lowers[i])} {upper}: rate {rate_text(t.rates[i])}{extra}"
+            )
 
     heading("Lines")
     if not s.lines:
@@ -319,13 +427,16 @@ def render_explain(s: Statement) -> str:
     running = Decimal(0)
     for number, line in enumerate(s.lines, 1):
         running += line.amount
-        out.append(f"  {number:>3}. {_explain_line(line, s.rounding)}  "
-                   f"(running total {shown_money(running, s.rounding)})")
+        out.append(
+            f"  {number:>3}. {_explain_line(line, s.rounding)}  (running total {shown_money(running, s.rounding)})"
+        )
 
     heading("Total")
-    out.append(f"  Sum of {len(s.lines)} line{'s' * (len(s.lines) != 1)} = "
-               f"{shown_money(s.total, s.rounding)} {s.currency}"
-               f"{' (reconciles to the cent)' if s.reconciles else ' (DOES NOT RECONCILE)'}.")
+    out.append(
+        f"  Sum of {len(s.lines)} line{'s' * (len(s.lines) != 1)} = "
+        f"{shown_money(s.total, s.rounding)} {s.currency}"
+        f"{' (reconciles to the cent)' if s.reconciles else ' (DOES NOT RECONCILE)'}."
+    )
     if s.draw_balance is not None:
         out.append(f"  Recoverable draw balance carried forward: {shown_money(s.draw_balance, s.rounding)}.")
     return "\n".join(out) + "\n"
@@ -338,13 +449,24 @@ def _explain_line(line: Line, rounding: str) -> str:
         exact_value = line.credit * line.rate * (line.factor if line.factor is not None else 1)
         rounding = "" if exact_value == line.amount else f" (exactly {exact(exact_value)}, rounded)"
         note = f"; {line.note}" if line.note else ""
-        return (f"deal {line.deal}: {shown_credit(line.credit)} in tier '{line.tier}' x "
-                f"{rate_text(line.rate)}{factor} = {amount}{rounding}{note}")
-    what = {"true_up": "retroactive true-up", "gate": "gate", "prior_periods": "paid before",
-            "cap": "cap", "bonus": "bonus", "clawback": "clawback", "draw": "draw",
-            "draw_recovery": "draw recovery"}.get(line.kind, line.kind)
+        return (
+            f"deal {line.deal}: {shown_credit(line.credit)} in tier '{line.tier}' x "
+            f"{rate_text(line.rate)}{factor} = {amount}{rounding}{note}"
+        )
+    what = {
+        "true_up": "retroactive true-up",
+        "gate": "gate",
+        "prior_periods": "paid before",
+        "cap": "cap",
+        "bonus": "bonus",
+        "clawback": "clawback",
+        "draw": "draw",
+        "draw_recovery": "draw recovery",
+    }.get(line.kind, line.kind)
     deal = f" on deal {line.deal}" if line.deal else ""
-    return f"{what} [{line.rule}]{deal}: {amount} — {line.note}" if line.note else f"{what} [{line.rule}]{deal}: {amount}"
+    return (
+        f"{what} [{line.rule}]{deal}: {amount} — {line.note}" if line.note else f"{what} [{line.rule}]{deal}: {amount}"
+    )
 
 
 # Every format: (statements, as_of) -> text; only JSON records the as-of date.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..output import safe_cell
 
@@ -20,8 +20,10 @@ def md_cell(text: str | None) -> str:
 
 def md_table(headers: list, rows: list, right: set) -> list[str]:
     """The lines of a table; columns at the positions in ``right`` (numbers) are right-aligned."""
-    lines = ["| " + " | ".join(headers) + " |",
-             "|" + "|".join("---:" if i in right else "---" for i in range(len(headers))) + "|"]
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---:" if i in right else "---" for i in range(len(headers))) + "|",
+    ]
     return lines + ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
 
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP
 from operator import itemgetter
-from typing import Callable
 
 from .. import types as T
 from ..money import CENT
@@ -95,19 +95,25 @@ NOTHING = (object(), None, None, None)  # a shape entry whose probability is no 
 def _csv_shape(ruleset):
     def texts(result) -> tuple[str, str, str]:
         over = is_over_staged(ruleset, result)
-        return (",".join([cell(result[1]), cell(result[2]), cell(list(result[3]))]),
-                ",".join([cell(list(result[4])), cell(list(result[5])), cell(result[6])]),
-                ",".join([cell(result[9]), cell(over)]))
+        return (
+            ",".join([cell(result[1]), cell(result[2]), cell(list(result[3]))]),
+            ",".join([cell(list(result[4])), cell(list(result[5])), cell(result[6])]),
+            ",".join([cell(result[9]), cell(over)]),
+        )
+
     return texts
 
 
 def _json_shape(ruleset):
     def texts(result) -> tuple[str, str, str]:
         over = is_over_staged(ruleset, result)
-        return (f'"stage": {dumps(result[1])}, "verdict": {dumps(result[2])}, "failed": {dumps(list(result[3]))}',
-                f'"qualify_out": {dumps(list(result[4]))}, "warnings": {dumps(list(result[5]))}, '
-                f'"probability": {dumps(result[6])}',
-                f'"evidence_stage": {dumps(result[9])}, "over_staged": {dumps(over)}')
+        return (
+            f'"stage": {dumps(result[1])}, "verdict": {dumps(result[2])}, "failed": {dumps(list(result[3]))}',
+            f'"qualify_out": {dumps(list(result[4]))}, "warnings": {dumps(list(result[5]))}, '
+            f'"probability": {dumps(result[6])}',
+            f'"evidence_stage": {dumps(result[9])}, "over_staged": {dumps(over)}',
+        )
+
     return texts
 
 
@@ -130,7 +136,7 @@ class _Source:
         defaults = ", ".join(f"{n}={n}" for n in self.names)
         source = "\n".join([f"def {self.name}(scored, *, {defaults}):", *self.lines]) + "\n"
         namespace = dict(self.names)
-        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - fixed templates, repr'd names only
+        exec(compile(source, filename, "exec"), namespace)  # fixed templates, repr'd names only
         return namespace[self.name], source
 
 
@@ -182,7 +188,9 @@ def compile_csv_line(ruleset, as_of) -> tuple[Callable, str]:
 
     def reference_line(scored) -> str:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow([cell(v) for v in deal_record(ruleset, scored, as_of).values()])
+        csv.writer(buffer, lineterminator="\n").writerow(
+            [cell(v) for v in deal_record(ruleset, scored, as_of).values()]
+        )
         return buffer.getvalue()
 
     src = _Source("csv_line")
@@ -198,8 +206,10 @@ def compile_csv_line(ruleset, as_of) -> tuple[Callable, str]:
     for field, name, value in TEXT_FIELDS:
         src.emit(f"{name} = {value}")
         if _string_field(ruleset, field):
-            src.emit(f"{name} = '' if {name} is None else {name} if not {name}.startswith(FORMULA_START) "
-                     f"else safe_cell({name})")
+            src.emit(
+                f"{name} = '' if {name} is None else {name} if not {name}.startswith(FORMULA_START) "
+                f"else safe_cell({name})"
+            )
         else:
             src.emit(f"{name} = safe_cell({name})")
     for name, value in (("amount", "r[7]"), ("weighted", "r[8]")):
@@ -207,8 +217,10 @@ def compile_csv_line(ruleset, as_of) -> tuple[Callable, str]:
     categories = bool(ruleset.pipeline.categories)
     if categories:  # category ids are identifiers: no formula guard, no quoting
         src.emit("category = r[10] or ''")
-    src.emit("text = f'{FILES[source]},{line},{deal_id},{name},{owner},{shape[1]},,{shape[2]},{amount},{weighted},"
-             "{shape[3]}" + (",{category}'" if categories else "'"))
+    src.emit(
+        "text = f'{FILES[source]},{line},{deal_id},{name},{owner},{shape[1]},,{shape[2]},{amount},{weighted},"
+        "{shape[3]}" + (",{category}'" if categories else "'")
+    )
     # With no delimiter inside a cell (15 commas in all, 16 with a category) and no character csv.writer
     # quotes, this is the line csv.writer writes.
     checks = "".join(f" or {c!r} in text" for c in QUOTED)
@@ -239,7 +251,9 @@ def compile_json_object(ruleset, as_of) -> tuple[Callable, str]:
     if ruleset.pipeline.categories:  # category ids are identifiers: nothing to escape
         src.emit("category = 'null' if r[10] is None else '\"' + r[10] + '\"'")
         tail = ', "category": {category}}}'
-    src.emit("return (f'{{\"file\": {FILES[source]}, \"line\": {line}, \"id\": {deal_id}, \"name\": {name}, "
-             "\"owner\": {owner}, {shape[1]}, \"missing\": {missing}, {shape[2]}, \"amount\": {amount}, "
-             "\"weighted_amount\": {weighted}, {shape[3]}" + tail + "')")
+    src.emit(
+        'return (f\'{{"file": {FILES[source]}, "line": {line}, "id": {deal_id}, "name": {name}, '
+        '"owner": {owner}, {shape[1]}, "missing": {missing}, {shape[2]}, "amount": {amount}, '
+        '"weighted_amount": {weighted}, {shape[3]}' + tail + "')"
+    )
     return src.compile("<dealgate json writer>")

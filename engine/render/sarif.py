@@ -10,9 +10,9 @@ dashboard resolves them against the checkout; an absolute path becomes a ``file:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import PurePath, PurePosixPath
-from typing import Iterable
 from urllib.parse import quote
 
 from ..codes import lookup, plain
@@ -26,8 +26,7 @@ def render_diagnostics(diagnostics: Iterable[Diagnostic]) -> str:
     diagnostics = list(diagnostics)
     codes = sorted({d.code for d in diagnostics})
     rules = [_rule(code) for code in codes]
-    results = [_result(d.code, codes.index(d.code), _level(d.severity), _message(d), d.location)
-               for d in diagnostics]
+    results = [_result(d.code, codes.index(d.code), _level(d.severity), _message(d), d.location) for d in diagnostics]
     return _log(rules, results)
 
 
@@ -35,11 +34,15 @@ def render_test_run(run) -> str:
     """A pack's test run: one result per failed case, at the case in its tests file."""
     from .testing import failure_lines
 
-    rule = {"id": RULE_TEST, "name": "RuleTestFailed",
-            "shortDescription": {"text": "A test case of the pack (kind: tests) does not get what it expects"},
-            "defaultConfiguration": {"level": "error"}}
-    results = [_result(RULE_TEST, 0, "error", f"{r.case.name}: " + "; ".join(failure_lines(r)), r.location)
-               for r in run.failed]
+    rule = {
+        "id": RULE_TEST,
+        "name": "RuleTestFailed",
+        "shortDescription": {"text": "A test case of the pack (kind: tests) does not get what it expects"},
+        "defaultConfiguration": {"level": "error"},
+    }
+    results = [
+        _result(RULE_TEST, 0, "error", f"{r.case.name}: " + "; ".join(failure_lines(r)), r.location) for r in run.failed
+    ]
     return _log([rule], results)
 
 
@@ -48,8 +51,11 @@ def _log(rules: list, results: list) -> str:
     version = _version()
     if version:
         driver["semanticVersion"] = version
-    log = {"$schema": SCHEMA, "version": "2.1.0",
-           "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}]}
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}],
+    }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -69,8 +75,10 @@ def _rule(code: str) -> dict:
     rule["fullDescription"] = {"text": plain(doc.meaning)}
     example = f"\n\nExample: {plain(doc.example)}" if doc.example else ""
     where = f"\n\nSee docs/{doc.document}, {plain(doc.section)}."
-    rule["help"] = {"text": plain(doc.meaning) + example + where,
-                    "markdown": doc.meaning + (f"\n\nExample: {doc.example}" if doc.example else "") + where}
+    rule["help"] = {
+        "text": plain(doc.meaning) + example + where,
+        "markdown": doc.meaning + (f"\n\nExample: {doc.example}" if doc.example else "") + where,
+    }
     level = _level(doc.severity.split("/")[0].strip())
     rule["defaultConfiguration"] = {"level": level}
     return rule

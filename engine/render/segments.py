@@ -37,8 +37,10 @@ def value_text(value) -> str:
 def money_names(run) -> frozenset:
     """The account fields and deal totals that are money: shown to the cent, what people compare."""
     fields = run.classifier.segments.fields.fields.values()
-    return frozenset([f.name for f in fields if f.type == T.MONEY] +
-                     [name for name, (type_, _) in AGGREGATES.items() if type_ == T.MONEY])
+    return frozenset(
+        [f.name for f in fields if f.type == T.MONEY]
+        + [name for name, (type_, _) in AGGREGATES.items() if type_ == T.MONEY]
+    )
 
 
 def _typed(money: frozenset, name: str, value):
@@ -65,23 +67,32 @@ def _rows(run):
     money, key, with_name = money_names(run), run.classifier.segments.key, NAME in _keys(run)
     for item in run.accounts():
         account = item.account
-        yield ((item.line, account.get(key)) + ((account.get(NAME),) if with_name else ())
-               + (item.tier.id, item.tier.why or "", reads_text(money, item.values)))
+        yield (
+            (item.line, account.get(key))
+            + ((account.get(NAME),) if with_name else ())
+            + (item.tier.id, item.tier.why or "", reads_text(money, item.values))
+        )
 
 
 def _counts(run) -> list[str]:
     summary = run.summary()
-    lines = [f"as of {summary['as_of']}: {_plural(summary['accounts'], 'account')}: "
-             + ", ".join(f"{tier} {count}" for tier, count in summary["tiers"].items())]
+    lines = [
+        f"as of {summary['as_of']}: {_plural(summary['accounts'], 'account')}: "
+        + ", ".join(f"{tier} {count}" for tier, count in summary["tiers"].items())
+    ]
     deals = summary.get("deals")
     if deals is not None:
-        lines.append(f"deals: {deals['matched']} matched to an account, {deals['without_account']} without an "
-                     f"account, {deals['unknown_account']} naming an account not in the export "
-                     f"({_plural(deals['unknown_accounts'], 'account')})")
+        lines.append(
+            f"deals: {deals['matched']} matched to an account, {deals['without_account']} without an "
+            f"account, {deals['unknown_account']} naming an account not in the export "
+            f"({_plural(deals['unknown_accounts'], 'account')})"
+        )
         sharing = deals["accounts_sharing_a_key"]
         if sharing:
-            lines.append(f"warning: {_plural(sharing, 'account')} {'shares its' if sharing == 1 else 'share their'} "
-                         f"key with an earlier row, and each gets all of the key's deals")
+            lines.append(
+                f"warning: {_plural(sharing, 'account')} {'shares its' if sharing == 1 else 'share their'} "
+                f"key with an earlier row, and each gets all of the key's deals"
+            )
     return lines
 
 
@@ -126,9 +137,15 @@ def render_json(out, run) -> None:
     out.write('{"accounts": [')
     first, money, with_name = True, money_names(run), NAME in _keys(run)
     for item in run.accounts():
-        record = {"line": item.line, "account": item.account.get(run.classifier.segments.key),
-                  **({NAME: item.account.get(NAME)} if with_name else {}), "tier": item.tier.id, "tier_name": item.tier.name, "why": item.tier.why,
-                  "read": {n: jsonable(_typed(money, n, v)) for n, v in item.values.items()}}
+        record = {
+            "line": item.line,
+            "account": item.account.get(run.classifier.segments.key),
+            **({NAME: item.account.get(NAME)} if with_name else {}),
+            "tier": item.tier.id,
+            "tier_name": item.tier.name,
+            "why": item.tier.why,
+            "read": {n: jsonable(_typed(money, n, v)) for n, v in item.values.items()},
+        }
         out.write(("\n  " if first else ",\n  ") + json.dumps(record, ensure_ascii=False))
         first = False
     out.write(("\n" if not first else "") + '], "summary": ' + json.dumps(run.summary(), ensure_ascii=False) + "}\n")

@@ -70,6 +70,7 @@ def choose(columns: list[Column], default: list[str], wanted: tuple | None) -> l
 
 # measuring and cutting text
 
+
 def printable(text: str) -> str:
     """``text`` without control characters: a tab or newline in a deal name would break the row,
     and an escape sequence in CRM data must not reach the terminal."""
@@ -113,9 +114,20 @@ def cut(text: str, width: int, where: str = "end") -> str:
 # colour
 
 STYLES = {
-    "header": "bold", "rule": "dim", "note": "dim",
-    "ready": "green", "won": "bold green", "blocked": "yellow", "disqualified": "red", "lost": "dim",
-    "over": "magenta", "pass": "green", "fail": "bold red", "gain": "green", "loss": "red", "total": "bold",
+    "header": "bold",
+    "rule": "dim",
+    "note": "dim",
+    "ready": "green",
+    "won": "bold green",
+    "blocked": "yellow",
+    "disqualified": "red",
+    "lost": "dim",
+    "over": "magenta",
+    "pass": "green",
+    "fail": "bold red",
+    "gain": "green",
+    "loss": "red",
+    "total": "bold",
 }
 
 
@@ -140,13 +152,14 @@ class Paint:
 
 # layout
 
+
 @attrs.frozen
 class Layout:
     columns: tuple
     widths: tuple
 
     @classmethod
-    def fit(cls, columns: list[Column], rows: list[list[str]], width: int | None) -> "Layout":
+    def fit(cls, columns: list[Column], rows: list[list[str]], width: int | None) -> Layout:
         """Widths from the headers and ``rows`` (a sample of them, for a streamed table), within ``width``."""
         columns = list(columns)
         while True:
@@ -161,7 +174,7 @@ class Layout:
                 return cls(tuple(columns), tuple(widths))
             index = droppable[-1]
             columns.pop(index)
-            rows = [row[:index] + row[index + 1:] for row in rows]
+            rows = [row[:index] + row[index + 1 :] for row in rows]
 
     def pick(self, all_columns: list[Column]):
         """The positions of this layout's columns among ``all_columns``: to pick them out of full rows."""
@@ -218,8 +231,7 @@ def _shrink(columns: list[Column], widths: list[int], width: int, floors: list[i
     return True
 
 
-def render(columns: list[Column], rows: list[list[str]], display: Display, styles=None,
-           indent: str = "") -> list[str]:
+def render(columns: list[Column], rows: list[list[str]], display: Display, styles=None, indent: str = "") -> list[str]:
     """A small table, all in memory: its lines (header, rule, rows), fitted to ``display.width``."""
     width = None if display.width is None else max(display.width - len(indent), 1)
     layout = Layout.fit(columns, rows, width)

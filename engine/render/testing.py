@@ -48,17 +48,26 @@ def render_github(run: TestRun) -> str:
     out = []
     for result in run.failed:
         location = result.location
-        props = [("file", location.file), ("line", location.line), ("col", location.column),
-                 ("title", "rule test failed: " + result.case.name)]
+        props = [
+            ("file", location.file),
+            ("line", location.line),
+            ("col", location.column),
+            ("title", "rule test failed: " + result.case.name),
+        ]
         out.append(annotation("error", props, "; ".join(failure_lines(result))))
     return "\n".join(out) + ("\n" if out else "")
 
 
 def render_json(run: TestRun) -> str:
-    data = {"passed": sum(1 for r in run.results if r.passed), "failed": len(run.failed),
-            "failures": [{"name": r.case.name, "file": r.location.file, "line": r.location.line,
-                          "problems": failure_lines(r)} for r in run.failed],
-            "coverage": coverage_json(run)}
+    data = {
+        "passed": sum(1 for r in run.results if r.passed),
+        "failed": len(run.failed),
+        "failures": [
+            {"name": r.case.name, "file": r.location.file, "line": r.location.line, "problems": failure_lines(r)}
+            for r in run.failed
+        ],
+        "coverage": coverage_json(run),
+    }
     return json.dumps(data, indent=2) + "\n"
 
 
@@ -67,20 +76,35 @@ def render_junit(run: TestRun) -> bytes:
     by_file: dict[str, list[CaseResult]] = defaultdict(list)
     for result in run.results:
         by_file[result.location.file if result.location else "tests"].append(result)
-    root = ET.Element("testsuites", name="dealgate", tests=str(len(run.results)),
-                      failures=str(sum(1 for r in run.results if r.mismatches and not r.error)),
-                      errors=str(sum(1 for r in run.results if r.error)),
-                      time=f"{sum(r.seconds for r in run.results):.6f}")
+    root = ET.Element(
+        "testsuites",
+        name="dealgate",
+        tests=str(len(run.results)),
+        failures=str(sum(1 for r in run.results if r.mismatches and not r.error)),
+        errors=str(sum(1 for r in run.results if r.error)),
+        time=f"{sum(r.seconds for r in run.results):.6f}",
+    )
     for file, results in by_file.items():
-        suite = ET.SubElement(root, "testsuite", name=file, tests=str(len(results)),
-                              failures=str(sum(1 for r in results if r.mismatches and not r.error)),
-                              errors=str(sum(1 for r in results if r.error)), skipped="0",
-                              time=f"{sum(r.seconds for r in results):.6f}")
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=file,
+            tests=str(len(results)),
+            failures=str(sum(1 for r in results if r.mismatches and not r.error)),
+            errors=str(sum(1 for r in results if r.error)),
+            skipped="0",
+            time=f"{sum(r.seconds for r in results):.6f}",
+        )
         for result in results:
-            case = ET.SubElement(suite, "testcase", classname=file.replace("/", ".").rsplit(".", 1)[0],
-                                 name=result.case.name, file=file,
-                                 line=str(result.location.line if result.location else 0),
-                                 time=f"{result.seconds:.6f}")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=file.replace("/", ".").rsplit(".", 1)[0],
+                name=result.case.name,
+                file=file,
+                line=str(result.location.line if result.location else 0),
+                time=f"{result.seconds:.6f}",
+            )
             if result.error:
                 element = ET.SubElement(case, "error", message=result.error, type="CaseError")
                 element.text = result.error
@@ -115,8 +139,15 @@ def coverage_json(run: TestRun) -> dict:
     return {
         "percent": float(run.coverage_percent()),
         "items": [
-            {"kind": i.kind, "owner": i.owner, "id": i.id, "cases": i.cases, "outcomes": sorted(i.outcomes),
-             "covered": i.covered, "location": str(i.location) if i.location else None}
+            {
+                "kind": i.kind,
+                "owner": i.owner,
+                "id": i.id,
+                "cases": i.cases,
+                "outcomes": sorted(i.outcomes),
+                "covered": i.covered,
+                "location": str(i.location) if i.location else None,
+            }
             for i in run.coverage.values()
         ],
     }

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import attrs
 
@@ -90,8 +91,10 @@ def _stage_states(ruleset) -> dict:
 def total_deals(ruleset, stream, as_of: dt.date) -> DealTotals:
     """Score the deals of ``stream`` (an ExportStream over the deal pack) and total them per account."""
     if ACCOUNT_FIELD not in ruleset.fields:
-        raise SegmentError(f"the deal pack has no '{ACCOUNT_FIELD}' field, so deals cannot be matched to accounts; "
-                           f"declare it in the fields document (the column that names each deal's account)")
+        raise SegmentError(
+            f"the deal pack has no '{ACCOUNT_FIELD}' field, so deals cannot be matched to accounts; "
+            f"declare it in the fields document (the column that names each deal's account)"
+        )
     states = _stage_states(ruleset)
     totals = DealTotals()
     by_account = totals.by_account
@@ -151,8 +154,11 @@ class SegmentRun:
 
     def summary(self) -> dict:
         """Accounts per tier (every tier, in order) and, with deals, how many found their account."""
-        result = {"as_of": self.as_of.isoformat(), "accounts": sum(self.tiers.values()),
-                  "tiers": {t.id: self.tiers.get(t.id, 0) for t in self.classifier.tiers}}
+        result = {
+            "as_of": self.as_of.isoformat(),
+            "accounts": sum(self.tiers.values()),
+            "tiers": {t.id: self.tiers.get(t.id, 0) for t in self.classifier.tiers},
+        }
         if self.deals is not None:
             unmatched = [t for key, t in self.deals.by_account.items() if key not in self.matched]
             result["deals"] = {

@@ -87,8 +87,12 @@ def compile_segments(segments: Segments, checked: dict) -> Classifier:
     source = header + "\n".join(lines) + "\n"
     namespace = dict(E.RUNTIME)
     namespace.update(names.constants)
-    load(source, namespace, f"segments {segments.document.file}",
-         {line + offset: origin for line, origin in origins.items()})
+    load(
+        source,
+        namespace,
+        f"segments {segments.document.file}",
+        {line + offset: origin for line, origin in origins.items()},
+    )
     reads = tuple(tuple(name for name in order if name in condition.fields) for condition in conditions)
     # The default tier is why no tier matched: what they all read, so the values that failed them show.
     everything = set().union(*(c.fields for c in conditions))

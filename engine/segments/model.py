@@ -58,8 +58,13 @@ class Segments:
 def build_segments(document: Document) -> Segments:
     data = document.data
     tiers = tuple(
-        Tier(spec["id"], Expr(spec["when"], document, ("tiers", i, "when")), spec.get("name"), spec.get("why"),
-             document.locate(("tiers", i)))
+        Tier(
+            spec["id"],
+            Expr(spec["when"], document, ("tiers", i, "when")),
+            spec.get("name"),
+            spec.get("why"),
+            document.locate(("tiers", i)),
+        )
         for i, spec in enumerate(data["tiers"])
     )
     default = data["default"]

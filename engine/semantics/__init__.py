@@ -35,8 +35,9 @@ class Analysis:
     defaults: dict  # field name -> typed default
 
 
-def analyse(pack: RulePack, broken_kinds: frozenset = frozenset(),
-            cut_names: frozenset = frozenset()) -> tuple[Analysis, list[Diagnostic]]:
+def analyse(
+    pack: RulePack, broken_kinds: frozenset = frozenset(), cut_names: frozenset = frozenset()
+) -> tuple[Analysis, list[Diagnostic]]:
     """Check ``pack``; ``broken_kinds`` are kinds whose documents failed their schema (not "missing");
     ``cut_names`` are the names in the parts of documents cut away for schema errors (engine/salvage.py)."""
     checker = PackChecker(pack, broken_kinds, cut_names)
@@ -52,11 +53,23 @@ class PackChecker(FieldChecks, PipelineChecks, PlanChecks, CaseChecks, SegmentCh
         pack = self.pack
         anchor = pack.documents[0].locate() if pack.documents else None
         if pack.fields is None and "fields" not in self.broken_kinds:
-            self.add(error("DG301", "the pack has no fields document", anchor,
-                           "add a file with 'kind: fields' declaring the deal fields"))
+            self.add(
+                error(
+                    "DG301",
+                    "the pack has no fields document",
+                    anchor,
+                    "add a file with 'kind: fields' declaring the deal fields",
+                )
+            )
         if pack.pipeline is None and "pipeline" not in self.broken_kinds:
-            self.add(error("DG301", "the pack has no pipeline document", anchor,
-                           "add a file with 'kind: pipeline' declaring the stages"))
+            self.add(
+                error(
+                    "DG301",
+                    "the pack has no pipeline document",
+                    anchor,
+                    "add a file with 'kind: pipeline' declaring the stages",
+                )
+            )
         if pack.fields:
             self.check_fields(pack.fields)
         if pack.pipeline:

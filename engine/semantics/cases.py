@@ -33,8 +33,14 @@ class CaseChecks(Checks):
         try:
             dt.date.fromisoformat(case.as_of)
         except ValueError:
-            self.add(error("DG320", f"as_of '{case.as_of}' is not a date", document.locate(path),
-                           "write it as YYYY-MM-DD, e.g. 2026-06-30"))
+            self.add(
+                error(
+                    "DG320",
+                    f"as_of '{case.as_of}' is not a date",
+                    document.locate(path),
+                    "write it as YYYY-MM-DD, e.g. 2026-06-30",
+                )
+            )
 
     def check_test_deal(self, deal: dict, case, where: tuple) -> str | None:
         """Problems with one test deal's keys and values; returns the deal's stage id when known."""
@@ -47,25 +53,44 @@ class CaseChecks(Checks):
             if key not in fields:
                 if self.was_cut(key):
                     continue  # its declaration has a schema error, already reported
-                self.add(error("DG315", f"test deal sets '{key}', which is not a declared field",
-                               document.locate_key(path + (key,)),
-                               did_you_mean(key, list(fields.fields)) or "declare it in the fields document"))
+                self.add(
+                    error(
+                        "DG315",
+                        f"test deal sets '{key}', which is not a declared field",
+                        document.locate_key(path + (key,)),
+                        did_you_mean(key, list(fields.fields)) or "declare it in the fields document",
+                    )
+                )
                 continue
             field = fields[key]
             if field.compute is not None:
-                sources = sorted(self.checked[field.compute.key].fields - set(BUILTINS)) \
-                    if field.compute.key in self.checked else []
-                self.add(error("DG316", f"'{key}' is computed, so a test deal cannot set it",
-                               document.locate_key(path + (key,)),
-                               f"set what it is computed from: {', '.join(sources)}" if sources else None))
+                sources = (
+                    sorted(self.checked[field.compute.key].fields - set(BUILTINS))
+                    if field.compute.key in self.checked
+                    else []
+                )
+                self.add(
+                    error(
+                        "DG316",
+                        f"'{key}' is computed, so a test deal cannot set it",
+                        document.locate_key(path + (key,)),
+                        f"set what it is computed from: {', '.join(sources)}" if sources else None,
+                    )
+                )
                 continue
             typed = self.test_value(field, value, document.locate(path + (key,)))
             if field.type == T.STAGE and field.name == "stage":
                 stage = typed
         for field in fields.fields.values():
             if field.required and field.default is None and field.compute is None and deal.get(field.name) is None:
-                self.add(error("DG317", f"test deal has no '{field.name}', a required field",
-                               document.locate(path), "a deal without it would be rejected, not scored"))
+                self.add(
+                    error(
+                        "DG317",
+                        f"test deal has no '{field.name}', a required field",
+                        document.locate(path),
+                        "a deal without it would be rejected, not scored",
+                    )
+                )
         return stage
 
     def test_value(self, field, value, location: Location):
@@ -91,25 +116,51 @@ class CaseChecks(Checks):
             if criterion_id not in criteria:
                 if self.was_cut(criterion_id):
                     continue  # cut for a schema error, already reported
-                self.add(error("DG318", f"expected failure of unknown exit criterion '{criterion_id}'", at,
-                               did_you_mean(criterion_id, list(criteria)) or f"criteria are: {', '.join(criteria)}"))
+                self.add(
+                    error(
+                        "DG318",
+                        f"expected failure of unknown exit criterion '{criterion_id}'",
+                        at,
+                        did_you_mean(criterion_id, list(criteria)) or f"criteria are: {', '.join(criteria)}",
+                    )
+                )
             elif stage is not None and criteria[criterion_id].id != stage.id:
                 own = [c.id for c in stage.exit] if stage.is_open else []
-                self.add(error("DG319", f"criterion '{criterion_id}' belongs to stage '{criteria[criterion_id].id}', "
-                                        f"but the deal is at '{stage.id}': it can never be reported as failed",
-                               at, f"criteria of '{stage.id}': {', '.join(own)}" if own
-                               else f"'{stage.id}' has no exit criteria to fail"))
+                self.add(
+                    error(
+                        "DG319",
+                        f"criterion '{criterion_id}' belongs to stage '{criteria[criterion_id].id}', "
+                        f"but the deal is at '{stage.id}': it can never be reported as failed",
+                        at,
+                        f"criteria of '{stage.id}': {', '.join(own)}"
+                        if own
+                        else f"'{stage.id}' has no exit criteria to fail",
+                    )
+                )
         for i, rule_id in enumerate(expect.get("qualify_out") or ()):
             at = document.locate(path + ("qualify_out", i))
             if rule_id not in rules:
                 if self.was_cut(rule_id):
                     continue
-                self.add(error("DG318", f"expected unknown qualify-out rule '{rule_id}' to fire", at,
-                               did_you_mean(rule_id, list(rules)) or f"rules are: {', '.join(rules)}"))
+                self.add(
+                    error(
+                        "DG318",
+                        f"expected unknown qualify-out rule '{rule_id}' to fire",
+                        at,
+                        did_you_mean(rule_id, list(rules)) or f"rules are: {', '.join(rules)}",
+                    )
+                )
             elif stage is not None and not pipeline.rule_applies(rules[rule_id], stage.id):
-                self.add(error("DG319", f"rule '{rule_id}' cannot fire for a deal at '{stage.id}'", at,
-                               "closed deals are never qualified out" if not stage.is_open
-                               else f"it applies from '{rules[rule_id].from_stage}' on"))
+                self.add(
+                    error(
+                        "DG319",
+                        f"rule '{rule_id}' cannot fire for a deal at '{stage.id}'",
+                        at,
+                        "closed deals are never qualified out"
+                        if not stage.is_open
+                        else f"it applies from '{rules[rule_id].from_stage}' on",
+                    )
+                )
         self.check_expected_stage(expect, document, path, pipeline)
         self.check_expected_category(expect, document, path, pipeline)
         if stage is not None:
@@ -120,10 +171,15 @@ class CaseChecks(Checks):
         known = [c.id for c in pipeline.categories]
         if category is None or category in known:
             return
-        self.add(error("DG318", f"expected forecast category '{category}' is not declared",
-                       document.locate(path + ("category",)),
-                       did_you_mean(category, known) or (f"categories are: {', '.join(known)}" if known else
-                                                         "the pipeline declares no forecast categories")))
+        self.add(
+            error(
+                "DG318",
+                f"expected forecast category '{category}' is not declared",
+                document.locate(path + ("category",)),
+                did_you_mean(category, known)
+                or (f"categories are: {', '.join(known)}" if known else "the pipeline declares no forecast categories"),
+            )
+        )
 
     def check_expected_stage(self, expect: dict, document, path: tuple, pipeline: Pipeline) -> None:
         evidence = expect.get("evidence_stage")
@@ -133,9 +189,15 @@ class CaseChecks(Checks):
         found = pipeline.stage(evidence)
         if found is None:
             if not self.was_cut(evidence):  # a stage cut for a schema error is reported already
-                self.add(error("DG318", f"expected evidence stage '{evidence}' is not a stage", at,
-                               did_you_mean(evidence, list(pipeline.stage_ids))
-                               or f"stages are: {', '.join(pipeline.stage_ids)}"))
+                self.add(
+                    error(
+                        "DG318",
+                        f"expected evidence stage '{evidence}' is not a stage",
+                        at,
+                        did_you_mean(evidence, list(pipeline.stage_ids))
+                        or f"stages are: {', '.join(pipeline.stage_ids)}",
+                    )
+                )
         elif not found.is_open:
             self.add(error("DG319", f"evidence stage '{evidence}' is closed; evidence is only ever an open stage", at))
 
@@ -144,11 +206,25 @@ class CaseChecks(Checks):
         verdict = expect.get("verdict")
         decided = "won" if stage.won else "lost" if stage.lost else None
         if verdict is not None and verdict != decided and (decided or verdict in ("won", "lost")):
-            reason = f"'{stage.id}' is closed, so the verdict is '{decided}'" if decided \
+            reason = (
+                f"'{stage.id}' is closed, so the verdict is '{decided}'"
+                if decided
                 else f"'{stage.id}' is an open stage, so the verdict cannot be '{verdict}'"
-            self.add(error("DG319", f"expected verdict '{verdict}' cannot happen: {reason}",
-                           document.locate(path + ("verdict",))))
+            )
+            self.add(
+                error(
+                    "DG319",
+                    f"expected verdict '{verdict}' cannot happen: {reason}",
+                    document.locate(path + ("verdict",)),
+                )
+            )
         probability = expect.get("probability")
         if probability is not None and Decimal(probability) != stage.probability:
-            self.add(error("DG319", f"expected probability {probability} cannot happen: stage '{stage.id}' has "
-                                    f"probability {stage.probability}", document.locate(path + ("probability",))))
+            self.add(
+                error(
+                    "DG319",
+                    f"expected probability {probability} cannot happen: stage '{stage.id}' has "
+                    f"probability {stage.probability}",
+                    document.locate(path + ("probability",)),
+                )
+            )

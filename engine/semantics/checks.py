@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import attrs
 
@@ -76,9 +76,14 @@ class Checks:
         checked, problems = E.check(expr.source, environment or self.environment, expect)
         for problem in problems:
             if not self.is_cascade(problem, expr.source):
-                self.add(error(problem.code, problem.message, _spanning(expr, problem),
-                               self.label_hint(problem, expr.source) or self.cut_hint(problem, expr.source)
-                               or problem.hint))
+                self.add(
+                    error(
+                        problem.code,
+                        problem.message,
+                        _spanning(expr, problem),
+                        self.label_hint(problem, expr.source) or self.cut_hint(problem, expr.source) or problem.hint,
+                    )
+                )
         if checked is not None:
             self.checked[expr.key] = checked
             self.used_fields.update(checked.fields)
@@ -106,7 +111,7 @@ class Checks:
         if problem.code != "DG207" or not problem.length:
             return None
         try:
-            written = ast.literal_eval(source[problem.offset:problem.offset + problem.length].strip())
+            written = ast.literal_eval(source[problem.offset : problem.offset + problem.length].strip())
         except (ValueError, SyntaxError):
             return None
         stage = self.stage_of_label(written) if isinstance(written, str) else None
@@ -119,8 +124,7 @@ class Checks:
             return None
         # The closest of the declared and the cut names: a cut one only wins when it is the better match.
         declared = [name.lower() for name in self.pack.fields.fields] if self.pack.fields else []
-        close = difflib.get_close_matches(word.group().lower(), sorted(self.cut_names | set(declared)), n=1,
-                                          cutoff=0.6)
+        close = difflib.get_close_matches(word.group().lower(), sorted(self.cut_names | set(declared)), n=1, cutoff=0.6)
         if not close or close[0] in declared:
             return None
         return f"did you mean '{close[0]}'? (its declaration has an error, reported above)"
@@ -142,20 +146,37 @@ class Checks:
             if self.was_cut(name):
                 return
             self.mark_meant([name])
-            self.add(error("DG203", f"unknown field '{name}' ({what})", location,
-                           did_you_mean(name, list(fields.fields)) or "declare it in the fields document"))
+            self.add(
+                error(
+                    "DG203",
+                    f"unknown field '{name}' ({what})",
+                    location,
+                    did_you_mean(name, list(fields.fields)) or "declare it in the fields document",
+                )
+            )
             return
         self.used_fields.add(name)
         field = fields[name]
         types = tuple(types)
         if field.type not in types:
-            self.add(error("DG205", f"{what} must be a field of type {' or '.join(types)}, "
-                                    f"but '{name}' is {field.type}", location))
+            self.add(
+                error(
+                    "DG205",
+                    f"{what} must be a field of type {' or '.join(types)}, but '{name}' is {field.type}",
+                    location,
+                )
+            )
 
     def unique_rule(self, rule_id: str, location, seen: dict) -> None:
         if rule_id in seen:
-            self.add(error("DG303", f"duplicate rule id '{rule_id}'", location,
-                           f"first declared at line {seen[rule_id].line}; ids must be unique in the pipeline"))
+            self.add(
+                error(
+                    "DG303",
+                    f"duplicate rule id '{rule_id}'",
+                    location,
+                    f"first declared at line {seen[rule_id].line}; ids must be unique in the pipeline",
+                )
+            )
         else:
             seen[rule_id] = location
 

@@ -48,34 +48,67 @@ class PlanChecks(Checks):
                 self.expression(bonus.when, T.BOOL)
             if isinstance(bonus.amount, Expr):
                 if bonus.when is None:
-                    self.add(error("DG205", f"bonus '{bonus.id}' pays at an attainment milestone, so its amount "
-                                            f"must be a number, not an expression", bonus.amount.location))
+                    self.add(
+                        error(
+                            "DG205",
+                            f"bonus '{bonus.id}' pays at an attainment milestone, so its amount "
+                            f"must be a number, not an expression",
+                            bonus.amount.location,
+                        )
+                    )
                 else:
                     self.expression(bonus.amount, T.NUMERIC)
         if plan.clawback:
             self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", doc.locate(("clawback", "date")))
         if commission.basis == "attainment" and commission.tiers and plan.quota is None:
-            self.add(warning("DG313", f"plan '{plan.id}' pays on attainment but sets no default quota",
-                             plan.location, "set 'quota:' or give every rep a quota in the reps file"))
+            self.add(
+                warning(
+                    "DG313",
+                    f"plan '{plan.id}' pays on attainment but sets no default quota",
+                    plan.location,
+                    "set 'quota:' or give every rep a quota in the reps file",
+                )
+            )
         if commission.rate_of == "target_incentive" and commission.basis != "attainment":
-            self.add(error("DG308", f"rates of the target incentive are paid per unit of attainment, so they "
-                                    f"need 'basis: attainment', not '{commission.basis}'",
-                           doc.locate(("commission", "rate_of"))))
+            self.add(
+                error(
+                    "DG308",
+                    f"rates of the target incentive are paid per unit of attainment, so they "
+                    f"need 'basis: attainment', not '{commission.basis}'",
+                    doc.locate(("commission", "rate_of")),
+                )
+            )
         order = ("month", "quarter", "half", "year")
         if plan.quota_period and order.index(plan.quota_period) < order.index(plan.period):
-            self.add(error("DG308", f"quota period '{plan.quota_period}' is shorter than the pay period "
-                                    f"'{plan.period}'", doc.locate(("quota_period",)),
-                           "the quota covers one or more pay periods: use the same period or a longer one"))
+            self.add(
+                error(
+                    "DG308",
+                    f"quota period '{plan.quota_period}' is shorter than the pay period '{plan.period}'",
+                    doc.locate(("quota_period",)),
+                    "the quota covers one or more pay periods: use the same period or a longer one",
+                )
+            )
         if not (commission.basis == "attainment" and commission.tiers):
             for bonus in plan.bonuses:
                 if bonus.attainment is not None and plan.quota is None:
-                    self.add(warning("DG313", f"bonus '{bonus.id}' pays at an attainment milestone but plan "
-                                              f"'{plan.id}' sets no default quota", bonus.location,
-                                     "set 'quota:' or give every rep a quota in the reps file"))
+                    self.add(
+                        warning(
+                            "DG313",
+                            f"bonus '{bonus.id}' pays at an attainment milestone but plan "
+                            f"'{plan.id}' sets no default quota",
+                            bonus.location,
+                            "set 'quota:' or give every rep a quota in the reps file",
+                        )
+                    )
         if commission.min_attainment is not None and commission.basis != "attainment" and plan.quota is None:
-            self.add(warning("DG313", f"'min_attainment' needs a quota but plan '{plan.id}' sets no default quota",
-                             doc.locate(("commission", "min_attainment")),
-                             "set 'quota:' or give every rep a quota in the reps file"))
+            self.add(
+                warning(
+                    "DG313",
+                    f"'min_attainment' needs a quota but plan '{plan.id}' sets no default quota",
+                    doc.locate(("commission", "min_attainment")),
+                    "set 'quota:' or give every rep a quota in the reps file",
+                )
+            )
 
     def check_tiers(self, plan: Plan) -> None:
         tiers = plan.commission.tiers
@@ -88,48 +121,94 @@ class PlanChecks(Checks):
 
         for i, tier in enumerate(tiers):
             if tier.rate < 0:
-                self.add(error("DG308", f"negative rate {tier.rate} in tier {_span(tier.lower, tier.upper)}",
-                               at(i, "rate")))
+                self.add(
+                    error("DG308", f"negative rate {tier.rate} in tier {_span(tier.lower, tier.upper)}", at(i, "rate"))
+                )
             if tier.upper is not None and tier.upper <= tier.lower:
-                self.add(error("DG308", f"tier bounds are not in order: from {tier.lower} to {tier.upper}",
-                               at(i, "to"), "'to' must be greater than 'from'"))
+                self.add(
+                    error(
+                        "DG308",
+                        f"tier bounds are not in order: from {tier.lower} to {tier.upper}",
+                        at(i, "to"),
+                        "'to' must be greater than 'from'",
+                    )
+                )
         if not has_errors(self.diagnostics[found_before:]) and self.check_tier_order(plan, unit):
             return  # swapped rows: the gaps and overlaps below would all be the same mistake
         if tiers[0].lower > 0:
-            self.add(error("DG308", f"no tier covers {unit} 0–{tiers[0].lower}", at(0, "from"),
-                           "start the first tier at 0 (a rate of 0 is fine)"))
+            self.add(
+                error(
+                    "DG308",
+                    f"no tier covers {unit} 0–{tiers[0].lower}",
+                    at(0, "from"),
+                    "start the first tier at 0 (a rate of 0 is fine)",
+                )
+            )
         for i, (before, after) in enumerate(zip(tiers, tiers[1:])):
             if before.upper is None:
-                self.add(error("DG308", f"tier {_span(before.lower, None)} has no upper bound but is not the last",
-                               before.location, "only the last tier may leave out 'to'"))
+                self.add(
+                    error(
+                        "DG308",
+                        f"tier {_span(before.lower, None)} has no upper bound but is not the last",
+                        before.location,
+                        "only the last tier may leave out 'to'",
+                    )
+                )
                 continue
             if after.lower > before.upper:
-                self.add(error("DG308", f"no tier covers {unit} {before.upper}–{after.lower}", at(i + 1, "from"),
-                               f"set 'from: {before.upper}' or leave 'from' out"))
+                self.add(
+                    error(
+                        "DG308",
+                        f"no tier covers {unit} {before.upper}–{after.lower}",
+                        at(i + 1, "from"),
+                        f"set 'from: {before.upper}' or leave 'from' out",
+                    )
+                )
             elif after.lower < before.upper:
-                self.add(error("DG308", f"tiers overlap on {unit} {after.lower}–{before.upper}", at(i + 1, "from"),
-                               "each tier starts where the previous one ends"))
+                self.add(
+                    error(
+                        "DG308",
+                        f"tiers overlap on {unit} {after.lower}–{before.upper}",
+                        at(i + 1, "from"),
+                        "each tier starts where the previous one ends",
+                    )
+                )
         if tiers[0].gate is not None:
-            self.add(error("DG308", "the first tier cannot have a gate: there is no tier below it to pay at "
-                                    "until the gate opens", at(0, "gate"),
-                           "put the gate on a higher tier (e.g. the accelerator)"))
+            self.add(
+                error(
+                    "DG308",
+                    "the first tier cannot have a gate: there is no tier below it to pay at until the gate opens",
+                    at(0, "gate"),
+                    "put the gate on a higher tier (e.g. the accelerator)",
+                )
+            )
         last = tiers[-1]
         if last.upper is not None:
-            self.add(error("DG308", f"no tier covers {unit} {last.upper} and above", at(len(tiers) - 1, "to"),
-                           "leave 'to' out of the last tier so it has no upper bound"))
+            self.add(
+                error(
+                    "DG308",
+                    f"no tier covers {unit} {last.upper} and above",
+                    at(len(tiers) - 1, "to"),
+                    "leave 'to' out of the last tier so it has no upper bound",
+                )
+            )
         if not has_errors(self.diagnostics[found_before:]):  # warn about rates only in a sound table
             self.check_tier_rates(plan)
-
 
     def check_tier_order(self, plan: Plan, unit: str) -> bool:
         """Rows out of order (a lower 'from' after a higher one) are one mistake, said once; True if found."""
         tiers = plan.commission.tiers
         for i, (before, after) in enumerate(zip(tiers, tiers[1:])):
             if after.lower < before.lower:
-                self.add(error("DG308", f"tiers are out of order: the tier from {unit} {after.lower} comes after "
-                                        f"the tier from {before.lower}",
-                               plan.document.locate(("commission", "tiers", i + 1, "from")),
-                               "list the tiers from the lowest 'from' to the highest"))
+                self.add(
+                    error(
+                        "DG308",
+                        f"tiers are out of order: the tier from {unit} {after.lower} comes after "
+                        f"the tier from {before.lower}",
+                        plan.document.locate(("commission", "tiers", i + 1, "from")),
+                        "list the tiers from the lowest 'from' to the highest",
+                    )
+                )
                 return True
         return False
 
@@ -137,17 +216,23 @@ class PlanChecks(Checks):
         """Rates above 1 of credit look like percentages; rates that fall as attainment rises look like a typo,
         unless the tier says it is a decelerator."""
         tiers = plan.commission.tiers
-        percent_like = [self.check_percent_rate(plan, tier.rate, ("commission", "tiers", i, "rate"))
-                        for i, tier in enumerate(tiers)]
+        percent_like = [
+            self.check_percent_rate(plan, tier.rate, ("commission", "tiers", i, "rate")) for i, tier in enumerate(tiers)
+        ]
         if any(percent_like):
             return  # the falling rate after a '12' is the same mistake
         for i, (before, after) in enumerate(zip(tiers, tiers[1:])):
             if after.rate < before.rate and not after.decelerator:
-                self.add(warning("DG323", f"the rate falls from {before.rate} (tier {_span(before.lower, before.upper)})"
-                                          f" to {after.rate} (tier {_span(after.lower, after.upper)})",
-                                 plan.document.locate(("commission", "tiers", i + 1, "rate")),
-                                 "rates usually rise with the tiers; if this tier pays less on purpose, "
-                                 "add 'decelerator: true' to it"))
+                self.add(
+                    warning(
+                        "DG323",
+                        f"the rate falls from {before.rate} (tier {_span(before.lower, before.upper)})"
+                        f" to {after.rate} (tier {_span(after.lower, after.upper)})",
+                        plan.document.locate(("commission", "tiers", i + 1, "rate")),
+                        "rates usually rise with the tiers; if this tier pays less on purpose, "
+                        "add 'decelerator: true' to it",
+                    )
+                )
 
     def check_percent_rate(self, plan: Plan, rate, path: tuple) -> bool:
         """A rate above 1 of credit in money pays more than all of it: almost always '12' meant as 12%.
@@ -157,23 +242,38 @@ class PlanChecks(Checks):
         amount per unit, and a rate of the target incentive is a multiple (1.5 = 1.5x)."""
         if plan.commission.rate_of != "credit" or rate <= 1 or not self.credits_money(plan):
             return False
-        self.add(warning("DG324", f"rate {rate} pays {_plain(rate * 100)}% of credit",
-                         plan.document.locate(path),
-                         f"did you mean {rate / 100}? rates are fractions of credit: 0.12 means 12%"))
+        self.add(
+            warning(
+                "DG324",
+                f"rate {rate} pays {_plain(rate * 100)}% of credit",
+                plan.document.locate(path),
+                f"did you mean {rate / 100}? rates are fractions of credit: 0.12 means 12%",
+            )
+        )
         return True
-
 
     def check_credit_currency(self, plan: Plan, amount) -> None:
         """A plan paying in one currency from money fields read in another would pay yen as dollars."""
         fields = self.pack.fields.fields
-        other = [fields[name] for name in sorted(amount.fields) if name in fields and fields[name].type == T.MONEY
-                 and fields[name].compute is None and fields[name].currency != plan.currency]
+        other = [
+            fields[name]
+            for name in sorted(amount.fields)
+            if name in fields
+            and fields[name].type == T.MONEY
+            and fields[name].compute is None
+            and fields[name].currency != plan.currency
+        ]
         for field in other:
-            self.add(warning("DG325", f"plan '{plan.id}' pays in {plan.currency}, but its credit amount reads "
-                                      f"'{field.name}', whose cells are in {field.currency}",
-                             plan.document.locate(("credit", "amount")),
-                             f"declare 'currency: {plan.currency}' on the field (or the fields document), or "
-                             f"'currency: {field.currency}' on the plan"))
+            self.add(
+                warning(
+                    "DG325",
+                    f"plan '{plan.id}' pays in {plan.currency}, but its credit amount reads "
+                    f"'{field.name}', whose cells are in {field.currency}",
+                    plan.document.locate(("credit", "amount")),
+                    f"declare 'currency: {plan.currency}' on the field (or the fields document), or "
+                    f"'currency: {field.currency}' on the plan",
+                )
+            )
 
     def credits_money(self, plan: Plan) -> bool:
         checked = self.checked.get(plan.credit.amount.key)

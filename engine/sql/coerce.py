@@ -24,8 +24,8 @@ from decimal import Decimal
 import attrs
 from sqlglot import exp
 
-from .. import values as V
 from .. import types as T
+from .. import values as V
 from . import dates
 from .textops import (
     Unsupported,
@@ -35,12 +35,12 @@ from .textops import (
     extract,
     is_blank,
     length,
+    let,
     lit,
     lower_equals,
     matches,
     non_ascii_digits,
     num,
-    let,
     quoted,
     remove_chars,
     renumber,
@@ -81,8 +81,7 @@ def read_cell(field, raw: exp.Expression, *, stages: dict | None = None, default
     else:
         missing = _NULL()
     typed_default = literal(field.type, default)
-    return Cell(value=case((blank, typed_default), default=value),
-                problem=case((blank, missing), default=problem))
+    return Cell(value=case((blank, typed_default), default=value), problem=case((blank, missing), default=problem))
 
 
 def literal(type_: str, value) -> exp.Expression:
@@ -151,8 +150,10 @@ def _list(raw, field, stages):
     part = exp.to_identifier("part")
     parts = exp.Split(this=raw.copy(), expression=lit(field.separator))
     stripped = exp.Transform(this=parts, expression=exp.Lambda(this=strip(part.copy()), expressions=[part.copy()]))
-    kept = exp.ArrayFilter(this=stripped, expression=exp.Lambda(
-        this=exp.NEQ(this=part.copy(), expression=lit("")), expressions=[part.copy()]))
+    kept = exp.ArrayFilter(
+        this=stripped,
+        expression=exp.Lambda(this=exp.NEQ(this=part.copy(), expression=lit("")), expressions=[part.copy()]),
+    )
     return kept, _NULL()
 
 
@@ -176,8 +177,11 @@ def _int_of(digits: exp.Expression, bound: int) -> exp.Expression:
     errors on a row whose value is not used.
     """
     short = matches(digits, "^[0-9]{1,15}$")
-    return case((short, exp.cast(digits.copy(), "BIGINT")),
-                (exp.EQ(this=digits.copy(), expression=lit("")), num(0)), default=num(bound))
+    return case(
+        (short, exp.cast(digits.copy(), "BIGINT")),
+        (exp.EQ(this=digits.copy(), expression=lit("")), num(0)),
+        default=num(bound),
+    )
 
 
 def _number(cleaned: exp.Expression, raw: exp.Expression, what: str) -> tuple:
@@ -186,23 +190,35 @@ def _number(cleaned: exp.Expression, raw: exp.Expression, what: str) -> tuple:
     The bounds are checked on the digits and exponent as written: the significant digits
     (``digits``) and the exponent of the last one (``exponent``), as ``_number`` does.
     """
+
     def read(plain):
         grammar = exp.and_(matches(plain, _NUMBER), matches(plain, r"^[+-]?\.?[0-9]"))
         sign, whole, fraction, exponent_sign, exponent_digits = (extract(plain, _NUMBER, i) for i in range(1, 6))
         written = _int_of(exponent_digits, 10**V.MAX_EXPONENT_DIGITS)
         signed = case((exp.EQ(this=exponent_sign, expression=lit("-")), exp.Neg(this=written)), default=written)
         significant = exp.Trim(this=concat(whole, fraction), expression=lit("0"), position="LEADING")
-        return let(significant, lambda digits: let(exp.Sub(this=signed, expression=length(fraction)),
-                                                    lambda exponent: _bounded(grammar, sign, digits, exponent)))
+        return let(
+            significant,
+            lambda digits: let(
+                exp.Sub(this=signed, expression=length(fraction)),
+                lambda exponent: _bounded(grammar, sign, digits, exponent),
+            ),
+        )
 
     def _bounded(grammar, sign, digits, exponent):
-        too_large = exp.and_(exp.GT(this=length(digits), expression=num(0)),
-                             exp.GT(this=exp.Add(this=exponent.copy(), expression=length(digits)),
-                                    expression=num(V.MAX_ADJUSTED_EXPONENT + 1)))
+        too_large = exp.and_(
+            exp.GT(this=length(digits), expression=num(0)),
+            exp.GT(
+                this=exp.Add(this=exponent.copy(), expression=length(digits)),
+                expression=num(V.MAX_ADJUSTED_EXPONENT + 1),
+            ),
+        )
         too_many = exp.LT(this=exponent.copy(), expression=num(V.MIN_EXPONENT))
         problem = case(
-            (exp.and_(matches(cleaned, ","), exp.not_(matches(cleaned, _GROUPED))),
-             concat(quoted(raw), f" is not {what} (a comma may only separate thousands)")),
+            (
+                exp.and_(matches(cleaned, ","), exp.not_(matches(cleaned, _GROUPED))),
+                concat(quoted(raw), f" is not {what} (a comma may only separate thousands)"),
+            ),
             (exp.not_(grammar), concat(quoted(raw), f" is not {what}")),
             (too_large, concat(quoted(raw), f" is too large for {what}")),
             (too_many, concat(quoted(raw), f" has too many decimal places (at most {-V.MIN_EXPONENT})")),
@@ -220,21 +236,39 @@ def _decimal(sign, digits, exponent) -> exp.Expression:
     castable on rows whose value is not used (engines may compute it anyway).
     """
     coefficient = case((exp.EQ(this=digits.copy(), expression=lit("")), lit("0")), default=digits)
-    shift = exp.Least(this=exp.Greatest(this=exponent.copy(), expressions=[num(V.MIN_EXPONENT)]),
-                      expressions=[num(V.MAX_ADJUSTED_EXPONENT + 1)])
+    shift = exp.Least(
+        this=exp.Greatest(this=exponent.copy(), expressions=[num(V.MIN_EXPONENT)]),
+        expressions=[num(V.MAX_ADJUSTED_EXPONENT + 1)],
+    )
 
     def text(coefficient, shift):
         width = exp.Greatest(this=length(coefficient), expressions=[exp.Sub(this=num(1), expression=shift.copy())])
-        padded = exp.Pad(this=coefficient.copy(), expression=exp.cast(width, "INT"), fill_pattern=lit("0"),
-                         is_left=True)
+        padded = exp.Pad(
+            this=coefficient.copy(), expression=exp.cast(width, "INT"), fill_pattern=lit("0"), is_left=True
+        )
         places = exp.Neg(this=shift.copy())
-        return let(padded, lambda padded: (case(
-            (exp.GTE(this=shift.copy(), expression=num(0)),
-             concat(coefficient, exp.Repeat(this=lit("0"), times=exp.cast(
-                 exp.Greatest(this=shift.copy(), expressions=[num(0)]), "INT")))),
-            default=concat(exp.Left(this=padded.copy(), expression=exp.Sub(this=length(padded),
-                                                                           expression=places.copy())),
-                           ".", exp.Right(this=padded.copy(), expression=places.copy()))),))
+        return let(
+            padded,
+            lambda padded: (
+                case(
+                    (
+                        exp.GTE(this=shift.copy(), expression=num(0)),
+                        concat(
+                            coefficient,
+                            exp.Repeat(
+                                this=lit("0"),
+                                times=exp.cast(exp.Greatest(this=shift.copy(), expressions=[num(0)]), "INT"),
+                            ),
+                        ),
+                    ),
+                    default=concat(
+                        exp.Left(this=padded.copy(), expression=exp.Sub(this=length(padded), expression=places.copy())),
+                        ".",
+                        exp.Right(this=padded.copy(), expression=places.copy()),
+                    ),
+                ),
+            ),
+        )
 
     (plain,) = let(coefficient, lambda c: let(shift, lambda s: text(c, s)))
     return exp.cast(concat(sign, plain), decimal_type())
@@ -253,29 +287,46 @@ def _money(raw, field, stages):
         lead = matches(text, "^[A-Z]{3}" + char_class("0123456789" + ws + symbols + "(+,-."))
         trail = matches(text, char_class("0123456789" + ws + ")") + "[A-Z]{3}$")
         start = exp.Add(this=num(1), expression=case((lead, num(3)), default=num(0)))
-        size = exp.Sub(this=exp.Sub(this=length(text), expression=case((lead.copy(), num(3)), default=num(0))),
-                       expression=case((trail, num(3)), default=num(0)))
+        size = exp.Sub(
+            this=exp.Sub(this=length(text), expression=case((lead.copy(), num(3)), default=num(0))),
+            expression=case((trail, num(3)), default=num(0)),
+        )
         uncoded = exp.Substring(this=text.copy(), start=start, length=size)
         shape = _money_shape_problems(text, uncoded, raw, field.currency)
         return remove_chars(uncoded, ws + symbols), shape
 
     def read(cleaned, shape_problem):
         negative = exp.Like(this=cleaned.copy(), expression=lit("(%)"))
-        unwrapped = case((negative, exp.Substring(this=cleaned.copy(), start=num(2),
-                                                  length=exp.Sub(this=length(cleaned), expression=num(2)))),
-                         default=cleaned)
+        unwrapped = case(
+            (
+                negative,
+                exp.Substring(
+                    this=cleaned.copy(), start=num(2), length=exp.Sub(this=length(cleaned), expression=num(2))
+                ),
+            ),
+            default=cleaned,
+        )
         return let(unwrapped, lambda inner: amount(negative, inner, shape_problem))
 
     def amount(negative, inner, shape_problem):
         zero = exp.EQ(this=inner.copy(), expression=lit("-"))
-        bad = exp.or_(exp.EQ(this=inner.copy(), expression=lit("")),
-                      exp.and_(negative.copy(), matches(inner, "^[+-]")))
+        bad = exp.or_(exp.EQ(this=inner.copy(), expression=lit("")), exp.and_(negative.copy(), matches(inner, "^[+-]")))
         value, problem = _number(inner, raw, "an amount")
         shaped = exp.not_(_is_null(shape_problem))
-        problem = case((digits_bad, digits_message), (shaped, shape_problem.copy()), (zero, _NULL()),
-                       (bad, concat(quoted(raw), " is not an amount")), default=problem)
-        value = case((shaped.copy(), _NULL()), (zero, exp.cast(num(0), decimal_type())), (bad, _NULL()),
-                     (negative, exp.Neg(this=value.copy())), default=value)
+        problem = case(
+            (digits_bad, digits_message),
+            (shaped, shape_problem.copy()),
+            (zero, _NULL()),
+            (bad, concat(quoted(raw), " is not an amount")),
+            default=problem,
+        )
+        value = case(
+            (shaped.copy(), _NULL()),
+            (zero, exp.cast(num(0), decimal_type())),
+            (bad, _NULL()),
+            (negative, exp.Neg(this=value.copy())),
+            default=value,
+        )
         return value, problem
 
     cleaned, shape_problem = let(strip(raw), clean)
@@ -290,18 +341,31 @@ def _money_shape_problems(text, uncoded, raw, currency: str) -> exp.Expression:
     foreign = "".join(c for c in V.CURRENCY_SYMBOLS if c != own)
     lead_code = exp.Left(this=text.copy(), expression=num(3))
     trail_code = exp.Right(this=text.copy(), expression=num(3))
-    lead = exp.and_(matches(text, "^[A-Z]{3}" + char_class("0123456789" + ws + V.CURRENCY_SYMBOLS + "(+,-.")),
-                    exp.NEQ(this=lead_code, expression=lit(currency)))
-    trail = exp.and_(matches(text, char_class("0123456789" + ws + ")") + "[A-Z]{3}$"),
-                     exp.NEQ(this=trail_code, expression=lit(currency)))
+    lead = exp.and_(
+        matches(text, "^[A-Z]{3}" + char_class("0123456789" + ws + V.CURRENCY_SYMBOLS + "(+,-.")),
+        exp.NEQ(this=lead_code, expression=lit(currency)),
+    )
+    trail = exp.and_(
+        matches(text, char_class("0123456789" + ws + ")") + "[A-Z]{3}$"),
+        exp.NEQ(this=trail_code, expression=lit(currency)),
+    )
     symbol = matches(text, char_class(foreign))
-    split = matches(uncoded, "(?:" + char_class("0123456789.,eE") + "|[eE][+-])" + char_class(ws + V.CURRENCY_SYMBOLS)
-                    + "+" + char_class("0123456789.,eE+-"))
+    split = matches(
+        uncoded,
+        "(?:"
+        + char_class("0123456789.,eE")
+        + "|[eE][+-])"
+        + char_class(ws + V.CURRENCY_SYMBOLS)
+        + "+"
+        + char_class("0123456789.,eE+-"),
+    )
     return case(
         (lead, concat(quoted(raw), " is in ", lead_code.copy(), f", not {currency}")),
         (trail, concat(quoted(raw), " is in ", trail_code.copy(), f", not {currency}")),
-        (symbol, concat(quoted(raw), " is in ", extract(text, "(" + char_class(foreign) + ")", 1),
-                        f", not {currency}")),
+        (
+            symbol,
+            concat(quoted(raw), " is in ", extract(text, "(" + char_class(foreign) + ")", 1), f", not {currency}"),
+        ),
         (split, concat(quoted(raw), " is not an amount (a space or currency sign inside the number)")),
     )
 
@@ -318,8 +382,9 @@ def _integer(raw, field, stages):
     def read(number):
         value, problem = number
         fractional = exp.NEQ(this=exp.Floor(this=value.copy()), expression=value.copy())
-        problem = case((digits_bad, digits_message), (fractional, concat(quoted(raw), " is not a whole number")),
-                       default=problem)
+        problem = case(
+            (digits_bad, digits_message), (fractional, concat(quoted(raw), " is not a whole number")), default=problem
+        )
         return case((_is_null(problem), exp.cast(value.copy(), "BIGINT"))), problem
 
     value, problem = _number(strip(raw), raw, "a whole number")

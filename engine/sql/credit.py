@@ -86,13 +86,19 @@ class CreditQuery:
             exp.alias_(self._raw(credit.splits, read), f"sp{k}", copy=False),
             exp.alias_(self._raw(credit.overlay, read), f"ov{k}", copy=False),
             exp.alias_(self._raw(plan.clawback.date if plan.clawback else None, read), f"x{k}", copy=False),
-            exp.alias_(joined([(self.compiler.condition(self.checked(m.when).ir), m.id)
-                               for m in plan.commission.multipliers], ";"), f"m{k}", copy=False),
+            exp.alias_(
+                joined(
+                    [(self.compiler.condition(self.checked(m.when).ir), m.id) for m in plan.commission.multipliers], ";"
+                ),
+                f"m{k}",
+                copy=False,
+            ),
         ]
         for j, bonus in enumerate(b for b in plan.bonuses if b.when is not None):
             # a constant amount is the plan's own Decimal: the column only says the bonus matched
-            value = self.compiler.compile(self.checked(bonus.amount).ir) if isinstance(bonus.amount, Expr) \
-                else exp.true()
+            value = (
+                self.compiler.compile(self.checked(bonus.amount).ir) if isinstance(bonus.amount, Expr) else exp.true()
+            )
             matched = self.compiler.condition(self.checked(bonus.when).ir)
             columns.append(exp.alias_(exp.Case(ifs=[exp.If(this=matched, true=value)]), f"b{k}_{j}", copy=False))
         return columns
@@ -155,7 +161,10 @@ def _raw_fields(plan) -> list:
 
 def plan_expressions(plan) -> list:
     """(what, expression) of a plan's crediting, for diagnostics of what SQL cannot run."""
-    items = [(f"plan '{plan.id}' credit rule", plan.credit.when), (f"plan '{plan.id}' credit amount", plan.credit.amount)]
+    items = [
+        (f"plan '{plan.id}' credit rule", plan.credit.when),
+        (f"plan '{plan.id}' credit amount", plan.credit.amount),
+    ]
     items += [(f"plan '{plan.id}' multiplier '{m.id}'", m.when) for m in plan.commission.multipliers]
     for bonus in plan.bonuses:
         if bonus.when is not None:
@@ -163,4 +172,3 @@ def plan_expressions(plan) -> list:
             if isinstance(bonus.amount, Expr):
                 items.append((f"plan '{plan.id}' bonus '{bonus.id}' amount", bonus.amount))
     return items
-

@@ -44,14 +44,17 @@ class SqlCrediting:
 
 def program_over_records(program):
     """``program`` (a PayoutProgram) with credit functions that read each plan's result from the record."""
-    plans = {plan_id: PlanCredit(credit.plan, _reader(plan_key(k)), credit.when_fields)
-             for k, (plan_id, credit) in enumerate(program.credit.plans.items())}
+    plans = {
+        plan_id: PlanCredit(credit.plan, _reader(plan_key(k)), credit.when_fields)
+        for k, (plan_id, credit) in enumerate(program.credit.plans.items())
+    }
     return attrs.evolve(program, credit=CreditProgram("# credited by the SQL engine (engine.sql.credit)\n", plans))
 
 
 def _reader(key: str):
     def credit(deal, as_of):
         return deal[key]
+
     return credit
 
 
@@ -63,8 +66,10 @@ class PlanColumns:
         self.key = plan_key(k)
         self.columns = tuple(at[f"{c}{k}"] for c in ("w", "a", "d", "to", "sp", "ov", "x", "m", "n"))
         deal_bonuses = [b for b in plan.bonuses if b.when is not None]
-        self.bonuses = tuple((at[f"b{k}_{j}"], b.id, None if isinstance(b.amount, Expr) else Decimal(b.amount))
-                             for j, b in enumerate(deal_bonuses))
+        self.bonuses = tuple(
+            (at[f"b{k}_{j}"], b.id, None if isinstance(b.amount, Expr) else Decimal(b.amount))
+            for j, b in enumerate(deal_bonuses)
+        )
         self.factors = {m.id: m.factor for m in plan.commission.multipliers}
         self.when_fields = when_fields
         self._products: dict = {}
@@ -108,8 +113,9 @@ def credit_records(rows, names: list, program, total: int):
     """
     at = {name: i for i, name in enumerate(names)}
     line_at, id_at, number_at = at["line"], at["id"], at.get("number")
-    plans = [PlanColumns(k, credit.plan, credit.when_fields, names)
-             for k, credit in enumerate(program.credit.plans.values())]
+    plans = [
+        PlanColumns(k, credit.plan, credit.when_fields, names) for k, credit in enumerate(program.credit.plans.values())
+    ]
     nobody = {"id": None, **{p.key: False for p in plans}}
     done = 0
     for row in rows:

@@ -46,8 +46,9 @@ from .textops import (
 
 # directive group -> what it sets; names are looked up, the rest are ignored once matched
 _SUPPORTED = {"Y", "y", "m", "b", "B", "d", "H", "I", "M", "S", "f", "p", "a", "A"}
-_TOKEN = re.compile(r"\(\?P<(\w+)>|\\d|\\s|\\(.)|\[([0-9\-]+)\]|(\{\d+(?:,\d+)?\}|[+*?|)])|(\(|\.|\^|\$|\[)|(.)",
-                    re.DOTALL)
+_TOKEN = re.compile(
+    r"\(\?P<(\w+)>|\\d|\\s|\\(.)|\[([0-9\-]+)\]|(\{\d+(?:,\d+)?\}|[+*?|)])|(\(|\.|\^|\$|\[)|(.)", re.DOTALL
+)
 
 
 def _translate(pattern: str) -> tuple[str, list]:
@@ -87,8 +88,11 @@ def _format_pattern(fmt: str) -> tuple[str, list]:
     unknown = [n for n in names if n not in _SUPPORTED]
     if unknown:
         raise Unsupported(f"date format directive %{unknown[0]} (in {fmt!r})")
-    if sum(n in names for n in ("Y", "y")) > 1 or sum(n in names for n in ("m", "b", "B")) > 1 \
-            or ("H" in names and "I" in names):
+    if (
+        sum(n in names for n in ("Y", "y")) > 1
+        or sum(n in names for n in ("m", "b", "B")) > 1
+        or ("H" in names and "I" in names)
+    ):
         raise Unsupported(f"date format {fmt!r} (a part given twice)")
     return regex, names
 
@@ -117,16 +121,20 @@ def days_in_month(year: exp.Expression, month: exp.Expression) -> exp.Expression
         return exp.EQ(this=exp.Mod(this=year.copy(), expression=num(by)), expression=num(0))
 
     leap = exp.or_(exp.and_(divisible(4), exp.not_(divisible(100))), divisible(400))
-    return case((exp.EQ(this=month.copy(), expression=num(2)), case((leap, num(29)), default=num(28))),
-                (exp.In(this=month.copy(), expressions=[num(4), num(6), num(9), num(11)]), num(30)),
-                default=num(31))
+    return case(
+        (exp.EQ(this=month.copy(), expression=num(2)), case((leap, num(29)), default=num(28))),
+        (exp.In(this=month.copy(), expressions=[num(4), num(6), num(9), num(11)]), num(30)),
+        default=num(31),
+    )
 
 
 def _valid(year, month, day) -> exp.Expression:
     """A day that exists (years 1-9999, as Python's date)."""
-    return exp.and_(exp.GTE(this=year.copy(), expression=num(1)),
-                    exp.Between(this=month.copy(), low=num(1), high=num(12)),
-                    exp.Between(this=day.copy(), low=num(1), high=days_in_month(year, month)))
+    return exp.and_(
+        exp.GTE(this=year.copy(), expression=num(1)),
+        exp.Between(this=month.copy(), low=num(1), high=num(12)),
+        exp.Between(this=day.copy(), low=num(1), high=days_in_month(year, month)),
+    )
 
 
 def _make_date(year, month, day) -> exp.Expression:
@@ -134,6 +142,7 @@ def _make_date(year, month, day) -> exp.Expression:
 
     The first of the month (year and month clamped to a valid range) plus the days.
     """
+
     def clamp(part, low, high):
         return exp.Least(this=exp.Greatest(this=part.copy(), expressions=[num(low)]), expressions=[num(high)])
 
@@ -170,8 +179,9 @@ def _format_attempt(text, fmt: str, ascii_digits) -> tuple:
             year = _int(groups["Y"])
         elif "y" in groups:
             two = _int(groups["y"])
-            year = exp.Add(this=two, expression=case((exp.LTE(this=two.copy(), expression=num(68)), num(2000)),
-                                                     default=num(1900)))
+            year = exp.Add(
+                this=two, expression=case((exp.LTE(this=two.copy(), expression=num(68)), num(2000)), default=num(1900))
+            )
         month = _int(groups["m"]) if "m" in groups else num(1)
         for key, table in (("b", locale.a_month), ("B", locale.f_month)):
             if key in groups:  # a name that does not lower-case to the locale's fails the format
@@ -224,8 +234,9 @@ def _read(raw, text, formats) -> tuple:
     total = statuses[0]
     for status in statuses[1:]:
         total = exp.Add(this=total, expression=status)
-    problem = case((exp.GTE(this=total, expression=num(OK)), exp.Null()),
-                   (exp.GTE(this=total.copy(), expression=num(IMPOSSIBLE)),
-                    concat("impossible date ", quoted(text))),
-                   default=concat(quoted(raw), f" is not a valid date (expected {expected})"))
+    problem = case(
+        (exp.GTE(this=total, expression=num(OK)), exp.Null()),
+        (exp.GTE(this=total.copy(), expression=num(IMPOSSIBLE)), concat("impossible date ", quoted(text))),
+        default=concat(quoted(raw), f" is not a valid date (expected {expected})"),
+    )
     return value, problem

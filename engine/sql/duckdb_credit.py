@@ -15,8 +15,8 @@ import datetime as dt
 from sqlglot import exp
 
 from .crediting import SqlCrediting, credit_records
-from .excel_ids import excel_id
 from .duckdb_engine import BATCH, DuckDBScorer, SqlSource, SqlStream, scan_target
+from .excel_ids import excel_id
 
 _BOOKKEEPING = ("problem", "problem_column", "blank_row", "cells")
 
@@ -37,9 +37,12 @@ class DuckDBCrediting(SqlCrediting):
         def build():
             typed = scorer.typed_rows(source, line, scan_target, used=self.query.used_fields())
             credited = self.query.build(typed.subquery("typed", copy=False), carry=_BOOKKEEPING)
-            return exp.select(exp.alias_(exp.Literal.number(0), "position", copy=False), "*",
-                              exp.alias_(excel_id(scorer.ruleset, source.reader.column_plan), "excel_id", copy=False),
-                              copy=False).from_(credited.subquery("credited", copy=False), copy=False)
+            return exp.select(
+                exp.alias_(exp.Literal.number(0), "position", copy=False),
+                "*",
+                exp.alias_(excel_id(scorer.ruleset, source.reader.column_plan), "excel_id", copy=False),
+                copy=False,
+            ).from_(credited.subquery("credited", copy=False), copy=False)
 
         table = scorer.cached_sql(source, ("duckdb-credit", numbered), build)
         connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_all AS {table}")
@@ -56,7 +59,8 @@ class DuckDBCrediting(SqlCrediting):
         result = connection.execute(
             f"SELECT * EXCLUDE (position, excel_id, {', '.join(_BOOKKEEPING)}) FROM ("
             f"SELECT *, row_number() OVER (ORDER BY line) AS number FROM dealgate_all WHERE {deals}) "
-            f"WHERE {credited_by_some} ORDER BY number")
+            f"WHERE {credited_by_some} ORDER BY number"
+        )
         names = [d[0] for d in result.description]
         yield from credit_records(_batches(result), names, self.program, total)
 

@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import tempfile
 from pathlib import Path
+
 import attrs
 import duckdb
 from sqlglot import exp
@@ -48,7 +49,9 @@ MEMORY_LIMIT = "1GB"  # DuckDB's own memory; beyond it, it spills to disk
 
 # What -v says when a csv pass meets a quote left open: the Python reader rejects that row with
 # its line and reads on (engine.read.csv.runaway_quote), which no SQL reader does.
-RUNAWAY_FALLBACK = "an unclosed quote runs on through the lines after it (the Python reader rejects its row and reads on)"
+RUNAWAY_FALLBACK = (
+    "an unclosed quote runs on through the lines after it (the Python reader rejects its row and reads on)"
+)
 
 
 class Fallback(Exception):
@@ -73,7 +76,7 @@ class SqlSource:
 class SqlStream:
     """The DuckDB engine's counterpart of ``engine.read.ExportStream``: counts, warnings, missing fields."""
 
-    scorer: "DuckDBScorer"
+    scorer: DuckDBScorer
     sources: list
     counts: object = None
     warnings: list = attrs.field(factory=list)
@@ -98,16 +101,27 @@ class SqlStream:
             self.scorer.run(self.sources, text)
         except Fallback as why:
             return str(why)
-        self.warnings = [(source.name, w) for position, source in enumerate(self.sources)
-                         for w in [*source.reader.warnings, *self.scorer.mangled_id_warnings(position)]]
+        self.warnings = [
+            (source.name, w)
+            for position, source in enumerate(self.sources)
+            for w in [*source.reader.warnings, *self.scorer.mangled_id_warnings(position)]
+        ]
         return None
 
 
 class DuckDBScorer:
     """Scores exports with one DuckDB connection; ``deals(sources)`` yields ScoredDeal in order."""
 
-    def __init__(self, ruleset, as_of: dt.date, *, on_reject=None, counts=None, threads: int | None = None,
-                 check_while_scoring: bool = False):
+    def __init__(
+        self,
+        ruleset,
+        as_of: dt.date,
+        *,
+        on_reject=None,
+        counts=None,
+        threads: int | None = None,
+        check_while_scoring: bool = False,
+    ):
         # check_while_scoring: a CSV file is not read once just to see that DuckDB's parser takes it
         # (~15% of a run); ``run`` finds out while scoring it, and raises Fallback having kept nothing.
         self.check_while_scoring = check_while_scoring
@@ -149,8 +163,9 @@ class DuckDBScorer:
     def _prepare_parquet(self, path: str) -> SqlSource:
         scan = _parquet_scan(path)
         try:
-            columns = [row[0] for row in self.connection.execute(
-                f"DESCRIBE SELECT * FROM {scan.sql('duckdb')}").fetchall()]
+            columns = [
+                row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {scan.sql('duckdb')}").fetchall()
+            ]
         except duckdb.Error as error:
             raise ExportError(f"cannot read the Parquet export: {str(error).splitlines()[0]}", source=path) from None
         header = ParquetHeader(self.analysis, path, columns)
@@ -165,24 +180,46 @@ class DuckDBScorer:
         """
         reader = source.reader
         if source.kind == "parquet":
-            names = [row[0] for row in self.connection.execute(
-                f"DESCRIBE SELECT * FROM {_parquet_scan(source.path).sql('duckdb')}").fetchall()]
-            cells = [exp.alias_(exp.cast(exp.column(exp.to_identifier(name, quoted=True)),
-                                         exp.DataType.build("VARCHAR")), f"c{i}", copy=False) for i, name in enumerate(names)]
+            names = [
+                row[0]
+                for row in self.connection.execute(
+                    f"DESCRIBE SELECT * FROM {_parquet_scan(source.path).sql('duckdb')}"
+                ).fetchall()
+            ]
+            cells = [
+                exp.alias_(
+                    exp.cast(exp.column(exp.to_identifier(name, quoted=True)), exp.DataType.build("VARCHAR")),
+                    f"c{i}",
+                    copy=False,
+                )
+                for i, name in enumerate(names)
+            ]
             scan = _parquet_scan(source.path) if target is None else _scan("read_parquet", target)
             return exp.select(exp.alias_(exp.Window(this=exp.RowNumber()), "rn", copy=False), *cells).from_(
-                scan, copy=False)
-        columns = exp.Struct(expressions=[
-            exp.PropertyEQ(this=exp.Literal.string(f"c{i}"), expression=exp.Literal.string("VARCHAR"))
-            for i in range(len(reader.header))])
+                scan, copy=False
+            )
+        columns = exp.Struct(
+            expressions=[
+                exp.PropertyEQ(this=exp.Literal.string(f"c{i}"), expression=exp.Literal.string("VARCHAR"))
+                for i in range(len(reader.header))
+            ]
+        )
         options = {
-            "header": exp.false(), "skip": exp.Literal.number(reader.header_line),
-            "delim": exp.Literal.string(reader.delimiter), "quote": exp.Literal.string('"'),
-            "escape": exp.Literal.string('"'), "auto_detect": exp.false(), "columns": columns,
-            "strict_mode": exp.true(), "encoding": exp.Literal.string("utf-8"),
+            "header": exp.false(),
+            "skip": exp.Literal.number(reader.header_line),
+            "delim": exp.Literal.string(reader.delimiter),
+            "quote": exp.Literal.string('"'),
+            "escape": exp.Literal.string('"'),
+            "auto_detect": exp.false(),
+            "columns": columns,
+            "strict_mode": exp.true(),
+            "encoding": exp.Literal.string("utf-8"),
         }
-        call = exp.Anonymous(this="read_csv", expressions=[exp.Literal.string(target or source.path)] + [
-            exp.PropertyEQ(this=exp.column(key), expression=value) for key, value in options.items()])
+        call = exp.Anonymous(
+            this="read_csv",
+            expressions=[exp.Literal.string(target or source.path)]
+            + [exp.PropertyEQ(this=exp.column(key), expression=value) for key, value in options.items()],
+        )
         number = exp.Window(this=exp.RowNumber())
         return exp.select(exp.alias_(number, "rn", copy=False), "*").from_(call, copy=False)
 
@@ -198,7 +235,9 @@ class DuckDBScorer:
     def _count_rows(self, source: SqlSource) -> int:
         if source.rows is not None:
             return source.rows
-        query = exp.select(exp.Count(this=exp.Star()), copy=False).from_(self.raw_rows(source).subquery("raw", copy=False))
+        query = exp.select(exp.Count(this=exp.Star()), copy=False).from_(
+            self.raw_rows(source).subquery("raw", copy=False)
+        )
         try:
             source.rows = self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
             return source.rows
@@ -248,11 +287,15 @@ class DuckDBScorer:
         if starts is None:
             return exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
         self.connection.register("dealgate_lines", _lines_table(starts))
-        return exp.Subquery(this=exp.select("start", copy=False).from_("dealgate_lines", copy=False).where(
-            exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn")), copy=False))
+        return exp.Subquery(
+            this=exp.select("start", copy=False)
+            .from_("dealgate_lines", copy=False)
+            .where(exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn")), copy=False)
+        )
 
-    def typed_rows(self, source: SqlSource, line: exp.Expression, target: str | None = None,
-                   used: set | None = None) -> exp.Select:
+    def typed_rows(
+        self, source: SqlSource, line: exp.Expression, target: str | None = None, used: set | None = None
+    ) -> exp.Select:
         """Typed fields, the first problem of the row (in column order), and the raw cells of rejected rows.
 
         ``used``: the fields whose values are read (by default, the scoring query's).
@@ -260,9 +303,16 @@ class DuckDBScorer:
         header = source.reader.header
         cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
-        return typed_rows(self.ruleset, cells, all_cells, self.raw_rows(source, target).subquery("raw", copy=False),
-                          [exp.alias_(line, "line", copy=False)], reject_cells=True,
-                          used=self.query.used_fields() if used is None else used, native=True)
+        return typed_rows(
+            self.ruleset,
+            cells,
+            all_cells,
+            self.raw_rows(source, target).subquery("raw", copy=False),
+            [exp.alias_(line, "line", copy=False)],
+            reject_cells=True,
+            used=self.query.used_fields() if used is None else used,
+            native=True,
+        )
 
     def run(self, sources: list[SqlSource], text=None) -> None:
         """Read and score every export into ``dealgate_scored``; rejects go to ``on_reject`` as they are found.
@@ -277,13 +327,16 @@ class DuckDBScorer:
         for position, source in enumerate(sources):  # every export first: a Fallback leaves no rejects sent
             self._score(source, position, text)
         # the deals: rows that are neither blank nor rejected
-        connection.execute("CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all "
-                           "WHERE problem IS NULL AND NOT blank_row")
+        connection.execute(
+            "CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all "
+            "WHERE problem IS NULL AND NOT blank_row"
+        )
         for position, source in enumerate(sources):
             # both counts in one scan; the rejects are fetched only when there are some
             deals, rejected = connection.execute(
                 "SELECT count(*) FILTER (WHERE problem IS NULL), count(*) FILTER (WHERE problem IS NOT NULL) "
-                f"FROM dealgate_all WHERE position = {position} AND NOT blank_row").fetchall()[0]
+                f"FROM dealgate_all WHERE position = {position} AND NOT blank_row"
+            ).fetchall()[0]
             if rejected:
                 self.rejects(source, position)
             if self.counts is not None:
@@ -301,7 +354,8 @@ class DuckDBScorer:
         if source.rows is None and self.check_while_scoring and source.kind == "csv":
             self._insert(source, position, True, text)
             source.rows = self.connection.execute(
-                f"SELECT count(*) FROM dealgate_all WHERE position = {position}").fetchall()[0][0]
+                f"SELECT count(*) FROM dealgate_all WHERE position = {position}"
+            ).fetchall()[0][0]
             starts = self.lines(source, source.rows)
             if starts is None:
                 return
@@ -328,8 +382,12 @@ class DuckDBScorer:
         ``numbered``: a row's line is the header's line plus its position (else ``dealgate_lines`` has it).
         """
         cacheable = text is None or text.key is not None
-        return self.cached_sql(source, ("duckdb-scoring", position, numbered, None if text is None else text.key),
-                               lambda: self._build_scoring(source, position, numbered, text), cacheable)
+        return self.cached_sql(
+            source,
+            ("duckdb-scoring", position, numbered, None if text is None else text.key),
+            lambda: self._build_scoring(source, position, numbered, text),
+            cacheable,
+        )
 
     def cached_sql(self, source: SqlSource, parts: tuple, build, cacheable: bool = True) -> str:
         """The text of ``build()`` (a query over ``source`` with the path and name placeholders ``scan_target``
@@ -341,36 +399,57 @@ class DuckDBScorer:
         reader = source.reader
         key = None
         if cacheable:
-            key = self.cache.key(*parts, source.kind, tuple(reader.header), tuple(reader.column_plan),
-                                 reader.delimiter, reader.header_line, self.as_of.isoformat())
+            key = self.cache.key(
+                *parts,
+                source.kind,
+                tuple(reader.header),
+                tuple(reader.column_plan),
+                reader.delimiter,
+                reader.header_line,
+                self.as_of.isoformat(),
+            )
         sql = self.cache.load(key)
         if sql is None:
             sql = build().sql("duckdb")
             self.cache.store(key, sql)
         target = _scan_target(source)
-        return (sql.replace(exp.Literal.string(_TARGET).sql("duckdb"), exp.Literal.string(target).sql("duckdb"))
-                .replace(exp.Literal.string(_NAME).sql("duckdb"), exp.Literal.string(source.name).sql("duckdb")))
+        return sql.replace(exp.Literal.string(_TARGET).sql("duckdb"), exp.Literal.string(target).sql("duckdb")).replace(
+            exp.Literal.string(_NAME).sql("duckdb"), exp.Literal.string(source.name).sql("duckdb")
+        )
 
     def _build_scoring(self, source: SqlSource, position: int, numbered: bool, text) -> exp.Select:
         """The scoring SELECT, with placeholders for the scanned path and the source's name."""
         if numbered:
             line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
         else:
-            line = exp.Subquery(this=exp.select("start", copy=False).from_("dealgate_lines", copy=False).where(
-                exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn")), copy=False))
+            line = exp.Subquery(
+                this=exp.select("start", copy=False)
+                .from_("dealgate_lines", copy=False)
+                .where(
+                    exp.EQ(this=exp.column("position", table="dealgate_lines"), expression=exp.column("rn")), copy=False
+                )
+            )
         typed = self.typed_rows(source, line, _TARGET)
         # One pass: every row is scored (a rejected row's fields are null, its verdict unused), and
         # the reading's bookkeeping rides along, so the export is read and converted once.
-        scored = self.query.build(typed.subquery("typed", copy=False), ordered=False,
-                                  carry=("problem", "problem_column", "blank_row", "cells"))
-        tagged = exp.select(exp.alias_(exp.Literal.number(position), "position", copy=False),
-                            exp.alias_(exp.Literal.string(_NAME), "source", copy=False), "*",
-                            exp.alias_(excel_ids.excel_id(self.ruleset, source.reader.column_plan), "excel_id",
-                                       copy=False)).from_(scored.subquery("s", copy=False))
+        scored = self.query.build(
+            typed.subquery("typed", copy=False),
+            ordered=False,
+            carry=("problem", "problem_column", "blank_row", "cells"),
+        )
+        tagged = exp.select(
+            exp.alias_(exp.Literal.number(position), "position", copy=False),
+            exp.alias_(exp.Literal.string(_NAME), "source", copy=False),
+            "*",
+            exp.alias_(excel_ids.excel_id(self.ruleset, source.reader.column_plan), "excel_id", copy=False),
+        ).from_(scored.subquery("s", copy=False))
         if text is not None:  # the output line, from its cells (computed first, each once)
-            celled = exp.select("*", *[c.copy() for c in text.cells], copy=False).from_(tagged.subquery("tagged", copy=False), copy=False)
-            tagged = exp.select(*[exp.column(c) for c in _NARROW], exp.alias_(text.text.copy(), "text"),
-                                copy=False).from_(celled.subquery("celled", copy=False), copy=False)
+            celled = exp.select("*", *[c.copy() for c in text.cells], copy=False).from_(
+                tagged.subquery("tagged", copy=False), copy=False
+            )
+            tagged = exp.select(
+                *[exp.column(c) for c in _NARROW], exp.alias_(text.text.copy(), "text"), copy=False
+            ).from_(celled.subquery("celled", copy=False), copy=False)
         return tagged
 
     def mangled_id_warnings(self, position: int) -> list[ReadWarning]:
@@ -395,8 +474,9 @@ class DuckDBScorer:
             for row in batch:
                 r = dict(zip(names, row))
                 result_tuple = deal_result(r)
-                missing = {c: _ids(r[f"missing_{n}"], ",") for n, c in enumerate(criteria)
-                           if r[f"missing_{n}"] is not None}
+                missing = {
+                    c: _ids(r[f"missing_{n}"], ",") for n, c in enumerate(criteria) if r[f"missing_{n}"] is not None
+                }
                 deal = {"name": r["display_name"], "owner": r["display_owner"]}
                 yield ScoredDeal(r["line"], deal, result_tuple, r["source"], missing)
 
@@ -409,7 +489,8 @@ class DuckDBScorer:
         groups = self.connection.execute(
             "SELECT stage, verdict, over_staged, qualify_out, warnings, failed, count(*), sum(round(amount, 2)), "
             "sum(round(weighted_amount, 2)), count(*) FILTER (WHERE amount IS NULL) FROM dealgate_scored "
-            "GROUP BY ALL").fetchall()
+            "GROUP BY ALL"
+        ).fetchall()
         for stage, verdict, over_staged, qualify_out, warnings, failed, count, amount, weighted, unknown in groups:
             totals = summary.stages[stage]
             totals.count += count
@@ -419,8 +500,11 @@ class DuckDBScorer:
             summary.verdicts[verdict] += count
             if over_staged:
                 summary.over_staged += count
-            for text, counter in ((qualify_out, summary.qualify_out), (warnings, summary.warnings),
-                                  (failed, summary.failed)):
+            for text, counter in (
+                (qualify_out, summary.qualify_out),
+                (warnings, summary.warnings),
+                (failed, summary.failed),
+            ):
                 for item in _ids(text):
                     counter[item] += count
 
@@ -432,11 +516,19 @@ class DuckDBScorer:
 
 def rejects_query(position: int) -> exp.Select:
     """The rejected rows of export ``position`` in ``dealgate_all``, in line order (either engine's table)."""
-    return exp.select("line", "problem_column", "problem", "cells", copy=False).from_("dealgate_all", copy=False).where(
-        exp.and_(exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
-                 exp.Not(this=exp.column("blank_row")),
-                 exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())), copy=False)
-    ).order_by("line", copy=False)
+    return (
+        exp.select("line", "problem_column", "problem", "cells", copy=False)
+        .from_("dealgate_all", copy=False)
+        .where(
+            exp.and_(
+                exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
+                exp.Not(this=exp.column("blank_row")),
+                exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null())),
+                copy=False,
+            )
+        )
+        .order_by("line", copy=False)
+    )
 
 
 def hand_rejects(rows, source, ruleset, on_reject) -> int:
@@ -454,9 +546,19 @@ def hand_rejects(rows, source, ruleset, on_reject) -> int:
 
 def deal_result(row: dict) -> DealResult:
     """A DealResult from a row of the scoring query (``engine.sql.score``), by column name."""
-    return DealResult(row["id"], row["stage"], row["verdict"], _ids(row["failed"]), _ids(row["qualify_out"]),
-                      _ids(row["warnings"]), row["probability"], row["amount"], row["weighted_amount"],
-                      row["evidence_stage"], row.get("category"))
+    return DealResult(
+        row["id"],
+        row["stage"],
+        row["verdict"],
+        _ids(row["failed"]),
+        _ids(row["qualify_out"]),
+        _ids(row["warnings"]),
+        row["probability"],
+        row["amount"],
+        row["weighted_amount"],
+        row["evidence_stage"],
+        row.get("category"),
+    )
 
 
 def _ids(text: str, separator: str = ";") -> tuple:
@@ -465,8 +567,23 @@ def _ids(text: str, separator: str = ";") -> tuple:
 
 
 # what the summary and the rejects read, beside the output lines
-_NARROW = ("position", "line", "stage", "verdict", "amount", "weighted_amount", "failed", "qualify_out", "warnings",
-           "over_staged", "problem", "problem_column", "blank_row", "cells", "excel_id")
+_NARROW = (
+    "position",
+    "line",
+    "stage",
+    "verdict",
+    "amount",
+    "weighted_amount",
+    "failed",
+    "qualify_out",
+    "warnings",
+    "over_staged",
+    "problem",
+    "problem_column",
+    "blank_row",
+    "cells",
+    "excel_id",
+)
 
 
 # Placeholders in the scoring SQL (so that the cached text serves any export of the same shape);
@@ -517,4 +634,6 @@ def _reject_id(ruleset, id_cell):
 def _lines_table(starts: list[int]):
     import pyarrow as pa
 
-    return pa.table({"position": pa.array(range(1, len(starts) + 1), pa.int64()), "start": pa.array(starts, pa.int64())})
+    return pa.table(
+        {"position": pa.array(range(1, len(starts) + 1), pa.int64()), "start": pa.array(starts, pa.int64())}
+    )

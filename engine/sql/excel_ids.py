@@ -33,12 +33,22 @@ def excel_id(ruleset, column_plan) -> exp.Expression:
 
 def queries(position: int) -> tuple[exp.Select, exp.Select]:
     """The listed mangled ids of export ``position`` (line, id), and (how many, last line) of them all."""
-    where = exp.and_(exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
-                     exp.Not(this=exp.Is(this=exp.column("excel_id"), expression=exp.Null())))
-    listed = (exp.select("line", "excel_id", copy=False).from_("dealgate_scored", copy=False).where(where, copy=False)
-              .order_by("line", copy=False).limit(MAX_ROW_WARNINGS, copy=False))
-    total = exp.select(exp.Count(this=exp.Star()), exp.Max(this=exp.column("line")), copy=False).from_(
-        "dealgate_scored", copy=False).where(where.copy(), copy=False)
+    where = exp.and_(
+        exp.EQ(this=exp.column("position"), expression=exp.Literal.number(position)),
+        exp.Not(this=exp.Is(this=exp.column("excel_id"), expression=exp.Null())),
+    )
+    listed = (
+        exp.select("line", "excel_id", copy=False)
+        .from_("dealgate_scored", copy=False)
+        .where(where, copy=False)
+        .order_by("line", copy=False)
+        .limit(MAX_ROW_WARNINGS, copy=False)
+    )
+    total = (
+        exp.select(exp.Count(this=exp.Star()), exp.Max(this=exp.column("line")), copy=False)
+        .from_("dealgate_scored", copy=False)
+        .where(where.copy(), copy=False)
+    )
     return listed, total
 
 

@@ -20,15 +20,16 @@ into a diagnostic, and ``--engine auto`` runs the pack on Python instead.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Callable
 
 from sqlglot import exp
 
-from ..expr import ir
 from .. import types as T
+from ..expr import ir
 from ..expr.functions import FUNCTIONS
 from ..expr.sqlfunctions import Unsupported
+
 MAX_SCALE = 38
 DECIMAL_SCALE = 6  # money and decimal fields are DECIMAL(22, 6): see engine.sql.types
 
@@ -130,9 +131,12 @@ class ExpressionCompiler:
         """A stage's position in the pipeline; a stage the pipeline does not know is -1 (before all)."""
         if isinstance(node, ir.Literal):
             return exp.Literal.number(self.positions[node.value])
-        ifs = [exp.If(this=exp.EQ(this=code.copy(), expression=exp.Literal.string(stage)),
-                      true=exp.Literal.number(position))
-               for stage, position in self.positions.items()]
+        ifs = [
+            exp.If(
+                this=exp.EQ(this=code.copy(), expression=exp.Literal.string(stage)), true=exp.Literal.number(position)
+            )
+            for stage, position in self.positions.items()
+        ]
         unknown = exp.Case(ifs=ifs, default=exp.Literal.number(-1))
         return exp.Case(ifs=[exp.If(this=exp.Is(this=code, expression=exp.Null()), true=exp.Null())], default=unknown)
 
@@ -145,8 +149,10 @@ class ExpressionCompiler:
         elif container.type == T.LIST:
             lists = self.compile(container)
             found = exp.ArrayContains(this=lists, expression=item)
-            nulls = exp.Or(this=exp.Is(this=lists.copy(), expression=exp.Null()),
-                           expression=exp.Is(this=item.copy(), expression=exp.Null()))
+            nulls = exp.Or(
+                this=exp.Is(this=lists.copy(), expression=exp.Null()),
+                expression=exp.Is(this=item.copy(), expression=exp.Null()),
+            )
             test = exp.Case(ifs=[exp.If(this=nulls, true=exp.Null())], default=found)
         else:  # a substring of a string: case-sensitive, as Python's 'in'
             text = self.compile(container)

@@ -50,8 +50,12 @@ def _lookup(cell: exp.Expression, table: dict) -> tuple[exp.Expression, exp.Expr
     """A cell that is exactly one of ``table``'s keys, and the value it maps to."""
     keys = sorted(table)
     test = exp.In(this=cell.copy(), expressions=[exp.Literal.string(k) for k in keys])
-    value = exp.Case(ifs=[exp.If(this=exp.EQ(this=cell.copy(), expression=exp.Literal.string(k)),
-                                 true=_constant(table[k])) for k in keys])
+    value = exp.Case(
+        ifs=[
+            exp.If(this=exp.EQ(this=cell.copy(), expression=exp.Literal.string(k)), true=_constant(table[k]))
+            for k in keys
+        ]
+    )
     return test, value
 
 
@@ -104,8 +108,10 @@ def _dates(cell: exp.Expression, formats: tuple, native: bool = False) -> tuple[
     ifs = []
     for shape, groups, fmt in attempts:
         if native:
-            parsed = exp.cast(exp.Anonymous(this="TRY_STRPTIME", expressions=[cell.copy(), exp.Literal.string(fmt)]),
-                              exp.DataType.build("DATE"))
+            parsed = exp.cast(
+                exp.Anonymous(this="TRY_STRPTIME", expressions=[cell.copy(), exp.Literal.string(fmt)]),
+                exp.DataType.build("DATE"),
+            )
             real = exp.and_(_full(cell, shape), exp.not_(exp.Is(this=parsed.copy(), expression=exp.Null())))
             ifs.append(exp.If(this=real, true=parsed))
             continue
@@ -120,8 +126,9 @@ def _dates(cell: exp.Expression, formats: tuple, native: bool = False) -> tuple[
     return test, value
 
 
-def fast_cell(field, cell: exp.Expression, stages: dict | None,
-              native: bool = False) -> tuple[exp.Expression, exp.Expression] | None:
+def fast_cell(
+    field, cell: exp.Expression, stages: dict | None, native: bool = False
+) -> tuple[exp.Expression, exp.Expression] | None:
     """(test, value): ``test`` holds for a cell of an everyday shape, whose value is ``value``.
 
     None when the field's type has no fast path. ``stages`` is ``Analysis.stage_lookup``.
@@ -133,6 +140,7 @@ def fast_cell(field, cell: exp.Expression, stages: dict | None,
         # first and last character printable ASCII: nothing to strip, the text is the value
         def printable(end):
             return exp.Between(this=end, low=exp.Literal.string("!"), high=exp.Literal.string("~"))
+
         first = exp.Left(this=cell.copy(), expression=exp.Literal.number(1))
         last = exp.Right(this=cell.copy(), expression=exp.Literal.number(1))
         if native:  # DuckDB: SUBSTRING from the end costs half of RIGHT (other dialects read -1 otherwise)
@@ -141,9 +149,11 @@ def fast_cell(field, cell: exp.Expression, stages: dict | None,
     if type_ == T.MONEY:
         if SYMBOL_OF.get(field.currency) != "$":  # '$5' is another currency's: the exact reading rejects it
             return _full(cell, _DECIMAL), exp.cast(cell.copy(), decimal_type())
-        digits = exp.Replace(this=exp.Replace(this=cell.copy(), expression=exp.Literal.string("$"),
-                                              replacement=exp.Literal.string("")),
-                             expression=exp.Literal.string(","), replacement=exp.Literal.string(""))
+        digits = exp.Replace(
+            this=exp.Replace(this=cell.copy(), expression=exp.Literal.string("$"), replacement=exp.Literal.string("")),
+            expression=exp.Literal.string(","),
+            replacement=exp.Literal.string(""),
+        )
         return _full(cell, _MONEY), exp.cast(digits, decimal_type())
     if type_ == T.DECIMAL:
         return _full(cell, _DECIMAL), exp.cast(cell.copy(), decimal_type())

@@ -31,16 +31,22 @@ def _concat(*parts: exp.Expression) -> exp.Expression:
 
 def _per_stage(pipeline, render) -> exp.Expression:
     """CASE stage WHEN ... THEN render(stage) END: a constant text per stage."""
-    return exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("stage"), expression=_text(s.id)),
-                                true=_text(render(s))) for s in pipeline.stages])
+    return exp.Case(
+        ifs=[
+            exp.If(this=exp.EQ(this=exp.column("stage"), expression=_text(s.id)), true=_text(render(s)))
+            for s in pipeline.stages
+        ]
+    )
 
 
 def _json_ids(column: str, separator: str = ";") -> exp.Expression:
     """A joined list of ids ('a;b', '' for none) as the JSON list json.dumps writes."""
     # exp.Split: DuckDB's STR_SPLIT, Spark's SPLIT with the separator quoted (Spark's takes a regex)
     items = exp.Split(this=exp.column(column), expression=_text(separator))
-    return exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column(column), expression=_text("")), true=_text("[]"))],
-                    default=json_string_list(items))
+    return exp.Case(
+        ifs=[exp.If(this=exp.EQ(this=exp.column(column), expression=_text("")), true=_text("[]"))],
+        default=json_string_list(items),
+    )
 
 
 def _flag(column: str) -> exp.Expression:
@@ -52,8 +58,16 @@ def _missing_entries(criteria: list[str], render_entry) -> list[exp.Expression]:
     entries = []
     for index, criterion in enumerate(criteria):
         column = f"missing_{index}"
-        entries.append(exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=exp.column(column), expression=exp.Null())),
-                                            true=render_entry(criterion, column))]))
+        entries.append(
+            exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.Not(this=exp.Is(this=exp.column(column), expression=exp.Null())),
+                        true=render_entry(criterion, column),
+                    )
+                ]
+            )
+        )
     return entries
 
 
@@ -106,9 +120,13 @@ def csv_row(pipeline, criteria: list[str]) -> Line:
         "category": exp.Coalesce(this=exp.column("category"), expressions=[_text("")]),
     }
     columns = csv_columns(pipeline)
-    return Line(tuple(exp.alias_(cells[c], f"cell_{c}") for c in columns),
-                csv_line([exp.column(f"cell_{c}") for c in columns],
-                         frozenset(columns.index(c) for c in _never_quoted(pipeline, criteria))))
+    return Line(
+        tuple(exp.alias_(cells[c], f"cell_{c}") for c in columns),
+        csv_line(
+            [exp.column(f"cell_{c}") for c in columns],
+            frozenset(columns.index(c) for c in _never_quoted(pipeline, criteria)),
+        ),
+    )
 
 
 def _never_quoted(pipeline, criteria: list[str]) -> set:
@@ -117,6 +135,7 @@ def _never_quoted(pipeline, criteria: list[str]) -> set:
     Numbers and flags always are; cells made of the pack's ids and constants are when those are
     (ids are identifiers, but this is checked here rather than assumed).
     """
+
     def clean(texts) -> bool:
         return not any(c in text for text in texts for c in ',"\n')
 
@@ -140,6 +159,7 @@ def csv_header(pipeline) -> str:
 
 def json_record(pipeline, criteria: list[str]) -> exp.Expression:
     """A deal as ``dumps(deal_record(...))`` writes it: one JSON object on one line."""
+
     def pair(key: str, value: exp.Expression, first: bool = False) -> list[exp.Expression]:
         return [_text(("" if first else ", ") + json.dumps(key) + ": "), value]
 
@@ -147,7 +167,8 @@ def json_record(pipeline, criteria: list[str]) -> exp.Expression:
         return exp.Coalesce(this=json_string(money_text(exp.column(column))), expressions=[_text("null")])
 
     missing_entries = _missing_entries(
-        criteria, lambda c, column: _concat(_text(json.dumps(c) + ": "), _json_ids(column, ",")))
+        criteria, lambda c, column: _concat(_text(json.dumps(c) + ": "), _json_ids(column, ","))
+    )
     missing = _concat(_text("{"), _concat_ws(", ", missing_entries), _text("}"))
     parts = [_text("{")]
     parts += pair("file", json_string(exp.column("source")), first=True)
@@ -167,9 +188,16 @@ def json_record(pipeline, criteria: list[str]) -> exp.Expression:
     parts += pair("evidence_stage", json_string(exp.column("evidence_stage")))
     parts += pair("over_staged", _flag("over_staged"))
     if pipeline.categories:  # ids, rendered once here; NULL (no category matched) is null
-        parts += pair("category", exp.Case(
-            ifs=[exp.If(this=exp.EQ(this=exp.column("category"), expression=_text(c.id)), true=_text(dumps(c.id)))
-                 for c in pipeline.categories], default=_text("null")))
+        parts += pair(
+            "category",
+            exp.Case(
+                ifs=[
+                    exp.If(this=exp.EQ(this=exp.column("category"), expression=_text(c.id)), true=_text(dumps(c.id)))
+                    for c in pipeline.categories
+                ],
+                default=_text("null"),
+            ),
+        )
     parts.append(_text("}"))
     return _concat(*parts)
 
@@ -201,5 +229,3 @@ def write(fmt: str, out, scorer, summary) -> int:
     if own is not None:
         return own(query, out, **options)
     return write_lines(scorer.connection, query.sql("duckdb"), out, **options)
-
-

@@ -60,8 +60,11 @@ class SqlRecords:
                 raise RecordsError(f"field '{field.name}': {problem}") from None
         self.load(pa.table(columns))
         names = ["line"] + [field_column(f.name) for f in self.stored]
-        return exp.select(*[exp.column(n) for n in names], copy=False).from_("dealgate_records", copy=False) \
+        return (
+            exp.select(*[exp.column(n) for n in names], copy=False)
+            .from_("dealgate_records", copy=False)
             .subquery("records", copy=False)
+        )
 
     def score(self, records: list[dict], as_of: dt.date) -> list:
         """The DealResult of each record, in order."""
@@ -76,8 +79,11 @@ class SqlRecords:
         if not records:
             return over.compute([], reps, periods, as_of)
         built = CreditQuery(self.ruleset, program, literal(as_of)).build(self.register(records))
-        numbered = exp.select("*", exp.alias_(exp.column("line"), "number", copy=False), copy=False).from_(
-            built.subquery("credited", copy=False), copy=False).order_by("line", copy=False)
+        numbered = (
+            exp.select("*", exp.alias_(exp.column("line"), "number", copy=False), copy=False)
+            .from_(built.subquery("credited", copy=False), copy=False)
+            .order_by("line", copy=False)
+        )
         names, rows = self.execute(numbered)
         deals = (record for _, record in credit_records(rows, names, over, len(records)))
         return over.compute(deals, reps, periods, as_of)
@@ -126,10 +132,16 @@ class SparkRecords(SqlRecords):
 def _arrow_type(type_: str):
     import pyarrow as pa
 
-    return {T.STRING: pa.string(), T.STAGE: pa.string(), T.INT: pa.int64(), T.BOOL: pa.bool_(),
-            T.MONEY: pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
-            T.DECIMAL: pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
-            T.DATE: pa.date32(), T.LIST: pa.list_(pa.string())}[type_]
+    return {
+        T.STRING: pa.string(),
+        T.STAGE: pa.string(),
+        T.INT: pa.int64(),
+        T.BOOL: pa.bool_(),
+        T.MONEY: pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
+        T.DECIMAL: pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
+        T.DATE: pa.date32(),
+        T.LIST: pa.list_(pa.string()),
+    }[type_]
 
 
 def _arrow_value(value):

@@ -25,14 +25,28 @@ def is_blank(cell: exp.Expression) -> exp.Expression:
     """Empty, null or only white space (Python's ``str.isspace``); the regex only for the rare odd first character."""
     exact = exp.RegexpLike(this=cell.copy(), expression=exp.Literal.string(f"^{WHITESPACE_CLASS}*$"))
     first = exp.Left(this=cell.copy(), expression=exp.Literal.number(1))
-    return exp.Case(ifs=[exp.If(this=exp.Is(this=cell.copy(), expression=exp.Null()), true=exp.true()),
-                         exp.If(this=exp.Between(this=first, low=exp.Literal.string("!"), high=exp.Literal.string("~")),
-                                true=exp.false())],
-                    default=exact)
+    return exp.Case(
+        ifs=[
+            exp.If(this=exp.Is(this=cell.copy(), expression=exp.Null()), true=exp.true()),
+            exp.If(
+                this=exp.Between(this=first, low=exp.Literal.string("!"), high=exp.Literal.string("~")),
+                true=exp.false(),
+            ),
+        ],
+        default=exact,
+    )
 
 
-def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, keep: list,
-               reject_cells: bool = False, used: set | None = None, native: bool = False) -> exp.Select:
+def typed_rows(
+    ruleset,
+    cells: dict,
+    all_cells: list,
+    relation: exp.Expression,
+    keep: list,
+    reject_cells: bool = False,
+    used: set | None = None,
+    native: bool = False,
+) -> exp.Select:
     """SELECT ``keep``, the typed fields, ``problem``, ``problem_column`` and ``blank_row`` FROM ``relation``.
 
     ``cells`` maps a field name to (column position, its cell expression) for the fields the
@@ -69,8 +83,11 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
         # An empty cell (NULL) is the commonest odd one: its default, or 'missing', without the exact reading.
         empty = exp.Is(this=cell.copy(), expression=exp.Null())
         typed_default = exp.cast(literal(default), sql_type(field.type))
-        missing = exp.Literal.string(f"missing required field '{field.name}'") \
-            if field.required and default is None else exp.Null()
+        missing = (
+            exp.Literal.string(f"missing required field '{field.name}'")
+            if field.required and default is None
+            else exp.Null()
+        )
         if fast is None:
             value = exp.Case(ifs=[exp.If(this=empty, true=typed_default)], default=exact.value)
             problem = exp.Case(ifs=[exp.If(this=empty.copy(), true=missing)], default=exact.problem)
@@ -78,10 +95,13 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
             test_name = f"t{position}"
             tests.append(exp.alias_(fast[0], test_name, copy=False))
             test = exp.column(test_name)
-            value = exp.Case(ifs=[exp.If(this=test, true=fast[1]), exp.If(this=empty, true=typed_default)],
-                             default=exact.value)
-            problem = exp.Case(ifs=[exp.If(this=test.copy(), true=exp.Null()), exp.If(this=empty.copy(), true=missing)],
-                               default=exact.problem)
+            value = exp.Case(
+                ifs=[exp.If(this=test, true=fast[1]), exp.If(this=empty, true=typed_default)], default=exact.value
+            )
+            problem = exp.Case(
+                ifs=[exp.If(this=test.copy(), true=exp.Null()), exp.If(this=empty.copy(), true=missing)],
+                default=exact.problem,
+            )
         if unused:
             value = exp.cast(exp.Null(), sql_type(field.type))
         layer2.append(exp.alias_(value, column, copy=False))
@@ -94,17 +114,38 @@ def typed_rows(ruleset, cells: dict, all_cells: list, relation: exp.Expression, 
     first_layer = exp.select("*", *tests, exp.alias_(blank, "blank_row", copy=False)).from_(relation, copy=False)
     second_layer = exp.select("*", *layer2, copy=False).from_(first_layer.subquery("tested", copy=False))
     if problems:
-        first = exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=p.copy(), expression=exp.Null())),
-                                     true=exp.Literal.number(i)) for i, p in problems])
+        first = exp.Case(
+            ifs=[
+                exp.If(this=exp.Not(this=exp.Is(this=p.copy(), expression=exp.Null())), true=exp.Literal.number(i))
+                for i, p in problems
+            ]
+        )
         reason = exp.Coalesce(this=problems[0][1].copy(), expressions=[p.copy() for _, p in problems[1:]])
     else:
         first, reason = exp.Null(), exp.Null()
     fields = [exp.column(field_column(f.name)) for f in ruleset.fields.fields.values() if f.compute is None]
     extra = []
     if reject_cells:
-        extra.append(exp.alias_(exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=reason.copy(),
-                                                                              expression=exp.Null())),
-                                                     true=exp.Array(expressions=[c.copy() for c in all_cells]))]),
-                                "cells", copy=False))
-    return exp.select(*keep, *fields, exp.alias_(first, "problem_column", copy=False), exp.alias_(reason, "problem", copy=False),
-                      exp.column("blank_row"), *extra, copy=False).from_(second_layer.subquery("read", copy=False))
+        extra.append(
+            exp.alias_(
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.Not(this=exp.Is(this=reason.copy(), expression=exp.Null())),
+                            true=exp.Array(expressions=[c.copy() for c in all_cells]),
+                        )
+                    ]
+                ),
+                "cells",
+                copy=False,
+            )
+        )
+    return exp.select(
+        *keep,
+        *fields,
+        exp.alias_(first, "problem_column", copy=False),
+        exp.alias_(reason, "problem", copy=False),
+        exp.column("blank_row"),
+        *extra,
+        copy=False,
+    ).from_(second_layer.subquery("read", copy=False))

@@ -18,11 +18,22 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .. import types as T
 from .expr import ExpressionCompiler, decimal_literal
 
-SCORED_COLUMNS = ("line", "id", "stage", "verdict", "failed", "qualify_out", "warnings", "probability", "amount",
-                  "weighted_amount", "evidence_stage", "over_staged")  # then missing_<n>, display_name, display_owner,
+SCORED_COLUMNS = (
+    "line",
+    "id",
+    "stage",
+    "verdict",
+    "failed",
+    "qualify_out",
+    "warnings",
+    "probability",
+    "amount",
+    "weighted_amount",
+    "evidence_stage",
+    "over_staged",
+)  # then missing_<n>, display_name, display_owner,
 # and category when the pack declares forecast categories
 
 
@@ -56,8 +67,12 @@ def computed_ctes(fields, compiler, checked, typed: exp.Expression) -> list:
     ctes = [("deals", exp.select("*", copy=False).from_(typed, copy=False))]
     for k, field in enumerate(f for f in fields if f.compute is not None):
         value = compiler.compile(checked(field.compute).ir)
-        ctes.append((f"computed_{k}", exp.select("*", exp.alias_(value, field_column(field.name), copy=False))
-                     .from_(ctes[-1][0], copy=False)))
+        ctes.append(
+            (
+                f"computed_{k}",
+                exp.select("*", exp.alias_(value, field_column(field.name), copy=False)).from_(ctes[-1][0], copy=False),
+            )
+        )
     return ctes
 
 
@@ -93,8 +108,10 @@ class ScoringQuery:
         if "stage" not in self.fields:
             return exp.Literal.number(-1)
         stage = _column("stage")
-        ifs = [exp.If(this=exp.EQ(this=stage.copy(), expression=exp.Literal.string(s)), true=exp.Literal.number(i))
-               for i, s in enumerate(self.stage_ids)]
+        ifs = [
+            exp.If(this=exp.EQ(this=stage.copy(), expression=exp.Literal.string(s)), true=exp.Literal.number(i))
+            for i, s in enumerate(self.stage_ids)
+        ]
         return exp.Case(ifs=ifs, default=exp.Literal.number(-1))
 
     def stage_in(self, indexes) -> exp.Expression:
@@ -111,8 +128,14 @@ class ScoringQuery:
         ``carry`` names columns of ``typed`` passed through unchanged (a runner's bookkeeping).
         """
         ctes = computed_ctes(self.fields.values(), self.compiler, self.checked, typed)
-        ctes.append(("staged", exp.select("*", exp.alias_(self.stage_index(), "si", copy=False), *self.value_columns())
-                     .from_(ctes[-1][0], copy=False)))
+        ctes.append(
+            (
+                "staged",
+                exp.select("*", exp.alias_(self.stage_index(), "si", copy=False), *self.value_columns()).from_(
+                    ctes[-1][0], copy=False
+                ),
+            )
+        )
         ctes.append(("results", exp.select("*", *self.rule_columns(), copy=False).from_("staged", copy=False)))
         carried = [exp.column(name) for name in carry]
         ctes.append(("outcome", exp.select(*self.outcome_columns(), *carried, copy=False).from_("results", copy=False)))
@@ -125,8 +148,10 @@ class ScoringQuery:
 
     def value_columns(self) -> list:
         """v<i>: the value of criterion i (True, False or NULL), computed once for r<i> and u<i>."""
-        return [exp.alias_(self.compiler.compile(self.checked(criterion.when).ir), f"v{i}", copy=False)
-                for i, (_, criterion) in enumerate(self.ruleset.criteria)]
+        return [
+            exp.alias_(self.compiler.compile(self.checked(criterion.when).ir), f"v{i}", copy=False)
+            for i, (_, criterion) in enumerate(self.ruleset.criteria)
+        ]
 
     def rule_columns(self) -> list:
         """r<i>: criterion i is True; u<i>: its result is unknown; q<i>: qualify-out rule i fires."""
@@ -134,16 +159,22 @@ class ScoringQuery:
         for i, (_, criterion) in enumerate(self.ruleset.criteria):
             value = exp.column(f"v{i}")
             nullable = self.checked(criterion.when).ir.nullable
-            columns.append(exp.alias_(exp.Coalesce(this=value, expressions=[exp.false()]) if nullable else value,
-                                      f"r{i}", copy=False))
+            columns.append(
+                exp.alias_(
+                    exp.Coalesce(this=value, expressions=[exp.false()]) if nullable else value, f"r{i}", copy=False
+                )
+            )
             unknown = exp.Is(this=value.copy(), expression=exp.Null()) if nullable else exp.false()
             columns.append(exp.alias_(unknown, f"u{i}", copy=False))
         open_stages = [i for i, s in enumerate(self.pipeline.stages) if s.is_open]
         for i, rule in enumerate(self.ruleset.rules):
             applies = self.stage_in(open_stages)
             if rule.from_stage is not None:
-                applies = exp.and_(applies, exp.GTE(this=exp.column("si"),
-                                                    expression=exp.Literal.number(self.positions[rule.from_stage])), copy=False)
+                applies = exp.and_(
+                    applies,
+                    exp.GTE(this=exp.column("si"), expression=exp.Literal.number(self.positions[rule.from_stage])),
+                    copy=False,
+                )
             fires = exp.and_(applies, self.compiler.condition(self.checked(rule.when).ir), copy=False)
             columns.append(exp.alias_(fires, f"q{i}", copy=False))
         for i, category in self.conditional_categories():
@@ -220,30 +251,59 @@ class ScoringQuery:
         def some(column):
             return exp.NEQ(this=exp.column(column), expression=exp.Literal.string(""))
 
-        verdict = exp.Case(ifs=[
-            exp.If(this=self.stage_in(won), true=exp.Literal.string("won")),
-            exp.If(this=self.stage_in(lost), true=exp.Literal.string("lost")),
-            exp.If(this=some("qualify_out"), true=exp.Literal.string("disqualified")),
-            exp.If(this=some("failed"), true=exp.Literal.string("blocked")),
-        ], default=exp.Literal.string("ready"))
-        probability = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("si"), expression=exp.Literal.number(i)),
-                                           true=decimal_literal(s.probability)) for i, s in enumerate(stages)])
+        verdict = exp.Case(
+            ifs=[
+                exp.If(this=self.stage_in(won), true=exp.Literal.string("won")),
+                exp.If(this=self.stage_in(lost), true=exp.Literal.string("lost")),
+                exp.If(this=some("qualify_out"), true=exp.Literal.string("disqualified")),
+                exp.If(this=some("failed"), true=exp.Literal.string("blocked")),
+            ],
+            default=exp.Literal.string("ready"),
+        )
+        probability = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=exp.column("si"), expression=exp.Literal.number(i)),
+                    true=decimal_literal(s.probability),
+                )
+                for i, s in enumerate(stages)
+            ]
+        )
         weighted = exp.Mul(this=exp.column("amount"), expression=probability.copy())
-        evidence = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("ev"), expression=exp.Literal.number(i)),
-                                        true=exp.Literal.string(s.id)) for i, s in enumerate(stages) if s.is_open])
+        evidence = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=exp.column("ev"), expression=exp.Literal.number(i)), true=exp.Literal.string(s.id)
+                )
+                for i, s in enumerate(stages)
+                if s.is_open
+            ]
+        )
         # over-staged: an open deal whose evidence stops short of the open stage before its own
         open_rank = {self.positions[s]: rank for s, rank in self.ruleset.open_positions.items()}
         rank_of = lambda column: exp.Case(  # noqa: E731
-            ifs=[exp.If(this=exp.EQ(this=exp.column(column), expression=exp.Literal.number(i)),
-                        true=exp.Literal.number(rank)) for i, rank in open_rank.items()],
-            default=exp.Literal.number(-1))
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=exp.column(column), expression=exp.Literal.number(i)),
+                    true=exp.Literal.number(rank),
+                )
+                for i, rank in open_rank.items()
+            ],
+            default=exp.Literal.number(-1),
+        )
         over_staged = exp.and_(
             self.stage_in(list(open_rank)),
-            exp.LT(this=rank_of("ev"), expression=exp.Sub(this=rank_of("si"), expression=exp.Literal.number(1))), copy=False)
+            exp.LT(this=rank_of("ev"), expression=exp.Sub(this=rank_of("si"), expression=exp.Literal.number(1))),
+            copy=False,
+        )
         columns = [
-            exp.column("line"), exp.column("id"), exp.column("stage"),
+            exp.column("line"),
+            exp.column("id"),
+            exp.column("stage"),
             exp.alias_(verdict, "verdict", copy=False),
-            exp.column("failed"), exp.column("qualify_out"), exp.column("warnings"),
+            exp.column("failed"),
+            exp.column("qualify_out"),
+            exp.column("warnings"),
             exp.alias_(probability, "probability", copy=False),
             exp.column("amount"),
             exp.alias_(weighted, "weighted_amount", copy=False),
@@ -252,8 +312,11 @@ class ScoringQuery:
         ]
         columns += [exp.column(f"missing_{n}") for n in range(len(self.missing_indexes()))]
         for name in ("name", "owner"):
-            columns.append(exp.column(f"display_{name}") if name in self.fields
-                           else exp.alias_(exp.cast(exp.Null(), exp.DataType.build("VARCHAR")), f"display_{name}", copy=False))
+            columns.append(
+                exp.column(f"display_{name}")
+                if name in self.fields
+                else exp.alias_(exp.cast(exp.Null(), exp.DataType.build("VARCHAR")), f"display_{name}", copy=False)
+            )
         if self.pipeline.categories:  # only then: the query of a pack without categories stays as it was
             columns.append(exp.alias_(self.category(verdict), "category", copy=False))
         return columns
@@ -296,5 +359,3 @@ class ScoringQuery:
 
 def scoring_query(ruleset, typed: exp.Expression, as_of: exp.Expression) -> exp.Select:
     return ScoringQuery(ruleset, as_of).build(typed)
-
-

@@ -35,9 +35,12 @@ class SparkCrediting(SqlCrediting):
         scorer.close()
         typed, _ = scorer.typed_sql(source, used=self.query.used_fields())
         credited = self.query.build(typed.subquery("typed", copy=False), carry=_BOOKKEEPING)
-        table = exp.select(exp.alias_(exp.Literal.number(0), "position", copy=False), "*",
-                           exp.alias_(excel_id(scorer.ruleset, source.reader.column_plan), "excel_id", copy=False),
-                           copy=False).from_(credited.subquery("credited", copy=False), copy=False)
+        table = exp.select(
+            exp.alias_(exp.Literal.number(0), "position", copy=False),
+            "*",
+            exp.alias_(excel_id(scorer.ruleset, source.reader.column_plan), "excel_id", copy=False),
+            copy=False,
+        ).from_(credited.subquery("credited", copy=False), copy=False)
         scorer.all = spark.sql(table.sql("spark")).persist(StorageLevel.MEMORY_AND_DISK)
         scorer.all.createOrReplaceTempView("dealgate_all")
         rejected = scorer.rejects(source, 0)

@@ -56,20 +56,20 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
-from decimal import Decimal
 import os
 import re
 import shutil
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
 from sqlglot import exp
 
-from ..read import ExportError, ExportReader, StreamCounts
+from ..read import ExportReader
+from ..read.csv import LineFeed, runaway_quote
 from ..results import DealResult
 from ..score import ScoredDeal
-from ..read.csv import LineFeed, runaway_quote
 from . import excel_ids
 from .duckdb_engine import _NARROW, RUNAWAY_FALLBACK, Fallback, SqlStream, _ids, hand_rejects, rejects_query
 from .expr import literal
@@ -77,8 +77,16 @@ from .rows import typed_rows
 from .score import ScoringQuery
 from .sources import ParquetHeader, is_parquet
 
-__all__ = ["Fallback", "SPARK_CONF", "SparkScorer", "SparkSource", "SqlStream", "is_parquet", "spark_problem",
-           "spark_session"]
+__all__ = [
+    "Fallback",
+    "SPARK_CONF",
+    "SparkScorer",
+    "SparkSource",
+    "SqlStream",
+    "is_parquet",
+    "spark_problem",
+    "spark_session",
+]
 
 SPARK_CONF = {
     "spark.sql.ansi.enabled": "true",  # overflow and invalid casts raise, never a silent NULL
@@ -182,8 +190,17 @@ class SparkSource:
 class SparkScorer:
     """Scores exports with one SparkSession; ``deals(sources)`` yields ScoredDeal in file order."""
 
-    def __init__(self, ruleset, as_of: dt.date, *, on_reject=None, counts=None, spark=None,
-                 master: str | None = None, remote: str | None = None):
+    def __init__(
+        self,
+        ruleset,
+        as_of: dt.date,
+        *,
+        on_reject=None,
+        counts=None,
+        spark=None,
+        master: str | None = None,
+        remote: str | None = None,
+    ):
         self.ruleset = ruleset
         self.analysis = ruleset.analysis
         self.as_of = as_of
@@ -200,7 +217,7 @@ class SparkScorer:
         """Where the rules run, for -v: the master (or Spark Connect) and Spark's version."""
         try:
             where = self.spark.sparkContext.master
-        except Exception:  # noqa: BLE001 - Spark Connect sessions have no SparkContext
+        except Exception:  # Spark Connect sessions have no SparkContext
             where = "Spark Connect"
         return f"{where}, Spark {self.spark.version}"
 
@@ -252,8 +269,11 @@ class SparkScorer:
                 raise Fallback("the export mixes CR and LF line ends")
         source.multiline = False
         if quotes == 0:
-            physical = newlines + (1 if size and last not in (b"\n", b"\r") else 0) if newlines else \
-                returns + (1 if size and last != b"\r" else 0)
+            physical = (
+                newlines + (1 if size and last not in (b"\n", b"\r") else 0)
+                if newlines
+                else returns + (1 if size and last != b"\r" else 0)
+            )
             source.simple, source.physical = True, physical  # checked against Spark's row count
             return
         self._record_starts(source)
@@ -299,14 +319,30 @@ class SparkScorer:
         else:
             schema = ST.StructType([ST.StructField(f"c{i}", ST.StringType()) for i in range(width)])
             frame = self.spark.read.csv(
-                source.path, schema=schema, sep=reader.delimiter, quote='"', escape='"', header=False,
-                mode="FAILFAST", multiLine=source.multiline, encoding="UTF-8", ignoreLeadingWhiteSpace=False,
-                ignoreTrailingWhiteSpace=False, enforceSchema=True, maxCharsPerColumn=-1, nullValue=None,
-                unescapedQuoteHandling="STOP_AT_DELIMITER")
+                source.path,
+                schema=schema,
+                sep=reader.delimiter,
+                quote='"',
+                escape='"',
+                header=False,
+                mode="FAILFAST",
+                multiLine=source.multiline,
+                encoding="UTF-8",
+                ignoreLeadingWhiteSpace=False,
+                ignoreTrailingWhiteSpace=False,
+                enforceSchema=True,
+                maxCharsPerColumn=-1,
+                nullValue=None,
+                unescapedQuoteHandling="STOP_AT_DELIMITER",
+            )
             cells = [F.col(f"c{i}") for i in range(width)]
-        return frame.select(F.spark_partition_id().alias("_pid"), F.input_file_name().alias("_file"),
-                            F.input_file_block_start().alias("_blk"), F.monotonically_increasing_id().alias("_mid"),
-                            *cells)
+        return frame.select(
+            F.spark_partition_id().alias("_pid"),
+            F.input_file_name().alias("_file"),
+            F.input_file_block_start().alias("_blk"),
+            F.monotonically_increasing_id().alias("_mid"),
+            *cells,
+        )
 
     def check_readable(self, source: SparkSource) -> int:
         """The first pass: every row parsed, the rows of each split counted; Fallback if Spark reads otherwise."""
@@ -316,9 +352,12 @@ class SparkScorer:
         width = len(source.reader.header)
         length = sum((F.coalesce(F.length(F.col(f"c{i}")), F.lit(0)) for i in range(width)), F.lit(0))
         try:
-            groups = frame.groupBy("_pid", "_file", "_blk").agg(
-                F.count(F.lit(1)).alias("n"), F.min("_mid").alias("first"), F.sum(length).alias("chars")).collect()
-        except Exception as error:  # noqa: BLE001 - Spark reports a malformed row as a job failure
+            groups = (
+                frame.groupBy("_pid", "_file", "_blk")
+                .agg(F.count(F.lit(1)).alias("n"), F.min("_mid").alias("first"), F.sum(length).alias("chars"))
+                .collect()
+            )
+        except Exception as error:  # Spark reports a malformed row as a job failure
             raise Fallback(f"Spark's CSV parser refused the file ({_spark_reason(error)})") from None
         groups = sorted(groups, key=lambda g: (g["_file"], g["_blk"], g["first"]))
         rows = sum(g["n"] for g in groups)
@@ -370,13 +409,18 @@ class SparkScorer:
     def _lines_frame(self, starts: list[int], skip: int):
         import pyarrow as pa
 
-        table = pa.table({"position": pa.array(range(skip + 1, skip + len(starts) + 1), pa.int64()),
-                          "start": pa.array(starts, pa.int64())})
+        table = pa.table(
+            {
+                "position": pa.array(range(skip + 1, skip + len(starts) + 1), pa.int64()),
+                "start": pa.array(starts, pa.int64()),
+            }
+        )
         try:
             return self.spark.createDataFrame(table)  # pyspark 4: straight from Arrow
         except (TypeError, ValueError):
-            return self.spark.createDataFrame(list(zip(table["position"].to_pylist(), starts)),
-                                              "position long, start long")
+            return self.spark.createDataFrame(
+                list(zip(table["position"].to_pylist(), starts)), "position long, start long"
+            )
 
     # the query
 
@@ -397,8 +441,15 @@ class SparkScorer:
         header = source.reader.header
         cells = {name: (index, exp.column(f"c{index}")) for index, name in source.reader.column_plan}
         all_cells = [exp.column(f"c{i}") for i in range(len(header))]
-        typed = typed_rows(self.ruleset, cells, all_cells, exp.to_table(raw), [exp.column("line")],
-                           reject_cells=True, used=self.query.used_fields() if used is None else used)
+        typed = typed_rows(
+            self.ruleset,
+            cells,
+            all_cells,
+            exp.to_table(raw),
+            [exp.column("line")],
+            reject_cells=True,
+            used=self.query.used_fields() if used is None else used,
+        )
         return typed, in_order
 
     def scored_frame(self, source: SparkSource, position: int = 0, text=None):
@@ -406,17 +457,24 @@ class SparkScorer:
         row's fields are null, its verdict unused), with ``position`` and ``source``; with ``text`` (an
         output ``Line``, ``engine.sql.lines``) only that line and the columns the summary and rejects read."""
         typed, _ = self.typed_sql(source)
-        scored = self.query.build(typed.subquery("typed", copy=False), ordered=False,
-                                  carry=("problem", "problem_column", "blank_row", "cells"))
-        tagged = exp.select(exp.alias_(exp.Literal.number(position), "position", copy=False),
-                            exp.alias_(exp.Literal.string(source.name), "source", copy=False), "*",
-                            exp.alias_(excel_ids.excel_id(self.ruleset, source.reader.column_plan), "excel_id",
-                                       copy=False)).from_(scored.subquery("s", copy=False))
+        scored = self.query.build(
+            typed.subquery("typed", copy=False),
+            ordered=False,
+            carry=("problem", "problem_column", "blank_row", "cells"),
+        )
+        tagged = exp.select(
+            exp.alias_(exp.Literal.number(position), "position", copy=False),
+            exp.alias_(exp.Literal.string(source.name), "source", copy=False),
+            "*",
+            exp.alias_(excel_ids.excel_id(self.ruleset, source.reader.column_plan), "excel_id", copy=False),
+        ).from_(scored.subquery("s", copy=False))
         if text is not None:  # the output line, from its cells (computed first, each once)
             celled = exp.select("*", *[c.copy() for c in text.cells], copy=False).from_(
-                tagged.subquery("tagged", copy=False), copy=False)
-            tagged = exp.select(*[exp.column(c) for c in _NARROW], exp.alias_(text.text.copy(), "text"),
-                                copy=False).from_(celled.subquery("celled", copy=False), copy=False)
+                tagged.subquery("tagged", copy=False), copy=False
+            )
+            tagged = exp.select(
+                *[exp.column(c) for c in _NARROW], exp.alias_(text.text.copy(), "text"), copy=False
+            ).from_(celled.subquery("celled", copy=False), copy=False)
         return self.spark.sql(tagged.sql("spark"))
 
     def run(self, sources: list[SparkSource], text=None) -> None:
@@ -484,16 +542,34 @@ class SparkScorer:
                 raise RuntimeError(f"the Spark engine returned line {key} after {previous}")
             previous = key
             stage = r["stage"]
-            result = DealResult(r["id"], stage, r["verdict"], _ids(r["failed"]), _ids(r["qualify_out"]),
-                                _ids(r["warnings"]), probabilities.get(stage), r["amount"], r["weighted_amount"],
-                                r["evidence_stage"], r["category"] if categories else None)
-            missing = {c: _ids(r[f"missing_{n}"], ",") for n, c in enumerate(criteria)
-                       if r[f"missing_{n}"] is not None}
+            result = DealResult(
+                r["id"],
+                stage,
+                r["verdict"],
+                _ids(r["failed"]),
+                _ids(r["qualify_out"]),
+                _ids(r["warnings"]),
+                probabilities.get(stage),
+                r["amount"],
+                r["weighted_amount"],
+                r["evidence_stage"],
+                r["category"] if categories else None,
+            )
+            missing = {c: _ids(r[f"missing_{n}"], ",") for n, c in enumerate(criteria) if r[f"missing_{n}"] is not None}
             deal = {"name": r["display_name"], "owner": r["display_owner"]}
             yield ScoredDeal(r["line"], deal, result, r["source"], missing)
 
-    def write_lines(self, query: exp.Select, out, *, header: str | None = None, footer: str | None = None,
-                    separator: str = "\n", end: str = "\n", batch_rows: int = 10_000) -> int:
+    def write_lines(
+        self,
+        query: exp.Select,
+        out,
+        *,
+        header: str | None = None,
+        footer: str | None = None,
+        separator: str = "\n",
+        end: str = "\n",
+        batch_rows: int = 10_000,
+    ) -> int:
         """``engine.sql.text.write_lines`` for Spark: the one text column of ``query``, streamed in order."""
         if header:
             out.write(header)
@@ -525,13 +601,18 @@ class SparkScorer:
         schedule, whatever the rows)."""
         if self.scored is None or "stage" not in self.scored.columns:
             return
-        totals = ("SELECT 'stage' AS kind, stage AS item, verdict, over_staged, count(*) AS n, "
-                  "sum(round(amount, 2)) AS amount, sum(round(weighted_amount, 2)) AS weighted, "
-                  "count(CASE WHEN amount IS NULL THEN 1 END) AS unknown FROM dealgate_scored "
-                  "GROUP BY stage, verdict, over_staged")
-        lists = [f"SELECT '{column}', item, NULL, NULL, count(*), NULL, NULL, NULL FROM "
-                 f"(SELECT explode(split({column}, ';')) AS item FROM dealgate_scored WHERE {column} <> '') "
-                 f"GROUP BY item" for column in ("qualify_out", "warnings", "failed")]
+        totals = (
+            "SELECT 'stage' AS kind, stage AS item, verdict, over_staged, count(*) AS n, "
+            "sum(round(amount, 2)) AS amount, sum(round(weighted_amount, 2)) AS weighted, "
+            "count(CASE WHEN amount IS NULL THEN 1 END) AS unknown FROM dealgate_scored "
+            "GROUP BY stage, verdict, over_staged"
+        )
+        lists = [
+            f"SELECT '{column}', item, NULL, NULL, count(*), NULL, NULL, NULL FROM "
+            f"(SELECT explode(split({column}, ';')) AS item FROM dealgate_scored WHERE {column} <> '') "
+            f"GROUP BY item"
+            for column in ("qualify_out", "warnings", "failed")
+        ]
         counters = {"qualify_out": summary.qualify_out, "warnings": summary.warnings, "failed": summary.failed}
         for row in self.spark.sql(" UNION ALL ".join([totals, *lists])).collect():
             kind, item, n = row["kind"], row["item"], row["n"]
@@ -558,19 +639,32 @@ class SparkScorer:
 
         criteria = self.query.missing_criteria()
         if criteria:
-            pairs = F.map_from_arrays(F.array(*[F.lit(c) for c in criteria]),
-                                      F.array(*[ids(f"missing_{n}", ",") for n in range(len(criteria))]))
+            pairs = F.map_from_arrays(
+                F.array(*[F.lit(c) for c in criteria]),
+                F.array(*[ids(f"missing_{n}", ",") for n in range(len(criteria))]),
+            )
             missing = F.map_filter(pairs, lambda k, v: v.isNotNull())
         else:
             missing = F.create_map().cast("map<string,array<string>>")
         frame = self.scored.select(
-            F.col("source").alias("file"), "line", "id", F.col("display_name").alias("name"),
-            F.col("display_owner").alias("owner"), "stage", "verdict", ids("failed").alias("failed"),
-            missing.alias("missing"), ids("qualify_out").alias("qualify_out"), ids("warnings").alias("warnings"),
+            F.col("source").alias("file"),
+            "line",
+            "id",
+            F.col("display_name").alias("name"),
+            F.col("display_owner").alias("owner"),
+            "stage",
+            "verdict",
+            ids("failed").alias("failed"),
+            missing.alias("missing"),
+            ids("qualify_out").alias("qualify_out"),
+            ids("warnings").alias("warnings"),
             "probability",
             F.round("amount", 2).cast("decimal(38,2)").alias("amount"),
             F.round("weighted_amount", 2).cast("decimal(38,2)").alias("weighted_amount"),
-            "evidence_stage", "over_staged", *(["category"] if self.ruleset.pipeline.categories else []))
+            "evidence_stage",
+            "over_staged",
+            *(["category"] if self.ruleset.pipeline.categories else []),
+        )
         frame.write.mode("errorifexists").parquet(str(path))
 
     def rejects(self, source: SparkSource, position: int) -> int:
@@ -591,4 +685,3 @@ def _spark_reason(error: Exception) -> str:
 def _java_blank(text: str) -> bool:
     """What Spark's line reader drops as an empty line: nothing but characters up to U+0020 (Java's trim)."""
     return all(c <= " " for c in text)
-

@@ -12,9 +12,9 @@ import datetime as dt
 
 from sqlglot import exp
 
+from .. import types as T
 from ..diagnostics import Diagnostic
 from ..expr.sqlfunctions import Unsupported
-from .. import types as T
 from .cache import SqlCache
 from .coerce import read_cell
 from .credit import plan_expressions
@@ -63,13 +63,22 @@ def _find_problems(ruleset, plans: bool) -> list[Diagnostic]:
                 for fmt in field.formats:
                     check_format(fmt)
             elif field.type == T.STAGE:
-                read_cell(field, exp.column("cell"), stages=ruleset.analysis.stage_lookup,
-                          default=ruleset.analysis.defaults.get(field.name))
+                read_cell(
+                    field,
+                    exp.column("cell"),
+                    stages=ruleset.analysis.stage_lookup,
+                    default=ruleset.analysis.defaults.get(field.name),
+                )
         except Unsupported as construct:
             problems.append(_diagnostic(f"field '{field.name}'", construct, field.location))
     return problems
 
 
 def _diagnostic(what: str, construct: Exception, location) -> Diagnostic:
-    return Diagnostic("DG701", "warning", f"{what} cannot run on the SQL engines: {construct} has no exact SQL form",
-                      location, "it runs on the Python engine (--engine python, or auto)")
+    return Diagnostic(
+        "DG701",
+        "warning",
+        f"{what} cannot run on the SQL engines: {construct} has no exact SQL form",
+        location,
+        "it runs on the Python engine (--engine python, or auto)",
+    )

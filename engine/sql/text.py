@@ -91,7 +91,8 @@ import functools
 import os
 import sys
 import unicodedata
-from typing import IO, Sequence
+from collections.abc import Sequence
+from typing import IO
 
 from sqlglot import exp
 
@@ -130,11 +131,68 @@ def _or_empty(value: exp.Expression) -> exp.Expression:
 # --- safe_cell ------------------------------------------------------------
 
 _UNICODE_14_DIGITS = (  # starts of the runs of ten Nd digits in Unicode 14.0 (CPython 3.11)
-    0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6, 0xE50,
-    0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50,
-    0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136,
-    0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0,
-    0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+    0x30,
+    0x660,
+    0x6F0,
+    0x7C0,
+    0x966,
+    0x9E6,
+    0xA66,
+    0xAE6,
+    0xB66,
+    0xBE6,
+    0xC66,
+    0xCE6,
+    0xD66,
+    0xDE6,
+    0xE50,
+    0xED0,
+    0xF20,
+    0x1040,
+    0x1090,
+    0x17E0,
+    0x1810,
+    0x1946,
+    0x19D0,
+    0x1A80,
+    0x1A90,
+    0x1B50,
+    0x1BB0,
+    0x1C40,
+    0x1C50,
+    0xA620,
+    0xA8D0,
+    0xA900,
+    0xA9D0,
+    0xA9F0,
+    0xAA50,
+    0xABF0,
+    0xFF10,
+    0x104A0,
+    0x10D30,
+    0x11066,
+    0x110F0,
+    0x11136,
+    0x111D0,
+    0x112F0,
+    0x11450,
+    0x114D0,
+    0x11650,
+    0x116C0,
+    0x11730,
+    0x118E0,
+    0x11950,
+    0x11C50,
+    0x11D50,
+    0x11DA0,
+    0x16A60,
+    0x16AC0,
+    0x16B50,
+    0x1D7CE,
+    0x1E140,
+    0x1E2F0,
+    0x1E950,
+    0x1FBF0,
 )
 # 0x1D7CE..0x1D7FF: the five sets of mathematical digits, one run of fifty
 _UNICODE_14_RUNS = tuple((start, start + (49 if start == 0x1D7CE else 9)) for start in _UNICODE_14_DIGITS)
@@ -163,8 +221,9 @@ def _computed_digit_runs() -> tuple[tuple[int, int], ...]:
 
 
 def _digit_class() -> str:
-    ranges = "".join("0-9" if start == 0x30 else f"\\x{{{start:X}}}-\\x{{{end:X}}}"
-                     for start, end in decimal_digit_runs())
+    ranges = "".join(
+        "0-9" if start == 0x30 else f"\\x{{{start:X}}}-\\x{{{end:X}}}" for start, end in decimal_digit_runs()
+    )
     return f"[{ranges}]"
 
 
@@ -180,8 +239,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # engine.output.FORMULA_START,
 def safe_cell(value: exp.Expression) -> exp.Expression:
     """VARCHAR -> ``engine.output.safe_cell(value)``: a cell a spreadsheet will not run as a formula."""
     text = _or_empty(value)
-    starts_like_formula = exp.In(this=exp.Left(this=text.copy(), expression=exp.Literal.number(1)),
-                                 expressions=[_text(c) for c in FORMULA_START])
+    starts_like_formula = exp.In(
+        this=exp.Left(this=text.copy(), expression=exp.Literal.number(1)), expressions=[_text(c) for c in FORMULA_START]
+    )
     is_formula = exp.and_(starts_like_formula, exp.not_(_matches(text, plain_number_pattern())))
     return exp.Case().when(is_formula, _concat(exp.Literal.string("'"), text.copy())).else_(text.copy())
 
@@ -216,16 +276,25 @@ def csv_line(cells: Sequence[exp.Expression], never_quoted: frozenset = frozense
         return exp.Literal.string("")
     if len(cells) == 1:  # a single empty field is written "" so that the row is not a blank line
         only = cells[0]
-        return exp.Case().when(exp.EQ(this=_or_empty(only), expression=exp.Literal.string("")),
-                               exp.Literal.string('""')).else_(csv_field(only))
+        return (
+            exp.Case()
+            .when(exp.EQ(this=_or_empty(only), expression=exp.Literal.string("")), exp.Literal.string('""'))
+            .else_(csv_field(only))
+        )
     plain = [_or_empty(cell) for cell in cells]
     searched = [p for i, p in enumerate(plain) if i not in never_quoted]
     if not searched:
         return _concat(*_separated(plain))
-    field_by_field = _concat(*_separated([p.copy() if i in never_quoted else csv_field(cell)
-                                          for i, (cell, p) in enumerate(zip(cells, plain))]))
-    return (exp.Case().when(_needs_quotes(_concat(*[p.copy() for p in searched])), field_by_field)
-            .else_(_concat(*_separated([p.copy() for p in plain]))))
+    field_by_field = _concat(
+        *_separated(
+            [p.copy() if i in never_quoted else csv_field(cell) for i, (cell, p) in enumerate(zip(cells, plain))]
+        )
+    )
+    return (
+        exp.Case()
+        .when(_needs_quotes(_concat(*[p.copy() for p in searched])), field_by_field)
+        .else_(_concat(*_separated([p.copy() for p in plain])))
+    )
 
 
 def _separated(fields: list[exp.Expression]) -> list[exp.Expression]:
@@ -235,8 +304,15 @@ def _separated(fields: list[exp.Expression]) -> list[exp.Expression]:
     return parts
 
 
-def reject_line(line: exp.Expression, id: exp.Expression, column: exp.Expression, value: exp.Expression,
-                reason: exp.Expression, *, source: exp.Expression | None = None) -> exp.Expression:
+def reject_line(
+    line: exp.Expression,
+    id: exp.Expression,
+    column: exp.Expression,
+    value: exp.Expression,
+    reason: exp.Expression,
+    *,
+    source: exp.Expression | None = None,
+) -> exp.Expression:
     """One row of ``engine.read.RejectWriter``: (file,) line, id, column, value, reason, formula-guarded."""
     cells = [exp.cast(line.copy(), exp.DataType.Type.VARCHAR)]
     cells += [safe_cell(cell) for cell in (id, column, value, reason)]
@@ -267,10 +343,12 @@ def json_string(value: exp.Expression) -> exp.Expression:
     for old, new in _json_escapes():
         escaped = _replace(escaped, old, new)
     quote = exp.Literal.string('"')
-    return (exp.Case()
-            .when(exp.Is(this=value.copy(), expression=exp.Null()), exp.Literal.string("null"))
-            .when(_matches(value, _NEEDS_ESCAPE), _concat(quote, escaped, quote.copy()))
-            .else_(_concat(quote.copy(), value.copy(), quote.copy())))
+    return (
+        exp.Case()
+        .when(exp.Is(this=value.copy(), expression=exp.Null()), exp.Literal.string("null"))
+        .when(_matches(value, _NEEDS_ESCAPE), _concat(quote, escaped, quote.copy()))
+        .else_(_concat(quote.copy(), value.copy(), quote.copy()))
+    )
 
 
 _ITEM = "dealgate_item"  # the lambda's parameter: a name no export column has
@@ -279,13 +357,17 @@ _ITEM = "dealgate_item"  # the lambda's parameter: a name no export column has
 def json_string_list(values: exp.Expression) -> exp.Expression:
     """VARCHAR[] -> ``json.dumps(list, ensure_ascii=False)``: ``["a", "b"]``, ``[]``; NULL -> ``null``."""
     item = exp.Lambda(this=json_string(exp.column(_ITEM)), expressions=[exp.to_identifier(_ITEM)])
-    joined = exp.ArrayToString(this=exp.Transform(this=values.copy(), expression=item),
-                               expression=exp.Literal.string(", "))
-    return (exp.Case()
-            .when(exp.Is(this=values.copy(), expression=exp.Null()), exp.Literal.string("null"))
-            .when(exp.EQ(this=exp.ArraySize(this=values.copy()), expression=exp.Literal.number(0)),
-                  exp.Literal.string("[]"))  # the common case, without the lambda
-            .else_(_concat(exp.Literal.string("["), joined, exp.Literal.string("]"))))
+    joined = exp.ArrayToString(
+        this=exp.Transform(this=values.copy(), expression=item), expression=exp.Literal.string(", ")
+    )
+    return (
+        exp.Case()
+        .when(exp.Is(this=values.copy(), expression=exp.Null()), exp.Literal.string("null"))
+        .when(
+            exp.EQ(this=exp.ArraySize(this=values.copy()), expression=exp.Literal.number(0)), exp.Literal.string("[]")
+        )  # the common case, without the lambda
+        .else_(_concat(exp.Literal.string("["), joined, exp.Literal.string("]")))
+    )
 
 
 # --- money ----------------------------------------------------------------
@@ -305,8 +387,17 @@ def money_text(value: exp.Expression) -> exp.Expression:
 BATCH_ROWS = 100_000  # lines per Arrow batch: ~10 MB of deal lines, few enough calls into Python
 
 
-def write_lines(connection, query_sql: str, out: IO[str], *, header: str | None = None, footer: str | None = None,
-                separator: str = "\n", end: str = "\n", batch_rows: int = BATCH_ROWS) -> int:
+def write_lines(
+    connection,
+    query_sql: str,
+    out: IO[str],
+    *,
+    header: str | None = None,
+    footer: str | None = None,
+    separator: str = "\n",
+    end: str = "\n",
+    batch_rows: int = BATCH_ROWS,
+) -> int:
     """Write the one VARCHAR column of ``query_sql`` to ``out``, lines in the query's order; return how many.
 
     ``header`` and ``footer`` are written as they are (include their newlines). Lines are joined by

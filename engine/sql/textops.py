@@ -24,8 +24,10 @@ import sys
 
 from sqlglot import exp
 
-from ..expr.sqlfunctions import PY_WHITESPACE
-from ..expr.sqlfunctions import Unsupported  # noqa: F401 - one class for every construct SQL cannot run
+from ..expr.sqlfunctions import (
+    PY_WHITESPACE,
+    Unsupported,
+)
 
 MESSAGE_LIMIT = 60  # engine.values._q
 ELLIPSIS = "…"
@@ -56,8 +58,11 @@ def _cased() -> list:
     """The characters some case mapping (str.lower/upper/casefold, or sre's lower) changes."""
     import _sre
 
-    return [c for c in map(chr, range(CASED_LIMIT))
-            if c.lower() != c or c.upper() != c or c.casefold() != c or _sre.unicode_tolower(ord(c)) != ord(c)]
+    return [
+        c
+        for c in map(chr, range(CASED_LIMIT))
+        if c.lower() != c or c.upper() != c or c.casefold() != c or _sre.unicode_tolower(ord(c)) != ord(c)
+    ]
 
 
 @functools.cache
@@ -120,7 +125,7 @@ def escape_char(char: str) -> str:
         return char
     if char in _PUNCTUATION:
         return "\\" + char
-    return "\\x{%X}" % ord(char)
+    return f"\\x{{{ord(char):X}}}"
 
 
 def char_class(chars: str, negate: bool = False) -> str:
@@ -204,8 +209,7 @@ def strip(text: exp.Expression) -> exp.Expression:
 
 def is_blank(raw: exp.Expression) -> exp.Expression:
     """Python's ``not text or text.isspace()``, with NULL (an absent cell) blank too."""
-    return exp.or_(exp.Is(this=raw.copy(), expression=exp.Null()),
-                   exp.EQ(this=strip(raw), expression=lit("")))
+    return exp.or_(exp.Is(this=raw.copy(), expression=exp.Null()), exp.EQ(this=strip(raw), expression=lit("")))
 
 
 def remove_chars(text: exp.Expression, chars: str) -> exp.Expression:
@@ -235,8 +239,13 @@ def length(text: exp.Expression) -> exp.Expression:
 
 def quoted(text: exp.Expression) -> exp.Expression:
     """``engine.values._q(text)``: in quotes, cut at 60 characters with '…', CR LF TAB escaped."""
-    cut = case((exp.GT(this=length(text), expression=num(MESSAGE_LIMIT)),
-                concat(exp.Left(this=text.copy(), expression=num(MESSAGE_LIMIT)), ELLIPSIS)), default=text)
+    cut = case(
+        (
+            exp.GT(this=length(text), expression=num(MESSAGE_LIMIT)),
+            concat(exp.Left(this=text.copy(), expression=num(MESSAGE_LIMIT)), ELLIPSIS),
+        ),
+        default=text,
+    )
     for char, shown in (("\r", "\\r"), ("\n", "\\n"), ("\t", "\\t")):
         cut = exp.Replace(this=cut, expression=lit(char), replacement=lit(shown))
     return concat("'", cut, "'")
@@ -263,8 +272,9 @@ def let(value: exp.Expression, body) -> tuple:
 def _bound(value: exp.Expression, name: exp.Identifier, result: exp.Expression) -> exp.Expression:
     if not any(isinstance(node, exp.Identifier) and node.this == name.this for node in result.walk()):
         return result  # the binding is not used here
-    mapped = exp.Transform(this=exp.Array(expressions=[value.copy()]),
-                           expression=exp.Lambda(this=result, expressions=[name.copy()]))
+    mapped = exp.Transform(
+        this=exp.Array(expressions=[value.copy()]), expression=exp.Lambda(this=result, expressions=[name.copy()])
+    )
     return exp.Bracket(this=mapped, expressions=[exp.Literal.number(0)])
 
 
@@ -279,4 +289,3 @@ def renumber(tree: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Identifier) and node.this in mapping:
             node.set("this", mapping[node.this])
     return tree
-

@@ -26,8 +26,21 @@ from .rows import typed_rows
 from .score import ScoringQuery, joined
 
 DIALECTS = ("duckdb", "spark", "snowflake", "bigquery", "postgres")
-VIEW_COLUMNS = ("id", "name", "owner", "stage", "verdict", "failed", "qualify_out", "warnings", "probability",
-                "amount", "weighted_amount", "evidence_stage", "over_staged")
+VIEW_COLUMNS = (
+    "id",
+    "name",
+    "owner",
+    "stage",
+    "verdict",
+    "failed",
+    "qualify_out",
+    "warnings",
+    "probability",
+    "amount",
+    "weighted_amount",
+    "evidence_stage",
+    "over_staged",
+)
 
 
 def table_columns(ruleset, header: list[str] | None) -> list[tuple[str, str]]:
@@ -48,36 +61,62 @@ def table_columns(ruleset, header: list[str] | None) -> list[tuple[str, str]]:
     return plan
 
 
-def scoring_sql(ruleset, table: str, *, header: list[str] | None = None, as_of: dt.date | None = None,
-                rejects: bool = False) -> exp.Expression:
+def scoring_sql(
+    ruleset, table: str, *, header: list[str] | None = None, as_of: dt.date | None = None, rejects: bool = False
+) -> exp.Expression:
     """The query over ``table`` (possibly schema-qualified): scored deals, or with ``rejects`` the unreadable rows."""
     plan = table_columns(ruleset, header)
     typed = _typed(ruleset, table, plan)
     not_blank = exp.Not(this=exp.column("blank_row"))
     if rejects:
-        columns = [exp.alias_(exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("problem_column"),
-                                                                 expression=exp.Literal.number(i)),
-                                                     true=exp.Literal.string(column))
-                                            for i, (_, column) in enumerate(plan)]), "column"),
-                   exp.alias_(exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column("problem_column"),
-                                                                 expression=exp.Literal.number(i)),
-                                                     true=exp.Coalesce(this=exp.column(f"c{i}"),
-                                                                       expressions=[exp.Literal.string("")]))
-                                            for i in range(len(plan))]), "value"),
-                   exp.alias_(exp.column("problem"), "reason")]
-        return exp.select(*columns).from_(typed.subquery("typed")).where(
-            exp.and_(not_blank, exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null()))))
-    readable = exp.select("*").from_(typed.subquery("typed")).where(
-        exp.and_(not_blank, exp.Is(this=exp.column("problem"), expression=exp.Null())))
+        columns = [
+            exp.alias_(
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.EQ(this=exp.column("problem_column"), expression=exp.Literal.number(i)),
+                            true=exp.Literal.string(column),
+                        )
+                        for i, (_, column) in enumerate(plan)
+                    ]
+                ),
+                "column",
+            ),
+            exp.alias_(
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.EQ(this=exp.column("problem_column"), expression=exp.Literal.number(i)),
+                            true=exp.Coalesce(this=exp.column(f"c{i}"), expressions=[exp.Literal.string("")]),
+                        )
+                        for i in range(len(plan))
+                    ]
+                ),
+                "value",
+            ),
+            exp.alias_(exp.column("problem"), "reason"),
+        ]
+        return (
+            exp.select(*columns)
+            .from_(typed.subquery("typed"))
+            .where(exp.and_(not_blank, exp.Not(this=exp.Is(this=exp.column("problem"), expression=exp.Null()))))
+        )
+    readable = (
+        exp.select("*")
+        .from_(typed.subquery("typed"))
+        .where(exp.and_(not_blank, exp.Is(this=exp.column("problem"), expression=exp.Null())))
+    )
     scored = ScoringQuery(ruleset, _as_of(as_of)).build(readable.subquery("typed"), ordered=False)
     names = {"name": "display_name", "owner": "display_owner"}
     columns = VIEW_COLUMNS + (("category",) if ruleset.pipeline.categories else ())
-    return exp.select(*[exp.alias_(exp.column(names.get(c, c)), c) if c in names else exp.column(c)
-                        for c in columns]).from_(scored.subquery("scored"))
+    return exp.select(
+        *[exp.alias_(exp.column(names.get(c, c)), c) if c in names else exp.column(c) for c in columns]
+    ).from_(scored.subquery("scored"))
 
 
-def credit_sql(ruleset, program, table: str, *, header: list[str] | None = None,
-               as_of: dt.date | None = None) -> exp.Expression:
+def credit_sql(
+    ruleset, program, table: str, *, header: list[str] | None = None, as_of: dt.date | None = None
+) -> exp.Expression:
     """The crediting of every plan over ``table``: one row per readable deal and plan (``CREDIT_COLUMNS``).
 
     ``credited`` is the plan's credit rule (NULL: unknown, a value it needs is missing);
@@ -88,27 +127,56 @@ def credit_sql(ruleset, program, table: str, *, header: list[str] | None = None,
     statements' work (``dealgate payout``).
     """
     typed = _typed(ruleset, table, table_columns(ruleset, header))
-    readable = exp.select("*").from_(typed.subquery("typed")).where(exp.and_(
-        exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null())))
+    readable = (
+        exp.select("*")
+        .from_(typed.subquery("typed"))
+        .where(
+            exp.and_(exp.Not(this=exp.column("blank_row")), exp.Is(this=exp.column("problem"), expression=exp.Null()))
+        )
+    )
     query = CreditQuery(ruleset, program, _as_of(as_of))
     credited = query.build(readable.subquery("typed"))
     parts = []
     for k, plan in enumerate(query.plans):
         bonuses = [b for b in plan.bonuses if b.when is not None]
-        matched = joined([(exp.Not(this=exp.Is(this=exp.column(f"b{k}_{j}"), expression=exp.Null())), b.id)
-                          for j, b in enumerate(bonuses)], ";")
+        matched = joined(
+            [
+                (exp.Not(this=exp.Is(this=exp.column(f"b{k}_{j}"), expression=exp.Null())), b.id)
+                for j, b in enumerate(bonuses)
+            ],
+            ";",
+        )
         factor = decimal_literal(Decimal(1))
         for m in plan.commission.multipliers:
-            applies = exp.GT(this=exp.StrPosition(this=exp.Concat(expressions=[
-                exp.Literal.string(";"), exp.column(f"m{k}"), exp.Literal.string(";")]),
-                substr=exp.Literal.string(f";{m.id};")), expression=exp.Literal.number(0))
-            factor = exp.Mul(this=factor, expression=exp.Case(ifs=[exp.If(this=applies, true=decimal_literal(m.factor))],
-                                                              default=decimal_literal(Decimal(1))))
-        values = {"plan": exp.Literal.string(plan.id), "id": exp.column("id"), "credited": exp.column(f"w{k}"),
-                  "amount": exp.column(f"a{k}"), "credit_date": exp.column(f"d{k}"), "rep": exp.column(f"to{k}"),
-                  "splits": exp.column(f"sp{k}"), "overlay": exp.column(f"ov{k}"),
-                  "multipliers": exp.column(f"m{k}"), "factor": factor, "bonuses": matched,
-                  "cancelled_on": exp.column(f"x{k}")}
+            applies = exp.GT(
+                this=exp.StrPosition(
+                    this=exp.Concat(
+                        expressions=[exp.Literal.string(";"), exp.column(f"m{k}"), exp.Literal.string(";")]
+                    ),
+                    substr=exp.Literal.string(f";{m.id};"),
+                ),
+                expression=exp.Literal.number(0),
+            )
+            factor = exp.Mul(
+                this=factor,
+                expression=exp.Case(
+                    ifs=[exp.If(this=applies, true=decimal_literal(m.factor))], default=decimal_literal(Decimal(1))
+                ),
+            )
+        values = {
+            "plan": exp.Literal.string(plan.id),
+            "id": exp.column("id"),
+            "credited": exp.column(f"w{k}"),
+            "amount": exp.column(f"a{k}"),
+            "credit_date": exp.column(f"d{k}"),
+            "rep": exp.column(f"to{k}"),
+            "splits": exp.column(f"sp{k}"),
+            "overlay": exp.column(f"ov{k}"),
+            "multipliers": exp.column(f"m{k}"),
+            "factor": factor,
+            "bonuses": matched,
+            "cancelled_on": exp.column(f"x{k}"),
+        }
         parts.append(exp.select(*[exp.alias_(values[c], c) for c in CREDIT_COLUMNS]).from_("credited"))
     if not parts:
         raise ValueError("the pack has no plans")
@@ -118,8 +186,20 @@ def credit_sql(ruleset, program, table: str, *, header: list[str] | None = None,
     return union.with_("credited", as_=credited)
 
 
-CREDIT_COLUMNS = ("plan", "id", "credited", "amount", "credit_date", "rep", "splits", "overlay", "multipliers",
-                  "factor", "bonuses", "cancelled_on")
+CREDIT_COLUMNS = (
+    "plan",
+    "id",
+    "credited",
+    "amount",
+    "credit_date",
+    "rep",
+    "splits",
+    "overlay",
+    "multipliers",
+    "factor",
+    "bonuses",
+    "cancelled_on",
+)
 
 
 def _typed(ruleset, table: str, plan: list) -> exp.Select:
