@@ -43,10 +43,12 @@ class _Dealgate(click.Group):
     """
 
     def invoke(self, ctx):
-        _remove_temporaries_on_sigterm()
+        _handle_signals()
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            _interrupted()
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except OutputError as problem:  # disk full, read-only: the machine's problem, not a bug
             click.echo(f"dealgate: {problem}", err=True)
@@ -56,6 +58,8 @@ class _Dealgate(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(EXIT_OK)
         except Exception as exc:  # the whole point
+            if _INTERRUPTS:  # DuckDB and Spark turn Ctrl-C into their own errors ('Query interrupted')
+                _interrupted()
             if os.environ.get("DEALGATE_DEBUG"):
                 raise
             from engine.generated import origin_of
@@ -73,19 +77,38 @@ class _Dealgate(click.Group):
             sys.exit(EXIT_INTERNAL)
 
 
-def _remove_temporaries_on_sigterm() -> None:
-    """SIGTERM ends the run as Ctrl-C does: half-written temporary output files are removed.
+# Ctrl-C received during this run; engines that catch the KeyboardInterrupt raise errors of their own.
+_INTERRUPTS: list[int] = []
 
-    (SIGINT already unwinds through atomic_write as KeyboardInterrupt.) Exit status 143, the
-    shell's convention for a process ended by SIGTERM.
+
+def _handle_signals() -> None:
+    """SIGTERM and SIGINT (Ctrl-C) end the run with half-written temporary output files removed.
+
+    SIGTERM exits at once with status 143, the shell's convention for a process ended by it.
+    SIGINT unwinds as KeyboardInterrupt (through atomic_write, which removes its file), noted
+    first so that an error an engine makes of it is still read as an interruption. A SIGINT
+    the shell ignores (a background job) stays ignored.
     """
 
     def terminated(signum, frame):
         remove_temporaries()
         raise SystemExit(128 + signum)
 
+    def interrupted(signum, frame):
+        _INTERRUPTS.append(signum)
+        raise KeyboardInterrupt
+
     with contextlib.suppress(ValueError):  # not the main thread (an embedding): leave signals alone
         signal.signal(signal.SIGTERM, terminated)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, interrupted)
+
+
+def _interrupted() -> None:
+    """The one line a Ctrl-C leaves, and exit 130 (128 + SIGINT, as a shell reports it)."""
+    remove_temporaries()
+    click.echo("dealgate: interrupted", err=True)
+    sys.exit(128 + signal.SIGINT)
 
 
 @click.group(cls=_Dealgate, context_settings={"help_option_names": ["-h", "--help"]})
