@@ -83,6 +83,34 @@ def test_every_problem_with_its_line_and_column(tmp_path, plans):
     assert all(d.file == str(path) for d in result.diagnostics)
 
 
+def test_a_quota_is_money_in_the_plans_currency(tmp_path, plans):
+    """A quota cell is read as a money cell of an export is, in the plan's currency: another
+    currency's code or symbol, a malformed amount or one not above zero is refused at its line."""
+    path = write(
+        tmp_path,
+        "reps.csv",
+        "id,plan,quota,target_incentive\n"
+        "a1,ae-2026,EUR 100000,30000\n"
+        'a2,ae-2026,"100,000.00",30000\n'
+        "a3,ae-2026,1e6,30000\n"
+        "a4,ae-2026,-5,30000\n"
+        "a5,ae-2026,$250000,\u20ac30000\n"
+        "a6,ae-2026,USD 250000,30000 USD\n"
+        "a7,ae-2026,1.234.567,30000\n",
+    )
+    result = read_reps(path, plans)
+    found = {(d.line, d.column): d for d in result.diagnostics}
+    shown = "\n".join(f"{d.location}: {d.code} {d.message} ({d.hint})" for d in result.diagnostics)
+    assert found[(2, 12)].message == "quota of rep 'a1': 'EUR 100000' is in EUR, not USD", shown
+    assert found[(2, 12)].hint == "write a plain amount in USD such as 250000", shown
+    assert "must be more than 0, not -5" in found[(5, 12)].message, shown
+    assert found[(6, 20)].message == "target_incentive of rep 'a5': '\u20ac30000' is in \u20ac, not USD", shown
+    assert "'1.234.567' is not an amount" in found[(8, 12)].message, shown
+    assert {d.code for d in result.diagnostics} == {"DG603"} and len(result.diagnostics) == 4, shown
+    quotas = {r.id: r.quota for r in result.reps}
+    assert quotas == {"a2": Decimal(100000), "a3": Decimal(1000000), "a6": Decimal(250000)}
+
+
 def test_structural_problems(tmp_path, plans):
     empty = read_reps(write(tmp_path, "empty.csv", ""), plans)
     assert [d.code for d in empty.diagnostics] == ["DG601"] and "empty" in empty.diagnostics[0].message

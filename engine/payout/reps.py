@@ -364,14 +364,24 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
             )
         )
 
+    # Amounts are read like a money cell of an export, in the plan's currency (else the rep's own):
+    # 'EUR 100000' for a plan paying in USD is refused, never read as dollars.
+    paid_in = plans[plan_id].currency if plans and plan_id in plans else None
+    paid_in = paid_in or values.get("currency", "").strip().upper() or None
+
     def money(key):
         text = values.get(key)
         if is_blank(text):
             return None
         try:
-            value = parse_money(text)
+            value = parse_money(text, paid_in)
         except ValueProblem as problem:
-            fail(key, f"{key} of rep '{rep_id}': {problem}", "write a plain amount such as 250000")
+            hint = (
+                f"write a plain amount in {paid_in} such as 250000"
+                if paid_in
+                else "write a plain amount such as 250000"
+            )
+            fail(key, f"{key} of rep '{rep_id}': {problem}", hint)
             return None
         if value < 0 or (key == "quota" and value == 0):
             fail(key, f"{key} of rep '{rep_id}' must be {'more than' if key == 'quota' else 'at least'} 0, not {value}")
