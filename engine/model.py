@@ -52,10 +52,16 @@ class Field:
     location: Location | None = attrs.field(default=None, eq=False)
     check_only: bool = False  # read and validated, though no rule uses it: not "unused"
     currency: str = "USD"  # money fields: a cell in another currency is rejected
+    decimal_mark: str = "."  # money and decimal fields: ',' reads a European '1.234,56'
 
     def reading(self) -> dict:
         """How this field's cells are read: the keyword arguments of ``values.coerce``/``text_converter``."""
-        return {"formats": self.formats, "separator": self.separator, "currency": self.currency}
+        return {
+            "formats": self.formats,
+            "separator": self.separator,
+            "currency": self.currency,
+            "decimal_mark": self.decimal_mark,
+        }
 
     @property
     def nullable(self) -> bool:
@@ -76,6 +82,7 @@ class FieldSet:
     stage_labels: tuple = ()  # StageLabel declared in the fields document
     date_formats: tuple = ()
     location: Location | None = attrs.field(default=None, eq=False)
+    decimal_mark: str = "."  # the document's, for the fields without their own
 
     def __getitem__(self, name: str) -> Field:
         return self.fields[name]
@@ -335,6 +342,7 @@ def _build_fields(document: Document) -> FieldSet:
     data = document.data
     date_formats = tuple(data.get("date_formats", ()))
     currency = data.get("currency", "USD")
+    decimal_mark = data.get("decimal_mark", ".")
     fields = {}
     for name, spec in data["fields"].items():
         path = ("fields", name)
@@ -352,12 +360,13 @@ def _build_fields(document: Document) -> FieldSet:
             location=document.locate_key(path),
             check_only=spec.get("check_only", False),
             currency=spec.get("currency", currency),
+            decimal_mark=spec.get("decimal_mark", decimal_mark),
         )
     labels = tuple(
         StageLabel(label, stage, document.locate_key(("stage_labels", label)))
         for label, stage in data.get("stage_labels", {}).items()
     )
-    return FieldSet(fields, labels, date_formats, document.locate())
+    return FieldSet(fields, labels, date_formats, document.locate(), decimal_mark)
 
 
 def coerce_default(field: Field) -> tuple[Any, str | None]:

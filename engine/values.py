@@ -29,6 +29,7 @@ one explicit grammar.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -79,6 +80,28 @@ _SPLIT_NUMBER = re.compile(rf"(?:[0-9.,eE]|[eE][+-])[\s{_SYMBOL_CLASS}]+[0-9.,eE
 _MONEY_NOISE = re.compile(rf"[\s{_SYMBOL_CLASS}]|^[A-Z]{{3}}(?=[0-9\s{_SYMBOL_CLASS}(+-.])|(?<=[0-9\s)])[A-Z]{{3}}$")
 # Thousands grouping: western 1,234,567 or Indian 12,34,567; the comma is never a decimal point.
 _GROUPED = re.compile(r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,2}(?:,[0-9]{2})*,[0-9]{3})(?:\.[0-9]*)?$")
+# The decimal marks a number field may declare ('decimal_mark'): the point (the default), or the
+# comma of a European export, whose thousands are then grouped by points or by a space.
+DECIMAL_MARKS = (".", ",")
+# The spaces a comma-mark locale groups thousands with: a space, a no-break space (Excel, many CRMs)
+# and the narrow no-break space (French, as CLDR writes it). Each is read as one group mark between
+# two digits; any other whitespace stays noise around the number, or splits it.
+GROUP_SPACES = " \u00a0\u202f"
+# A comma-mark number once its group spaces are '_': thousands grouped by points or by spaces
+# (one kind in a number, groups of three), the comma its decimal mark.
+_GROUPED_COMMA = re.compile(r"^[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]{1,3}(?:_[0-9]{3})+)(?:,[0-9]*)?$")
+# What is left of a group space that is not between two digits, once the rest of the noise is off:
+# taken off beside a sign or a parenthesis (these pairs, in this order, once each) and at either end.
+_LOOSE_GROUP_SPACES = ("(_", "_)", "-_", "+_", "_-", "_+")
+_SPACE_OR_SYMBOL = re.compile(rf"[\s{_SYMBOL_CLASS}]")
+# A split number in a comma-mark money cell: as _SPLIT_NUMBER, except that one group space between
+# two digits groups thousands ('1 234,56').
+_SPLIT_COMMA_NUMBER = re.compile(
+    rf"(?:[.,eE]|[eE][+-])[\s{_SYMBOL_CLASS}]+[0-9.,eE+-]"
+    rf"|[0-9][\s{_SYMBOL_CLASS}]+[.,eE+-]"
+    rf"|[0-9][\s{_SYMBOL_CLASS}]{{2,}}[0-9]"
+    rf"|[0-9](?:[^\S{GROUP_SPACES}]|[{_SYMBOL_CLASS}])[0-9]"
+)
 # What Decimal() is asked to read: sign, digits with at most one point, an optional exponent.
 _NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?")
 # A decimal digit other than 0-9: Python would read '١٢٣' (Arabic-Indic) or '１２３' (full width) as 123.
@@ -188,21 +211,64 @@ def _number(cleaned: str, text: str, what: str) -> Decimal:
     return value
 
 
-def parse_money(text: str, currency: str | None = None) -> Decimal:
+def _comma_number(cleaned: str, text: str, what: str) -> Decimal:
+    """``_number`` of a number written with a decimal comma: '1.234,56', '1_234,56' (group spaces as '_').
+
+    The grouping must be whole (groups of three, one kind of mark), so '1,234.56' or '1.23.4' is
+    refused, never read as another number; then the text is ``_number``'s, with a decimal point.
+    """
+    if "." in cleaned or "_" in cleaned:
+        if not _GROUPED_COMMA.match(cleaned):
+            raise ValueProblem(
+                f"{_q(text)} is not {what} (the decimal mark is ','; '.' or a space may only separate thousands)"
+            )
+        cleaned = cleaned.replace(".", "").replace("_", "")
+    return _number(cleaned.replace(",", "."), text, what)
+
+
+def _no_underscore(text: str, stripped: str, what: str) -> None:
+    """A comma-mark number holds no '_': it stands for a group space while the number is read."""
+    if "_" in stripped:
+        raise ValueProblem(f"{_q(text)} is not {what}")
+
+
+def _group_spaces(text: str) -> str:
+    """``text`` with its group spaces (see GROUP_SPACES) as '_', so that noise removal keeps them."""
+    for space in GROUP_SPACES:
+        text = text.replace(space, "_")
+    return text
+
+
+def _loose_group_spaces(cleaned: str) -> str:
+    """``cleaned`` without the group spaces that group nothing: beside a sign, a parenthesis, or an end."""
+    for pair in _LOOSE_GROUP_SPACES:
+        cleaned = cleaned.replace(pair, pair.replace("_", ""))
+    return cleaned.strip("_")
+
+
+def parse_money(text: str, currency: str | None = None, decimal_mark: str = ".") -> Decimal:
     """'$431,370', '1,234.50', '(1,200)', '$(1,200)', '-$5', 'USD 5', and the accounting '$-' (zero).
 
     With a ``currency`` (a money field's), a code or symbol of another currency ('JPY 150000',
     '€1.500', '5 TBD') is refused, never read as an amount of this one; without one (a quota
     given on the command line) any single code or symbol is accepted. Either way a number split
     by a space or a symbol ('1 5', '12€345') is refused, not read as 15 or 12345.
+
+    With ``decimal_mark`` ',' (a field's declared European format) the comma is the decimal mark
+    and points or spaces group thousands: '1.234,56', '€1.234,56', '1 234,56 €', '1234,56'.
     """
     _ascii_digits(text, "an amount")
     stripped = text.strip()
     if currency is not None:
         _same_currency(text, stripped, currency)
-    if _SPLIT_NUMBER.search(_without_codes(stripped)):
+    comma = decimal_mark == ","
+    if (_SPLIT_COMMA_NUMBER if comma else _SPLIT_NUMBER).search(_without_codes(stripped)):
         raise ValueProblem(f"{_q(text)} is not an amount (a space or currency sign inside the number)")
-    cleaned = _MONEY_NOISE.sub("", stripped)
+    if comma:  # codes off, group spaces kept (as '_') while the other spaces and the symbols go
+        _no_underscore(text, stripped, "an amount")
+        cleaned = _loose_group_spaces(_SPACE_OR_SYMBOL.sub("", _group_spaces(_without_codes(stripped))))
+    else:
+        cleaned = _MONEY_NOISE.sub("", stripped)
     negative = cleaned.startswith("(") and cleaned.endswith(")")
     if negative:
         cleaned = cleaned[1:-1]
@@ -210,7 +276,7 @@ def parse_money(text: str, currency: str | None = None) -> Decimal:
         return Decimal(0)  # accounting format writes zero as '$ -'
     if not cleaned or cleaned[0] in "+-" and negative:
         raise ValueProblem(f"{_q(text)} is not an amount")
-    value = _number(cleaned, text, "an amount")
+    value = (_comma_number if comma else _number)(cleaned, text, "an amount")
     return -value if negative else value
 
 
@@ -233,8 +299,11 @@ def _same_currency(text: str, stripped: str, currency: str) -> None:
             raise ValueProblem(f"{_q(text)} is in {char}, not {currency}")
 
 
-def parse_decimal(text: str) -> Decimal:
+def parse_decimal(text: str, decimal_mark: str = ".") -> Decimal:
     _ascii_digits(text, "a number")
+    if decimal_mark == ",":
+        _no_underscore(text, text, "a number")
+        return _comma_number(_group_spaces(text.strip()), text, "a number")
     return _number(text.strip(), text, "a number")
 
 
@@ -336,7 +405,16 @@ def stage_id(label: str, stages) -> str:
     raise ValueProblem(f"unknown stage label {_q(label.strip())}")
 
 
-def coerce(type_: str, value, *, formats: tuple = (), separator: str = ";", stages=None, currency: str = "USD"):
+def coerce(
+    type_: str,
+    value,
+    *,
+    formats: tuple = (),
+    separator: str = ";",
+    stages=None,
+    currency: str = "USD",
+    decimal_mark: str = ".",
+):
     """The typed value of ``value`` (a string from a file, or a JSON/YAML native value).
 
     ``stages`` maps lower-cased labels and ids to stage ids, for stage fields.
@@ -345,17 +423,17 @@ def coerce(type_: str, value, *, formats: tuple = (), separator: str = ";", stag
     if is_blank(value):
         return None
     if isinstance(value, str):
-        return _from_text(type_, value, formats, separator, stages, currency)
+        return _from_text(type_, value, formats, separator, stages, currency, decimal_mark)
     return _from_native(type_, value, formats, separator, stages)
 
 
-def _from_text(type_, text, formats, separator, stages, currency="USD"):
+def _from_text(type_, text, formats, separator, stages, currency="USD", decimal_mark="."):
     if type_ == T.STRING:
         return text.strip()
     if type_ == T.MONEY:
-        return parse_money(text, currency)
+        return parse_money(text, currency, decimal_mark)
     if type_ == T.DECIMAL:
-        return parse_decimal(text)
+        return parse_decimal(text, decimal_mark)
     if type_ == T.INT:
         return parse_integer(text)
     if type_ == T.BOOL:
@@ -407,7 +485,13 @@ def _from_native(type_, value, formats, separator, stages):
 
 
 def text_converter(
-    type_: str, *, formats: tuple = (), separator: str = ";", stages=None, currency: str = "USD"
+    type_: str,
+    *,
+    formats: tuple = (),
+    separator: str = ";",
+    stages=None,
+    currency: str = "USD",
+    decimal_mark: str = ".",
 ) -> Callable[[str], object]:
     """A function reading the non-blank text of one field, built once per export column.
 
@@ -417,10 +501,15 @@ def text_converter(
     if type_ == T.STRING:
         return str.strip
     if type_ == T.MONEY:
+        slow = functools.partial(parse_money, currency=currency, decimal_mark=decimal_mark)
+        if decimal_mark == ",":
+            return _fast_comma_number(slow)
         # The fast path's '$' is only the field's own symbol when its currency is written with '$'.
         plain = _PLAIN_MONEY if SYMBOL_OF.get(currency) == "$" else _PLAIN_DECIMAL
-        return _fast_number(lambda text: parse_money(text, currency), plain)
+        return _fast_number(slow, plain)
     if type_ == T.DECIMAL:
+        if decimal_mark == ",":
+            return _fast_comma_number(functools.partial(parse_decimal, decimal_mark=decimal_mark))
         return _fast_number(parse_decimal, _PLAIN_DECIMAL)
     if type_ == T.INT:
         return parse_integer
@@ -451,6 +540,24 @@ def _fast_number(slow: Callable[[str], Decimal], plain: re.Pattern) -> Callable[
             return slow(text)
         sign, whole, fraction = found.groups()
         return Decimal(sign + whole.replace(",", "") + (fraction or ""))
+
+    return convert
+
+
+# A plain number with a decimal comma ('1234,56'); grouped ones ('1.234,56') go to the full parser.
+_PLAIN_COMMA = re.compile(r"\s*(-?)([0-9]{1,16})(?:,([0-9]{1,6}))?\s*")
+
+
+def _fast_comma_number(slow: Callable[[str], Decimal]) -> Callable[[str], Decimal]:
+    """'1234,56' straight to Decimal; anything else to the full parser (``slow``)."""
+    match = _PLAIN_COMMA.fullmatch
+
+    def convert(text: str) -> Decimal:
+        found = match(text)
+        if found is None:
+            return slow(text)
+        sign, whole, fraction = found.groups()
+        return Decimal(f"{sign}{whole}.{fraction}" if fraction else sign + whole)
 
     return convert
 

@@ -64,7 +64,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         blank = "reference(values)" if field.required and default is None else f"d{k}"
         native = (
             f"coerce({field.type!r}, v, formats={field.formats!r}, separator={field.separator!r}, "
-            f"currency={field.currency!r}, stages=STAGES)"
+            f"currency={field.currency!r}, decimal_mark={field.decimal_mark!r}, stages=STAGES)"
         )
         lines.append(f"        v = get({name!r})")
         lines.append("        if type(v) is STR:")

@@ -27,6 +27,15 @@ class FieldChecks(Checks):
                         self.at("fields", ("fields", field.name, "formats"), field.location),
                     )
                 )
+            if field.type not in (T.MONEY, T.DECIMAL) and field.decimal_mark != fields.decimal_mark:
+                self.add(
+                    warning(
+                        "DG311",
+                        f"'decimal_mark' has no effect on {field.type} field '{field.name}'",
+                        self.at("fields", ("fields", field.name, "decimal_mark"), field.location),
+                        "only money and decimal fields read a decimal mark",
+                    )
+                )
             default, problem = coerce_default(field)
             if problem:
                 self.add(

@@ -229,6 +229,35 @@ def _number(cleaned: exp.Expression, raw: exp.Expression, what: str) -> tuple:
     return let(exp.Replace(this=cleaned.copy(), expression=lit(","), replacement=lit("")), read)
 
 
+def _comma_number(cleaned: exp.Expression, raw: exp.Expression, what: str) -> tuple:
+    """``engine.values._comma_number``: whole grouping by points or group spaces ('_'), then ``_number``
+    of the text with a decimal point."""
+
+    def read(text):
+        bad_grouping = exp.and_(matches(text, "[._]"), exp.not_(matches(text, V._GROUPED_COMMA.pattern)))
+        plain = exp.Replace(this=remove_chars(text, "._"), expression=lit(","), replacement=lit("."))
+        value, problem = _number(plain, raw, what)
+        reason = f" is not {what} (the decimal mark is ','; '.' or a space may only separate thousands)"
+        return (
+            case((bad_grouping, _NULL()), default=value),
+            case((bad_grouping.copy(), concat(quoted(raw), reason)), default=problem),
+        )
+
+    return let(cleaned, read)
+
+
+def _group_spaces(text: exp.Expression) -> exp.Expression:
+    """``engine.values._group_spaces``: each group space as '_'."""
+    return exp.Translate(this=text.copy(), from_=lit(V.GROUP_SPACES), to=lit("_" * len(V.GROUP_SPACES)))
+
+
+def _loose_group_spaces(cleaned: exp.Expression) -> exp.Expression:
+    """``engine.values._loose_group_spaces``: the same replacements in the same order, then '_' off both ends."""
+    for pair in V._LOOSE_GROUP_SPACES:
+        cleaned = exp.Replace(this=cleaned, expression=lit(pair), replacement=lit(pair.replace("_", "")))
+    return exp.Trim(this=cleaned, expression=lit("_"))
+
+
 def _decimal(sign, digits, exponent) -> exp.Expression:
     """sign, significant digits and exponent (within bounds) as DECIMAL(22, 6), through plain text.
 
@@ -280,6 +309,7 @@ def _money(raw, field, stages):
     digits_bad, digits_message = _digits_problem(raw, "an amount")
     ws = whitespace()
     symbols = V.CURRENCY_SYMBOLS
+    comma = field.decimal_mark == ","
 
     def clean(text):
         # _MONEY_NOISE as steps: its lookarounds look at the stripped text, and a leading and
@@ -292,7 +322,10 @@ def _money(raw, field, stages):
             expression=case((trail, num(3)), default=num(0)),
         )
         uncoded = exp.Substring(this=text.copy(), start=start, length=size)
-        shape = _money_shape_problems(text, uncoded, raw, field.currency)
+        shape = _money_shape_problems(text, uncoded, raw, field.currency, comma)
+        if comma:  # group spaces kept (as '_') while the other spaces and the symbols go
+            noise = "".join(c for c in ws if c not in V.GROUP_SPACES) + symbols
+            return _loose_group_spaces(remove_chars(_group_spaces(uncoded), noise)), shape
         return remove_chars(uncoded, ws + symbols), shape
 
     def read(cleaned, shape_problem):
@@ -311,7 +344,7 @@ def _money(raw, field, stages):
     def amount(negative, inner, shape_problem):
         zero = exp.EQ(this=inner.copy(), expression=lit("-"))
         bad = exp.or_(exp.EQ(this=inner.copy(), expression=lit("")), exp.and_(negative.copy(), matches(inner, "^[+-]")))
-        value, problem = _number(inner, raw, "an amount")
+        value, problem = (_comma_number if comma else _number)(inner, raw, "an amount")
         shaped = exp.not_(_is_null(shape_problem))
         problem = case(
             (digits_bad, digits_message),
@@ -333,9 +366,10 @@ def _money(raw, field, stages):
     return let(shape_problem, lambda shape: let(cleaned, lambda c: read(c, shape)))
 
 
-def _money_shape_problems(text, uncoded, raw, currency: str) -> exp.Expression:
+def _money_shape_problems(text, uncoded, raw, currency: str, comma: bool = False) -> exp.Expression:
     """``parse_money``'s ``_same_currency`` checks on the stripped ``text`` and its split-number
-    check on ``uncoded`` (``text`` without its codes), in their order: the first reason, or NULL."""
+    check on ``uncoded`` (``text`` without its codes), in their order: the first reason, or NULL.
+    With a decimal comma, one group space between two digits splits nothing, and a '_' is refused."""
     ws = whitespace()
     own = V.SYMBOL_OF.get(currency, "")
     foreign = "".join(c for c in V.CURRENCY_SYMBOLS if c != own)
@@ -350,16 +384,8 @@ def _money_shape_problems(text, uncoded, raw, currency: str) -> exp.Expression:
         exp.NEQ(this=trail_code, expression=lit(currency)),
     )
     symbol = matches(text, char_class(foreign))
-    split = matches(
-        uncoded,
-        "(?:"
-        + char_class("0123456789.,eE")
-        + "|[eE][+-])"
-        + char_class(ws + V.CURRENCY_SYMBOLS)
-        + "+"
-        + char_class("0123456789.,eE+-"),
-    )
-    return case(
+    split = matches(uncoded, _split_pattern(comma))
+    problems = [
         (lead, concat(quoted(raw), " is in ", lead_code.copy(), f", not {currency}")),
         (trail, concat(quoted(raw), " is in ", trail_code.copy(), f", not {currency}")),
         (
@@ -367,11 +393,47 @@ def _money_shape_problems(text, uncoded, raw, currency: str) -> exp.Expression:
             concat(quoted(raw), " is in ", extract(text, "(" + char_class(foreign) + ")", 1), f", not {currency}"),
         ),
         (split, concat(quoted(raw), " is not an amount (a space or currency sign inside the number)")),
+    ]
+    if comma:
+        problems.append((matches(text, "_"), concat(quoted(raw), " is not an amount")))
+    return case(*problems)
+
+
+def _split_pattern(comma: bool) -> str:
+    """``engine.values._SPLIT_NUMBER``, or ``_SPLIT_COMMA_NUMBER`` for a decimal comma, in RE2/Java terms."""
+    run = char_class(whitespace() + V.CURRENCY_SYMBOLS)
+    if not comma:
+        return "(?:" + char_class("0123456789.,eE") + "|[eE][+-])" + run + "+" + char_class("0123456789.,eE+-")
+    not_grouping = char_class("".join(c for c in whitespace() if c not in V.GROUP_SPACES) + V.CURRENCY_SYMBOLS)
+    return (
+        "(?:"
+        + char_class(".,eE")
+        + "|[eE][+-])"
+        + run
+        + "+"
+        + char_class("0123456789.,eE+-")
+        + "|[0-9]"
+        + run
+        + "+"
+        + char_class(".,eE+-")
+        + "|[0-9]"
+        + run
+        + "{2,}[0-9]"
+        + "|[0-9]"
+        + not_grouping
+        + "[0-9]"
     )
 
 
 def _decimal_field(raw, field, stages):
     digits_bad, digits_message = _digits_problem(raw, "a number")
+    if field.decimal_mark == ",":
+        underscore = matches(raw, "_")
+        value, problem = _comma_number(_group_spaces(strip(raw)), raw, "a number")
+        problem = case(
+            (digits_bad, digits_message), (underscore, concat(quoted(raw), " is not a number")), default=problem
+        )
+        return case((underscore.copy(), _NULL()), default=value), problem
     value, problem = _number(strip(raw), raw, "a number")
     return value, case((digits_bad, digits_message), default=problem)
 

@@ -28,6 +28,7 @@ from .types import decimal_type
 # the shapes (RE2 and java.util.regex read these alike: ASCII only, no look-arounds)
 _MONEY = r"\$?-?([0-9]{1,3}(,[0-9]{3}){1,4}|[0-9]{1,16})(\.[0-9]{0,6})?"
 _DECIMAL = r"-?[0-9]{1,16}(\.[0-9]{0,6})?"
+_COMMA_DECIMAL = r"-?[0-9]{1,16}(,[0-9]{1,6})?"
 _INTEGER = r"-?[0-9]{1,15}"
 _ISO_DATE = r"([1-9][0-9]{3})-([0-9]{2})-([0-9]{2})"
 # strptime directives a fast date shape may use, with the digits each accepts (as Python's TimeRE); one
@@ -146,6 +147,9 @@ def fast_cell(
         if native:  # DuckDB: SUBSTRING from the end costs half of RIGHT (other dialects read -1 otherwise)
             last = exp.Substring(this=cell.copy(), start=exp.Literal.number(-1), length=exp.Literal.number(1))
         return exp.and_(printable(first), printable(last)), cell.copy()
+    if type_ in (T.MONEY, T.DECIMAL) and field.decimal_mark == ",":  # '1234,56'; grouped ones the exact way
+        point = exp.Replace(this=cell.copy(), expression=exp.Literal.string(","), replacement=exp.Literal.string("."))
+        return _full(cell, _COMMA_DECIMAL), exp.cast(point, decimal_type())
     if type_ == T.MONEY:
         if SYMBOL_OF.get(field.currency) != "$":  # '$5' is another currency's: the exact reading rejects it
             return _full(cell, _DECIMAL), exp.cast(cell.copy(), decimal_type())
