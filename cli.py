@@ -163,6 +163,8 @@ def _default_map(group: click.Group, config) -> dict:
                 values["paths"] = [config.rules]
         if config.as_of is not None and "as_of" in params:
             values["as_of"] = config.as_of
+        if config.records is not None and "records" in params:
+            values["records"] = config.records
         by_long_name = {opt[2:]: p.name for p in command.params for opt in p.opts if opt.startswith("--")}
         for key, value in config.commands.get(name, {}).items():
             values[by_long_name[key]] = value
@@ -438,7 +440,60 @@ def export_options(function):
         default=None,
         help="Date ages are counted to (default: today). Printed with the results.",
     )(function)
-    return function
+    return records_option(function)
+
+
+def records_option(function):
+    """--records PATH: where a JSON export's records are; kept in the context (see ``records_path``)."""
+    return click.option(
+        "--records",
+        metavar="PATH",
+        expose_value=False,
+        callback=_remember_records,
+        help="Where a JSON export's records are, when not a top-level list or an API answer's results, "
+        "records, data or items: keys joined by dots (data.opportunities), with [].KEY when each "
+        "record's fields are in an object (results[].properties). For JSONL, [].KEY only.",
+    )(function)
+
+
+def _remember_records(ctx, param, value):
+    from engine.read import RecordsPath
+
+    path = None
+    if value:  # '' (in a command's table of dealgate.toml, or typed) keeps the shapes read by default
+        try:
+            path = RecordsPath.parse(value)
+        except ValueError as problem:
+            raise click.BadParameter(str(problem), ctx, param) from None
+    typed = ctx.get_parameter_source(param.name) == click.core.ParameterSource.COMMANDLINE
+    ctx.meta["dealgate.records"] = (path, typed)
+
+
+def records_path(sources, input_format):
+    """The --records path for these exports (a RecordsPath, or None).
+
+    It names places in JSON; typed for a CSV, TSV or Parquet export it is a usage error. From the
+    configuration it applies to the JSON and JSONL exports a command reads, and to no other.
+    """
+    from engine.read import EXTENSIONS, FORMAT_NAMES
+
+    path, typed = _option("records", (None, False))
+    if path is None or not typed:
+        return path
+    for source in sources:
+        if input_format is not None:
+            kind = FORMAT_NAMES[input_format]
+        elif source == "-":
+            kind = "csv"
+        else:
+            kind = "parquet" if _is_parquet(source) else EXTENSIONS.get(Path(source).suffix.lower())
+        if kind not in ("json", "jsonl"):
+            shown = "stdin" if source == "-" else f"'{source}'"
+            raise click.UsageError(
+                f"--records names where a JSON export's records are; {shown} is read as "
+                f"{(kind or 'an unknown format').upper()}, which has no such places (give --input-format json?)"
+            )
+    return path
 
 
 def engine_options(function):
@@ -674,7 +729,15 @@ def score(
                 sql.scorer.fill_summary(summary)
                 deals = sql.scorer.deals()
             else:
-                stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, strict)
+                stream = ExportStream(
+                    ruleset.analysis,
+                    sources,
+                    on_reject,
+                    input_format,
+                    delimiter,
+                    strict,
+                    records_path=records_path(sources, input_format),
+                )
                 deals = ScoreRun(ruleset, stream, as_of, summary).deals()
             if fmt == "parquet":
                 sql.scorer.write_parquet(output)
@@ -843,12 +906,13 @@ def _duckdb_fallback(engine, sources, input_format, verbose, why, doing) -> None
 
 
 def _preflight(ruleset, sources, input_format, delimiter) -> None:
-    """Open every export file once before any output, so a bad header or delimiter leaves no half output."""
+    """Open every export file once before any output, so a bad header, delimiter or --records leaves no half output."""
     from engine.read import ExportReader
 
+    path = records_path(sources, input_format)
     for source in sources:
         if source != "-" and not (input_format is None and _is_parquet(source)):
-            ExportReader(ruleset.analysis, source, fmt=input_format, delimiter=delimiter).close()
+            ExportReader(ruleset.analysis, source, fmt=input_format, delimiter=delimiter, records_path=path).close()
 
 
 @main.command()
@@ -896,7 +960,14 @@ def explain(ctx, export, rules_dir, input_format, delimiter, as_of, deal_id, rep
     sources = _export_sources([export])
     as_of = as_of or dt.date.today()
     try:
-        found = find_deal(ruleset, sources[0], deal_id, fmt=input_format, delimiter=delimiter)
+        found = find_deal(
+            ruleset,
+            sources[0],
+            deal_id,
+            fmt=input_format,
+            delimiter=delimiter,
+            records_path=records_path(sources, input_format),
+        )
     except ExportError as problem:
         click.echo(f"dealgate: {problem}", err=True)
         sys.exit(EXIT_USAGE)
@@ -1041,6 +1112,7 @@ def diff(
                     period=period,
                     engine=chosen,
                     master=spark_master,
+                    records_path=records_path(sources, input_format),
                 )
         except (ExportError, PackSourceError, ValueError) as problem:
             click.echo(f"dealgate: {problem}", err=True)
@@ -1301,7 +1373,8 @@ def payout(
             reject_sink(rejects, with_source=False, pack=ruleset.pack) as on_reject,
         ):
             if crediting is None:
-                stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
+                path = records_path(sources, input_format)
+                stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, records_path=path)
                 records = ((line, deal) for _, _, line, deal in stream.records())
                 result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=shown)
             else:

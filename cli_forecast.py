@@ -32,6 +32,7 @@ from cli import (
     export_stopped,
     output_stream,
     progress_bar,
+    records_path,
     reject_sink,
     rules_option,
 )
@@ -61,7 +62,8 @@ def scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects, desc
             progress_bar(description, sources),
             reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject,
         ):
-            stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
+            path = records_path(sources, input_format)
+            stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, records_path=path)
             score = ruleset.score_function
             yield (
                 (position, ScoredDeal(line, record, score(record, dates[position]), name))

@@ -25,6 +25,8 @@ from cli import (
     compiled_rules,
     display_for,
     output_stream,
+    records_option,
+    records_path,
     reject_sink,
     rules_option,
     table_options,
@@ -74,6 +76,7 @@ FORMATS = ("table", "csv", "json", "markdown")
     help="Format of the accounts export; default from the file extension, csv for stdin.",
 )
 @click.option("--delimiter", help="CSV delimiter of the accounts export (default ',').")
+@records_option
 @table_options("engine.render.segments")
 def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output, rejects, input_format, delimiter):
     """Put each account of an accounts export in its tier (kind: segments), and say why."""
@@ -108,7 +111,10 @@ def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output
             _report_read(deals)
             click.echo(f"deals: {counts_line(deals.counts)}", err=True)
         with reject_sink(rejects, with_source=False) as on_reject:
-            stream = ExportStream(classifier.reader_fields, sources, on_reject, input_format, delimiter)
+            path = records_path(sources, input_format)  # of the accounts export, as --input-format is
+            stream = ExportStream(
+                classifier.reader_fields, sources, on_reject, input_format, delimiter, records_path=path
+            )
             run = SegmentRun(classifier, stream, as_of, totals)
             with output_stream(output, newline="" if fmt == "csv" else None) as out:
                 if fmt == "table":

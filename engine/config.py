@@ -11,6 +11,7 @@ rules = "rules"            # the pack every command reads (relative to this file
 as-of = "2026-09-30"       # the date ages are counted to
 ignore = ["DG310"]         # warnings never reported
 select = ["DG3", "DG2"]    # only these warnings reported (codes or prefixes); errors always are
+records = "results[].properties"  # where JSON exports' records are (--records), for every command
 
 [tool.dealgate.score]      # any command's options by their long name
 format = "csv"
@@ -36,7 +37,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 FILES = ("dealgate.toml", "pyproject.toml")
-SETTINGS = ("rules", "as-of", "ignore", "select")
+SETTINGS = ("rules", "as-of", "ignore", "select", "records")
 _CODE_OR_PREFIX = re.compile(r"^DG\d{0,3}$")
 
 
@@ -51,6 +52,7 @@ class Config:
     as_of: str | None = None
     ignore: tuple = ()
     select: tuple | None = None
+    records: str | None = None  # --records of every command that reads exports (checked when one runs)
     commands: dict = attrs.field(factory=dict)  # command name -> {option long name: value}
 
     def reports(self, code: str) -> bool:
@@ -113,6 +115,7 @@ def load(path: Path, commands: dict[str, tuple]) -> Config:
         as_of=_text(path, "as-of", settings),
         ignore=_codes(path, "ignore", settings.get("ignore", [])),
         select=_codes(path, "select", settings["select"]) if "select" in settings else None,
+        records=_records(path, settings.get("records")),
         commands=per_command,
     )
 
@@ -135,6 +138,12 @@ def _rules(path: Path, value) -> str | None:
 def _relative_to_cwd(path: Path) -> str:
     """Paths in a configuration file are relative to it; messages show them as a user in cwd would."""
     return os.path.relpath(path.resolve(), Path.cwd().resolve())
+
+
+def _records(path: Path, value) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{path}: 'records' must be a path (a string), e.g. records = \"results[].properties\"")
+    return value
 
 
 def _text(path: Path, key: str, settings: dict) -> str | None:

@@ -150,7 +150,7 @@ def _cents(value):
     return cents(value)  # half-up, exactly as score shows the same deal
 
 
-def _collect(ruleset: RuleSet, sources, as_of, fmt, delimiter, engine: str = "python", master=None):
+def _collect(ruleset: RuleSet, sources, as_of, fmt, delimiter, engine: str = "python", master=None, records_path=None):
     """(outcome by (source, line), summary, (engine that ran, why not the one asked for))."""
     outcomes: dict[tuple, tuple] = {}
     summary = Summary(ruleset, as_of)
@@ -163,7 +163,7 @@ def _collect(ruleset: RuleSet, sources, as_of, fmt, delimiter, engine: str = "py
         why = _collect_sql(engine, ruleset, sources, as_of, fmt, delimiter, master, summary, on_reject, outcomes)
         if why is None:
             return outcomes, summary, (engine, None)
-    stream = ExportStream(ruleset.analysis, sources, on_reject, fmt, delimiter)
+    stream = ExportStream(ruleset.analysis, sources, on_reject, fmt, delimiter, records_path=records_path)
     for scored in ScoreRun(ruleset, stream, as_of, summary).deals():
         outcomes[(scored.source, scored.line)] = _outcome(scored)
     return outcomes, summary, ("python", why)
@@ -225,14 +225,16 @@ def compare_packs(
     period=None,
     engine: str = "python",
     master: str | None = None,
+    records_path=None,
 ) -> PackDiff:
     """Score ``sources`` with both packs (on ``engine``: python, duckdb or spark) and compare deal by deal.
 
     An export the SQL engine cannot read exactly is scored by the Python engine (``PackDiff.engines``
-    says so), and so are payouts whose crediting has no exact SQL form.
+    says so), and so are payouts whose crediting has no exact SQL form. ``records_path``: where a
+    JSON export's records are (engine.read.RecordsPath).
     """
-    before, base_summary, base_engine = _collect(base, sources, as_of, fmt, delimiter, engine, master)
-    after, new_summary, new_engine = _collect(new, sources, as_of, fmt, delimiter, engine, master)
+    before, base_summary, base_engine = _collect(base, sources, as_of, fmt, delimiter, engine, master, records_path)
+    after, new_summary, new_engine = _collect(new, sources, as_of, fmt, delimiter, engine, master, records_path)
     changes = []
     for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1])):
         old, now = before.get(key), after.get(key)
@@ -250,7 +252,9 @@ def compare_packs(
     stages = _stage_deltas(base_summary, new_summary)
     payouts, totals = (), None
     if reps_path is not None and period is not None:
-        payouts, totals = _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period, engine, master)
+        payouts, totals = _payout_deltas(
+            base, new, sources, as_of, (fmt, delimiter, records_path), reps_path, period, engine, master
+        )
     return PackDiff(
         base_name,
         new_name,
@@ -289,9 +293,8 @@ def _stage_deltas(base: Summary, new: Summary) -> tuple:
     return tuple(deltas)
 
 
-def _payout_totals(
-    ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period, engine="python", master=None
-) -> dict:
+def _payout_totals(ruleset: RuleSet, sources, as_of, reading, reps_path, period, engine="python", master=None) -> dict:
+    fmt, delimiter, records_path = reading
     program = compile_payout(ruleset)
     reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
     if not reps.ok:
@@ -300,7 +303,7 @@ def _payout_totals(
     if engine != "python":
         result = _credited_in_sql(engine, master, ruleset, program, sources, as_of, fmt, delimiter, reps, period)
     if result is None:
-        stream = ExportStream(ruleset.analysis, sources, None, fmt, delimiter)
+        stream = ExportStream(ruleset.analysis, sources, None, fmt, delimiter, records_path=records_path)
         records = ((line, deal) for _, _, line, deal in stream.records())
         result = program.compute(records, reps.reps, period, as_of)
     totals: dict[str, Decimal] = {}
@@ -334,11 +337,12 @@ def _credited_in_sql(engine, master, ruleset, program, sources, as_of, fmt, deli
         crediting.close()
 
 
-def _payout_deltas(base, new, sources, as_of, fmt, delimiter, reps_path, period, engine="python", master=None):
+def _payout_deltas(base, new, sources, as_of, reading, reps_path, period, engine="python", master=None):
+    """Per rep, the payout total under each pack. ``reading``: the export's (format, delimiter, records path)."""
     if "-" in sources:
         raise PackSourceError("payout deltas read the export several times: give a file, not stdin")
-    before = _payout_totals(base, sources, as_of, fmt, delimiter, reps_path, period, engine, master)
-    after = _payout_totals(new, sources, as_of, fmt, delimiter, reps_path, period, engine, master)
+    before = _payout_totals(base, sources, as_of, reading, reps_path, period, engine, master)
+    after = _payout_totals(new, sources, as_of, reading, reps_path, period, engine, master)
     deltas = tuple(
         RepDelta(rep, before.get(rep, Decimal(0)), after.get(rep, Decimal(0)))
         for rep in sorted(set(before) | set(after))

@@ -44,9 +44,9 @@ class Explanation:
     reject: object = None  # the Reject, when the deal's row could not be read
 
 
-def find_deal(ruleset: RuleSet, source, deal_id: str, *, fmt=None, delimiter=None):
+def find_deal(ruleset: RuleSet, source, deal_id: str, *, fmt=None, delimiter=None, records_path=None):
     """(line, deal) or (line, Reject) for the first record with this id, or None."""
-    with ExportReader(ruleset.analysis, source, fmt=fmt, delimiter=delimiter) as reader:
+    with ExportReader(ruleset.analysis, source, fmt=fmt, delimiter=delimiter, records_path=records_path) as reader:
         for line, record in reader.records():
             record_id = record.id if isinstance(record, Reject) else record.get("id")
             if record_id == deal_id:

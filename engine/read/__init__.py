@@ -43,7 +43,7 @@ is refused (in practice it means a broken document).
 from __future__ import annotations
 
 from .errors import ID_FIELD, ExportError, ReadCounts, ReadWarning, Reject, RejectedRow
-from .json import JSON_CHUNK, MAX_RECORD_CHARS
+from .json import JSON_CHUNK, MAX_RECORD_CHARS, RecordsPath
 from .reader import EXTENSIONS, FORMAT_NAMES, FORMATS, MAX_ROW_WARNINGS, STDIN, TEXT_CHUNK, ExportReader
 from .rejects import REJECT_COLUMNS, RejectWriter, write_rejects
 from .stream import ExportStream, StreamCounts
@@ -66,6 +66,7 @@ __all__ = [
     "ReadWarning",
     "Reject",
     "RejectWriter",
+    "RecordsPath",
     "RejectedRow",
     "StreamCounts",
     "write_rejects",

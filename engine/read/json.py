@@ -5,6 +5,11 @@ CRM APIs wrap their records: HubSpot's CRM API answers ``{"results": [{"id": …
 Such a file is read as it is: the array under ``results``, ``records``, ``data`` or ``items`` holds the
 records (streamed like a top-level array), and a record's ``properties`` object is read as if its keys
 were the record's own (``id`` and the other top-level keys are kept beside them).
+
+Any other shape is named, not guessed: a ``RecordsPath`` (``--records``) such as
+``data.opportunities`` says where the list of records is, and ``results[].properties`` that each
+record's fields are in its ``properties`` object. A named shape is read exactly: the path must lead
+to a list, and a record without the object its fields are in is rejected.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
+
+import attrs
 
 from ..values import ValueProblem
 from .errors import ID_FIELD, ExportError, Reject
@@ -25,6 +32,40 @@ JSON_CHUNK = 1 << 16
 MAX_INT_DIGITS = 100
 # The members of a top-level object that hold an API's records, in the order they are looked for.
 RECORDS_KEYS = ("results", "records", "data", "items")
+
+
+@attrs.frozen
+class RecordsPath:
+    """Where a JSON export's records are: the keys down to the list (``array``; none: the document is
+    the list), and the keys within each record down to the object holding its fields (``fields``;
+    None: the record itself). Written ``data.deals``, ``results[].properties`` or ``[].fields``."""
+
+    array: tuple = ()
+    fields: tuple | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> RecordsPath:
+        """The path ``text`` names; ValueError saying how to write one."""
+        head, brackets, tail = text.strip().partition("[]")
+        if brackets and tail and not tail.startswith("."):
+            raise ValueError(f"'{text}': after '[]' comes '.' and the key of each record's fields, e.g. [].properties")
+        array = _keys(head, text) if head else ()
+        fields = _keys(tail[1:], text) if tail else None
+        if not array and not brackets:
+            raise ValueError("no path: name the list of records, e.g. results, data.deals or results[].properties")
+        return cls(array, fields)
+
+    def __str__(self) -> str:
+        if self.fields is None:
+            return ".".join(self.array) or "[]"
+        return ".".join(self.array) + "[]." + ".".join(self.fields)
+
+
+def _keys(dotted: str, text: str) -> tuple:
+    keys = tuple(dotted.split("."))
+    if any(not key or "[" in key or "]" in key for key in keys):
+        raise ValueError(f"'{text}' is not a path: keys joined by dots, e.g. data.deals or results[].properties")
+    return keys
 
 
 class _RecordWithDuplicates(dict):
@@ -46,23 +87,46 @@ def _object_pairs(pairs: list) -> dict:
     return record
 
 
-def _flattened(record):
+def _flattened(record, properties=None):
     """A HubSpot-shaped record (``{"id": …, "properties": {…}}``) as one flat object: the properties'
     keys, then the record's other keys that the properties do not have. A key repeated in either
-    still rejects the record."""
-    if not isinstance(record, dict) or not isinstance(record.get("properties"), dict):
-        return record
-    properties = record["properties"]
+    still rejects the record. ``properties``: the object the fields are in, when a RecordsPath
+    names it (else the record's ``properties``, if it has that object)."""
+    if properties is None:
+        if not isinstance(record, dict) or not isinstance(record.get("properties"), dict):
+            return record
+        properties, under = record["properties"], "properties"
+    else:
+        properties, under = properties
     flat = dict(properties)
     for key, value in record.items():
         # HubSpot repeats the record's id as the property hs_object_id: one is enough
-        if key != "properties" and key not in flat and not (key == "id" and "hs_object_id" in flat):
+        if key != under and key not in flat and not (key == "id" and "hs_object_id" in flat):
             flat[key] = value
     duplicate = getattr(properties, "duplicate", "") or getattr(record, "duplicate", "")
     if duplicate:
         flat = _RecordWithDuplicates(flat)
         flat.duplicate = duplicate
     return flat
+
+
+class _NoFields(str):
+    """Why a record has no fields where a RecordsPath says they are (a reject reason)."""
+
+
+def _fields_at(record, keys: tuple):
+    """The record flattened from the object at ``keys`` within it, or _NoFields saying what is there instead."""
+    if not isinstance(record, dict):
+        return record  # rejected as not an object
+    inner = record
+    for depth, key in enumerate(keys):
+        value = inner.get(key) if isinstance(inner, dict) else None
+        if not isinstance(value, dict):
+            where = ".".join(keys[: depth + 1])
+            found = "nothing" if value is None and key not in inner else _json_kind(value)
+            return _NoFields(f"the record's fields are to be in an object at '{where}' (--records); found {found}")
+        inner = value
+    return _flattened(record, (inner, keys[0]))
 
 
 def _bounded_int(text: str):
@@ -115,7 +179,10 @@ class JsonRecords:
     def _object(self, line: int, record) -> dict | Reject:
         counts = self.counts
         counts.records += 1
-        record = _flattened(record)
+        fields = self.records_path.fields if self.records_path is not None else None
+        record = _fields_at(record, fields) if fields else record if self.records_path else _flattened(record)
+        if isinstance(record, _NoFields):
+            return self._reject(line, None, None, None, str(record))
         if not isinstance(record, dict):
             kind = _json_kind(record)
             return self._reject(line, None, None, _as_text(record), f"record is not a JSON object (found {kind})")
@@ -193,7 +260,7 @@ class JsonRecords:
             yield line, self._object(line, record)
 
     def _json_records(self) -> Iterator[tuple[int, dict | Reject]]:
-        array = JsonArray(self._text, self.source_name)
+        array = JsonArray(self._text, self.source_name, self.records_path)
         for index, record in array:
             if array.escaped:
                 problem = _unpaired_surrogate(record)
@@ -251,6 +318,14 @@ def _json_kind(value) -> str:
     return "a number"
 
 
+def _described(value) -> str:
+    """A JSON value in a few words, for messages: an object with its keys, or its kind."""
+    if isinstance(value, dict):
+        keys = ", ".join(f"'{k}'" for k in list(value)[:12])
+        return f"an object (keys: {keys or 'none'})"
+    return _json_kind(value)
+
+
 def _as_text(value) -> str | None:
     """A raw JSON value as text for the rejects file: strings as they are, the rest as JSON."""
     if isinstance(value, str):
@@ -267,9 +342,10 @@ class JsonArray:
     and column in the file: after one, the rest of the document cannot be trusted.
     """
 
-    def __init__(self, text: IO, source: str):
+    def __init__(self, text: IO, source: str, records: RecordsPath | None = None):
         self.text = text
         self.source = source
+        self.records = records  # None: a top-level array, or the records under one of RECORDS_KEYS
         self.buffer = ""
         self.pos = 0
         self.eof = False
@@ -303,6 +379,14 @@ class JsonArray:
                 return buffer[pos] if pos < len(buffer) else ""
             self.refill()
 
+    def line(self) -> int:
+        """The line of the current position."""
+        return self.lines_before + self.buffer.count("\n", 0, self.pos) + 1
+
+    def misshapen(self, message: str, line: int | None = None) -> ExportError:
+        """Well-formed JSON, but not of the shape a RecordsPath names: at ``line`` (default: here)."""
+        return ExportError(message, source=self.source, line=self.line() if line is None else line)
+
     def error(self, message: str, pos: int | None = None) -> ExportError:
         pos = self.pos if pos is None else pos
         line = self.lines_before + self.buffer.count("\n", 0, pos) + 1
@@ -314,6 +398,15 @@ class JsonArray:
         first = self.peek()
         if first == "":
             raise ExportError("the export is empty; expected a JSON array of deal objects", source=self.source)
+        if self.records is not None and self.records.array:
+            if first != "{":
+                raise self.misshapen(f"--records '{self.records}' names a member of an object; the export is not one")
+            yield from self._at_path(self.records.array, ())
+            if self.peek() != "":
+                raise self.error("unexpected text after the object")
+            return
+        if first == "{" and self.records is not None:
+            raise self.misshapen(f"--records '{self.records}' says the export is a list of records; it is an object")
         if first == "{":
             yield from self._wrapped()
             return
@@ -328,29 +421,10 @@ class JsonArray:
     def _wrapped(self) -> Iterator[tuple[int, Any]]:
         """An API answer: a top-level object whose ``results`` (or ``records``, ``data``, ``items``) member is
         the array of records, streamed; the other members are read and left aside."""
-        start_line = self.lines_before + self.buffer.count("\n", 0, self.pos) + 1
-        self.pos += 1
+        start_line = self.line()
         seen, found = [], False
-        while True:
-            char = self.peek()
-            if char == "}":
-                self.pos += 1
-                break
-            if seen:
-                if char != ",":
-                    raise self.error("expected ',' or '}' after a member" if char else "the object is not closed")
-                self.pos += 1
-                char = self.peek()
-            if char != '"':
-                raise self.error("expected a member name" if char else "the object is not closed")
-            key = self.element()
-            if self.peek() != ":":
-                raise self.error("expected ':' after a member name")
-            self.pos += 1
+        for key, value_start in self._members():
             seen.append(key)
-            value_start = self.peek()
-            if value_start == "":
-                raise self.error("expected a value")
             if key in RECORDS_KEYS and not found and value_start == "[":
                 found = True
                 yield from self._elements()
@@ -362,10 +436,69 @@ class JsonArray:
             listed = ", ".join(f"'{k}'" for k in seen[:8]) or "none"
             raise ExportError(
                 f"expected a JSON array of deal objects, found an object (keys: {listed}); an API "
-                f"answer's records are read from an array under {', '.join(RECORDS_KEYS)}",
+                f"answer's records are read from an array under {', '.join(RECORDS_KEYS)}; or name where "
+                f"they are: --records KEY.KEY (see 'dealgate score --help')",
                 source=self.source,
                 line=start_line,
             )
+
+    def _at_path(self, path: tuple, above: tuple) -> Iterator[tuple[int, Any]]:
+        """The records of the list at ``path`` within the object at the current position (itself at
+        ``above``), streamed; every other member is read and left aside. Then past its '}'."""
+        start_line = self.line()
+        seen, found = [], False
+        for key, value_start in self._members():
+            seen.append(key)
+            if key != path[0] or found:
+                self.element()
+                continue
+            found = True
+            here = ".".join((*above, key))
+            if len(path) == 1 and value_start == "[":
+                yield from self._elements()
+            elif len(path) > 1 and value_start == "{":
+                yield from self._at_path(path[1:], (*above, key))
+            else:
+                wanted = "a list of records" if len(path) == 1 else "an object"
+                line = self.line()
+                raise self.misshapen(
+                    f"--records '{self.records}': '{here}' is {_described(self.element())}, not {wanted}", line
+                )
+        if not found:
+            inside = f"'{'.'.join(above)}'" if above else "the export's top-level object"
+            listed = ", ".join(f"'{k}'" for k in seen[:12]) + (", …" if len(seen) > 12 else "") or "none"
+            raise ExportError(
+                f"--records '{self.records}': no '{path[0]}' in {inside} (its keys: {listed})",
+                source=self.source,
+                line=start_line,
+            )
+
+    def _members(self) -> Iterator[tuple[str, str]]:
+        """(name, first character of the value) of each member of the object at the current position,
+        with the position at the value; the caller reads the value. Then past the object's '}'."""
+        self.pos += 1
+        count = 0
+        while True:
+            char = self.peek()
+            if char == "}":
+                self.pos += 1
+                return
+            if count:
+                if char != ",":
+                    raise self.error("expected ',' or '}' after a member" if char else "the object is not closed")
+                self.pos += 1
+                char = self.peek()
+            if char != '"':
+                raise self.error("expected a member name" if char else "the object is not closed")
+            key = self.element()
+            if self.peek() != ":":
+                raise self.error("expected ':' after a member name")
+            self.pos += 1
+            value_start = self.peek()
+            if value_start == "":
+                raise self.error("expected a value")
+            count += 1
+            yield key, value_start
 
     def _elements(self) -> Iterator[tuple[int, Any]]:
         """The elements of the array that starts at the current position, then past its ']'."""

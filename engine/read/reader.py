@@ -15,7 +15,7 @@ from ..values import EXCEL_FLOAT_ID, coerce, text_converter
 from .counting import CountingReader
 from .csv import CsvRecords
 from .errors import ExportError, ReadCounts, ReadWarning, Reject, RejectedRow, RequiredMissing
-from .json import JsonRecords
+from .json import JsonRecords, RecordsPath
 
 FORMATS = ("csv", "tsv", "json", "jsonl")
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -39,7 +39,9 @@ class ExportReader(CsvRecords, JsonRecords):
     ``source`` is a path, ``'-'`` for stdin, or an open binary (preferred: exact
     locations of encoding errors) or text stream. ``fmt`` is csv, tsv, json or jsonl
     (ndjson is jsonl); without it the file extension decides, and stdin is csv.
-    ``delimiter`` is for CSV (default ',' or tab for tsv).
+    ``delimiter`` is for CSV (default ',' or tab for tsv). ``records_path`` (a RecordsPath) is for JSON:
+    where the records are (see engine.read.json); in JSONL, where each line's fields are. A CSV
+    export has no such places: it reads no ``records_path``.
 
     After (or during) ``records()``: ``warnings``, ``missing_fields`` (declared fields
     with no column; for JSON, fields no record has had so far) and ``counts``.
@@ -55,6 +57,7 @@ class ExportReader(CsvRecords, JsonRecords):
         fmt: str | None = None,
         delimiter: str | None = None,
         strict: bool = False,
+        records_path: RecordsPath | None = None,
     ):
         self.fields = analysis.pack.fields
         if self.fields is None:
@@ -74,6 +77,13 @@ class ExportReader(CsvRecords, JsonRecords):
         if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
             raise ExportError(f"the delimiter must be one character (not a quote or newline), not {delimiter!r}")
         self.delimiter = delimiter or ("\t" if self.format == "tsv" else ",")
+        if records_path is not None and records_path.array and self.format == "jsonl":
+            raise ExportError(
+                f"--records '{records_path}': a JSONL export has one record per line, so it names no list; "
+                f"name only where each line's fields are, e.g. '[].properties'",
+                source=self.source_name,
+            )
+        self.records_path = records_path if self.format in ("json", "jsonl") else None
         self._counter: CountingReader | None = None
         self._owned: IO | None = None  # a file we opened and must close
         self._text = self._open(source)

@@ -35,6 +35,7 @@ class ExportStream:
     fmt: str | None = None
     delimiter: str | None = None
     strict: bool = False
+    records_path: object = None  # a RecordsPath: where a JSON export's records are (engine.read.json)
     counts: StreamCounts = attrs.field(factory=StreamCounts)
     warnings: list = attrs.field(factory=list)  # (source name, ReadWarning)
     missing_fields: dict = attrs.field(factory=dict)  # source name -> declared fields with no column
@@ -44,7 +45,14 @@ class ExportStream:
         """(source position, source name, line, deal) for every record that could be read."""
         counts, on_reject, meter = self.counts, self.on_reject, self.meter
         for position, source in enumerate(self.sources):
-            reader = ExportReader(self.analysis, source, fmt=self.fmt, delimiter=self.delimiter, strict=self.strict)
+            reader = ExportReader(
+                self.analysis,
+                source,
+                fmt=self.fmt,
+                delimiter=self.delimiter,
+                strict=self.strict,
+                records_path=self.records_path,
+            )
             name = reader.source_name
             deals = 0  # counted here and added as the export ends: an attribute per row costs
             records = reader.records()
