@@ -346,21 +346,21 @@ class DateType(click.ParamType):
             self.fail(f"'{value}' is not a date; write YYYY-MM-DD", param, ctx)
 
 
-class AmountType(click.ParamType):
-    """A positive amount, written as in an export ('$100,000', 250000)."""
-
-    name = "AMOUNT"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, Decimal):
-            return value
-        try:
-            amount = parse_money(value)
-        except ValueProblem:
-            self.fail(f"'{value}' is not an amount", param, ctx)
-        if amount <= 0:
-            self.fail(f"'{value}' must be more than zero", param, ctx)
-        return amount
+def quota_amount(text, ruleset) -> Decimal | None:
+    """--quota, read as a cell of the pack's ``amount`` field is ('$100,000', '250000 USD', '100.000,00'
+    with ``decimal_mark: ","``): another currency's amount is refused, never compared as this one's."""
+    if text is None:
+        return None
+    fields = ruleset.analysis.pack.fields
+    amount = fields.fields.get("amount") if fields is not None else None
+    reading = (amount.currency, amount.decimal_mark) if amount is not None and amount.type == "money" else ()
+    try:
+        value = parse_money(str(text), *reading)
+    except ValueProblem as problem:
+        raise click.BadParameter(str(problem), param_hint="'--quota'") from None
+    if value <= 0:
+        raise click.BadParameter(f"'{text}' must be more than zero", param_hint="'--quota'")
+    return value
 
 
 class OutputFile(click.Path):
@@ -649,7 +649,11 @@ def _report_read(stream) -> None:
 @click.option("--output", "-o", type=OutputFile(), help="Write results here (atomically).")
 @click.option("--rejects", type=OutputFile(), help="Write rows that cannot be read here, as CSV.")
 @click.option("--strict", is_flag=True, help="Stop at the first row that cannot be read (exit 2).")
-@click.option("--quota", type=AmountType(), help="Quota to measure pipeline coverage against.")
+@click.option(
+    "--quota",
+    metavar="AMOUNT",
+    help="Quota to measure pipeline coverage against, in the currency of the 'amount' field.",
+)
 @click.option(
     "--fail-on",
     "fail_on",
@@ -689,6 +693,7 @@ def score(
         if output is None or output == "-" or Path(output).exists():
             raise click.UsageError("--format parquet needs -o DIR, a directory that does not exist yet")
     ruleset = compiled_rules(rules_dir)
+    quota = quota_amount(quota, ruleset)
     sources = _export_sources(exports)
     as_of = as_of or dt.date.today()
     if fmt is None:

@@ -250,8 +250,8 @@ def parse_money(text: str, currency: str | None = None, decimal_mark: str = ".")
     """'$431,370', '1,234.50', '(1,200)', '$(1,200)', '-$5', 'USD 5', and the accounting '$-' (zero).
 
     With a ``currency`` (a money field's), a code or symbol of another currency ('JPY 150000',
-    '€1.500', '5 TBD') is refused, never read as an amount of this one; without one (a quota
-    given on the command line) any single code or symbol is accepted. Either way a number split
+    '€1.500', '5 TBD') is refused, never read as an amount of this one; without one (an amount
+    with no currency to hold it to) any single code or symbol is accepted. Either way a number split
     by a space or a symbol ('1 5', '12€345') is refused, not read as 15 or 12345.
 
     With ``decimal_mark`` ',' (a field's declared European format) the comma is the decimal mark
