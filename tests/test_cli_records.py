@@ -68,6 +68,7 @@ def test_a_malformed_records_path_says_how_to_write_one(text):
     [
         ["score", str(NESTED), "--format", "csv"],
         ["explain", str(NESTED), "--deal", "006A2"],
+        ["explain", str(NESTED), "--rep", "bob", "--period", "2026-Q3", "--reps", str(ROOT / "examples" / "reps.csv")],
         ["payout", str(NESTED), "--reps", str(ROOT / "examples" / "reps.csv"), "--period", "2026-Q3"],
         ["diff", str(ROOT / "rules"), str(ROOT / "rules"), "--deals", str(NESTED)],
         ["forecast", str(NESTED)],
@@ -81,7 +82,7 @@ def test_every_command_reads_the_records_where_they_are_named(command):
     assert "found an object (keys: 'meta', 'data')" in unnamed.stderr
     named = run(*command, "--records", PATH)
     assert named.exit_code == 0, named.stderr
-    if command[0] == "explain":
+    if "--deal" in command:
         assert "Deal 006A2 — Globex (owner bob)" in named.stdout
     else:
         assert "read 4, scored 2, rejected 2" in named.stderr or "0 deals of 4 change" in named.stdout
