@@ -251,6 +251,15 @@ class Draw:
 
 
 @attrs.frozen
+class Ramp:
+    """A new hire's quota by month of tenure: ``quota[0]`` of the full quota in month 1, and so on."""
+
+    quota: tuple  # Decimal fractions in (0, 1], month 1 first; the full quota after the last
+    counts_from: str = "hire"  # "hire": the rep's hire date (else first start); "plan": first day on this plan
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
 class Plan:
     id: str
     period: str
@@ -268,6 +277,7 @@ class Plan:
     draw: Draw | None = None
     location: Location | None = attrs.field(default=None, eq=False)
     document: Document | None = attrs.field(default=None, repr=False, eq=False)
+    ramp: Ramp | None = None
 
 
 @attrs.frozen
@@ -479,7 +489,11 @@ def _build_plan(document: Document) -> Plan:
     bonuses = tuple(_build_bonus(document, i, b) for i, b in enumerate(data.get("bonuses", ())))
     claw = data.get("clawback")
     draw = data.get("draw")
+    ramp = data.get("ramp")
     return Plan(
+        ramp=Ramp(tuple(Decimal(str(f)) for f in ramp["quota"]), ramp.get("from", "hire"), document.locate(("ramp",)))
+        if ramp
+        else None,
         id=data["id"],
         period=data["period"],
         credit=credit,

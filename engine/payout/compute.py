@@ -26,6 +26,7 @@ import attrs
 from ..diagnostics import Diagnostic, Location, error, warning
 from ..semantics import Analysis
 from . import periods as P
+from .assignments import by_plan, days_on
 from .credit import ONE, OWNER, Credited, CreditProgram, SplitProblem, compile_credit, parse_recipients
 from .reps import Rep
 from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
@@ -173,16 +174,14 @@ class _Run:
         self.only = only
         self.all_reps = list(reps)
         self.reps = [r for r in self.all_reps if only is None or r.id == only]
-        self.by_plan: dict = {}
         for r in self.reps:
-            if r.plan in program.runtimes:
-                self.by_plan.setdefault(r.plan, {})[r.id] = r
-            else:
+            if r.plan not in program.runtimes:
                 self.diagnostics.append(
                     error(
                         "DG604", f"rep '{r.id}' is on plan '{r.plan}', which the rule pack does not define", r.location
                     )
                 )
+        self.by_plan = by_plan([r for r in self.reps if r.plan in program.runtimes], program.plans)
         self.requested = {}
         for plan_id, rt in program.runtimes.items():
             if plan_id in self.by_plan:
@@ -193,13 +192,16 @@ class _Run:
     def run(self, deals: Iterable[dict]):
         credits = self.distribute(deals)
         statements = []
-        by_rep: dict = {}
+        by_rep: dict = {}  # rep id -> its statements on every plan it is on
         for plan_id, reps in self.by_plan.items():
             rt = self.program.runtimes[plan_id]
             for rep_id, rep in reps.items():
-                by_rep[rep_id] = self.rep_statements(rt, rep, credits[plan_id].get(rep_id, []))
-        for rep in self.reps:
-            statements.extend(by_rep.get(rep.id, ()))
+                by_rep.setdefault(rep_id, []).extend(self.rep_statements(rt, rep, credits[plan_id].get(rep_id, [])))
+        for rep_id in dict.fromkeys(rep.id for rep in self.reps):
+            mine = by_rep.get(rep_id, [])
+            if len({s.plan for s in mine}) > 1:  # a rep who changed plans: the parts in date order
+                mine.sort(key=lambda s: (s.part.start if s.part else s.period.start, s.period.end))
+            statements.extend(mine)
         diagnostics = self.diagnostics + self.problems.diagnostics()
         return PayoutResult(tuple(statements), diagnostics, self.counts)
 
@@ -215,7 +217,7 @@ class _Run:
             credits[plan_id] = {}
             counts = [0] * len(_COUNTS)  # a list indexed by CREDITED, ...: the hot loop counts in place
             tallies[plan_id] = counts
-            bounded = frozenset(r.id for r in reps.values() if r.bounded)
+            bounded = frozenset(r.id for r in reps.values() if r.bounded or r.assignments)
             plans.append((plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt, bounded))
         as_of = self.as_of
         end = self.run_end
@@ -335,7 +337,9 @@ class _Run:
                             entry[1].append(deal_id)
                         continue
                     if rep_id in bounded and (
-                        (rep.start is not None and date < rep.start) or (rep.end is not None and date > rep.end)
+                        (rep.start is not None and date < rep.start)
+                        or (rep.end is not None and date > rep.end)
+                        or (rep.assignments and not _on_plan(rep, date))
                     ):
                         outside[(plan_id, rep_id)] = outside.get((plan_id, rep_id), 0) + 1
                         continue
@@ -391,14 +395,19 @@ class _Run:
             )
         for (plan_id, rep_id), count in outside.items():
             rep = self.by_plan[plan_id][rep_id]
-            self.diagnostics.append(
-                warning(
-                    "DG612",
-                    f"{count} credit{'s' * (count != 1)} of rep '{rep_id}' (plan '{plan_id}') fall outside "
-                    f"the rep's dates ({rep.start or '...'} to {rep.end or '...'}) and are not paid",
-                    rep.location,
+            if rep.assignments:
+                spans = ", ".join(f"{row.start or '...'} to {row.end or '...'}" for row in rep.terms)
+                message = (
+                    f"{count} credit{'s' * (count != 1)} of rep '{rep_id}' under plan '{plan_id}' "
+                    f"{'are' if count != 1 else 'is'} dated outside "
+                    f"the rep's assignments to that plan ({spans}) and are not paid by it"
                 )
-            )
+            else:
+                message = (
+                    f"{count} credit{'s' * (count != 1)} of rep '{rep_id}' (plan '{plan_id}') fall outside "
+                    f"the rep's dates ({rep.start or '...'} to {rep.end or '...'}) and are not paid"
+                )
+            self.diagnostics.append(warning("DG612", message, rep.location))
 
     # statements
 
@@ -443,7 +452,7 @@ class _Run:
         state = RepState()
         statements = []
         for period in todo:
-            active, _ = P.active_fraction(period.start, period.end, rep.start, rep.end)
+            active, _ = days_on(rep, period.start, period.end)
             due = clawbacks.get(period.start, ())
             if not active and not due and state.draw_balance == 0:
                 continue
@@ -535,6 +544,11 @@ def _typed(amount, date, cancelled):
             return amount, date, cancelled, f"the {what} {value!r} is not a date"
         dates.append(value)
     return amount, dates[0], dates[1], None
+
+
+def _on_plan(rep: Rep, day: dt.date) -> bool:
+    """One of the rep's rows on its plan covers ``day``."""
+    return any(row.covers(day) for row in rep.terms)
 
 
 def _same_credit(one: Credited, other: Credited) -> bool:

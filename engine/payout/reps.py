@@ -8,8 +8,16 @@ mappings, or a mapping with a ``reps:`` list). Columns / keys:
     plan              plan id (required)
     quota             quota per quota period of the plan; blank = the plan's default
     target_incentive  target incentive per quota period (for plans with rate_of: target_incentive)
-    start, end        employment dates on the plan (inclusive), for proration; blank = open
+    start, end        dates on the plan (inclusive), for proration; blank = open
     currency          ISO code; must be the plan's currency when given
+    role, territory   shown on statements (an assignment's role and territory)
+    hired             hire date: where a plan's quota ramp counts months of tenure from
+
+A rep may have several rows (assignments): a plan, quota and target incentive
+each for its own dates (``start``/``end``, or ``from``/``to``). The rows of one
+rep must not overlap in time. A YAML reps file can also map the columns of
+another file (a CRM's users export): ``source:``, ``columns:`` and
+``defaults:`` (see ``mapped.py``).
 
 Every problem is a Diagnostic with file:line:column; reading never raises
 for bad content.
@@ -31,7 +39,19 @@ from ..diagnostics import Diagnostic, Location, did_you_mean, error, warning
 from ..load import Builder, Composer  # the rule loader's location-keeping YAML reader
 from ..values import ValueProblem, is_blank, parse_date, parse_money
 
-COLUMNS = ("id", "name", "plan", "quota", "target_incentive", "start", "end", "currency")
+COLUMNS = (
+    "id",
+    "name",
+    "plan",
+    "quota",
+    "target_incentive",
+    "start",
+    "end",
+    "currency",
+    "role",
+    "territory",
+    "hired",
+)
 ALIASES = {
     "id": "id",
     "rep": "id",
@@ -54,7 +74,17 @@ ALIASES = {
     "end": "end",
     "end_date": "end",
     "end date": "end",
+    "from": "start",
+    "to": "end",
+    "effective_from": "start",
+    "effective_to": "end",
     "currency": "currency",
+    "role": "role",
+    "territory": "territory",
+    "hired": "hired",
+    "hire_date": "hired",
+    "hire date": "hired",
+    "hired_on": "hired",
 }
 
 
@@ -69,11 +99,32 @@ class Rep:
     end: dt.date | None = None
     currency: str | None = None
     location: Location | None = attrs.field(default=None, eq=False)
+    role: str | None = None
+    territory: str | None = None
+    hired: dt.date | None = None
+    # Set by engine.payout.assignments on a rep's view of one plan, when the rep has several rows or
+    # the plan ramps its quota: every row of the rep (on any plan) in date order, and the first day of
+    # the tenure a ramp counts months from. Empty for a rep of one row: nothing to weigh.
+    assignments: tuple = attrs.field(default=(), eq=False, repr=False)
+    tenure: dt.date | None = attrs.field(default=None, eq=False)
+
+    @property
+    def terms(self) -> tuple:
+        """The rows that put this rep on this plan, in date order (empty: the rep is one row)."""
+        return tuple(row for row in self.assignments if row.plan == self.plan)
 
     @property
     def bounded(self) -> bool:
         """The rep has a start or an end date."""
         return self.start is not None or self.end is not None
+
+    def covers(self, day: dt.date) -> bool:
+        """The rep is on this row's plan on ``day``."""
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def covers_any(self, start: dt.date, end: dt.date) -> bool:
+        """The rep is on this row's plan on some day of ``[start, end)``."""
+        return (self.start is None or self.start < end) and (self.end is None or self.end >= start)
 
     @property
     def display(self) -> str:
@@ -319,24 +370,37 @@ def reps_from_records(
 
 def _build(records: Iterable, plans: dict | None, date_formats: tuple, diagnostics: list) -> list[Rep]:
     reps: list[Rep] = []
-    seen: dict[str, Location] = {}
+    rows: dict[str, list[Rep]] = {}  # rep id -> its rows so far
     for values, where, at in records:
         rep = _rep(values, where, at, plans, date_formats, diagnostics)
         if rep is None:
             continue
-        if rep.id in seen:
+        clash = next((other for other in rows.get(rep.id, ()) if _overlap(rep, other)), None)
+        if clash is not None:
             diagnostics.append(
                 error(
                     "DG605",
-                    f"rep '{rep.id}' is listed twice (first at line {seen[rep.id].line})",
+                    f"rep '{rep.id}' is listed twice (first at line {clash.location.line}) for overlapping dates "
+                    f"({_span(clash)} and {_span(rep)})",
                     where.get("id", at),
-                    "a rep is on one plan; remove or merge the rows",
+                    "a rep is on one plan at a time: give each row its own start and end dates, or merge the rows",
                 )
             )
             continue
-        seen[rep.id] = at
+        rows.setdefault(rep.id, []).append(rep)
         reps.append(rep)
     return reps
+
+
+def _overlap(one: Rep, other: Rep) -> bool:
+    """Two rows of a rep whose dates share a day (blank dates are open)."""
+    return (one.end is None or other.start is None or other.start <= one.end) and (
+        other.end is None or one.start is None or one.start <= other.end
+    )
+
+
+def _span(rep: Rep) -> str:
+    return f"{rep.start or '...'} to {rep.end or '...'}"
 
 
 def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
@@ -393,7 +457,7 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
         return day
 
     quota, target = money("quota"), money("target_incentive")
-    start, end = date("start"), date("end")
+    start, end, hired = date("start"), date("end"), date("hired")
     if start and end and end < start:
         fail("end", f"rep '{rep_id}' ends ({end}) before starting ({start})")
     currency = values.get("currency", "").strip().upper() or None
@@ -413,4 +477,6 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
     if not ok:
         return None
     name = values.get("name", "").strip() or None
-    return Rep(rep_id, plan_id, name, quota, target, start, end, currency, at)
+    role = values.get("role", "").strip() or None
+    territory = values.get("territory", "").strip() or None
+    return Rep(rep_id, plan_id, name, quota, target, start, end, currency, at, role, territory, hired)

@@ -28,6 +28,7 @@ import attrs
 from ..model import Plan
 from ..money import CENT, ROUNDING
 from . import periods as P
+from .assignments import days_on, part_notes, part_of, quota_over
 from .rates import ONE, ZERO, Tiers, build_tiers, slices
 from .reps import Rep
 
@@ -82,6 +83,7 @@ class Statement:
     notes: tuple = ()
     tiers: Tiers | None = attrs.field(default=None, eq=False)  # the rate table as applied (bounds in credit)
     quota_source: str | None = None  # "rep" or "plan": where the quota came from
+    part: object = None  # assignments.Part: the days this plan pays when the rep changed plans in the period
 
     @property
     def reconciles(self) -> bool:
@@ -153,6 +155,7 @@ class _Measure:
     credit_period: Decimal
     attainment: Decimal | None
     tiers: Tiers
+    quota_source: str | None = None
 
 
 def compute_statement(
@@ -166,7 +169,8 @@ def compute_statement(
     The phases run in the order of the lines they make (see the module docstring).
     """
     plan = rt.plan
-    notes: list[str] = []
+    part = part_of(rep, period)
+    notes: list[str] = part_notes(rep, part)
     measure = _measure(rt, rep, period, credits, dates, notes)
     lines: list[Line] = []
     earned = _commission_lines(rt, measure, lines)
@@ -197,7 +201,8 @@ def compute_statement(
         rounding=plan.rounding,
         notes=tuple(notes),
         tiers=measure.tiers,
-        quota_source=None if quota_base is None else ("rep" if rep.quota is not None else "plan"),
+        quota_source=None if quota_base is None else measure.quota_source,
+        part=part,
     )
 
 
@@ -216,13 +221,9 @@ def _measure(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list, dates: 
     window = credits[first:stop]
     in_period = credits[begin:stop] if rt.to_date else window
 
-    quota_base = rep.quota if rep.quota is not None else plan.quota
-    active, days = P.active_fraction(qp.start, qp.end, rep.start, rep.end)
-    quota = None
-    if quota_base is not None and active:
-        quota = quota_base if active == days else quota_base * active / days
-        if active != days:
-            notes.append(f"quota prorated: {active} of {days} days active in {qp.label}")
+    measured = quota_over(rep, plan, qp)
+    quota_base, quota = measured.base, measured.quota
+    notes.extend(measured.notes)
     credit_window = sum(map(_AMOUNT, window), ZERO)
     credit_period = sum(map(_AMOUNT, in_period), ZERO) if rt.to_date else credit_window
     attainment = credit_window / quota if quota else None
@@ -233,17 +234,19 @@ def _measure(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list, dates: 
 
     rate_scale = None
     if commission.rate_of == "target_incentive":
-        if rep.target_incentive is None:
+        if measured.target_incentive is None:
             raise NoTargetIncentive()
         if quota_base is None:
             raise NoQuota()
-        rate_scale = rep.target_incentive / quota_base
+        rate_scale = measured.target_incentive / quota_base
     gates = _gates(rt, rep, period, credits, dates, attainment, quota_base) if rt.gated else None
     scale = quota if tiered_on_quota else None
     if tiered_on_quota and scale is None:
         scale = ONE  # no quota and nothing credited: an empty statement (no line uses the tiers)
     tiers = build_tiers(commission, scale, rate_scale, gates)
-    return _Measure(qp, window, in_period, quota_base, quota, credit_window, credit_period, attainment, tiers)
+    return _Measure(
+        qp, window, in_period, quota_base, quota, credit_window, credit_period, attainment, tiers, measured.source
+    )
 
 
 def _commission_lines(rt: PlanRuntime, measure: _Measure, lines: list) -> dict:
@@ -376,10 +379,8 @@ def _gates(rt: PlanRuntime, rep: Rep, period, credits, dates, attainment, quota_
             credit = sum(
                 (c.amount for c in credits[bisect_left(dates, year.start) : bisect_left(dates, period.end)]), ZERO
             )
-            active, days = P.active_fraction(year.start, year.end, rep.start, rep.end)
-            annual = None
-            if quota_base is not None and active:
-                annual = quota_base * 12 / P.MONTHS[rt.quota_kind] * active / days
+            year_quota = quota_over(rep, rt.plan, year).quota
+            annual = None if year_quota is None else year_quota * 12 / P.MONTHS[rt.quota_kind]
             value = credit / annual if annual else None
             what = f"year-to-date attainment of the {year.label} quota"
         opened = value is not None and value >= gate.attainment
@@ -608,7 +609,7 @@ def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, note
                 and period.end > rep.start
             )
     if applies:
-        active, days = P.active_fraction(period.start, period.end, rep.start, rep.end)
+        active, days = days_on(rep, period.start, period.end)
         guaranteed = (
             (draw.amount * active / days).quantize(CENT, rounding=mode)
             if active != days

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from ..money import CENT, money_text, shown_money
 from ..output import safe_cell
+from ..payout.assignments import Combined, combine
 from ..payout.statement import Line, Statement
 from .jsontext import dumps_indented
 
@@ -116,7 +117,57 @@ def statement_record(s: Statement) -> dict:
         ],
         "lines": [line_record(line, s.rounding) for line in s.lines],
         "notes": list(s.notes),
+        **({"assignment": part_record(s.part)} if s.part is not None else {}),
     }
+
+
+def part_record(part) -> dict:
+    """The days of the period a statement pays under its plan, and the rep's other plans in the period."""
+    return {
+        "from": part.start.isoformat(),
+        "to": part.last.isoformat(),
+        "role": part.role,
+        "territory": part.territory,
+        "other_plans": [{"plan": plan, "from": a.isoformat(), "to": b.isoformat()} for plan, a, b in part.others],
+    }
+
+
+def combined_record(c: Combined) -> dict:
+    """A rep's statement for a period in which it changed plans: its parts and their total."""
+    return {
+        "rep": c.rep,
+        "name": c.name,
+        "period": c.period.label,
+        "start": c.period.start.isoformat(),
+        "end": c.period.last.isoformat(),
+        "currency": c.currency,
+        "total": money_text(c.total) if c.total is not None else None,
+        "parts": [
+            {
+                "plan": s.plan,
+                "period": s.period.label,
+                "from": (s.part.start if s.part else s.period.start).isoformat(),
+                "to": (s.part.last if s.part else s.period.last).isoformat(),
+                "total": money_text(s.total, s.rounding),
+            }
+            for s in c.parts
+        ],
+    }
+
+
+def combined_lines(c: Combined) -> list[str]:
+    """A rep's parts of one period for people: one line each, then the total."""
+    who = f"{c.name} ({c.rep})" if c.name else c.rep
+    out = [
+        f"{who} · {c.period.label} ({c.period.start} to {c.period.last}): one statement in {len(c.parts)} parts, "
+        f"each paid under its own plan"
+    ]
+    for s in c.parts:
+        start, last = (s.part.start, s.part.last) if s.part else (s.period.start, s.period.last)
+        out.append(f"  {s.plan} {s.period.label}: {start} to {last}: {shown_money(s.total, s.rounding)} {s.currency}")
+    total = f"{shown_money(c.total)} {c.currency}" if c.total is not None else "in several currencies"
+    out.append(f"  total {total}")
+    return out
 
 
 def line_record(line: Line, rounding: str = "half_up") -> dict:
@@ -135,7 +186,11 @@ def line_record(line: Line, rounding: str = "half_up") -> dict:
 
 
 def render_json(statements: Iterable[Statement], as_of=None) -> str:
+    statements = list(statements)
     document = {"statements": [statement_record(s) for s in statements]}
+    combined = combine(statements)
+    if combined:
+        document["combined"] = [combined_record(c) for c in combined]
     if as_of is not None:
         document["as_of"] = as_of.isoformat()
     return dumps_indented(document) + "\n"
@@ -285,6 +340,9 @@ def render_table(statements: Iterable[Statement], display=None) -> str:
             + f" ({len(s.lines)} line{'s' * (len(s.lines) != 1)}){balance}"
         )
         out.append("")
+    for c in combine(statements):
+        out.extend(printable(line) for line in combined_lines(c))
+        out.append("")
     if len(statements) > 1:
         out.append(summary_table(statements, display))
     return "\n".join(out).rstrip("\n") + "\n" if out else "no statements\n"
@@ -332,6 +390,12 @@ def render_markdown(statements: Iterable[Statement]) -> str:
         for note in s.notes:
             out.append(f"\n> {_md(note)}")
         out.append("")
+    for c in combine(statements):
+        head, *rest = combined_lines(c)
+        out.append(f"## {_md(head)}")
+        out.append("")
+        out.extend(f"- {_md(line.strip())}" for line in rest)
+        out.append("")
     if len(statements) > 1:
         out.append("## Summary")
         out.append("")
@@ -357,6 +421,7 @@ def render_explain(s: Statement) -> str:
         f"Statement of {who}, plan {s.plan}, period {s.period.label} ({s.period.start} to {s.period.last}), "
         f"in {s.currency}, lines rounded {s.rounding.replace('_', ' ')} to cents."
     )
+    out.extend(f"  {note}." for note in s.notes if note.startswith("assignment:"))
     step = 0
 
     def heading(text):
@@ -373,7 +438,7 @@ def render_explain(s: Statement) -> str:
         source = "the rep's own quota" if s.quota_source == "rep" else "the plan's default quota"
         out.append(f"  {shown_money(s.quota, s.rounding)} for {span} ({source}).")
     for note in s.notes:
-        if note.startswith("quota prorated"):
+        if note.startswith("quota"):
             out.append(f"  {note}.")
     if s.quota_period is not None:
         out.append(
