@@ -309,13 +309,19 @@ def add_coverage(forecast: Forecast, reps, plans: dict) -> None:
     rows = []
     owners = forecast.owners
     known = set()
+    quotas_of: dict = {}  # rep id -> (name, quota): a rep of several rows (assignments) adds their prorated quotas
     for rep in reps:
         plan = plans.get(rep.plan)
         if plan is not None and plan.credit.to != "owner":
             continue  # paid on others' deals (an SDR's sourced opportunities): no pipeline of their own to cover
-        known.add(rep.id)
         quota = quota_in(rep, plan, forecast.period)
-        rows.append(_coverage(rep.id, rep.name, quota, owners.get(rep.id, Totals()), forecast.history.get(rep.id)))
+        if rep.id in quotas_of:
+            name, before = quotas_of[rep.id]
+            quota = before if quota is None else (quota if before is None else before + quota)
+        quotas_of[rep.id] = (quotas_of.get(rep.id, (rep.name, None))[0], quota)
+    for rep_id, (name, quota) in quotas_of.items():
+        known.add(rep_id)
+        rows.append(_coverage(rep_id, name, quota, owners.get(rep_id, Totals()), forecast.history.get(rep_id)))
     for owner in sorted(set(owners) - known, key=lambda o: (o == NONE, o)):
         rows.append(_coverage(owner, None, None, owners[owner], forecast.history.get(owner)))
     quotas = [r.quota for r in rows if r.quota is not None]

@@ -400,7 +400,7 @@ class _Run:
                 message = (
                     f"{count} credit{'s' * (count != 1)} of rep '{rep_id}' under plan '{plan_id}' "
                     f"{'are' if count != 1 else 'is'} dated outside "
-                    f"the rep's assignments to that plan ({spans}) and are not paid by it"
+                    f"the rep's assignments to that plan ({spans}) and {'are' if count != 1 else 'is'} not paid by it"
                 )
             else:
                 message = (
