@@ -1257,7 +1257,7 @@ def payout(
     if not Path(reps_path).is_file():
         click.echo(f"dealgate: no such reps file: {reps_path}", err=True)
         sys.exit(EXIT_USAGE)
-    reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
+    reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats, ruleset.pack.reps)
     if reps.diagnostics:
         click.echo(render_diag.render_text(reps.diagnostics), err=True, nl=False)
     if not reps.ok:

@@ -97,7 +97,7 @@ def _reps(path: str, ruleset):
     if not Path(path).is_file():
         _fail(f"no such reps file: {path}")
     plans = {plan.id: plan for plan in ruleset.analysis.pack.plans}
-    reps = read_reps(path, plans, ruleset.fields.date_formats)
+    reps = read_reps(path, plans, ruleset.fields.date_formats, ruleset.pack.reps)
     if reps.diagnostics:
         click.echo(render_diag.render_text(reps.diagnostics), err=True, nl=False)
     if not reps.ok:

@@ -293,7 +293,7 @@ def _payout_totals(
     ruleset: RuleSet, sources, as_of, fmt, delimiter, reps_path, period, engine="python", master=None
 ) -> dict:
     program = compile_payout(ruleset)
-    reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
+    reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats, ruleset.pack.reps)
     if not reps.ok:
         raise PackSourceError("; ".join(f"{d.location}: {d.message}" for d in reps.diagnostics if d.is_error))
     result = None

@@ -26,7 +26,7 @@ import yaml
 from .diagnostics import Diagnostic, Location, did_you_mean, error
 from .yaml_errors import yaml_error
 
-KINDS = ("fields", "pipeline", "plan", "tests", "segments")
+KINDS = ("fields", "pipeline", "plan", "tests", "segments", "reps")
 
 # A rule pack is small; a document that expands past this many nodes is an alias bomb.
 MAX_NODES = 100_000

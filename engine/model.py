@@ -302,6 +302,26 @@ class RulePack:
     tests: tuple = ()
     documents: tuple = attrs.field(default=(), repr=False, eq=False)
     segments: object = None  # engine.segments.model.Segments: the account tiers, when the pack has them
+    reps: RepsMapping | None = None  # how the reps file's columns are read, when the pack says
+
+
+@attrs.frozen
+class RepsMapping:
+    """The ``kind: reps`` document: the export columns holding each reps-file key, and default values."""
+
+    columns: dict  # key -> tuple of column names, first found wins
+    defaults: dict  # key -> text, as a reps-file cell would hold it
+    location: Location | None = attrs.field(default=None, eq=False)
+    document: Document | None = attrs.field(default=None, repr=False, eq=False)
+
+
+def _build_reps(document: Document) -> RepsMapping:
+    data = document.data
+    columns = {
+        key: (names,) if isinstance(names, str) else tuple(names) for key, names in data.get("columns", {}).items()
+    }
+    defaults = {key: str(value) for key, value in data.get("defaults", {}).items()}
+    return RepsMapping(columns, defaults, document.locate(), document)
 
 
 def _decimal(value) -> Decimal | None:
@@ -322,7 +342,8 @@ def build_pack(documents: list[Document]) -> tuple[RulePack, list[Diagnostic]]:
     from .segments.model import build_segments  # here: that module builds on this one's Field and Expr
 
     segments = _single(by_kind, "segments", diagnostics, build_segments)
-    return RulePack(fields, pipeline, plans, tests, tuple(documents), segments), diagnostics
+    reps = _single(by_kind, "reps", diagnostics, _build_reps)
+    return RulePack(fields, pipeline, plans, tests, tuple(documents), segments, reps), diagnostics
 
 
 def _single(by_kind, kind, diagnostics, build):

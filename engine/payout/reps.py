@@ -141,8 +141,12 @@ class RepsResult:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def read_reps(path: Path | str, plans: dict | None = None, date_formats: tuple = ()) -> RepsResult:
-    """Read a reps file (CSV, or YAML by extension). ``plans`` maps plan id -> Plan, for checking."""
+def read_reps(path: Path | str, plans: dict | None = None, date_formats: tuple = (), mapping=None) -> RepsResult:
+    """Read a reps file (CSV, or YAML by extension). ``plans`` maps plan id -> Plan, for checking.
+
+    ``mapping`` is the pack's ``kind: reps`` document (engine.model.RepsMapping): the columns that
+    hold each key of a CSV reps file and the values of keys it lacks.
+    """
     path = Path(path)
     shown = str(path)
     try:
@@ -164,11 +168,13 @@ def read_reps(path: Path | str, plans: dict | None = None, date_formats: tuple =
             ],
         )
     if path.suffix.lower() in (".yaml", ".yml"):
-        return parse_reps_yaml(text, shown, plans, date_formats)
-    return parse_reps_csv(text, shown, plans, date_formats)
+        return parse_reps_yaml(text, shown, plans, date_formats, mapping)
+    return parse_reps_csv(text, shown, plans, date_formats, mapping)
 
 
-def parse_reps_csv(text: str, file: str, plans: dict | None = None, date_formats: tuple = ()) -> RepsResult:
+def parse_reps_csv(
+    text: str, file: str, plans: dict | None = None, date_formats: tuple = (), mapping=None
+) -> RepsResult:
     diagnostics: list[Diagnostic] = []
     lines = text.splitlines()
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -188,7 +194,7 @@ def parse_reps_csv(text: str, file: str, plans: dict | None = None, date_formats
         )
     except csv.Error as exc:
         return RepsResult((), [error("DG601", f"reps file is not valid CSV: {exc}", Location(file, 1, 1))])
-    columns = _map_header(header, file, diagnostics)
+    columns = _map_header(header, file, diagnostics, mapping)
     if columns is None:
         return RepsResult((), diagnostics)
     records = []
@@ -210,14 +216,13 @@ def parse_reps_csv(text: str, file: str, plans: dict | None = None, date_formats
             offsets = _cell_columns(lines[number - 1] if number - 1 < len(lines) else "", len(row))
             values, where = {}, {}
             for index, cell in enumerate(row):
-                key = columns.get(index)
-                if key is not None:
+                for key in columns.get(index, ()):
                     values[key] = cell
                     where[key] = Location(file, number, offsets[index])
             records.append((values, where, Location(file, number, 1)))
     except csv.Error as exc:
         diagnostics.append(error("DG601", f"reps file is not valid CSV: {exc}", Location(file, reader.line_num, 1)))
-    reps = _build(records, plans, date_formats, diagnostics)
+    reps = _build(records, plans, date_formats, diagnostics, mapping)
     return RepsResult(tuple(reps), diagnostics)
 
 
@@ -232,15 +237,25 @@ def _cell_columns(line: str, count: int) -> list[int]:
     return columns + [1] * max(count - len(columns), 0)
 
 
-def _map_header(header: list, file: str, diagnostics: list) -> dict | None:
-    columns: dict[int, str] = {}
+def _map_header(header: list, file: str, diagnostics: list, mapping=None) -> dict | None:
+    """Column index -> the reps-file keys it holds (several when a mapping reads one column twice)."""
+    columns: dict[int, list[str]] = {}
     seen: dict[str, int] = {}
     offsets = _cell_columns(",".join(header), len(header))
+    names = [name.strip().lower() for name in header]
+    mapped = mapping.columns if mapping is not None else {}
+    for key, wanted in mapped.items():  # the pack's reps document: the first of its columns the file has
+        index = next((names.index(n.strip().lower()) for n in wanted if n.strip().lower() in names), None)
+        if index is not None:
+            seen[key] = index
+            columns.setdefault(index, []).append(key)
     for index, name in enumerate(header):
-        key = ALIASES.get(name.strip().lower())
+        key = ALIASES.get(names[index])
         where = Location(file, 1, offsets[index])
+        if key is not None and key in mapped and key in seen:
+            continue  # the reps document's column for that key is the one read
         if key is None:
-            if name.strip():
+            if name.strip() and mapping is None:
                 diagnostics.append(
                     warning(
                         "DG602",
@@ -254,22 +269,29 @@ def _map_header(header: list, file: str, diagnostics: list) -> dict | None:
             diagnostics.append(error("DG602", f"column '{name.strip()}' repeats column {seen[key] + 1} ({key})", where))
             continue
         seen[key] = index
-        columns[index] = key
-    missing = [key for key in ("id", "plan") if key not in seen]
+        columns.setdefault(index, []).append(key)
+    defaults = mapping.defaults if mapping is not None else {}
+    missing = [key for key in ("id", "plan") if key not in seen and key not in defaults]
     if missing:
+        wanted = mapped.get(missing[0])
         diagnostics.append(
             error(
                 "DG602",
-                f"the reps file has no '{missing[0]}' column",
+                f"the reps file has no '{missing[0]}' column"
+                + (f" (the reps document reads it from {', '.join(repr(w) for w in wanted)})" if wanted else ""),
                 Location(file, 1, 1),
-                f"the header needs at least: id,plan (found: {', '.join(h.strip() for h in header)})",
+                f"the header needs at least: id,plan (found: {', '.join(h.strip() for h in header)})"
+                if mapping is None
+                else "map the column in the pack's reps document (columns:), or give a default (defaults:)",
             )
         )
         return None
     return columns
 
 
-def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_formats: tuple = ()) -> RepsResult:
+def parse_reps_yaml(
+    text: str, file: str, plans: dict | None = None, date_formats: tuple = (), mapping=None
+) -> RepsResult:
     diagnostics: list[Diagnostic] = []
     try:
         composer = Composer(text)
@@ -332,7 +354,7 @@ def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_format
             values[name] = "" if value is None else (str(value) if not isinstance(value, str) else value)
             where[name] = builder.values.get(item_path + (key,), key_at)
         records.append((values, where, at))
-    reps = _build(records, plans, date_formats, diagnostics)
+    reps = _build(records, plans, date_formats, diagnostics, mapping)
     return RepsResult(tuple(reps), diagnostics)
 
 
@@ -368,10 +390,16 @@ def reps_from_records(
     return RepsResult(tuple(reps), diagnostics)
 
 
-def _build(records: Iterable, plans: dict | None, date_formats: tuple, diagnostics: list) -> list[Rep]:
+def _build(records: Iterable, plans: dict | None, date_formats: tuple, diagnostics: list, mapping=None) -> list[Rep]:
     reps: list[Rep] = []
     rows: dict[str, list[Rep]] = {}  # rep id -> its rows so far
+    defaults = mapping.defaults if mapping is not None else {}
     for values, where, at in records:
+        for key, value in defaults.items():
+            if is_blank(values.get(key)):
+                values[key] = value
+                if mapping.document is not None:
+                    where[key] = mapping.document.locate(("defaults", key))
         rep = _rep(values, where, at, plans, date_formats, diagnostics)
         if rep is None:
             continue

@@ -77,6 +77,7 @@ class PackChecker(FieldChecks, PipelineChecks, PlanChecks, CaseChecks, SegmentCh
         if pack.fields and pack.pipeline:
             self.check_stage_labels(pack.fields, pack.pipeline)
         self.check_plans(pack.plans)
+        self.check_reps_mapping(pack.reps, pack.plans)
         self.check_tests(pack.tests)
         self.check_segments(pack.segments)
         if pack.fields and pack.pipeline and not self.broken_kinds:

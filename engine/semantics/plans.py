@@ -3,8 +3,10 @@ quota periods."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from .. import types as T
-from ..diagnostics import Location, error, has_errors, warning
+from ..diagnostics import Location, did_you_mean, error, has_errors, warning
 from ..model import Expr, Plan
 from .checks import Checks
 
@@ -18,6 +20,38 @@ class PlanChecks(Checks):
                 self.add(error("DG303", f"duplicate plan id '{plan.id}'", id_at, f"first declared at {seen[plan.id]}"))
             seen.setdefault(plan.id, id_at)
             self.check_plan(plan)
+
+    def check_reps_mapping(self, mapping, plans: tuple) -> None:
+        """The reps document's defaults: a plan the pack defines, dates that are dates."""
+        if mapping is None:
+            return
+        document = mapping.document
+        plan = mapping.defaults.get("plan")
+        ids = [p.id for p in plans]
+        if plan is not None and plan not in ids:
+            self.add(
+                error(
+                    "DG326",
+                    f"the reps document's default plan '{plan}' is not a plan of the pack",
+                    document.locate(("defaults", "plan")),
+                    did_you_mean(plan, ids) or f"plans are: {', '.join(ids) or 'none'}",
+                )
+            )
+        for key in ("start", "end"):
+            text = mapping.defaults.get(key)
+            if text is None:
+                continue
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError:
+                self.add(
+                    error(
+                        "DG326",
+                        f"the reps document's default {key} '{text}' is not a date",
+                        document.locate(("defaults", key)),
+                        "write it as YYYY-MM-DD",
+                    )
+                )
 
     def check_plan(self, plan: Plan) -> None:
         credit = plan.credit
