@@ -278,6 +278,7 @@ class Plan:
     location: Location | None = attrs.field(default=None, eq=False)
     document: Document | None = attrs.field(default=None, repr=False, eq=False)
     ramp: Ramp | None = None
+    mid_period_change: str = "prorate"  # or "split": each assignment to the plan its own part of the statement
 
 
 @attrs.frozen
@@ -512,6 +513,7 @@ def _build_plan(document: Document) -> Plan:
     draw = data.get("draw")
     ramp = data.get("ramp")
     return Plan(
+        mid_period_change=data.get("mid_period_change", "prorate"),
         ramp=Ramp(tuple(Decimal(str(f)) for f in ramp["quota"]), ramp.get("from", "hire"), document.locate(("ramp",)))
         if ramp
         else None,

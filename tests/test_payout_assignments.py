@@ -96,7 +96,10 @@ def test_a_territory_change_weighs_each_quota_by_its_days(program):
     quota = quota_over(carl, program.plans["ae-2026"], q3)
     # 46 days at 200,000 (July 1 to August 15) and 46 at 400,000 (August 16 to September 30)
     assert quota.quota == Decimal(300000) and quota.source == "rep"
-    assert quota.notes == ("quota weighted by the days of each assignment on the plan",)
+    assert quota.notes == (
+        "quota weighted by the days of each assignment on the plan, one attainment for the period "
+        "(mid_period_change: prorate)",
+    )
 
 
 def test_the_move_from_sdr_to_ae_pays_each_part_under_its_own_plan():
@@ -144,7 +147,7 @@ def test_table_markdown_and_explain_say_how_the_period_is_split():
     explain = dealgate(
         "payout", EXPORT, "--reps", REPS, "--as-of", "2026-10-01", "--period", "2026-Q3", "--rep", "carl", "--explain"
     )
-    assert "quota weighted by the days of each assignment on the plan." in explain.stdout
+    assert "quota weighted by the days of each assignment on the plan, one attainment" in explain.stdout
 
 
 def test_carl_pays_one_statement_on_the_weighted_quota():
@@ -328,3 +331,70 @@ def test_a_split_statement_is_the_sum_of_its_parts():
 def test_rep_objects_keep_their_old_shape():
     rep = Rep("alice", "ae-2026")
     assert rep.terms == () and rep.covers(dt.date(2026, 1, 1))
+
+
+# a split statement (mid_period_change: split)
+
+
+@pytest.fixture(scope="module")
+def split_rules(tmp_path_factory):
+    """The default pack with the AE plan paying each assignment on its own."""
+    rules = tmp_path_factory.mktemp("split") / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    plan = rules / "plans" / "ae.yaml"
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("period: quarter\n", "period: quarter\nmid_period_change: split\n"),
+        encoding="utf-8",
+    )
+    return rules
+
+
+SPLIT = {"export": DATA / "split-deals.csv", "reps": DATA / "split-reps.csv"}
+
+
+def test_prorate_measures_one_attainment_against_the_weighted_quota():
+    document, _ = payout_json("--period", "2026-Q3", **SPLIT)
+    [q3] = document["statements"]
+    # (200,000 x 46 + 800,000 x 46) / 92 = 500,000; 350,000 is 70%: D6 150,000 x 4%, D7 100,000 x 4% + 100,000 x 8%
+    assert (q3["quota"], q3["attainment"], q3["total"]) == ("500000", "0.7", "18000.00")
+
+
+def test_split_pays_each_assignment_on_its_own_quota(split_rules):
+    document, _ = payout_json("--period", "2026-Q3", rules=split_rules, **SPLIT)
+    [q3] = document["statements"]
+    # part 1: quota 100,000, D6 150,000 = 150%: 2,000 + 4,000 + 6,000; part 2: quota 400,000, D7 200,000 = 50%: 8,000
+    assert [(line["deal"], line["amount"]) for line in q3["lines"]] == [
+        ("D6", "2000.00"),
+        ("D6", "4000.00"),
+        ("D6", "6000.00"),
+        ("D7", "8000.00"),
+    ]
+    assert q3["total"] == "20000.00" and q3["attainment"] is None and q3["quota"] == "500000"
+    assert q3["notes"][0].startswith("split statement: 2 assignments to plan ae-2026 in 2026-Q3")
+    assert (
+        "part 1 (2026-07-01 to 2026-08-15) AE, West: quota 100,000.00, credit 150,000.00, attainment 150%"
+        in (q3["notes"][1])
+    )
+    assert q3["lines"][3]["note"].startswith("part 2 (2026-08-16 to 2026-09-30)")
+
+
+def test_a_split_statement_equals_its_parts_paid_alone(split_rules, tmp_path):
+    """Each part as a rep of its own (one row each): the split statement's total is their sum."""
+    document, _ = payout_json("--period", "2026-Q3", rules=split_rules, **SPLIT)
+    rows = (DATA / "split-reps.csv").read_text(encoding="utf-8").splitlines()
+    totals = []
+    for row in rows[1:]:
+        alone = tmp_path / "alone.csv"
+        alone.write_text(rows[0] + "\n" + row + "\n", encoding="utf-8")
+        part, _ = payout_json("--period", "2026-Q3", export=SPLIT["export"], reps=alone, rules=split_rules)
+        totals.extend(Decimal(s["total"]) for s in part["statements"])
+    assert Decimal(document["statements"][0]["total"]) == sum(totals) == Decimal(20000)
+
+
+def test_split_and_a_draw_are_refused(split_rules, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(split_rules, rules)
+    plan = rules / "plans" / "ae.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8") + "draw: {type: recoverable, amount: 2000}\n", encoding="utf-8")
+    shown = dealgate("validate", rules, code=1).output
+    assert "ae.yaml:13:20: error[DG308]: 'mid_period_change: split' cannot be combined with a draw" in shown

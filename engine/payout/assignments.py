@@ -137,7 +137,10 @@ def quota_over(rep: Rep, plan, span: P.Period) -> Quota:
         base = (rep.quota if rep.quota is not None else plan.quota) if not active_total else None
         return Quota(base, None, rep.target_incentive if not active_total else None, _source(terms), ())
     if len({(row.plan, row.quota, row.target_incentive) for row in terms}) > 1:
-        notes.append("quota weighted by the days of each assignment on the plan")
+        notes.append(
+            "quota weighted by the days of each assignment on the plan, one attainment for the period "
+            "(mid_period_change: prorate)"
+        )
     if active_total != days:
         notes.append(f"quota prorated: {active_total} of {days} days active in {span.label}")
     for month, count in sorted(ramped.items()):

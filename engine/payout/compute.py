@@ -29,6 +29,7 @@ from . import periods as P
 from .assignments import by_plan, days_on
 from .credit import ONE, OWNER, Credited, CreditProgram, SplitProblem, compile_credit, parse_recipients
 from .reps import Rep
+from .split import merge_parts
 from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
 
 _DATE = itemgetter(0)  # Credited.date
@@ -431,6 +432,21 @@ class _Run:
             del credits[i]
 
     def rep_statements(self, rt: PlanRuntime, rep: Rep, credits: list) -> list:
+        """The rep's statements on this plan: one computation, or one per assignment merged (a split plan)."""
+        terms = rep.terms
+        if rt.plan.mid_period_change != "split" or len(terms) < 2:
+            return self.part_statements(rt, rep, credits)
+        parts = []
+        for term in terms:
+            alone = attrs.evolve(
+                term,
+                assignments=tuple(r for r in rep.assignments if r.plan != rep.plan or r is term),
+                tenure=rep.tenure,
+            )
+            parts.append(self.part_statements(rt, alone, [c for c in credits if term.covers(c.date)]))
+        return merge_parts(parts)
+
+    def part_statements(self, rt: PlanRuntime, rep: Rep, credits: list) -> list:
         plan = rt.plan
         requested = self.requested[plan.id]
         if not requested:

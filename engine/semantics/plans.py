@@ -112,6 +112,16 @@ class PlanChecks(Checks):
                     doc.locate(("commission", "rate_of")),
                 )
             )
+        if plan.mid_period_change == "split" and plan.draw is not None:
+            self.add(
+                error(
+                    "DG308",
+                    "'mid_period_change: split' cannot be combined with a draw: a draw and its balance are the "
+                    "rep's for the whole period, not one assignment's",
+                    doc.locate(("mid_period_change",)),
+                    "use 'mid_period_change: prorate' (one attainment over the period), or drop the draw",
+                )
+            )
         order = ("month", "quarter", "half", "year")
         if plan.quota_period and order.index(plan.quota_period) < order.index(plan.period):
             self.add(
