@@ -438,7 +438,7 @@ def render_explain(s: Statement) -> str:
         source = "the rep's own quota" if s.quota_source == "rep" else "the plan's default quota"
         out.append(f"  {shown_money(s.quota, s.rounding)} for {span} ({source}).")
     for note in s.notes:
-        if note.startswith("quota"):
+        if note.startswith(("quota", "split statement", "part ")):
             out.append(f"  {note}.")
     if s.quota_period is not None:
         out.append(
@@ -457,7 +457,7 @@ def render_explain(s: Statement) -> str:
             if c.share == 1 and c.role == "owner"
             else f" ({percent(c.share)} {c.role} of {shown_credit(c.deal_credit)})"
         )
-        attainment = f", attainment {percent(running / s.quota)}" if s.quota else ""
+        attainment = f", attainment {percent(running / s.quota)}" if s.quota and s.attainment is not None else ""
         extra = f", multipliers {', '.join(c.multipliers)}" if c.multipliers else ""
         out.append(
             f"  {number:>3}. {c.date}  {c.deal}: credit {shown_credit(c.amount)}{share}; running total "
