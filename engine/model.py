@@ -237,9 +237,22 @@ class Bonus:
 @attrs.frozen
 class Clawback:
     date: str
-    within_days: int
+    within_days: int  # the window: the last step's, with a schedule
     id: str = "clawback"
     location: Location | None = attrs.field(default=None, eq=False)
+    schedule: tuple = ()  # (within_days, share) steps, increasing days; () is one step: (within_days, share)
+    share: Decimal = Decimal(1)
+    counts_from: str = "credit"  # or "payment": the last day of the pay period that paid the deal
+    share_given: bool = attrs.field(default=False, eq=False)  # 'share' written (with a schedule: an error)
+
+    @property
+    def steps(self) -> tuple:
+        """(within_days, share) in increasing days: the share taken back up to each day count."""
+        return self.schedule or ((self.within_days, self.share),)
+
+    def share_after(self, days: int) -> Decimal | None:
+        """The share taken back of a deal cancelled ``days`` after the window starts (None: outside it)."""
+        return next((share for within, share in self.steps if days <= within), None)
 
 
 @attrs.frozen
@@ -314,6 +327,20 @@ class RepsMapping:
     defaults: dict  # key -> text, as a reps-file cell would hold it
     location: Location | None = attrs.field(default=None, eq=False)
     document: Document | None = attrs.field(default=None, repr=False, eq=False)
+
+
+def _build_clawback(document: Document, claw: dict) -> Clawback:
+    schedule = tuple((step["within_days"], Decimal(str(step["share"]))) for step in claw.get("schedule", ()))
+    return Clawback(
+        claw["date"],
+        schedule[-1][0] if schedule else claw["within_days"],
+        claw.get("id", "clawback"),
+        document.locate(("clawback",)),
+        schedule,
+        Decimal(str(claw.get("share", 1))),
+        claw.get("from", "credit"),
+        "share" in claw,
+    )
 
 
 def _build_reps(document: Document) -> RepsMapping:
@@ -529,9 +556,7 @@ def _build_plan(document: Document) -> Plan:
         quota_period=data.get("quota_period"),
         caps=Caps(_decimal(caps.get("per_deal")), _decimal(caps.get("per_period"))),
         bonuses=bonuses,
-        clawback=Clawback(claw["date"], claw["within_days"], claw.get("id", "clawback"), document.locate(("clawback",)))
-        if claw
-        else None,
+        clawback=_build_clawback(document, claw) if claw else None,
         draw=Draw(draw["type"], Decimal(draw["amount"]), draw.get("months"), document.locate(("draw",)))
         if draw
         else None,

@@ -521,16 +521,26 @@ class _Run:
         return statements
 
     def clawbacks_due(self, rt: PlanRuntime, rep: Rep, credits: list) -> dict:
+        """Period start -> the (Credited, share, days) clawed back in it: cancelled inside the window.
+
+        The window starts on the credit date, or with ``from: payment`` on the last day of the pay
+        period that paid the deal; ``days`` are counted from there, and the clawback's steps say
+        which share of what was paid is taken back.
+        """
         plan = rt.plan
+        claw = plan.clawback
         due: dict = {}
-        if plan.clawback is None:
+        if claw is None:
             return due
-        window = plan.clawback.within_days
         for c in [c for c in credits if c.cancelled is not None]:
-            days = (c.cancelled - c.date).days
-            if days > window:
+            start = c.date
+            if claw.counts_from == "payment":
+                start = P.period_of(c.date, plan.period, plan.fiscal_year_start).last
+            days = (c.cancelled - start).days
+            share = claw.share_after(max(days, 0))
+            if share is None:
                 continue
-            if days < 0:
+            if c.cancelled < c.date:
                 self.problems.add(
                     "warning",
                     "DG616",
@@ -540,7 +550,7 @@ class _Run:
                 )
             when = max(c.cancelled, c.date)
             period = P.period_of(when, plan.period, plan.fiscal_year_start)
-            due.setdefault(period.start, []).append(c)
+            due.setdefault(period.start, []).append((c, share, max(days, 0), start))
         return due
 
 

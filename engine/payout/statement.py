@@ -345,25 +345,38 @@ def _milestone_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: Rep
 
 
 def _clawback_lines(plan: Plan, clawbacks: list, lines: list, state: RepState) -> None:
-    """Take back what was paid on each deal cancelled within the window (once per deal)."""
-    if plan.clawback is None:
+    """Take back the clawback's share of what was paid on each deal cancelled within the window (once per deal).
+
+    ``clawbacks`` holds (Credited, share, days since the window's start, the window's first day).
+    The share is a fraction of at most 1 of what the deal was paid, rounded once: a clawback never
+    takes more than was paid.
+    """
+    claw = plan.clawback
+    if claw is None:
         return
-    for c in clawbacks:
+    mode = ROUNDING[plan.rounding]
+    for c, share, days, start in clawbacks:
         paid = state.paid_commission.get(c.seq, ZERO) + state.paid_bonus.get(c.seq, ZERO)
         if paid <= 0:
             continue
         state.paid_commission[c.seq] = ZERO
         state.paid_bonus[c.seq] = ZERO
-        days_after = (c.cancelled - c.date).days
+        taken = paid if share == ONE else (paid * share).quantize(CENT, rounding=mode)
+        since = "its credit date" if claw.counts_from == "credit" else "the end of the period that paid it"
+        window = (
+            f"window {claw.within_days} days"
+            if not claw.schedule
+            else "schedule " + ", ".join(f"{_pct(s)} to {d} days" for d, s in claw.steps)
+        )
+        what = "takes back what was paid" if share == ONE else f"takes back {_pct(share)} of the {_money(paid)} paid"
         lines.append(
             Line(
                 CLAWBACK,
-                -paid,
-                plan.clawback.id,
+                -taken,
+                claw.id,
                 c.deal,
                 c.amount,
-                note=f"cancelled {c.cancelled}, {days_after} days after its credit date {c.date} "
-                f"(window {plan.clawback.within_days} days): takes back what was paid",
+                note=f"cancelled {c.cancelled}, {days} days after {since} {start} ({window}): {what}",
             )
         )
 

@@ -53,6 +53,41 @@ class PlanChecks(Checks):
                     )
                 )
 
+    def check_clawback_schedule(self, plan: Plan) -> None:
+        """A clawback schedule's steps in increasing days, and taking back less (or as much) as time passes."""
+        steps = plan.clawback.schedule
+        if steps and plan.clawback.share_given:
+            self.add(
+                error(
+                    "DG308",
+                    "a clawback with a schedule takes each step's share; 'share' is for a single window",
+                    plan.document.locate_key(("clawback", "share")),
+                    "remove 'share', or give the share on each step of the schedule",
+                )
+            )
+        for i in range(1, len(steps)):
+            (days_before, share_before), (days, share) = steps[i - 1], steps[i]
+            at = plan.document.locate(("clawback", "schedule", i))
+            if days <= days_before:
+                self.add(
+                    error(
+                        "DG308",
+                        f"clawback schedule step {i + 1} ends at {days} days, not after step {i} ({days_before} days)",
+                        at,
+                        "list the steps in increasing within_days",
+                    )
+                )
+            elif share > share_before:
+                self.add(
+                    warning(
+                        "DG308",
+                        f"clawback schedule step {i + 1} takes back more ({share}) than step {i} ({share_before}): "
+                        f"a later cancellation costs the rep more",
+                        at,
+                        "a clawback schedule usually declines with time",
+                    )
+                )
+
     def check_plan(self, plan: Plan) -> None:
         credit = plan.credit
         doc = plan.document
@@ -94,6 +129,7 @@ class PlanChecks(Checks):
                     self.expression(bonus.amount, T.NUMERIC)
         if plan.clawback:
             self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", doc.locate(("clawback", "date")))
+            self.check_clawback_schedule(plan)
         if commission.basis == "attainment" and commission.tiers and plan.quota is None:
             self.add(
                 warning(
