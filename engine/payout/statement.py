@@ -257,6 +257,8 @@ def _commission_lines(rt: PlanRuntime, measure: _Measure, lines: list) -> dict:
         _per_deal(measure.window, measure.tiers, commission.method, rt.mode, rt.cap_deal, lines, earned)
     elif commission.method == "retroactive":
         _retroactive(measure.window, measure.tiers, rt.mode, rt.cap_deal, lines, earned)
+    elif commission.method == "overage":
+        _overage(measure.window, measure.tiers, measure.quota or ZERO, rt.mode, rt.cap_deal, lines, earned)
     else:
         _marginal(measure.window, measure.tiers, rt.mode, rt.cap_deal, lines, earned)
     return earned
@@ -570,6 +572,87 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
                 note=f"the rate reached, {_rate(rate)} ({labels[index]}), applies to all "
                 f"{_money(position)} of credit: {_money(target)} less {_money(paid_total)} "
                 f"on the deal lines" + (f"; {notes[index]}" if notes[index] else ""),
+            )
+        )
+
+
+def _overage(window, tiers: Tiers, quota: Decimal, mode, cap, out: list, earned: dict) -> None:
+    """Below quota, each slice at its own tier's rate; the whole amount above quota at the rate of the
+    highest tier the period reaches.
+
+    As a deal is counted, its part above quota is paid at the rate in force (the tier its running
+    total reaches); once every deal is in, an ``overage`` true-up brings all the credit above quota
+    to the final rate. Nothing below quota is ever re-rated.
+    """
+    rates, labels, notes = tiers.rates, tiers.labels, tiers.notes
+    position = paid_total = ZERO
+    finals = []  # (Credited, exact commission below quota as paid, part above quota)
+    line_paid: dict = {}
+    for c in window:
+        start, end = position, position + c.amount
+        paid = below = ZERO
+        low_start, low_end = min(start, quota), min(end, quota)
+        if low_end != low_start:
+            for index, piece in slices(tiers, low_start, low_end):
+                line = commission_line(
+                    c.deal, piece, rates[index], labels[index], notes[index], c.factor, c.multipliers, mode
+                )
+                out.append(line)
+                paid += line.amount
+            below = paid
+        above = max(end, quota) - max(start, quota)
+        if above:
+            index = tiers.index_at(max(end, quota))
+            note = "overage: above quota, at the rate in force" + (f"; {notes[index]}" if notes[index] else "")
+            line = commission_line(c.deal, above, rates[index], labels[index], note, c.factor, c.multipliers, mode)
+            out.append(line)
+            paid += line.amount
+        if cap is not None and paid > cap:
+            out.append(
+                Line(
+                    CAP,
+                    cap - paid,
+                    "cap.per_deal",
+                    c.deal,
+                    note=f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}",
+                )
+            )
+            paid = cap
+        paid_total += paid
+        line_paid[c.seq] = paid
+        finals.append((c, below, above))
+        position = end
+    above_total = max(position, quota) - quota
+    if not finals:
+        return
+    index = tiers.index_at(max(position, quota))
+    rate = rates[index]
+    target_raw = ZERO
+    shares = {}
+    for c, below, above in finals:
+        final = below + above * rate * c.factor
+        if cap is not None and final > cap:
+            final = cap
+        if c.cancelled is not None:
+            shares[c.seq] = final.quantize(CENT, rounding=mode)
+        target_raw += final
+    target = target_raw.quantize(CENT, rounding=mode)
+    difference = target - paid_total
+    for seq, share in shares.items():
+        earned[seq] = min(share, line_paid[seq] + max(difference, ZERO))  # never more than was paid
+    if difference:
+        out.append(
+            Line(
+                TRUE_UP,
+                difference,
+                "overage",
+                credit=above_total,
+                rate=rate,
+                tier=labels[index],
+                note=f"the highest tier reached, {labels[index]} ({_rate(rate)}), applies to all "
+                f"{_money(above_total)} of credit above the quota {_money(quota)}: the deal lines are "
+                f"{_money(paid_total)}, at the final rate {_money(target)}"
+                + (f"; {notes[index]}" if notes[index] else ""),
             )
         )
 

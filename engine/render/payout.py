@@ -528,6 +528,8 @@ def _explain_line(line: Line, rounding: str) -> str:
         "draw": "draw",
         "draw_recovery": "draw recovery",
     }.get(line.kind, line.kind)
+    if line.kind == "true_up" and line.rule == "overage":
+        what = "overage true-up"
     deal = f" on deal {line.deal}" if line.deal else ""
     return (
         f"{what} [{line.rule}]{deal}: {amount} — {line.note}" if line.note else f"{what} [{line.rule}]{deal}: {amount}"

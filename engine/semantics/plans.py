@@ -148,6 +148,15 @@ class PlanChecks(Checks):
                     doc.locate(("commission", "rate_of")),
                 )
             )
+        if commission.method == "overage" and (commission.basis != "attainment" or not commission.tiers):
+            self.add(
+                error(
+                    "DG308",
+                    "'method: overage' pays the credit above quota at the rate of the highest tier reached, so it "
+                    "needs 'basis: attainment' and a tier table",
+                    doc.locate(("commission", "method")),
+                )
+            )
         if plan.mid_period_change == "split" and plan.draw is not None:
             self.add(
                 error(
