@@ -222,6 +222,8 @@ class Commission:
 class Caps:
     per_deal: Decimal | None = None
     per_period: Decimal | None = None
+    carry_forward: bool = False  # what the period cap cuts is paid in later periods, under the cap
+    carry_limit: Decimal | None = None  # the most waiting to be paid; beyond it a cut is forfeited
 
 
 @attrs.frozen
@@ -554,7 +556,12 @@ def _build_plan(document: Document) -> Plan:
         fiscal_year_start=data.get("fiscal_year_start", 1),
         quota=_decimal(data.get("quota")),
         quota_period=data.get("quota_period"),
-        caps=Caps(_decimal(caps.get("per_deal")), _decimal(caps.get("per_period"))),
+        caps=Caps(
+            _decimal(caps.get("per_deal")),
+            _decimal(caps.get("per_period")),
+            "carry_forward" in caps,
+            _decimal(caps.get("carry_forward", {}).get("limit")),
+        ),
         bonuses=bonuses,
         clawback=_build_clawback(document, claw) if claw else None,
         draw=Draw(draw["type"], Decimal(draw["amount"]), draw.get("months"), document.locate(("draw",)))

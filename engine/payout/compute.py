@@ -455,7 +455,7 @@ class _Run:
         self.drop_duplicates(plan.id, rep.id, credits)
         dates = list(map(_DATE, credits))
         fy = plan.fiscal_year_start
-        carries = plan.draw is not None or plan.clawback is not None or rt.to_date
+        carries = plan.draw is not None or plan.clawback is not None or rt.to_date or plan.caps.carry_forward
         if carries:
             earliest = min([d for d in (dates[0] if dates else None, rep.start, requested[0].start) if d])
             year = P.period_of(earliest, "year", fy)
@@ -470,13 +470,14 @@ class _Run:
         for period in todo:
             active, _ = days_on(rep, period.start, period.end)
             due = clawbacks.get(period.start, ())
-            if not active and not due and state.draw_balance == 0:
+            if not active and not due and state.draw_balance == 0 and state.carried == 0:
                 continue
             if (
                 wanted is not None
                 and period.start not in wanted
                 and not due
                 and plan.draw is None
+                and not state.carried
                 and not _any_between(dates, period.start, period.end)
             ):
                 continue  # an earlier period with nothing in it: it changes nothing that carries

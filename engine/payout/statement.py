@@ -9,7 +9,7 @@ is the order of the computation (docs/payouts.md):
 2. ``gate`` (min_attainment not reached: the commission is held back);
 3. ``prior_periods`` (attainment to date: what earlier periods of the quota
    period already paid);
-4. ``cap`` per period;
+4. ``cap`` per period, or ``carry_forward`` (what earlier caps cut, paid under this period's cap);
 5. ``bonus`` lines: per deal, then attainment milestones;
 6. ``clawback`` lines for deals cancelled within the plan's window;
 7. ``draw`` / ``draw_recovery``.
@@ -34,19 +34,20 @@ from .reps import Rep
 
 _AMOUNT = itemgetter(3)  # Credited.amount
 
-COMMISSION, TRUE_UP, GATE, PRIOR, CAP, BONUS, CLAWBACK, DRAW, RECOVERY = (
+COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, BONUS, CLAWBACK, DRAW, RECOVERY = (
     "commission",
     "true_up",
     "gate",
     "prior_periods",
     "cap",
+    "carry_forward",
     "bonus",
     "clawback",
     "draw",
     "draw_recovery",
 )
-LINE_KINDS = (COMMISSION, TRUE_UP, GATE, PRIOR, CAP, BONUS, CLAWBACK, DRAW, RECOVERY)
-COMMISSION_KINDS = frozenset({COMMISSION, TRUE_UP, GATE, PRIOR, CAP})
+LINE_KINDS = (COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, BONUS, CLAWBACK, DRAW, RECOVERY)
+COMMISSION_KINDS = frozenset({COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED})
 
 
 class Line(NamedTuple):
@@ -106,6 +107,7 @@ class RepState:
     """What carries from one period to the next for one rep."""
 
     draw_balance: Decimal = ZERO
+    carried: Decimal = ZERO  # what period caps cut, waiting to be paid under a later period's cap
     paid_commission: dict = attrs.field(factory=dict)  # Credited.seq -> commission attributed to it
     paid_bonus: dict = attrs.field(factory=dict)  # Credited.seq -> per-deal bonuses paid on it
     paid_to_date: dict = attrs.field(factory=dict)  # quota period start -> commission paid in it so far
@@ -294,24 +296,46 @@ def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, st
         if prior:
             lines.append(Line(PRIOR, -prior, "to_date", note=f"already paid in earlier periods of {qp.label}"))
         net -= prior
+    caps = rt.plan.caps
     if rt.cap_period is not None and net > rt.cap_period:
         excess = net - rt.cap_period
-        lines.append(
-            Line(
-                CAP,
-                -excess,
-                "cap.per_period",
-                note=f"commission {_money(net)} is above the period cap {_money(rt.cap_period)}",
-            )
-        )
+        note = f"commission {_money(net)} is above the period cap {_money(rt.cap_period)}"
+        if caps.carry_forward:
+            note += _carry(caps, excess, state)
+        lines.append(Line(CAP, -excess, "cap.per_period", note=note))
         net = rt.cap_period
         if kept and earned_total > 0:
             kept = (prior + net) / earned_total  # the share of the deals' commission actually paid to date
+    elif caps.carry_forward and state.carried > 0:
+        room = rt.cap_period - max(net, ZERO)
+        paid = min(state.carried, room)
+        if paid > 0:
+            state.carried -= paid
+            lines.append(
+                Line(
+                    CARRIED,
+                    paid,
+                    "cap.carry_forward",
+                    note=f"paid from what earlier period caps cut, under this period's cap {_money(rt.cap_period)}; "
+                    f"{_money(state.carried)} still to pay",
+                )
+            )
     if rt.to_date:
         state.paid_to_date[qp.start] = state.paid_to_date.get(qp.start, ZERO) + net
 
     for seq, value in earned.items():  # what each cancellable deal was paid, for clawbacks
         state.paid_commission[seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=rt.mode)
+
+
+def _carry(caps, excess: Decimal, state: RepState) -> str:
+    """Carry what the cap cut (up to the limit) to later periods; the words the cap line says it with."""
+    room = excess if caps.carry_limit is None else max(caps.carry_limit - state.carried, ZERO)
+    carried = min(excess, room)
+    state.carried += carried
+    note = f"; {_money(carried)} carried forward to later periods"
+    if carried < excess:
+        note += f", {_money(excess - carried)} forfeited (the carry-forward limit is {_money(caps.carry_limit)})"
+    return note
 
 
 def _deal_bonus_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: RepState, notes: list) -> None:

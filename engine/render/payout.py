@@ -527,6 +527,7 @@ def _explain_line(line: Line, rounding: str) -> str:
         "clawback": "clawback",
         "draw": "draw",
         "draw_recovery": "draw recovery",
+        "carry_forward": "carried forward",
     }.get(line.kind, line.kind)
     if line.kind == "true_up" and line.rule == "overage":
         what = "overage true-up"

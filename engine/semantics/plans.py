@@ -157,6 +157,25 @@ class PlanChecks(Checks):
                     doc.locate(("commission", "method")),
                 )
             )
+        if plan.caps.carry_forward and plan.caps.per_period is None:
+            self.add(
+                error(
+                    "DG308",
+                    "'carry_forward' pays later what the period cap cuts, so it needs 'caps.per_period'",
+                    doc.locate(("caps", "carry_forward")),
+                )
+            )
+        elif plan.caps.carry_forward and plan.quota_period and plan.quota_period != plan.period:
+            self.add(
+                error(
+                    "DG308",
+                    f"'carry_forward' with a quota period ('{plan.quota_period}') longer than the pay period: each "
+                    f"period already pays the earnings to date less what was paid, so what a cap cuts is earned "
+                    f"again; carrying it too would pay it twice",
+                    doc.locate(("caps", "carry_forward")),
+                    "remove carry_forward: attainment to date carries the cut already",
+                )
+            )
         if plan.mid_period_change == "split" and plan.draw is not None:
             self.add(
                 error(
