@@ -27,7 +27,7 @@ import attrs
 from . import periods as P
 from .reps import Rep
 
-ONE = Decimal(1)
+ZERO = Decimal(0)
 
 
 def by_plan(reps: list[Rep], plans: dict) -> dict:
@@ -105,38 +105,33 @@ def quota_over(rep: Rep, plan, span: P.Period) -> Quota:
     ramp factor of its month of tenure; the quota is their sum over the span's days. A day of a row
     with no quota and no plan quota makes the quota unknown (None).
     """
-    terms = rep.terms or (rep,)
     start, end = span.start, span.end
     days = (end - start).days
+    rows = [row for row in (rep.terms or (rep,)) if row.covers_any(start, end)]
+    if not rows:  # not on the plan in the span: what the rep would carry, for milestones and rates
+        return Quota(_quota(rep, plan), None, rep.target_incentive, _source(rep.terms or (rep,)))
     ramp = plan.ramp.quota if plan.ramp is not None and rep.tenure is not None else ()
     bounds = [_plus_months(rep.tenure, n) for n in range(len(ramp) + 1)] if ramp else []
-    weighted = ZERO = Decimal(0)
-    full = incentive = ZERO
+    full = weighted = incentive = ZERO  # quota x days, quota x ramp-weighted days, target incentive x days
     active_total = 0
-    known, knows_incentive = True, True
-    ramped: dict = {}  # month of tenure -> days in the span
-    for row in terms:
+    ramped: dict = {}  # month of tenure -> its days in the span
+    for row in rows:
         lo = max(start, row.start) if row.start else start
         hi = min(end, row.end + dt.timedelta(days=1)) if row.end and row.end < end else end
-        if hi <= lo:
-            continue
         active = (hi - lo).days
         active_total += active
-        quota = row.quota if row.quota is not None else plan.quota
-        if quota is None:
-            known = False
-        else:
+        quota = _quota(row, plan)
+        if quota is not None:
             full += quota * active
             weighted += quota * _ramp_days(lo, hi, bounds, ramp, ramped)
-        if row.target_incentive is None:
-            knows_incentive = False
-        else:
+        if row.target_incentive is not None:
             incentive += row.target_incentive * active
+    quotas = {_quota(row, plan) for row in rows}
+    target = incentive / active_total if all(row.target_incentive is not None for row in rows) else None
+    if None in quotas:
+        return Quota(None, None, target, _source(rows))
     notes = []
-    if not active_total or not known:
-        base = (rep.quota if rep.quota is not None else plan.quota) if not active_total else None
-        return Quota(base, None, rep.target_incentive if not active_total else None, _source(terms), ())
-    if len({(row.plan, row.quota, row.target_incentive) for row in terms}) > 1:
+    if len(quotas) > 1:
         notes.append(
             "quota weighted by the days of each assignment on the plan, one attainment for the period "
             "(mid_period_change: prorate)"
@@ -148,20 +143,17 @@ def quota_over(rep: Rep, plan, span: P.Period) -> Quota:
             f"quota ramp: {count} day{'s' * (count != 1)} in month {month} of tenure "
             f"(from {bounds[month - 1]}) at {_pct(ramp[month - 1])} of the full quota"
         )
-    quotas = {row.quota if row.quota is not None else plan.quota for row in terms if row.covers_any(start, end)}
     if len(quotas) == 1 and weighted == full:  # one quota, no ramp: the plain proration, exactly as written
         (base,) = quotas
         quota = base if active_total == days else base * active_total / days
     else:
         base = full / active_total
         quota = weighted / days
-    return Quota(
-        base,
-        quota,
-        incentive / active_total if knows_incentive else None,
-        _source(terms),
-        tuple(notes),
-    )
+    return Quota(base, quota, target, _source(rows), tuple(notes))
+
+
+def _quota(row: Rep, plan) -> Decimal | None:
+    return row.quota if row.quota is not None else plan.quota
 
 
 def _ramp_days(lo: dt.date, hi: dt.date, bounds: list, ramp: tuple, ramped: dict) -> Decimal:
@@ -190,7 +182,7 @@ def _source(terms) -> str:
     return "rep" if any(row.quota is not None for row in terms) else "plan"
 
 
-def _pct(value: Decimal) -> str:
+def _pct(value: Decimal) -> str:  # as statement notes write percentages
     return f"{(value * 100).quantize(Decimal('0.01')).normalize():f}%"
 
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 import attrs
 
-from .assignments import Part
-from .statement import Statement, _pct
+from .assignments import Part, _pct
+from .statement import Statement
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
