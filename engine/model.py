@@ -275,6 +275,15 @@ class Ramp:
 
 
 @attrs.frozen
+class Holdback:
+    """A share of each period's commission, paid ``periods`` pay periods later."""
+
+    share: Decimal
+    periods: int = 1
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
 class Plan:
     id: str
     period: str
@@ -294,6 +303,7 @@ class Plan:
     document: Document | None = attrs.field(default=None, repr=False, eq=False)
     ramp: Ramp | None = None
     mid_period_change: str = "prorate"  # or "split": each assignment to the plan its own part of the statement
+    holdback: Holdback | None = None
 
 
 @attrs.frozen
@@ -541,7 +551,11 @@ def _build_plan(document: Document) -> Plan:
     claw = data.get("clawback")
     draw = data.get("draw")
     ramp = data.get("ramp")
+    hold = data.get("holdback")
     return Plan(
+        holdback=Holdback(Decimal(str(hold["share"])), hold.get("periods", 1), document.locate(("holdback",)))
+        if hold
+        else None,
         mid_period_change=data.get("mid_period_change", "prorate"),
         ramp=Ramp(tuple(Decimal(str(f)) for f in ramp["quota"]), ramp.get("from", "hire"), document.locate(("ramp",)))
         if ramp

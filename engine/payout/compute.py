@@ -455,7 +455,13 @@ class _Run:
         self.drop_duplicates(plan.id, rep.id, credits)
         dates = list(map(_DATE, credits))
         fy = plan.fiscal_year_start
-        carries = plan.draw is not None or plan.clawback is not None or rt.to_date or plan.caps.carry_forward
+        carries = (
+            plan.draw is not None
+            or plan.clawback is not None
+            or rt.to_date
+            or plan.caps.carry_forward
+            or plan.holdback is not None
+        )
         if carries:
             earliest = min([d for d in (dates[0] if dates else None, rep.start, requested[0].start) if d])
             year = P.period_of(earliest, "year", fy)
@@ -470,7 +476,7 @@ class _Run:
         for period in todo:
             active, _ = days_on(rep, period.start, period.end)
             due = clawbacks.get(period.start, ())
-            if not active and not due and state.draw_balance == 0 and state.carried == 0:
+            if not active and not due and state.draw_balance == 0 and state.carried == 0 and not _any_held(state):
                 continue
             if (
                 wanted is not None
@@ -478,6 +484,7 @@ class _Run:
                 and not due
                 and plan.draw is None
                 and not state.carried
+                and not _any_held(state)
                 and not _any_between(dates, period.start, period.end)
             ):
                 continue  # an earlier period with nothing in it: it changes nothing that carries
@@ -571,6 +578,11 @@ def _typed(amount, date, cancelled):
             return amount, date, cancelled, f"the {what} {value!r} is not a date"
         dates.append(value)
     return amount, dates[0], dates[1], None
+
+
+def _any_held(state) -> bool:
+    """A holdback still has something to pay."""
+    return any(any(pending.values()) for pending in state.held.values())
 
 
 def _on_plan(rep: Rep, day: dt.date) -> bool:

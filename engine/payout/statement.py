@@ -10,6 +10,8 @@ is the order of the computation (docs/payouts.md):
 3. ``prior_periods`` (attainment to date: what earlier periods of the quota
    period already paid);
 4. ``cap`` per period, or ``carry_forward`` (what earlier caps cut, paid under this period's cap);
+   then ``holdback_release`` (what earlier periods held back, due now) and ``holdback`` (this
+   period's share held back);
 5. ``bonus`` lines: per deal, then attainment milestones;
 6. ``clawback`` lines for deals cancelled within the plan's window;
 7. ``draw`` / ``draw_recovery``.
@@ -34,19 +36,21 @@ from .reps import Rep
 
 _AMOUNT = itemgetter(3)  # Credited.amount
 
-COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, BONUS, CLAWBACK, DRAW, RECOVERY = (
+COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, HOLDBACK, RELEASE, BONUS, CLAWBACK, DRAW, RECOVERY = (
     "commission",
     "true_up",
     "gate",
     "prior_periods",
     "cap",
     "carry_forward",
+    "holdback",
+    "holdback_release",
     "bonus",
     "clawback",
     "draw",
     "draw_recovery",
 )
-LINE_KINDS = (COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, BONUS, CLAWBACK, DRAW, RECOVERY)
+LINE_KINDS = (COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, HOLDBACK, RELEASE, BONUS, CLAWBACK, DRAW, RECOVERY)
 COMMISSION_KINDS = frozenset({COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED})
 
 
@@ -108,6 +112,7 @@ class RepState:
 
     draw_balance: Decimal = ZERO
     carried: Decimal = ZERO  # what period caps cut, waiting to be paid under a later period's cap
+    held: dict = attrs.field(factory=dict)  # period start it is paid in -> {Credited.seq or None: amount held}
     paid_commission: dict = attrs.field(factory=dict)  # Credited.seq -> commission attributed to it
     paid_bonus: dict = attrs.field(factory=dict)  # Credited.seq -> per-deal bonuses paid on it
     paid_to_date: dict = attrs.field(factory=dict)  # quota period start -> commission paid in it so far
@@ -177,6 +182,8 @@ def compute_statement(
     lines: list[Line] = []
     earned = _commission_lines(rt, measure, lines)
     _hold_back(rt, measure, lines, earned, state)
+    if plan.holdback is not None:
+        _holdback_lines(rt, period, lines, earned, state)
     _deal_bonus_lines(rt, measure, lines, state, notes)
     _milestone_lines(rt, measure, lines, state)
     _clawback_lines(plan, clawbacks, lines, state)
@@ -327,6 +334,52 @@ def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, st
         state.paid_commission[seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=rt.mode)
 
 
+def _holdback_lines(rt: PlanRuntime, period: P.Period, lines: list, earned: dict, state: RepState) -> None:
+    """Pay what earlier periods held back and is due now; hold back the plan's share of this period's commission.
+
+    What is held is attributed to the cancellable deals it came from, so a deal cancelled before its
+    held part is paid loses that part (the release shrinks) instead of being clawed back for it.
+    """
+    plan = rt.plan
+    due = state.held.pop(period.start, None)
+    if due:
+        amount = sum(due.values(), ZERO)
+        for seq, value in due.items():
+            if seq is not None:
+                state.paid_commission[seq] = state.paid_commission.get(seq, ZERO) + value
+        if amount:
+            lines.append(Line(RELEASE, amount, "holdback", note="held back in earlier periods, due now"))
+    payable = sum((line.amount for line in lines if line.kind in COMMISSION_KINDS), ZERO)
+    if payable <= 0:
+        return
+    share = plan.holdback.share
+    held = (payable * share).quantize(CENT, rounding=rt.mode)
+    if not held:
+        return
+    months = P.MONTHS[plan.period] * plan.holdback.periods
+    paid_in = P.period_of(P.add_months(period.start, months), plan.period, plan.fiscal_year_start)
+    by_deal: dict = {}
+    for seq in earned:
+        part = (state.paid_commission.get(seq, ZERO) * share).quantize(CENT, rounding=rt.mode)
+        if part > 0:
+            by_deal[seq] = part
+            state.paid_commission[seq] -= part
+    rest = held - sum(by_deal.values(), ZERO)
+    if rest:
+        by_deal[None] = rest
+    pending = state.held.setdefault(paid_in.start, {})
+    for seq, value in by_deal.items():
+        pending[seq] = pending.get(seq, ZERO) + value
+    lines.append(
+        Line(
+            HOLDBACK,
+            -held,
+            "holdback",
+            note=f"{_pct(share)} of the period's commission {_money(payable)} is held back, paid in {paid_in.label}",
+        )
+    )
+
+
 def _carry(caps, excess: Decimal, state: RepState) -> str:
     """Carry what the cap cut (up to the limit) to later periods; the words the cap line says it with."""
     room = excess if caps.carry_limit is None else max(caps.carry_limit - state.carried, ZERO)
@@ -374,27 +427,36 @@ def _clawback_lines(plan: Plan, clawbacks: list, lines: list, state: RepState) -
     """Take back the clawback's share of what was paid on each deal cancelled within the window (once per deal).
 
     ``clawbacks`` holds (Credited, share, days since the window's start, the window's first day).
-    The share is a fraction of at most 1 of what the deal was paid, rounded once: a clawback never
-    takes more than was paid.
+    The share is a fraction of at most 1 of what the deal earned, rounded once. What a holdback
+    still holds of the deal is forgone first (it will not be paid); only the rest is a clawback
+    line, so a clawback never takes more than was paid.
     """
     claw = plan.clawback
     if claw is None:
         return
     mode = ROUNDING[plan.rounding]
     for c, share, days, start in clawbacks:
+        held = sum((pending.get(c.seq, ZERO) for pending in state.held.values()), ZERO)
         paid = state.paid_commission.get(c.seq, ZERO) + state.paid_bonus.get(c.seq, ZERO)
-        if paid <= 0:
+        if paid + held <= 0:
             continue
         state.paid_commission[c.seq] = ZERO
         state.paid_bonus[c.seq] = ZERO
-        taken = paid if share == ONE else (paid * share).quantize(CENT, rounding=mode)
+        owed = paid + held
+        due = owed if share == ONE else (owed * share).quantize(CENT, rounding=mode)
+        forgone = _forgo_held(state, c.seq, min(held, due))
+        taken = due - forgone
         since = "its credit date" if claw.counts_from == "credit" else "the end of the period that paid it"
         window = (
             f"window {claw.within_days} days"
             if not claw.schedule
             else "schedule " + ", ".join(f"{_pct(s)} to {d} days" for d, s in claw.steps)
         )
-        what = "takes back what was paid" if share == ONE else f"takes back {_pct(share)} of the {_money(paid)} paid"
+        what = "takes back what was paid" if share == ONE else f"takes back {_pct(share)} of the {_money(owed)} paid"
+        if forgone:
+            what += f" ({_money(forgone)} of it still held back, now not paid)"
+        if taken <= 0:
+            continue  # all of it was still held back: the release shrinks, nothing to take back
         lines.append(
             Line(
                 CLAWBACK,
@@ -405,6 +467,21 @@ def _clawback_lines(plan: Plan, clawbacks: list, lines: list, state: RepState) -
                 note=f"cancelled {c.cancelled}, {days} days after {since} {start} ({window}): {what}",
             )
         )
+
+
+def _forgo_held(state: RepState, seq: int, amount: Decimal) -> Decimal:
+    """Take up to ``amount`` of a cancelled deal's held parts out of the releases still to come, earliest
+    first; what was taken."""
+    left = amount
+    for paid_in in sorted(state.held):
+        pending = state.held[paid_in]
+        part = min(pending.get(seq, ZERO), left)
+        if part > 0:
+            pending[seq] -= part
+            left -= part
+            if not pending[seq]:
+                del pending[seq]
+    return amount - left
 
 
 def _gates(rt: PlanRuntime, rep: Rep, period, credits, dates, attainment, quota_base) -> dict:

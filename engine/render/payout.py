@@ -528,6 +528,8 @@ def _explain_line(line: Line, rounding: str) -> str:
         "draw": "draw",
         "draw_recovery": "draw recovery",
         "carry_forward": "carried forward",
+        "holdback": "held back",
+        "holdback_release": "holdback paid",
     }.get(line.kind, line.kind)
     if line.kind == "true_up" and line.rule == "overage":
         what = "overage true-up"

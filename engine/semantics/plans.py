@@ -176,6 +176,17 @@ class PlanChecks(Checks):
                     "remove carry_forward: attainment to date carries the cut already",
                 )
             )
+        if plan.holdback is not None and plan.quota_period and plan.quota_period != plan.period:
+            self.add(
+                error(
+                    "DG308",
+                    f"a holdback with a quota period ('{plan.quota_period}') longer than the pay period is not "
+                    f"supported: each period recomputes what the quota period's deals were paid to date, so what "
+                    f"was held back of each deal could not be told apart",
+                    doc.locate(("holdback",)),
+                    "pay and measure quota in the same period, or drop the holdback",
+                )
+            )
         if plan.mid_period_change == "split" and plan.draw is not None:
             self.add(
                 error(
