@@ -275,6 +275,15 @@ class Ramp:
 
 
 @attrs.frozen
+class Payment:
+    """Payment timing: ``at_credit`` of a deal's commission in its credit period, the rest in ``rest_on``'s period."""
+
+    at_credit: Decimal
+    rest_on: str  # a date field
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
 class Holdback:
     """A share of each period's commission, paid ``periods`` pay periods later."""
 
@@ -304,6 +313,7 @@ class Plan:
     ramp: Ramp | None = None
     mid_period_change: str = "prorate"  # or "split": each assignment to the plan its own part of the statement
     holdback: Holdback | None = None
+    payment: Payment | None = None
 
 
 @attrs.frozen
@@ -552,7 +562,9 @@ def _build_plan(document: Document) -> Plan:
     draw = data.get("draw")
     ramp = data.get("ramp")
     hold = data.get("holdback")
+    pay = data.get("payment")
     return Plan(
+        payment=Payment(Decimal(str(pay["at_credit"])), pay["rest_on"], document.locate(("payment",))) if pay else None,
         holdback=Holdback(Decimal(str(hold["share"])), hold.get("periods", 1), document.locate(("holdback",)))
         if hold
         else None,

@@ -219,7 +219,10 @@ class _Run:
             counts = [0] * len(_COUNTS)  # a list indexed by CREDITED, ...: the hot loop counts in place
             tallies[plan_id] = counts
             bounded = frozenset(r.id for r in reps.values() if r.bounded or r.assignments)
-            plans.append((plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt, bounded))
+            paying = rt.plan.payment is not None  # its credit function returns the payment date too
+            plans.append(
+                (plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt, bounded, paying)
+            )
         as_of = self.as_of
         end = self.run_end
         problems = self.problems
@@ -232,7 +235,7 @@ class _Run:
             line = None
             if deal.__class__ is tuple:  # (line, record) from ExportReader.records()
                 line, deal = deal
-            for plan_id, function, when_fields, reps, plan_credits, counts, rt, bounded in plans:
+            for plan_id, function, when_fields, reps, plan_credits, counts, rt, bounded, paying in plans:
                 try:
                     result = function(deal, as_of)
                 except Exception as exc:  # a record of the wrong shape must not stop the run
@@ -264,7 +267,13 @@ class _Run:
                     )
                     continue
                 # a CreditResult, as a plain tuple (engine/payout/credit.py)
-                deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
+                if paying:
+                    deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled, paid_on = result
+                    if paid_on is not None and paid_on.__class__ is not dt.date:
+                        paid_on = _as_date(paid_on)
+                else:
+                    deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
+                    paid_on = None
                 if deal_id.__class__ is not str:
                     deal_id = _deal_id(deal, number) if deal_id is None else str(deal_id)
                 if amount is None or date is None:
@@ -362,6 +371,7 @@ class _Run:
                                 mults,
                                 bonuses,
                                 cancelled,
+                                paid_on,
                             ),
                         )
                     )
@@ -461,6 +471,7 @@ class _Run:
             or rt.to_date
             or plan.caps.carry_forward
             or plan.holdback is not None
+            or plan.payment is not None
         )
         if carries:
             earliest = min([d for d in (dates[0] if dates else None, rep.start, requested[0].start) if d])
@@ -562,6 +573,13 @@ class _Run:
         return due
 
 
+def _as_date(value):
+    """A payment date as a date (a datetime's day); a value of another type counts as not known yet."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
 def _typed(amount, date, cancelled):
     """(amount, date, cancelled, None) as Decimal, date, date; or (..., why not) for values of the wrong type."""
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, int)):
@@ -581,8 +599,10 @@ def _typed(amount, date, cancelled):
 
 
 def _any_held(state) -> bool:
-    """A holdback still has something to pay."""
-    return any(any(pending.values()) for pending in state.held.values())
+    """A holdback, or payment timing with a known date, still has something to pay."""
+    return any(any(pending.values()) for pending in state.held.values()) or any(
+        any(pending.values()) for due, pending in state.deferred.items() if due != dt.date.max
+    )
 
 
 def _on_plan(rep: Rep, day: dt.date) -> bool:

@@ -50,6 +50,7 @@ class Credited(NamedTuple):
     multipliers: tuple  # ids of the multipliers that matched
     bonuses: tuple  # (bonus id, amount for the whole deal) of the per-deal bonuses that matched
     cancelled: object  # cancellation date (clawback field), or None
+    paid_on: object = None  # the plan's payment date (payment.rest_on), or None
 
 
 class CreditResult(NamedTuple):
@@ -69,6 +70,7 @@ class CreditResult(NamedTuple):
     multipliers: tuple  # ids of the multipliers that matched
     bonuses: tuple  # (bonus id, amount for the whole deal) of the per-deal bonuses that matched
     cancelled: object  # cancellation date (the clawback's date field), or None
+    paid_on: object = None  # only for a plan with payment timing: its ``rest_on`` date field
 
 
 @attrs.frozen
@@ -228,8 +230,9 @@ class _CreditGenerator:
             multipliers="mults" if multipliers else "()",
             bonuses="bonuses",
             cancelled=self.raw(plan.clawback.date if plan.clawback else None),
+            paid_on=self.raw(plan.payment.rest_on) if plan.payment else None,
         )
-        self.emit(f"return ({', '.join(parts)})")
+        self.emit(f"return ({', '.join(p for p in parts if p is not None)})")  # paid_on: payment plans only
         return "\n".join(self.lines) + "\n"
 
     def raw(self, name: str | None) -> str:

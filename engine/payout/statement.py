@@ -10,8 +10,10 @@ is the order of the computation (docs/payouts.md):
 3. ``prior_periods`` (attainment to date: what earlier periods of the quota
    period already paid);
 4. ``cap`` per period, or ``carry_forward`` (what earlier caps cut, paid under this period's cap);
-   then ``holdback_release`` (what earlier periods held back, due now) and ``holdback`` (this
-   period's share held back);
+   then ``deferred_paid`` (the rest of earlier deals whose payment date is in this period) and
+   ``deferred`` (the rest of this period's deals, paid when their payment date comes: payment
+   timing); then ``holdback_release`` (what earlier periods held back, due now) and
+   ``holdback`` (this period's share held back);
 5. ``bonus`` lines: per deal, then attainment milestones;
 6. ``clawback`` lines for deals cancelled within the plan's window;
 7. ``draw`` / ``draw_recovery``.
@@ -36,13 +38,30 @@ from .reps import Rep
 
 _AMOUNT = itemgetter(3)  # Credited.amount
 
-COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, HOLDBACK, RELEASE, BONUS, CLAWBACK, DRAW, RECOVERY = (
+(
+    COMMISSION,
+    TRUE_UP,
+    GATE,
+    PRIOR,
+    CAP,
+    CARRIED,
+    DEFERRED,
+    DEFERRED_PAID,
+    HOLDBACK,
+    RELEASE,
+    BONUS,
+    CLAWBACK,
+    DRAW,
+    RECOVERY,
+) = (
     "commission",
     "true_up",
     "gate",
     "prior_periods",
     "cap",
     "carry_forward",
+    "deferred",
+    "deferred_paid",
     "holdback",
     "holdback_release",
     "bonus",
@@ -50,8 +69,23 @@ COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, HOLDBACK, RELEASE, BONUS, CLAWBA
     "draw",
     "draw_recovery",
 )
-LINE_KINDS = (COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, HOLDBACK, RELEASE, BONUS, CLAWBACK, DRAW, RECOVERY)
-COMMISSION_KINDS = frozenset({COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED})
+LINE_KINDS = (
+    COMMISSION,
+    TRUE_UP,
+    GATE,
+    PRIOR,
+    CAP,
+    CARRIED,
+    DEFERRED,
+    DEFERRED_PAID,
+    HOLDBACK,
+    RELEASE,
+    BONUS,
+    CLAWBACK,
+    DRAW,
+    RECOVERY,
+)
+COMMISSION_KINDS = frozenset({COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, DEFERRED, DEFERRED_PAID})
 
 
 class Line(NamedTuple):
@@ -113,6 +147,8 @@ class RepState:
     draw_balance: Decimal = ZERO
     carried: Decimal = ZERO  # what period caps cut, waiting to be paid under a later period's cap
     held: dict = attrs.field(factory=dict)  # period start it is paid in -> {Credited.seq or None: amount held}
+    deferred: dict = attrs.field(factory=dict)  # period start it is paid in (date.max: not known) -> {seq: amount}
+    deferred_deals: dict = attrs.field(factory=dict)  # Credited.seq -> (deal id, payment date) of what is deferred
     paid_commission: dict = attrs.field(factory=dict)  # Credited.seq -> commission attributed to it
     paid_bonus: dict = attrs.field(factory=dict)  # Credited.seq -> per-deal bonuses paid on it
     paid_to_date: dict = attrs.field(factory=dict)  # quota period start -> commission paid in it so far
@@ -181,7 +217,9 @@ def compute_statement(
     measure = _measure(rt, rep, period, credits, dates, notes)
     lines: list[Line] = []
     earned = _commission_lines(rt, measure, lines)
-    _hold_back(rt, measure, lines, earned, state)
+    kept = _hold_back(rt, measure, lines, earned, state)
+    if plan.payment is not None:
+        _payment_lines(rt, period, measure, lines, kept, state)
     if plan.holdback is not None:
         _holdback_lines(rt, period, lines, earned, state)
     _deal_bonus_lines(rt, measure, lines, state, notes)
@@ -273,11 +311,11 @@ def _commission_lines(rt: PlanRuntime, measure: _Measure, lines: list) -> dict:
     return earned
 
 
-def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, state: RepState) -> None:
+def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, state: RepState) -> Decimal:
     """Gate, earlier periods' payments and the period cap; then what each cancellable deal was paid.
 
     A clawback takes back what was paid, so a deal's commission is scaled by the share of the
-    statement's commission the gate or the cap let through.
+    statement's commission the gate or the cap let through (returned).
     """
     commission = rt.plan.commission
     attainment = measure.attainment
@@ -332,6 +370,56 @@ def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, st
 
     for seq, value in earned.items():  # what each cancellable deal was paid, for clawbacks
         state.paid_commission[seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=rt.mode)
+    return kept
+
+
+def _payment_lines(rt: PlanRuntime, period: P.Period, measure: _Measure, lines: list, kept, state: RepState) -> None:
+    """Payment timing: pay the rest of earlier deals whose payment date is in this period, and defer the rest of
+    this period's deals (``1 - at_credit`` of what each deal's lines paid) to the period of their payment date.
+
+    A deal whose payment date is already in or before this period is paid in full now. A blank
+    payment date defers the rest until the export has one. The deferred part is the deal's, so a
+    deal cancelled before it is paid forgoes it instead of being clawed back for it.
+    """
+    payment = rt.plan.payment
+    for seq, amount in state.deferred.pop(period.start, {}).items():
+        deal, paid_on = state.deferred_deals.pop(seq)
+        if seq in state.paid_commission:
+            state.paid_commission[seq] += amount
+        note = f"the rest of deal {deal}'s commission, due with {payment.rest_on} {paid_on}"
+        lines.append(Line(DEFERRED_PAID, amount, "payment", deal, note=note))
+    paid_by_deal: dict = {}
+    for line in lines:
+        if line.deal is not None and line.kind in (COMMISSION, CAP):
+            paid_by_deal[line.deal] = paid_by_deal.get(line.deal, ZERO) + line.amount
+    rest = ONE - payment.at_credit
+    seen: set = set()
+    for c in measure.in_period:
+        if c.deal in seen or (c.paid_on is not None and c.paid_on < period.end):
+            continue  # a deal once (its lines are summed by id); due already: paid in full now
+        seen.add(c.deal)
+        paid = paid_by_deal.get(c.deal, ZERO) * kept
+        deferred = (paid * rest).quantize(CENT, rounding=rt.mode)
+        if deferred <= 0:
+            continue
+        if c.paid_on is None:
+            due, when = dt.date.max, f"when {payment.rest_on} is set (blank so far)"
+        else:
+            paid_in = P.period_of(c.paid_on, rt.plan.period, rt.plan.fiscal_year_start)
+            due, when = paid_in.start, f"in {paid_in.label} ({payment.rest_on} {c.paid_on})"
+        state.deferred.setdefault(due, {})[c.seq] = deferred
+        state.deferred_deals[c.seq] = (c.deal, c.paid_on)
+        if c.seq in state.paid_commission:
+            state.paid_commission[c.seq] -= deferred
+        lines.append(
+            Line(
+                DEFERRED,
+                -deferred,
+                "payment",
+                c.deal,
+                note=f"{_pct(rest)} of the deal's commission {_money(paid)} is paid {when}",
+            )
+        )
 
 
 def _holdback_lines(rt: PlanRuntime, period: P.Period, lines: list, earned: dict, state: RepState) -> None:
@@ -436,7 +524,8 @@ def _clawback_lines(plan: Plan, clawbacks: list, lines: list, state: RepState) -
         return
     mode = ROUNDING[plan.rounding]
     for c, share, days, start in clawbacks:
-        held = sum((pending.get(c.seq, ZERO) for pending in state.held.values()), ZERO)
+        books = (state.held, state.deferred)
+        held = sum((pending.get(c.seq, ZERO) for book in books for pending in book.values()), ZERO)
         paid = state.paid_commission.get(c.seq, ZERO) + state.paid_bonus.get(c.seq, ZERO)
         if paid + held <= 0:
             continue
@@ -470,17 +559,20 @@ def _clawback_lines(plan: Plan, clawbacks: list, lines: list, state: RepState) -
 
 
 def _forgo_held(state: RepState, seq: int, amount: Decimal) -> Decimal:
-    """Take up to ``amount`` of a cancelled deal's held parts out of the releases still to come, earliest
-    first; what was taken."""
+    """Take up to ``amount`` of a cancelled deal's held and deferred parts out of the payments still to come,
+    earliest first; what was taken."""
     left = amount
-    for paid_in in sorted(state.held):
-        pending = state.held[paid_in]
-        part = min(pending.get(seq, ZERO), left)
-        if part > 0:
-            pending[seq] -= part
-            left -= part
-            if not pending[seq]:
-                del pending[seq]
+    for book in (state.held, state.deferred):
+        for paid_in in sorted(book):
+            pending = book[paid_in]
+            part = min(pending.get(seq, ZERO), left)
+            if part > 0:
+                pending[seq] -= part
+                left -= part
+                if not pending[seq]:
+                    del pending[seq]
+                    if book is state.deferred:
+                        state.deferred_deals.pop(seq, None)
     return amount - left
 
 
@@ -526,7 +618,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
     append = out.append
     new = tuple.__new__
     cent = CENT
-    for _, deal, seq, amount, _, _, _, factor, mults, _, cancelled in window:
+    for _, deal, seq, amount, _, _, _, factor, mults, _, cancelled, _ in window:
         scaled = factor is not ONE and factor != ONE
         if amount >= ZERO:
             end = position + amount

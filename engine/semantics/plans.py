@@ -176,6 +176,19 @@ class PlanChecks(Checks):
                     "remove carry_forward: attainment to date carries the cut already",
                 )
             )
+        if plan.payment is not None:
+            self.field_reference(plan.payment.rest_on, (T.DATE,), "payment date", doc.locate(("payment", "rest_on")))
+            if plan.quota_period and plan.quota_period != plan.period:
+                self.add(
+                    error(
+                        "DG308",
+                        f"payment timing with a quota period ('{plan.quota_period}') longer than the pay period is "
+                        f"not supported: each period recomputes the quota period's deals to date, so what each deal "
+                        f"was already paid could not be told apart",
+                        doc.locate(("payment",)),
+                        "pay and measure quota in the same period, or drop 'payment'",
+                    )
+                )
         if plan.holdback is not None and plan.quota_period and plan.quota_period != plan.period:
             self.add(
                 error(
