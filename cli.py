@@ -174,8 +174,9 @@ class FormatChoice(click.Choice):
         self.engine_formats = engine_formats  # written by an engine itself, not by the renderer
         self.case_sensitive = True
 
+    # click reads choices as an attribute; this finds them on first use (importing no renderer before)
     @functools.cached_property
-    def choices(self) -> tuple:
+    def choices(self) -> tuple:  # type: ignore[override]
         return tuple(importlib.import_module(self.module).FORMATS) + tuple(self.engine_formats)
 
 

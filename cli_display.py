@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+from typing import Any
 
 from engine.progress import Meter
 
@@ -39,10 +40,10 @@ def table_width(width: int | None, stream) -> int | None:
         return int(columns)
     if _isatty(stream):
         try:
-            columns = os.get_terminal_size(stream.fileno()).columns
+            size = os.get_terminal_size(stream.fileno()).columns
         except (OSError, ValueError):
             return None
-        return columns or None  # a pseudo-terminal with no size (script, CI) says 0
+        return size or None  # a pseudo-terminal with no size (script, CI) says 0
     return None
 
 
@@ -86,9 +87,9 @@ class ProgressBar:
         self.color = color
         self.lock = threading.RLock()
         self._stop = threading.Event()
-        self._thread = None
-        self._progress = None
-        self._task = None
+        self._thread: threading.Thread | None = None
+        self._progress: Any = None  # a rich Progress, made when drawing starts (rich is imported then)
+        self._task: Any = None
 
     def __enter__(self) -> ProgressBar:
         global _active

@@ -139,7 +139,7 @@ def _finite(value: Decimal, text, what: str) -> Decimal:
         raise ValueProblem(f"{_q(text)} is not {what}")
     if value and value.adjusted() > MAX_ADJUSTED_EXPONENT:
         raise ValueProblem(f"{_q(text)} is too large for {what}")
-    exponent = value.as_tuple().exponent
+    exponent = int(value.as_tuple().exponent)  # an int: the value is finite
     if exponent < MIN_EXPONENT:
         raise ValueProblem(f"{_q(text)} has too many decimal places (at most {-MIN_EXPONENT})")
     if exponent > 0:
@@ -183,7 +183,7 @@ def _number(cleaned: str, text: str, what: str) -> Decimal:
     if not digits and exponent > 0:
         return Decimal(0)  # '0E+99': Decimal() would refuse a long exponent; zero is zero
     value = Decimal(cleaned)
-    if value.as_tuple().exponent > 0:
+    if int(value.as_tuple().exponent) > 0:  # finite: 'n', 'N' and 'F' were refused above
         value = value.quantize(Decimal(1))  # 1.5E+6 -> 1500000, so it prints as written money does
     return value
 
