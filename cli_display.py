@@ -12,7 +12,10 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
+
+import click
 
 from engine.progress import Meter
 
@@ -45,6 +48,41 @@ def table_width(width: int | None, stream) -> int | None:
             return None
         return size or None  # a pseudo-terminal with no size (script, CI) says 0
     return None
+
+
+# An output file's extension says its format when --format does not, as pandas, polars and duckdb
+# read a file name: `-o deals.csv` writes CSV.
+FORMAT_OF_SUFFIX = {
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "table",
+}
+
+
+def output_format(fmt: str | None, output) -> str:
+    """``--format`` when given; else what the ``-o`` file's extension names, when the command writes
+    that format; else a table on a terminal and JSON anywhere else (a pipe, ``-o -``, a file named
+    otherwise)."""
+    if fmt:
+        return fmt
+    if output not in (None, "-"):
+        named = FORMAT_OF_SUFFIX.get(Path(str(output)).suffix.lower())
+        if named is not None and named in _format_choices():
+            return named
+    return "table" if output is None and sys.stdout.isatty() else "json"
+
+
+def _format_choices() -> tuple:
+    """The formats the running command's --format accepts."""
+    context = click.get_current_context(silent=True)
+    for param in context.command.params if context is not None else ():
+        if param.name == "fmt":
+            return tuple(getattr(param.type, "choices", ()))
+    return ()
 
 
 def _isatty(stream) -> bool:
