@@ -631,7 +631,7 @@ def score(
             )
             sys.exit(EXIT_USAGE)
         with (
-            progress_bar("scoring", sources if sql is None else ()) as bar,
+            progress_bar("scoring", sources) as bar,  # the SQL engines advance it as their queries go
             reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject,
         ):
             if sql is not None:
