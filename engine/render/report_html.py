@@ -488,12 +488,12 @@ def _deal_list(report: Report, group, anchor: str) -> str:
     )
     rows = [
         [
-            _text_cell(d.id, "mono"),
+            _text_cell(d.id, "mono nowrap"),
             _text_cell(d.name),
             _text_cell(d.owner),
             _text_cell(_stage_name(report, d.stage)),
             _money_cell(money_text(d.amount)),
-            _text_cell(d.close_date.isoformat() if d.close_date else ""),
+            _text_cell(d.close_date.isoformat() if d.close_date else "", "nowrap"),
             _text_cell(d.category),
             _text_cell(d.verdict),
             _text_cell(_reasons(d)),
@@ -834,6 +834,7 @@ th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: lef
 th { color: var(--muted); font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: 600; border-top: 2px solid var(--ink); }
+.nowrap { white-space: nowrap; }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 td.warn, .warn { color: #c62828; }
 details.deals { border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; padding: 6px 10px; }
