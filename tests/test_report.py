@@ -236,3 +236,24 @@ def test_output_to_stdout(tmp_path):
     result = run("report", DEALS, *AS_OF, "-o", "-")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("<!DOCTYPE html>") and result.stdout.endswith("</html>\n")
+
+
+def test_payout_errors_are_on_the_page_and_in_the_exit_code(tmp_path):
+    """A won deal exported twice would be paid twice: `dealgate payout` refuses (DG618, exit 1), and so
+    does the report, after writing the page, which lists the problems."""
+    with DEALS.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    won = next(r for r in rows if r["Stage"] == "Closed Won")
+    export = tmp_path / "twice.csv"
+    with export.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(won))
+        writer.writeheader()
+        writer.writerows([won, won])
+    output = tmp_path / "r.html"
+    result = run("report", export, "--reps", REPS, "--period", "2026-Q3", *AS_OF, "-o", output)
+    payout = run("payout", export, "--reps", REPS, "--period", "2026-Q3", *AS_OF, "--format", "json")
+    assert result.exit_code == payout.exit_code == 1
+    assert "error[DG618]" in result.stderr
+    text = output.read_text(encoding="utf-8")
+    assert 'id="payout-problems" open' in text and "[DG618]" in text
+    assert result.stderr.strip().splitlines()[-1] == "read 2, scored 2, rejected 0"

@@ -198,6 +198,8 @@ def _overview(report: Report, page: _Page) -> str:
     coverage = _total_coverage(report)
     if coverage is not None and coverage["coverage"] is not None:
         tiles.append((f"coverage {report.period.label}", f"{coverage['coverage']}x", coverage["coverage"], "coverage"))
+    elif coverage is not None and coverage["remaining"] is not None:  # won the whole quota: nothing to cover
+        tiles.append((f"quota {report.period.label}", "reached", "", "coverage"))
     cells = "".join(
         f'<div class="tile" data-tile="{key}"><div class="tile-value" data-value="{_e(value)}">{_e(shown)}</div>'
         f'<div class="tile-label">{_e(label)}</div></div>'
@@ -686,6 +688,27 @@ def _movement(report: Report, page: _Page) -> str:
     return _section("movement", "Movement", body, intro)
 
 
+PROBLEMS_SHOWN = 20  # payout problems listed on the page; the rest are counted (stderr has them all)
+
+
+def _payout_problems(problems: list) -> str:
+    """The problems ``dealgate payout`` reports for the same inputs (a deal credited twice, a blank amount)."""
+    if not problems:
+        return ""
+    errors = sum(1 for d in problems if d.is_error)
+    items = "".join(
+        f'<li class="{"warn" if d.is_error else ""}"><span class="mono">{_e(d.severity)}[{_e(d.code)}]</span> '
+        f"{_e(d.location.line if d.location else '')}{':' if d.location else ''} {_e(d.message)}</li>"
+        for d in problems[:PROBLEMS_SHOWN]
+    )
+    more = f"<li>and {len(problems) - PROBLEMS_SHOWN:,} more</li>" if len(problems) > PROBLEMS_SHOWN else ""
+    return (
+        f'<details class="deals problems" id="payout-problems"{" open" if errors else ""}><summary>'
+        f"<span data-count>{len(problems):,}</span> payout problems ({errors:,} errors), as "
+        f"<code>dealgate payout</code> reports them for these inputs</summary><ul>{items}{more}</ul></details>"
+    )
+
+
 def _shown(text: str | None) -> str | None:
     return None if text is None else shown_money(Decimal(text))
 
@@ -742,13 +765,7 @@ def _payouts(report: Report, page: _Page) -> str:
         for r in records
     ]
     table = _table("payouts", headers, rows, {4, 5, 6, 7, 8})
-    problems = report.payouts.diagnostics
-    facts = (
-        f'<p class="facts warn">{len(problems):,} payout problems (the command line lists them; '
-        "<code>dealgate payout</code> says the same).</p>"
-        if problems
-        else ""
-    )
+    facts = _payout_problems(report.payouts.diagnostics)
     intro = (
         f"What each rep is owed for {report.period.label}, as <code>dealgate payout</code> computes it "
         "(<code>dealgate payout … --format table</code> shows each statement line by line)."
