@@ -101,6 +101,8 @@ def test_the_report_is_one_file_with_everything_inline(full_report):
     assert {"chart-funnel", "chart-verdicts", "chart-rules", "chart-calibration", "chart-payouts"} <= containers
     assert {"chart-forecast-category", "chart-forecast-owner", "chart-coverage"} <= containers
     assert "chart-movement" not in containers  # no --previous: no movement, and the page says so
+    for name in ("forecast-owner", "coverage", "verdicts", "calibration", "payouts"):  # an owner '1001' is a name
+        assert charts[f"chart-{name}"]["layout"]["xaxis"]["type"] == "category"
     assert "give --previous OLD_EXPORT" in text
 
 

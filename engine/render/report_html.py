@@ -44,6 +44,8 @@ KIND_TITLES = {
     "warning": "warning",
 }
 SERIES_COLORS = {"open": "#90caf9", "weighted": "#1565c0", "won": "#2e7d32", "quota": "#212121"}
+# Names on an axis are names: an owner '1001' or a period '2026-10' is not put on a number or date scale.
+CATEGORIES = {"type": "category"}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -238,7 +240,11 @@ def _funnel(report: Report, page: _Page) -> str:
                 "name": "deals",
             }
         ],
-        {"title": {"text": "Deals by stage (open stages, then won)"}, "margin": {"l": 140, "r": 20, "t": 40, "b": 30}},
+        {
+            "title": {"text": "Deals by stage (open stages, then won)"},
+            "margin": {"l": 140, "r": 20, "t": 40, "b": 30},
+            "yaxis": CATEGORIES,
+        },
     )
     rows = []
     for stage in report.pipeline.stages:
@@ -323,7 +329,12 @@ def _forecast_part(key: str, record: dict, page: _Page) -> str:
     chart = page.chart(
         f"forecast-{key}",
         data,
-        {"barmode": "group", "title": {"text": f"Forecast by {key}"}, "yaxis": {"tickformat": ",.0f"}},
+        {
+            "barmode": "group",
+            "title": {"text": f"Forecast by {key}"},
+            "xaxis": CATEGORIES,
+            "yaxis": {"tickformat": ",.0f"},
+        },
     )
     headers = [key, "deals", "open", "open pipeline", "weighted", "won deals", "won", "lost deals", "lost", "win rate"]
     rows = [_forecast_row(g[key], g) for g in groups]
@@ -375,7 +386,11 @@ def _coverage_part(report: Report, record: dict, page: _Page) -> str:
     chart = page.chart(
         "coverage",
         data,
-        {"title": {"text": f"Coverage against quota in {report.period.label}"}, "yaxis": {"ticksuffix": "x"}},
+        {
+            "title": {"text": f"Coverage against quota in {report.period.label}"},
+            "xaxis": CATEGORIES,
+            "yaxis": {"ticksuffix": "x"},
+        },
         "Open pipeline / remaining quota per rep; red where it is below the coverage the rep's win rate needs.",
     )
     headers = [
@@ -434,7 +449,7 @@ def _verdicts(report: Report, page: _Page) -> str:
                 "hovertemplate": "%{x}: %{y} deals (click to list them)<extra></extra>",
             }
         ],
-        {"title": {"text": "Deals by verdict"}, "showlegend": False},
+        {"title": {"text": "Deals by verdict"}, "showlegend": False, "xaxis": CATEGORIES},
         "Click a bar to list its deals.",
     )
     rules = [g for g in report.groups if g.kind != "verdict"]
@@ -464,7 +479,7 @@ def _verdicts(report: Report, page: _Page) -> str:
                 "title": {"text": "Qualify-out rules fired, exit criteria failed, warnings"},
                 "height": max(260, 60 + 26 * len(rules)),
                 "margin": {"l": 170, "r": 20, "t": 40, "b": 40},
-                "yaxis": {"autorange": "reversed", "automargin": True},
+                "yaxis": dict(CATEGORIES, autorange="reversed", automargin=True),
                 "barmode": "group",
             },
             "Click a bar to list its deals.",
@@ -510,7 +525,7 @@ def _deal_list(report: Report, group, anchor: str) -> str:
             {4},
         )
         if rows
-        else '<p class="empty">No deals.</p>'
+        else ("" if group.count else '<p class="empty">No deals.</p>')
     )
     more = (
         f'<p class="more">and {group.unlisted:,} smaller deals, not listed (<code>dealgate score --format csv</code> '
@@ -576,6 +591,7 @@ def _calibration(report: Report, page: _Page) -> str:
         data,
         {
             "title": {"text": "Configured against observed win rate from each stage"},
+            "xaxis": CATEGORIES,
             "yaxis": {"tickformat": ".0%", "range": [0, 1.05]},
         },
         "Observed: the share of closed deals that reached the stage and were won, with its Wilson 95% interval.",
@@ -640,6 +656,7 @@ def _movement(report: Report, page: _Page) -> str:
         {
             "title": {"text": "Weighted pipeline from the previous snapshot to this one"},
             "showlegend": False,
+            "xaxis": CATEGORIES,
             "yaxis": {"tickformat": ",.0f"},
         },
         "Each step adds up exactly: the old total and the steps make the new total, to the cent.",
@@ -744,6 +761,7 @@ def _payouts(report: Report, page: _Page) -> str:
         {
             "barmode": "stack",
             "title": {"text": f"Payouts per rep, {report.period.label}"},
+            "xaxis": CATEGORIES,
             "yaxis": {"tickformat": ",.0f"},
         },
         "One bar per rep; a plan paid by month shows one segment per month.",
