@@ -5,6 +5,8 @@ bar counted as `dealgate score` counts them. (tests/test_report_browser.py opens
 from __future__ import annotations
 
 import csv
+import functools
+import html
 import json
 import re
 from decimal import Decimal
@@ -12,9 +14,14 @@ from html.parser import HTMLParser
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cli import main
 from conftest import ROOT
+from engine.report.build import deal_row
+from engine.report.model import GROUP_KINDS
+from engine.score import ScoredDeal, Summary
 
 DEALS = ROOT / "examples" / "deals.csv"
 REPS = ROOT / "examples" / "reps.csv"
@@ -259,3 +266,72 @@ def test_payout_errors_are_on_the_page_and_in_the_exit_code(tmp_path):
     text = output.read_text(encoding="utf-8")
     assert 'id="payout-problems" open' in text and "[DG618]" in text
     assert result.stderr.strip().splitlines()[-1] == "read 2, scored 2, rejected 0"
+
+
+@functools.lru_cache(maxsize=1)
+def example_deals():
+    """The example export scored once: (ruleset, scored deals)."""
+    import datetime as dt
+
+    from engine.pack import load_ruleset
+    from engine.read import ExportStream
+
+    ruleset, _ = load_ruleset([ROOT / "rules"])
+    stream = ExportStream(ruleset.analysis, [str(DEALS)])
+    score = ruleset.score_function
+    deals = [
+        ScoredDeal(line, record, score(record, dt.date(2026, 9, 30)), name)
+        for _, name, line, record in stream.records()
+    ]
+    return ruleset, deals
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=395), max_size=80), st.integers(min_value=0, max_value=6))
+def test_the_deals_behind_the_bars_add_up_to_the_score_summary(picks, limit):
+    """For any selection of deals (repeats too), the groups count what the score summary counts, the
+    verdict groups' amounts add up to the summary's amounts, and each list is its group's largest deals."""
+    import datetime as dt
+
+    from engine.report.build import deal_groups
+
+    ruleset, scored = example_deals()
+    deals = [scored[i] for i in picks]
+    summary = Summary(ruleset, dt.date(2026, 9, 30))
+    for deal in deals:
+        summary.add(deal.result)
+    counted = summary.as_dict()
+    groups = deal_groups(ruleset, deals, limit)
+    by_kind = {kind: {g.key: g.count for g in groups if g.kind == kind} for kind in GROUP_KINDS}
+    assert by_kind["verdict"] == counted["verdicts"]
+    assert by_kind["qualify_out"] == counted["qualify_out"]
+    assert by_kind["failed"] == counted["failed_criteria"]
+    assert by_kind["warning"] == counted["warnings"]
+    total = sum((Decimal(s["amount"]) for s in counted["stages"].values()), Decimal(0))
+    assert sum((g.amount for g in groups if g.kind == "verdict"), Decimal(0)) == total
+    for group in groups:
+        assert len(group.deals) == min(limit, group.count)
+        amounts = [d.amount or 0 for d in group.deals]
+        members = [deal_row(d) for d in deals if _in_group(deal_row(d), group)]
+        assert amounts == sorted((m.amount or 0 for m in members), reverse=True)[:limit]  # the largest
+
+
+def _in_group(row, group) -> bool:
+    ids = {"verdict": (row.verdict,), "qualify_out": row.qualify_out, "failed": row.failed, "warning": row.warnings}
+    return group.key in ids[group.kind]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_text_stays_text_in_the_page_and_in_the_charts(text):
+    """Escaped for HTML it reads back as itself and opens no tag; in the charts' JSON it parses back as
+    itself, and nothing in it can end the script element it sits in."""
+    from engine.render.report_html import _charts_json, _e, _label, _Page
+
+    assert html.unescape(_e(text)) == text and "<" not in _e(text) and '"' not in _e(text)
+    assert html.unescape(_label(text)) == text and "<" not in _label(text)
+    page = _Page()
+    page.charts = {"chart-x": {"data": [{"x": [text], "name": text}], "layout": {}}}
+    written = _charts_json(page)
+    assert not {"<", ">", "&", "\u2028", "\u2029"} & set(written)
+    assert json.loads(written) == page.charts

@@ -458,6 +458,7 @@ DOC_SHOTS = {
     "report-verdicts.png": "#verdicts",
     "report-calibration.png": "#calibration",
     "report-movement.png": "#movement",
+    "report-payouts.png": "#payouts",
 }
 
 
