@@ -156,9 +156,10 @@ def test_the_deals_listed_behind_a_bar_are_the_largest_up_to_the_limit(tmp_path)
 def test_every_string_of_the_data_is_escaped(tmp_path):
     export = hostile_export(tmp_path)
     output = tmp_path / "report.html"
-    result = run("report", export, *AS_OF, "-o", output)
+    result = run("report", export, *AS_OF, "-o", output, "--title", "Q3 <i>review</i> & more")
     assert result.exit_code == 0, result.stderr
     text = output.read_text(encoding="utf-8")
+    assert "<title>Q3 &lt;i&gt;review&lt;/i&gt; &amp; more</title>" in text
     assert "window.__pwned" in text  # the data is there...
     assert "<script>window.__pwned" not in text and "<img src=x" not in text  # ...but never as markup
     assert "&lt;/script&gt;&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in text
@@ -335,3 +336,76 @@ def test_any_text_stays_text_in_the_page_and_in_the_charts(text):
     written = _charts_json(page)
     assert not {"<", ">", "&", "\u2028", "\u2029"} & set(written)
     assert json.loads(written) == page.charts
+
+
+class _Table(HTMLParser):
+    """The cells of one table of a page (by its data-table name): (text, data-value) per cell, per row."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name, self.rows, self._inside, self._cell = name, [], False, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self._inside = attrs.get("data-table") == self.name
+        elif self._inside and tag == "tr":
+            self.rows.append([])
+        elif self._inside and tag == "td":
+            self._cell = ["", attrs.get("data-value")]
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._inside = False
+        elif tag == "td" and self._cell is not None:
+            self.rows[-1].append(tuple(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[0] += data
+
+
+def table_cells(text: str, name: str) -> list:
+    table = _Table(name)
+    table.feed(text)
+    return [row for row in table.rows if row]
+
+
+def test_a_stage_history_calibrates_the_report_as_it_does_calibrate(tmp_path):
+    """On the Salesforce dev-org sample with its OpportunityHistory: the page's calibration is calibrate's."""
+    from conftest import dataset_file
+
+    export = dataset_file("sfdc-devorg-sample-opps", "Opportunity.csv")
+    history = dataset_file("sfdc-devorg-sample-opps", "OpportunityHistory.csv")
+    rules = ROOT / "examples" / "sfdc-devorg-sample-opps"
+    as_of = ["--as-of", "2026-02-23"]
+    output = tmp_path / "r.html"
+    result = run("report", export, "--rules", rules, "--history", history, *as_of, "-o", output)
+    assert result.exit_code == 0, result.stderr
+    expected = run("calibrate", export, "--rules", rules, "--history", history, *as_of, "--format", "json")
+    expected = json.loads(expected.stdout)
+    assert expected["source"] == "history"
+    rows = table_cells(output.read_text(encoding="utf-8"), "calibration")
+    assert [(r[1][1], r[2][1], r[3][1], r[4][1] or None, r[6][1]) for r in rows] == [
+        (s["configured"], str(s["reached"]), str(s["won"]), s["observed"], s["suggested"]) for s in expected["stages"]
+    ]
+    assert f'data-value="{expected["brier"]}"' in output.read_text(encoding="utf-8")
+    assert "from a stage history" in output.read_text(encoding="utf-8")
+
+
+def test_the_maven_export_reports_what_score_counts(tmp_path):
+    from conftest import dataset_file
+
+    export = dataset_file("maven-crm-sales-opportunities", "sales_pipeline.csv")
+    rules = ROOT / "examples" / "maven-crm-sales-opportunities"
+    output = tmp_path / "r.html"
+    result = run("report", export, "--rules", rules, "--as-of", "2017-12-31", "-o", output)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "read 8800, scored 8800, rejected 0"
+    summary = json.loads(run("score", export, "--rules", rules, "--as-of", "2017-12-31", "--format", "json").stdout)
+    stages = summary["summary"]["stages"]
+    rows = table_cells(output.read_text(encoding="utf-8"), "stages")
+    assert [(r[1][0], r[3][1], r[4][1], r[5][1]) for r in rows] == [
+        (stage, str(t["count"]), t["amount"], t["weighted_amount"]) for stage, t in stages.items()
+    ]
