@@ -65,6 +65,7 @@ LAYERS = {
     "engine.render": 9,
     "engine.ledger.report": 9,  # the ledger rendered for people and programs
     "engine.render.report_html": 9,  # the report as one self-contained HTML page (plotly.js charts)
+    "engine.render.report_assets": 9,  # the page's inline style sheet and script
     "engine.sql.lines": 9,  # scored rows rendered by the SQL engine: a renderer, beside engine.render
 }
 
