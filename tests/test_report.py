@@ -409,3 +409,17 @@ def test_the_maven_export_reports_what_score_counts(tmp_path):
     assert [(r[1][0], r[3][1], r[4][1], r[5][1]) for r in rows] == [
         (stage, str(t["count"]), t["amount"], t["weighted_amount"]) for stage, t in stages.items()
     ]
+
+
+def test_the_command_of_the_readme_and_the_docs_runs(tmp_path, monkeypatch):
+    command = "dealgate report examples/deals.csv --reps examples/reps.csv --period 2026-Q3 --as-of 2026-09-30"
+    for doc in (ROOT / "README.md", ROOT / "docs" / "forecast.md"):
+        assert f"{command} -o report.html" in doc.read_text(encoding="utf-8"), doc
+    monkeypatch.chdir(ROOT)
+    output = tmp_path / "report.html"
+    result = run(*command.split()[1:], "-o", output)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-2:] == [
+        f"report: wrote {output} ({output.stat().st_size / 1e6:.1f} MB)",
+        "read 400, scored 396, rejected 4",
+    ]
