@@ -49,9 +49,9 @@ section { background: var(--paper); border: 1px solid var(--line); border-radius
   margin: 16px 0; }
 .intro, .caption, .facts, .more, .notes { color: var(--muted); font-size: 13px; }
 .caption { margin: 2px 0 0; }
-.tiles { display: flex; flex-wrap: wrap; gap: 12px; }
-.tile { flex: 1 1 160px; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; }
-.tile-value { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; }
+.tile { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; min-width: 0; }
+.tile-value { font-size: 18px; font-weight: 600; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .tile-label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 figure { margin: 8px 0 12px; }
 .chart { width: 100%; min-height: 260px; }
