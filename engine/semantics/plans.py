@@ -13,7 +13,9 @@ class PlanChecks(Checks):
     def check_plans(self, plans: tuple) -> None:
         seen: dict[str, Location] = {}
         for plan in plans:
-            id_at = plan.document.locate(("id",))
+            id_at = plan.locate(
+                "id",
+            )
             if plan.id in seen:
                 self.add(error("DG303", f"duplicate plan id '{plan.id}'", id_at, f"first declared at {seen[plan.id]}"))
             seen.setdefault(plan.id, id_at)
@@ -21,24 +23,23 @@ class PlanChecks(Checks):
 
     def check_plan(self, plan: Plan) -> None:
         credit = plan.credit
-        doc = plan.document
         self.expression(credit.when, T.BOOL)
         amount = self.expression(credit.amount, T.NUMERIC)
         if amount is not None:
             self.check_credit_currency(plan, amount)
-        self.field_reference(credit.date, (T.DATE,), "credit date", doc.locate(("credit", "date")))
-        self.field_reference(credit.to, (T.STRING,), "credited rep", doc.locate(("credit", "to")))
+        self.field_reference(credit.date, (T.DATE,), "credit date", plan.locate("credit", "date"))
+        self.field_reference(credit.to, (T.STRING,), "credited rep", plan.locate("credit", "to"))
         for key in ("splits", "overlay"):
             name = getattr(credit, key)
             if name is not None:
-                self.field_reference(name, (T.STRING,), f"credit {key}", doc.locate(("credit", key)))
+                self.field_reference(name, (T.STRING,), f"credit {key}", plan.locate("credit", key))
         commission = plan.commission
         for multiplier in commission.multipliers:
             self.expression(multiplier.when, T.BOOL)
         if commission.tiers:
             self.check_tiers(plan)
         elif commission.rate is not None and commission.rate < 0:
-            self.add(error("DG308", f"negative commission rate {commission.rate}", doc.locate(("commission", "rate"))))
+            self.add(error("DG308", f"negative commission rate {commission.rate}", plan.locate("commission", "rate")))
         elif commission.rate is not None:
             self.check_percent_rate(plan, commission.rate, ("commission", "rate"))
         bonus_ids: dict[str, Location] = {}
@@ -59,7 +60,7 @@ class PlanChecks(Checks):
                 else:
                     self.expression(bonus.amount, T.NUMERIC)
         if plan.clawback:
-            self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", doc.locate(("clawback", "date")))
+            self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", plan.locate("clawback", "date"))
         if commission.basis == "attainment" and commission.tiers and plan.quota is None:
             self.add(
                 warning(
@@ -75,7 +76,7 @@ class PlanChecks(Checks):
                     "DG308",
                     f"rates of the target incentive are paid per unit of attainment, so they "
                     f"need 'basis: attainment', not '{commission.basis}'",
-                    doc.locate(("commission", "rate_of")),
+                    plan.locate("commission", "rate_of"),
                 )
             )
         order = ("month", "quarter", "half", "year")
@@ -84,7 +85,9 @@ class PlanChecks(Checks):
                 error(
                     "DG308",
                     f"quota period '{plan.quota_period}' is shorter than the pay period '{plan.period}'",
-                    doc.locate(("quota_period",)),
+                    plan.locate(
+                        "quota_period",
+                    ),
                     "the quota covers one or more pay periods: use the same period or a longer one",
                 )
             )
@@ -105,7 +108,7 @@ class PlanChecks(Checks):
                 warning(
                     "DG313",
                     f"'min_attainment' needs a quota but plan '{plan.id}' sets no default quota",
-                    doc.locate(("commission", "min_attainment")),
+                    plan.locate("commission", "min_attainment"),
                     "set 'quota:' or give every rep a quota in the reps file",
                 )
             )
@@ -117,7 +120,7 @@ class PlanChecks(Checks):
 
         def at(index: int, key: str):
             """The offending bound or rate itself (the tier, when the bound is implicit)."""
-            return plan.document.locate(("commission", "tiers", index, key))
+            return plan.locate("commission", "tiers", index, key)
 
         for i, tier in enumerate(tiers):
             if tier.rate < 0:
@@ -205,7 +208,7 @@ class PlanChecks(Checks):
                         "DG308",
                         f"tiers are out of order: the tier from {unit} {after.lower} comes after "
                         f"the tier from {before.lower}",
-                        plan.document.locate(("commission", "tiers", i + 1, "from")),
+                        plan.locate("commission", "tiers", i + 1, "from"),
                         "list the tiers from the lowest 'from' to the highest",
                     )
                 )
@@ -228,7 +231,7 @@ class PlanChecks(Checks):
                         "DG323",
                         f"the rate falls from {before.rate} (tier {_span(before.lower, before.upper)})"
                         f" to {after.rate} (tier {_span(after.lower, after.upper)})",
-                        plan.document.locate(("commission", "tiers", i + 1, "rate")),
+                        plan.locate("commission", "tiers", i + 1, "rate"),
                         "rates usually rise with the tiers; if this tier pays less on purpose, "
                         "add 'decelerator: true' to it",
                     )
@@ -246,7 +249,7 @@ class PlanChecks(Checks):
             warning(
                 "DG324",
                 f"rate {rate} pays {_plain(rate * 100)}% of credit",
-                plan.document.locate(path),
+                plan.locate(*path),
                 f"did you mean {rate / 100}? rates are fractions of credit: 0.12 means 12%",
             )
         )
@@ -254,6 +257,8 @@ class PlanChecks(Checks):
 
     def check_credit_currency(self, plan: Plan, amount) -> None:
         """A plan paying in one currency from money fields read in another would pay yen as dollars."""
+        if self.pack.fields is None:
+            return
         fields = self.pack.fields.fields
         other = [
             fields[name]
@@ -269,7 +274,7 @@ class PlanChecks(Checks):
                     "DG325",
                     f"plan '{plan.id}' pays in {plan.currency}, but its credit amount reads "
                     f"'{field.name}', whose cells are in {field.currency}",
-                    plan.document.locate(("credit", "amount")),
+                    plan.locate("credit", "amount"),
                     f"declare 'currency: {plan.currency}' on the field (or the fields document), or "
                     f"'currency: {field.currency}' on the plan",
                 )
