@@ -156,6 +156,11 @@ def _table(name: str, headers: list, rows: list, numeric: set, total: list | Non
     )
 
 
+def _period_label(report: Report) -> str:
+    """The period's label ('2026-Q3'); coverage and payouts, which need one, have one."""
+    return report.period.label if report.period is not None else ""
+
+
 def _stage_name(report: Report, stage_id: str) -> str:
     stage = report.pipeline.stage(stage_id)
     return stage.name or stage_id if stage is not None else stage_id
@@ -199,9 +204,11 @@ def _overview(report: Report, page: _Page) -> str:
     ]
     coverage = _total_coverage(report)
     if coverage is not None and coverage["coverage"] is not None:
-        tiles.append((f"coverage {report.period.label}", f"{coverage['coverage']}x", coverage["coverage"], "coverage"))
+        tiles.append(
+            (f"coverage {_period_label(report)}", f"{coverage['coverage']}x", coverage["coverage"], "coverage")
+        )
     elif coverage is not None and coverage["remaining"] is not None:  # won the whole quota: nothing to cover
-        tiles.append((f"quota {report.period.label}", "reached", "", "coverage"))
+        tiles.append((f"quota {_period_label(report)}", "reached", "", "coverage"))
     cells = "".join(
         f'<div class="tile" data-tile="{key}"><div class="tile-value" data-value="{_e(value)}">{_e(shown)}</div>'
         f'<div class="tile-label">{_e(label)}</div></div>'
@@ -287,7 +294,7 @@ def _forecast(report: Report, page: _Page) -> str:
     if not parts:
         return ""
     first = report.by_category or report.by_owner
-    left = f" {first.outside_period:,} deals close outside the period." if report.period is not None else ""
+    left = f" {first.outside_period:,} deals close outside the period." if first and report.period else ""
     intro = (
         f"Open pipeline, weighted and won amounts of the {_e(where)}, as <code>dealgate forecast</code> "
         f"groups them.{_e(left)}"
@@ -387,7 +394,7 @@ def _coverage_part(report: Report, record: dict, page: _Page) -> str:
         "coverage",
         data,
         {
-            "title": {"text": f"Coverage against quota in {report.period.label}"},
+            "title": {"text": f"Coverage against quota in {_period_label(report)}"},
             "xaxis": CATEGORIES,
             "yaxis": {"ticksuffix": "x"},
         },
@@ -691,10 +698,8 @@ def _movement(report: Report, page: _Page) -> str:
     more = len(report.movement.deals) - len(moved)
     more_text = f'<p class="more">and {more:,} smaller changes, not listed.</p>' if more else ""
     previous = report.previous
-    intro = (
-        f"From <b>{_e(previous.name)}</b> (as of {previous.as_of}) to this export, deals matched by id, as "
-        "<code>dealgate movement</code> compares them."
-    )
+    since = f"<b>{_e(previous.name)}</b> (as of {previous.as_of})" if previous else "the previous snapshot"
+    intro = f"From {since} to this export, deals matched by id, as <code>dealgate movement</code> compares them."
     body = (
         chart
         + table
@@ -760,7 +765,7 @@ def _payouts(report: Report, page: _Page) -> str:
         data,
         {
             "barmode": "stack",
-            "title": {"text": f"Payouts per rep, {report.period.label}"},
+            "title": {"text": f"Payouts per rep, {_period_label(report)}"},
             "xaxis": CATEGORIES,
             "yaxis": {"tickformat": ",.0f"},
         },
@@ -785,7 +790,7 @@ def _payouts(report: Report, page: _Page) -> str:
     table = _table("payouts", headers, rows, {4, 5, 6, 7, 8})
     facts = _payout_problems(report.payouts.diagnostics)
     intro = (
-        f"What each rep is owed for {report.period.label}, as <code>dealgate payout</code> computes it "
+        f"What each rep is owed for {_period_label(report)}, as <code>dealgate payout</code> computes it "
         "(<code>dealgate payout … --format table</code> shows each statement line by line)."
     )
     return _section("payouts", "Payouts", chart + facts + table, intro)

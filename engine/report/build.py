@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..forecast.calibrate import calibrate, outcomes_from_export, outcomes_from_history
-from ..forecast.forecast import ForecastError, add_coverage, build_forecast
+from ..forecast.forecast import Forecast, ForecastError, add_coverage, build_forecast
 from ..forecast.movement import compare
 from ..money import CENT
 from ..payout import compile_payout
@@ -55,7 +55,7 @@ def build_report(
     closed deals reached; ``previous`` (the scored deals of an older snapshot) adds the movement.
     """
     deals = list(deals)
-    notes = []
+    notes: list[str] = []
     by_category, by_owner = _forecasts(ruleset, deals, source.as_of, period, fy_start, notes)
     payouts = None
     if reps is not None:
@@ -93,16 +93,16 @@ def build_report(
     )
 
 
-def _forecasts(ruleset, deals, as_of, period, fy_start, notes) -> tuple:
+def _forecasts(ruleset, deals, as_of, period, fy_start, notes: list[str]) -> tuple[Forecast | None, Forecast | None]:
     """The forecast by category and by owner (None, with a note, where the pack cannot give one)."""
-    found = []
+    found: list[Forecast | None] = []
     for key in ("category", "owner"):
         try:
             found.append(build_forecast(ruleset, deals, as_of, (key,), period, fy_start=fy_start))
         except ForecastError as problem:
             notes.append(f"No forecast by {key}: {problem}.")
             found.append(None)
-    return tuple(found)
+    return found[0], found[1]
 
 
 def _calibration(ruleset, deals, history):

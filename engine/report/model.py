@@ -13,6 +13,13 @@ from typing import NamedTuple
 
 import attrs
 
+from ..forecast.calibrate import Calibration
+from ..forecast.forecast import Forecast
+from ..forecast.movement import Movement
+from ..model import Pipeline
+from ..payout import PayoutResult, Period
+from ..score import Summary
+
 # The kinds of deal group, in the order the page shows them: a deal is in exactly one verdict group,
 # and in one group per qualify-out rule that fired, per exit criterion it failed, per warning it drew.
 GROUP_KINDS = ("verdict", "qualify_out", "failed", "warning")
@@ -77,18 +84,18 @@ class Report:
     title: str
     rules: str
     source: Source
-    pipeline: object  # engine.model.Pipeline: stage names, probabilities and order
-    summary: object  # engine.score.Summary of every scored deal, as `dealgate score` makes it
-    groups: tuple  # DealGroup, GROUP_KINDS order, then as the pack declares its rules
+    pipeline: Pipeline  # stage names, probabilities and order
+    summary: Summary  # of every scored deal, as `dealgate score` makes it
+    groups: tuple[DealGroup, ...]  # GROUP_KINDS order, then as the pack declares its rules
     list_limit: int
-    calibration: object  # engine.forecast.calibrate.Calibration
-    period: object = None  # engine.payout.Period of the forecast, coverage and payouts
-    by_category: object = None  # engine.forecast.forecast.Forecast grouped by category
-    by_owner: object = None  # ... grouped by owner, with coverage against quota when reps were given
+    calibration: Calibration
+    period: Period | None = None  # of the forecast, coverage and payouts
+    by_category: Forecast | None = None  # the forecast grouped by category
+    by_owner: Forecast | None = None  # ... by owner, with coverage against quota when reps were given
     previous: Source | None = None  # the older snapshot of the movement
-    movement: object = None  # engine.forecast.movement.Movement
-    payouts: object = None  # engine.payout.PayoutResult
-    notes: tuple = ()
+    movement: Movement | None = None
+    payouts: PayoutResult | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def as_of(self) -> dt.date:
