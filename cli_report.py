@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
@@ -36,6 +37,10 @@ from cli import (
 )
 from cli_forecast import _fail, _fiscal_year_start, _history, _period, _reps
 from engine.render import diagnostics as render_diag
+
+if TYPE_CHECKING:  # the library is imported when the command runs, not when the CLI starts
+    from engine.report import Source
+    from engine.score import ScoredDeal, Summary
 
 
 @click.command()
@@ -133,13 +138,13 @@ def report(
     as_of = as_of or dt.date.today()
     previous_as_of = previous_as_of or as_of
     click.echo(f"as of {as_of.isoformat()}", err=True)
-    scored = _score(ruleset, sources, [as_of, previous_as_of], input_format, delimiter, rejects)
-    (deals, summary, source), previous = scored[0], (scored[1] if len(scored) > 1 else None)
+    current, *older = _score(ruleset, sources, [as_of, previous_as_of], input_format, delimiter, rejects)
+    previous = older[0] if older else None
     result = build_report(
         ruleset,
-        deals,
-        summary,
-        source,
+        current.deals,
+        current.summary,
+        current.source,
         title=title,
         rules=str(rules_dir),
         period=chosen,
@@ -147,8 +152,8 @@ def report(
         reps=reps,
         plans=plans,
         history=history,
-        previous=previous[0] if previous else None,
-        previous_source=previous[2] if previous else None,
+        previous=previous.deals if previous else None,
+        previous_source=previous.source if previous else None,
         list_limit=list_limit,
     )
     page = render_html(result)
@@ -159,18 +164,28 @@ def report(
         click.echo(render_diag.render_text(problems), err=True, nl=False)
     if output not in (None, "-"):
         click.echo(f"report: wrote {output} ({len(page.encode('utf-8')) / 1e6:.1f} MB)", err=True)
-    for scored_source in (previous, scored[0]):
-        if scored_source is not None:
-            named = "" if scored_source is scored[0] else f"previous {scored_source[2].name}: "
-            counts = scored_source[2]
-            click.echo(f"{named}read {counts.read}, scored {counts.scored}, rejected {counts.rejected}", err=True)
+    if previous is not None:
+        click.echo(f"previous {previous.source.name}: {_counts(previous.source)}", err=True)
+    click.echo(_counts(current.source), err=True)  # always the last line, as score's: read = scored + rejected
     failing = result.payouts is not None and not result.payouts.ok
     sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)
 
 
-def _score(ruleset, sources, dates, input_format, delimiter, rejects) -> list:
-    """(scored deals, their score Summary, Source) of each export, read and scored as ``score`` does
-    (ScoreRun on an ExportStream), rejects to ``rejects`` (or stderr). Exits 2 on an unreadable export."""
+class _Scored(NamedTuple):
+    """One export read and scored: its deals, their summary as score counts it, its name and counts."""
+
+    deals: list[ScoredDeal]
+    summary: Summary
+    source: Source
+
+
+def _counts(source: Source) -> str:
+    return f"read {source.read}, scored {source.scored}, rejected {source.rejected}"
+
+
+def _score(ruleset, sources, dates, input_format, delimiter, rejects) -> list[_Scored]:
+    """The scored deals of each export, read and scored as ``score`` does (ScoreRun on an ExportStream),
+    rejects to ``rejects`` (or stderr). Exits 2 on an unreadable export."""
     from engine.read import ExportError, ExportStream
     from engine.report import Source
     from engine.score import ScoreRun, Summary
@@ -189,7 +204,7 @@ def _score(ruleset, sources, dates, input_format, delimiter, rejects) -> list:
                 deals = list(ScoreRun(ruleset, stream, as_of, summary).deals())
                 name = "<stdin>" if source == "-" else source
                 counts = stream.counts
-                done.append((deals, summary, Source(name, as_of, counts.read, counts.deals, counts.rejected)))
+                done.append(_Scored(deals, summary, Source(name, as_of, counts.read, counts.deals, counts.rejected)))
                 streams.append(stream)
     except ExportError as problem:
         export_stopped(problem, stream)
