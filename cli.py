@@ -1386,5 +1386,5 @@ if __name__ == "__main__":  # python -m cli: run the module 'cli', the one other
 else:
     from cli_forecast import COMMANDS as _FORECAST_COMMANDS  # forecast, movement, calibrate (docs/forecast.md)
 
-    for _command in _FORECAST_COMMANDS:
+    for _command in _FORECAST_COMMANDS + importlib.import_module("cli_report").COMMANDS:  # + dealgate report
         main.add_command(_command)
