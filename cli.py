@@ -174,8 +174,9 @@ class FormatChoice(click.Choice):
         self.engine_formats = engine_formats  # written by an engine itself, not by the renderer
         self.case_sensitive = True
 
+    # click reads choices as an attribute; this finds them on first use (importing no renderer before)
     @functools.cached_property
-    def choices(self) -> tuple:
+    def choices(self) -> tuple:  # type: ignore[override]
         return tuple(importlib.import_module(self.module).FORMATS) + tuple(self.engine_formats)
 
 
@@ -565,7 +566,8 @@ def _report_read(stream) -> None:
     "fmt",
     type=FormatChoice("engine.render.deals", ("parquet",)),
     default=None,
-    help="Output format; table on a terminal, json otherwise. parquet (a directory, with --engine "
+    help="Output format; by default the -o file's extension (.csv, .json, .jsonl) says it, else table on a "
+    "terminal and json otherwise. parquet (a directory, with --engine "
     "spark) is written by Spark itself.",
 )
 @click.option("--output", "-o", type=OutputFile(), help="Write results here (atomically).")
@@ -614,7 +616,7 @@ def score(
     sources = _export_sources(exports)
     as_of = as_of or dt.date.today()
     if fmt is None:
-        fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
+        fmt = cli_display.output_format(fmt, output)
     summary = Summary(ruleset, as_of, quota)
     click.echo(f"as of {as_of.isoformat()}", err=True)
     stream = None
@@ -629,7 +631,7 @@ def score(
             )
             sys.exit(EXIT_USAGE)
         with (
-            progress_bar("scoring", sources if sql is None else ()) as bar,
+            progress_bar("scoring", sources) as bar,  # the SQL engines advance it as their queries go
             reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject,
         ):
             if sql is not None:
@@ -1200,7 +1202,8 @@ def compile_command(rules_dir, credits, output):
     "fmt",
     type=FormatChoice("engine.render.payout"),
     default=None,
-    help="Output format; table on a terminal, json otherwise.",
+    help="Output format; by default the -o file's extension (.csv, .json, .jsonl, .md) says it, else table "
+    "on a terminal and json otherwise.",
 )
 @click.option(
     "--explain",
@@ -1298,7 +1301,7 @@ def payout(
         newline = None
     else:
         if fmt is None:
-            fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
+            fmt = cli_display.output_format(fmt, output)
         text = render_payout.FORMATS[fmt](
             statements,
             as_of,
@@ -1383,5 +1386,5 @@ if __name__ == "__main__":  # python -m cli: run the module 'cli', the one other
 else:
     from cli_forecast import COMMANDS as _FORECAST_COMMANDS  # forecast, movement, calibrate (docs/forecast.md)
 
-    for _command in _FORECAST_COMMANDS:
+    for _command in _FORECAST_COMMANDS + importlib.import_module("cli_report").COMMANDS:  # + dealgate report
         main.add_command(_command)

@@ -35,6 +35,7 @@ from cli import (
     reject_sink,
     rules_option,
 )
+from cli_display import output_format
 from engine.pack import read_pack
 from engine.render import diagnostics as render_diag
 
@@ -121,14 +122,15 @@ def report_options(module: str, what: str):
             "fmt",
             type=FormatChoice(module),
             default=None,
-            help="Output format; table on a terminal, json otherwise.",
+            help="Output format; by default the -o file's extension (.csv, .json, .jsonl, .md) says it, else table "
+            "on a terminal and json otherwise.",
         )(function)
 
     return decorate
 
 
 def _format(fmt, output):
-    return fmt or ("table" if (output is None and sys.stdout.isatty()) else "json")
+    return output_format(fmt, output)
 
 
 def _write(formats: dict, fmt: str, result, output) -> None:

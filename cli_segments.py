@@ -29,6 +29,7 @@ from cli import (
     rules_option,
     table_options,
 )
+from cli_display import output_format
 
 FORMATS = ("table", "csv", "json", "markdown")
 
@@ -64,7 +65,8 @@ FORMATS = ("table", "csv", "json", "markdown")
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="Output format; table on a terminal, json otherwise.",
+    help="Output format; by default the -o file's extension (.csv, .json, .jsonl, .md) says it, else table "
+    "on a terminal and json otherwise.",
 )
 @click.option("--output", "-o", type=OutputFile(), help="Write results here (atomically).")
 @click.option("--rejects", type=OutputFile(), help="Write account rows that cannot be read here, as CSV.")
@@ -96,7 +98,7 @@ def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output
     sources = _export_sources([accounts])
     deal_sources = _export_sources(deal_exports)
     as_of = as_of or dt.date.today()
-    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
+    fmt = output_format(fmt, output)
     click.echo(f"as of {as_of.isoformat()}", err=True)
     stream = deals = None
     try:

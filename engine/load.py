@@ -642,8 +642,8 @@ def _make_document(data, file: str, index: int, builder: Builder, diagnostics: l
 def load_file(path: Path, shown: str | None = None) -> LoadResult:
     shown = shown or str(path)
     text, problem = _read_text(path, shown)
-    if problem:
-        return LoadResult([], [problem])
+    if problem or text is None:
+        return LoadResult([], [problem] if problem else [])
     return load_text(text, shown)
 
 

@@ -8,13 +8,16 @@ document handed in here, so building is plain translation. Cross-references
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .diagnostics import Diagnostic, Location, error
 from .load import Document
 from .values import ValueProblem, coerce, is_blank
+
+if TYPE_CHECKING:  # the segments model builds on this one
+    from .segments.model import Segments
 
 
 @attrs.frozen
@@ -315,6 +318,10 @@ class Plan:
     holdback: Holdback | None = None
     payment: Payment | None = None
 
+    def locate(self, *path) -> Location | None:
+        """Where a key of the plan is written (the plan's own location when it was not read from a file)."""
+        return self.document.locate(path) if self.document is not None else self.location
+
 
 @attrs.frozen
 class TestCase:
@@ -337,7 +344,7 @@ class RulePack:
     plans: tuple = ()
     tests: tuple = ()
     documents: tuple = attrs.field(default=(), repr=False, eq=False)
-    segments: object = None  # engine.segments.model.Segments: the account tiers, when the pack has them
+    segments: Segments | None = None  # the account tiers, when the pack has them
     reps: RepsMapping | None = None  # how the reps file's columns are read, when the pack says
 
 

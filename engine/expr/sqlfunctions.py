@@ -58,7 +58,7 @@ def strip(value: exp.Expression) -> exp.Expression:
 
 def null_if_any_null(args, result: exp.Expression) -> exp.Expression:
     """``result``, or null when any argument is null (for SQL functions that skip nulls)."""
-    test = None
+    test: exp.Expression | None = None
     for arg in args:
         is_null = exp.Is(this=arg.copy(), expression=exp.Null())
         test = is_null if test is None else exp.Or(this=test, expression=is_null)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from ..money import CENT, money_text, shown_money
@@ -321,7 +321,7 @@ def render_table(statements: Iterable[Statement], display=None) -> str:
     display = display or Display()
     paint = Paint(display.color)
     columns = choose(COLUMNS, HEADERS, display.columns)
-    out = []
+    out: list[str] = []
     statements = list(statements)
     for s in statements:
         out.extend(printable(line) for line in _heading(s))
@@ -509,7 +509,7 @@ def render_explain(s: Statement) -> str:
 
 def _explain_line(line: Line, rounding: str) -> str:
     amount = shown_money(line.amount, rounding)
-    if line.kind == "commission":
+    if line.kind == "commission" and line.credit is not None and line.rate is not None:
         factor = f" x {exact(line.factor)} (multipliers)" if line.factor is not None else ""
         exact_value = line.credit * line.rate * (line.factor if line.factor is not None else 1)
         rounding = "" if exact_value == line.amount else f" (exactly {exact(exact_value)}, rounded)"
@@ -540,7 +540,7 @@ def _explain_line(line: Line, rounding: str) -> str:
 
 
 # Every format: (statements, as_of) -> text; only JSON records the as-of date.
-FORMATS = {
+FORMATS: dict[str, Callable[..., str]] = {
     "table": lambda statements, as_of, display=None: render_table(statements, display),
     "csv": lambda statements, as_of: render_csv(statements),
     "json": render_json,

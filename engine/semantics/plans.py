@@ -15,7 +15,9 @@ class PlanChecks(Checks):
     def check_plans(self, plans: tuple) -> None:
         seen: dict[str, Location] = {}
         for plan in plans:
-            id_at = plan.document.locate(("id",))
+            id_at = plan.locate(
+                "id",
+            )
             if plan.id in seen:
                 self.add(error("DG303", f"duplicate plan id '{plan.id}'", id_at, f"first declared at {seen[plan.id]}"))
             seen.setdefault(plan.id, id_at)
@@ -61,13 +63,13 @@ class PlanChecks(Checks):
                 error(
                     "DG308",
                     "a clawback with a schedule takes each step's share; 'share' is for a single window",
-                    plan.document.locate_key(("clawback", "share")),
+                    plan.document.locate_key(("clawback", "share")) if plan.document else plan.location,
                     "remove 'share', or give the share on each step of the schedule",
                 )
             )
         for i in range(1, len(steps)):
             (days_before, share_before), (days, share) = steps[i - 1], steps[i]
-            at = plan.document.locate(("clawback", "schedule", i))
+            at = plan.locate("clawback", "schedule", i)
             if days <= days_before:
                 self.add(
                     error(
@@ -90,24 +92,23 @@ class PlanChecks(Checks):
 
     def check_plan(self, plan: Plan) -> None:
         credit = plan.credit
-        doc = plan.document
         self.expression(credit.when, T.BOOL)
         amount = self.expression(credit.amount, T.NUMERIC)
         if amount is not None:
             self.check_credit_currency(plan, amount)
-        self.field_reference(credit.date, (T.DATE,), "credit date", doc.locate(("credit", "date")))
-        self.field_reference(credit.to, (T.STRING,), "credited rep", doc.locate(("credit", "to")))
+        self.field_reference(credit.date, (T.DATE,), "credit date", plan.locate("credit", "date"))
+        self.field_reference(credit.to, (T.STRING,), "credited rep", plan.locate("credit", "to"))
         for key in ("splits", "overlay"):
             name = getattr(credit, key)
             if name is not None:
-                self.field_reference(name, (T.STRING,), f"credit {key}", doc.locate(("credit", key)))
+                self.field_reference(name, (T.STRING,), f"credit {key}", plan.locate("credit", key))
         commission = plan.commission
         for multiplier in commission.multipliers:
             self.expression(multiplier.when, T.BOOL)
         if commission.tiers:
             self.check_tiers(plan)
         elif commission.rate is not None and commission.rate < 0:
-            self.add(error("DG308", f"negative commission rate {commission.rate}", doc.locate(("commission", "rate"))))
+            self.add(error("DG308", f"negative commission rate {commission.rate}", plan.locate("commission", "rate")))
         elif commission.rate is not None:
             self.check_percent_rate(plan, commission.rate, ("commission", "rate"))
         bonus_ids: dict[str, Location] = {}
@@ -128,7 +129,7 @@ class PlanChecks(Checks):
                 else:
                     self.expression(bonus.amount, T.NUMERIC)
         if plan.clawback:
-            self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", doc.locate(("clawback", "date")))
+            self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", plan.locate("clawback", "date"))
             self.check_clawback_schedule(plan)
         if commission.basis == "attainment" and commission.tiers and plan.quota is None:
             self.add(
@@ -145,7 +146,7 @@ class PlanChecks(Checks):
                     "DG308",
                     f"rates of the target incentive are paid per unit of attainment, so they "
                     f"need 'basis: attainment', not '{commission.basis}'",
-                    doc.locate(("commission", "rate_of")),
+                    plan.locate("commission", "rate_of"),
                 )
             )
         if commission.method == "overage" and (commission.basis != "attainment" or not commission.tiers):
@@ -154,7 +155,7 @@ class PlanChecks(Checks):
                     "DG308",
                     "'method: overage' pays the credit above quota at the rate of the highest tier reached, so it "
                     "needs 'basis: attainment' and a tier table",
-                    doc.locate(("commission", "method")),
+                    plan.locate("commission", "method"),
                 )
             )
         if plan.caps.carry_forward and plan.caps.per_period is None:
@@ -162,7 +163,7 @@ class PlanChecks(Checks):
                 error(
                     "DG308",
                     "'carry_forward' pays later what the period cap cuts, so it needs 'caps.per_period'",
-                    doc.locate(("caps", "carry_forward")),
+                    plan.locate("caps", "carry_forward"),
                 )
             )
         elif plan.caps.carry_forward and plan.quota_period and plan.quota_period != plan.period:
@@ -172,12 +173,12 @@ class PlanChecks(Checks):
                     f"'carry_forward' with a quota period ('{plan.quota_period}') longer than the pay period: each "
                     f"period already pays the earnings to date less what was paid, so what a cap cuts is earned "
                     f"again; carrying it too would pay it twice",
-                    doc.locate(("caps", "carry_forward")),
+                    plan.locate("caps", "carry_forward"),
                     "remove carry_forward: attainment to date carries the cut already",
                 )
             )
         if plan.payment is not None:
-            self.field_reference(plan.payment.rest_on, (T.DATE,), "payment date", doc.locate(("payment", "rest_on")))
+            self.field_reference(plan.payment.rest_on, (T.DATE,), "payment date", plan.locate("payment", "rest_on"))
             if plan.quota_period and plan.quota_period != plan.period:
                 self.add(
                     error(
@@ -185,7 +186,7 @@ class PlanChecks(Checks):
                         f"payment timing with a quota period ('{plan.quota_period}') longer than the pay period is "
                         f"not supported: each period recomputes the quota period's deals to date, so what each deal "
                         f"was already paid could not be told apart",
-                        doc.locate(("payment",)),
+                        plan.locate("payment"),
                         "pay and measure quota in the same period, or drop 'payment'",
                     )
                 )
@@ -196,7 +197,7 @@ class PlanChecks(Checks):
                     f"a holdback with a quota period ('{plan.quota_period}') longer than the pay period is not "
                     f"supported: each period recomputes what the quota period's deals were paid to date, so what "
                     f"was held back of each deal could not be told apart",
-                    doc.locate(("holdback",)),
+                    plan.locate("holdback"),
                     "pay and measure quota in the same period, or drop the holdback",
                 )
             )
@@ -206,7 +207,7 @@ class PlanChecks(Checks):
                     "DG308",
                     "'mid_period_change: split' cannot be combined with a draw: a draw and its balance are the "
                     "rep's for the whole period, not one assignment's",
-                    doc.locate(("mid_period_change",)),
+                    plan.locate("mid_period_change"),
                     "use 'mid_period_change: prorate' (one attainment over the period), or drop the draw",
                 )
             )
@@ -216,7 +217,9 @@ class PlanChecks(Checks):
                 error(
                     "DG308",
                     f"quota period '{plan.quota_period}' is shorter than the pay period '{plan.period}'",
-                    doc.locate(("quota_period",)),
+                    plan.locate(
+                        "quota_period",
+                    ),
                     "the quota covers one or more pay periods: use the same period or a longer one",
                 )
             )
@@ -237,7 +240,7 @@ class PlanChecks(Checks):
                 warning(
                     "DG313",
                     f"'min_attainment' needs a quota but plan '{plan.id}' sets no default quota",
-                    doc.locate(("commission", "min_attainment")),
+                    plan.locate("commission", "min_attainment"),
                     "set 'quota:' or give every rep a quota in the reps file",
                 )
             )
@@ -249,7 +252,7 @@ class PlanChecks(Checks):
 
         def at(index: int, key: str):
             """The offending bound or rate itself (the tier, when the bound is implicit)."""
-            return plan.document.locate(("commission", "tiers", index, key))
+            return plan.locate("commission", "tiers", index, key)
 
         for i, tier in enumerate(tiers):
             if tier.rate < 0:
@@ -337,7 +340,7 @@ class PlanChecks(Checks):
                         "DG308",
                         f"tiers are out of order: the tier from {unit} {after.lower} comes after "
                         f"the tier from {before.lower}",
-                        plan.document.locate(("commission", "tiers", i + 1, "from")),
+                        plan.locate("commission", "tiers", i + 1, "from"),
                         "list the tiers from the lowest 'from' to the highest",
                     )
                 )
@@ -360,7 +363,7 @@ class PlanChecks(Checks):
                         "DG323",
                         f"the rate falls from {before.rate} (tier {_span(before.lower, before.upper)})"
                         f" to {after.rate} (tier {_span(after.lower, after.upper)})",
-                        plan.document.locate(("commission", "tiers", i + 1, "rate")),
+                        plan.locate("commission", "tiers", i + 1, "rate"),
                         "rates usually rise with the tiers; if this tier pays less on purpose, "
                         "add 'decelerator: true' to it",
                     )
@@ -378,7 +381,7 @@ class PlanChecks(Checks):
             warning(
                 "DG324",
                 f"rate {rate} pays {_plain(rate * 100)}% of credit",
-                plan.document.locate(path),
+                plan.locate(*path),
                 f"did you mean {rate / 100}? rates are fractions of credit: 0.12 means 12%",
             )
         )
@@ -386,6 +389,8 @@ class PlanChecks(Checks):
 
     def check_credit_currency(self, plan: Plan, amount) -> None:
         """A plan paying in one currency from money fields read in another would pay yen as dollars."""
+        if self.pack.fields is None:
+            return
         fields = self.pack.fields.fields
         other = [
             fields[name]
@@ -401,7 +406,7 @@ class PlanChecks(Checks):
                     "DG325",
                     f"plan '{plan.id}' pays in {plan.currency}, but its credit amount reads "
                     f"'{field.name}', whose cells are in {field.currency}",
-                    plan.document.locate(("credit", "amount")),
+                    plan.locate("credit", "amount"),
                     f"declare 'currency: {plan.currency}' on the field (or the fields document), or "
                     f"'currency: {field.currency}' on the plan",
                 )

@@ -23,8 +23,10 @@ engine, which rejects those rows one by one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import os
 import tempfile
 from pathlib import Path
 
@@ -32,6 +34,7 @@ import attrs
 import duckdb
 from sqlglot import exp
 
+from .. import progress
 from ..read import ExportError, ExportReader, ReadWarning, Reject
 from ..read.csv import LineFeed, runaway_quote
 from ..results import DealResult
@@ -109,6 +112,11 @@ class SqlStream:
         return None
 
 
+# Of a run over an export the meter follows, the part that counts its rows (a scan, about a third of
+# reading and scoring it); scoring it is the rest.
+COUNTING_SHARE = 0.3
+
+
 class DuckDBScorer:
     """Scores exports with one DuckDB connection; ``deals(sources)`` yields ScoredDeal in order."""
 
@@ -138,6 +146,9 @@ class DuckDBScorer:
         self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
+        self.meter: progress.Meter | None = None  # the run's progress meter, when something watches it
+        self.spans: dict[str, tuple[float, float]] = {}  # export path -> its share of the bytes to read
+        self._counted: set[str] = set()  # exports whose rows were counted while the meter watched
         self.query = ScoringQuery(ruleset, literal(as_of))
         self.cache = SqlCache(ruleset)
 
@@ -239,7 +250,10 @@ class DuckDBScorer:
             self.raw_rows(source).subquery("raw", copy=False)
         )
         try:
-            source.rows = self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
+            with self._following(source, 0.0, COUNTING_SHARE):
+                source.rows = self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
+            if self.meter is not None:
+                self._counted.add(source.path)
             return source.rows
         except duckdb.Error as error:
             raise Fallback(f"DuckDB's CSV parser refused the file ({str(error).splitlines()[0]})") from None
@@ -324,6 +338,7 @@ class DuckDBScorer:
         more than scoring it.
         """
         connection = self.connection
+        self._watch(sources)
         for position, source in enumerate(sources):  # every export first: a Fallback leaves no rejects sent
             self._score(source, position, text)
         # the deals: rows that are neither blank nor rejected
@@ -370,11 +385,30 @@ class DuckDBScorer:
     def _insert(self, source: SqlSource, position: int, numbered: bool, text) -> None:
         verb = "CREATE OR REPLACE TEMP TABLE dealgate_all AS" if position == 0 else "INSERT INTO dealgate_all"
         try:
-            self.connection.execute(f"{verb} {self.scoring_sql(source, position, numbered, text)}")
+            with self._following(source, COUNTING_SHARE if source.path in self._counted else 0.0, 1.0):
+                self.connection.execute(f"{verb} {self.scoring_sql(source, position, numbered, text)}")
         except duckdb.Error:
             if source.rows is None:
                 self._count_rows(source)  # Fallback when reading the file is what failed
             raise
+
+    def _watch(self, sources: list[SqlSource]) -> None:
+        """Follow the run's progress meter, if something watches it: DuckDB measures its queries then."""
+        self.meter = progress.current()
+        if self.meter is None:
+            return
+        self.connection.execute("SET enable_progress_bar = true")
+        self.connection.execute("SET enable_progress_bar_print = false")  # measured, never printed
+        self.spans = _byte_spans(sources)
+
+    def _following(self, source: SqlSource, start: float, end: float):
+        """The progress meter follows DuckDB's query from ``start`` to ``end`` of ``source``'s share."""
+        if self.meter is None or source.path not in self.spans:
+            return contextlib.nullcontext()
+        low, high = self.spans[source.path]
+        return self.meter.following(
+            self.connection.query_progress, low + (high - low) * start, low + (high - low) * end
+        )
 
     def scoring_sql(self, source: SqlSource, position: int, numbered: bool, text=None) -> str:
         """The SELECT of every row of ``source``, scored: from the cache when the same text was made before.
@@ -637,3 +671,14 @@ def _lines_table(starts: list[int]):
     return pa.table(
         {"position": pa.array(range(1, len(starts) + 1), pa.int64()), "start": pa.array(starts, pa.int64())}
     )
+
+
+def _byte_spans(sources: list[SqlSource]) -> dict[str, tuple[float, float]]:
+    """Each export's share of the bytes to read (path -> (start, end) as fractions), for the progress meter."""
+    sizes = [os.path.getsize(s.path) if os.path.isfile(s.path) else 0 for s in sources]
+    total = sum(sizes)
+    spans, done = {}, 0
+    for source, size in zip(sources, sizes):
+        spans[source.path] = (done / total, (done + size) / total) if total else (0.0, 1.0)
+        done += size
+    return spans
