@@ -1198,6 +1198,12 @@ def compile_command(rules_dir, credits, output):
 @click.option("--to", "to_period", help="Last period of a range (default: --from).")
 @click.option("--rep", "rep_id", help="Only this rep's statements.")
 @click.option(
+    "--fx",
+    "fx_path",
+    type=click.Path(dir_okay=False),
+    help="Dated FX table (CSV: date,from,to,rate) for plans with 'fx': deals in other currencies are converted.",
+)
+@click.option(
     "--format",
     "fmt",
     type=FormatChoice("engine.render.payout"),
@@ -1235,6 +1241,7 @@ def payout(
     verbose,
     spark_master,
     ledger_path,
+    fx_path,
 ):
     """What each rep is owed for a period, line by line, from a deal export."""
     from engine.payout import PeriodError, compile_payout, read_reps, requested_periods
@@ -1242,7 +1249,9 @@ def payout(
     from engine.render import payout as render_payout
     from engine.score import counts_line
 
-    refuse_overwriting([export, reps_path, *_rule_files(rules_dir)], output=output, rejects=rejects)
+    refuse_overwriting(
+        [export, reps_path, *([fx_path] if fx_path else []), *_rule_files(rules_dir)], output=output, rejects=rejects
+    )
     if period and (from_period or to_period):
         raise click.UsageError("give --period, or --from/--to, not both")
     if not period and not from_period:
@@ -1269,10 +1278,11 @@ def payout(
     if rep_id is not None and rep_id not in {r.id for r in reps.reps}:
         click.echo(f"dealgate: no rep '{rep_id}' in {reps_path}", err=True)
         sys.exit(EXIT_USAGE)
+    fx = _payout_fx(fx_path, program, ruleset)
     as_of = as_of or dt.date.today()
     click.echo(f"as of {as_of.isoformat()}", err=True)
     shown = "<stdin>" if sources[0] == "-" else sources[0]
-    booking = cli_ledger.book_payout(ledger_path, wanted, program, rules_dir, reps_path, sources)
+    booking = cli_ledger.book_payout(ledger_path, wanted, program, rules_dir, reps_path, sources, fx_path)
     wanted = booking.periods if booking else wanted  # with a ledger, its locked periods are recomputed too
     crediting = _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose, spark_master)
     try:
@@ -1283,12 +1293,12 @@ def payout(
             if crediting is None:
                 stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter)
                 records = ((line, deal) for _, _, line, deal in stream.records())
-                result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=shown)
+                result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=shown, fx=fx)
             else:
                 crediting, stream = crediting
                 crediting.scorer.on_reject = on_reject
                 result = crediting.program.compute(
-                    crediting.records(stream), reps.reps, wanted, as_of, rep=rep_id, source=shown
+                    crediting.records(stream), reps.reps, wanted, as_of, rep=rep_id, source=shown, fx=fx
                 )
                 crediting.close()
     except ExportError as problem:
@@ -1326,6 +1336,32 @@ def payout(
     if booking:
         booking.record(result)
     sys.exit(EXIT_PROBLEMS if unbalanced or not result.ok else EXIT_OK)
+
+
+def _payout_fx(fx_path, program, ruleset):
+    """The FX table of ``--fx`` (exit 2 when it has errors, or when a plan converts currencies without one)."""
+    from engine.payout.fx import read_fx
+
+    converting = [plan.id for plan in program.plans.values() if plan.fx is not None]
+    if fx_path is None:
+        if converting:
+            click.echo(
+                f"dealgate: plan '{converting[0]}' converts deals from other currencies: give the FX table "
+                f"with --fx FILE (CSV: date,from,to,rate)",
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
+        return None
+    if not Path(fx_path).is_file():
+        click.echo(f"dealgate: no such FX table: {fx_path}", err=True)
+        sys.exit(EXIT_USAGE)
+    found = read_fx(fx_path, ruleset.fields.date_formats)
+    if found.diagnostics:
+        click.echo(render_diag.render_text(found.diagnostics), err=True, nl=False)
+    if not found.ok:
+        click.echo(f"dealgate: the FX table {fx_path} has errors", err=True)
+        sys.exit(EXIT_USAGE)
+    return found.table
 
 
 def _diff_engine(engine, rulesets, sources, input_format, verbose) -> str:

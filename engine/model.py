@@ -278,6 +278,15 @@ class Ramp:
 
 
 @attrs.frozen
+class Fx:
+    """Conversion of each deal's credit from its currency (the field ``currency``) to the plan's."""
+
+    currency: str  # a string field holding the deal's currency code
+    rate_date: str = "credit"  # or "period_end": the last day of the pay period of the credit
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
 class Payment:
     """Payment timing: ``at_credit`` of a deal's commission in its credit period, the rest in ``rest_on``'s period."""
 
@@ -317,6 +326,7 @@ class Plan:
     mid_period_change: str = "prorate"  # or "split": each assignment to the plan its own part of the statement
     holdback: Holdback | None = None
     payment: Payment | None = None
+    fx: Fx | None = None
 
     def locate(self, *path) -> Location | None:
         """Where a key of the plan is written (the plan's own location when it was not read from a file)."""
@@ -570,7 +580,9 @@ def _build_plan(document: Document) -> Plan:
     ramp = data.get("ramp")
     hold = data.get("holdback")
     pay = data.get("payment")
+    fx = data.get("fx")
     return Plan(
+        fx=Fx(fx["currency"], fx.get("rate_date", "credit"), document.locate(("fx",))) if fx else None,
         payment=Payment(Decimal(str(pay["at_credit"])), pay["rest_on"], document.locate(("payment",))) if pay else None,
         holdback=Holdback(Decimal(str(hold["share"])), hold.get("periods", 1), document.locate(("holdback",)))
         if hold

@@ -24,10 +24,12 @@ from operator import itemgetter
 import attrs
 
 from ..diagnostics import Diagnostic, Location, error, warning
+from ..model import Expr
 from ..semantics import Analysis
 from . import periods as P
 from .assignments import by_plan, days_on
 from .credit import ONE, OWNER, Credited, CreditProgram, SplitProblem, compile_credit, parse_recipients
+from .fx import FxTable
 from .reps import Rep
 from .split import merge_parts
 from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
@@ -69,13 +71,15 @@ class PayoutProgram:
         as_of: dt.date,
         rep: str | None = None,
         source: str | None = None,
+        fx: FxTable | None = None,
     ) -> PayoutResult:
         """Statements of every rep (or ``rep``) for ``periods``.
 
         ``deals`` yields deal records, or ``(line, record)`` pairs as ExportReader.records() gives
-        them (then problems with a deal point at ``source``:line).
+        them (then problems with a deal point at ``source``:line). ``fx`` is the dated FX table
+        plans with ``fx`` convert deals in other currencies with (``engine.payout.fx.read_fx``).
         """
-        run = _Run(self, list(reps), periods, as_of, rep, source)
+        run = _Run(self, list(reps), periods, as_of, rep, source, fx)
         # A run makes a few small tuples per deal (credits, lines) and no reference cycles; with a
         # large export alive, the cyclic collector's passes over it would cost more than the
         # computation. It is paused for the run and restored after.
@@ -104,6 +108,7 @@ def compute_statements(
     as_of: dt.date,
     rep: str | None = None,
     source: str | None = None,
+    fx: FxTable | None = None,
 ) -> PayoutResult:
     """Statements for every rep (or ``rep``) in ``periods``.
 
@@ -114,7 +119,7 @@ def compute_statements(
     program = (
         ruleset_or_analysis if isinstance(ruleset_or_analysis, PayoutProgram) else compile_payout(ruleset_or_analysis)
     )
-    return program.compute(deals, reps, periods, as_of, rep, source)
+    return program.compute(deals, reps, periods, as_of, rep, source, fx)
 
 
 def requested_periods(periods, kind: str, fy_start: int) -> list:
@@ -165,7 +170,14 @@ class _Problems:
 
 class _Run:
     def __init__(
-        self, program: PayoutProgram, reps: list, periods, as_of: dt.date, only: str | None, source: str | None = None
+        self,
+        program: PayoutProgram,
+        reps: list,
+        periods,
+        as_of: dt.date,
+        only: str | None,
+        source: str | None = None,
+        fx: FxTable | None = None,
     ):
         self.program = program
         self.as_of = as_of
@@ -173,6 +185,11 @@ class _Run:
         self.diagnostics: list[Diagnostic] = []
         self.problems = _Problems(source)
         self.only = only
+        self.fx = fx
+        self.computed_bonuses = {
+            plan_id: frozenset(b.id for b in rt.plan.bonuses if isinstance(b.amount, Expr))
+            for plan_id, rt in program.runtimes.items()
+        }
         self.all_reps = list(reps)
         self.reps = [r for r in self.all_reps if only is None or r.id == only]
         for r in self.reps:
@@ -219,9 +236,10 @@ class _Run:
             counts = [0] * len(_COUNTS)  # a list indexed by CREDITED, ...: the hot loop counts in place
             tallies[plan_id] = counts
             bounded = frozenset(r.id for r in reps.values() if r.bounded or r.assignments)
-            paying = rt.plan.payment is not None  # its credit function returns the payment date too
+            # the payment date and the deal's currency, when the plan has them, come after the CreditResult fields
+            extras = (rt.plan.payment is not None, rt.plan.fx is not None) if rt.plan.payment or rt.plan.fx else None
             plans.append(
-                (plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt, bounded, paying)
+                (plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt, bounded, extras)
             )
         as_of = self.as_of
         end = self.run_end
@@ -235,7 +253,7 @@ class _Run:
             line = None
             if deal.__class__ is tuple:  # (line, record) from ExportReader.records()
                 line, deal = deal
-            for plan_id, function, when_fields, reps, plan_credits, counts, rt, bounded, paying in plans:
+            for plan_id, function, when_fields, reps, plan_credits, counts, rt, bounded, extras in plans:
                 try:
                     result = function(deal, as_of)
                 except Exception as exc:  # a record of the wrong shape must not stop the run
@@ -267,13 +285,17 @@ class _Run:
                     )
                     continue
                 # a CreditResult, as a plain tuple (engine/payout/credit.py)
-                if paying:
-                    deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled, paid_on = result
-                    if paid_on is not None and paid_on.__class__ is not dt.date:
-                        paid_on = _as_date(paid_on)
-                else:
+                paid_on = currency = converted = None
+                if extras is None:
                     deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
-                    paid_on = None
+                else:
+                    deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled, *extra = result
+                    if extras[0]:
+                        paid_on = extra[0]
+                        if paid_on is not None and paid_on.__class__ is not dt.date:
+                            paid_on = _as_date(paid_on)
+                    if extras[1]:
+                        currency = extra[-1]
                 if deal_id.__class__ is not str:
                     deal_id = _deal_id(deal, number) if deal_id is None else str(deal_id)
                 if amount is None or date is None:
@@ -316,6 +338,13 @@ class _Run:
                 if end is not None and date >= end:
                     counts[CREDITED] += 1
                     continue  # after the last requested period: no statement needs it
+                if currency is not None:
+                    converted = self.convert(rt.plan, deal_id, amount, date, bonuses, currency, line)
+                    if converted is None:
+                        counts[SKIPPED] += 1
+                        continue
+                    if converted is not False:
+                        amount, bonuses, converted = converted
                 if splits is None and overlay is None and to is not None:
                     recipients = ((to, ONE, OWNER),)  # the common case: the owner, in full
                 else:
@@ -372,6 +401,7 @@ class _Run:
                                 bonuses,
                                 cancelled,
                                 paid_on,
+                                converted or None,
                             ),
                         )
                     )
@@ -382,6 +412,33 @@ class _Run:
             self.counts[plan_id] = dict(zip(_COUNTS, counts))
         self.report_strangers(strangers, outside)
         return credits
+
+    def convert(self, plan, deal_id, amount, date, bonuses, currency, line):
+        """A deal's credit in the plan's currency: (amount, bonuses, (currency, amount, rate, rate date)),
+        False when it is in the plan's currency already, None (and DG621) when there is no rate for it."""
+        code = currency.strip().upper() if currency.__class__ is str else str(currency)
+        if not code or code == plan.currency:
+            return False
+        day = date
+        if plan.fx.rate_date == "period_end":
+            day = P.period_of(date, plan.period, plan.fiscal_year_start).last
+        found = self.fx.rate(code, plan.currency, day) if self.fx is not None else None
+        if found is None:
+            where = "no FX table was given (--fx FILE)" if self.fx is None else f"{self.fx.source} has none"
+            self.problems.add(
+                "error",
+                "DG621",
+                f"deals of plan '{plan.id}' without an FX rate",
+                f"deal {deal_id}: no {code}->{plan.currency} rate on or before {day} ({where}); it is not credited",
+                f"add a row '{day},{code},{plan.currency},<rate>' to the FX table",
+                line,
+            )
+            return None
+        rate, rate_day = found
+        computed = self.computed_bonuses.get(plan.id, ())
+        if computed and bonuses:  # amounts computed from the deal are in its currency; constants are the plan's
+            bonuses = tuple((b, v * rate if b in computed and v is not None else v) for b, v in bonuses)
+        return amount * rate, bonuses, (code, amount, rate, rate_day)
 
     def report_strangers(self, strangers: dict, outside: dict) -> None:
         everyone = {r.id: r for r in self.all_reps}

@@ -51,6 +51,7 @@ class Credited(NamedTuple):
     bonuses: tuple  # (bonus id, amount for the whole deal) of the per-deal bonuses that matched
     cancelled: object  # cancellation date (clawback field), or None
     paid_on: object = None  # the plan's payment date (payment.rest_on), or None
+    fx: object = None  # (currency, amount in it, rate, rate's date) when converted to the plan's currency
 
 
 class CreditResult(NamedTuple):
@@ -71,6 +72,7 @@ class CreditResult(NamedTuple):
     bonuses: tuple  # (bonus id, amount for the whole deal) of the per-deal bonuses that matched
     cancelled: object  # cancellation date (the clawback's date field), or None
     paid_on: object = None  # only for a plan with payment timing: its ``rest_on`` date field
+    currency: object = None  # only for a plan with fx: the deal's currency field
 
 
 @attrs.frozen
@@ -231,8 +233,9 @@ class _CreditGenerator:
             bonuses="bonuses",
             cancelled=self.raw(plan.clawback.date if plan.clawback else None),
             paid_on=self.raw(plan.payment.rest_on) if plan.payment else None,
+            currency=self.raw(plan.fx.currency) if plan.fx else None,
         )
-        self.emit(f"return ({', '.join(p for p in parts if p is not None)})")  # paid_on: payment plans only
+        self.emit(f"return ({', '.join(p for p in parts if p is not None)})")  # the last two: when the plan has them
         return "\n".join(self.lines) + "\n"
 
     def raw(self, name: str | None) -> str:

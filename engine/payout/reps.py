@@ -499,7 +499,8 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
                 "DG606",
                 f"rep '{rep_id}' is paid in {currency} but plan '{plan_id}' pays in {plan.currency}",
                 where.get("currency", at),
-                "dealgate does not convert currencies; use a plan in the rep's currency",
+                "a rep is paid in the plan's currency (deals may be converted to it, not pay); use a plan in the "
+                "rep's currency",
             )
         )
     if not ok:

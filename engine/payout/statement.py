@@ -618,7 +618,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
     append = out.append
     new = tuple.__new__
     cent = CENT
-    for _, deal, seq, amount, _, _, _, factor, mults, _, cancelled, _ in window:
+    for _, deal, seq, amount, _, _, _, factor, mults, _, cancelled, _, fx in window:
         scaled = factor is not ONE and factor != ONE
         if amount >= ZERO:
             end = position + amount
@@ -628,6 +628,9 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
             if upper is None or end <= upper:  # the usual case: the deal stays in one tier
                 rate = rates[current]
                 paid = ((amount * rate * factor) if scaled else (amount * rate)).quantize(cent, rounding=mode)
+                note = _with_multipliers(notes[current], mults, factor) if scaled else notes[current]
+                if fx is not None:
+                    note = fx_note(note, fx)
                 append(
                     new(
                         Line,
@@ -640,7 +643,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                             rate,
                             labels[current],
                             factor if scaled else None,
-                            _with_multipliers(notes[current], mults, factor) if scaled else notes[current],
+                            note,
                         ),
                     )
                 )
@@ -657,6 +660,9 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                         done = False
                     rate = rates[index]
                     value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(cent, rounding=mode)
+                    note = _with_multipliers(notes[index], mults, factor) if scaled else notes[index]
+                    if fx is not None:
+                        note = fx_note(note, fx)
                     append(
                         new(
                             Line,
@@ -669,7 +675,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                                 rate,
                                 labels[index],
                                 factor if scaled else None,
-                                _with_multipliers(notes[index], mults, factor) if scaled else notes[index],
+                                note,
                             ),
                         )
                     )
@@ -683,7 +689,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
             paid = ZERO
             for index, piece in slices(tiers, position, end):
                 line = commission_line(
-                    deal, piece, rates[index], labels[index], notes[index] or "credit reversal", factor, mults, mode
+                    deal, piece, rates[index], labels[index], notes[index] or "credit reversal", factor, mults, mode, fx
                 )
                 append(line)
                 paid += line.amount
@@ -715,7 +721,7 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
         position += c.amount
         index = tiers.index_at(position)
         line = commission_line(
-            c.deal, c.amount, rates[index], labels[index], notes[index], c.factor, c.multipliers, mode
+            c.deal, c.amount, rates[index], labels[index], notes[index], c.factor, c.multipliers, mode, c.fx
         )
         out.append(line)
         value = line.amount
@@ -788,7 +794,7 @@ def _overage(window, tiers: Tiers, quota: Decimal, mode, cap, out: list, earned:
         if low_end != low_start:
             for index, piece in slices(tiers, low_start, low_end):
                 line = commission_line(
-                    c.deal, piece, rates[index], labels[index], notes[index], c.factor, c.multipliers, mode
+                    c.deal, piece, rates[index], labels[index], notes[index], c.factor, c.multipliers, mode, c.fx
                 )
                 out.append(line)
                 paid += line.amount
@@ -797,7 +803,9 @@ def _overage(window, tiers: Tiers, quota: Decimal, mode, cap, out: list, earned:
         if above:
             index = tiers.index_at(max(end, quota))
             note = "overage: above quota, at the rate in force" + (f"; {notes[index]}" if notes[index] else "")
-            line = commission_line(c.deal, above, rates[index], labels[index], note, c.factor, c.multipliers, mode)
+            line = commission_line(
+                c.deal, above, rates[index], labels[index], note, c.factor, c.multipliers, mode, c.fx
+            )
             out.append(line)
             paid += line.amount
         if cap is not None and paid > cap:
@@ -862,7 +870,7 @@ def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) 
         paid = ZERO
         for index, piece in pieces:
             line = commission_line(
-                c.deal, piece, rates[index], labels[index], notes[index], factor, c.multipliers, mode
+                c.deal, piece, rates[index], labels[index], notes[index], factor, c.multipliers, mode, c.fx
             )
             out.append(line)
             paid += line.amount
@@ -941,13 +949,15 @@ def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, note
     return state.draw_balance if draw.type == "recoverable" else None
 
 
-def commission_line(deal, credit, rate, label, note, factor, multipliers, mode) -> Line:
+def commission_line(deal, credit, rate, label, note, factor, multipliers, mode, fx=None) -> Line:
     """A commission line: credit x rate (x the multipliers' factor), rounded once.
 
     The hot loop of ``_marginal`` builds the same line inline, for speed; everything else uses this.
+    ``fx`` (currency, amount, rate, rate date) says how the credit was converted to the plan's currency.
     """
     scaled = factor != ONE
     value = ((credit * rate * factor) if scaled else (credit * rate)).quantize(CENT, rounding=mode)
+    note = _with_multipliers(note, multipliers, factor) if scaled else note
     return Line(
         COMMISSION,
         value,
@@ -957,8 +967,15 @@ def commission_line(deal, credit, rate, label, note, factor, multipliers, mode) 
         rate,
         label,
         factor if scaled else None,
-        _with_multipliers(note, multipliers, factor) if scaled else note,
+        fx_note(note, fx) if fx is not None else note,
     )
+
+
+def fx_note(note: str, fx: tuple) -> str:
+    """A line's note with the conversion of its deal: "EUR 10,000.00 at 1.085 (rate of 2026-07-01)"."""
+    currency, amount, rate, day = fx
+    text = f"{currency} {amount:,.2f} at {rate} (rate of {day})"
+    return f"{note}; {text}" if note else text
 
 
 def _with_multipliers(note: str, multipliers: tuple, factor: Decimal) -> str:

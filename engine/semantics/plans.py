@@ -177,6 +177,8 @@ class PlanChecks(Checks):
                     "remove carry_forward: attainment to date carries the cut already",
                 )
             )
+        if plan.fx is not None:
+            self.field_reference(plan.fx.currency, (T.STRING,), "deal currency", plan.locate("fx", "currency"))
         if plan.payment is not None:
             self.field_reference(plan.payment.rest_on, (T.DATE,), "payment date", plan.locate("payment", "rest_on"))
             if plan.quota_period and plan.quota_period != plan.period:
@@ -389,7 +391,7 @@ class PlanChecks(Checks):
 
     def check_credit_currency(self, plan: Plan, amount) -> None:
         """A plan paying in one currency from money fields read in another would pay yen as dollars."""
-        if self.pack.fields is None:
+        if self.pack.fields is None or plan.fx is not None:  # fx: each deal says its currency
             return
         fields = self.pack.fields.fields
         other = [
