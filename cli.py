@@ -1307,7 +1307,7 @@ def payout(
     _report_read(stream)
     statements = booking.shown(result.statements) if booking else result.statements
     if explain_steps:
-        text = "\n".join(render_payout.render_explain(s) for s in statements) or "no statements\n"
+        text = render_payout.render_explanations(statements)
         newline = None
     else:
         if fmt is None:

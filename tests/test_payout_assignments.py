@@ -148,6 +148,11 @@ def test_table_markdown_and_explain_say_how_the_period_is_split():
         "payout", EXPORT, "--reps", REPS, "--as-of", "2026-10-01", "--period", "2026-Q3", "--rep", "carl", "--explain"
     )
     assert "quota weighted by the days of each assignment on the plan, one attainment" in explain.stdout
+    sue = dealgate(
+        "payout", EXPORT, "--reps", REPS, "--as-of", "2026-10-01", "--period", "2026-Q3", "--rep", "sue", "--explain"
+    )
+    assert sue.stdout.count("Statement of Sue Kim (sue)") == 3
+    assert sue.stdout.rstrip().endswith("total 3,056.52 USD")
 
 
 def test_carl_pays_one_statement_on_the_weighted_quota():

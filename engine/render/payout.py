@@ -413,6 +413,15 @@ def render_markdown(statements: Iterable[Statement]) -> str:
 # explanation
 
 
+def render_explanations(statements: Iterable[Statement]) -> str:
+    """Each statement walked step by step; then, for a rep who changed plans, how its parts add up."""
+    statements = list(statements)
+    text = "\n".join(render_explain(s) for s in statements)
+    for c in combine(statements):
+        text += "\n" + "\n".join(combined_lines(c)) + "\n"
+    return text or "no statements\n"
+
+
 def render_explain(s: Statement) -> str:
     """One statement walked step by step: quota, credits in order, the rate table, every line, the total."""
     out = []
