@@ -105,3 +105,14 @@ def test_mavens_sales_teams_export_is_the_reps_file():
     assert all(s["rep"] == s["name"] for s in statements)
     assert "DG602" not in result.stderr and "DG612" not in result.stderr  # every credited agent is a rep
     assert sum(Decimal(s["total"]) for s in statements) == Decimal("160258.30")
+
+
+def test_a_yaml_reps_file_is_read_through_the_mapping_too(rules, tmp_path):
+    ruleset = load_ruleset([rules])[0]
+    program = compile_payout(ruleset)
+    users = tmp_path / "users.yaml"
+    users.write_text("- {User ID: alice, Full Name: Alice Martin, Team: West, Manager: Dana}\n", encoding="utf-8")
+    result = read_reps(users, program.plans, ruleset.fields.date_formats, ruleset.pack.reps)
+    assert result.diagnostics == []
+    [alice] = result.reps
+    assert (alice.id, alice.name, alice.plan, alice.territory) == ("alice", "Alice Martin", "ae-2026", "West")

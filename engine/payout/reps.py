@@ -330,6 +330,10 @@ def parse_reps_yaml(
                 )
             ],
         )
+    mapped: dict[str, list[str]] = {}  # a key's name in the file (lower case) -> the reps-file keys it holds
+    for name, wanted in mapping.columns.items() if mapping is not None else ():
+        for column in wanted:
+            mapped.setdefault(column.strip().lower(), []).append(name)
     records = []
     for index, item in enumerate(data):
         item_path = path + (index,)
@@ -339,20 +343,25 @@ def parse_reps_yaml(
             continue
         values, where = {}, {}
         for key, value in item.items():
-            name = ALIASES.get(str(key).strip().lower())
+            lowered = str(key).strip().lower()
+            names = mapped.get(lowered) or ([ALIASES[lowered]] if lowered in ALIASES else [])
             key_at = builder.keys.get(item_path + (key,), at)
-            if name is None:
-                diagnostics.append(
-                    warning(
-                        "DG602",
-                        f"unknown key '{key}' in a rep is ignored",
-                        key_at,
-                        did_you_mean(str(key), list(COLUMNS)) or f"keys are: {', '.join(COLUMNS)}",
+            if not names:
+                if mapping is None:
+                    diagnostics.append(
+                        warning(
+                            "DG602",
+                            f"unknown key '{key}' in a rep is ignored",
+                            key_at,
+                            did_you_mean(str(key), list(COLUMNS)) or f"keys are: {', '.join(COLUMNS)}",
+                        )
                     )
-                )
                 continue
-            values[name] = "" if value is None else (str(value) if not isinstance(value, str) else value)
-            where[name] = builder.values.get(item_path + (key,), key_at)
+            for name in names:
+                if name in values and lowered not in mapped:
+                    continue  # the reps document's key for it is the one read
+                values[name] = "" if value is None else (str(value) if not isinstance(value, str) else value)
+                where[name] = builder.values.get(item_path + (key,), key_at)
         records.append((values, where, at))
     reps = _build(records, plans, date_formats, diagnostics, mapping)
     return RepsResult(tuple(reps), diagnostics)
