@@ -403,3 +403,14 @@ def test_split_and_a_draw_are_refused(split_rules, tmp_path):
     plan.write_text(plan.read_text(encoding="utf-8") + "draw: {type: recoverable, amount: 2000}\n", encoding="utf-8")
     shown = dealgate("validate", rules, code=1).output
     assert "ae.yaml:13:20: error[DG308]: 'mid_period_change: split' cannot be combined with a draw" in shown
+
+
+def test_the_example_reps_file_with_a_promotion():
+    """examples/reps-assignments.csv on the example export, as docs/payouts.md shows it."""
+    document, stderr = payout_json(
+        "--period", "2026-Q3", "--rep", "sue", export=ROOT / "examples" / "deals.csv",
+        reps=ROOT / "examples" / "reps-assignments.csv",
+    )  # fmt: skip
+    [combined] = document["combined"]
+    assert combined["total"] == "2300.00" and len(combined["parts"]) == 3
+    assert "2 credits of rep 'sue' under plan 'sdr-2026' are dated outside the rep's assignments" in stderr
