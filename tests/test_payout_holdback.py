@@ -106,3 +106,50 @@ def test_what_is_paid_is_the_commission_of_the_deals_kept(deals_spec):
                 paid[line.deal] = paid.get(line.deal, D(0)) + line.amount
             if line.kind == "clawback":
                 assert -line.amount <= paid[line.deal]
+
+
+def test_the_ledger_keeps_what_a_closed_period_held_back(tmp_path):
+    """Q2 closed with a holdback; Q3 pays it out: nothing locked drifts, and the ledger and a payout
+    agree to the cent on what each period pays."""
+    import json
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    plan = rules / "plans" / "ae.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8") + "holdback: {share: 0.25}\n", encoding="utf-8")
+    ledger = tmp_path / "comp.db"
+
+    def run(period, as_of):
+        result = CliRunner().invoke(
+            main,
+            ["payout", str(ROOT / "examples" / "deals.csv"), "--reps", str(ROOT / "examples" / "reps.csv")]
+            + ["--rules", str(rules), "--period", period, "--as-of", as_of, "--format", "json"]
+            + ["--engine", "python", "--ledger", str(ledger)],
+        )
+        assert result.exit_code == 0, result.stderr
+        return result
+
+    q2 = run("2026-Q2", "2026-06-30")
+    held = {
+        s["rep"]: -sum(D(line["amount"]) for line in s["lines"] if line["kind"] == "holdback")
+        for s in json.loads(q2.stdout)["statements"]
+        if s["plan"] == "ae-2026"
+    }
+    assert any(held.values())
+    assert CliRunner().invoke(main, ["close", "2026-Q2", "--ledger", str(ledger)]).exit_code == 0
+    q3 = run("2026-Q3", "2026-09-30")
+    assert "locked unchanged, 0 locked with drift" in q3.stderr
+    statements = json.loads(q3.stdout)["statements"]
+    released = {
+        s["rep"]: sum(D(line["amount"]) for line in s["lines"] if line["kind"] == "holdback_release")
+        for s in statements
+        if s["plan"] == "ae-2026"
+    }
+    assert {rep: amount for rep, amount in released.items() if amount} == {r: a for r, a in held.items() if a}
+    exported = CliRunner().invoke(
+        main, ["ledger", "export", "--ledger", str(ledger), "--period", "2026-Q3", "--format", "json"]
+    )
+    booked = json.loads(exported.stdout)["statements"]
+    assert sum(D(s["payable"]) for s in booked) == sum(D(s["total"]) for s in statements)
+    verified = CliRunner().invoke(main, ["ledger", "verify", "--ledger", str(ledger)])
+    assert verified.exit_code == 0 and "locked statements match" in verified.stdout
