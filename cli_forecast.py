@@ -25,6 +25,7 @@ from cli import (
     _export_sources,
     _preflight,
     _report_read,
+    _rule_files,
     color_option,
     compiled_rules,
     display_for,
@@ -32,6 +33,7 @@ from cli import (
     export_stopped,
     output_stream,
     progress_bar,
+    refuse_overwriting,
     reject_sink,
     rules_option,
 )
@@ -175,6 +177,7 @@ def forecast(
     from engine.forecast.forecast import ForecastError, add_coverage, build_forecast, check_crm_field, check_keys
     from engine.render.forecast import FORMATS
 
+    refuse_overwriting([*exports, reps_path, *_rule_files(rules_dir)], output=output, rejects=rejects)
     ruleset = compiled_rules(rules_dir)
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
     try:
@@ -226,6 +229,7 @@ def movement(
     from engine.forecast.movement import compare_positions
     from engine.render.movement import FORMATS
 
+    refuse_overwriting([old_export, new_export, *_rule_files(rules_dir)], output=output, rejects=rejects)
     ruleset = compiled_rules(rules_dir)
     sources = _export_sources([old_export, new_export])
     if "-" in sources:
@@ -270,6 +274,7 @@ def calibrate(exports, rules_dir, input_format, delimiter, as_of, history_path, 
     from engine.forecast import calibrate as C
     from engine.render.calibrate import FORMATS
 
+    refuse_overwriting([*exports, history_path, *_rule_files(rules_dir)], output=output, rejects=rejects)
     ruleset = compiled_rules(rules_dir)
     sources = _export_sources(exports)
     history = _history(history_path, ruleset) if history_path is not None else None
