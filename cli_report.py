@@ -35,7 +35,7 @@ from cli import (
     reject_sink,
     rules_option,
 )
-from cli_forecast import _fail, _fiscal_year_start, _history, _period, _reps
+from cli_forecast import history_from_option, pack_fiscal_year_start, period_from_option, reps_from_option, stop_with
 from engine.render import diagnostics as render_diag
 
 if TYPE_CHECKING:  # the library is imported when the command runs, not when the CLI starts
@@ -117,18 +117,18 @@ def report(
     refuse_overwriting([p for p in inputs if p], output=output, rejects=rejects)
     ruleset = compiled_rules(rules_dir)
     if reps_path is not None and period is None:
-        _fail("--reps gives quotas and pay periods: add --period (e.g. 2026-Q4)")
-    fy_start = _fiscal_year_start(ruleset)
-    chosen = _period(period, fy_start)
+        stop_with("--reps gives quotas and pay periods: add --period (e.g. 2026-Q4)")
+    fy_start = pack_fiscal_year_start(ruleset)
+    chosen = period_from_option(period, fy_start)
     reps = plans = None
     if reps_path is not None:
-        reps, plans = _reps(reps_path, ruleset)
+        reps, plans = reps_from_option(reps_path, ruleset)
         try:
             for plan in plans.values():
                 requested_periods(period, plan.period, plan.fiscal_year_start)
         except PeriodError as problem:
-            _fail(str(problem))
-    history = _history(history_path, ruleset).rows if history_path is not None else None
+            stop_with(str(problem))
+    history = history_from_option(history_path, ruleset).rows if history_path is not None else None
     sources = _export_sources([export] + ([previous_export] if previous_export else []))
     if previous_export is not None:
         if "-" in sources[1:]:

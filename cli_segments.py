@@ -22,9 +22,11 @@ from cli import (
     _export_sources,
     _report_read,
     _reports,
+    _rule_files,
     compiled_rules,
     display_for,
     output_stream,
+    refuse_overwriting,
     reject_sink,
     rules_option,
     table_options,
@@ -85,6 +87,9 @@ def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output
     from engine.segments.classify import SegmentError, SegmentRun, segments_line, total_deals
     from engine.segments.compile import compile_segments
 
+    refuse_overwriting(
+        [accounts, *deal_exports, segments_file, *_rule_files(rules_dir)], output=output, rejects=rejects
+    )
     ruleset = compiled_rules(rules_dir) if segments_file is None else _with_segments(rules_dir, segments_file)
     segments = ruleset.pack.segments
     if segments is None:
