@@ -56,13 +56,19 @@ def by_plan(reps: list[Rep], plans: dict) -> dict:
         plan_views[rep.id] = attrs.evolve(
             first,
             start=None if any(row.start is None for row in on_plan) else first.start,
-            end=None if any(row.end is None for row in on_plan) else max(row.end for row in on_plan),
+            end=_last_end(on_plan),
             quota=last.quota,
             target_incentive=last.target_incentive,
             assignments=tuple(mine),
             tenure=_tenure(mine, on_plan, ramp),
         )
     return views
+
+
+def _last_end(rows: list[Rep]) -> dt.date | None:
+    """The last day of the rows on a plan (None: one of them is open-ended)."""
+    ends = [row.end for row in rows]
+    return max(ends) if all(end is not None for end in ends) else None  # type: ignore[type-var]
 
 
 def _start_key(rep: Rep):
@@ -110,8 +116,9 @@ def quota_over(rep: Rep, plan, span: P.Period) -> Quota:
     rows = [row for row in (rep.terms or (rep,)) if row.covers_any(start, end)]
     if not rows:  # not on the plan in the span: what the rep would carry, for milestones and rates
         return Quota(_quota(rep, plan), None, rep.target_incentive, _source(rep.terms or (rep,)))
-    ramp = plan.ramp.quota if plan.ramp is not None and rep.tenure is not None else ()
-    bounds = [_plus_months(rep.tenure, n) for n in range(len(ramp) + 1)] if ramp else []
+    tenure = rep.tenure
+    ramp = plan.ramp.quota if plan.ramp is not None and tenure is not None else ()
+    bounds = [_plus_months(tenure, n) for n in range(len(ramp) + 1)] if ramp and tenure is not None else []
     full = weighted = incentive = ZERO  # quota x days, quota x ramp-weighted days, target incentive x days
     active_total = 0
     ramped: dict = {}  # month of tenure -> its days in the span
@@ -144,7 +151,9 @@ def quota_over(rep: Rep, plan, span: P.Period) -> Quota:
             f"(from {bounds[month - 1]}) at {_pct(ramp[month - 1])} of the full quota"
         )
     if len(quotas) == 1 and weighted == full:  # one quota, no ramp: the plain proration, exactly as written
-        (base,) = quotas
+        (single,) = quotas
+        assert single is not None  # None in quotas returned above
+        base = single
         quota = base if active_total == days else base * active_total / days
     else:
         base = full / active_total

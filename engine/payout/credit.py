@@ -235,7 +235,8 @@ class _CreditGenerator:
             paid_on=self.raw(plan.payment.rest_on) if plan.payment else None,
             currency=self.raw(plan.fx.currency) if plan.fx else None,
         )
-        self.emit(f"return ({', '.join(p for p in parts if p is not None)})")  # the last two: when the plan has them
+        # the last two only when the plan has them
+        self.emit(f"return ({', '.join(str(p) for p in parts if p is not None)})")
         return "\n".join(self.lines) + "\n"
 
     def raw(self, name: str | None) -> str:

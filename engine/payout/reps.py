@@ -417,7 +417,8 @@ def _build(records: Iterable, plans: dict | None, date_formats: tuple, diagnosti
             diagnostics.append(
                 error(
                     "DG605",
-                    f"rep '{rep.id}' is listed twice (first at line {clash.location.line}) for overlapping dates "
+                    f"rep '{rep.id}' is listed twice (first at line {clash.location.line if clash.location else '?'}) "
+                    f"for overlapping dates "
                     f"({_span(clash)} and {_span(rep)})",
                     where.get("id", at),
                     "a rep is on one plan at a time: give each row its own start and end dates, or merge the rows",

@@ -32,7 +32,9 @@ def merge_parts(parts: list) -> list:
 
 def _merged(members: list) -> Statement:
     first = members[0][1]
-    lines, notes, credits = [], [], []
+    lines: list = []
+    notes: list[str] = []
+    credits: list = []
     quota = credit = ZERO
     known_quota = True
     for index, s in members:

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import attrs
 
-from ..model import Plan
+from ..model import Holdback, Payment, Plan
 from ..money import CENT, ROUNDING
 from . import periods as P
 from .assignments import days_on, part_notes, part_of, quota_over
@@ -219,9 +219,9 @@ def compute_statement(
     earned = _commission_lines(rt, measure, lines)
     kept = _hold_back(rt, measure, lines, earned, state)
     if plan.payment is not None:
-        _payment_lines(rt, period, measure, lines, kept, state)
+        _payment_lines(rt, plan.payment, period, measure, lines, kept, state)
     if plan.holdback is not None:
-        _holdback_lines(rt, period, lines, earned, state)
+        _holdback_lines(rt, plan.holdback, period, lines, earned, state)
     _deal_bonus_lines(rt, measure, lines, state, notes)
     _milestone_lines(rt, measure, lines, state)
     _clawback_lines(plan, clawbacks, lines, state)
@@ -351,7 +351,7 @@ def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, st
         net = rt.cap_period
         if kept and earned_total > 0:
             kept = (prior + net) / earned_total  # the share of the deals' commission actually paid to date
-    elif caps.carry_forward and state.carried > 0:
+    elif caps.carry_forward and rt.cap_period is not None and state.carried > 0:
         room = rt.cap_period - max(net, ZERO)
         paid = min(state.carried, room)
         if paid > 0:
@@ -373,7 +373,9 @@ def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, st
     return kept
 
 
-def _payment_lines(rt: PlanRuntime, period: P.Period, measure: _Measure, lines: list, kept, state: RepState) -> None:
+def _payment_lines(
+    rt: PlanRuntime, payment: Payment, period: P.Period, measure: _Measure, lines: list, kept, state: RepState
+) -> None:
     """Payment timing: pay the rest of earlier deals whose payment date is in this period, and defer the rest of
     this period's deals (``1 - at_credit`` of what each deal's lines paid) to the period of their payment date.
 
@@ -381,7 +383,6 @@ def _payment_lines(rt: PlanRuntime, period: P.Period, measure: _Measure, lines: 
     payment date defers the rest until the export has one. The deferred part is the deal's, so a
     deal cancelled before it is paid forgoes it instead of being clawed back for it.
     """
-    payment = rt.plan.payment
     for seq, amount in state.deferred.pop(period.start, {}).items():
         deal, paid_on = state.deferred_deals.pop(seq)
         if seq in state.paid_commission:
@@ -422,7 +423,9 @@ def _payment_lines(rt: PlanRuntime, period: P.Period, measure: _Measure, lines: 
         )
 
 
-def _holdback_lines(rt: PlanRuntime, period: P.Period, lines: list, earned: dict, state: RepState) -> None:
+def _holdback_lines(
+    rt: PlanRuntime, holdback: Holdback, period: P.Period, lines: list, earned: dict, state: RepState
+) -> None:
     """Pay what earlier periods held back and is due now; hold back the plan's share of this period's commission.
 
     What is held is attributed to the cancellable deals it came from, so a deal cancelled before its
@@ -440,11 +443,11 @@ def _holdback_lines(rt: PlanRuntime, period: P.Period, lines: list, earned: dict
     payable = sum((line.amount for line in lines if line.kind in COMMISSION_KINDS), ZERO)
     if payable <= 0:
         return
-    share = plan.holdback.share
+    share = holdback.share
     held = (payable * share).quantize(CENT, rounding=rt.mode)
     if not held:
         return
-    months = P.MONTHS[plan.period] * plan.holdback.periods
+    months = P.MONTHS[plan.period] * holdback.periods
     paid_in = P.period_of(P.add_months(period.start, months), plan.period, plan.fiscal_year_start)
     by_deal: dict = {}
     for seq in earned:

@@ -57,8 +57,11 @@ class PlanChecks(Checks):
 
     def check_clawback_schedule(self, plan: Plan) -> None:
         """A clawback schedule's steps in increasing days, and taking back less (or as much) as time passes."""
-        steps = plan.clawback.schedule
-        if steps and plan.clawback.share_given:
+        claw = plan.clawback
+        if claw is None:
+            return
+        steps = claw.schedule
+        if steps and claw.share_given:
             self.add(
                 error(
                     "DG308",
