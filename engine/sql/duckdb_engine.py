@@ -29,13 +29,14 @@ import datetime as dt
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import attrs
 import duckdb
 from sqlglot import exp
 
 from .. import progress
-from ..read import ExportError, ExportReader, ReadWarning, Reject
+from ..read import ExportError, ExportReader, ReadWarning, Reject, StreamCounts
 from ..read.csv import LineFeed, runaway_quote
 from ..results import DealResult
 from ..score import ScoredDeal
@@ -65,7 +66,7 @@ class Fallback(Exception):
 class SqlSource:
     """One CSV export prepared for DuckDB: its reader (header, plan, warnings) and where its rows start."""
 
-    reader: object  # ExportReader, or a ParquetHeader
+    reader: Any  # an ExportReader, or a ParquetHeader (which has the attributes the engines read)
     path: str
     rows: int | None = None  # data rows DuckDB reads (blank ones included), once checked
     kind: str = "csv"  # or parquet
@@ -81,14 +82,11 @@ class SqlStream:
 
     scorer: DuckDBScorer
     sources: list
-    counts: object = None
+    counts: StreamCounts = attrs.field(factory=StreamCounts)
     warnings: list = attrs.field(factory=list)
     missing_fields: dict = attrs.field(factory=dict)
 
     def __attrs_post_init__(self):
-        from ..read import StreamCounts
-
-        self.counts = StreamCounts()
         self.scorer.counts = self.counts
         for source in self.sources:
             self.warnings.extend((source.name, w) for w in source.reader.warnings)
@@ -184,7 +182,7 @@ class DuckDBScorer:
             raise Fallback("a Parquet column name with a line break in it")
         return SqlSource(header, str(path), kind="parquet")
 
-    def raw_rows(self, source: SqlSource, target: str | None = None) -> exp.Expression:
+    def raw_rows(self, source: SqlSource, target: str | None = None) -> exp.Select:
         """The export's data rows as text cells c0..cN, with their position ``rn`` from 1.
 
         ``target``: the text read_csv/read_parquet is given, when not the source's own (a placeholder).
@@ -295,7 +293,7 @@ class DuckDBScorer:
 
     # the query
 
-    def line_expression(self, source: SqlSource) -> exp.Expression:
+    def line_expression(self, source: SqlSource) -> exp.Expr:
         """Each row's line in the file, from its position ``rn`` (a table of line starts when needed)."""
         starts = self.lines(source, self._count_rows(source))
         if starts is None:
@@ -308,7 +306,7 @@ class DuckDBScorer:
         )
 
     def typed_rows(
-        self, source: SqlSource, line: exp.Expression, target: str | None = None, used: set | None = None
+        self, source: SqlSource, line: exp.Expr, target: str | None = None, used: set | None = None
     ) -> exp.Select:
         """Typed fields, the first problem of the row (in column order), and the raw cells of rejected rows.
 
@@ -453,6 +451,7 @@ class DuckDBScorer:
 
     def _build_scoring(self, source: SqlSource, position: int, numbered: bool, text) -> exp.Select:
         """The scoring SELECT, with placeholders for the scanned path and the source's name."""
+        line: exp.Expr
         if numbered:
             line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
         else:
@@ -635,11 +634,11 @@ def _scan_target(source: SqlSource) -> str:
     return str(path)
 
 
-def _scan(function: str, target: str) -> exp.Expression:
+def _scan(function: str, target: str) -> exp.Expr:
     return exp.Anonymous(this=function, expressions=[exp.Literal.string(target)])
 
 
-def _parquet_scan(path: str) -> exp.Expression:
+def _parquet_scan(path: str) -> exp.Expr:
     target = str(Path(path) / "*.parquet") if Path(path).is_dir() else str(path)
     return _scan("read_parquet", target)
 
