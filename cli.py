@@ -199,8 +199,9 @@ class FormatChoice(click.Choice):
         self.engine_formats = engine_formats  # written by an engine itself, not by the renderer
         self.case_sensitive = True
 
+    # click reads choices as an attribute; this finds them on first use (importing no renderer before)
     @functools.cached_property
-    def choices(self) -> tuple:
+    def choices(self) -> tuple:  # type: ignore[override]
         return tuple(importlib.import_module(self.module).FORMATS) + tuple(self.engine_formats)
 
 
@@ -643,7 +644,8 @@ def _report_read(stream) -> None:
     "fmt",
     type=FormatChoice("engine.render.deals", ("parquet",)),
     default=None,
-    help="Output format; table on a terminal, json otherwise. parquet (a directory, with --engine "
+    help="Output format; by default the -o file's extension (.csv, .json, .jsonl) says it, else table on a "
+    "terminal and json otherwise. parquet (a directory, with --engine "
     "spark) is written by Spark itself.",
 )
 @click.option("--output", "-o", type=OutputFile(), help="Write results here (atomically).")
@@ -697,7 +699,7 @@ def score(
     sources = _export_sources(exports)
     as_of = as_of or dt.date.today()
     if fmt is None:
-        fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
+        fmt = cli_display.output_format(fmt, output)
     summary = Summary(ruleset, as_of, quota)
     click.echo(f"as of {as_of.isoformat()}", err=True)
     stream = None
@@ -712,7 +714,7 @@ def score(
             )
             sys.exit(EXIT_USAGE)
         with (
-            progress_bar("scoring", sources if sql is None else ()) as bar,
+            progress_bar("scoring", sources) as bar,  # the SQL engines advance it as their queries go
             reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject,
         ):
             if sql is not None:
@@ -1296,11 +1298,18 @@ def compile_command(rules_dir, credits, output):
 @click.option("--to", "to_period", help="Last period of a range (default: --from).")
 @click.option("--rep", "rep_id", help="Only this rep's statements.")
 @click.option(
+    "--fx",
+    "fx_path",
+    type=click.Path(dir_okay=False),
+    help="Dated FX table (CSV: date,from,to,rate) for plans with 'fx': deals in other currencies are converted.",
+)
+@click.option(
     "--format",
     "fmt",
     type=FormatChoice("engine.render.payout"),
     default=None,
-    help="Output format; table on a terminal, json otherwise.",
+    help="Output format; by default the -o file's extension (.csv, .json, .jsonl, .md) says it, else table "
+    "on a terminal and json otherwise.",
 )
 @click.option(
     "--explain",
@@ -1332,6 +1341,7 @@ def payout(
     verbose,
     spark_master,
     ledger_path,
+    fx_path,
 ):
     """What each rep is owed for a period, line by line, from a deal export."""
     from engine.payout import PeriodError, compile_payout, read_reps, requested_periods
@@ -1339,7 +1349,9 @@ def payout(
     from engine.render import payout as render_payout
     from engine.score import counts_line
 
-    refuse_overwriting([export, reps_path, *_rule_files(rules_dir)], output=output, rejects=rejects)
+    refuse_overwriting(
+        [export, reps_path, *([fx_path] if fx_path else []), *_rule_files(rules_dir)], output=output, rejects=rejects
+    )
     if period and (from_period or to_period):
         raise click.UsageError("give --period, or --from/--to, not both")
     if not period and not from_period:
@@ -1357,7 +1369,7 @@ def payout(
     if not Path(reps_path).is_file():
         click.echo(f"dealgate: no such reps file: {reps_path}", err=True)
         sys.exit(EXIT_USAGE)
-    reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
+    reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats, ruleset.pack.reps)
     if reps.diagnostics:
         click.echo(render_diag.render_text(reps.diagnostics), err=True, nl=False)
     if not reps.ok:
@@ -1366,10 +1378,11 @@ def payout(
     if rep_id is not None and rep_id not in {r.id for r in reps.reps}:
         click.echo(f"dealgate: no rep '{rep_id}' in {reps_path}", err=True)
         sys.exit(EXIT_USAGE)
+    fx = _payout_fx(fx_path, program, ruleset)
     as_of = as_of or dt.date.today()
     click.echo(f"as of {as_of.isoformat()}", err=True)
     shown = "<stdin>" if sources[0] == "-" else sources[0]
-    booking = cli_ledger.book_payout(ledger_path, wanted, program, rules_dir, reps_path, sources)
+    booking = cli_ledger.book_payout(ledger_path, wanted, program, rules_dir, reps_path, sources, fx_path)
     wanted = booking.periods if booking else wanted  # with a ledger, its locked periods are recomputed too
     crediting = _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose, spark_master)
     try:
@@ -1381,12 +1394,12 @@ def payout(
                 path = records_path(sources, input_format)
                 stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, records_path=path)
                 records = ((line, deal) for _, _, line, deal in stream.records())
-                result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=shown)
+                result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=shown, fx=fx)
             else:
                 crediting, stream = crediting
                 crediting.scorer.on_reject = on_reject
                 result = crediting.program.compute(
-                    crediting.records(stream), reps.reps, wanted, as_of, rep=rep_id, source=shown
+                    crediting.records(stream), reps.reps, wanted, as_of, rep=rep_id, source=shown, fx=fx
                 )
                 crediting.close()
     except ExportError as problem:
@@ -1395,11 +1408,11 @@ def payout(
     _report_read(stream)
     statements = booking.shown(result.statements) if booking else result.statements
     if explain_steps:
-        text = "\n".join(render_payout.render_explain(s) for s in statements) or "no statements\n"
+        text = render_payout.render_explanations(statements)
         newline = None
     else:
         if fmt is None:
-            fmt = "table" if (output is None and sys.stdout.isatty()) else "json"
+            fmt = cli_display.output_format(fmt, output)
         text = render_payout.FORMATS[fmt](
             statements,
             as_of,
@@ -1424,6 +1437,32 @@ def payout(
     if booking:
         booking.record(result)
     sys.exit(EXIT_PROBLEMS if unbalanced or not result.ok else EXIT_OK)
+
+
+def _payout_fx(fx_path, program, ruleset):
+    """The FX table of ``--fx`` (exit 2 when it has errors, or when a plan converts currencies without one)."""
+    from engine.payout.fx import read_fx
+
+    converting = [plan.id for plan in program.plans.values() if plan.fx is not None]
+    if fx_path is None:
+        if converting:
+            click.echo(
+                f"dealgate: plan '{converting[0]}' converts deals from other currencies: give the FX table "
+                f"with --fx FILE (CSV: date,from,to,rate)",
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
+        return None
+    if not Path(fx_path).is_file():
+        click.echo(f"dealgate: no such FX table: {fx_path}", err=True)
+        sys.exit(EXIT_USAGE)
+    found = read_fx(fx_path, ruleset.fields.date_formats)
+    if found.diagnostics:
+        click.echo(render_diag.render_text(found.diagnostics), err=True, nl=False)
+    if not found.ok:
+        click.echo(f"dealgate: the FX table {fx_path} has errors", err=True)
+        sys.exit(EXIT_USAGE)
+    return found.table
 
 
 def _diff_engine(engine, rulesets, sources, input_format, verbose) -> str:
@@ -1484,5 +1523,5 @@ if __name__ == "__main__":  # python -m cli: run the module 'cli', the one other
 else:
     from cli_forecast import COMMANDS as _FORECAST_COMMANDS  # forecast, movement, calibrate (docs/forecast.md)
 
-    for _command in _FORECAST_COMMANDS:
+    for _command in _FORECAST_COMMANDS + importlib.import_module("cli_report").COMMANDS:  # + dealgate report
         main.add_command(_command)

@@ -12,6 +12,10 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
+from typing import Any
+
+import click
 
 from engine.progress import Meter
 
@@ -39,11 +43,46 @@ def table_width(width: int | None, stream) -> int | None:
         return int(columns)
     if _isatty(stream):
         try:
-            columns = os.get_terminal_size(stream.fileno()).columns
+            size = os.get_terminal_size(stream.fileno()).columns
         except (OSError, ValueError):
             return None
-        return columns or None  # a pseudo-terminal with no size (script, CI) says 0
+        return size or None  # a pseudo-terminal with no size (script, CI) says 0
     return None
+
+
+# An output file's extension says its format when --format does not, as pandas, polars and duckdb
+# read a file name: `-o deals.csv` writes CSV.
+FORMAT_OF_SUFFIX = {
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "table",
+}
+
+
+def output_format(fmt: str | None, output) -> str:
+    """``--format`` when given; else what the ``-o`` file's extension names, when the command writes
+    that format; else a table on a terminal and JSON anywhere else (a pipe, ``-o -``, a file named
+    otherwise)."""
+    if fmt:
+        return fmt
+    if output not in (None, "-"):
+        named = FORMAT_OF_SUFFIX.get(Path(str(output)).suffix.lower())
+        if named is not None and named in _format_choices():
+            return named
+    return "table" if output is None and sys.stdout.isatty() else "json"
+
+
+def _format_choices() -> tuple:
+    """The formats the running command's --format accepts."""
+    context = click.get_current_context(silent=True)
+    for param in context.command.params if context is not None else ():
+        if param.name == "fmt":
+            return tuple(getattr(param.type, "choices", ()))
+    return ()
 
 
 def _isatty(stream) -> bool:
@@ -86,9 +125,9 @@ class ProgressBar:
         self.color = color
         self.lock = threading.RLock()
         self._stop = threading.Event()
-        self._thread = None
-        self._progress = None
-        self._task = None
+        self._thread: threading.Thread | None = None
+        self._progress: Any = None  # a rich Progress, made when drawing starts (rich is imported then)
+        self._task: Any = None
 
     def __enter__(self) -> ProgressBar:
         global _active

@@ -25,6 +25,7 @@ from cli import (
     _export_sources,
     _preflight,
     _report_read,
+    _rule_files,
     color_option,
     compiled_rules,
     display_for,
@@ -33,14 +34,16 @@ from cli import (
     output_stream,
     progress_bar,
     records_path,
+    refuse_overwriting,
     reject_sink,
     rules_option,
 )
+from cli_display import output_format
 from engine.pack import read_pack
 from engine.render import diagnostics as render_diag
 
 
-def _fail(message: str) -> None:
+def stop_with(message: str) -> None:
     click.echo(f"dealgate: {message}", err=True)
     sys.exit(EXIT_USAGE)
 
@@ -75,13 +78,13 @@ def scored_deals(ruleset, sources, as_of, input_format, delimiter, rejects, desc
     click.echo(counts_line(stream.counts), err=True)
 
 
-def _fiscal_year_start(ruleset) -> int:
+def pack_fiscal_year_start(ruleset) -> int:
     """The plans' fiscal calendar when they agree on one (periods are then the plans' periods), else January."""
     starts = {plan.fiscal_year_start for plan in ruleset.analysis.pack.plans}
     return starts.pop() if len(starts) == 1 else 1
 
 
-def _period(label: str | None, fy_start: int):
+def period_from_option(label: str | None, fy_start: int):
     from engine.payout import PeriodError, parse_period
 
     if label is None:
@@ -89,21 +92,21 @@ def _period(label: str | None, fy_start: int):
     try:
         return parse_period(label, fy_start)
     except PeriodError as problem:
-        _fail(str(problem))
+        stop_with(str(problem))
 
 
-def _reps(path: str, ruleset):
+def reps_from_option(path: str, ruleset):
     """The reps of a reps file (engine.payout reads it), or exit 2 with its diagnostics."""
     from engine.payout import read_reps
 
     if not Path(path).is_file():
-        _fail(f"no such reps file: {path}")
+        stop_with(f"no such reps file: {path}")
     plans = {plan.id: plan for plan in ruleset.analysis.pack.plans}
-    reps = read_reps(path, plans, ruleset.fields.date_formats)
+    reps = read_reps(path, plans, ruleset.fields.date_formats, ruleset.pack.reps)
     if reps.diagnostics:
         click.echo(render_diag.render_text(reps.diagnostics), err=True, nl=False)
     if not reps.ok:
-        _fail(f"the reps file {path} has errors")
+        stop_with(f"the reps file {path} has errors")
     return reps.reps, plans
 
 
@@ -123,14 +126,15 @@ def report_options(module: str, what: str):
             "fmt",
             type=FormatChoice(module),
             default=None,
-            help="Output format; table on a terminal, json otherwise.",
+            help="Output format; by default the -o file's extension (.csv, .json, .jsonl, .md) says it, else table "
+            "on a terminal and json otherwise.",
         )(function)
 
     return decorate
 
 
 def _format(fmt, output):
-    return fmt or ("table" if (output is None and sys.stdout.isatty()) else "json")
+    return output_format(fmt, output)
 
 
 def _write(formats: dict, fmt: str, result, output) -> None:
@@ -175,6 +179,7 @@ def forecast(
     from engine.forecast.forecast import ForecastError, add_coverage, build_forecast, check_crm_field, check_keys
     from engine.render.forecast import FORMATS
 
+    refuse_overwriting([*exports, reps_path, *_rule_files(rules_dir)], output=output, rejects=rejects)
     ruleset = compiled_rules(rules_dir)
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
     try:
@@ -182,12 +187,12 @@ def forecast(
         if crm_field is not None:
             check_crm_field(ruleset, crm_field)
     except ForecastError as problem:
-        _fail(str(problem))
+        stop_with(str(problem))
     if reps_path is not None and period is None:
-        _fail("--reps gives quotas per period: add --period (e.g. 2026-Q4)")
-    fy_start = _fiscal_year_start(ruleset)
-    chosen = _period(period, fy_start)
-    reps = _reps(reps_path, ruleset) if reps_path is not None else None
+        stop_with("--reps gives quotas per period: add --period (e.g. 2026-Q4)")
+    fy_start = pack_fiscal_year_start(ruleset)
+    chosen = period_from_option(period, fy_start)
+    reps = reps_from_option(reps_path, ruleset) if reps_path is not None else None
     sources = _export_sources(exports)
     as_of = as_of or dt.date.today()
     fmt = _format(fmt, output)
@@ -226,6 +231,7 @@ def movement(
     from engine.forecast.movement import compare_positions
     from engine.render.movement import FORMATS
 
+    refuse_overwriting([old_export, new_export, *_rule_files(rules_dir)], output=output, rejects=rejects)
     ruleset = compiled_rules(rules_dir)
     sources = _export_sources([old_export, new_export])
     if "-" in sources:
@@ -237,7 +243,7 @@ def movement(
     if Path(old_export).resolve() == Path(new_export).resolve():
         raise click.UsageError("OLD_EXPORT and NEW_EXPORT are the same file")
     with scored_deals(ruleset, sources, [old_as_of, as_of], input_format, delimiter, rejects) as deals:
-        result = compare_positions(ruleset, deals, period_kind, _fiscal_year_start(ruleset))
+        result = compare_positions(ruleset, deals, period_kind, pack_fiscal_year_start(ruleset))
     if not result.reconciles:  # cannot happen by construction; never hide it if it does
         click.echo("dealgate: the waterfall does not add up to the difference; please report this bug", err=True)
         sys.exit(EXIT_INTERNAL)
@@ -270,9 +276,10 @@ def calibrate(exports, rules_dir, input_format, delimiter, as_of, history_path, 
     from engine.forecast import calibrate as C
     from engine.render.calibrate import FORMATS
 
+    refuse_overwriting([*exports, history_path, *_rule_files(rules_dir)], output=output, rejects=rejects)
     ruleset = compiled_rules(rules_dir)
     sources = _export_sources(exports)
-    history = _history(history_path, ruleset) if history_path is not None else None
+    history = history_from_option(history_path, ruleset) if history_path is not None else None
     as_of = as_of or dt.date.today()
     fmt = _format(fmt, output)
     click.echo(f"as of {as_of.isoformat()}", err=True)
@@ -307,7 +314,7 @@ def _write_probabilities(ruleset, result) -> None:
     try:
         text = apply_edits(Path(path).read_text(encoding="utf-8"), edits)
     except (OSError, EditError) as problem:
-        _fail(f"calibrate --write: {problem}")
+        stop_with(f"calibrate --write: {problem}")
     with atomic_write(path) as handle:
         handle.write(text)
     changes = ", ".join(f"{e.stage} {e.old} -> {e.new}" for e in edits)
@@ -321,20 +328,20 @@ def _write_probabilities(ruleset, result) -> None:
         )
 
 
-def _history(path: str, ruleset):
+def history_from_option(path: str, ruleset):
     """The rows of a stage-history file, its rejected rows reported on stderr with the counts; exit 2 if unusable."""
     from engine.forecast.calibrate import HistoryError, read_history
 
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        _fail(f"no such history file: {path}")
+        stop_with(f"no such history file: {path}")
     except (OSError, UnicodeDecodeError) as problem:
-        _fail(f"cannot read the history file {path}: {problem}")
+        stop_with(f"cannot read the history file {path}: {problem}")
     try:
         history = read_history(text, ruleset.analysis.stage_lookup)
     except HistoryError as problem:
-        _fail(f"{path}: {problem}")
+        stop_with(f"{path}: {problem}")
     for line, reason in history.rejected[:10]:
         click.echo(f"{path}:{line}: rejected: {reason}", err=True)
     if len(history.rejected) > 10:

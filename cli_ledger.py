@@ -73,12 +73,12 @@ def _done(outcome):
 class PayoutBooking:
     """What `payout --ledger` adds to a payout run: more periods computed, fewer shown, the result booked."""
 
-    def __init__(self, ledger, wanted, program, rules_dir: str, reps_path: str, export: str):
+    def __init__(self, ledger, wanted, program, rules_dir: str, reps_path: str, export: str, fx: str | None = None):
         from engine.payout import requested_periods
 
         self.ledger = ledger
         self.program = program
-        self.paths = (rules_dir, reps_path, export)
+        self.paths = (rules_dir, reps_path, export, fx)  # the FX table is data, like the export
         self.requested = {
             (plan_id, p.start)
             for plan_id, plan in program.plans.items()
@@ -121,14 +121,16 @@ class PayoutBooking:
                 click.echo(f"    {shown_money(a.amount):>12}  {a.note}", err=True)
 
 
-def book_payout(ledger_path, wanted, program, rules_dir: str, reps_path: str, sources) -> PayoutBooking | None:
+def book_payout(
+    ledger_path, wanted, program, rules_dir: str, reps_path: str, sources, fx_path: str | None = None
+) -> PayoutBooking | None:
     """A booking for `payout --ledger`, or None without --ledger (exit 2 when the ledger cannot be used)."""
     if ledger_path is None:
         return None
     if sources[0] == "-":
         click.echo("dealgate: --ledger needs the export as a file (its hash is booked), not stdin", err=True)
         sys.exit(EXIT_USAGE)
-    return PayoutBooking(_open(ledger_path, create=True), wanted, program, rules_dir, reps_path, sources[0])
+    return PayoutBooking(_open(ledger_path, create=True), wanted, program, rules_dir, reps_path, sources[0], fx_path)
 
 
 def register(main) -> None:

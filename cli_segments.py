@@ -22,15 +22,18 @@ from cli import (
     _export_sources,
     _report_read,
     _reports,
+    _rule_files,
     compiled_rules,
     display_for,
     output_stream,
     records_option,
     records_path,
+    refuse_overwriting,
     reject_sink,
     rules_option,
     table_options,
 )
+from cli_display import output_format
 
 FORMATS = ("table", "csv", "json", "markdown")
 
@@ -66,7 +69,8 @@ FORMATS = ("table", "csv", "json", "markdown")
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="Output format; table on a terminal, json otherwise.",
+    help="Output format; by default the -o file's extension (.csv, .json, .jsonl, .md) says it, else table "
+    "on a terminal and json otherwise.",
 )
 @click.option("--output", "-o", type=OutputFile(), help="Write results here (atomically).")
 @click.option("--rejects", type=OutputFile(), help="Write account rows that cannot be read here, as CSV.")
@@ -86,6 +90,9 @@ def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output
     from engine.segments.classify import SegmentError, SegmentRun, segments_line, total_deals
     from engine.segments.compile import compile_segments
 
+    refuse_overwriting(
+        [accounts, *deal_exports, segments_file, *_rule_files(rules_dir)], output=output, rejects=rejects
+    )
     ruleset = compiled_rules(rules_dir) if segments_file is None else _with_segments(rules_dir, segments_file)
     segments = ruleset.pack.segments
     if segments is None:
@@ -99,7 +106,7 @@ def segment(accounts, rules_dir, segments_file, deal_exports, as_of, fmt, output
     sources = _export_sources([accounts])
     deal_sources = _export_sources(deal_exports)
     as_of = as_of or dt.date.today()
-    fmt = fmt or ("table" if output is None and sys.stdout.isatty() else "json")
+    fmt = output_format(fmt, output)
     click.echo(f"as of {as_of.isoformat()}", err=True)
     stream = deals = None
     try:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import jsonschema
 
@@ -99,11 +100,17 @@ def check_document(document: Document) -> list[Diagnostic]:
     return problems
 
 
+def _schema_of(err: jsonschema.ValidationError) -> dict:
+    """The (sub)schema an error is about: always a mapping in dealgate's schemas (never `true`/`false`)."""
+    return cast(dict, err.schema)
+
+
 def misspelt_required(err: jsonschema.ValidationError) -> dict:
     """For an unknown-keys error: {unknown key: the required key it misspells}, when one is missing and close."""
     instance = err.instance if isinstance(err.instance, dict) else {}
-    allowed = set(err.schema.get("properties", {}))
-    missing = [key for key in err.schema.get("required", ()) if key not in instance]
+    schema = _schema_of(err)
+    allowed = set(schema.get("properties", {}))
+    missing = [key for key in schema.get("required", ()) if key not in instance]
     fixes: dict = {}
     for key in sorted(set(instance) - allowed):
         match = difflib.get_close_matches(key.lower(), [m for m in missing if m not in fixes.values()], n=1, cutoff=0.6)
@@ -233,7 +240,7 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
     at = document.locate(path)
     if err.instance is None and path and not isinstance(path[-1], int):
         at = document.locate_key(path)  # 'key:' with nothing after it: the key is the only token to show
-    validator, schema = err.validator, err.schema
+    validator, schema = err.validator, _schema_of(err)
 
     if validator == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
@@ -255,7 +262,7 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
         return [error("DG102", f"{where} is missing the required key '{missing}'", at)]
     if validator == "type":
         expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        wanted = _alternatives([_TYPE_NAMES.get(t, t) for t in expected])
+        wanted = _alternatives([_TYPE_NAMES.get(t, str(t)) for t in expected])
         hint = None
         if isinstance(err.instance, str) and "number" in expected:
             hint = "write numbers without quotes, units or thousands separators (250000, 0.1)"
@@ -270,7 +277,7 @@ def _explain(err: jsonschema.ValidationError, document: Document) -> list[Diagno
         ]
     if validator == "pattern" and "propertyNames" in err.absolute_schema_path:
         # jsonschema reports a bad key as a pattern error on the parent mapping: point at the key itself.
-        key = err.instance
+        key = str(err.instance)  # a mapping key: always a string
         return [
             error(
                 "DG105",

@@ -12,12 +12,14 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
 from . import expr as E
 from .generated import Origin, constants_comment, load
-from .model import Criterion, Expr, Field, QualifyOut
+from .model import Criterion, Expr, Field, FieldSet, Pipeline, QualifyOut
 from .results import BLOCKED, DISQUALIFIED, LOST, READY, WON, CriterionOutcome, DealResult
 from .semantics import Analysis
 
@@ -31,9 +33,9 @@ class RuleSet:
     criteria: tuple  # (stage id, Criterion) in evaluation order
     rules: tuple  # QualifyOut in evaluation order
     needed_inputs: dict = attrs.field(repr=False)  # rule id -> base fields whose null makes it unknown
-    _score: object = attrs.field(repr=False)
-    _computed: object = attrs.field(repr=False)
-    _results: object = attrs.field(repr=False)
+    _score: Callable[[dict, dt.date], DealResult] = attrs.field(repr=False)
+    _computed: Callable[[dict, dt.date], dict] = attrs.field(repr=False)
+    _results: Callable[[dict, dt.date], tuple] = attrs.field(repr=False)
     # The name the source is compiled (and registered in linecache) under, and which rule each of
     # its lines evaluates (1-based): what a traceback or a profile of the generated code points back to.
     filename: str = attrs.field(default="", repr=False)
@@ -58,12 +60,12 @@ class RuleSet:
         return frozenset(c.id for _, c in self.criteria if self.checked(c.when).nullable)
 
     @property
-    def fields(self):
-        return self.analysis.pack.fields
+    def fields(self) -> FieldSet:
+        return self.analysis.fields
 
     @property
-    def pipeline(self):
-        return self.analysis.pack.pipeline
+    def pipeline(self) -> Pipeline:
+        return self.analysis.pipeline
 
     def score(self, deal: dict, as_of: dt.date) -> DealResult:
         """Score one deal record: field name -> typed value, defaults applied.
@@ -92,7 +94,7 @@ class RuleSet:
         from .read.record import compile_record
 
         analysis = self.analysis
-        return compile_record(analysis.pack.fields.fields, analysis.defaults, analysis.stage_lookup)
+        return compile_record(analysis.fields.fields, analysis.defaults, analysis.stage_lookup)
 
     def with_computed(self, deal: dict, as_of: dt.date) -> dict:
         """The deal plus the values of its computed fields (for explaining, not for scoring)."""
@@ -138,7 +140,7 @@ class RuleSet:
 def compile_ruleset(analysis: Analysis) -> RuleSet:
     generator = _ScoreGenerator(analysis)
     source = generator.source()
-    namespace = dict(E.RUNTIME)
+    namespace: dict[str, Any] = dict(E.RUNTIME)
     namespace.update(generator.names.constants)
     namespace["DealResult"] = DealResult
     namespace["new_tuple"] = tuple.__new__
@@ -160,9 +162,8 @@ def compile_ruleset(analysis: Analysis) -> RuleSet:
 class _ScoreGenerator:
     def __init__(self, analysis: Analysis):
         self.analysis = analysis
-        pack = analysis.pack
-        self.pipeline = pack.pipeline
-        self.fields = pack.fields
+        self.pipeline = analysis.pipeline
+        self.fields = analysis.fields
         self.names = E.Namespace(self.pipeline.stage_ids)
         self.criteria: list[tuple[str, Criterion]] = [
             (stage.id, c) for stage in self.pipeline.stages for c in stage.exit
@@ -229,7 +230,7 @@ class _ScoreGenerator:
         self.emit("def computed(d, as_of):", 0)
         self.emit("get = d.get")
         computed = [f for f in self.fields.fields.values() if f.compute is not None]
-        inputs = set()
+        inputs: set[str] = set()
         for field in computed:
             inputs |= self.checked(field.compute).fields
         for field in self.fields.fields.values():
@@ -247,7 +248,7 @@ class _ScoreGenerator:
         ``already`` holds names bound earlier in the function, which are not read again.
         """
         already = already or set()
-        used = set()
+        used: set[str] = set()
         for expr in expressions:
             used |= self.checked(expr).fields
         computed = [f for f in self.fields.fields.values() if f.compute is not None]
@@ -433,7 +434,7 @@ class _ScoreGenerator:
             return expand(self.checked(computed[name].compute).needed)
 
         def expand(names) -> tuple:
-            result = []
+            result: list[str] = []
             for name in sorted(names):
                 if name in computed:
                     result.extend(expand_field(name))
@@ -458,6 +459,7 @@ def _rule_origin(rule: QualifyOut) -> Origin:
 
 
 def _computed_origin(field: Field) -> Origin:
+    assert field.compute is not None, "only a computed field has a computation to point to"
     return Origin(f"computed field {field.name}", field.compute.location)
 
 

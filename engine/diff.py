@@ -296,7 +296,7 @@ def _stage_deltas(base: Summary, new: Summary) -> tuple:
 def _payout_totals(ruleset: RuleSet, sources, as_of, reading, reps_path, period, engine="python", master=None) -> dict:
     fmt, delimiter, records_path = reading
     program = compile_payout(ruleset)
-    reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats)
+    reps = read_reps(reps_path, program.plans, ruleset.fields.date_formats, ruleset.pack.reps)
     if not reps.ok:
         raise PackSourceError("; ".join(f"{d.location}: {d.message}" for d in reps.diagnostics if d.is_error))
     result = None

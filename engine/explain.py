@@ -35,13 +35,13 @@ class RuleTrace:
 class Explanation:
     line: int | None
     deal: dict
-    result: DealResult
+    result: DealResult | None  # None for a row that was rejected
     as_of: dt.date
     over_staged: bool
     current: tuple  # RuleTrace of the current stage's exit criteria
     earlier: tuple  # RuleTrace of the exit criteria of every other open stage, pipeline order
     qualify_out: tuple  # RuleTrace of every qualify-out rule
-    reject: object = None  # the Reject, when the deal's row could not be read
+    reject: Reject | None = None  # when the deal's row could not be read
 
 
 def find_deal(ruleset: RuleSet, source, deal_id: str, *, fmt=None, delimiter=None, records_path=None):

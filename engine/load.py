@@ -26,7 +26,7 @@ import yaml
 from .diagnostics import Diagnostic, Location, did_you_mean, error
 from .yaml_errors import yaml_error
 
-KINDS = ("fields", "pipeline", "plan", "tests", "segments")
+KINDS = ("fields", "pipeline", "plan", "tests", "segments", "reps")
 
 # A rule pack is small; a document that expands past this many nodes is an alias bomb.
 MAX_NODES = 100_000
@@ -642,8 +642,8 @@ def _make_document(data, file: str, index: int, builder: Builder, diagnostics: l
 def load_file(path: Path, shown: str | None = None) -> LoadResult:
     shown = shown or str(path)
     text, problem = _read_text(path, shown)
-    if problem:
-        return LoadResult([], [problem])
+    if problem or text is None:
+        return LoadResult([], [problem] if problem else [])
     return load_text(text, shown)
 
 

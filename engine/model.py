@@ -8,13 +8,16 @@ document handed in here, so building is plain translation. Cross-references
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .diagnostics import Diagnostic, Location, error
 from .load import Document
 from .values import ValueProblem, coerce, is_blank
+
+if TYPE_CHECKING:  # the segments model builds on this one
+    from .segments.model import Segments
 
 
 @attrs.frozen
@@ -229,6 +232,8 @@ class Commission:
 class Caps:
     per_deal: Decimal | None = None
     per_period: Decimal | None = None
+    carry_forward: bool = False  # what the period cap cuts is paid in later periods, under the cap
+    carry_limit: Decimal | None = None  # the most waiting to be paid; beyond it a cut is forfeited
 
 
 @attrs.frozen
@@ -244,9 +249,22 @@ class Bonus:
 @attrs.frozen
 class Clawback:
     date: str
-    within_days: int
+    within_days: int  # the window: the last step's, with a schedule
     id: str = "clawback"
     location: Location | None = attrs.field(default=None, eq=False)
+    schedule: tuple = ()  # (within_days, share) steps, increasing days; () is one step: (within_days, share)
+    share: Decimal = Decimal(1)
+    counts_from: str = "credit"  # or "payment": the last day of the pay period that paid the deal
+    share_given: bool = attrs.field(default=False, eq=False)  # 'share' written (with a schedule: an error)
+
+    @property
+    def steps(self) -> tuple:
+        """(within_days, share) in increasing days: the share taken back up to each day count."""
+        return self.schedule or ((self.within_days, self.share),)
+
+    def share_after(self, days: int) -> Decimal | None:
+        """The share taken back of a deal cancelled ``days`` after the window starts (None: outside it)."""
+        return next((share for within, share in self.steps if days <= within), None)
 
 
 @attrs.frozen
@@ -254,6 +272,42 @@ class Draw:
     type: str
     amount: Decimal
     months: int | None = None  # paid only in the rep's first N months on the plan
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Ramp:
+    """A new hire's quota by month of tenure: ``quota[0]`` of the full quota in month 1, and so on."""
+
+    quota: tuple  # Decimal fractions in (0, 1], month 1 first; the full quota after the last
+    counts_from: str = "hire"  # "hire": the rep's hire date (else first start); "plan": first day on this plan
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Fx:
+    """Conversion of each deal's credit from its currency (the field ``currency``) to the plan's."""
+
+    currency: str  # a string field holding the deal's currency code
+    rate_date: str = "credit"  # or "period_end": the last day of the pay period of the credit
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Payment:
+    """Payment timing: ``at_credit`` of a deal's commission in its credit period, the rest in ``rest_on``'s period."""
+
+    at_credit: Decimal
+    rest_on: str  # a date field
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Holdback:
+    """A share of each period's commission, paid ``periods`` pay periods later."""
+
+    share: Decimal
+    periods: int = 1
     location: Location | None = attrs.field(default=None, eq=False)
 
 
@@ -275,6 +329,15 @@ class Plan:
     draw: Draw | None = None
     location: Location | None = attrs.field(default=None, eq=False)
     document: Document | None = attrs.field(default=None, repr=False, eq=False)
+    ramp: Ramp | None = None
+    mid_period_change: str = "prorate"  # or "split": each assignment to the plan its own part of the statement
+    holdback: Holdback | None = None
+    payment: Payment | None = None
+    fx: Fx | None = None
+
+    def locate(self, *path) -> Location | None:
+        """Where a key of the plan is written (the plan's own location when it was not read from a file)."""
+        return self.document.locate(path) if self.document is not None else self.location
 
 
 @attrs.frozen
@@ -298,7 +361,41 @@ class RulePack:
     plans: tuple = ()
     tests: tuple = ()
     documents: tuple = attrs.field(default=(), repr=False, eq=False)
-    segments: object = None  # engine.segments.model.Segments: the account tiers, when the pack has them
+    segments: Segments | None = None  # the account tiers, when the pack has them
+    reps: RepsMapping | None = None  # how the reps file's columns are read, when the pack says
+
+
+@attrs.frozen
+class RepsMapping:
+    """The ``kind: reps`` document: the export columns holding each reps-file key, and default values."""
+
+    columns: dict  # key -> tuple of column names, first found wins
+    defaults: dict  # key -> text, as a reps-file cell would hold it
+    location: Location | None = attrs.field(default=None, eq=False)
+    document: Document | None = attrs.field(default=None, repr=False, eq=False)
+
+
+def _build_clawback(document: Document, claw: dict) -> Clawback:
+    schedule = tuple((step["within_days"], Decimal(str(step["share"]))) for step in claw.get("schedule", ()))
+    return Clawback(
+        claw["date"],
+        schedule[-1][0] if schedule else claw["within_days"],
+        claw.get("id", "clawback"),
+        document.locate(("clawback",)),
+        schedule,
+        Decimal(str(claw.get("share", 1))),
+        claw.get("from", "credit"),
+        "share" in claw,
+    )
+
+
+def _build_reps(document: Document) -> RepsMapping:
+    data = document.data
+    columns = {
+        key: (names,) if isinstance(names, str) else tuple(names) for key, names in data.get("columns", {}).items()
+    }
+    defaults = {key: str(value) for key, value in data.get("defaults", {}).items()}
+    return RepsMapping(columns, defaults, document.locate(), document)
 
 
 def _decimal(value) -> Decimal | None:
@@ -319,7 +416,8 @@ def build_pack(documents: list[Document]) -> tuple[RulePack, list[Diagnostic]]:
     from .segments.model import build_segments  # here: that module builds on this one's Field and Expr
 
     segments = _single(by_kind, "segments", diagnostics, build_segments)
-    return RulePack(fields, pipeline, plans, tests, tuple(documents), segments), diagnostics
+    reps = _single(by_kind, "reps", diagnostics, _build_reps)
+    return RulePack(fields, pipeline, plans, tests, tuple(documents), segments, reps), diagnostics
 
 
 def _single(by_kind, kind, diagnostics, build):
@@ -488,7 +586,20 @@ def _build_plan(document: Document) -> Plan:
     bonuses = tuple(_build_bonus(document, i, b) for i, b in enumerate(data.get("bonuses", ())))
     claw = data.get("clawback")
     draw = data.get("draw")
+    ramp = data.get("ramp")
+    hold = data.get("holdback")
+    pay = data.get("payment")
+    fx = data.get("fx")
     return Plan(
+        fx=Fx(fx["currency"], fx.get("rate_date", "credit"), document.locate(("fx",))) if fx else None,
+        payment=Payment(Decimal(str(pay["at_credit"])), pay["rest_on"], document.locate(("payment",))) if pay else None,
+        holdback=Holdback(Decimal(str(hold["share"])), hold.get("periods", 1), document.locate(("holdback",)))
+        if hold
+        else None,
+        mid_period_change=data.get("mid_period_change", "prorate"),
+        ramp=Ramp(tuple(Decimal(str(f)) for f in ramp["quota"]), ramp.get("from", "hire"), document.locate(("ramp",)))
+        if ramp
+        else None,
         id=data["id"],
         period=data["period"],
         credit=credit,
@@ -499,11 +610,14 @@ def _build_plan(document: Document) -> Plan:
         fiscal_year_start=data.get("fiscal_year_start", 1),
         quota=_decimal(data.get("quota")),
         quota_period=data.get("quota_period"),
-        caps=Caps(_decimal(caps.get("per_deal")), _decimal(caps.get("per_period"))),
+        caps=Caps(
+            _decimal(caps.get("per_deal")),
+            _decimal(caps.get("per_period")),
+            "carry_forward" in caps,
+            _decimal(caps.get("carry_forward", {}).get("limit")),
+        ),
         bonuses=bonuses,
-        clawback=Clawback(claw["date"], claw["within_days"], claw.get("id", "clawback"), document.locate(("clawback",)))
-        if claw
-        else None,
+        clawback=_build_clawback(document, claw) if claw else None,
         draw=Draw(draw["type"], Decimal(draw["amount"]), draw.get("months"), document.locate(("draw",)))
         if draw
         else None,

@@ -20,7 +20,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 def _read_umask() -> int:
@@ -80,7 +80,7 @@ def atomic_write(
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_write mode must be 'w' or 'wb', not {mode!r}")
-    options = {} if mode == "wb" else {"encoding": encoding, "newline": newline}
+    options: dict[str, Any] = {} if mode == "wb" else {"encoding": encoding, "newline": newline}
     if _is_special(path):
         # /dev/null, /dev/stdout, a FIFO: there is nothing to replace atomically, and renaming a
         # temporary file over a device node would destroy it. Write to it as it is.

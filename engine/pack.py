@@ -36,8 +36,7 @@ class PackResult:
 def read_pack(paths: Iterable[Path | str], reports: Callable[[str], bool] | None = None) -> PackResult:
     """Every problem of the pack, once; warnings silenced by ``# dealgate: ignore[...]`` comments in
     the files, or not ``reports``-ed by the project's configuration, are left out."""
-    paths = [Path(p) for p in paths]
-    loaded = load_paths(paths)
+    loaded = load_paths([Path(p) for p in paths])
     files = {d.file for d in loaded.documents}
 
     def result(analysis, diagnostics) -> PackResult:
@@ -46,7 +45,9 @@ def read_pack(paths: Iterable[Path | str], reports: Callable[[str], bool] | None
         return PackResult(analysis, sorted_diagnostics(kept))
 
     diagnostics: list[Diagnostic] = list(loaded.diagnostics)
-    valid, broken_kinds, cut_names = [], set(), set()
+    valid: list = []
+    broken_kinds: set[str] = set()
+    cut_names: set[str] = set()
     for document in loaded.documents:
         problems = check_document(document)
         diagnostics.extend(problems)

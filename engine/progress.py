@@ -29,11 +29,35 @@ class Meter:
         self.rows = 0
         self._finished = 0  # bytes of the readers already closed
         self._reader = None  # the reader being read: its byte count grows as it goes
+        self._query = None  # (probe, start, end): an engine's query in progress, and its share of total
 
     @property
     def done(self) -> int:
+        query = self._query
+        if query is not None and self.total:
+            probe, start, end = query
+            percent = probe()
+            share = start + (end - start) * min(max(percent, 0.0), 100.0) / 100.0
+            return max(self._finished, int(share * self.total))
         reader = self._reader
         return self._finished + (reader.bytes_read if reader is not None else 0)
+
+    @contextlib.contextmanager
+    def following(self, probe, start: float, end: float) -> Iterator[None]:
+        """While the block runs, an engine's own measure moves the meter from ``start`` to ``end``
+        (fractions of ``total``): ``probe()`` is the percentage done of the query it is running,
+        negative when it does not know yet (DuckDB's ``query_progress``, Spark's finished tasks).
+
+        SQL engines read the export themselves, in queries Python waits on: they say how far they
+        have got only this way.
+        """
+        self._query = (probe, start, end)
+        try:
+            yield
+        finally:
+            self._query = None
+        if self.total:  # done (a query that failed leaves the count where it was: Python may read instead)
+            self._finished = max(self._finished, int(end * self.total))
 
     def counted(self, items: Iterator) -> Iterator:
         """``items``, each one counted as it passes."""

@@ -104,12 +104,12 @@ def _rebuild(data, cuts: set, renames: dict, path: tuple = (), new_path: tuple =
             result[new_key] = _rebuild(value, cuts, renames, child, new_path + (new_key,), paths)[0]
         return result, paths
     if isinstance(data, list):
-        result = []
+        items: list = []
         for index, value in enumerate(data):
             child = path + (index,)
             if child not in cuts:
-                result.append(_rebuild(value, cuts, renames, child, new_path + (len(result),), paths)[0])
-        return result, paths
+                items.append(_rebuild(value, cuts, renames, child, new_path + (len(items),), paths)[0])
+        return items, paths
     return data, paths
 
 

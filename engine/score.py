@@ -19,6 +19,7 @@ import attrs
 
 from .compile import RuleSet
 from .money import CENT, cents
+from .read import ExportStream
 from .results import VERDICTS, DealResult
 
 # What a deal's counts depend on: stage, verdict, failed, qualify_out, warnings, evidence stage.
@@ -71,7 +72,7 @@ class Summary:
             # Sum what each deal shows (to the cent), so a column of deals adds up to the summary.
             # (engine.money.cents, inlined: its "never -0.00" cannot change a sum that starts at 0.)
             totals.amount += amount.quantize(CENT, ROUND_HALF_UP)
-            totals.weighted += result[8].quantize(CENT, ROUND_HALF_UP)
+            totals.weighted += result[8].quantize(CENT, ROUND_HALF_UP)  # type: ignore[union-attr]  # set with amount
 
     def fold(self) -> None:
         """Move the tallied counts into the fields (``add`` keeps them apart to stay cheap)."""
@@ -81,10 +82,7 @@ class Summary:
             for counter, ids in ((self.failed, failed), (self.qualify_out, qualify_out), (self.warnings, warnings)):
                 for rule_id in ids:
                     counter[rule_id] += count
-            if is_over_staged(
-                self.ruleset,
-                DealResult(None, stage, verdict, failed, qualify_out, warnings, None, None, None, evidence),
-            ):
+            if stage_outruns_evidence(self.ruleset, stage, evidence):
                 self.over_staged += count
         self._tally.clear()
 
@@ -158,11 +156,16 @@ def is_over_staged(ruleset: RuleSet, result: DealResult) -> bool:
     To be at stage k legitimately, the exit criteria of every open stage before k
     must hold, i.e. the evidence stage must be at least the stage before k.
     """
+    return stage_outruns_evidence(ruleset, result.stage, result.evidence_stage)
+
+
+def stage_outruns_evidence(ruleset: RuleSet, stage: str, evidence_stage: str | None) -> bool:
+    """``is_over_staged`` for a stage and evidence stage (the summary tallies those, not results)."""
     positions = ruleset.open_positions
-    position = positions.get(result.stage)
+    position = positions.get(stage)
     if position is None:  # a closed stage
         return False
-    return positions.get(result.evidence_stage, -1) < position - 1
+    return positions.get(evidence_stage, -1) < position - 1
 
 
 class ScoredDeal(NamedTuple):
@@ -200,7 +203,7 @@ class ScoreRun:
     """
 
     ruleset: RuleSet
-    stream: object  # engine.read.ExportStream
+    stream: ExportStream
     as_of: dt.date
     summary: Summary
 

@@ -59,8 +59,8 @@ def apply(
     plus a DG020 warning for each ignore comment that silences nothing (itself subject to the policy)."""
     by_line: dict[tuple, Suppression] = {}
     for file in sorted(set(files)):
-        for suppression in suppressions(file, _read(file)):
-            by_line[(file, suppression.location.line)] = suppression
+        for comment in suppressions(file, _read(file)):
+            by_line[(file, comment.location.line)] = comment
     used: dict[tuple, set] = {key: set() for key in by_line}
     errors_named: dict[tuple, set] = {key: set() for key in by_line}
     kept = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -22,9 +22,12 @@ from . import progress
 from .compile import RuleSet
 from .diagnostics import Location
 from .model import TestCase
-from .payout.compute import compile_payout
+from .payout.compute import PayoutProgram, compile_payout
 from .payout.reps import reps_from_records
 from .values import ValueProblem
+
+if TYPE_CHECKING:  # imported when a SQL engine runs the cases
+    from .sql.records import SqlRecords
 
 
 @attrs.frozen
@@ -118,8 +121,8 @@ class TestRunner:
         self.ruleset = ruleset
         self.as_of = as_of
         self.run = TestRun(coverage=_coverage_items(ruleset))
-        self._payout = None
-        self._sql = None
+        self._payout: PayoutProgram | None = None
+        self._sql: SqlRecords | None = None  # scores and credits the cases on a SQL engine
         if engine == "duckdb":
             from .sql.records import DuckDBRecords
 
@@ -166,6 +169,7 @@ class TestRunner:
     # deal cases
 
     def run_deal_case(self, case: TestCase, as_of: dt.date) -> list[Mismatch]:
+        assert case.deal is not None, "a deal case"
         deal = build_deal(self.ruleset, case.deal)
         if deal.get("stage") is None:
             raise CaseError("deal: a test deal needs a stage")
@@ -198,7 +202,7 @@ class TestRunner:
         raw = self.ruleset.results(deal, as_of)
         stage = self.ruleset.pipeline.stage(result.stage)
         for (stage_id, criterion), value in zip(self.ruleset.criteria, raw):
-            if stage_id == result.stage or (checks_evidence and stage.is_open):
+            if stage_id == result.stage or (checks_evidence and stage is not None and stage.is_open):
                 item = self.run.coverage[("exit", stage_id, criterion.id)]
                 item.cases += 1
                 item.outcomes.add("pass" if value is True else "fail")

@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -49,7 +48,15 @@ ISO_DATETIME_FULL = re.compile(
 )
 # Digits Python's int(), Decimal() and regex \d would read but an export never means: '١٢٣', '１２３'.
 # Every currency symbol (Unicode category Sc: $ € £ ¥ ₹ ₩ ₽ …): a cell may hold only its field's.
-CURRENCY_SYMBOLS = "".join(chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Sc")
+# Written out (Unicode 14) rather than found by scanning every code point at import, which cost
+# every command 0.2-0.4 s; tests/test_values.py checks it against this Python's Unicode database.
+CURRENCY_SYMBOLS = (
+    "$\u00a2\u00a3\u00a4\u00a5\u058f\u060b\u07fe\u07ff\u09f2\u09f3\u09fb\u0af1\u0bf9"
+    "\u0e3f\u17db\u20a0\u20a1\u20a2\u20a3\u20a4\u20a5\u20a6\u20a7\u20a8\u20a9\u20aa\u20ab"
+    "\u20ac\u20ad\u20ae\u20af\u20b0\u20b1\u20b2\u20b3\u20b4\u20b5\u20b6\u20b7\u20b8\u20b9"
+    "\u20ba\u20bb\u20bc\u20bd\u20be\u20bf\u20c0\ua838\ufdfc\ufe69\uff04\uffe0\uffe1\uffe5"
+    "\uffe6\U00011fdd\U00011fde\U00011fdf\U00011fe0\U0001e2ff\U0001ecb0"
+)
 # The symbol a money field's currency is written with; a currency without one accepts none.
 SYMBOL_OF = {
     "USD": "$",
@@ -162,7 +169,7 @@ def _finite(value: Decimal, text, what: str) -> Decimal:
         raise ValueProblem(f"{_q(text)} is not {what}")
     if value and value.adjusted() > MAX_ADJUSTED_EXPONENT:
         raise ValueProblem(f"{_q(text)} is too large for {what}")
-    exponent = value.as_tuple().exponent
+    exponent = int(value.as_tuple().exponent)  # an int: the value is finite
     if exponent < MIN_EXPONENT:
         raise ValueProblem(f"{_q(text)} has too many decimal places (at most {-MIN_EXPONENT})")
     if exponent > 0:
@@ -206,7 +213,7 @@ def _number(cleaned: str, text: str, what: str) -> Decimal:
     if not digits and exponent > 0:
         return Decimal(0)  # '0E+99': Decimal() would refuse a long exponent; zero is zero
     value = Decimal(cleaned)
-    if value.as_tuple().exponent > 0:
+    if int(value.as_tuple().exponent) > 0:  # finite: 'n', 'N' and 'F' were refused above
         value = value.quantize(Decimal(1))  # 1.5E+6 -> 1500000, so it prints as written money does
     return value
 

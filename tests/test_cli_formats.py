@@ -34,3 +34,42 @@ def test_the_cli_starts_without_importing_the_renderers_of_exports():
     )
     shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "['engine.render.common', 'engine.render.diagnostics']"
+
+
+def _run(tmp_path, *args):
+    from click.testing import CliRunner
+
+    rules = ["--rules", str(ROOT / "rules"), "--as-of", "2026-09-30"]
+    return CliRunner().invoke(main, [*args, *rules], catch_exceptions=False)
+
+
+def test_the_output_files_extension_names_its_format_when_format_is_not_given(tmp_path):
+    export = str(ROOT / "examples" / "deals.csv")
+    for name, first in [
+        ("out.csv", "file,line,id,"),
+        ("out.jsonl", '{"file": '),
+        ("out.ndjson", '{"file": '),
+        ("out.JSON", '{"as_of": '),
+        ("out.results", '{"as_of": '),  # an extension that names no format: JSON, as to a pipe
+    ]:
+        result = _run(tmp_path, "score", export, "-o", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / name).read_text(encoding="utf-8").startswith(first), name
+    # --format wins over the extension
+    result = _run(tmp_path, "score", export, "--format", "jsonl", "-o", str(tmp_path / "forced.csv"))
+    assert (tmp_path / "forced.csv").read_text(encoding="utf-8").startswith('{"file": ')
+
+
+def test_payout_and_forecast_follow_the_extension_too(tmp_path):
+    export = str(ROOT / "examples" / "deals.csv")
+    reps = str(ROOT / "examples" / "reps.csv")
+    result = _run(tmp_path, "payout", export, "--reps", reps, "--period", "2026-Q3", "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p.csv").read_text(encoding="utf-8").startswith("rep,name,plan,period,")
+    result = _run(tmp_path, "forecast", export, "-o", str(tmp_path / "f.md"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "f.md").read_text(encoding="utf-8").startswith("## Forecast by owner")
+    # a format the command does not write (payout has no jsonl) falls back to JSON
+    result = _run(tmp_path, "payout", export, "--reps", reps, "--period", "2026-Q3", "-o", str(tmp_path / "p.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p.jsonl").read_text(encoding="utf-8").lstrip().startswith("{")

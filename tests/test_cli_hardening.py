@@ -602,3 +602,27 @@ def test_item15_rule_test_names_show_escapes(tmp_path):
     assert result.exit_code == 1, result.output  # the case fails: amount 5 is not > 100
     assert _raw_controls(result.stdout) == [] and _raw_controls(result.stderr) == []
     assert "clear\\x1b[2J screen" in result.output
+
+
+def test_forecast_movement_calibrate_and_segment_never_write_over_their_inputs(tmp_path):
+    """As score does (item 10): an output that is an input is a usage error before any work."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    export = tmp_path / "deals.csv"
+    export.write_bytes((ROOT / "examples" / "deals.csv").read_bytes())
+    before = export.read_bytes()
+    rules = ["--rules", str(ROOT / "rules"), "--as-of", "2026-09-30"]
+    runs = [
+        ["forecast", str(export), "-o", str(export)],
+        ["forecast", str(export), "--rejects", str(export)],
+        ["calibrate", str(export), "-o", str(export)],
+        ["movement", str(ROOT / "examples" / "deals.csv"), str(export), "-o", str(export)],
+        ["segment", str(export), "-o", str(export)],
+    ]
+    for args in runs:
+        result = CliRunner().invoke(main, [*args, *rules])
+        assert result.exit_code == 2, (args, result.output)
+        assert "writing it would destroy it" in result.output, (args, result.output)
+        assert export.read_bytes() == before

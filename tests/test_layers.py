@@ -61,8 +61,11 @@ LAYERS = {
     "engine.sql.spark_credit": 8,  # payouts on Spark
     "engine.sql.records": 8,  # typed records (test cases) on DuckDB or Spark
     "engine.ledger": 8,  # the SQLite ledger of statements, locks, adjustments and payments (uses payout)
+    "engine.report": 8,  # dealgate report's model: the analyses of one export gathered (score, forecast, payout)
     "engine.render": 9,
     "engine.ledger.report": 9,  # the ledger rendered for people and programs
+    "engine.render.report_html": 9,  # the report as one self-contained HTML page (plotly.js charts)
+    "engine.render.report_assets": 9,  # the page's inline style sheet and script
     "engine.sql.lines": 9,  # scored rows rendered by the SQL engine: a renderer, beside engine.render
 }
 

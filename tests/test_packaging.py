@@ -22,6 +22,7 @@ def test_schemas_are_found_by_the_checker():
         "plan.schema.json",
         "tests.schema.json",
         "segments.schema.json",
+        "reps.schema.json",
     }
 
 

@@ -316,3 +316,48 @@ def test_ids_are_cut_in_the_middle_so_their_tails_stay_apart():
     assert cut("006Ec00000AieKFIAZ", 12, "middle") == "006…AieKFIAZ"
     layout = Layout.fit([Column("id", "id", cut="middle", min_width=12)], [["006Ec00000AieKFIAZ"]], 12)
     assert layout.widths == (12,)
+
+
+def test_the_meter_follows_an_engines_own_measure_within_its_share():
+    meter = Meter(total=1000)
+    percent = [-1.0]
+    with meter.following(lambda: percent[0], 0.25, 0.75):
+        assert meter.done == 250  # the engine does not know yet: the start of its share
+        percent[0] = 50.0
+        assert meter.done == 500
+        percent[0] = 140.0  # an overshoot never passes the end of the share
+        assert meter.done == 750
+    assert meter.done == 750  # done: the share is kept
+    try:
+        with meter.following(lambda: 10.0, 0.75, 1.0):
+            raise RuntimeError("the engine refused the file")
+    except RuntimeError:
+        pass
+    assert meter.done == 750  # a query that failed moves nothing (Python may read the file instead)
+
+
+def test_the_duckdb_engine_advances_the_meter_through_its_queries(tmp_path):
+    from engine.pack import load_ruleset
+    from engine.sql.duckdb_engine import DuckDBScorer
+
+    ruleset, _ = load_ruleset([ROOT / "rules"])
+    probes = []
+    meter = Meter(total=os.path.getsize(EXPORT))
+    original = meter.following
+
+    def following(probe, start, end):
+        probes.append((start, end, probe()))
+        return original(probe, start, end)
+
+    meter.following = following
+    with metering(meter):  # as `dealgate score --engine duckdb` runs it: the file is read once, while scoring
+        scorer = DuckDBScorer(ruleset, __import__("datetime").date(2026, 9, 30), check_while_scoring=True)
+        try:
+            source = scorer.prepare(EXPORT, None, None)
+            assert scorer.check_readable(source) is None
+            scorer.run([source])
+        finally:
+            scorer.close()
+    assert [p[:2] for p in probes] == [(0.0, 1.0)]
+    assert all(isinstance(p[2], float) for p in probes)  # DuckDB's query_progress answered
+    assert meter.done == meter.total

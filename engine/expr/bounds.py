@@ -15,7 +15,9 @@ semantic check (DG209), so evaluation never meets a value it cannot hold.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -84,7 +86,7 @@ def _literal(node: ir.Literal, fields) -> Size:
     value = Decimal(value)
     if not value:
         return Size(1)
-    return Size(max(value.adjusted() + 1, 1), max(-value.as_tuple().exponent, 0))
+    return Size(max(value.adjusted() + 1, 1), max(-int(value.as_tuple().exponent), 0))
 
 
 def _field(node: ir.Field, fields) -> Size:
@@ -128,7 +130,7 @@ def _call(node: ir.Call, fields) -> Size:
     return Size()
 
 
-_SIZERS = {
+_SIZERS: dict[type, Callable[[Any, dict], Size]] = {
     ir.Literal: _literal,
     ir.Field: _field,
     ir.Arithmetic: _arithmetic,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 import attrs
 
@@ -289,7 +290,8 @@ class _Lowering:
 
     def lower_Call(self, node: ast.Call) -> Node:
         type_, nullable = self.info(node)
-        name = node.func.id
+        name = cast(ast.Name, node.func).id  # the parser admits only named functions
         if name == "date":  # checked to be a literal 'YYYY-MM-DD'
-            return Literal(dt.date.fromisoformat(node.args[0].value), T.DATE, False, node.col_offset)
+            text = cast(str, cast(ast.Constant, node.args[0]).value)
+            return Literal(dt.date.fromisoformat(text), T.DATE, False, node.col_offset)
         return Call(name, tuple(self.lower(a) for a in node.args), type_, nullable, node.col_offset)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
 
 import attrs
 
@@ -136,7 +137,7 @@ def _character_offsets(node: ast.AST, text: str) -> None:
     for child in ast.walk(node):
         if hasattr(child, "col_offset"):
             child.col_offset = len(encoded[: child.col_offset].decode("utf-8", "ignore"))
-            child.end_col_offset = len(encoded[: child.end_col_offset].decode("utf-8", "ignore"))
+            child.end_col_offset = len(encoded[: child.end_col_offset].decode("utf-8", "ignore"))  # type: ignore[attr-defined]  # positioned nodes have both
 
 
 def _exact_decimals(node: ast.AST, text: str, lead: int) -> None:
@@ -151,20 +152,21 @@ def _exact_decimals(node: ast.AST, text: str, lead: int) -> None:
         if isinstance(child.value, float):
             written = text[child.col_offset : child.end_col_offset]
             try:
-                child.value = Decimal(written.replace("_", ""))
+                decimal = Decimal(written.replace("_", ""))
             except InvalidOperation:
-                child.value = Decimal(repr(child.value))
+                decimal = Decimal(repr(child.value))
+            child.value = decimal  # type: ignore[assignment]  # from here on the tree holds Decimals, not floats
         if isinstance(child.value, (int, Decimal)):
             _check_number(child, lead)
 
 
 def _check_number(node: ast.Constant, lead: int) -> None:
-    value = node.value
+    value: Any = node.value  # an int or a Decimal (_exact_decimals)
     # adjusted() needs no arithmetic context: abs() of '1e9999999' would raise decimal.Overflow.
     too_large = value.adjusted() >= MAX_DIGITS if isinstance(value, Decimal) and value else abs(value) >= MAX_NUMBER
     if too_large:
         _reject(node, lead, "this number is too large", "numbers in expressions are below 10^18", code="DG201")
-    if isinstance(value, Decimal) and value and value.as_tuple().exponent < -MAX_PLACES:
+    if isinstance(value, Decimal) and value and int(value.as_tuple().exponent) < -MAX_PLACES:
         _reject(node, lead, f"this number has more than {MAX_PLACES} decimal places", code="DG201")
 
 
@@ -188,14 +190,14 @@ def _shift_offsets(node: ast.AST, lead: int) -> None:
         for child in ast.walk(node):
             if hasattr(child, "col_offset"):
                 child.col_offset += lead
-                child.end_col_offset += lead
+                child.end_col_offset += lead  # type: ignore[attr-defined]  # positioned nodes have both
 
 
 def _at(node: ast.AST, lead: int) -> int:
     return getattr(node, "col_offset", 0) + lead
 
 
-def _reject(node: ast.AST, lead: int, message: str, hint: str | None = None, code: str = "DG202"):
+def _reject(node: ast.AST, lead: int, message: str, hint: str | None = None, code: str = "DG202") -> NoReturn:
     raise _Reject(Problem(code, message, _at(node, lead), hint, node_length(node)))
 
 

@@ -46,7 +46,7 @@ WHITESPACE_CLASS = (
 )
 
 
-def strip(value: exp.Expression) -> exp.Expression:
+def strip(value: exp.Expr) -> exp.Expr:
     """``str.strip()``: leading and trailing Unicode whitespace removed."""
     leading = exp.RegexpReplace(
         this=value, expression=exp.Literal.string(f"^{WHITESPACE_CLASS}+"), replacement=exp.Literal.string("")
@@ -56,9 +56,9 @@ def strip(value: exp.Expression) -> exp.Expression:
     )
 
 
-def null_if_any_null(args, result: exp.Expression) -> exp.Expression:
+def null_if_any_null(args, result: exp.Expr) -> exp.Expr:
     """``result``, or null when any argument is null (for SQL functions that skip nulls)."""
-    test = None
+    test: exp.Expr | None = None
     for arg in args:
         is_null = exp.Is(this=arg.copy(), expression=exp.Null())
         test = is_null if test is None else exp.Or(this=test, expression=is_null)
@@ -87,7 +87,7 @@ def multi_lower() -> dict:
     return {c: c.lower() for c in map(chr, range(0x110000)) if len(c.lower()) > 1}
 
 
-def _expanded(value: exp.Expression, table: dict) -> exp.Expression:
+def _expanded(value: exp.Expr, table: dict) -> exp.Expr:
     """``value`` with each key of ``table`` replaced by its text, when it holds any (else as it is)."""
     replaced = value.copy()
     for char, text in table.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from decimal import Decimal
+from typing import NoReturn
 
 import attrs
 
@@ -44,7 +45,7 @@ class CheckedExpr:
     fields: frozenset  # every name read
     needed: frozenset  # names read where null makes the result unknown
     annotations: dict = attrs.field(repr=False, eq=False)  # id(node) -> (type, nullable)
-    ir: object = attrs.field(default=None, repr=False, eq=False)  # the typed tree every engine compiles
+    ir: ir.Node = attrs.field(repr=False, eq=False)  # the typed tree every engine compiles
 
 
 # What people write for "today" in other languages: dealgate's today is the name as_of.
@@ -99,7 +100,7 @@ class _Checker:
         self.needed: set[str] = set()
         self.annotations: dict = {}
 
-    def fail(self, node: ast.AST, code: str, message: str, hint: str | None = None):
+    def fail(self, node: ast.AST, code: str, message: str, hint: str | None = None) -> NoReturn:
         raise _Failed(Problem(code, message, getattr(node, "col_offset", 0), hint, node_length(node)))
 
     def visit(self, node: ast.expr, tolerant: bool) -> tuple[str, bool]:
@@ -302,7 +303,7 @@ class _Checker:
                 )
 
     def visit_Call(self, node: ast.Call, tolerant: bool):
-        name = node.func.id
+        name = node.func.id  # type: ignore[attr-defined]  # the parser admits only plain names as callees
         signature = FUNCTIONS.get(name)
         if signature is None:
             hint = (

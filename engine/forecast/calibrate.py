@@ -84,6 +84,8 @@ class StageCalibration:
     @property
     def outside(self) -> bool:
         """The configured probability lies outside the observed interval: it is probably not honest."""
+        if self.low is None or self.high is None:  # no deal reached the stage
+            return False
         return self.reached > 0 and not (self.low <= self.configured <= self.high)
 
 
@@ -303,7 +305,10 @@ def outcomes_from_history(ruleset, rows: Iterable[HistoryRow], results: dict) ->
         if not reached:
             if result is None:
                 continue  # nothing says which stages it went through
-            reached = inferred_outcome(ruleset, result, final.id).reached
+            inferred = inferred_outcome(ruleset, result, final.id)
+            if inferred is None:
+                continue  # still open by its scoring: nothing to learn from it
+            reached = inferred.reached
         outcomes.append(Outcome(deal_id, reached, final.won, _days(history)))
     for deal_id, result in results.items():  # closed deals the history never mentions: the export alone
         if deal_id not in by_deal:

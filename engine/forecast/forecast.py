@@ -119,7 +119,7 @@ class CrmComparison:
 
 def category_labels(pipeline) -> dict:
     """The CRM values that mean each category, lower-cased: its labels and its id ('Best Case' -> best_case)."""
-    labels = {}
+    labels: dict[str, str] = {}
     for category in pipeline.categories:
         for text in (category.id, category.id.replace("_", " "), *category.labels):
             labels.setdefault(text.strip().lower(), category.id)
@@ -202,11 +202,10 @@ def build_forecast(
     """Group the scored ``deals`` by ``keys``, keeping those that close in ``period`` (all when None);
     with ``crm_field``, compare the CRM's forecast category in that field with the rules' category."""
     keys = check_keys(ruleset, keys)
-    if crm_field is not None:
-        deals = _CrmComparer(ruleset, deals, crm_field, period)
-    forecast = _group(ruleset, deals, as_of, keys, period, period_kind, fy_start)
-    if crm_field is not None:
-        forecast.crm = deals.comparison
+    comparer = None if crm_field is None else _CrmComparer(ruleset, deals, crm_field, period)
+    forecast = _group(ruleset, comparer or deals, as_of, keys, period, period_kind, fy_start)
+    if comparer is not None:
+        forecast.crm = comparer.comparison
     return forecast
 
 
@@ -309,13 +308,19 @@ def add_coverage(forecast: Forecast, reps, plans: dict) -> None:
     rows = []
     owners = forecast.owners
     known = set()
+    quotas_of: dict = {}  # rep id -> (name, quota): a rep of several rows (assignments) adds their prorated quotas
     for rep in reps:
         plan = plans.get(rep.plan)
         if plan is not None and plan.credit.to != "owner":
             continue  # paid on others' deals (an SDR's sourced opportunities): no pipeline of their own to cover
-        known.add(rep.id)
         quota = quota_in(rep, plan, forecast.period)
-        rows.append(_coverage(rep.id, rep.name, quota, owners.get(rep.id, Totals()), forecast.history.get(rep.id)))
+        if rep.id in quotas_of:
+            name, before = quotas_of[rep.id]
+            quota = before if quota is None else (quota if before is None else before + quota)
+        quotas_of[rep.id] = (quotas_of.get(rep.id, (rep.name, None))[0], quota)
+    for rep_id, (name, quota) in quotas_of.items():
+        known.add(rep_id)
+        rows.append(_coverage(rep_id, name, quota, owners.get(rep_id, Totals()), forecast.history.get(rep_id)))
     for owner in sorted(set(owners) - known, key=lambda o: (o == NONE, o)):
         rows.append(_coverage(owner, None, None, owners[owner], forecast.history.get(owner)))
     quotas = [r.quota for r in rows if r.quota is not None]
@@ -327,6 +332,9 @@ def add_coverage(forecast: Forecast, reps, plans: dict) -> None:
 def _coverage(rep: str, name, quota, totals: Totals, history: Totals | None) -> Coverage:
     remaining = None if quota is None else max(quota - totals.won_amount, Decimal(0))
     usable = remaining is not None and remaining > 0
+    divisor = (
+        remaining if remaining is not None and usable else Decimal(1)
+    )  # unused when not usable: no coverage without a quota left
     win_rate = history.win_rate if history is not None else None
     return Coverage(
         rep=rep,
@@ -336,8 +344,8 @@ def _coverage(rep: str, name, quota, totals: Totals, history: Totals | None) -> 
         remaining=remaining,
         open_amount=totals.open_amount,
         weighted=totals.weighted,
-        coverage=(totals.open_amount / remaining).quantize(RATIO, ROUND_HALF_UP) if usable else None,
-        weighted_coverage=(totals.weighted / remaining).quantize(RATIO, ROUND_HALF_UP) if usable else None,
+        coverage=(totals.open_amount / divisor).quantize(RATIO, ROUND_HALF_UP) if usable else None,
+        weighted_coverage=(totals.weighted / divisor).quantize(RATIO, ROUND_HALF_UP) if usable else None,
         win_rate=win_rate,
         needed=(1 / win_rate).quantize(RATIO, ROUND_HALF_UP) if win_rate else None,
     )

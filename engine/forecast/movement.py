@@ -196,6 +196,7 @@ def deal_movement(
 ) -> DealMovement:
     """One deal's changes and its parts of the waterfall."""
     if old is None:
+        assert new is not None, "a deal is in one snapshot at least"
         return DealMovement(deal_id, ("new",), None, new, _nonzero([("new", new.weighted)]))
     if new is None:
         return DealMovement(deal_id, ("removed",), old, None, _nonzero([("removed", -old.weighted)]))

@@ -70,8 +70,12 @@ def pack_hash(rules: str | Path) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(rules: str | Path, reps: str | Path, export: str | Path) -> Fingerprint:
-    return Fingerprint(pack_hash(rules), file_hash(reps), file_hash(export))
+def fingerprint(rules: str | Path, reps: str | Path, export: str | Path, fx: str | Path | None = None) -> Fingerprint:
+    """The hashes a run is booked with. An FX table is data, like the export: its hash joins the export's."""
+    data = file_hash(export)
+    if fx is not None:
+        data = hashlib.sha256(f"{data}\n{file_hash(fx)}".encode()).hexdigest()
+    return Fingerprint(pack_hash(rules), file_hash(reps), data)
 
 
 class BookedLine(NamedTuple):

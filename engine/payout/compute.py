@@ -24,10 +24,14 @@ from operator import itemgetter
 import attrs
 
 from ..diagnostics import Diagnostic, Location, error, warning
+from ..model import Expr
 from ..semantics import Analysis
 from . import periods as P
+from .assignments import by_plan, days_on
 from .credit import ONE, OWNER, Credited, CreditProgram, SplitProblem, compile_credit, parse_recipients
+from .fx import FxTable
 from .reps import Rep
+from .split import merge_parts
 from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
 
 _DATE = itemgetter(0)  # Credited.date
@@ -67,13 +71,15 @@ class PayoutProgram:
         as_of: dt.date,
         rep: str | None = None,
         source: str | None = None,
+        fx: FxTable | None = None,
     ) -> PayoutResult:
         """Statements of every rep (or ``rep``) for ``periods``.
 
         ``deals`` yields deal records, or ``(line, record)`` pairs as ExportReader.records() gives
-        them (then problems with a deal point at ``source``:line).
+        them (then problems with a deal point at ``source``:line). ``fx`` is the dated FX table
+        plans with ``fx`` convert deals in other currencies with (``engine.payout.fx.read_fx``).
         """
-        run = _Run(self, list(reps), periods, as_of, rep, source)
+        run = _Run(self, list(reps), periods, as_of, rep, source, fx)
         # A run makes a few small tuples per deal (credits, lines) and no reference cycles; with a
         # large export alive, the cyclic collector's passes over it would cost more than the
         # computation. It is paused for the run and restored after.
@@ -102,6 +108,7 @@ def compute_statements(
     as_of: dt.date,
     rep: str | None = None,
     source: str | None = None,
+    fx: FxTable | None = None,
 ) -> PayoutResult:
     """Statements for every rep (or ``rep``) in ``periods``.
 
@@ -112,7 +119,7 @@ def compute_statements(
     program = (
         ruleset_or_analysis if isinstance(ruleset_or_analysis, PayoutProgram) else compile_payout(ruleset_or_analysis)
     )
-    return program.compute(deals, reps, periods, as_of, rep, source)
+    return program.compute(deals, reps, periods, as_of, rep, source, fx)
 
 
 def requested_periods(periods, kind: str, fy_start: int) -> list:
@@ -163,7 +170,14 @@ class _Problems:
 
 class _Run:
     def __init__(
-        self, program: PayoutProgram, reps: list, periods, as_of: dt.date, only: str | None, source: str | None = None
+        self,
+        program: PayoutProgram,
+        reps: list,
+        periods,
+        as_of: dt.date,
+        only: str | None,
+        source: str | None = None,
+        fx: FxTable | None = None,
     ):
         self.program = program
         self.as_of = as_of
@@ -171,18 +185,21 @@ class _Run:
         self.diagnostics: list[Diagnostic] = []
         self.problems = _Problems(source)
         self.only = only
+        self.fx = fx
+        self.computed_bonuses = {
+            plan_id: frozenset(b.id for b in rt.plan.bonuses if isinstance(b.amount, Expr))
+            for plan_id, rt in program.runtimes.items()
+        }
         self.all_reps = list(reps)
         self.reps = [r for r in self.all_reps if only is None or r.id == only]
-        self.by_plan: dict = {}
         for r in self.reps:
-            if r.plan in program.runtimes:
-                self.by_plan.setdefault(r.plan, {})[r.id] = r
-            else:
+            if r.plan not in program.runtimes:
                 self.diagnostics.append(
                     error(
                         "DG604", f"rep '{r.id}' is on plan '{r.plan}', which the rule pack does not define", r.location
                     )
                 )
+        self.by_plan = by_plan([r for r in self.reps if r.plan in program.runtimes], program.plans)
         self.requested = {}
         for plan_id, rt in program.runtimes.items():
             if plan_id in self.by_plan:
@@ -193,13 +210,16 @@ class _Run:
     def run(self, deals: Iterable[dict]):
         credits = self.distribute(deals)
         statements = []
-        by_rep: dict = {}
+        by_rep: dict = {}  # rep id -> its statements on every plan it is on
         for plan_id, reps in self.by_plan.items():
             rt = self.program.runtimes[plan_id]
             for rep_id, rep in reps.items():
-                by_rep[rep_id] = self.rep_statements(rt, rep, credits[plan_id].get(rep_id, []))
-        for rep in self.reps:
-            statements.extend(by_rep.get(rep.id, ()))
+                by_rep.setdefault(rep_id, []).extend(self.rep_statements(rt, rep, credits[plan_id].get(rep_id, [])))
+        for rep_id in dict.fromkeys(rep.id for rep in self.reps):
+            mine = by_rep.get(rep_id, [])
+            if len({s.plan for s in mine}) > 1:  # a rep who changed plans: the parts in date order
+                mine.sort(key=lambda s: (s.part.start if s.part else s.period.start, s.period.end))
+            statements.extend(mine)
         diagnostics = self.diagnostics + self.problems.diagnostics()
         return PayoutResult(tuple(statements), diagnostics, self.counts)
 
@@ -215,8 +235,12 @@ class _Run:
             credits[plan_id] = {}
             counts = [0] * len(_COUNTS)  # a list indexed by CREDITED, ...: the hot loop counts in place
             tallies[plan_id] = counts
-            bounded = frozenset(r.id for r in reps.values() if r.bounded)
-            plans.append((plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt, bounded))
+            bounded = frozenset(r.id for r in reps.values() if r.bounded or r.assignments)
+            # the payment date and the deal's currency, when the plan has them, come after the CreditResult fields
+            extras = (rt.plan.payment is not None, rt.plan.fx is not None) if rt.plan.payment or rt.plan.fx else None
+            plans.append(
+                (plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt, bounded, extras)
+            )
         as_of = self.as_of
         end = self.run_end
         problems = self.problems
@@ -229,7 +253,7 @@ class _Run:
             line = None
             if deal.__class__ is tuple:  # (line, record) from ExportReader.records()
                 line, deal = deal
-            for plan_id, function, when_fields, reps, plan_credits, counts, rt, bounded in plans:
+            for plan_id, function, when_fields, reps, plan_credits, counts, rt, bounded, extras in plans:
                 try:
                     result = function(deal, as_of)
                 except Exception as exc:  # a record of the wrong shape must not stop the run
@@ -261,7 +285,17 @@ class _Run:
                     )
                     continue
                 # a CreditResult, as a plain tuple (engine/payout/credit.py)
-                deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
+                paid_on = currency = converted = None
+                if extras is None:
+                    deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled = result
+                else:
+                    deal_id, amount, date, to, splits, overlay, factor, mults, bonuses, cancelled, *extra = result
+                    if extras[0]:
+                        paid_on = extra[0]
+                        if paid_on is not None and paid_on.__class__ is not dt.date:
+                            paid_on = _as_date(paid_on)
+                    if extras[1]:
+                        currency = extra[-1]
                 if deal_id.__class__ is not str:
                     deal_id = _deal_id(deal, number) if deal_id is None else str(deal_id)
                 if amount is None or date is None:
@@ -304,6 +338,13 @@ class _Run:
                 if end is not None and date >= end:
                     counts[CREDITED] += 1
                     continue  # after the last requested period: no statement needs it
+                if currency is not None:
+                    converted = self.convert(rt.plan, deal_id, amount, date, bonuses, currency, line)
+                    if converted is None:
+                        counts[SKIPPED] += 1
+                        continue
+                    if converted is not False:
+                        amount, bonuses, converted = converted
                 if splits is None and overlay is None and to is not None:
                     recipients = ((to, ONE, OWNER),)  # the common case: the owner, in full
                 else:
@@ -335,7 +376,9 @@ class _Run:
                             entry[1].append(deal_id)
                         continue
                     if rep_id in bounded and (
-                        (rep.start is not None and date < rep.start) or (rep.end is not None and date > rep.end)
+                        (rep.start is not None and date < rep.start)
+                        or (rep.end is not None and date > rep.end)
+                        or (rep.assignments and not _on_plan(rep, date))
                     ):
                         outside[(plan_id, rep_id)] = outside.get((plan_id, rep_id), 0) + 1
                         continue
@@ -357,6 +400,8 @@ class _Run:
                                 mults,
                                 bonuses,
                                 cancelled,
+                                paid_on,
+                                converted or None,
                             ),
                         )
                     )
@@ -367,6 +412,33 @@ class _Run:
             self.counts[plan_id] = dict(zip(_COUNTS, counts))
         self.report_strangers(strangers, outside)
         return credits
+
+    def convert(self, plan, deal_id, amount, date, bonuses, currency, line):
+        """A deal's credit in the plan's currency: (amount, bonuses, (currency, amount, rate, rate date)),
+        False when it is in the plan's currency already, None (and DG621) when there is no rate for it."""
+        code = currency.strip().upper() if currency.__class__ is str else str(currency)
+        if not code or code == plan.currency:
+            return False
+        day = date
+        if plan.fx.rate_date == "period_end":
+            day = P.period_of(date, plan.period, plan.fiscal_year_start).last
+        found = self.fx.rate(code, plan.currency, day) if self.fx is not None else None
+        if found is None:
+            where = "no FX table was given (--fx FILE)" if self.fx is None else f"{self.fx.source} has none"
+            self.problems.add(
+                "error",
+                "DG621",
+                f"deals of plan '{plan.id}' without an FX rate",
+                f"deal {deal_id}: no {code}->{plan.currency} rate on or before {day} ({where}); it is not credited",
+                f"add a row '{day},{code},{plan.currency},<rate>' to the FX table",
+                line,
+            )
+            return None
+        rate, rate_day = found
+        computed = self.computed_bonuses.get(plan.id, ())
+        if computed and bonuses:  # amounts computed from the deal are in its currency; constants are the plan's
+            bonuses = tuple((b, v * rate if b in computed and v is not None else v) for b, v in bonuses)
+        return amount * rate, bonuses, (code, amount, rate, rate_day)
 
     def report_strangers(self, strangers: dict, outside: dict) -> None:
         everyone = {r.id: r for r in self.all_reps}
@@ -391,14 +463,19 @@ class _Run:
             )
         for (plan_id, rep_id), count in outside.items():
             rep = self.by_plan[plan_id][rep_id]
-            self.diagnostics.append(
-                warning(
-                    "DG612",
-                    f"{count} credit{'s' * (count != 1)} of rep '{rep_id}' (plan '{plan_id}') fall outside "
-                    f"the rep's dates ({rep.start or '...'} to {rep.end or '...'}) and are not paid",
-                    rep.location,
+            if rep.assignments:
+                spans = ", ".join(f"{row.start or '...'} to {row.end or '...'}" for row in rep.terms)
+                message = (
+                    f"{count} credit{'s' * (count != 1)} of rep '{rep_id}' under plan '{plan_id}' "
+                    f"{'are' if count != 1 else 'is'} dated outside "
+                    f"the rep's assignments to that plan ({spans}) and {'are' if count != 1 else 'is'} not paid by it"
                 )
-            )
+            else:
+                message = (
+                    f"{count} credit{'s' * (count != 1)} of rep '{rep_id}' (plan '{plan_id}') fall outside "
+                    f"the rep's dates ({rep.start or '...'} to {rep.end or '...'}) and are not paid"
+                )
+            self.diagnostics.append(warning("DG612", message, rep.location))
 
     # statements
 
@@ -422,6 +499,21 @@ class _Run:
             del credits[i]
 
     def rep_statements(self, rt: PlanRuntime, rep: Rep, credits: list) -> list:
+        """The rep's statements on this plan: one computation, or one per assignment merged (a split plan)."""
+        terms = rep.terms
+        if rt.plan.mid_period_change != "split" or len(terms) < 2:
+            return self.part_statements(rt, rep, credits)
+        parts = []
+        for term in terms:
+            alone = attrs.evolve(
+                term,
+                assignments=tuple(r for r in rep.assignments if r.plan != rep.plan or r is term),
+                tenure=rep.tenure,
+            )
+            parts.append(self.part_statements(rt, alone, [c for c in credits if term.covers(c.date)]))
+        return merge_parts(parts)
+
+    def part_statements(self, rt: PlanRuntime, rep: Rep, credits: list) -> list:
         plan = rt.plan
         requested = self.requested[plan.id]
         if not requested:
@@ -430,7 +522,14 @@ class _Run:
         self.drop_duplicates(plan.id, rep.id, credits)
         dates = list(map(_DATE, credits))
         fy = plan.fiscal_year_start
-        carries = plan.draw is not None or plan.clawback is not None or rt.to_date
+        carries = (
+            plan.draw is not None
+            or plan.clawback is not None
+            or rt.to_date
+            or plan.caps.carry_forward
+            or plan.holdback is not None
+            or plan.payment is not None
+        )
         if carries:
             earliest = min([d for d in (dates[0] if dates else None, rep.start, requested[0].start) if d])
             year = P.period_of(earliest, "year", fy)
@@ -443,15 +542,17 @@ class _Run:
         state = RepState()
         statements = []
         for period in todo:
-            active, _ = P.active_fraction(period.start, period.end, rep.start, rep.end)
+            active, _ = days_on(rep, period.start, period.end)
             due = clawbacks.get(period.start, ())
-            if not active and not due and state.draw_balance == 0:
+            if not active and not due and state.draw_balance == 0 and state.carried == 0 and not _any_held(state):
                 continue
             if (
                 wanted is not None
                 and period.start not in wanted
                 and not due
                 and plan.draw is None
+                and not state.carried
+                and not _any_held(state)
                 and not _any_between(dates, period.start, period.end)
             ):
                 continue  # an earlier period with nothing in it: it changes nothing that carries
@@ -496,16 +597,26 @@ class _Run:
         return statements
 
     def clawbacks_due(self, rt: PlanRuntime, rep: Rep, credits: list) -> dict:
+        """Period start -> the (Credited, share, days) clawed back in it: cancelled inside the window.
+
+        The window starts on the credit date, or with ``from: payment`` on the last day of the pay
+        period that paid the deal; ``days`` are counted from there, and the clawback's steps say
+        which share of what was paid is taken back.
+        """
         plan = rt.plan
+        claw = plan.clawback
         due: dict = {}
-        if plan.clawback is None:
+        if claw is None:
             return due
-        window = plan.clawback.within_days
         for c in [c for c in credits if c.cancelled is not None]:
-            days = (c.cancelled - c.date).days
-            if days > window:
+            start = c.date
+            if claw.counts_from == "payment":
+                start = P.period_of(c.date, plan.period, plan.fiscal_year_start).last
+            days = (c.cancelled - start).days
+            share = claw.share_after(max(days, 0))
+            if share is None:
                 continue
-            if days < 0:
+            if c.cancelled < c.date:
                 self.problems.add(
                     "warning",
                     "DG616",
@@ -515,8 +626,15 @@ class _Run:
                 )
             when = max(c.cancelled, c.date)
             period = P.period_of(when, plan.period, plan.fiscal_year_start)
-            due.setdefault(period.start, []).append(c)
+            due.setdefault(period.start, []).append((c, share, max(days, 0), start))
         return due
+
+
+def _as_date(value):
+    """A payment date as a date (a datetime's day); a value of another type counts as not known yet."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
 
 
 def _typed(amount, date, cancelled):
@@ -535,6 +653,18 @@ def _typed(amount, date, cancelled):
             return amount, date, cancelled, f"the {what} {value!r} is not a date"
         dates.append(value)
     return amount, dates[0], dates[1], None
+
+
+def _any_held(state) -> bool:
+    """A holdback, or payment timing with a known date, still has something to pay."""
+    return any(any(pending.values()) for pending in state.held.values()) or any(
+        any(pending.values()) for due, pending in state.deferred.items() if due != dt.date.max
+    )
+
+
+def _on_plan(rep: Rep, day: dt.date) -> bool:
+    """One of the rep's rows on its plan covers ``day``."""
+    return any(row.covers(day) for row in rep.terms)
 
 
 def _same_credit(one: Credited, other: Credited) -> bool:

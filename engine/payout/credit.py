@@ -50,6 +50,8 @@ class Credited(NamedTuple):
     multipliers: tuple  # ids of the multipliers that matched
     bonuses: tuple  # (bonus id, amount for the whole deal) of the per-deal bonuses that matched
     cancelled: object  # cancellation date (clawback field), or None
+    paid_on: object = None  # the plan's payment date (payment.rest_on), or None
+    fx: object = None  # (currency, amount in it, rate, rate's date) when converted to the plan's currency
 
 
 class CreditResult(NamedTuple):
@@ -69,6 +71,8 @@ class CreditResult(NamedTuple):
     multipliers: tuple  # ids of the multipliers that matched
     bonuses: tuple  # (bonus id, amount for the whole deal) of the per-deal bonuses that matched
     cancelled: object  # cancellation date (the clawback's date field), or None
+    paid_on: object = None  # only for a plan with payment timing: its ``rest_on`` date field
+    currency: object = None  # only for a plan with fx: the deal's currency field
 
 
 @attrs.frozen
@@ -228,8 +232,11 @@ class _CreditGenerator:
             multipliers="mults" if multipliers else "()",
             bonuses="bonuses",
             cancelled=self.raw(plan.clawback.date if plan.clawback else None),
+            paid_on=self.raw(plan.payment.rest_on) if plan.payment else None,
+            currency=self.raw(plan.fx.currency) if plan.fx else None,
         )
-        self.emit(f"return ({', '.join(parts)})")
+        # the last two only when the plan has them
+        self.emit(f"return ({', '.join(str(p) for p in parts if p is not None)})")
         return "\n".join(self.lines) + "\n"
 
     def raw(self, name: str | None) -> str:

@@ -8,8 +8,16 @@ mappings, or a mapping with a ``reps:`` list). Columns / keys:
     plan              plan id (required)
     quota             quota per quota period of the plan; blank = the plan's default
     target_incentive  target incentive per quota period (for plans with rate_of: target_incentive)
-    start, end        employment dates on the plan (inclusive), for proration; blank = open
+    start, end        dates on the plan (inclusive), for proration; blank = open
     currency          ISO code; must be the plan's currency when given
+    role, territory   shown on statements (an assignment's role and territory)
+    hired             hire date: where a plan's quota ramp counts months of tenure from
+
+A rep may have several rows (assignments): a plan, quota and target incentive
+each for its own dates (``start``/``end``, or ``from``/``to``). The rows of one
+rep must not overlap in time. A YAML reps file can also map the columns of
+another file (a CRM's users export): ``source:``, ``columns:`` and
+``defaults:`` (see ``mapped.py``).
 
 Every problem is a Diagnostic with file:line:column; reading never raises
 for bad content.
@@ -31,7 +39,19 @@ from ..diagnostics import Diagnostic, Location, did_you_mean, error, warning
 from ..load import Builder, Composer  # the rule loader's location-keeping YAML reader
 from ..values import ValueProblem, is_blank, parse_date, parse_money
 
-COLUMNS = ("id", "name", "plan", "quota", "target_incentive", "start", "end", "currency")
+COLUMNS = (
+    "id",
+    "name",
+    "plan",
+    "quota",
+    "target_incentive",
+    "start",
+    "end",
+    "currency",
+    "role",
+    "territory",
+    "hired",
+)
 ALIASES = {
     "id": "id",
     "rep": "id",
@@ -54,7 +74,17 @@ ALIASES = {
     "end": "end",
     "end_date": "end",
     "end date": "end",
+    "from": "start",
+    "to": "end",
+    "effective_from": "start",
+    "effective_to": "end",
     "currency": "currency",
+    "role": "role",
+    "territory": "territory",
+    "hired": "hired",
+    "hire_date": "hired",
+    "hire date": "hired",
+    "hired_on": "hired",
 }
 
 
@@ -69,11 +99,32 @@ class Rep:
     end: dt.date | None = None
     currency: str | None = None
     location: Location | None = attrs.field(default=None, eq=False)
+    role: str | None = None
+    territory: str | None = None
+    hired: dt.date | None = None
+    # Set by engine.payout.assignments on a rep's view of one plan, when the rep has several rows or
+    # the plan ramps its quota: every row of the rep (on any plan) in date order, and the first day of
+    # the tenure a ramp counts months from. Empty for a rep of one row: nothing to weigh.
+    assignments: tuple = attrs.field(default=(), eq=False, repr=False)
+    tenure: dt.date | None = attrs.field(default=None, eq=False)
+
+    @property
+    def terms(self) -> tuple:
+        """The rows that put this rep on this plan, in date order (empty: the rep is one row)."""
+        return tuple(row for row in self.assignments if row.plan == self.plan)
 
     @property
     def bounded(self) -> bool:
         """The rep has a start or an end date."""
         return self.start is not None or self.end is not None
+
+    def covers(self, day: dt.date) -> bool:
+        """The rep is on this row's plan on ``day``."""
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def covers_any(self, start: dt.date, end: dt.date) -> bool:
+        """The rep is on this row's plan on some day of ``[start, end)``."""
+        return (self.start is None or self.start < end) and (self.end is None or self.end >= start)
 
     @property
     def display(self) -> str:
@@ -90,8 +141,12 @@ class RepsResult:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def read_reps(path: Path | str, plans: dict | None = None, date_formats: tuple = ()) -> RepsResult:
-    """Read a reps file (CSV, or YAML by extension). ``plans`` maps plan id -> Plan, for checking."""
+def read_reps(path: Path | str, plans: dict | None = None, date_formats: tuple = (), mapping=None) -> RepsResult:
+    """Read a reps file (CSV, or YAML by extension). ``plans`` maps plan id -> Plan, for checking.
+
+    ``mapping`` is the pack's ``kind: reps`` document (engine.model.RepsMapping): the columns that
+    hold each key of a CSV reps file and the values of keys it lacks.
+    """
     path = Path(path)
     shown = str(path)
     try:
@@ -113,11 +168,13 @@ def read_reps(path: Path | str, plans: dict | None = None, date_formats: tuple =
             ],
         )
     if path.suffix.lower() in (".yaml", ".yml"):
-        return parse_reps_yaml(text, shown, plans, date_formats)
-    return parse_reps_csv(text, shown, plans, date_formats)
+        return parse_reps_yaml(text, shown, plans, date_formats, mapping)
+    return parse_reps_csv(text, shown, plans, date_formats, mapping)
 
 
-def parse_reps_csv(text: str, file: str, plans: dict | None = None, date_formats: tuple = ()) -> RepsResult:
+def parse_reps_csv(
+    text: str, file: str, plans: dict | None = None, date_formats: tuple = (), mapping=None
+) -> RepsResult:
     diagnostics: list[Diagnostic] = []
     lines = text.splitlines()
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -137,7 +194,7 @@ def parse_reps_csv(text: str, file: str, plans: dict | None = None, date_formats
         )
     except csv.Error as exc:
         return RepsResult((), [error("DG601", f"reps file is not valid CSV: {exc}", Location(file, 1, 1))])
-    columns = _map_header(header, file, diagnostics)
+    columns = _map_header(header, file, diagnostics, mapping)
     if columns is None:
         return RepsResult((), diagnostics)
     records = []
@@ -159,14 +216,13 @@ def parse_reps_csv(text: str, file: str, plans: dict | None = None, date_formats
             offsets = _cell_columns(lines[number - 1] if number - 1 < len(lines) else "", len(row))
             values, where = {}, {}
             for index, cell in enumerate(row):
-                key = columns.get(index)
-                if key is not None:
+                for key in columns.get(index, ()):
                     values[key] = cell
                     where[key] = Location(file, number, offsets[index])
             records.append((values, where, Location(file, number, 1)))
     except csv.Error as exc:
         diagnostics.append(error("DG601", f"reps file is not valid CSV: {exc}", Location(file, reader.line_num, 1)))
-    reps = _build(records, plans, date_formats, diagnostics)
+    reps = _build(records, plans, date_formats, diagnostics, mapping)
     return RepsResult(tuple(reps), diagnostics)
 
 
@@ -181,15 +237,25 @@ def _cell_columns(line: str, count: int) -> list[int]:
     return columns + [1] * max(count - len(columns), 0)
 
 
-def _map_header(header: list, file: str, diagnostics: list) -> dict | None:
-    columns: dict[int, str] = {}
+def _map_header(header: list, file: str, diagnostics: list, mapping=None) -> dict | None:
+    """Column index -> the reps-file keys it holds (several when a mapping reads one column twice)."""
+    columns: dict[int, list[str]] = {}
     seen: dict[str, int] = {}
     offsets = _cell_columns(",".join(header), len(header))
+    names = [name.strip().lower() for name in header]
+    mapped = mapping.columns if mapping is not None else {}
+    for key, wanted in mapped.items():  # the pack's reps document: the first of its columns the file has
+        index = next((names.index(n.strip().lower()) for n in wanted if n.strip().lower() in names), None)
+        if index is not None:
+            seen[key] = index
+            columns.setdefault(index, []).append(key)
     for index, name in enumerate(header):
-        key = ALIASES.get(name.strip().lower())
+        key = ALIASES.get(names[index])
         where = Location(file, 1, offsets[index])
+        if key is not None and key in mapped and key in seen:
+            continue  # the reps document's column for that key is the one read
         if key is None:
-            if name.strip():
+            if name.strip() and mapping is None:
                 diagnostics.append(
                     warning(
                         "DG602",
@@ -203,22 +269,29 @@ def _map_header(header: list, file: str, diagnostics: list) -> dict | None:
             diagnostics.append(error("DG602", f"column '{name.strip()}' repeats column {seen[key] + 1} ({key})", where))
             continue
         seen[key] = index
-        columns[index] = key
-    missing = [key for key in ("id", "plan") if key not in seen]
+        columns.setdefault(index, []).append(key)
+    defaults = mapping.defaults if mapping is not None else {}
+    missing = [key for key in ("id", "plan") if key not in seen and key not in defaults]
     if missing:
+        wanted = mapped.get(missing[0])
         diagnostics.append(
             error(
                 "DG602",
-                f"the reps file has no '{missing[0]}' column",
+                f"the reps file has no '{missing[0]}' column"
+                + (f" (the reps document reads it from {', '.join(repr(w) for w in wanted)})" if wanted else ""),
                 Location(file, 1, 1),
-                f"the header needs at least: id,plan (found: {', '.join(h.strip() for h in header)})",
+                f"the header needs at least: id,plan (found: {', '.join(h.strip() for h in header)})"
+                if mapping is None
+                else "map the column in the pack's reps document (columns:), or give a default (defaults:)",
             )
         )
         return None
     return columns
 
 
-def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_formats: tuple = ()) -> RepsResult:
+def parse_reps_yaml(
+    text: str, file: str, plans: dict | None = None, date_formats: tuple = (), mapping=None
+) -> RepsResult:
     diagnostics: list[Diagnostic] = []
     try:
         composer = Composer(text)
@@ -257,6 +330,10 @@ def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_format
                 )
             ],
         )
+    mapped: dict[str, list[str]] = {}  # a key's name in the file (lower case) -> the reps-file keys it holds
+    for name, wanted in mapping.columns.items() if mapping is not None else ():
+        for column in wanted:
+            mapped.setdefault(column.strip().lower(), []).append(name)
     records = []
     for index, item in enumerate(data):
         item_path = path + (index,)
@@ -266,22 +343,27 @@ def parse_reps_yaml(text: str, file: str, plans: dict | None = None, date_format
             continue
         values, where = {}, {}
         for key, value in item.items():
-            name = ALIASES.get(str(key).strip().lower())
+            lowered = str(key).strip().lower()
+            names = mapped.get(lowered) or ([ALIASES[lowered]] if lowered in ALIASES else [])
             key_at = builder.keys.get(item_path + (key,), at)
-            if name is None:
-                diagnostics.append(
-                    warning(
-                        "DG602",
-                        f"unknown key '{key}' in a rep is ignored",
-                        key_at,
-                        did_you_mean(str(key), list(COLUMNS)) or f"keys are: {', '.join(COLUMNS)}",
+            if not names:
+                if mapping is None:
+                    diagnostics.append(
+                        warning(
+                            "DG602",
+                            f"unknown key '{key}' in a rep is ignored",
+                            key_at,
+                            did_you_mean(str(key), list(COLUMNS)) or f"keys are: {', '.join(COLUMNS)}",
+                        )
                     )
-                )
                 continue
-            values[name] = "" if value is None else (str(value) if not isinstance(value, str) else value)
-            where[name] = builder.values.get(item_path + (key,), key_at)
+            for name in names:
+                if name in values and lowered not in mapped:
+                    continue  # the reps document's key for it is the one read
+                values[name] = "" if value is None else (str(value) if not isinstance(value, str) else value)
+                where[name] = builder.values.get(item_path + (key,), key_at)
         records.append((values, where, at))
-    reps = _build(records, plans, date_formats, diagnostics)
+    reps = _build(records, plans, date_formats, diagnostics, mapping)
     return RepsResult(tuple(reps), diagnostics)
 
 
@@ -317,26 +399,46 @@ def reps_from_records(
     return RepsResult(tuple(reps), diagnostics)
 
 
-def _build(records: Iterable, plans: dict | None, date_formats: tuple, diagnostics: list) -> list[Rep]:
+def _build(records: Iterable, plans: dict | None, date_formats: tuple, diagnostics: list, mapping=None) -> list[Rep]:
     reps: list[Rep] = []
-    seen: dict[str, Location] = {}
+    rows: dict[str, list[Rep]] = {}  # rep id -> its rows so far
+    defaults = mapping.defaults if mapping is not None else {}
     for values, where, at in records:
+        for key, value in defaults.items():
+            if is_blank(values.get(key)):
+                values[key] = value
+                if mapping.document is not None:
+                    where[key] = mapping.document.locate(("defaults", key))
         rep = _rep(values, where, at, plans, date_formats, diagnostics)
         if rep is None:
             continue
-        if rep.id in seen:
+        clash = next((other for other in rows.get(rep.id, ()) if _overlap(rep, other)), None)
+        if clash is not None:
             diagnostics.append(
                 error(
                     "DG605",
-                    f"rep '{rep.id}' is listed twice (first at line {seen[rep.id].line})",
+                    f"rep '{rep.id}' is listed twice (first at line {clash.location.line if clash.location else '?'}) "
+                    f"for overlapping dates "
+                    f"({_span(clash)} and {_span(rep)})",
                     where.get("id", at),
-                    "a rep is on one plan; remove or merge the rows",
+                    "a rep is on one plan at a time: give each row its own start and end dates, or merge the rows",
                 )
             )
             continue
-        seen[rep.id] = at
+        rows.setdefault(rep.id, []).append(rep)
         reps.append(rep)
     return reps
+
+
+def _overlap(one: Rep, other: Rep) -> bool:
+    """Two rows of a rep whose dates share a day (blank dates are open)."""
+    return (one.end is None or other.start is None or other.start <= one.end) and (
+        other.end is None or one.start is None or one.start <= other.end
+    )
+
+
+def _span(rep: Rep) -> str:
+    return f"{rep.start or '...'} to {rep.end or '...'}"
 
 
 def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
@@ -403,7 +505,7 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
         return day
 
     quota, target = money("quota"), money("target_incentive")
-    start, end = date("start"), date("end")
+    start, end, hired = date("start"), date("end"), date("hired")
     if start and end and end < start:
         fail("end", f"rep '{rep_id}' ends ({end}) before starting ({start})")
     currency = values.get("currency", "").strip().upper() or None
@@ -417,10 +519,13 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
                 "DG606",
                 f"rep '{rep_id}' is paid in {currency} but plan '{plan_id}' pays in {plan.currency}",
                 where.get("currency", at),
-                "dealgate does not convert currencies; use a plan in the rep's currency",
+                "a rep is paid in the plan's currency (deals may be converted to it, not pay); use a plan in the "
+                "rep's currency",
             )
         )
     if not ok:
         return None
     name = values.get("name", "").strip() or None
-    return Rep(rep_id, plan_id, name, quota, target, start, end, currency, at)
+    role = values.get("role", "").strip() or None
+    territory = values.get("territory", "").strip() or None
+    return Rep(rep_id, plan_id, name, quota, target, start, end, currency, at, role, territory, hired)

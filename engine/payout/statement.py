@@ -9,7 +9,11 @@ is the order of the computation (docs/payouts.md):
 2. ``gate`` (min_attainment not reached: the commission is held back);
 3. ``prior_periods`` (attainment to date: what earlier periods of the quota
    period already paid);
-4. ``cap`` per period;
+4. ``cap`` per period, or ``carry_forward`` (what earlier caps cut, paid under this period's cap);
+   then ``deferred_paid`` (the rest of earlier deals whose payment date is in this period) and
+   ``deferred`` (the rest of this period's deals, paid when their payment date comes: payment
+   timing); then ``holdback_release`` (what earlier periods held back, due now) and
+   ``holdback`` (this period's share held back);
 5. ``bonus`` lines: per deal, then attainment milestones;
 6. ``clawback`` lines for deals cancelled within the plan's window;
 7. ``draw`` / ``draw_recovery``.
@@ -25,27 +29,63 @@ from typing import NamedTuple
 
 import attrs
 
-from ..model import Plan
+from ..model import Holdback, Payment, Plan
 from ..money import CENT, ROUNDING
 from . import periods as P
+from .assignments import days_on, part_notes, part_of, quota_over
 from .rates import ONE, ZERO, Tiers, build_tiers, slices
 from .reps import Rep
 
 _AMOUNT = itemgetter(3)  # Credited.amount
 
-COMMISSION, TRUE_UP, GATE, PRIOR, CAP, BONUS, CLAWBACK, DRAW, RECOVERY = (
+(
+    COMMISSION,
+    TRUE_UP,
+    GATE,
+    PRIOR,
+    CAP,
+    CARRIED,
+    DEFERRED,
+    DEFERRED_PAID,
+    HOLDBACK,
+    RELEASE,
+    BONUS,
+    CLAWBACK,
+    DRAW,
+    RECOVERY,
+) = (
     "commission",
     "true_up",
     "gate",
     "prior_periods",
     "cap",
+    "carry_forward",
+    "deferred",
+    "deferred_paid",
+    "holdback",
+    "holdback_release",
     "bonus",
     "clawback",
     "draw",
     "draw_recovery",
 )
-LINE_KINDS = (COMMISSION, TRUE_UP, GATE, PRIOR, CAP, BONUS, CLAWBACK, DRAW, RECOVERY)
-COMMISSION_KINDS = frozenset({COMMISSION, TRUE_UP, GATE, PRIOR, CAP})
+LINE_KINDS = (
+    COMMISSION,
+    TRUE_UP,
+    GATE,
+    PRIOR,
+    CAP,
+    CARRIED,
+    DEFERRED,
+    DEFERRED_PAID,
+    HOLDBACK,
+    RELEASE,
+    BONUS,
+    CLAWBACK,
+    DRAW,
+    RECOVERY,
+)
+COMMISSION_KINDS = frozenset({COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, DEFERRED, DEFERRED_PAID})
 
 
 class Line(NamedTuple):
@@ -82,6 +122,7 @@ class Statement:
     notes: tuple = ()
     tiers: Tiers | None = attrs.field(default=None, eq=False)  # the rate table as applied (bounds in credit)
     quota_source: str | None = None  # "rep" or "plan": where the quota came from
+    part: object = None  # assignments.Part: the days this plan pays when the rep changed plans in the period
 
     @property
     def reconciles(self) -> bool:
@@ -104,6 +145,10 @@ class RepState:
     """What carries from one period to the next for one rep."""
 
     draw_balance: Decimal = ZERO
+    carried: Decimal = ZERO  # what period caps cut, waiting to be paid under a later period's cap
+    held: dict = attrs.field(factory=dict)  # period start it is paid in -> {Credited.seq or None: amount held}
+    deferred: dict = attrs.field(factory=dict)  # period start it is paid in (date.max: not known) -> {seq: amount}
+    deferred_deals: dict = attrs.field(factory=dict)  # Credited.seq -> (deal id, payment date) of what is deferred
     paid_commission: dict = attrs.field(factory=dict)  # Credited.seq -> commission attributed to it
     paid_bonus: dict = attrs.field(factory=dict)  # Credited.seq -> per-deal bonuses paid on it
     paid_to_date: dict = attrs.field(factory=dict)  # quota period start -> commission paid in it so far
@@ -153,6 +198,7 @@ class _Measure:
     credit_period: Decimal
     attainment: Decimal | None
     tiers: Tiers
+    quota_source: str | None = None
 
 
 def compute_statement(
@@ -166,11 +212,16 @@ def compute_statement(
     The phases run in the order of the lines they make (see the module docstring).
     """
     plan = rt.plan
-    notes: list[str] = []
+    part = part_of(rep, period)
+    notes: list[str] = part_notes(rep, part)
     measure = _measure(rt, rep, period, credits, dates, notes)
     lines: list[Line] = []
     earned = _commission_lines(rt, measure, lines)
-    _hold_back(rt, measure, lines, earned, state)
+    kept = _hold_back(rt, measure, lines, earned, state)
+    if plan.payment is not None:
+        _payment_lines(rt, plan.payment, period, measure, lines, kept, state)
+    if plan.holdback is not None:
+        _holdback_lines(rt, plan.holdback, period, lines, earned, state)
     _deal_bonus_lines(rt, measure, lines, state, notes)
     _milestone_lines(rt, measure, lines, state)
     _clawback_lines(plan, clawbacks, lines, state)
@@ -197,7 +248,8 @@ def compute_statement(
         rounding=plan.rounding,
         notes=tuple(notes),
         tiers=measure.tiers,
-        quota_source=None if quota_base is None else ("rep" if rep.quota is not None else "plan"),
+        quota_source=None if quota_base is None else measure.quota_source,
+        part=part,
     )
 
 
@@ -216,13 +268,9 @@ def _measure(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list, dates: 
     window = credits[first:stop]
     in_period = credits[begin:stop] if rt.to_date else window
 
-    quota_base = rep.quota if rep.quota is not None else plan.quota
-    active, days = P.active_fraction(qp.start, qp.end, rep.start, rep.end)
-    quota = None
-    if quota_base is not None and active:
-        quota = quota_base if active == days else quota_base * active / days
-        if active != days:
-            notes.append(f"quota prorated: {active} of {days} days active in {qp.label}")
+    measured = quota_over(rep, plan, qp)
+    quota_base, quota = measured.base, measured.quota
+    notes.extend(measured.notes)
     credit_window = sum(map(_AMOUNT, window), ZERO)
     credit_period = sum(map(_AMOUNT, in_period), ZERO) if rt.to_date else credit_window
     attainment = credit_window / quota if quota else None
@@ -233,17 +281,19 @@ def _measure(rt: PlanRuntime, rep: Rep, period: P.Period, credits: list, dates: 
 
     rate_scale = None
     if commission.rate_of == "target_incentive":
-        if rep.target_incentive is None:
+        if measured.target_incentive is None:
             raise NoTargetIncentive()
         if quota_base is None:
             raise NoQuota()
-        rate_scale = rep.target_incentive / quota_base
+        rate_scale = measured.target_incentive / quota_base
     gates = _gates(rt, rep, period, credits, dates, attainment, quota_base) if rt.gated else None
     scale = quota if tiered_on_quota else None
     if tiered_on_quota and scale is None:
         scale = ONE  # no quota and nothing credited: an empty statement (no line uses the tiers)
     tiers = build_tiers(commission, scale, rate_scale, gates)
-    return _Measure(qp, window, in_period, quota_base, quota, credit_window, credit_period, attainment, tiers)
+    return _Measure(
+        qp, window, in_period, quota_base, quota, credit_window, credit_period, attainment, tiers, measured.source
+    )
 
 
 def _commission_lines(rt: PlanRuntime, measure: _Measure, lines: list) -> dict:
@@ -254,16 +304,18 @@ def _commission_lines(rt: PlanRuntime, measure: _Measure, lines: list) -> dict:
         _per_deal(measure.window, measure.tiers, commission.method, rt.mode, rt.cap_deal, lines, earned)
     elif commission.method == "retroactive":
         _retroactive(measure.window, measure.tiers, rt.mode, rt.cap_deal, lines, earned)
+    elif commission.method == "overage":
+        _overage(measure.window, measure.tiers, measure.quota or ZERO, rt.mode, rt.cap_deal, lines, earned)
     else:
         _marginal(measure.window, measure.tiers, rt.mode, rt.cap_deal, lines, earned)
     return earned
 
 
-def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, state: RepState) -> None:
+def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, state: RepState) -> Decimal:
     """Gate, earlier periods' payments and the period cap; then what each cancellable deal was paid.
 
     A clawback takes back what was paid, so a deal's commission is scaled by the share of the
-    statement's commission the gate or the cap let through.
+    statement's commission the gate or the cap let through (returned).
     """
     commission = rt.plan.commission
     attainment = measure.attainment
@@ -289,24 +341,145 @@ def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, st
         if prior:
             lines.append(Line(PRIOR, -prior, "to_date", note=f"already paid in earlier periods of {qp.label}"))
         net -= prior
+    caps = rt.plan.caps
     if rt.cap_period is not None and net > rt.cap_period:
         excess = net - rt.cap_period
-        lines.append(
-            Line(
-                CAP,
-                -excess,
-                "cap.per_period",
-                note=f"commission {_money(net)} is above the period cap {_money(rt.cap_period)}",
-            )
-        )
+        note = f"commission {_money(net)} is above the period cap {_money(rt.cap_period)}"
+        if caps.carry_forward:
+            note += _carry(caps, excess, state)
+        lines.append(Line(CAP, -excess, "cap.per_period", note=note))
         net = rt.cap_period
         if kept and earned_total > 0:
             kept = (prior + net) / earned_total  # the share of the deals' commission actually paid to date
+    elif caps.carry_forward and rt.cap_period is not None and state.carried > 0:
+        room = rt.cap_period - max(net, ZERO)
+        paid = min(state.carried, room)
+        if paid > 0:
+            state.carried -= paid
+            lines.append(
+                Line(
+                    CARRIED,
+                    paid,
+                    "cap.carry_forward",
+                    note=f"paid from what earlier period caps cut, under this period's cap {_money(rt.cap_period)}; "
+                    f"{_money(state.carried)} still to pay",
+                )
+            )
     if rt.to_date:
         state.paid_to_date[qp.start] = state.paid_to_date.get(qp.start, ZERO) + net
 
     for seq, value in earned.items():  # what each cancellable deal was paid, for clawbacks
         state.paid_commission[seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=rt.mode)
+    return kept
+
+
+def _payment_lines(
+    rt: PlanRuntime, payment: Payment, period: P.Period, measure: _Measure, lines: list, kept, state: RepState
+) -> None:
+    """Payment timing: pay the rest of earlier deals whose payment date is in this period, and defer the rest of
+    this period's deals (``1 - at_credit`` of what each deal's lines paid) to the period of their payment date.
+
+    A deal whose payment date is already in or before this period is paid in full now. A blank
+    payment date defers the rest until the export has one. The deferred part is the deal's, so a
+    deal cancelled before it is paid forgoes it instead of being clawed back for it.
+    """
+    for seq, amount in state.deferred.pop(period.start, {}).items():
+        deal, paid_on = state.deferred_deals.pop(seq)
+        if seq in state.paid_commission:
+            state.paid_commission[seq] += amount
+        note = f"the rest of deal {deal}'s commission, due with {payment.rest_on} {paid_on}"
+        lines.append(Line(DEFERRED_PAID, amount, "payment", deal, note=note))
+    paid_by_deal: dict = {}
+    for line in lines:
+        if line.deal is not None and line.kind in (COMMISSION, CAP):
+            paid_by_deal[line.deal] = paid_by_deal.get(line.deal, ZERO) + line.amount
+    rest = ONE - payment.at_credit
+    seen: set = set()
+    for c in measure.in_period:
+        if c.deal in seen or (c.paid_on is not None and c.paid_on < period.end):
+            continue  # a deal once (its lines are summed by id); due already: paid in full now
+        seen.add(c.deal)
+        paid = paid_by_deal.get(c.deal, ZERO) * kept
+        deferred = (paid * rest).quantize(CENT, rounding=rt.mode)
+        if deferred <= 0:
+            continue
+        if c.paid_on is None:
+            due, when = dt.date.max, f"when {payment.rest_on} is set (blank so far)"
+        else:
+            paid_in = P.period_of(c.paid_on, rt.plan.period, rt.plan.fiscal_year_start)
+            due, when = paid_in.start, f"in {paid_in.label} ({payment.rest_on} {c.paid_on})"
+        state.deferred.setdefault(due, {})[c.seq] = deferred
+        state.deferred_deals[c.seq] = (c.deal, c.paid_on)
+        if c.seq in state.paid_commission:
+            state.paid_commission[c.seq] -= deferred
+        lines.append(
+            Line(
+                DEFERRED,
+                -deferred,
+                "payment",
+                c.deal,
+                note=f"{_pct(rest)} of the deal's commission {_money(paid)} is paid {when}",
+            )
+        )
+
+
+def _holdback_lines(
+    rt: PlanRuntime, holdback: Holdback, period: P.Period, lines: list, earned: dict, state: RepState
+) -> None:
+    """Pay what earlier periods held back and is due now; hold back the plan's share of this period's commission.
+
+    What is held is attributed to the cancellable deals it came from, so a deal cancelled before its
+    held part is paid loses that part (the release shrinks) instead of being clawed back for it.
+    """
+    plan = rt.plan
+    due = state.held.pop(period.start, None)
+    if due:
+        amount = sum(due.values(), ZERO)
+        for seq, value in due.items():
+            if seq is not None:
+                state.paid_commission[seq] = state.paid_commission.get(seq, ZERO) + value
+        if amount:
+            lines.append(Line(RELEASE, amount, "holdback", note="held back in earlier periods, due now"))
+    payable = sum((line.amount for line in lines if line.kind in COMMISSION_KINDS), ZERO)
+    if payable <= 0:
+        return
+    share = holdback.share
+    held = (payable * share).quantize(CENT, rounding=rt.mode)
+    if not held:
+        return
+    months = P.MONTHS[plan.period] * holdback.periods
+    paid_in = P.period_of(P.add_months(period.start, months), plan.period, plan.fiscal_year_start)
+    by_deal: dict = {}
+    for seq in earned:
+        part = (state.paid_commission.get(seq, ZERO) * share).quantize(CENT, rounding=rt.mode)
+        if part > 0:
+            by_deal[seq] = part
+            state.paid_commission[seq] -= part
+    rest = held - sum(by_deal.values(), ZERO)
+    if rest:
+        by_deal[None] = rest
+    pending = state.held.setdefault(paid_in.start, {})
+    for seq, value in by_deal.items():
+        pending[seq] = pending.get(seq, ZERO) + value
+    lines.append(
+        Line(
+            HOLDBACK,
+            -held,
+            "holdback",
+            note=f"{_pct(share)} of the period's commission {_money(payable)} is held back, paid in {paid_in.label}",
+        )
+    )
+
+
+def _carry(caps, excess: Decimal, state: RepState) -> str:
+    """Carry what the cap cut (up to the limit) to later periods; the words the cap line says it with."""
+    room = excess if caps.carry_limit is None else max(caps.carry_limit - state.carried, ZERO)
+    carried = min(excess, room)
+    state.carried += carried
+    note = f"; {_money(carried)} carried forward to later periods"
+    if carried < excess:
+        note += f", {_money(excess - carried)} forfeited (the carry-forward limit is {_money(caps.carry_limit)})"
+    return note
 
 
 def _deal_bonus_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: RepState, notes: list) -> None:
@@ -342,27 +515,68 @@ def _milestone_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: Rep
 
 
 def _clawback_lines(plan: Plan, clawbacks: list, lines: list, state: RepState) -> None:
-    """Take back what was paid on each deal cancelled within the window (once per deal)."""
-    if plan.clawback is None:
+    """Take back the clawback's share of what was paid on each deal cancelled within the window (once per deal).
+
+    ``clawbacks`` holds (Credited, share, days since the window's start, the window's first day).
+    The share is a fraction of at most 1 of what the deal earned, rounded once. What a holdback
+    still holds of the deal is forgone first (it will not be paid); only the rest is a clawback
+    line, so a clawback never takes more than was paid.
+    """
+    claw = plan.clawback
+    if claw is None:
         return
-    for c in clawbacks:
+    mode = ROUNDING[plan.rounding]
+    for c, share, days, start in clawbacks:
+        books = (state.held, state.deferred)
+        held = sum((pending.get(c.seq, ZERO) for book in books for pending in book.values()), ZERO)
         paid = state.paid_commission.get(c.seq, ZERO) + state.paid_bonus.get(c.seq, ZERO)
-        if paid <= 0:
+        if paid + held <= 0:
             continue
         state.paid_commission[c.seq] = ZERO
         state.paid_bonus[c.seq] = ZERO
-        days_after = (c.cancelled - c.date).days
+        owed = paid + held
+        due = owed if share == ONE else (owed * share).quantize(CENT, rounding=mode)
+        forgone = _forgo_held(state, c.seq, min(held, due))
+        taken = due - forgone
+        since = "its credit date" if claw.counts_from == "credit" else "the end of the period that paid it"
+        window = (
+            f"window {claw.within_days} days"
+            if not claw.schedule
+            else "schedule " + ", ".join(f"{_pct(s)} to {d} days" for d, s in claw.steps)
+        )
+        what = "takes back what was paid" if share == ONE else f"takes back {_pct(share)} of the {_money(owed)} paid"
+        if forgone:
+            what += f" ({_money(forgone)} of it still held back, now not paid)"
+        if taken <= 0:
+            continue  # all of it was still held back: the release shrinks, nothing to take back
         lines.append(
             Line(
                 CLAWBACK,
-                -paid,
-                plan.clawback.id,
+                -taken,
+                claw.id,
                 c.deal,
                 c.amount,
-                note=f"cancelled {c.cancelled}, {days_after} days after its credit date {c.date} "
-                f"(window {plan.clawback.within_days} days): takes back what was paid",
+                note=f"cancelled {c.cancelled}, {days} days after {since} {start} ({window}): {what}",
             )
         )
+
+
+def _forgo_held(state: RepState, seq: int, amount: Decimal) -> Decimal:
+    """Take up to ``amount`` of a cancelled deal's held and deferred parts out of the payments still to come,
+    earliest first; what was taken."""
+    left = amount
+    for book in (state.held, state.deferred):
+        for paid_in in sorted(book):
+            pending = book[paid_in]
+            part = min(pending.get(seq, ZERO), left)
+            if part > 0:
+                pending[seq] -= part
+                left -= part
+                if not pending[seq]:
+                    del pending[seq]
+                    if book is state.deferred:
+                        state.deferred_deals.pop(seq, None)
+    return amount - left
 
 
 def _gates(rt: PlanRuntime, rep: Rep, period, credits, dates, attainment, quota_base) -> dict:
@@ -376,10 +590,8 @@ def _gates(rt: PlanRuntime, rep: Rep, period, credits, dates, attainment, quota_
             credit = sum(
                 (c.amount for c in credits[bisect_left(dates, year.start) : bisect_left(dates, period.end)]), ZERO
             )
-            active, days = P.active_fraction(year.start, year.end, rep.start, rep.end)
-            annual = None
-            if quota_base is not None and active:
-                annual = quota_base * 12 / P.MONTHS[rt.quota_kind] * active / days
+            year_quota = quota_over(rep, rt.plan, year).quota
+            annual = None if year_quota is None else year_quota * 12 / P.MONTHS[rt.quota_kind]
             value = credit / annual if annual else None
             what = f"year-to-date attainment of the {year.label} quota"
         opened = value is not None and value >= gate.attainment
@@ -409,7 +621,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
     append = out.append
     new = tuple.__new__
     cent = CENT
-    for _, deal, seq, amount, _, _, _, factor, mults, _, cancelled in window:
+    for _, deal, seq, amount, _, _, _, factor, mults, _, cancelled, _, fx in window:
         scaled = factor is not ONE and factor != ONE
         if amount >= ZERO:
             end = position + amount
@@ -419,6 +631,9 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
             if upper is None or end <= upper:  # the usual case: the deal stays in one tier
                 rate = rates[current]
                 paid = ((amount * rate * factor) if scaled else (amount * rate)).quantize(cent, rounding=mode)
+                note = _with_multipliers(notes[current], mults, factor) if scaled else notes[current]
+                if fx is not None:
+                    note = fx_note(note, fx)
                 append(
                     new(
                         Line,
@@ -431,7 +646,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                             rate,
                             labels[current],
                             factor if scaled else None,
-                            _with_multipliers(notes[current], mults, factor) if scaled else notes[current],
+                            note,
                         ),
                     )
                 )
@@ -448,6 +663,9 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                         done = False
                     rate = rates[index]
                     value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(cent, rounding=mode)
+                    note = _with_multipliers(notes[index], mults, factor) if scaled else notes[index]
+                    if fx is not None:
+                        note = fx_note(note, fx)
                     append(
                         new(
                             Line,
@@ -460,7 +678,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                                 rate,
                                 labels[index],
                                 factor if scaled else None,
-                                _with_multipliers(notes[index], mults, factor) if scaled else notes[index],
+                                note,
                             ),
                         )
                     )
@@ -474,7 +692,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
             paid = ZERO
             for index, piece in slices(tiers, position, end):
                 line = commission_line(
-                    deal, piece, rates[index], labels[index], notes[index] or "credit reversal", factor, mults, mode
+                    deal, piece, rates[index], labels[index], notes[index] or "credit reversal", factor, mults, mode, fx
                 )
                 append(line)
                 paid += line.amount
@@ -506,7 +724,7 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
         position += c.amount
         index = tiers.index_at(position)
         line = commission_line(
-            c.deal, c.amount, rates[index], labels[index], notes[index], c.factor, c.multipliers, mode
+            c.deal, c.amount, rates[index], labels[index], notes[index], c.factor, c.multipliers, mode, c.fx
         )
         out.append(line)
         value = line.amount
@@ -560,6 +778,89 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
         )
 
 
+def _overage(window, tiers: Tiers, quota: Decimal, mode, cap, out: list, earned: dict) -> None:
+    """Below quota, each slice at its own tier's rate; the whole amount above quota at the rate of the
+    highest tier the period reaches.
+
+    As a deal is counted, its part above quota is paid at the rate in force (the tier its running
+    total reaches); once every deal is in, an ``overage`` true-up brings all the credit above quota
+    to the final rate. Nothing below quota is ever re-rated.
+    """
+    rates, labels, notes = tiers.rates, tiers.labels, tiers.notes
+    position = paid_total = ZERO
+    finals = []  # (Credited, exact commission below quota as paid, part above quota)
+    line_paid: dict = {}
+    for c in window:
+        start, end = position, position + c.amount
+        paid = below = ZERO
+        low_start, low_end = min(start, quota), min(end, quota)
+        if low_end != low_start:
+            for index, piece in slices(tiers, low_start, low_end):
+                line = commission_line(
+                    c.deal, piece, rates[index], labels[index], notes[index], c.factor, c.multipliers, mode, c.fx
+                )
+                out.append(line)
+                paid += line.amount
+            below = paid
+        above = max(end, quota) - max(start, quota)
+        if above:
+            index = tiers.index_at(max(end, quota))
+            note = "overage: above quota, at the rate in force" + (f"; {notes[index]}" if notes[index] else "")
+            line = commission_line(
+                c.deal, above, rates[index], labels[index], note, c.factor, c.multipliers, mode, c.fx
+            )
+            out.append(line)
+            paid += line.amount
+        if cap is not None and paid > cap:
+            out.append(
+                Line(
+                    CAP,
+                    cap - paid,
+                    "cap.per_deal",
+                    c.deal,
+                    note=f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}",
+                )
+            )
+            paid = cap
+        paid_total += paid
+        line_paid[c.seq] = paid
+        finals.append((c, below, above))
+        position = end
+    above_total = max(position, quota) - quota
+    if not finals:
+        return
+    index = tiers.index_at(max(position, quota))
+    rate = rates[index]
+    target_raw = ZERO
+    shares = {}
+    for c, below, above in finals:
+        final = below + above * rate * c.factor
+        if cap is not None and final > cap:
+            final = cap
+        if c.cancelled is not None:
+            shares[c.seq] = final.quantize(CENT, rounding=mode)
+        target_raw += final
+    target = target_raw.quantize(CENT, rounding=mode)
+    difference = target - paid_total
+    for seq, share in shares.items():
+        earned[seq] = min(share, line_paid[seq] + max(difference, ZERO))  # never more than was paid
+    if difference:
+        out.append(
+            Line(
+                TRUE_UP,
+                difference,
+                "overage",
+                credit=above_total,
+                rate=rate,
+                tier=labels[index],
+                note=f"the highest tier reached, {labels[index]} ({_rate(rate)}), applies to all "
+                f"{_money(above_total)} of credit above the quota {_money(quota)}: the deal lines are "
+                f"{_money(paid_total)}, at the final rate {_money(target)}"
+                + (f"; {notes[index]}" if notes[index] else ""),
+            )
+        )
+
+
 def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) -> None:
     """Tiers keyed on each deal's own credit."""
     rates, labels, notes = tiers.rates, tiers.labels, tiers.notes
@@ -572,7 +873,7 @@ def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) 
         paid = ZERO
         for index, piece in pieces:
             line = commission_line(
-                c.deal, piece, rates[index], labels[index], notes[index], factor, c.multipliers, mode
+                c.deal, piece, rates[index], labels[index], notes[index], factor, c.multipliers, mode, c.fx
             )
             out.append(line)
             paid += line.amount
@@ -608,7 +909,7 @@ def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, note
                 and period.end > rep.start
             )
     if applies:
-        active, days = P.active_fraction(period.start, period.end, rep.start, rep.end)
+        active, days = days_on(rep, period.start, period.end)
         guaranteed = (
             (draw.amount * active / days).quantize(CENT, rounding=mode)
             if active != days
@@ -651,13 +952,15 @@ def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, note
     return state.draw_balance if draw.type == "recoverable" else None
 
 
-def commission_line(deal, credit, rate, label, note, factor, multipliers, mode) -> Line:
+def commission_line(deal, credit, rate, label, note, factor, multipliers, mode, fx=None) -> Line:
     """A commission line: credit x rate (x the multipliers' factor), rounded once.
 
     The hot loop of ``_marginal`` builds the same line inline, for speed; everything else uses this.
+    ``fx`` (currency, amount, rate, rate date) says how the credit was converted to the plan's currency.
     """
     scaled = factor != ONE
     value = ((credit * rate * factor) if scaled else (credit * rate)).quantize(CENT, rounding=mode)
+    note = _with_multipliers(note, multipliers, factor) if scaled else note
     return Line(
         COMMISSION,
         value,
@@ -667,8 +970,15 @@ def commission_line(deal, credit, rate, label, note, factor, multipliers, mode) 
         rate,
         label,
         factor if scaled else None,
-        _with_multipliers(note, multipliers, factor) if scaled else note,
+        fx_note(note, fx) if fx is not None else note,
     )
+
+
+def fx_note(note: str, fx: tuple) -> str:
+    """A line's note with the conversion of its deal: "EUR 10,000.00 at 1.085 (rate of 2026-07-01)"."""
+    currency, amount, rate, day = fx
+    text = f"{currency} {amount:,.2f} at {rate} (rate of {day})"
+    return f"{note}; {text}" if note else text
 
 
 def _with_multipliers(note: str, multipliers: tuple, factor: Decimal) -> str:

@@ -153,7 +153,7 @@ def render_table(c: Calibration, display=None) -> str:
             Column("days", "avg days", right=True, cut="never"),
         ]
     )
-    styles = [[None] * 7 + ["loss" if s.outside else None, None, None] for s in c.stages]
+    styles = [[*[None] * 7, "loss" if s.outside else None, None, None] for s in c.stages]
     out = [
         _heading(c),
         *render(columns, _stage_rows(c), plain, styles, indent="  "),

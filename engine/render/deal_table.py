@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import islice
-from typing import IO
+from typing import IO, Any
 
 from ..money import cents
 from ..score import ScoredDeal, Summary, is_over_staged, missing_by_criterion
@@ -106,6 +106,7 @@ class _Cells:
                 values["missing"] = "; ".join(f"{c}: {', '.join(f)}" for c, f in missing.items())
         own = {"id": result[0], "name": deal.get("name"), "owner": deal.get("owner"), "file": source, "line": line}
         texts = []
+        text: Any
         for key in self.keys:
             if key == "amount":
                 text = money(result[7])

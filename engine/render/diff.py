@@ -113,7 +113,7 @@ def render_text(diff: PackDiff, display=None) -> str:
             ]
             for s in changed_stages
         ]
-        styles = [[None] * 4 + [_delta_style(s.weighted[1] - s.weighted[0])] for s in changed_stages]
+        styles = [[*[None] * 4, _delta_style(s.weighted[1] - s.weighted[0])] for s in changed_stages]
         out += render(columns, rows, plain, styles, indent="    ")
     if diff.payouts:
         out.append(f"  payouts {diff.period}:")
@@ -124,7 +124,7 @@ def render_text(diff: PackDiff, display=None) -> str:
             Column("delta", "delta", right=True, cut="never"),
         ]
         rows = [[rep.rep, shown_money(rep.before), shown_money(rep.after), _signed(rep.delta)] for rep in diff.payouts]
-        styles = [[None] * 3 + [_delta_style(rep.delta)] for rep in diff.payouts]
+        styles = [[*[None] * 3, _delta_style(rep.delta)] for rep in diff.payouts]
         out += render(columns, rows, plain, styles, indent="    ")
     out.append(summary_line(diff))
     return "\n".join(out) + "\n"

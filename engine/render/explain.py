@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from typing import Any
 
 from ..explain import Explanation, RuleTrace
 from ..money import cents, money_text
@@ -57,6 +58,7 @@ def render_explanation_text(explanation: Explanation) -> str:
         column = f" column '{r.column}' value {r.value!r}:" if r.column else ""
         return visible(f"line {explanation.line}: this row was rejected, not scored:{column} {r.reason}") + "\n"
     result, deal = explanation.result, explanation.deal
+    assert result is not None, "a scored deal (rejects returned above)"
     out = [
         f"Deal {result.id}"
         + (f" — {deal.get('name')}" if deal.get("name") else "")
@@ -111,12 +113,13 @@ def _trace_dict(trace: RuleTrace) -> dict:
 def render_explanation_json(explanation: Explanation) -> str:
     if explanation.reject is not None:
         r = explanation.reject
-        data = {
+        data: dict[str, Any] = {
             "line": explanation.line,
             "rejected": {"id": r.id, "column": r.column, "value": r.value, "reason": r.reason},
         }
     else:
         result = explanation.result
+        assert result is not None, "a scored deal (rejects handled above)"
         data = {
             "line": explanation.line,
             "id": result.id,

@@ -8,7 +8,7 @@ is the coverage table (one row per rep and the total); JSON carries both tables.
 
 from __future__ import annotations
 
-from ..forecast.forecast import Coverage, Forecast, Totals
+from ..forecast.forecast import Coverage, CrmComparison, Forecast, Totals
 from ..money import money_text, shown_money
 from .jsontext import dumps_indented
 from .report import csv_text, md_cell, md_table
@@ -193,13 +193,24 @@ def _coverage_rows(forecast: Forecast) -> list[list[str]]:
 
 def _crm_heading(forecast: Forecast) -> str:
     crm = forecast.crm
+    assert crm is not None, "shown only when the run compared the CRM's categories"
     return (
         f"CRM forecast category ('{crm.field}') against the rules: {crm.compared} deals compared, {crm.agree} "
         f"agree, {len(crm.disagreements)} disagree ({crm.blank} with no CRM category)"
     )
 
 
+def _period_label(forecast: Forecast) -> str:
+    assert forecast.period is not None, "coverage is computed only for a period"
+    return forecast.period.label
+
+
 CRM_HEADERS = ["id", "owner", "stage", "rules", "crm"]
+
+
+def _crm(forecast: Forecast) -> CrmComparison:
+    assert forecast.crm is not None, "shown only when the run compared the CRM's categories"
+    return forecast.crm
 
 
 def _crm_rows(forecast: Forecast) -> list[list[str]]:
@@ -211,7 +222,7 @@ def _crm_rows(forecast: Forecast) -> list[list[str]]:
             d.rules or "(none)",
             d.crm if d.crm_category in (None, d.crm) else f"{d.crm} ({d.crm_category})",
         ]
-        for d in forecast.crm.disagreements
+        for d in _crm(forecast).disagreements
     ]
 
 
@@ -248,18 +259,19 @@ def render_table(forecast: Forecast, display=None) -> str:
 
     display = display or Display()
     rows = _group_rows(forecast)
-    styles = [[None] * len(rows[0]) for _ in rows[:-1]] + [["total"] * len(rows[0])]
+    styles: list[list[str | None]] = [[None] * len(rows[0]) for _ in rows[:-1]]
+    styles.append(["total"] * len(rows[0]))
     out = [
         _heading(forecast),
         *render(_table_columns(forecast.keys), rows, Display(display.width, display.color), styles, indent="  "),
     ]
     if forecast.coverage:
         rows = _coverage_rows(forecast)
-        styles = [[None] * 6 + ["loss" if row.short else None] + [None] * 3 for row in forecast.coverage[:-1]]
+        styles = [[*[None] * 6, "loss" if row.short else None, *[None] * 3] for row in forecast.coverage[:-1]]
         styles.append(["total"] * len(COVERAGE_HEADERS))
         out += [
             "",
-            f"Coverage against quota in {forecast.period.label} (needed = 1 / win rate of closed deals)",
+            f"Coverage against quota in {_period_label(forecast)} (needed = 1 / win rate of closed deals)",
             *render(_coverage_columns(), rows, Display(display.width, display.color), styles, indent="  "),
         ]
     if forecast.crm is not None:
@@ -280,7 +292,7 @@ def render_markdown(forecast: Forecast) -> str:
         set(range(len(forecast.keys), len(forecast.keys) + len(GROUP_HEADERS))),
     )
     if forecast.coverage:
-        out += ["", f"### Coverage against quota in {forecast.period.label}", ""]
+        out += ["", f"### Coverage against quota in {_period_label(forecast)}", ""]
         out += md_table(COVERAGE_HEADERS, _coverage_rows(forecast), set(range(1, len(COVERAGE_HEADERS))))
     if forecast.crm is not None:
         out += ["", f"### {md_cell(_crm_heading(forecast))}", ""]

@@ -41,6 +41,7 @@ def _date(value) -> str | None:
 def deal_record(deal: DealMovement) -> dict:
     old, new = deal.old, deal.new
     latest = new or old
+    assert latest is not None, "a deal is in one snapshot at least"
     return {
         "id": deal.id,
         "name": latest.name,

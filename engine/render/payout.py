@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from ..money import CENT, money_text, shown_money
 from ..output import safe_cell
+from ..payout.assignments import Combined, combine
 from ..payout.statement import Line, Statement
 from .jsontext import dumps_indented
 
@@ -116,7 +117,57 @@ def statement_record(s: Statement) -> dict:
         ],
         "lines": [line_record(line, s.rounding) for line in s.lines],
         "notes": list(s.notes),
+        **({"assignment": part_record(s.part)} if s.part is not None else {}),
     }
+
+
+def part_record(part) -> dict:
+    """The days of the period a statement pays under its plan, and the rep's other plans in the period."""
+    return {
+        "from": part.start.isoformat(),
+        "to": part.last.isoformat(),
+        "role": part.role,
+        "territory": part.territory,
+        "other_plans": [{"plan": plan, "from": a.isoformat(), "to": b.isoformat()} for plan, a, b in part.others],
+    }
+
+
+def combined_record(c: Combined) -> dict:
+    """A rep's statement for a period in which it changed plans: its parts and their total."""
+    return {
+        "rep": c.rep,
+        "name": c.name,
+        "period": c.period.label,
+        "start": c.period.start.isoformat(),
+        "end": c.period.last.isoformat(),
+        "currency": c.currency,
+        "total": money_text(c.total) if c.total is not None else None,
+        "parts": [
+            {
+                "plan": s.plan,
+                "period": s.period.label,
+                "from": (s.part.start if s.part else s.period.start).isoformat(),
+                "to": (s.part.last if s.part else s.period.last).isoformat(),
+                "total": money_text(s.total, s.rounding),
+            }
+            for s in c.parts
+        ],
+    }
+
+
+def combined_lines(c: Combined) -> list[str]:
+    """A rep's parts of one period for people: one line each, then the total."""
+    who = f"{c.name} ({c.rep})" if c.name else c.rep
+    out = [
+        f"{who} · {c.period.label} ({c.period.start} to {c.period.last}): one statement in {len(c.parts)} parts, "
+        f"each paid under its own plan"
+    ]
+    for s in c.parts:
+        start, last = (s.part.start, s.part.last) if s.part else (s.period.start, s.period.last)
+        out.append(f"  {s.plan} {s.period.label}: {start} to {last}: {shown_money(s.total, s.rounding)} {s.currency}")
+    total = f"{shown_money(c.total)} {c.currency}" if c.total is not None else "in several currencies"
+    out.append(f"  total {total}")
+    return out
 
 
 def line_record(line: Line, rounding: str = "half_up") -> dict:
@@ -135,7 +186,11 @@ def line_record(line: Line, rounding: str = "half_up") -> dict:
 
 
 def render_json(statements: Iterable[Statement], as_of=None) -> str:
+    statements = list(statements)
     document = {"statements": [statement_record(s) for s in statements]}
+    combined = combine(statements)
+    if combined:
+        document["combined"] = [combined_record(c) for c in combined]
     if as_of is not None:
         document["as_of"] = as_of.isoformat()
     return dumps_indented(document) + "\n"
@@ -266,7 +321,7 @@ def render_table(statements: Iterable[Statement], display=None) -> str:
     display = display or Display()
     paint = Paint(display.color)
     columns = choose(COLUMNS, HEADERS, display.columns)
-    out = []
+    out: list[str] = []
     statements = list(statements)
     for s in statements:
         out.extend(printable(line) for line in _heading(s))
@@ -284,6 +339,9 @@ def render_table(statements: Iterable[Statement], display=None) -> str:
             + paint("total", f"total {shown_money(s.total, s.rounding)} {s.currency}")
             + f" ({len(s.lines)} line{'s' * (len(s.lines) != 1)}){balance}"
         )
+        out.append("")
+    for c in combine(statements):
+        out.extend(printable(line) for line in combined_lines(c))
         out.append("")
     if len(statements) > 1:
         out.append(summary_table(statements, display))
@@ -332,6 +390,12 @@ def render_markdown(statements: Iterable[Statement]) -> str:
         for note in s.notes:
             out.append(f"\n> {_md(note)}")
         out.append("")
+    for c in combine(statements):
+        head, *rest = combined_lines(c)
+        out.append(f"## {_md(head)}")
+        out.append("")
+        out.extend(f"- {_md(line.strip())}" for line in rest)
+        out.append("")
     if len(statements) > 1:
         out.append("## Summary")
         out.append("")
@@ -349,6 +413,15 @@ def render_markdown(statements: Iterable[Statement]) -> str:
 # explanation
 
 
+def render_explanations(statements: Iterable[Statement]) -> str:
+    """Each statement walked step by step; then, for a rep who changed plans, how its parts add up."""
+    statements = list(statements)
+    text = "\n".join(render_explain(s) for s in statements)
+    for c in combine(statements):
+        text += "\n" + "\n".join(combined_lines(c)) + "\n"
+    return text or "no statements\n"
+
+
 def render_explain(s: Statement) -> str:
     """One statement walked step by step: quota, credits in order, the rate table, every line, the total."""
     out = []
@@ -357,6 +430,7 @@ def render_explain(s: Statement) -> str:
         f"Statement of {who}, plan {s.plan}, period {s.period.label} ({s.period.start} to {s.period.last}), "
         f"in {s.currency}, lines rounded {s.rounding.replace('_', ' ')} to cents."
     )
+    out.extend(f"  {note}." for note in s.notes if note.startswith("assignment:"))
     step = 0
 
     def heading(text):
@@ -373,7 +447,7 @@ def render_explain(s: Statement) -> str:
         source = "the rep's own quota" if s.quota_source == "rep" else "the plan's default quota"
         out.append(f"  {shown_money(s.quota, s.rounding)} for {span} ({source}).")
     for note in s.notes:
-        if note.startswith("quota prorated"):
+        if note.startswith(("quota", "split statement", "part ")):
             out.append(f"  {note}.")
     if s.quota_period is not None:
         out.append(
@@ -392,7 +466,7 @@ def render_explain(s: Statement) -> str:
             if c.share == 1 and c.role == "owner"
             else f" ({percent(c.share)} {c.role} of {shown_credit(c.deal_credit)})"
         )
-        attainment = f", attainment {percent(running / s.quota)}" if s.quota else ""
+        attainment = f", attainment {percent(running / s.quota)}" if s.quota and s.attainment is not None else ""
         extra = f", multipliers {', '.join(c.multipliers)}" if c.multipliers else ""
         out.append(
             f"  {number:>3}. {c.date}  {c.deal}: credit {shown_credit(c.amount)}{share}; running total "
@@ -444,7 +518,7 @@ def render_explain(s: Statement) -> str:
 
 def _explain_line(line: Line, rounding: str) -> str:
     amount = shown_money(line.amount, rounding)
-    if line.kind == "commission":
+    if line.kind == "commission" and line.credit is not None and line.rate is not None:
         factor = f" x {exact(line.factor)} (multipliers)" if line.factor is not None else ""
         exact_value = line.credit * line.rate * (line.factor if line.factor is not None else 1)
         rounding = "" if exact_value == line.amount else f" (exactly {exact(exact_value)}, rounded)"
@@ -462,7 +536,12 @@ def _explain_line(line: Line, rounding: str) -> str:
         "clawback": "clawback",
         "draw": "draw",
         "draw_recovery": "draw recovery",
+        "carry_forward": "carried forward",
+        "holdback": "held back",
+        "holdback_release": "holdback paid",
     }.get(line.kind, line.kind)
+    if line.kind == "true_up" and line.rule == "overage":
+        what = "overage true-up"
     deal = f" on deal {line.deal}" if line.deal else ""
     return (
         f"{what} [{line.rule}]{deal}: {amount} — {line.note}" if line.note else f"{what} [{line.rule}]{deal}: {amount}"
@@ -470,7 +549,7 @@ def _explain_line(line: Line, rounding: str) -> str:
 
 
 # Every format: (statements, as_of) -> text; only JSON records the as-of date.
-FORMATS = {
+FORMATS: dict[str, Callable[..., str]] = {
     "table": lambda statements, as_of, display=None: render_table(statements, display),
     "csv": lambda statements, as_of: render_csv(statements),
     "json": render_json,

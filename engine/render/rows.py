@@ -158,7 +158,7 @@ def _start(src: _Source, texts: Callable) -> None:
     src.emit("    shape = SHAPES.remember(r)")
 
 
-def _missing(src: _Source, ruleset, as_of) -> str:
+def _missing(src: _Source, ruleset, as_of) -> None:
     """Emit ``missing``: the deal's missing-fields map when it has one, else None."""
     if ruleset.nullable_criteria:
         # Some exit criterion can be unknown (a null it needed): find which, for failed deals only.

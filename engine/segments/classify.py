@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import attrs
 
+from ..read import ExportStream
 from ..score import ScoreRun, Summary
 from .compile import Classifier
 from .model import AGGREGATES, Tier
@@ -126,7 +127,7 @@ class SegmentRun:
     """Classify every account of a stream (engine.read.ExportStream read with the account fields)."""
 
     classifier: Classifier
-    stream: object
+    stream: ExportStream
     as_of: dt.date
     deals: DealTotals | None = None
     tiers: Counter = attrs.field(factory=Counter)
@@ -143,8 +144,9 @@ class SegmentRun:
             position = classifier.position(record, as_of)
             tier = classifier.tiers[position]
             self.tiers[tier.id] += 1
-            if deals is not None and match_key(key) is not None:
-                self.note_key(match_key(key))
+            matched = match_key(key) if deals is not None else None
+            if matched is not None:
+                self.note_key(matched)
             yield Segmented(line, record, tier, {n: record.get(n) for n in classifier.reads[position]}, name)
 
     def note_key(self, key: str) -> None:

@@ -9,12 +9,14 @@ match.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
 from .. import expr as E
 from ..generated import Origin, constants_comment, load
-from ..model import coerce_default
+from ..model import FieldSet, coerce_default
 from .model import AGGREGATES, Segments, Tier
 
 
@@ -22,7 +24,7 @@ from .model import AGGREGATES, Segments, Tier
 class AccountFields:
     """What the export reader needs to read accounts: the shape it reads deals through (``analysis``)."""
 
-    fields: object  # FieldSet of the account fields
+    fields: FieldSet  # the account fields
 
     @property
     def pack(self):
@@ -49,7 +51,7 @@ class Classifier:
     segments: Segments
     source: str = attrs.field(repr=False)
     reads: tuple  # per tier: the names its condition reads, in declaration order; the default: every tier's
-    _classify: object = attrs.field(repr=False)
+    _classify: Callable[[dict, dt.date], int] = attrs.field(repr=False)
 
     @property
     def tiers(self) -> tuple:
@@ -85,7 +87,7 @@ def compile_segments(segments: Segments, checked: dict) -> Classifier:
     header = constants_comment(f"The tiers of {segments.document.file}, compiled by dealgate", names.constants)
     offset = header.count("\n")
     source = header + "\n".join(lines) + "\n"
-    namespace = dict(E.RUNTIME)
+    namespace: dict[str, Any] = dict(E.RUNTIME)
     namespace.update(names.constants)
     load(
         source,

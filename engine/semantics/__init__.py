@@ -15,7 +15,7 @@ import attrs
 
 from .. import expr as E
 from ..diagnostics import Diagnostic, error
-from ..model import RulePack
+from ..model import FieldSet, Pipeline, RulePack
 from .cases import CaseChecks
 from .checks import BUILTINS, RESERVED, SPECIAL_FIELDS
 from .fields import FieldChecks
@@ -33,6 +33,20 @@ class Analysis:
     environment: E.Environment
     stage_lookup: dict  # lower-cased label or id -> stage id
     defaults: dict  # field name -> typed default
+
+    @property
+    def fields(self) -> FieldSet:
+        """The fields document. Only a pack that analysed clean is compiled, and such a pack has one."""
+        if self.pack.fields is None:
+            raise ValueError("the pack has no fields document")
+        return self.pack.fields
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline document, which a pack that analysed clean has (as ``fields``)."""
+        if self.pack.pipeline is None:
+            raise ValueError("the pack has no pipeline document")
+        return self.pack.pipeline
 
 
 def analyse(
@@ -77,6 +91,7 @@ class PackChecker(FieldChecks, PipelineChecks, PlanChecks, CaseChecks, SegmentCh
         if pack.fields and pack.pipeline:
             self.check_stage_labels(pack.fields, pack.pipeline)
         self.check_plans(pack.plans)
+        self.check_reps_mapping(pack.reps, pack.plans)
         self.check_tests(pack.tests)
         self.check_segments(pack.segments)
         if pack.fields and pack.pipeline and not self.broken_kinds:

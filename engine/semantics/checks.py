@@ -180,6 +180,19 @@ class Checks:
         else:
             seen[rule_id] = location
 
+    def check_field_name(self, name: str, location: Location | None) -> None:
+        """A field (of deals or of accounts) must not take a name expressions give another meaning."""
+        if name in RESERVED or name.startswith("__"):
+            what = "a built-in name" if name in BUILTINS else "a word expressions reserve"
+            self.add(
+                error(
+                    "DG314",
+                    f"'{name}' cannot be a field name: it is {what}",
+                    location,
+                    "rename the field (its CRM columns can keep their names)",
+                )
+            )
+
 
 def _spanning(expr: Expr, problem) -> Location:
     """The problem's location inside the YAML line, spanning its token when it stays on one line."""

@@ -11,7 +11,7 @@ from .. import types as T
 from ..diagnostics import Location, error, warning
 from ..expr.bounds import Size, size_of
 from ..model import FieldSet, coerce_default
-from .checks import BUILTINS, RESERVED, SPECIAL_FIELDS, Checks
+from .checks import BUILTINS, SPECIAL_FIELDS, Checks
 
 
 class FieldChecks(Checks):
@@ -90,7 +90,7 @@ class FieldChecks(Checks):
 
     def check_date_formats(self, fields: FieldSet) -> None:
         """A date format must read back the date it writes; else every row would be rejected at run time."""
-        lists = [(("date_formats",), fields.date_formats, fields.location)]
+        lists: list[tuple[tuple, tuple, Location | None]] = [(("date_formats",), fields.date_formats, fields.location)]
         lists += [
             (("fields", f.name, "formats"), f.formats, f.location)
             for f in fields.fields.values()
@@ -158,9 +158,10 @@ class FieldChecks(Checks):
                 )
         expected = {"stage": (T.STAGE,), "amount": (T.MONEY, T.DECIMAL), "id": (T.STRING,)}
         for name, types in expected.items():
-            field = fields.fields.get(name)
-            if field is None:
+            found = fields.fields.get(name)
+            if found is None:
                 continue
+            field = found
             if field.type not in types:
                 self.add(
                     error(
@@ -191,18 +192,6 @@ class FieldChecks(Checks):
                         "it is never read from the export",
                     )
                 )
-
-    def check_field_name(self, name: str, location: Location | None) -> None:
-        if name in RESERVED or name.startswith("__"):
-            what = "a built-in name" if name in BUILTINS else "a word expressions reserve"
-            self.add(
-                error(
-                    "DG314",
-                    f"'{name}' cannot be a field name: it is {what}",
-                    location,
-                    "rename the field (its CRM columns can keep their names)",
-                )
-            )
 
     def check_unused(self, fields: FieldSet) -> None:
         for field in fields.fields.values():

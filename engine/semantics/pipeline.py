@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from .. import types as T
 from ..diagnostics import Location, did_you_mean, error, warning
-from ..model import FieldSet, Pipeline
+from ..model import FieldSet, Pipeline, StageLabel
 from .checks import Checks
 
 
@@ -144,7 +144,7 @@ class PipelineChecks(Checks):
         stage_ids = pipeline.stage_ids
         for stage_id in stage_ids:
             self.stage_lookup[stage_id.lower()] = stage_id
-        first: dict[str, object] = {}
+        first: dict[str, StageLabel] = {}
         labels = [label for stage in pipeline.stages for label in stage.labels] + list(fields.stage_labels)
         for label in labels:
             key = label.label.strip().lower()

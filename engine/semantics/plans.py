@@ -3,8 +3,10 @@ quota periods."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from .. import types as T
-from ..diagnostics import Location, error, has_errors, warning
+from ..diagnostics import Location, did_you_mean, error, has_errors, warning
 from ..model import Expr, Plan
 from .checks import Checks
 
@@ -13,32 +15,103 @@ class PlanChecks(Checks):
     def check_plans(self, plans: tuple) -> None:
         seen: dict[str, Location] = {}
         for plan in plans:
-            id_at = plan.document.locate(("id",))
+            id_at = plan.locate(
+                "id",
+            )
             if plan.id in seen:
                 self.add(error("DG303", f"duplicate plan id '{plan.id}'", id_at, f"first declared at {seen[plan.id]}"))
             seen.setdefault(plan.id, id_at)
             self.check_plan(plan)
 
+    def check_reps_mapping(self, mapping, plans: tuple) -> None:
+        """The reps document's defaults: a plan the pack defines, dates that are dates."""
+        if mapping is None:
+            return
+        document = mapping.document
+        plan = mapping.defaults.get("plan")
+        ids = [p.id for p in plans]
+        if plan is not None and plan not in ids:
+            self.add(
+                error(
+                    "DG326",
+                    f"the reps document's default plan '{plan}' is not a plan of the pack",
+                    document.locate(("defaults", "plan")),
+                    did_you_mean(plan, ids) or f"plans are: {', '.join(ids) or 'none'}",
+                )
+            )
+        for key in ("start", "end"):
+            text = mapping.defaults.get(key)
+            if text is None:
+                continue
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError:
+                self.add(
+                    error(
+                        "DG326",
+                        f"the reps document's default {key} '{text}' is not a date",
+                        document.locate(("defaults", key)),
+                        "write it as YYYY-MM-DD",
+                    )
+                )
+
+    def check_clawback_schedule(self, plan: Plan) -> None:
+        """A clawback schedule's steps in increasing days, and taking back less (or as much) as time passes."""
+        claw = plan.clawback
+        if claw is None:
+            return
+        steps = claw.schedule
+        if steps and claw.share_given:
+            self.add(
+                error(
+                    "DG308",
+                    "a clawback with a schedule takes each step's share; 'share' is for a single window",
+                    plan.document.locate_key(("clawback", "share")) if plan.document else plan.location,
+                    "remove 'share', or give the share on each step of the schedule",
+                )
+            )
+        for i in range(1, len(steps)):
+            (days_before, share_before), (days, share) = steps[i - 1], steps[i]
+            at = plan.locate("clawback", "schedule", i)
+            if days <= days_before:
+                self.add(
+                    error(
+                        "DG308",
+                        f"clawback schedule step {i + 1} ends at {days} days, not after step {i} ({days_before} days)",
+                        at,
+                        "list the steps in increasing within_days",
+                    )
+                )
+            elif share > share_before:
+                self.add(
+                    warning(
+                        "DG308",
+                        f"clawback schedule step {i + 1} takes back more ({share}) than step {i} ({share_before}): "
+                        f"a later cancellation costs the rep more",
+                        at,
+                        "a clawback schedule usually declines with time",
+                    )
+                )
+
     def check_plan(self, plan: Plan) -> None:
         credit = plan.credit
-        doc = plan.document
         self.expression(credit.when, T.BOOL)
         amount = self.expression(credit.amount, T.NUMERIC)
         if amount is not None:
             self.check_credit_currency(plan, amount)
-        self.field_reference(credit.date, (T.DATE,), "credit date", doc.locate(("credit", "date")))
-        self.field_reference(credit.to, (T.STRING,), "credited rep", doc.locate(("credit", "to")))
+        self.field_reference(credit.date, (T.DATE,), "credit date", plan.locate("credit", "date"))
+        self.field_reference(credit.to, (T.STRING,), "credited rep", plan.locate("credit", "to"))
         for key in ("splits", "overlay"):
             name = getattr(credit, key)
             if name is not None:
-                self.field_reference(name, (T.STRING,), f"credit {key}", doc.locate(("credit", key)))
+                self.field_reference(name, (T.STRING,), f"credit {key}", plan.locate("credit", key))
         commission = plan.commission
         for multiplier in commission.multipliers:
             self.expression(multiplier.when, T.BOOL)
         if commission.tiers:
             self.check_tiers(plan)
         elif commission.rate is not None and commission.rate < 0:
-            self.add(error("DG308", f"negative commission rate {commission.rate}", doc.locate(("commission", "rate"))))
+            self.add(error("DG308", f"negative commission rate {commission.rate}", plan.locate("commission", "rate")))
         elif commission.rate is not None:
             self.check_percent_rate(plan, commission.rate, ("commission", "rate"))
         bonus_ids: dict[str, Location] = {}
@@ -59,7 +132,8 @@ class PlanChecks(Checks):
                 else:
                     self.expression(bonus.amount, T.NUMERIC)
         if plan.clawback:
-            self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", doc.locate(("clawback", "date")))
+            self.field_reference(plan.clawback.date, (T.DATE,), "clawback date", plan.locate("clawback", "date"))
+            self.check_clawback_schedule(plan)
         if commission.basis == "attainment" and commission.tiers and plan.quota is None:
             self.add(
                 warning(
@@ -75,7 +149,71 @@ class PlanChecks(Checks):
                     "DG308",
                     f"rates of the target incentive are paid per unit of attainment, so they "
                     f"need 'basis: attainment', not '{commission.basis}'",
-                    doc.locate(("commission", "rate_of")),
+                    plan.locate("commission", "rate_of"),
+                )
+            )
+        if commission.method == "overage" and (commission.basis != "attainment" or not commission.tiers):
+            self.add(
+                error(
+                    "DG308",
+                    "'method: overage' pays the credit above quota at the rate of the highest tier reached, so it "
+                    "needs 'basis: attainment' and a tier table",
+                    plan.locate("commission", "method"),
+                )
+            )
+        if plan.caps.carry_forward and plan.caps.per_period is None:
+            self.add(
+                error(
+                    "DG308",
+                    "'carry_forward' pays later what the period cap cuts, so it needs 'caps.per_period'",
+                    plan.locate("caps", "carry_forward"),
+                )
+            )
+        elif plan.caps.carry_forward and plan.quota_period and plan.quota_period != plan.period:
+            self.add(
+                error(
+                    "DG308",
+                    f"'carry_forward' with a quota period ('{plan.quota_period}') longer than the pay period: each "
+                    f"period already pays the earnings to date less what was paid, so what a cap cuts is earned "
+                    f"again; carrying it too would pay it twice",
+                    plan.locate("caps", "carry_forward"),
+                    "remove carry_forward: attainment to date carries the cut already",
+                )
+            )
+        if plan.fx is not None:
+            self.field_reference(plan.fx.currency, (T.STRING,), "deal currency", plan.locate("fx", "currency"))
+        if plan.payment is not None:
+            self.field_reference(plan.payment.rest_on, (T.DATE,), "payment date", plan.locate("payment", "rest_on"))
+            if plan.quota_period and plan.quota_period != plan.period:
+                self.add(
+                    error(
+                        "DG308",
+                        f"payment timing with a quota period ('{plan.quota_period}') longer than the pay period is "
+                        f"not supported: each period recomputes the quota period's deals to date, so what each deal "
+                        f"was already paid could not be told apart",
+                        plan.locate("payment"),
+                        "pay and measure quota in the same period, or drop 'payment'",
+                    )
+                )
+        if plan.holdback is not None and plan.quota_period and plan.quota_period != plan.period:
+            self.add(
+                error(
+                    "DG308",
+                    f"a holdback with a quota period ('{plan.quota_period}') longer than the pay period is not "
+                    f"supported: each period recomputes what the quota period's deals were paid to date, so what "
+                    f"was held back of each deal could not be told apart",
+                    plan.locate("holdback"),
+                    "pay and measure quota in the same period, or drop the holdback",
+                )
+            )
+        if plan.mid_period_change == "split" and plan.draw is not None:
+            self.add(
+                error(
+                    "DG308",
+                    "'mid_period_change: split' cannot be combined with a draw: a draw and its balance are the "
+                    "rep's for the whole period, not one assignment's",
+                    plan.locate("mid_period_change"),
+                    "use 'mid_period_change: prorate' (one attainment over the period), or drop the draw",
                 )
             )
         order = ("month", "quarter", "half", "year")
@@ -84,7 +222,9 @@ class PlanChecks(Checks):
                 error(
                     "DG308",
                     f"quota period '{plan.quota_period}' is shorter than the pay period '{plan.period}'",
-                    doc.locate(("quota_period",)),
+                    plan.locate(
+                        "quota_period",
+                    ),
                     "the quota covers one or more pay periods: use the same period or a longer one",
                 )
             )
@@ -105,7 +245,7 @@ class PlanChecks(Checks):
                 warning(
                     "DG313",
                     f"'min_attainment' needs a quota but plan '{plan.id}' sets no default quota",
-                    doc.locate(("commission", "min_attainment")),
+                    plan.locate("commission", "min_attainment"),
                     "set 'quota:' or give every rep a quota in the reps file",
                 )
             )
@@ -117,7 +257,7 @@ class PlanChecks(Checks):
 
         def at(index: int, key: str):
             """The offending bound or rate itself (the tier, when the bound is implicit)."""
-            return plan.document.locate(("commission", "tiers", index, key))
+            return plan.locate("commission", "tiers", index, key)
 
         for i, tier in enumerate(tiers):
             if tier.rate < 0:
@@ -205,7 +345,7 @@ class PlanChecks(Checks):
                         "DG308",
                         f"tiers are out of order: the tier from {unit} {after.lower} comes after "
                         f"the tier from {before.lower}",
-                        plan.document.locate(("commission", "tiers", i + 1, "from")),
+                        plan.locate("commission", "tiers", i + 1, "from"),
                         "list the tiers from the lowest 'from' to the highest",
                     )
                 )
@@ -228,7 +368,7 @@ class PlanChecks(Checks):
                         "DG323",
                         f"the rate falls from {before.rate} (tier {_span(before.lower, before.upper)})"
                         f" to {after.rate} (tier {_span(after.lower, after.upper)})",
-                        plan.document.locate(("commission", "tiers", i + 1, "rate")),
+                        plan.locate("commission", "tiers", i + 1, "rate"),
                         "rates usually rise with the tiers; if this tier pays less on purpose, "
                         "add 'decelerator: true' to it",
                     )
@@ -246,7 +386,7 @@ class PlanChecks(Checks):
             warning(
                 "DG324",
                 f"rate {rate} pays {_plain(rate * 100)}% of credit",
-                plan.document.locate(path),
+                plan.locate(*path),
                 f"did you mean {rate / 100}? rates are fractions of credit: 0.12 means 12%",
             )
         )
@@ -254,6 +394,8 @@ class PlanChecks(Checks):
 
     def check_credit_currency(self, plan: Plan, amount) -> None:
         """A plan paying in one currency from money fields read in another would pay yen as dollars."""
+        if self.pack.fields is None or plan.fx is not None:  # fx: each deal says its currency
+            return
         fields = self.pack.fields.fields
         other = [
             fields[name]
@@ -269,7 +411,7 @@ class PlanChecks(Checks):
                     "DG325",
                     f"plan '{plan.id}' pays in {plan.currency}, but its credit amount reads "
                     f"'{field.name}', whose cells are in {field.currency}",
-                    plan.document.locate(("credit", "amount")),
+                    plan.locate("credit", "amount"),
                     f"declare 'currency: {plan.currency}' on the field (or the fields document), or "
                     f"'currency: {field.currency}' on the plan",
                 )

@@ -84,6 +84,7 @@ class SqlCache:
         return hashlib.sha256(repr((self._base, parts)).encode()).hexdigest()
 
     def _path(self, key: str) -> Path:
+        assert self.directory is not None, "a key is made only when there is a directory"
         return self.directory / f"{key}.sql"
 
     def load(self, key: str | None) -> str | None:
@@ -98,6 +99,7 @@ class SqlCache:
         """Keep ``text`` (written whole, then renamed: a concurrent run never reads half of it)."""
         if key is None:
             return
+        assert self.directory is not None, "a key is made only when there is a directory"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.directory)

@@ -58,11 +58,11 @@ _NULL = exp.Null
 class Cell:
     """The typed value of one cell and the reason it cannot be read (NULL when it can)."""
 
-    value: exp.Expression
-    problem: exp.Expression
+    value: exp.Expr
+    problem: exp.Expr
 
 
-def read_cell(field, raw: exp.Expression, *, stages: dict | None = None, default=None) -> Cell:
+def read_cell(field, raw: exp.Expr, *, stages: dict | None = None, default=None) -> Cell:
     """The SQL reading of one export cell of ``field`` (an ``engine.model.Field``).
 
     ``raw`` is the cell's text (NULL for an empty or absent cell); ``stages`` is
@@ -77,14 +77,14 @@ def read_cell(field, raw: exp.Expression, *, stages: dict | None = None, default
     value, problem = (renumber(e) for e in reader(raw, field, stages))
     blank = is_blank(raw)
     if field.required and default is None:
-        missing: exp.Expression = lit(f"missing required field '{field.name}'")
+        missing: exp.Expr = lit(f"missing required field '{field.name}'")
     else:
         missing = _NULL()
     typed_default = literal(field.type, default)
     return Cell(value=case((blank, typed_default), default=value), problem=case((blank, missing), default=problem))
 
 
-def literal(type_: str, value) -> exp.Expression:
+def literal(type_: str, value) -> exp.Expr:
     """A typed Python value (a default: Decimal, int, bool, date, str or tuple) as a SQL literal of ``type_``."""
     if value is None:
         return exp.cast(_NULL(), sql_type(type_))
@@ -128,7 +128,7 @@ def _stage(raw, field, stages):
     return let(strip(raw), read)
 
 
-def _is_null(node) -> exp.Expression:
+def _is_null(node) -> exp.Expr:
     return exp.Is(this=node.copy(), expression=_NULL())
 
 
@@ -170,7 +170,7 @@ def _digits_problem(raw, what: str) -> tuple:
     return matches(raw, char_class(non_ascii_digits())), concat(quoted(raw), f" is not {what} (digits must be 0-9)")
 
 
-def _int_of(digits: exp.Expression, bound: int) -> exp.Expression:
+def _int_of(digits: exp.Expr, bound: int) -> exp.Expr:
     """The whole number written by ``digits`` (0-9 only, maybe ''), as BIGINT; ``bound`` when longer than 15 digits.
 
     The CASE keeps every CAST on text that is a short run of digits, so no engine ever
@@ -184,7 +184,7 @@ def _int_of(digits: exp.Expression, bound: int) -> exp.Expression:
     )
 
 
-def _number(cleaned: exp.Expression, raw: exp.Expression, what: str) -> tuple:
+def _number(cleaned: exp.Expr, raw: exp.Expr, what: str) -> tuple:
     """``engine.values._number``: (DECIMAL value or NULL, problem or NULL) of ``cleaned``.
 
     The bounds are checked on the digits and exponent as written: the significant digits
@@ -229,7 +229,7 @@ def _number(cleaned: exp.Expression, raw: exp.Expression, what: str) -> tuple:
     return let(exp.Replace(this=cleaned.copy(), expression=lit(","), replacement=lit("")), read)
 
 
-def _comma_number(cleaned: exp.Expression, raw: exp.Expression, what: str) -> tuple:
+def _comma_number(cleaned: exp.Expr, raw: exp.Expr, what: str) -> tuple:
     """``engine.values._comma_number``: whole grouping by points or group spaces ('_'), then ``_number``
     of the text with a decimal point."""
 
@@ -246,19 +246,19 @@ def _comma_number(cleaned: exp.Expression, raw: exp.Expression, what: str) -> tu
     return let(cleaned, read)
 
 
-def _group_spaces(text: exp.Expression) -> exp.Expression:
+def _group_spaces(text: exp.Expr) -> exp.Expr:
     """``engine.values._group_spaces``: each group space as '_'."""
     return exp.Translate(this=text.copy(), from_=lit(V.GROUP_SPACES), to=lit("_" * len(V.GROUP_SPACES)))
 
 
-def _loose_group_spaces(cleaned: exp.Expression) -> exp.Expression:
+def _loose_group_spaces(cleaned: exp.Expr) -> exp.Expr:
     """``engine.values._loose_group_spaces``: the same replacements in the same order, then '_' off both ends."""
     for pair in V._LOOSE_GROUP_SPACES:
         cleaned = exp.Replace(this=cleaned, expression=lit(pair), replacement=lit(pair.replace("_", "")))
     return exp.Trim(this=cleaned, expression=lit("_"))
 
 
-def _decimal(sign, digits, exponent) -> exp.Expression:
+def _decimal(sign, digits, exponent) -> exp.Expr:
     """sign, significant digits and exponent (within bounds) as DECIMAL(22, 6), through plain text.
 
     The exponent is clamped to the readable range, so that the text stays short and
@@ -366,7 +366,7 @@ def _money(raw, field, stages):
     return let(shape_problem, lambda shape: let(cleaned, lambda c: read(c, shape)))
 
 
-def _money_shape_problems(text, uncoded, raw, currency: str, comma: bool = False) -> exp.Expression:
+def _money_shape_problems(text, uncoded, raw, currency: str, comma: bool = False) -> exp.Expr:
     """``parse_money``'s ``_same_currency`` checks on the stripped ``text`` and its split-number
     check on ``uncoded`` (``text`` without its codes), in their order: the first reason, or NULL.
     With a decimal comma, one group space between two digits splits nothing, and a '_' is refused."""

@@ -41,7 +41,7 @@ def plan_key(index: int) -> str:
 class CreditQuery:
     """Builds the crediting SELECT for one compiled RuleSet and its PayoutProgram."""
 
-    def __init__(self, ruleset, program, as_of: exp.Expression):
+    def __init__(self, ruleset, program, as_of: exp.Expr):
         self.ruleset = ruleset
         self.program = program
         self.fields = ruleset.fields.fields
@@ -62,13 +62,13 @@ class CreditQuery:
             names |= self._closure(plan) | self._closure(plan, _raw_fields(plan))
         return {name for name in names if self.fields[name].compute is None}
 
-    def build(self, typed: exp.Expression, carry: tuple = ()) -> exp.Select:
+    def build(self, typed: exp.Expr, carry: tuple = ()) -> exp.Select:
         """The crediting SELECT over ``typed`` (typed deals with ``line``), passing ``carry`` columns through."""
         ctes = computed_ctes(self.fields.values(), self.compiler, self.checked, typed)
         plan_columns = [c for k, plan in enumerate(self.plans) for c in self.plan_columns(k, plan)]
         id_column = exp.alias_(_column("id") if "id" in self.fields else exp.Null(), "id", copy=False)
         ctes.append(("credited", exp.select("*", id_column, *plan_columns, copy=False).from_(ctes[-1][0], copy=False)))
-        outer = [exp.column("line"), exp.column("id")] + [exp.column(c.alias) for c in plan_columns]
+        outer: list[exp.Expr] = [exp.column("line"), exp.column("id"), *[exp.column(c.alias) for c in plan_columns]]
         outer += [self.missing(k, plan) for k, plan in enumerate(self.plans)]
         final = exp.select(*outer, *[exp.column(name) for name in carry], copy=False).from_("credited", copy=False)
         for name, query in ctes:
@@ -103,7 +103,7 @@ class CreditQuery:
             columns.append(exp.alias_(exp.Case(ifs=[exp.If(this=matched, true=value)]), f"b{k}_{j}", copy=False))
         return columns
 
-    def missing(self, k: int, plan) -> exp.Expression:
+    def missing(self, k: int, plan) -> exp.Expr:
         """n<k>: when the credit rule is unknown, the stored fields it needed that are null (for DG613)."""
         when_fields = self.program.credit.plans[plan.id].when_fields
         unknown = exp.Is(this=exp.column(f"w{k}"), expression=exp.Null())
@@ -132,7 +132,7 @@ class CreditQuery:
             close(name)
         return closed
 
-    def _raw(self, name: str | None, read: set) -> exp.Expression:
+    def _raw(self, name: str | None, read: set) -> exp.Expr:
         """A field as the credit function passes it on: a computed field it did not read is not in the record."""
         if name is None or name not in self.fields:
             return exp.Null()

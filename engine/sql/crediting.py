@@ -85,7 +85,7 @@ class PlanColumns:
                 record[name] = None if name in missing else True
             return None
         factor, mults = self.multipliers(m)
-        bonuses = ()
+        bonuses: tuple = ()
         for index, bonus_id, constant in self.bonuses:
             value = row[index]
             if value is not None:

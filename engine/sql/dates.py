@@ -19,7 +19,7 @@ supported ones (for the current locale, the one strptime uses too).
 
 from __future__ import annotations
 
-import _strptime
+import _strptime  # type: ignore[import-not-found]  # CPython's strptime internals: no stubs
 import re
 
 from sqlglot import exp
@@ -102,7 +102,7 @@ def check_format(fmt: str) -> None:
     _format_pattern(fmt)
 
 
-def _int(text: exp.Expression) -> exp.Expression:
+def _int(text: exp.Expr) -> exp.Expr:
     """The digits of a part as an integer, like int() (%d may be ' 5'); 0 for '' (a part left out).
 
     A '0' in front makes '' castable too, so the CAST never fails on a row whose match
@@ -111,12 +111,12 @@ def _int(text: exp.Expression) -> exp.Expression:
     return exp.cast(concat("0", exp.Trim(this=text.copy(), expression=lit(" "), position="LEADING")), "INT")
 
 
-def _name_index(text: exp.Expression, names: list) -> exp.Expression:
+def _name_index(text: exp.Expr, names: list) -> exp.Expr:
     """1-based position of the locale name ``text`` lower-cases to (``list.index``), else NULL."""
     return case(*((matches(text, "^" + lower_equals(name) + "$"), num(i + 1)) for i, name in enumerate(names)))
 
 
-def days_in_month(year: exp.Expression, month: exp.Expression) -> exp.Expression:
+def days_in_month(year: exp.Expr, month: exp.Expr) -> exp.Expr:
     def divisible(by):
         return exp.EQ(this=exp.Mod(this=year.copy(), expression=num(by)), expression=num(0))
 
@@ -128,7 +128,7 @@ def days_in_month(year: exp.Expression, month: exp.Expression) -> exp.Expression
     )
 
 
-def _valid(year, month, day) -> exp.Expression:
+def _valid(year, month, day) -> exp.Expr:
     """A day that exists (years 1-9999, as Python's date)."""
     return exp.and_(
         exp.GTE(this=year.copy(), expression=num(1)),
@@ -137,7 +137,7 @@ def _valid(year, month, day) -> exp.Expression:
     )
 
 
-def _make_date(year, month, day) -> exp.Expression:
+def _make_date(year, month, day) -> exp.Expr:
     """The date, built so that no engine errors on parts that are not a date (rows it will not use).
 
     The first of the month (year and month clamped to a valid range) plus the days.
@@ -218,7 +218,7 @@ def _iso_datetime_attempt(text) -> tuple:
     return read([extract(text, pattern, i) for i in range(1, 9)])
 
 
-def read_date(raw: exp.Expression, formats: tuple) -> tuple[exp.Expression, exp.Expression]:
+def read_date(raw: exp.Expr, formats: tuple) -> tuple[exp.Expr, exp.Expr]:
     """(value, problem) of ``parse_date(raw, formats)`` for a non-blank cell."""
     return let(strip(raw), lambda text: _read(raw, text, formats))
 

@@ -23,16 +23,20 @@ engine, which rejects those rows one by one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import attrs
 import duckdb
 from sqlglot import exp
 
-from ..read import ExportError, ExportReader, ReadWarning, Reject
+from .. import progress
+from ..read import ExportError, ExportReader, ReadWarning, Reject, StreamCounts
 from ..read.csv import LineFeed, runaway_quote
 from ..results import DealResult
 from ..score import ScoredDeal
@@ -62,7 +66,7 @@ class Fallback(Exception):
 class SqlSource:
     """One CSV export prepared for DuckDB: its reader (header, plan, warnings) and where its rows start."""
 
-    reader: object  # ExportReader, or a ParquetHeader
+    reader: Any  # an ExportReader, or a ParquetHeader (which has the attributes the engines read)
     path: str
     rows: int | None = None  # data rows DuckDB reads (blank ones included), once checked
     kind: str = "csv"  # or parquet
@@ -78,14 +82,11 @@ class SqlStream:
 
     scorer: DuckDBScorer
     sources: list
-    counts: object = None
+    counts: StreamCounts = attrs.field(factory=StreamCounts)
     warnings: list = attrs.field(factory=list)
     missing_fields: dict = attrs.field(factory=dict)
 
     def __attrs_post_init__(self):
-        from ..read import StreamCounts
-
-        self.counts = StreamCounts()
         self.scorer.counts = self.counts
         for source in self.sources:
             self.warnings.extend((source.name, w) for w in source.reader.warnings)
@@ -107,6 +108,11 @@ class SqlStream:
             for w in [*source.reader.warnings, *self.scorer.mangled_id_warnings(position)]
         ]
         return None
+
+
+# Of a run over an export the meter follows, the part that counts its rows (a scan, about a third of
+# reading and scoring it); scoring it is the rest.
+COUNTING_SHARE = 0.3
 
 
 class DuckDBScorer:
@@ -138,6 +144,9 @@ class DuckDBScorer:
         self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
+        self.meter: progress.Meter | None = None  # the run's progress meter, when something watches it
+        self.spans: dict[str, tuple[float, float]] = {}  # export path -> its share of the bytes to read
+        self._counted: set[str] = set()  # exports whose rows were counted while the meter watched
         self.query = ScoringQuery(ruleset, literal(as_of))
         self.cache = SqlCache(ruleset)
 
@@ -173,7 +182,7 @@ class DuckDBScorer:
             raise Fallback("a Parquet column name with a line break in it")
         return SqlSource(header, str(path), kind="parquet")
 
-    def raw_rows(self, source: SqlSource, target: str | None = None) -> exp.Expression:
+    def raw_rows(self, source: SqlSource, target: str | None = None) -> exp.Select:
         """The export's data rows as text cells c0..cN, with their position ``rn`` from 1.
 
         ``target``: the text read_csv/read_parquet is given, when not the source's own (a placeholder).
@@ -239,7 +248,10 @@ class DuckDBScorer:
             self.raw_rows(source).subquery("raw", copy=False)
         )
         try:
-            source.rows = self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
+            with self._following(source, 0.0, COUNTING_SHARE):
+                source.rows = self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
+            if self.meter is not None:
+                self._counted.add(source.path)
             return source.rows
         except duckdb.Error as error:
             raise Fallback(f"DuckDB's CSV parser refused the file ({str(error).splitlines()[0]})") from None
@@ -281,7 +293,7 @@ class DuckDBScorer:
 
     # the query
 
-    def line_expression(self, source: SqlSource) -> exp.Expression:
+    def line_expression(self, source: SqlSource) -> exp.Expr:
         """Each row's line in the file, from its position ``rn`` (a table of line starts when needed)."""
         starts = self.lines(source, self._count_rows(source))
         if starts is None:
@@ -294,7 +306,7 @@ class DuckDBScorer:
         )
 
     def typed_rows(
-        self, source: SqlSource, line: exp.Expression, target: str | None = None, used: set | None = None
+        self, source: SqlSource, line: exp.Expr, target: str | None = None, used: set | None = None
     ) -> exp.Select:
         """Typed fields, the first problem of the row (in column order), and the raw cells of rejected rows.
 
@@ -324,6 +336,7 @@ class DuckDBScorer:
         more than scoring it.
         """
         connection = self.connection
+        self._watch(sources)
         for position, source in enumerate(sources):  # every export first: a Fallback leaves no rejects sent
             self._score(source, position, text)
         # the deals: rows that are neither blank nor rejected
@@ -370,11 +383,30 @@ class DuckDBScorer:
     def _insert(self, source: SqlSource, position: int, numbered: bool, text) -> None:
         verb = "CREATE OR REPLACE TEMP TABLE dealgate_all AS" if position == 0 else "INSERT INTO dealgate_all"
         try:
-            self.connection.execute(f"{verb} {self.scoring_sql(source, position, numbered, text)}")
+            with self._following(source, COUNTING_SHARE if source.path in self._counted else 0.0, 1.0):
+                self.connection.execute(f"{verb} {self.scoring_sql(source, position, numbered, text)}")
         except duckdb.Error:
             if source.rows is None:
                 self._count_rows(source)  # Fallback when reading the file is what failed
             raise
+
+    def _watch(self, sources: list[SqlSource]) -> None:
+        """Follow the run's progress meter, if something watches it: DuckDB measures its queries then."""
+        self.meter = progress.current()
+        if self.meter is None:
+            return
+        self.connection.execute("SET enable_progress_bar = true")
+        self.connection.execute("SET enable_progress_bar_print = false")  # measured, never printed
+        self.spans = _byte_spans(sources)
+
+    def _following(self, source: SqlSource, start: float, end: float):
+        """The progress meter follows DuckDB's query from ``start`` to ``end`` of ``source``'s share."""
+        if self.meter is None or source.path not in self.spans:
+            return contextlib.nullcontext()
+        low, high = self.spans[source.path]
+        return self.meter.following(
+            self.connection.query_progress, low + (high - low) * start, low + (high - low) * end
+        )
 
     def scoring_sql(self, source: SqlSource, position: int, numbered: bool, text=None) -> str:
         """The SELECT of every row of ``source``, scored: from the cache when the same text was made before.
@@ -419,6 +451,7 @@ class DuckDBScorer:
 
     def _build_scoring(self, source: SqlSource, position: int, numbered: bool, text) -> exp.Select:
         """The scoring SELECT, with placeholders for the scanned path and the source's name."""
+        line: exp.Expr
         if numbered:
             line = exp.Add(this=exp.column("rn"), expression=exp.Literal.number(source.reader.header_line))
         else:
@@ -601,11 +634,11 @@ def _scan_target(source: SqlSource) -> str:
     return str(path)
 
 
-def _scan(function: str, target: str) -> exp.Expression:
+def _scan(function: str, target: str) -> exp.Expr:
     return exp.Anonymous(this=function, expressions=[exp.Literal.string(target)])
 
 
-def _parquet_scan(path: str) -> exp.Expression:
+def _parquet_scan(path: str) -> exp.Expr:
     target = str(Path(path) / "*.parquet") if Path(path).is_dir() else str(path)
     return _scan("read_parquet", target)
 
@@ -637,3 +670,14 @@ def _lines_table(starts: list[int]):
     return pa.table(
         {"position": pa.array(range(1, len(starts) + 1), pa.int64()), "start": pa.array(starts, pa.int64())}
     )
+
+
+def _byte_spans(sources: list[SqlSource]) -> dict[str, tuple[float, float]]:
+    """Each export's share of the bytes to read (path -> (start, end) as fractions), for the progress meter."""
+    sizes = [os.path.getsize(s.path) if os.path.isfile(s.path) else 0 for s in sources]
+    total = sum(sizes)
+    spans, done = {}, 0
+    for source, size in zip(sources, sizes):
+        spans[source.path] = (done / total, (done + size) / total) if total else (0.0, 1.0)
+        done += size
+    return spans

@@ -19,7 +19,7 @@ from ..read.reader import MANGLED_ID, MANGLED_IDS_NOT_LISTED
 PATTERN = r"^(?:\p{Nd}+(\.\p{Nd}+)?[eE][+-]\p{Nd}+|[1-9]\p{Nd}{14}0+|\p{Nd}+\.0+)$"
 
 
-def excel_id(ruleset, column_plan) -> exp.Expression:
+def excel_id(ruleset, column_plan) -> exp.Expr:
     """The ``excel_id`` column: the deal's id when it looks mangled, else null.
 
     Only a text id read from a column is checked, as the Python reader does.

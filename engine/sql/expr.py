@@ -34,7 +34,7 @@ MAX_SCALE = 38
 DECIMAL_SCALE = 6  # money and decimal fields are DECIMAL(22, 6): see engine.sql.types
 
 
-def literal(value, type_: str | None = None) -> exp.Expression:
+def literal(value, type_: str | None = None) -> exp.Expr:
     """A constant as SQL: exact decimals, typed dates, plain strings and numbers."""
     if value is None:
         return exp.Null()
@@ -53,9 +53,10 @@ def literal(value, type_: str | None = None) -> exp.Expression:
     raise Unsupported(f"a constant of type {type(value).__name__}")
 
 
-def decimal_literal(value: Decimal) -> exp.Expression:
+def decimal_literal(value: Decimal) -> exp.Expr:
     """``value`` as an exact DECIMAL of just the precision it needs (a bare 0.1 would be a double somewhere)."""
-    sign, digits, exponent = value.as_tuple()
+    sign, digits, places = value.as_tuple()
+    exponent = int(places)  # a finite number (checked literals are)
     scale = max(-exponent, 0)
     text = f"{value:f}"
     precision = max(len(digits) + max(exponent, 0), scale + 1, 1)
@@ -69,7 +70,7 @@ def scale_of(node: ir.Node) -> int:
     if node.type == T.INT:
         return 0
     if isinstance(node, ir.Literal) and isinstance(node.value, Decimal):
-        return max(-node.value.as_tuple().exponent, 0)
+        return max(-int(node.value.as_tuple().exponent), 0)
     if isinstance(node, ir.Arithmetic):
         left, right = scale_of(node.left), scale_of(node.right)
         return left + right if node.op == "*" else max(left, right)
@@ -77,7 +78,8 @@ def scale_of(node: ir.Node) -> int:
         return max(scale_of(node.body), scale_of(node.orelse))
     if isinstance(node, ir.Call):
         if node.function == "round":
-            return node.args[1].value if len(node.args) > 1 and isinstance(node.args[1], ir.Literal) else 0
+            places = node.args[1].value if len(node.args) > 1 and isinstance(node.args[1], ir.Literal) else 0
+            return int(places)  # type: ignore[call-overload]  # round()'s places: a checked integer literal
         return max((scale_of(a) for a in node.args if a.type in T.NUMERIC), default=0)
     if isinstance(node, ir.Negate):
         return scale_of(node.operand)
@@ -90,15 +92,15 @@ class ExpressionCompiler:
     ``stage_positions`` maps stage ids to their pipeline position, for ordering stages.
     """
 
-    def __init__(self, column: Callable[[str], exp.Expression], as_of: exp.Expression, stage_positions: dict):
+    def __init__(self, column: Callable[[str], exp.Expr], as_of: exp.Expr, stage_positions: dict):
         self.column = column
         self.as_of = as_of
         self.positions = stage_positions
 
-    def compile(self, node: ir.Node) -> exp.Expression:
+    def compile(self, node: ir.Node) -> exp.Expr:
         return getattr(self, f"compile_{type(node).__name__}")(node)
 
-    def condition(self, node: ir.Node) -> exp.Expression:
+    def condition(self, node: ir.Node) -> exp.Expr:
         """True exactly when the expression is True (unknown counts as not true)."""
         value = self.compile(node)
         if not node.nullable:
@@ -127,7 +129,7 @@ class ExpressionCompiler:
         kind = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[node.op]
         return kind(this=_paren(left), expression=_paren(right))
 
-    def stage_position(self, node: ir.Node, code: exp.Expression) -> exp.Expression:
+    def stage_position(self, node: ir.Node, code: exp.Expr) -> exp.Expr:
         """A stage's position in the pipeline; a stage the pipeline does not know is -1 (before all)."""
         if isinstance(node, ir.Literal):
             return exp.Literal.number(self.positions[node.value])
@@ -143,6 +145,7 @@ class ExpressionCompiler:
     def compile_Member(self, node: ir.Member):
         item = self.compile(node.item)
         container = node.container
+        test: exp.Expr
         if isinstance(container, ir.ListLiteral):
             values = sorted(container.items, key=lambda v: (str(type(v)), v))
             test = exp.In(this=_paren(item), expressions=[literal(v) for v in values])
@@ -204,7 +207,7 @@ class ExpressionCompiler:
         return function.sql(args, node.args, self.as_of.copy())
 
 
-def _paren(expression: exp.Expression) -> exp.Expression:
+def _paren(expression: exp.Expr) -> exp.Expr:
     """Parenthesise compound operands, so the printed SQL groups as the tree does in every dialect."""
     if isinstance(expression, (exp.Column, exp.Literal, exp.Paren, exp.Null, exp.Boolean, exp.Cast, exp.Func)):
         return expression

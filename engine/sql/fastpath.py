@@ -43,11 +43,11 @@ _TIME_PARTS = {"%H": "(?:2[0-3]|[0-1][0-9]|[0-9])", "%M": "(?:[0-5][0-9]|[0-9])"
 _DATE_SEPARATORS = "/-. :T"
 
 
-def _full(cell: exp.Expression, pattern: str) -> exp.Expression:
+def _full(cell: exp.Expr, pattern: str) -> exp.Expr:
     return exp.RegexpLike(this=cell.copy(), expression=exp.Literal.string(f"^{pattern}$"))
 
 
-def _lookup(cell: exp.Expression, table: dict) -> tuple[exp.Expression, exp.Expression]:
+def _lookup(cell: exp.Expr, table: dict) -> tuple[exp.Expr, exp.Expr]:
     """A cell that is exactly one of ``table``'s keys, and the value it maps to."""
     keys = sorted(table)
     test = exp.In(this=cell.copy(), expressions=[exp.Literal.string(k) for k in keys])
@@ -60,7 +60,7 @@ def _lookup(cell: exp.Expression, table: dict) -> tuple[exp.Expression, exp.Expr
     return test, value
 
 
-def _constant(value) -> exp.Expression:
+def _constant(value) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     return exp.Literal.string(value)
@@ -89,7 +89,7 @@ def _date_shape(fmt: str) -> str | None:
     return "".join(shape)
 
 
-def _dates(cell: exp.Expression, formats: tuple, native: bool = False) -> tuple[exp.Expression, exp.Expression] | None:
+def _dates(cell: exp.Expr, formats: tuple, native: bool = False) -> tuple[exp.Expr, exp.Expr] | None:
     """Declared formats in order, then ISO: the first whose shape matches and that names a real day.
 
     Python tries the formats in the same order and takes the first that parses; a shape that
@@ -127,9 +127,7 @@ def _dates(cell: exp.Expression, formats: tuple, native: bool = False) -> tuple[
     return test, value
 
 
-def fast_cell(
-    field, cell: exp.Expression, stages: dict | None, native: bool = False
-) -> tuple[exp.Expression, exp.Expression] | None:
+def fast_cell(field, cell: exp.Expr, stages: dict | None, native: bool = False) -> tuple[exp.Expr, exp.Expr] | None:
     """(test, value): ``test`` holds for a cell of an everyday shape, whose value is ``value``.
 
     None when the field's type has no fast path. ``stages`` is ``Analysis.stage_lookup``.
@@ -143,7 +141,7 @@ def fast_cell(
             return exp.Between(this=end, low=exp.Literal.string("!"), high=exp.Literal.string("~"))
 
         first = exp.Left(this=cell.copy(), expression=exp.Literal.number(1))
-        last = exp.Right(this=cell.copy(), expression=exp.Literal.number(1))
+        last: exp.Expr = exp.Right(this=cell.copy(), expression=exp.Literal.number(1))
         if native:  # DuckDB: SUBSTRING from the end costs half of RIGHT (other dialects read -1 otherwise)
             last = exp.Substring(this=cell.copy(), start=exp.Literal.number(-1), length=exp.Literal.number(1))
         return exp.and_(printable(first), printable(last)), cell.copy()
@@ -178,7 +176,7 @@ def fast_cell(
 
 def _stage_spellings(stages: dict) -> dict:
     """Exact texts that read as a stage: each lower-cased key as it is, title-cased and upper-cased."""
-    spellings = {}
+    spellings: dict[str, str] = {}
     for key, stage in stages.items():
         for text in (key, key.title(), key.upper()):
             if text.strip() == text and text and text.lower() == key:

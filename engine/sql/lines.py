@@ -20,16 +20,16 @@ from ..render.deals import csv_columns, dumps, json_foot, json_head
 from .text import csv_line, json_string, json_string_list, money_text, safe_cell, write_lines
 
 
-def _text(value: str) -> exp.Expression:
+def _text(value: str) -> exp.Expr:
     return exp.Literal.string(value)
 
 
-def _concat(*parts: exp.Expression) -> exp.Expression:
+def _concat(*parts: exp.Expr) -> exp.Expr:
     """CONCAT of parts that are never NULL (so DuckDB's skipping and Spark's propagating of NULLs agree)."""
     return exp.Anonymous(this="CONCAT", expressions=list(parts))
 
 
-def _per_stage(pipeline, render) -> exp.Expression:
+def _per_stage(pipeline, render) -> exp.Expr:
     """CASE stage WHEN ... THEN render(stage) END: a constant text per stage."""
     return exp.Case(
         ifs=[
@@ -39,7 +39,7 @@ def _per_stage(pipeline, render) -> exp.Expression:
     )
 
 
-def _json_ids(column: str, separator: str = ";") -> exp.Expression:
+def _json_ids(column: str, separator: str = ";") -> exp.Expr:
     """A joined list of ids ('a;b', '' for none) as the JSON list json.dumps writes."""
     # exp.Split: DuckDB's STR_SPLIT, Spark's SPLIT with the separator quoted (Spark's takes a regex)
     items = exp.Split(this=exp.column(column), expression=_text(separator))
@@ -49,13 +49,13 @@ def _json_ids(column: str, separator: str = ";") -> exp.Expression:
     )
 
 
-def _flag(column: str) -> exp.Expression:
+def _flag(column: str) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=exp.column(column), true=_text("true"))], default=_text("false"))
 
 
-def _missing_entries(criteria: list[str], render_entry) -> list[exp.Expression]:
+def _missing_entries(criteria: list[str], render_entry) -> list[exp.Expr]:
     """One expression per criterion that may be missing fields (``missing_<n>``): its rendered entry, or NULL."""
-    entries = []
+    entries: list[exp.Expr] = []
     for index, criterion in enumerate(criteria):
         column = f"missing_{index}"
         entries.append(
@@ -71,7 +71,7 @@ def _missing_entries(criteria: list[str], render_entry) -> list[exp.Expression]:
     return entries
 
 
-def _concat_ws(separator: str, parts: list[exp.Expression]) -> exp.Expression:
+def _concat_ws(separator: str, parts: list[exp.Expr]) -> exp.Expr:
     if not parts:
         return _text("")
     # CONCAT_WS skips NULL parts in DuckDB and Spark alike (sqlglot's ConcatWs would make any NULL fatal)
@@ -83,7 +83,7 @@ class Line:
     """An output line: ``cells`` (aliased columns computed first, each once) and ``text`` made from them."""
 
     cells: tuple
-    text: exp.Expression
+    text: exp.Expr
     key: str | None = None  # names the line's form, for a cache of SQL made with it (None: not cached)
 
 
@@ -97,7 +97,7 @@ def csv_row(pipeline, criteria: list[str]) -> Line:
     missing = _concat_ws(";", _missing_entries(criteria, lambda c, column: _concat(_text(f"{c}:"), exp.column(column))))
     stage_ids_safe = all(python_safe_cell(s.id) == s.id for s in pipeline.stages)
 
-    def stage_cell(column: str) -> exp.Expression:
+    def stage_cell(column: str) -> exp.Expr:
         return exp.column(column) if stage_ids_safe else safe_cell(exp.column(column))
 
     cells = {
@@ -157,13 +157,13 @@ def csv_header(pipeline) -> str:
     return ",".join(csv_columns(pipeline))
 
 
-def json_record(pipeline, criteria: list[str]) -> exp.Expression:
+def json_record(pipeline, criteria: list[str]) -> exp.Expr:
     """A deal as ``dumps(deal_record(...))`` writes it: one JSON object on one line."""
 
-    def pair(key: str, value: exp.Expression, first: bool = False) -> list[exp.Expression]:
+    def pair(key: str, value: exp.Expr, first: bool = False) -> list[exp.Expr]:
         return [_text(("" if first else ", ") + json.dumps(key) + ": "), value]
 
-    def money(column: str) -> exp.Expression:
+    def money(column: str) -> exp.Expr:
         return exp.Coalesce(this=json_string(money_text(exp.column(column))), expressions=[_text("null")])
 
     missing_entries = _missing_entries(

@@ -47,7 +47,7 @@ class SqlRecords:
         """(column names, rows) of ``query``."""
         raise NotImplementedError
 
-    def register(self, records: list[dict]) -> exp.Expression:
+    def register(self, records: list[dict]) -> exp.Expr:
         """The records as the table ``dealgate_records``: ``line`` (position from 1) and one column per field."""
         import pyarrow as pa
 

@@ -21,7 +21,7 @@ from .score import field_column
 from .types import sql_type
 
 
-def is_blank(cell: exp.Expression) -> exp.Expression:
+def is_blank(cell: exp.Expr) -> exp.Expr:
     """Empty, null or only white space (Python's ``str.isspace``); the regex only for the rare odd first character."""
     exact = exp.RegexpLike(this=cell.copy(), expression=exp.Literal.string(f"^{WHITESPACE_CLASS}*$"))
     first = exp.Left(this=cell.copy(), expression=exp.Literal.number(1))
@@ -41,7 +41,7 @@ def typed_rows(
     ruleset,
     cells: dict,
     all_cells: list,
-    relation: exp.Expression,
+    relation: exp.Expr,
     keep: list,
     reject_cells: bool = False,
     used: set | None = None,
@@ -88,6 +88,7 @@ def typed_rows(
             if field.required and default is None
             else exp.Null()
         )
+        value: exp.Expr
         if fast is None:
             value = exp.Case(ifs=[exp.If(this=empty, true=typed_default)], default=exact.value)
             problem = exp.Case(ifs=[exp.If(this=empty.copy(), true=missing)], default=exact.problem)
@@ -113,6 +114,8 @@ def typed_rows(
     blank = exp.and_(*[is_blank(c) for c in all_cells], copy=False) if all_cells else exp.false()
     first_layer = exp.select("*", *tests, exp.alias_(blank, "blank_row", copy=False)).from_(relation, copy=False)
     second_layer = exp.select("*", *layer2, copy=False).from_(first_layer.subquery("tested", copy=False))
+    first: exp.Expr
+    reason: exp.Expr
     if problems:
         first = exp.Case(
             ifs=[

@@ -16,6 +16,8 @@ query grows linearly with the pack.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
 from .expr import ExpressionCompiler, decimal_literal
@@ -46,7 +48,7 @@ def _column(name: str) -> exp.Column:
     return exp.column(field_column(name))
 
 
-def joined(items: list[tuple[exp.Expression, str]], separator: str) -> exp.Expression:
+def joined(items: Sequence[tuple[exp.Expr, str]], separator: str) -> exp.Expr:
     """The texts whose condition holds, in order, joined by ``separator`` ('' when none).
 
     Text, not an array: ids are identifiers (no separator in them), and building and filtering an
@@ -59,7 +61,7 @@ def joined(items: list[tuple[exp.Expression, str]], separator: str) -> exp.Expre
     return exp.Anonymous(this="CONCAT_WS", expressions=[exp.Literal.string(separator), *elements])
 
 
-def computed_ctes(fields, compiler, checked, typed: exp.Expression) -> list:
+def computed_ctes(fields, compiler, checked, typed: exp.Expr) -> list:
     """(name, SELECT) CTEs: ``deals`` over ``typed``, then one per computed field, in declaration order.
 
     A computed field may only use earlier ones, so each CTE adds one column to the one before.
@@ -79,7 +81,7 @@ def computed_ctes(fields, compiler, checked, typed: exp.Expression) -> list:
 class ScoringQuery:
     """Builds the query for one compiled RuleSet (``engine.compile.RuleSet``)."""
 
-    def __init__(self, ruleset, as_of: exp.Expression):
+    def __init__(self, ruleset, as_of: exp.Expr):
         self.ruleset = ruleset
         self.pipeline = ruleset.pipeline
         self.fields = ruleset.fields.fields
@@ -104,7 +106,7 @@ class ScoringQuery:
             used |= set(needed)
         return {name for name in used if name in self.fields}
 
-    def stage_index(self) -> exp.Expression:
+    def stage_index(self) -> exp.Expr:
         if "stage" not in self.fields:
             return exp.Literal.number(-1)
         stage = _column("stage")
@@ -114,7 +116,7 @@ class ScoringQuery:
         ]
         return exp.Case(ifs=ifs, default=exp.Literal.number(-1))
 
-    def stage_in(self, indexes) -> exp.Expression:
+    def stage_in(self, indexes) -> exp.Expr:
         indexes = list(indexes)
         if not indexes:
             return exp.false()
@@ -122,7 +124,7 @@ class ScoringQuery:
 
     # the query
 
-    def build(self, typed: exp.Expression, ordered: bool = True, carry: tuple = ()) -> exp.Select:
+    def build(self, typed: exp.Expr, ordered: bool = True, carry: tuple = ()) -> exp.Select:
         """The scoring SELECT over ``typed`` (a table or subquery of typed deals), in ``line`` order if ``ordered``.
 
         ``carry`` names columns of ``typed`` passed through unchanged (a runner's bookkeeping).
@@ -221,13 +223,13 @@ class ScoringQuery:
                 columns.append(exp.alias_(_column(name), f"display_{name}", copy=False))
         return columns
 
-    def missing_fields(self, i: int, criterion, here) -> exp.Expression:
+    def missing_fields(self, i: int, criterion, here) -> exp.Expr:
         """For a criterion of the deal's stage whose result is unknown: its null needed fields ('a,b'), else NULL."""
         needed = self.ruleset.needed_inputs[criterion.id]
         names = joined([(exp.Is(this=_column(f), expression=exp.Null()), f) for f in needed], ",")
         return exp.Case(ifs=[exp.If(this=exp.and_(here, exp.column(f"u{i}"), copy=False), true=names)])
 
-    def evidence(self) -> exp.Expression:
+    def evidence(self) -> exp.Expr:
         """The pipeline position of the furthest open stage whose exit criteria, and those of every
         open stage before it, all hold; -1 when there is none."""
         reached = []  # (condition, stage position) from the first open stage on
@@ -321,10 +323,11 @@ class ScoringQuery:
             columns.append(exp.alias_(self.category(verdict), "category", copy=False))
         return columns
 
-    def category(self, verdict: exp.Expression) -> exp.Expression:
+    def category(self, verdict: exp.Expr) -> exp.Expr:
         """The first forecast category whose stages, verdicts and condition (category_<i>) all hold, else NULL,
         as engine.compile._ScoreGenerator.category decides it."""
-        ifs, default = [], None
+        ifs: list[exp.Expr] = []
+        default: exp.Expr | None = None  # no ELSE: NULL when no category matches
         for i, category in enumerate(self.pipeline.categories):
             if category.catch_all:
                 default = exp.Literal.string(category.id)
@@ -339,12 +342,13 @@ class ScoringQuery:
                 tests.append(exp.column(f"category_{i}"))
             ifs.append(exp.If(this=exp.and_(*tests, copy=False), true=exp.Literal.string(category.id)))
         if not ifs:  # the first category takes every deal
+            assert default is not None, "only a catch-all category stops the loop before any condition"
             return default
         return exp.Case(ifs=ifs, default=default)
 
     def missing_indexes(self) -> list[int]:
         """Criterion positions (in ``ruleset.criteria``) of open stages: the ones a deal can fail."""
-        indexes = []
+        indexes: list[int] = []
         position = 0
         for stage in self.pipeline.stages:
             if stage.is_open:
@@ -357,5 +361,5 @@ class ScoringQuery:
         return [self.ruleset.criteria[i][1].id for i in self.missing_indexes()]
 
 
-def scoring_query(ruleset, typed: exp.Expression, as_of: exp.Expression) -> exp.Select:
+def scoring_query(ruleset, typed: exp.Expr, as_of: exp.Expr) -> exp.Select:
     return ScoringQuery(ruleset, as_of).build(typed)

@@ -33,7 +33,7 @@ class ParquetHeader:
             self.column_plan = reader.column_plan
             self.warnings = reader.warnings
             self.missing_fields = reader.missing_fields
-        self.readable = len(self.header) == len(columns)  # a name with a line break would split in CSV
+        self.readable = len(self.header or ()) == len(columns)  # a name with a line break would split in CSV
 
 
 def is_parquet(path: str) -> bool:

@@ -62,6 +62,7 @@ import shutil
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import attrs
 from sqlglot import exp
@@ -171,13 +172,13 @@ def spark_session(master: str | None = None, remote: str | None = None):
 class SparkSource:
     """One export prepared for Spark: its reader (header, plan, warnings), path and kind (csv or parquet)."""
 
-    reader: object
+    reader: Any  # an ExportReader, or a ParquetHeader (which has the attributes the engines read)
     path: str
     kind: str = "csv"
     multiline: bool = False
     simple: bool = True  # every line is one record: a row's line is its position
     physical: int = 0  # lines in the file (when simple)
-    starts: list | None = None  # else: the start line of each record Spark reads, in order
+    starts: list = attrs.field(factory=list)  # else: the start line of each record Spark reads, in order
     chars: int | None = None  # and the characters in all cells of those records
     groups: list | None = None  # (partition, file, split start, first id, offset) of each split, in file order
     in_order: bool = False  # the partitions are in file order: no sort needed
@@ -210,7 +211,8 @@ class SparkScorer:
         self.query = ScoringQuery(ruleset, literal(as_of))
         self.probabilities = {s.id: s.probability for s in ruleset.pipeline.stages}
         self._views = 0
-        self.all = self.scored = None
+        self.all: Any = None  # Spark DataFrames (pyspark has no type information), once scored
+        self.scored: Any = None
         self.in_order = False
 
     def describe(self) -> str:

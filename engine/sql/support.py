@@ -50,6 +50,29 @@ def _find_problems(ruleset, plans: bool) -> list[Diagnostic]:
     expressions += [(f"forecast category '{c.id}'", c.when) for c in ruleset.pipeline.categories if c.when is not None]
     if plans:
         expressions += [item for plan in ruleset.analysis.pack.plans for item in plan_expressions(plan)]
+        for plan in ruleset.analysis.pack.plans:
+            if plan.fx is not None:  # its credit also reads the deal's currency, which the crediting query has not
+                problems.append(
+                    Diagnostic(
+                        "DG701",
+                        "warning",
+                        f"plan '{plan.id}' currency conversion cannot run on the SQL engines: their crediting query "
+                        f"does not read the deal's currency ('{plan.fx.currency}')",
+                        plan.fx.location,
+                        "it runs on the Python engine (--engine python, or auto)",
+                    )
+                )
+            if plan.payment is not None:  # its credit also reads the payment date, which the crediting query has not
+                problems.append(
+                    Diagnostic(
+                        "DG701",
+                        "warning",
+                        f"plan '{plan.id}' payment timing cannot run on the SQL engines: their crediting query "
+                        f"does not read the payment date ('{plan.payment.rest_on}')",
+                        plan.payment.location,
+                        "it runs on the Python engine (--engine python, or auto)",
+                    )
+                )
     for what, expression in expressions:
         try:
             compiler.compile(ruleset.checked(expression).ir)

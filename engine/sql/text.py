@@ -99,7 +99,7 @@ from sqlglot import exp
 # --- small builders -------------------------------------------------------
 
 
-def _text(value: str) -> exp.Expression:
+def _text(value: str) -> exp.Expr:
     """A string literal; control characters go through CHR so no SQL text ever holds a NUL or a raw CR."""
     if any(ord(c) < 0x20 for c in value):
         if len(value) != 1:
@@ -108,23 +108,23 @@ def _text(value: str) -> exp.Expression:
     return exp.Literal.string(value)
 
 
-def _concat(*parts: exp.Expression) -> exp.Expression:
+def _concat(*parts: exp.Expr) -> exp.Expr:
     """``CONCAT(a, b, ...)``: one call, one allocation per row (a chain of ``||`` copies each prefix again,
     4x slower for a 16-cell line). Every part here is non-NULL, so DuckDB's skipping and Spark's
     propagating of NULLs never differ."""
     return exp.Anonymous(this="CONCAT", expressions=list(parts))
 
 
-def _matches(value: exp.Expression, pattern: str) -> exp.Expression:
+def _matches(value: exp.Expr, pattern: str) -> exp.Expr:
     """An unanchored regular-expression search (REGEXP_MATCHES in DuckDB, RLIKE in Spark)."""
     return exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(pattern))
 
 
-def _replace(value: exp.Expression, old: str, new: str) -> exp.Expression:
+def _replace(value: exp.Expr, old: str, new: str) -> exp.Expr:
     return exp.func("REPLACE", value, _text(old), exp.Literal.string(new))
 
 
-def _or_empty(value: exp.Expression) -> exp.Expression:
+def _or_empty(value: exp.Expr) -> exp.Expr:
     return exp.Coalesce(this=value.copy(), expressions=[exp.Literal.string("")])
 
 
@@ -236,7 +236,7 @@ def plain_number_pattern() -> str:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # engine.output.FORMULA_START, checked by the tests
 
 
-def safe_cell(value: exp.Expression) -> exp.Expression:
+def safe_cell(value: exp.Expr) -> exp.Expr:
     """VARCHAR -> ``engine.output.safe_cell(value)``: a cell a spreadsheet will not run as a formula."""
     text = _or_empty(value)
     starts_like_formula = exp.In(
@@ -251,19 +251,19 @@ def safe_cell(value: exp.Expression) -> exp.Expression:
 _NEEDS_QUOTES = (",", '"', "\n")  # delimiter, quote char, line terminator: nothing else (not even CR) on 3.11
 
 
-def csv_field(value: exp.Expression) -> exp.Expression:
+def csv_field(value: exp.Expr) -> exp.Expr:
     """VARCHAR -> the field as ``csv.writer`` writes it in a row of several (NULL is an empty field)."""
     text = _or_empty(value)
     quoted = _concat(exp.Literal.string('"'), _replace(text.copy(), '"', '""'), exp.Literal.string('"'))
     return exp.Case().when(_needs_quotes(text), quoted).else_(text.copy())
 
 
-def _needs_quotes(text: exp.Expression) -> exp.Expression:
+def _needs_quotes(text: exp.Expr) -> exp.Expr:
     """Three CONTAINS: twice as fast in DuckDB as one regular expression for the same three characters."""
     return exp.or_(*(exp.Contains(this=text.copy(), expression=_text(c)) for c in _NEEDS_QUOTES))
 
 
-def csv_line(cells: Sequence[exp.Expression], never_quoted: frozenset = frozenset()) -> exp.Expression:
+def csv_line(cells: Sequence[exp.Expr], never_quoted: frozenset = frozenset()) -> exp.Expr:
     """VARCHAR cells -> one CSV row as ``csv.writer(out, lineterminator="\\n").writerow`` writes it, without the "\\n".
 
     Most rows need no quoting at all; they are told by one search of the cells joined, and joined
@@ -297,7 +297,7 @@ def csv_line(cells: Sequence[exp.Expression], never_quoted: frozenset = frozense
     )
 
 
-def _separated(fields: list[exp.Expression]) -> list[exp.Expression]:
+def _separated(fields: list[exp.Expr]) -> list[exp.Expr]:
     parts = [fields[0]]
     for field in fields[1:]:
         parts += [exp.Literal.string(","), field]
@@ -305,16 +305,16 @@ def _separated(fields: list[exp.Expression]) -> list[exp.Expression]:
 
 
 def reject_line(
-    line: exp.Expression,
-    id: exp.Expression,
-    column: exp.Expression,
-    value: exp.Expression,
-    reason: exp.Expression,
+    line: exp.Expr,
+    id: exp.Expr,
+    column: exp.Expr,
+    value: exp.Expr,
+    reason: exp.Expr,
     *,
-    source: exp.Expression | None = None,
-) -> exp.Expression:
+    source: exp.Expr | None = None,
+) -> exp.Expr:
     """One row of ``engine.read.RejectWriter``: (file,) line, id, column, value, reason, formula-guarded."""
-    cells = [exp.cast(line.copy(), exp.DataType.Type.VARCHAR)]
+    cells: list[exp.Expr] = [exp.cast(line.copy(), exp.DataType.Type.VARCHAR)]
     cells += [safe_cell(cell) for cell in (id, column, value, reason)]
     if source is not None:
         cells.insert(0, safe_cell(source))
@@ -334,7 +334,7 @@ def _json_escapes() -> list[tuple[str, str]]:
     return pairs
 
 
-def json_string(value: exp.Expression) -> exp.Expression:
+def json_string(value: exp.Expr) -> exp.Expr:
     """VARCHAR -> ``json.dumps(value, ensure_ascii=False)``; NULL -> ``null``.
 
     The 34 REPLACEs run only for text that has something to escape: most cells have not.
@@ -354,7 +354,7 @@ def json_string(value: exp.Expression) -> exp.Expression:
 _ITEM = "dealgate_item"  # the lambda's parameter: a name no export column has
 
 
-def json_string_list(values: exp.Expression) -> exp.Expression:
+def json_string_list(values: exp.Expr) -> exp.Expr:
     """VARCHAR[] -> ``json.dumps(list, ensure_ascii=False)``: ``["a", "b"]``, ``[]``; NULL -> ``null``."""
     item = exp.Lambda(this=json_string(exp.column(_ITEM)), expressions=[exp.to_identifier(_ITEM)])
     joined = exp.ArrayToString(
@@ -373,7 +373,7 @@ def json_string_list(values: exp.Expression) -> exp.Expression:
 # --- money ----------------------------------------------------------------
 
 
-def money_text(value: exp.Expression) -> exp.Expression:
+def money_text(value: exp.Expr) -> exp.Expr:
     """DECIMAL -> ``str(engine.money.cents(value))``: half away from zero, two decimals; NULL stays NULL.
 
     ROUND says the rounding; the cast to DECIMAL(38, 2) fixes the scale so the text has exactly two decimals.

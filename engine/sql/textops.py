@@ -56,7 +56,7 @@ CASED_LIMIT = 0x1F000
 
 def _cased() -> list:
     """The characters some case mapping (str.lower/upper/casefold, or sre's lower) changes."""
-    import _sre
+    import _sre  # type: ignore[import-not-found]  # CPython's regex engine: has no stubs
 
     return [
         c
@@ -188,42 +188,42 @@ def lit(text: str) -> exp.Literal:
     return exp.Literal.string(text)
 
 
-def num(value: int) -> exp.Expression:
+def num(value: int) -> exp.Expr:
     return exp.Literal.number(value) if value >= 0 else exp.Neg(this=exp.Literal.number(-value))
 
 
-def matches(text: exp.Expression, pattern: str) -> exp.Expression:
+def matches(text: exp.Expr, pattern: str) -> exp.Expr:
     """Whether the regex ``pattern`` is found in ``text`` (anchor it with ^ and $ to match all)."""
     return exp.RegexpLike(this=text.copy(), expression=lit(pattern))
 
 
-def extract(text: exp.Expression, pattern: str, group: int) -> exp.Expression:
+def extract(text: exp.Expr, pattern: str, group: int) -> exp.Expr:
     """Group ``group`` of the first match of ``pattern`` in ``text``; '' when it does not match."""
     return exp.RegexpExtract(this=text.copy(), expression=lit(pattern), group=exp.Literal.number(group))
 
 
-def strip(text: exp.Expression) -> exp.Expression:
+def strip(text: exp.Expr) -> exp.Expr:
     """Python's ``text.strip()``."""
     return exp.Trim(this=text.copy(), expression=lit(whitespace()))
 
 
-def is_blank(raw: exp.Expression) -> exp.Expression:
+def is_blank(raw: exp.Expr) -> exp.Expr:
     """Python's ``not text or text.isspace()``, with NULL (an absent cell) blank too."""
     return exp.or_(exp.Is(this=raw.copy(), expression=exp.Null()), exp.EQ(this=strip(raw), expression=lit("")))
 
 
-def remove_chars(text: exp.Expression, chars: str) -> exp.Expression:
+def remove_chars(text: exp.Expr, chars: str) -> exp.Expr:
     """``text`` without any of ``chars`` (TRANSLATE with nothing to translate to)."""
     return exp.Translate(this=text.copy(), from_=lit(chars), to=lit(""))
 
 
-def concat(*parts) -> exp.Expression:
+def concat(*parts) -> exp.Expr:
     """Texts and expressions joined; every part is non-null where this is used."""
     nodes = [lit(p) if isinstance(p, str) else p.copy() for p in parts]
     return exp.Concat(expressions=nodes, safe=True)
 
 
-def case(*whens, default: exp.Expression | None = None) -> exp.Expression:
+def case(*whens, default: exp.Expr | None = None) -> exp.Expr:
     """CASE WHEN c1 THEN v1 ... [ELSE default] END from (condition, value) pairs."""
     node = exp.Case()
     for condition, value in whens:
@@ -233,11 +233,11 @@ def case(*whens, default: exp.Expression | None = None) -> exp.Expression:
     return node
 
 
-def length(text: exp.Expression) -> exp.Expression:
+def length(text: exp.Expr) -> exp.Expr:
     return exp.Length(this=text.copy())
 
 
-def quoted(text: exp.Expression) -> exp.Expression:
+def quoted(text: exp.Expr) -> exp.Expr:
     """``engine.values._q(text)``: in quotes, cut at 60 characters with '…', CR LF TAB escaped."""
     cut = case(
         (
@@ -256,7 +256,7 @@ def quoted(text: exp.Expression) -> exp.Expression:
 _names = itertools.count(1)
 
 
-def let(value: exp.Expression, body) -> tuple:
+def let(value: exp.Expr, body) -> tuple:
     """``body(v)`` (a tuple of expressions) with ``v`` bound once to ``value``, for each expression.
 
     SQL has no LET inside an expression; a one-element array mapped through a lambda is one
@@ -269,7 +269,7 @@ def let(value: exp.Expression, body) -> tuple:
     return tuple(_bound(value, name, result) for result in results)
 
 
-def _bound(value: exp.Expression, name: exp.Identifier, result: exp.Expression) -> exp.Expression:
+def _bound(value: exp.Expr, name: exp.Identifier, result: exp.Expr) -> exp.Expr:
     if not any(isinstance(node, exp.Identifier) and node.this == name.this for node in result.walk()):
         return result  # the binding is not used here
     mapped = exp.Transform(
@@ -278,7 +278,7 @@ def _bound(value: exp.Expression, name: exp.Identifier, result: exp.Expression) 
     return exp.Bracket(this=mapped, expressions=[exp.Literal.number(0)])
 
 
-def renumber(tree: exp.Expression) -> exp.Expression:
+def renumber(tree: exp.Expr) -> exp.Expr:
     """The same tree with its bound names numbered from 1 in order, so the SQL printed is stable."""
     mapping: dict[str, str] = {}
     for node in tree.walk():

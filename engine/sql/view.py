@@ -63,7 +63,7 @@ def table_columns(ruleset, header: list[str] | None) -> list[tuple[str, str]]:
 
 def scoring_sql(
     ruleset, table: str, *, header: list[str] | None = None, as_of: dt.date | None = None, rejects: bool = False
-) -> exp.Expression:
+) -> exp.Expr:
     """The query over ``table`` (possibly schema-qualified): scored deals, or with ``rejects`` the unreadable rows."""
     plan = table_columns(ruleset, header)
     typed = _typed(ruleset, table, plan)
@@ -108,15 +108,15 @@ def scoring_sql(
     )
     scored = ScoringQuery(ruleset, _as_of(as_of)).build(readable.subquery("typed"), ordered=False)
     names = {"name": "display_name", "owner": "display_owner"}
-    columns = VIEW_COLUMNS + (("category",) if ruleset.pipeline.categories else ())
+    shown = VIEW_COLUMNS + (("category",) if ruleset.pipeline.categories else ())
     return exp.select(
-        *[exp.alias_(exp.column(names.get(c, c)), c) if c in names else exp.column(c) for c in columns]
+        *[exp.alias_(exp.column(names.get(c, c)), c) if c in names else exp.column(c) for c in shown]
     ).from_(scored.subquery("scored"))
 
 
 def credit_sql(
     ruleset, program, table: str, *, header: list[str] | None = None, as_of: dt.date | None = None
-) -> exp.Expression:
+) -> exp.Expr:
     """The crediting of every plan over ``table``: one row per readable deal and plan (``CREDIT_COLUMNS``).
 
     ``credited`` is the plan's credit rule (NULL: unknown, a value it needs is missing);
@@ -180,7 +180,7 @@ def credit_sql(
         parts.append(exp.select(*[exp.alias_(values[c], c) for c in CREDIT_COLUMNS]).from_("credited"))
     if not parts:
         raise ValueError("the pack has no plans")
-    union = parts[0]
+    union: exp.Query = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
     return union.with_("credited", as_=credited)
@@ -214,11 +214,11 @@ def _typed(ruleset, table: str, plan: list) -> exp.Select:
     return typed_rows(ruleset, cells, all_cells, raw_rows, [exp.column("line"), *all_cells])
 
 
-def _as_of(as_of: dt.date | None) -> exp.Expression:
+def _as_of(as_of: dt.date | None) -> exp.Expr:
     return literal(as_of) if as_of is not None else exp.CurrentDate()
 
 
-def render(query: exp.Expression, dialect: str, view: str | None = None) -> str:
+def render(query: exp.Expr, dialect: str, view: str | None = None) -> str:
     """The query's text in ``dialect``, or a ``CREATE OR REPLACE VIEW`` of it."""
     if view is not None:
         query = exp.Create(this=exp.to_table(view), kind="VIEW", replace=True, expression=query)
