@@ -106,6 +106,8 @@ def _handle_signals() -> None:
 
 def _interrupted() -> None:
     """The one line a Ctrl-C leaves, and exit 130 (128 + SIGINT, as a shell reports it)."""
+    with contextlib.suppress(ValueError):  # a second Ctrl-C while cleaning up: no traceback either
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     remove_temporaries()
     click.echo("dealgate: interrupted", err=True)
     sys.exit(128 + signal.SIGINT)
