@@ -246,3 +246,16 @@ def test_a_reader_of_a_missing_path_raises_an_export_error():
     with ExportReader(ruleset.analysis, text, fmt="json", records_path=RecordsPath.parse("a.b")) as reader:
         with pytest.raises(ExportError, match=r"no 'b' in 'a' \(its keys: 'c'\)"):
             list(reader.records())
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["score", "--format", "jsonl"], ["payout", "--reps", str(ROOT / "examples" / "reps.csv"), "--period", "2026-Q3"]],
+)
+def test_the_sql_engines_hand_the_named_records_to_the_python_reader(command):
+    name, *options = command
+    python = run(name, str(NESTED), *options, "--records", PATH, "--engine", "python")
+    duckdb = run(name, str(NESTED), *options, "--records", PATH, "--engine", "duckdb", "-v")
+    assert duckdb.exit_code == python.exit_code == 0, duckdb.stderr
+    assert duckdb.stdout == python.stdout
+    assert "json exports are read by the Python engine" in duckdb.stderr
