@@ -29,7 +29,7 @@ class Meter:
         self.rows = 0
         self._finished = 0  # bytes of the readers already closed
         self._reader = None  # the reader being read: its byte count grows as it goes
-        self._query = None  # (probe, start, end): an engine's query in progress, and its share of total
+        self._query: tuple | None = None  # (probe, start, end): an engine's query in progress, its share of total
 
     @property
     def done(self) -> int:

@@ -496,6 +496,7 @@ class Ledger:
                 for position, line in enumerate(lines)
             ],
         )
+        assert statement_id is not None, "an INSERT's row id"
         return statement_id
 
     def _settle(
@@ -569,7 +570,7 @@ class Ledger:
                 currency,
                 rounding,
             ),
-        ).lastrowid
+        ).lastrowid  # type: ignore[return-value]  # an INSERT's row id: never None
 
     def _locked_empty(self, s: Statement, plan):
         """A rep new to a closed period: booked as an empty closed statement, so what it earns there is drift
@@ -720,6 +721,7 @@ def _draw_balance(statements: list[BookedStatement]) -> Decimal | None:
     if not drawn:
         return None
     first = drawn[0]
+    assert first.draw_balance is not None  # drawn holds only such
     opening = first.draw_balance - sum((line.amount for line in first.lines if line.kind in (DRAW, RECOVERY)), ZERO)
     moved = sum((line.amount for s in statements for line in s.lines if line.kind in (DRAW, RECOVERY)), ZERO)
     adjusted = sum((a.amount for s in statements for a in s.adjustments if a.kind in (DRAW, RECOVERY)), ZERO)

@@ -20,6 +20,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from decimal import Decimal
 from operator import itemgetter
+from typing import Any
 
 import attrs
 
@@ -158,7 +159,7 @@ class _Problems:
             entry[1].append((message, where))
 
     def diagnostics(self) -> list[Diagnostic]:
-        result = []
+        result: list[Diagnostic] = []
         for (severity, code, group), (count, messages, hint) in self.groups.items():
             make = error if severity == "error" else warning
             result.extend(make(code, message, where, hint) for message, where in messages)
@@ -345,6 +346,7 @@ class _Run:
                         continue
                     if converted is not False:
                         amount, bonuses, converted = converted
+                recipients: Any  # ((rep, share, role), ...), or the SplitProblem that refuses the deal
                 if splits is None and overlay is None and to is not None:
                     recipients = ((to, ONE, OWNER),)  # the common case: the owner, in full
                 else:
@@ -540,7 +542,7 @@ class _Run:
             todo = requested
         clawbacks = self.clawbacks_due(rt, rep, credits)
         state = RepState()
-        statements = []
+        statements: list = []
         for period in todo:
             active, _ = days_on(rep, period.start, period.end)
             due = clawbacks.get(period.start, ())

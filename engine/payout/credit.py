@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -67,9 +67,10 @@ class CreditResult(NamedTuple):
     to: object  # the credited rep field (the owner)
     splits: object  # the split field's text, or None
     overlay: object  # the overlay field's text, or None
-    factor: Decimal  # product of the multipliers that matched
-    multipliers: tuple  # ids of the multipliers that matched
-    bonuses: tuple  # (bonus id, amount for the whole deal) of the per-deal bonuses that matched
+    # (object: the generator also fills one with the code of each part, see _CreditGenerator)
+    factor: object  # product (Decimal) of the multipliers that matched
+    multipliers: object  # ids (a tuple) of the multipliers that matched
+    bonuses: object  # (bonus id, amount for the whole deal) of the per-deal bonuses that matched
     cancelled: object  # cancellation date (the clawback's date field), or None
     paid_on: object = None  # only for a plan with payment timing: its ``rest_on`` date field
     currency: object = None  # only for a plan with fx: the deal's currency field
@@ -100,7 +101,7 @@ def compile_credit(analysis: Analysis) -> CreditProgram:
         chunks.append(generator.source())
         built.append((plan, f"credit_{index}", generator.when_fields))
     source = constants_comment("The plans' crediting, compiled by dealgate", names.constants) + "\n".join(chunks)
-    namespace = dict(E.RUNTIME)
+    namespace: dict[str, Any] = dict(E.RUNTIME)
     namespace.update(names.constants)
     namespace["ONE"] = ONE
     namespace["_dec"] = _dec
@@ -119,7 +120,7 @@ class _CreditGenerator:
         self.plan = plan
         self.names = names
         self.name = name
-        self.fields = analysis.pack.fields
+        self.fields = analysis.fields
         self.lines: list[str] = []
         self.read: set[str] = set()
         self.when_fields: tuple = ()
@@ -162,7 +163,7 @@ class _CreditGenerator:
     def expression(self, expr: Expr, numeric: bool = False) -> str:
         checked = self.checked(expr)
         if numeric and checked.type == T.INT and isinstance(checked.tree, ast.Constant):
-            return self.names.constant(Decimal(checked.tree.value))  # e.g. amount: "1" to count deals
+            return self.names.constant(Decimal(str(checked.tree.value)))  # e.g. amount: "1" to count deals
         code = E.generate(checked, self.names)
         if numeric and checked.type == T.INT:
             code = f"_dec({code})"

@@ -128,7 +128,7 @@ def parse_period(label: str, fy_start: int = 1) -> Period:
 
 def periods_in(kind: str, start: dt.date, end: dt.date, fy_start: int = 1) -> list[Period]:
     """Every period of ``kind`` that overlaps the half-open range ``[start, end)``, in order."""
-    periods = []
+    periods: list[Period] = []
     if end <= start:
         return periods
     current = period_of(start, kind, fy_start)

@@ -58,7 +58,11 @@ def build_tiers(
         table = [(t.lower, t.upper, t.rate, t.label or f"tier {i + 1}") for i, t in enumerate(commission.tiers)]
     else:
         table = [(ZERO, None, commission.rate, "flat")]
-    lowers, uppers, table_rates, labels, notes = [], [], [], [], []
+    lowers: list = []
+    uppers: list = []
+    table_rates: list = []
+    labels: list = []
+    notes: list = []
     for index, (lower, upper, rate, label) in enumerate(table):
         note = ""
         if open_gates and index in open_gates:

@@ -298,8 +298,8 @@ def parse_reps_yaml(
         node = composer.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-        return RepsResult((), [error("DG601", f"reps file is not valid YAML: {exc.problem or exc}", where)])
+        at = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        return RepsResult((), [error("DG601", f"reps file is not valid YAML: {exc.problem or exc}", at)])
     except yaml.YAMLError as exc:
         return RepsResult((), [error("DG601", f"reps file is not valid YAML: {exc}", Location(file))])
     except (RecursionError, Exception):  # the loader's nesting guard and the like: refuse
@@ -341,7 +341,8 @@ def parse_reps_yaml(
         if not isinstance(item, dict):
             diagnostics.append(error("DG603", "each rep is a mapping with id, plan, ...", at))
             continue
-        values, where = {}, {}
+        values: dict[str, str] = {}
+        where: dict[str, Location] = {}
         for key, value in item.items():
             lowered = str(key).strip().lower()
             names = mapped.get(lowered) or ([ALIASES[lowered]] if lowered in ALIASES else [])
@@ -372,7 +373,7 @@ def reps_from_records(
 ) -> RepsResult:
     """Reps from plain mappings (a rule test case's ``reps:``, JSON, ...), with the same checks as a file."""
     diagnostics: list[Diagnostic] = []
-    prepared = []
+    prepared: list = []
     for index, item in enumerate(records):
         at = Location(file, 0, 0)
         if not isinstance(item, dict):

@@ -894,6 +894,7 @@ def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) 
 
 def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, notes: list) -> Decimal | None:
     draw = plan.draw
+    assert draw is not None, "called for a plan with a draw"
     earnings = sum((line.amount for line in lines), ZERO)
     guaranteed = ZERO
     applies = True
