@@ -15,6 +15,8 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cli import main
 from conftest import ROOT
@@ -52,6 +54,18 @@ def test_a_records_path_reads_back_as_written(text, array, fields):
     path = RecordsPath.parse(text)
     assert (path.array, path.fields) == (array, fields)
     assert str(path) == text
+
+
+KEY = st.text(st.characters(blacklist_characters=".[]", blacklist_categories=("Cs",)), min_size=1)
+KEYS = st.lists(KEY.filter(lambda key: key == key.strip()), max_size=3)  # a path is read stripped
+
+
+@given(KEYS, st.one_of(st.none(), KEYS.filter(bool)))
+def test_any_records_path_written_out_parses_back(array, fields):
+    path = RecordsPath(tuple(array), None if fields is None else tuple(fields))
+    if not path.array and path.fields is None:
+        assert str(path) == "[]"
+    assert RecordsPath.parse(str(path)) == path
 
 
 @pytest.mark.parametrize("text", ["", "data..deals", "results[]properties", "a[].", "a[b]", ".a"])
