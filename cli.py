@@ -716,7 +716,7 @@ def score(
             )
             sys.exit(EXIT_USAGE)
         with (
-            progress_bar("scoring", sources) as bar,  # the SQL engines advance it as their queries go
+            progress_bar("scoring", sources if sql is None or sql.follows_progress else ()) as bar,
             reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject,
         ):
             if sql is not None:
@@ -1389,7 +1389,7 @@ def payout(
     crediting = _payout_engine(engine, ruleset, program, sources, input_format, delimiter, as_of, verbose, spark_master)
     try:
         with (
-            progress_bar("crediting", sources if crediting is None else ()),
+            progress_bar("crediting", sources if crediting is None or crediting[0].follows_progress else ()),
             reject_sink(rejects, with_source=False, pack=ruleset.pack) as on_reject,
         ):
             if crediting is None:

@@ -27,6 +27,8 @@ class SqlCrediting:
     """What the DuckDB and Spark creditings share: a scorer that reads exports, the crediting query,
     and the PayoutProgram that takes its rows (``records``, a subclass's: how its engine runs the query)."""
 
+    follows_progress = False  # whether its queries advance the run's progress meter (DuckDB's do)
+
     def __init__(self, scorer, ruleset, program, as_of):
         self.scorer = scorer
         self.query = CreditQuery(ruleset, program, literal(as_of))

@@ -24,6 +24,8 @@ _BOOKKEEPING = ("problem", "problem_column", "blank_row", "cells")
 class DuckDBCrediting(SqlCrediting):
     """Credits the deals of one export with DuckDB, for ``program`` (a PayoutProgram of ``ruleset``)."""
 
+    follows_progress = True  # its query advances the run's progress meter
+
     def __init__(self, ruleset, program, as_of: dt.date, *, on_reject=None):
         super().__init__(DuckDBScorer(ruleset, as_of, on_reject=on_reject), ruleset, program, as_of)
 
@@ -45,7 +47,9 @@ class DuckDBCrediting(SqlCrediting):
             ).from_(credited.subquery("credited", copy=False), copy=False)
 
         table = scorer.cached_sql(source, ("duckdb-credit", numbered), build)
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_all AS {table}")
+        scorer.watch([source])
+        with scorer.following(source, 0.0, 1.0):
+            connection.execute(f"CREATE OR REPLACE TEMP TABLE dealgate_all AS {table}")
         rejected = scorer.rejects(source, 0)
         deals = "problem IS NULL AND NOT blank_row"
         connection.execute(f"CREATE OR REPLACE TEMP VIEW dealgate_scored AS SELECT * FROM dealgate_all WHERE {deals}")

@@ -80,6 +80,11 @@ class SqlSource:
 class SqlStream:
     """The DuckDB engine's counterpart of ``engine.read.ExportStream``: counts, warnings, missing fields."""
 
+    @property
+    def follows_progress(self) -> bool:
+        """Whether its engine's queries advance the run's progress meter (DuckDB's do, Spark's not yet)."""
+        return getattr(self.scorer, "follows_progress", False)
+
     scorer: DuckDBScorer
     sources: list
     counts: StreamCounts = attrs.field(factory=StreamCounts)
@@ -117,6 +122,8 @@ COUNTING_SHARE = 0.3
 
 class DuckDBScorer:
     """Scores exports with one DuckDB connection; ``deals(sources)`` yields ScoredDeal in order."""
+
+    follows_progress = True  # its queries advance the run's progress meter (``following``)
 
     def __init__(
         self,
@@ -248,7 +255,7 @@ class DuckDBScorer:
             self.raw_rows(source).subquery("raw", copy=False)
         )
         try:
-            with self._following(source, 0.0, COUNTING_SHARE):
+            with self.following(source, 0.0, COUNTING_SHARE):
                 source.rows = self.connection.execute(query.sql("duckdb")).fetchall()[0][0]
             if self.meter is not None:
                 self._counted.add(source.path)
@@ -336,7 +343,7 @@ class DuckDBScorer:
         more than scoring it.
         """
         connection = self.connection
-        self._watch(sources)
+        self.watch(sources)
         for position, source in enumerate(sources):  # every export first: a Fallback leaves no rejects sent
             self._score(source, position, text)
         # the deals: rows that are neither blank nor rejected
@@ -383,14 +390,14 @@ class DuckDBScorer:
     def _insert(self, source: SqlSource, position: int, numbered: bool, text) -> None:
         verb = "CREATE OR REPLACE TEMP TABLE dealgate_all AS" if position == 0 else "INSERT INTO dealgate_all"
         try:
-            with self._following(source, COUNTING_SHARE if source.path in self._counted else 0.0, 1.0):
+            with self.following(source, COUNTING_SHARE if source.path in self._counted else 0.0, 1.0):
                 self.connection.execute(f"{verb} {self.scoring_sql(source, position, numbered, text)}")
         except duckdb.Error:
             if source.rows is None:
                 self._count_rows(source)  # Fallback when reading the file is what failed
             raise
 
-    def _watch(self, sources: list[SqlSource]) -> None:
+    def watch(self, sources: list[SqlSource]) -> None:
         """Follow the run's progress meter, if something watches it: DuckDB measures its queries then."""
         self.meter = progress.current()
         if self.meter is None:
@@ -399,7 +406,7 @@ class DuckDBScorer:
         self.connection.execute("SET enable_progress_bar_print = false")  # measured, never printed
         self.spans = _byte_spans(sources)
 
-    def _following(self, source: SqlSource, start: float, end: float):
+    def following(self, source: SqlSource, start: float, end: float):
         """The progress meter follows DuckDB's query from ``start`` to ``end`` of ``source``'s share."""
         if self.meter is None or source.path not in self.spans:
             return contextlib.nullcontext()
