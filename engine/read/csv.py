@@ -10,9 +10,10 @@ from typing import Any
 from .. import types as T
 from ..values import EXCEL_FLOAT_ID, ValueProblem, text_converter
 from .errors import ID_FIELD, ExportError, Reject, RequiredMissing
+from .state import ReaderState
 
 
-class CsvRecords:
+class CsvRecords(ReaderState):
     """ExportReader's CSV part: it reads the header when the reader opens, then the rows.
 
     A mixin: its methods work on the reader's state (the text stream, delimiter, field lookup,
@@ -90,6 +91,7 @@ class CsvRecords:
         self._csv_plan = plan
 
     def _csv_records(self) -> Iterator[tuple[int, dict | Reject]]:
+        assert self.header is not None, "read by _start_csv"
         width = len(self.header)
         convert, self.row_source = compile_row(
             self._csv_plan,
@@ -143,7 +145,7 @@ class CsvRecords:
             counts.records += records
             counts.deals += deals
 
-    def _csv_rows(self, width: int) -> Iterator[tuple[int, list]]:
+    def _csv_rows(self, width: int) -> Iterator[tuple[int, Any]]:  # a row (list), or RUNAWAY_QUOTE
         """(first line, cells) of each record; (line, RUNAWAY_QUOTE) for a runaway quote.
 
         A quote left open runs on through the lines after it, swallowing rows. A record that
@@ -205,7 +207,7 @@ class CsvRecords:
             try:
                 cells[name](row[index])
             except ValueProblem as problem:
-                return self._reject(line, deal_id, self.header[index], row[index], str(problem))
+                return self._reject(line, deal_id, self.header[index], row[index], str(problem))  # type: ignore[index]
         raise AssertionError("a cell failed once and then passed")  # converters are pure functions
 
 

@@ -24,6 +24,7 @@ import attrs
 
 from ..values import ValueProblem
 from .errors import ID_FIELD, ExportError, Reject
+from .state import ReaderState
 
 MAX_RECORD_CHARS = 16 * 1024 * 1024
 JSON_CHUNK = 1 << 16
@@ -78,8 +79,8 @@ def _object_pairs(pairs: list) -> dict:
     record = dict(pairs)
     if len(record) == len(pairs):
         return record
-    seen = set()
-    duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+    seen: set = set()
+    duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
     record = _RecordWithDuplicates(pairs[:0])
     for key, value in pairs:
         record.setdefault(key, value)  # the first value, as a duplicated CSV header keeps the first column
@@ -140,7 +141,7 @@ def json_decoder() -> json.JSONDecoder:
     )
 
 
-class JsonRecords:
+class JsonRecords(ReaderState):
     """ExportReader's JSON and JSONL part: each object read through a plan made per set of keys.
 
     A mixin: its methods work on the reader's state (the text stream, field lookup, cell converters,

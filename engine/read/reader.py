@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from .. import types as T
 from ..values import EXCEL_FLOAT_ID, coerce, text_converter
@@ -107,8 +107,8 @@ class ExportReader(CsvRecords, JsonRecords):
         if isinstance(source, (str, os.PathLike)):
             name = "<stdin>" if str(source) == STDIN else str(source)
         else:
-            name = getattr(source, "name", None)
-            name = name if isinstance(name, str) else "<stream>"
+            given = getattr(source, "name", None)
+            name = given if isinstance(given, str) else "<stream>"
         if fmt is not None:
             key = fmt.lower().lstrip(".")
             if key not in FORMAT_NAMES:
@@ -125,7 +125,7 @@ class ExportReader(CsvRecords, JsonRecords):
             )
         return name, "csv"
 
-    def _open(self, source) -> IO:
+    def _open(self, source) -> IO[str]:
         if isinstance(source, (str, os.PathLike)) and str(source) != STDIN:
             try:
                 binary = open(source, "rb")  # closed by close()
@@ -135,16 +135,16 @@ class ExportReader(CsvRecords, JsonRecords):
             return self._wrap(binary)
         stream = sys.stdin if isinstance(source, (str, os.PathLike)) else source
         if isinstance(stream, io.TextIOBase):
-            binary = getattr(stream, "buffer", None)
-            if binary is None:
-                return stream  # a text stream without bytes underneath (io.StringIO): already decoded
-            stream = binary
+            underneath = getattr(stream, "buffer", None)
+            if underneath is None:
+                return cast(IO[str], stream)  # a text stream without bytes underneath (io.StringIO): decoded
+            stream = underneath
         return self._wrap(stream)
 
     def _wrap(self, binary) -> IO:
         self._counter = CountingReader(binary)
-        text = io.TextIOWrapper(self._counter, encoding="utf-8-sig", newline="")
-        text._CHUNK_SIZE = TEXT_CHUNK  # CPython reads 8 KiB at a time; bigger chunks read CSV ~25% faster
+        text = io.TextIOWrapper(self._counter, encoding="utf-8-sig", newline="")  # type: ignore[type-var]
+        text._CHUNK_SIZE = TEXT_CHUNK  # type: ignore[attr-defined]  # CPython reads 8 KiB at a time; bigger chunks read CSV ~25% faster
         return text
 
     @property

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 
 from .. import progress
 from .errors import Reject
+from .json import RecordsPath
 from .reader import ExportReader
 
 
@@ -31,15 +32,17 @@ class ExportStream:
 
     analysis: object
     sources: list
-    on_reject: object = None
+    on_reject: Callable[[str, Reject], None] | None = None
     fmt: str | None = None
     delimiter: str | None = None
     strict: bool = False
-    records_path: object = None  # a RecordsPath: where a JSON export's records are (engine.read.json)
+    records_path: RecordsPath | None = None  # where a JSON export's records are (engine.read.json)
     counts: StreamCounts = attrs.field(factory=StreamCounts)
     warnings: list = attrs.field(factory=list)  # (source name, ReadWarning)
     missing_fields: dict = attrs.field(factory=dict)  # source name -> declared fields with no column
-    meter: object = attrs.field(factory=progress.current)  # the run's progress meter (engine.progress), or None
+    meter: progress.Meter | None = attrs.field(
+        factory=progress.current
+    )  # the run's progress meter (engine.progress), or None
 
     def records(self) -> Iterator[tuple[int, str, int, dict]]:
         """(source position, source name, line, deal) for every record that could be read."""
@@ -68,7 +71,7 @@ class ExportStream:
                             on_reject(name, record)
                         continue
                     deals += 1
-                    yield position, name, line, record
+                    yield position, name, line, record  # type: ignore[misc]  # a dict: rejects went above
             finally:
                 counts.read += deals
                 counts.deals += deals
