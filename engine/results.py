@@ -7,12 +7,20 @@ the renderers read them, so none of those needs the compiler to know what a resu
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Final, Literal, NamedTuple, get_args
 
 import attrs
 
-READY, BLOCKED, DISQUALIFIED, WON, LOST = "ready", "blocked", "disqualified", "won", "lost"
-VERDICTS = (READY, BLOCKED, DISQUALIFIED, WON, LOST)
+Verdict = Literal["ready", "blocked", "disqualified", "won", "lost"]
+READY: Final = "ready"
+BLOCKED: Final = "blocked"
+DISQUALIFIED: Final = "disqualified"
+WON: Final = "won"
+LOST: Final = "lost"
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+# An exit criterion passes, fails or is missing (a value it needs is null); a qualify-out rule fires
+# or stays quiet (or is unknown, which does not fire).
+Status = Literal["pass", "fail", "missing", "fired", "quiet", "unknown"]
 
 
 class DealResult(NamedTuple):
@@ -20,7 +28,7 @@ class DealResult(NamedTuple):
 
     id: str | None
     stage: str
-    verdict: str
+    verdict: Verdict
     failed: tuple  # ids of the current stage's exit criteria that did not pass
     qualify_out: tuple  # ids of error-severity qualify-out rules that fired
     warnings: tuple  # ids of warn-severity rules that fired
@@ -35,6 +43,6 @@ class DealResult(NamedTuple):
 class CriterionOutcome:
     id: str
     stage: str | None  # None for qualify-out rules
-    status: str  # pass, fail, missing (a needed value is null), fired, quiet
+    status: Status
     missing: tuple = ()
     why: str | None = None

@@ -25,7 +25,7 @@ import datetime as dt
 from bisect import bisect_left
 from decimal import Decimal
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Final, Literal, NamedTuple, get_args
 
 import attrs
 
@@ -38,22 +38,8 @@ from .reps import Rep
 
 _AMOUNT = itemgetter(3)  # Credited.amount
 
-(
-    COMMISSION,
-    TRUE_UP,
-    GATE,
-    PRIOR,
-    CAP,
-    CARRIED,
-    DEFERRED,
-    DEFERRED_PAID,
-    HOLDBACK,
-    RELEASE,
-    BONUS,
-    CLAWBACK,
-    DRAW,
-    RECOVERY,
-) = (
+# The kinds of statement line, in the order a statement lists them.
+LineKind = Literal[
     "commission",
     "true_up",
     "gate",
@@ -68,30 +54,29 @@ _AMOUNT = itemgetter(3)  # Credited.amount
     "clawback",
     "draw",
     "draw_recovery",
-)
-LINE_KINDS = (
-    COMMISSION,
-    TRUE_UP,
-    GATE,
-    PRIOR,
-    CAP,
-    CARRIED,
-    DEFERRED,
-    DEFERRED_PAID,
-    HOLDBACK,
-    RELEASE,
-    BONUS,
-    CLAWBACK,
-    DRAW,
-    RECOVERY,
-)
+]
+COMMISSION: Final = "commission"
+TRUE_UP: Final = "true_up"
+GATE: Final = "gate"
+PRIOR: Final = "prior_periods"
+CAP: Final = "cap"
+CARRIED: Final = "carry_forward"
+DEFERRED: Final = "deferred"
+DEFERRED_PAID: Final = "deferred_paid"
+HOLDBACK: Final = "holdback"
+RELEASE: Final = "holdback_release"
+BONUS: Final = "bonus"
+CLAWBACK: Final = "clawback"
+DRAW: Final = "draw"
+RECOVERY: Final = "draw_recovery"
+LINE_KINDS: tuple[LineKind, ...] = get_args(LineKind)
 COMMISSION_KINDS = frozenset({COMMISSION, TRUE_UP, GATE, PRIOR, CAP, CARRIED, DEFERRED, DEFERRED_PAID})
 
 
 class Line(NamedTuple):
     """One line of a statement. A tuple: a million deals make a million lines."""
 
-    kind: str  # one of LINE_KINDS
+    kind: LineKind
     amount: Decimal  # rounded once, to cents
     rule: str  # the rule that made it: commission, retroactive, min_attainment, cap.per_deal, bonus id, ...
     deal: str | None = None
