@@ -145,3 +145,15 @@ def test_explain_of_a_true_up_line(tmp_path):
         "retroactive true-up [retroactive]: 30.00 — the rate reached, 10% (tier 2), applies to all 1,200.00 "
         "of credit: 120.00 less 90.00 on the deal lines" in text
     )
+
+
+def test_a_credit_that_is_not_whole_cents_shows_six_places_at_most():
+    """A tier slice of a prorated quota has 28 digits; tables show six and say that more were cut."""
+    from decimal import Decimal
+
+    from engine.render.payout import shown_credit
+
+    assert shown_credit(Decimal("51086.9565217391304347826087")) == "51,086.956522…"
+    assert shown_credit(Decimal("1234.125")) == "1,234.125"  # every digit, when there are few
+    assert shown_credit(Decimal("1000")) == "1,000.00"
+    assert shown_credit(None) == ""

@@ -469,7 +469,7 @@ def _rep(values, where, at, plans, date_formats, diagnostics) -> Rep | None:
 
     # Amounts are read like a money cell of an export, in the plan's currency (else the rep's own):
     # 'EUR 100000' for a plan paying in USD is refused, never read as dollars.
-    paid_in = plans[plan_id].currency if plans and plan_id in plans else None
+    paid_in = getattr(plans[plan_id], "currency", None) if plans and plan_id in plans else None
     paid_in = paid_in or values.get("currency", "").strip().upper() or None
 
     def money(key):

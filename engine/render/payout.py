@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from ..money import CENT, money_text, shown_money
 from ..output import safe_cell
@@ -57,13 +57,20 @@ def percent(value: Decimal | None, places: str = "0.01") -> str:
     return f"{(value * 100).quantize(Decimal(places)).normalize():f}%"
 
 
+SHOWN_PLACES = Decimal("0.000001")  # a credit that is not whole cents shows up to six places, then '…'
+
+
 def shown_credit(value: Decimal | None) -> str:
-    """Credit: money-like with two decimals when it is whole cents, else every digit (a split of 1/3)."""
+    """Credit: money-like with two decimals when it is whole cents; else up to six places (a split of
+    1/3), and '…' where more digits were cut (a tier slice of a prorated quota has 28). JSON and CSV
+    keep every digit."""
     if value is None:
         return ""
     if value == value.quantize(CENT):
         return f"{value.quantize(CENT):,}"
-    return f"{value.normalize():,f}"
+    shown = value.quantize(SHOWN_PLACES, ROUND_HALF_EVEN)
+    cut = "…" if shown != value else ""
+    return f"{shown.normalize():,f}{cut}"
 
 
 def rate_text(rate: Decimal) -> str:
