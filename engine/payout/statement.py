@@ -796,17 +796,7 @@ def _overage(window, tiers: Tiers, quota: Decimal, mode, cap, out: list, earned:
             )
             out.append(line)
             paid += line.amount
-        if cap is not None and paid > cap:
-            out.append(
-                Line(
-                    CAP,
-                    cap - paid,
-                    "cap.per_deal",
-                    c.deal,
-                    note=f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}",
-                )
-            )
-            paid = cap
+        paid = _capped_per_deal(out, paid, cap, c.deal)
         paid_total += paid
         line_paid[c.seq] = paid
         finals.append((c, below, above))
@@ -862,17 +852,7 @@ def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) 
             )
             out.append(line)
             paid += line.amount
-        if cap is not None and paid > cap:
-            out.append(
-                Line(
-                    CAP,
-                    cap - paid,
-                    "cap.per_deal",
-                    c.deal,
-                    note=f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}",
-                )
-            )
-            paid = cap
+        paid = _capped_per_deal(out, paid, cap, c.deal)
         if c.cancelled is not None:
             earned[c.seq] = paid
 
@@ -982,3 +962,12 @@ def _rate(value: Decimal) -> str:
 
 def _money(value: Decimal) -> str:
     return f"{value.quantize(CENT):,}"
+
+
+def _capped_per_deal(out: list, paid: Decimal, cap: Decimal | None, deal) -> Decimal:
+    """A deal's commission under the plan's per-deal cap; a cap line goes to ``out`` when it cuts."""
+    if cap is None or paid <= cap:
+        return paid
+    note = f"deal commission {_money(paid)} is above the per-deal cap {_money(cap)}"
+    out.append(Line(CAP, cap - paid, "cap.per_deal", deal, note=note))
+    return cap
