@@ -556,6 +556,7 @@ def output_stream(path: str | None, newline: str | None = None):
     """stdout, or a file that appears complete or not at all."""
     if path is None or path == "-":
         yield sys.stdout
+        sys.stdout.flush()  # all of it out before what the run says next on stderr (2>&1 keeps the order)
         return
     with atomic_write(path, newline=newline) as handle:
         yield handle
@@ -1409,20 +1410,21 @@ def payout(
         sys.exit(EXIT_USAGE)
     _report_read(stream)
     statements = booking.shown(result.statements) if booking else result.statements
-    if explain_steps:
-        text = render_payout.render_explanations(statements)
-        newline = None
+    if fmt is None:
+        fmt = cli_display.output_format(fmt, output)
+    writer = None if explain_steps else render_payout.WRITERS.get(fmt)
+    if writer is not None:  # CSV and JSON are written statement by statement, never whole in memory
+        with output_stream(output, newline="" if fmt == "csv" else None) as out:
+            writer(out, statements, as_of)
     else:
-        if fmt is None:
-            fmt = cli_display.output_format(fmt, output)
-        text = render_payout.FORMATS[fmt](
-            statements,
-            as_of,
-            **({"display": display_for(sys.stdout if output in (None, "-") else None)} if fmt == "table" else {}),
-        )
-        newline = "" if fmt == "csv" else None
-    with output_stream(output, newline=newline) as out:
-        out.write(text)
+        if explain_steps:
+            text = render_payout.render_explanations(statements)
+        else:
+            shown_on = sys.stdout if output in (None, "-") else None
+            options = {"display": display_for(shown_on)} if fmt == "table" else {}
+            text = render_payout.FORMATS[fmt](statements, as_of, **options)
+        with output_stream(output) as out:
+            out.write(text)
     if result.diagnostics:
         click.echo(render_diag.render_text(result.diagnostics), err=True, nl=False)
     unbalanced = [s for s in statements if not s.reconciles]

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from test_payout_support import D, deal, program_for, rep
 
+from conftest import ROOT
 from engine.render import payout as R
 
 
@@ -157,3 +158,32 @@ def test_a_credit_that_is_not_whole_cents_shows_six_places_at_most():
     assert shown_credit(Decimal("1234.125")) == "1,234.125"  # every digit, when there are few
     assert shown_credit(Decimal("1000")) == "1,000.00"
     assert shown_credit(None) == ""
+
+
+def test_the_streaming_writers_write_the_renderers_text(statements):
+    """payout writes CSV and JSON statement by statement; the bytes are the whole-document renderers'."""
+    import io
+
+    for as_of in (None, dt.date(2026, 9, 30)):
+        for chosen in (statements, statements[:1], []):
+            out = io.StringIO()
+            R.write_json(out, chosen, as_of)
+            assert out.getvalue() == R.render_json(chosen, as_of)
+    out = io.StringIO()
+    R.write_csv(out, statements)
+    assert out.getvalue() == R.render_csv(statements)
+
+
+def test_the_streaming_json_writer_keeps_a_combined_statement(tmp_path):
+    """A rep who changed plans has a combined view at the end of the document: streamed alike."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    data = ROOT / "tests" / "data" / "assignments"
+    args = ["payout", str(data / "deals.csv"), "--reps", str(data / "reps.csv"), "--period", "2026-Q3"]
+    args += ["--rules", str(ROOT / "rules"), "--as-of", "2026-09-30", "--format", "json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code in (0, 1), result.output
+    document = __import__("json").loads(result.stdout)
+    assert document["combined"] and document["as_of"] == "2026-09-30"

@@ -28,6 +28,18 @@ def dumps_indented(value, indent: int = 2) -> str:
     return "".join(out)
 
 
+def dumps_nested(value, depth: int, indent: int = 2) -> str:
+    """``value`` as ``dumps_indented`` writes it inside a document, ``depth`` levels down: what a
+    streaming writer puts between the brackets it writes itself (JSON strings hold no raw newline,
+    so indenting the text of the standard library's fallback is exact)."""
+    out: list[str] = []
+    try:
+        _write(value, out, "\n" + " " * (indent * depth), " " * indent)
+    except _Other:
+        return json.dumps(value, indent=indent, ensure_ascii=False).replace("\n", "\n" + " " * (indent * depth))
+    return "".join(out)
+
+
 def _write(value, out: list, newline: str, step: str) -> None:
     kind = value.__class__
     if kind is str:

@@ -13,12 +13,13 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import IO
 
 from ..money import CENT, money_text, shown_money
 from ..output import safe_cell
 from ..payout.assignments import Combined, combine
 from ..payout.statement import Line, Statement
-from .jsontext import dumps_indented
+from .jsontext import dumps_indented, dumps_nested
 
 CSV_COLUMNS = (
     "rep",
@@ -192,6 +193,26 @@ def line_record(line: Line, rounding: str = "half_up") -> dict:
     }
 
 
+def write_json(out: IO[str], statements: Iterable[Statement], as_of=None) -> None:
+    """``render_json``'s text, written one statement at a time: a payout of a million deals never
+    holds its whole document (its records and its text were most of the run's memory)."""
+    statements = list(statements)
+    out.write('{\n  "statements": ')
+    if not statements:
+        out.write("[]")
+    for index, s in enumerate(statements):
+        out.write(("[" if index == 0 else ",") + "\n    ")
+        out.write(dumps_nested(statement_record(s), 2))
+    if statements:
+        out.write("\n  ]")
+    combined = combine(statements)
+    if combined:
+        out.write(',\n  "combined": ' + dumps_nested([combined_record(c) for c in combined], 1))
+    if as_of is not None:
+        out.write(',\n  "as_of": ' + dumps_nested(as_of.isoformat(), 1))
+    out.write("\n}\n")
+
+
 def render_json(statements: Iterable[Statement], as_of=None) -> str:
     statements = list(statements)
     document = {"statements": [statement_record(s) for s in statements]}
@@ -206,6 +227,12 @@ def render_json(statements: Iterable[Statement], as_of=None) -> str:
 def render_csv(statements: Iterable[Statement]) -> str:
     """One row per line, then one 'total' row per statement (a statement with no lines has only that)."""
     out = io.StringIO()
+    write_csv(out, statements)
+    return out.getvalue()
+
+
+def write_csv(out: IO[str], statements: Iterable[Statement]) -> None:
+    """``render_csv``'s rows, written as each statement comes."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for s in statements:
@@ -253,7 +280,6 @@ def render_csv(statements: Iterable[Statement]) -> str:
                 ]
             ]
         )
-    return out.getvalue()
 
 
 # table and markdown
@@ -556,6 +582,12 @@ def _explain_line(line: Line, rounding: str) -> str:
 
 
 # Every format: (statements, as_of) -> text; only JSON records the as-of date.
+# The formats written as the statements come, not made whole first: (out, statements, as_of) -> None.
+WRITERS: dict[str, Callable[..., None]] = {
+    "csv": lambda out, statements, as_of: write_csv(out, statements),
+    "json": write_json,
+}
+
 FORMATS: dict[str, Callable[..., str]] = {
     "table": lambda statements, as_of, display=None: render_table(statements, display),
     "csv": lambda statements, as_of: render_csv(statements),
