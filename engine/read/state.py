@@ -11,7 +11,6 @@ import csv
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..model import Field
     from .errors import ExportError, ReadCounts, Reject
     from .json import RecordsPath
 
@@ -28,7 +27,7 @@ class ReaderState:
     counts: ReadCounts
     missing_fields: list[str]
     records_path: RecordsPath | None
-    _readable: dict[str, Field]  # the stored (not computed) fields, by name
+    _readable: dict  # field name -> its engine.model.Field, for the stored (not computed) fields
     _lookup: Any  # column lookup (ExportReader._column_lookup)
     _template: dict  # a record with every readable field at its default
     _cells: dict  # field name -> the function that reads its cell
