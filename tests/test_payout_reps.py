@@ -164,3 +164,15 @@ def test_reps_from_records(plans):
     assert [r.id for r in result.reps] == ["alice"]
     assert result.reps[0].quota == Decimal(100000) and result.reps[0].start == dt.date(2026, 1, 1)
     assert sorted(d.code for d in result.diagnostics) == ["DG603", "DG604"]
+
+
+def test_a_problem_in_a_quoted_cell_points_at_that_cell(tmp_path, plans):
+    """A quoted cell ("Martin, Alice") moves the cells after it: their columns are still exact."""
+    path = write(
+        tmp_path,
+        "reps.csv",
+        'id,name,plan,quota\nalice,"Martin, Alice",ae-2026,"100.000,00"\n',
+    )
+    result = read_reps(path, plans)
+    (problem,) = [d for d in result.diagnostics if d.code == "DG603"]
+    assert (problem.line, problem.column) == (2, 31), problem

@@ -227,13 +227,13 @@ def parse_reps_csv(
 
 
 def _cell_columns(line: str, count: int) -> list[int]:
-    """1-based column of each cell of a CSV line (exact when no cell is quoted)."""
-    if '"' in line:
-        return [1] * max(count, 1)
-    columns, position = [], 1
-    for part in line.split(","):
-        columns.append(position)
-        position += len(part) + 1
+    """1-based column of each cell of a CSV line: a comma inside quotes ("100,000.00") starts no cell."""
+    columns, quoted = [1], False
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted  # a doubled quote inside a quoted cell toggles twice
+        elif char == "," and not quoted:
+            columns.append(index + 2)
     return columns + [1] * max(count - len(columns), 0)
 
 
