@@ -366,6 +366,32 @@ def quota_amount(text, ruleset) -> Decimal | None:
     return value
 
 
+class JobsType(click.ParamType):
+    """--jobs: a number of processes, or auto (the CPUs this process may run on)."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        if str(value).strip().lower() == "auto":
+            return available_cpus()
+        try:
+            jobs = int(value)
+        except ValueError:
+            jobs = 0
+        if jobs < 1:
+            self.fail(f"{value!r} is not a number of processes (1 or more) or 'auto'", param, ctx)
+        return jobs
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 class OutputFile(click.Path):
     """A file to write: not a directory, and in a directory that exists (checked before any work)."""
 
@@ -667,6 +693,15 @@ def _report_read(stream) -> None:
     help="Exit 1 when any deal has this verdict (repeatable), for CI gates.",
 )
 @engine_options
+@click.option(
+    "--jobs",
+    "-j",
+    type=JobsType(),
+    default="auto",
+    show_default=True,
+    help="Processes the Python engine scores a large CSV export with, each reading a part of it "
+    "(auto: one per CPU; 1: one process). The output is the same either way.",
+)
 @table_options("engine.render.deal_table")
 def score(
     exports,
@@ -683,6 +718,7 @@ def score(
     engine,
     verbose,
     spark_master,
+    jobs,
 ):
     """Score deal exports: stage gates, qualify-out and the weighted forecast."""
     from engine.read import ExportError, ExportStream
@@ -758,6 +794,12 @@ def score(
                         from engine.sql.lines import write as write_sql_lines
 
                         write_sql_lines(fmt, out, sql.scorer, summary)
+                    elif (
+                        parted := _score_in_parts(jobs, ruleset, sources, as_of, summary, fmt, out, stream)
+                    ) is not None:
+                        stream = parted
+                        if verbose:
+                            click.echo(f"engine: python, in {parted.parts} parts on {parted.jobs} processes", err=True)
                     else:
                         FORMATS[fmt](
                             out, ruleset, deals, summary, **({"display": display_for(out)} if fmt == "table" else {})
@@ -778,6 +820,29 @@ def score(
 
 if __name__ != "__main__":  # dealgate segment: account tiers (cli_segments.py builds on the helpers above)
     main.add_command(importlib.import_module("cli_segments").segment)
+
+
+def _score_in_parts(jobs, ruleset, sources, as_of, summary, fmt, out, stream):
+    """Score a large CSV export in parts on ``jobs`` processes (engine.parts), writing to ``out``: the run,
+    or None (nothing written) when the export is read in one process instead, through ``stream``."""
+    from engine.parts import PartsRun
+    from engine.progress import current
+
+    if jobs < 2 or stream.strict:
+        return None
+    run = PartsRun(
+        ruleset,
+        list(sources),
+        as_of,
+        summary,
+        fmt,
+        jobs,
+        input_format=stream.fmt,
+        delimiter=stream.delimiter,
+        on_reject=stream.on_reject,
+        meter=current(),
+    )
+    return run.run(out)
 
 
 AUTO_DUCKDB_BYTES = 32 * 1024 * 1024  # --engine auto: exports this large go to DuckDB

@@ -74,6 +74,12 @@ class Meter:
         if self._reader is reader:
             self._reader = None
 
+    def update(self, rows: int, done: int) -> None:
+        """Set the rows and bytes done so far: for processes that read parts of the exports at once and
+        report what they have done (engine.parts), where no reader of this process is being read."""
+        self.rows = rows
+        self._finished = done
+
     def advance(self, items: int = 1) -> None:
         """Count work that is not rows of an export (test cases), against ``total`` items."""
         self.rows += items

@@ -74,6 +74,21 @@ class Summary:
             totals.amount += amount.quantize(CENT, ROUND_HALF_UP)
             totals.weighted += result[8].quantize(CENT, ROUND_HALF_UP)  # type: ignore[union-attr]  # set with amount
 
+    def absorb(self, tally: dict, stage_money: dict) -> None:
+        """Count deals scored elsewhere (a process scoring part of the export, engine.parts): their tally
+        (as ``add`` keeps it) and per-stage money, stage -> (amount, weighted, unknown amounts).
+
+        The sums are exact, so adding the parts in any order gives the summary of the whole.
+        """
+        own = self._tally
+        for key, count in tally.items():
+            own[key] = own.get(key, 0) + count
+        for stage, (amount, weighted, unknown) in stage_money.items():
+            totals = self.stages[stage]
+            totals.amount += amount
+            totals.weighted += weighted
+            totals.unknown_amount += unknown
+
     def fold(self) -> None:
         """Move the tallied counts into the fields (``add`` keeps them apart to stay cheap)."""
         for (stage, verdict, failed, qualify_out, warnings, evidence), count in self._tally.items():

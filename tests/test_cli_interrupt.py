@@ -114,3 +114,25 @@ def test_ctrl_c_during_a_duckdb_query_exits_130(tmp_path):
         pytest.skip("the query finished before the signal arrived")  # never seen; a very fast machine
     _assert_interrupted(process, stderr)
     assert list(out.iterdir()) == [], stderr
+
+
+def test_ctrl_c_while_scoring_in_parts_stops_every_process_and_exits_130(tmp_path):
+    """The parent waits on its part processes (engine.parts): it stops them and removes their files."""
+    export = tmp_path / "big.csv"
+    with export.open("w", encoding="utf-8", newline="") as handle:
+        write_csv(handle, 150_000)
+    out, parts = tmp_path / "out", tmp_path / "parts"
+    out.mkdir()
+    parts.mkdir()
+    args = ["score", str(export), "--format", "csv", "-o", str(out / "scored.csv"), "--engine", "python", "-j", "2"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", *args, "--rules", RULES, *AS_OF],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TMPDIR": str(parts)},
+    )
+    _wait_for(lambda: any(parts.iterdir()), process)  # the parts' folder: the processes are starting
+    stderr = _interrupt(process)
+    _assert_interrupted(process, stderr)
+    assert list(out.iterdir()) == [] and list(parts.iterdir()) == [], stderr

@@ -63,6 +63,7 @@ LAYERS = {
     "engine.ledger": 8,  # the SQLite ledger of statements, locks, adjustments and payments (uses payout)
     "engine.report": 8,  # dealgate report's model: the analyses of one export gathered (score, forecast, payout)
     "engine.render": 9,
+    "engine.parts": 9,  # a large CSV export scored in parts on several processes: reads, scores and renders
     "engine.ledger.report": 9,  # the ledger rendered for people and programs
     "engine.render.report_html": 9,  # the report as one self-contained HTML page (plotly.js charts)
     "engine.render.report_assets": 9,  # the page's inline style sheet and script

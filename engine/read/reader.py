@@ -73,6 +73,7 @@ class ExportReader(CsvRecords, JsonRecords):
         self._started = False
         self._closed = False
         self._row_warnings: dict[str, list] = {}  # kind -> [count, last line, template]
+        self.row_warning_kinds: list[str] = []  # the kind of each row warning kept, in order (engine.parts merges)
         self.source_name, self.format = self._resolve(source, fmt)
         if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
             raise ExportError(f"the delimiter must be one character (not a quote or newline), not {delimiter!r}")
@@ -258,6 +259,12 @@ class ExportReader(CsvRecords, JsonRecords):
         entry[1] = line
         if entry[0] <= MAX_ROW_WARNINGS:
             self._warn(line, message)
+            self.row_warning_kinds.append(kind)
+
+    @property
+    def row_warning_counts(self) -> dict[str, list]:
+        """Per kind of row warning: [rows it was given for, the last row's line, the summary's template]."""
+        return self._row_warnings
 
     def _finish_warnings(self) -> None:
         for count, last_line, summary in self._row_warnings.values():

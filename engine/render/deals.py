@@ -12,8 +12,9 @@ into a float by accident; probabilities are plain JSON numbers.
 from __future__ import annotations
 
 import csv
+import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
 from typing import IO
@@ -80,27 +81,55 @@ def batches(lines: Iterator[str], separator: str = "") -> Iterator[str]:
         yield batch
 
 
+def csv_head(ruleset) -> str:
+    """The CSV header line."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow(csv_columns(ruleset.pipeline))
+    return text.getvalue()
+
+
+# Between two deals' lines, per format; a JSON document also puts JSON_FIRST before its first deal.
+SEPARATORS = {"csv": "", "jsonl": "\n", "json": ",\n  "}
+JSON_FIRST = "\n  "
+
+
+def line_writer(fmt: str, ruleset, as_of) -> Callable[..., bool]:
+    """``write(out, deals, first="")``: the deals' lines in ``fmt`` (csv, jsonl or json) without the
+    document's head or foot, ``first`` written before the first line (only if there is one); returns
+    whether it wrote a line.
+
+    The formats below are this plus their head and foot; engine.parts writes the lines of each part of an
+    export with it and joins them.
+    """
+    line, _ = compile_csv_line(ruleset, as_of) if fmt == "csv" else compile_json_object(ruleset, as_of)
+    separator = SEPARATORS[fmt]
+    end = "\n" if fmt == "jsonl" else ""
+    between = separator if fmt == "json" else ""  # a JSON batch does not end with its separator
+
+    def write(out: IO[str], deals: Iterable[ScoredDeal], first: str = "") -> bool:
+        before = first
+        wrote = False
+        for batch in batches(map(line, deals), separator):
+            out.write(before + batch + end)
+            before, wrote = between, True
+        return wrote
+
+    return write
+
+
 def write_json(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
-    json_object, _ = compile_json_object(ruleset, summary.as_of)
     out.write(json_head(summary))
-    before = "\n  "
-    for batch in batches(map(json_object, deals), ",\n  "):
-        out.write(before + batch)
-        before = ",\n  "
+    line_writer("json", ruleset, summary.as_of)(out, deals, JSON_FIRST)
     out.write(json_foot(summary))
 
 
 def write_jsonl(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
-    json_object, _ = compile_json_object(ruleset, summary.as_of)
-    for batch in batches(map(json_object, deals), "\n"):
-        out.write(batch + "\n")
+    line_writer("jsonl", ruleset, summary.as_of)(out, deals)
 
 
 def write_csv(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary) -> None:
-    csv_line, _ = compile_csv_line(ruleset, summary.as_of)
-    csv.writer(out, lineterminator="\n").writerow(csv_columns(ruleset.pipeline))
-    for batch in batches(map(csv_line, deals)):
-        out.write(batch)
+    out.write(csv_head(ruleset))
+    line_writer("csv", ruleset, summary.as_of)(out, deals)
 
 
 def write_table(out: IO[str], ruleset, deals: Iterable[ScoredDeal], summary: Summary, display=None) -> None:

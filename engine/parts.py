@@ -1,0 +1,388 @@
+"""Scoring a large CSV export in parts, on several processes at once.
+
+One Python process reads, scores and writes about 100,000 rows a second, and reading is
+most of it; a machine has more cores than one. So a large CSV export is cut between records
+(engine.read.split) and each part is read, scored and written as lines by a process of its
+own (a fork: the compiled rules come along, nothing is pickled but the results). The
+parent then writes the head, the parts' lines in file order, the foot, and replays their
+rejects into the run's sink, so that the output, the rejects and every count are byte for
+byte what one process writes.
+
+What a part sends back is small: its counts, the summary's tally of result shapes and the
+per-stage money (exact Decimal sums add in any order), its warnings, and whether it ended
+cleanly. A cut is trusted only when the part before it ends with no record running into
+the cut; a part that does not, or a part that fails in any way (an unreadable byte, a
+killed process), makes ``run`` return None having written nothing, and the caller reads
+the export in one process, which finds and reports the same problem exactly.
+
+Only the Python engine's CSV/TSV exports and its machine formats (csv, jsonl, json) are
+run in parts; JSON exports, stdin, ``--strict`` and the table for people are read in one
+process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import mmap
+import os
+import pickle
+import shutil
+import signal
+import struct
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from typing import IO, Any, cast
+
+import attrs
+
+from .compile import RuleSet
+from .progress import Meter
+from .read import MAX_ROW_WARNINGS, ExportReader, ReadWarning, Reject
+from .read.split import ByteRange, Part, split_csv
+from .read.stream import StreamCounts
+from .render.deals import JSON_FIRST, SEPARATORS, csv_head, json_foot, json_head, line_writer
+from .score import ScoredDeal, Summary
+
+MIN_PART_BYTES = 4 << 20  # smaller parts cost more to start and join than they save
+PART_FORMATS = ("csv", "jsonl", "json")
+# How the reader words a record that a quote left open (engine.read.csv): in any part but a file's last,
+# it may be a record cut in two, so the run starts again in one process (tests/test_parts.py pins it).
+RUNAWAY_REASON = "unclosed quote opened at line"
+PROGRESS_EVERY = 4096  # rows between the reports a part writes to shared memory
+_SLOT = struct.Struct("qq")  # bytes read, rows read: one slot per part in the shared progress page
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork")
+
+
+@attrs.frozen
+class Task:
+    """One part of one export, with what its reader needs to start there."""
+
+    position: int  # the export's position among the run's sources
+    path: str
+    part: Part
+    header: bytes  # a header row to read before the part's bytes (empty for the part that starts the file)
+    format: str
+    delimiter: str
+
+
+@attrs.define
+class PartResult:
+    """What a part's process sends back (pickled): everything but its lines and rejects, which go to files."""
+
+    records: int = 0
+    deals: int = 0
+    rejected: int = 0
+    header_warnings: list = attrs.field(factory=list)  # ReadWarning: the first part of a file only
+    row_warnings: list = attrs.field(factory=list)  # (kind, ReadWarning), lines in the whole file
+    row_warning_counts: dict = attrs.field(factory=dict)  # kind -> [count, last line, summary template]
+    missing_fields: list = attrs.field(factory=list)
+    tally: dict = attrs.field(factory=dict)
+    stage_money: dict = attrs.field(factory=dict)  # stage -> (amount, weighted, unknown_amount)
+    wrote: bool = False  # whether it wrote any line
+    clean: bool = True  # no record ran into the part's end (see RUNAWAY_REASON)
+    error: str | None = None  # why the part failed: the run starts again in one process
+
+
+@attrs.define
+class PartsRun:
+    """Score ``sources`` in parts and write one format's output; ``run`` returns None when it cannot.
+
+    Has ``counts``, ``warnings`` and ``missing_fields`` like an ExportStream, for the counts line.
+    """
+
+    ruleset: RuleSet
+    sources: list
+    as_of: Any
+    summary: Summary
+    fmt: str
+    jobs: int
+    input_format: str | None = None
+    delimiter: str | None = None
+    on_reject: Callable[[str, Reject], None] | None = None
+    meter: Meter | None = None
+    min_bytes: int = MIN_PART_BYTES
+    counts: StreamCounts = attrs.field(factory=StreamCounts)
+    warnings: list = attrs.field(factory=list)  # (source name, ReadWarning)
+    missing_fields: dict = attrs.field(factory=dict)
+    parts: int = 0  # how many parts it read, once it has run
+
+    def tasks(self) -> list[Task] | None:
+        """Every part of every export, in order; None when the run is not worth (or not able) to split."""
+        if self.jobs < 2 or self.fmt not in PART_FORMATS or not can_fork():
+            return None
+        tasks: list[Task] = []
+        for position, source in enumerate(self.sources):
+            if source == "-" or not os.path.isfile(source):
+                return None
+            with ExportReader(self.ruleset.analysis, source, fmt=self.input_format, delimiter=self.delimiter) as reader:
+                if reader.format not in ("csv", "tsv"):
+                    return None
+                header = _header_row(reader.header or [], reader.delimiter)
+                fmt, delimiter = reader.format, reader.delimiter
+            for k, part in enumerate(split_csv(source, self.jobs, self.min_bytes)):
+                tasks.append(Task(position, str(source), part, header if k else b"", fmt, delimiter))
+        return tasks if len(tasks) > len(self.sources) else None
+
+    def run(self, out: IO[str]) -> PartsRun | None:
+        """Write the output to ``out``; None (nothing written, nothing counted) when it has to be read in one
+        process instead."""
+        tasks = self.tasks()
+        if tasks is None:
+            return None
+        folder = tempfile.mkdtemp(prefix="dealgate-parts-")
+        try:
+            results = _Workers(self, tasks, folder).run()
+            if results is None or not _trusted(tasks, results):
+                if self.meter is not None:
+                    self.meter.update(0, 0)  # the export is read again from the start
+                return None
+            self._write(out, tasks, results, folder)
+            self._reconcile(tasks, results, folder)
+            self.parts = len(tasks)
+            return self
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _write(self, out: IO[str], tasks: list[Task], results: list[PartResult], folder: str) -> None:
+        """Head, the parts' lines in order, foot: what FORMATS[fmt] writes in one process."""
+        _fold(self.summary, results)  # the JSON foot holds the summary
+        if self.fmt == "csv":
+            out.write(csv_head(self.ruleset))
+        elif self.fmt == "json":
+            out.write(json_head(self.summary))
+        first = True
+        for k, result in enumerate(results):
+            if not result.wrote:
+                continue
+            if self.fmt == "json":
+                out.write(JSON_FIRST if first else SEPARATORS["json"])
+            first = False
+            with open(_path(folder, "lines", k), encoding="utf-8", newline="") as lines:
+                shutil.copyfileobj(lines, out, 1 << 20)
+        if self.fmt == "json":
+            out.write(json_foot(self.summary))
+
+    def _reconcile(self, tasks: list[Task], results: list[PartResult], folder: str) -> None:
+        """Rejects replayed into the sink, counts summed, warnings merged as one reader keeps them."""
+        kept: dict[tuple[int, str], int] = {}
+        totals: dict[tuple[int, str], list] = {}
+        for k, (task, result) in enumerate(zip(tasks, results)):
+            name = task.path
+            self.counts.read += result.records
+            self.counts.deals += result.deals
+            self.counts.rejected += result.rejected
+            if self.on_reject is not None and result.rejected:
+                for reject in _load_rejects(_path(folder, "rejects", k)):
+                    self.on_reject(name, reject)
+            if not task.header:
+                self.missing_fields[name] = list(result.missing_fields)
+                self.warnings.extend((name, w) for w in result.header_warnings)
+            for kind, warning in result.row_warnings:
+                key = (task.position, kind)
+                if kept.get(key, 0) < MAX_ROW_WARNINGS:
+                    kept[key] = kept.get(key, 0) + 1
+                    self.warnings.append((name, warning))
+            for kind, (count, last, summary) in result.row_warning_counts.items():
+                entry = totals.setdefault((task.position, kind), [0, 0, summary, name])
+                entry[0] += count
+                entry[1] = last
+            if k + 1 == len(tasks) or tasks[k + 1].position != task.position:  # the file's last part
+                for (position, _), (count, last, summary, source) in list(totals.items()):
+                    if position == task.position and count > MAX_ROW_WARNINGS:
+                        self.warnings.append(
+                            (source, ReadWarning(last, summary.format(count=count - MAX_ROW_WARNINGS)))
+                        )
+
+
+def _header_row(header: list[str], delimiter: str) -> bytes:
+    """The header as one CSV row: what a part that starts mid-file reads first."""
+    text = io.StringIO()
+    csv.writer(text, delimiter=delimiter, lineterminator="\n").writerow(header)
+    return text.getvalue().encode("utf-8")
+
+
+def _line_breaks(data: bytes) -> int:
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _path(folder: str, what: str, k: int) -> str:
+    return os.path.join(folder, f"{what}-{k}")
+
+
+def _trusted(tasks: list[Task], results: list[PartResult]) -> bool:
+    """Every part read; each cut (a part that is not its file's last) ended with no record running into it."""
+    for k, result in enumerate(results):
+        if result.error is not None:
+            return False
+        last_of_file = k + 1 == len(tasks) or tasks[k + 1].position != tasks[k].position
+        if not result.clean and not last_of_file:
+            return False
+    return True
+
+
+def _fold(summary: Summary, results: list[PartResult]) -> None:
+    for result in results:
+        summary.absorb(result.tally, result.stage_money)
+
+
+def _load_rejects(path: str) -> Iterator[Reject]:
+    with open(path, "rb") as file:
+        while True:
+            try:
+                batch = pickle.load(file)
+            except EOFError:
+                return
+            yield from batch
+
+
+def _poll(pid: int) -> tuple[int, int]:
+    """(pid, exit status) of a child that has ended, (0, 0) of one still running."""
+    ended, status = os.waitpid(pid, os.WNOHANG)
+    return ended, status
+
+
+class _Workers:
+    """The processes, at most ``jobs`` at a time, each scoring one part into files of ``folder``."""
+
+    def __init__(self, run: PartsRun, tasks: list[Task], folder: str):
+        self.owner, self.tasks, self.folder = run, tasks, folder
+        self.lines = line_writer(run.fmt, run.ruleset, run.as_of)  # generated once, before the forks
+        self.page = mmap.mmap(-1, max(_SLOT.size * len(tasks), mmap.PAGESIZE))
+
+    def run(self) -> list[PartResult] | None:
+        """Each part's result, in order, or None when a process died without one."""
+        waiting = list(range(len(self.tasks)))
+        running: dict[int, int] = {}  # pid -> part
+        finished: dict[int, int] = {}  # part -> exit status
+        try:
+            while waiting or running:
+                while waiting and len(running) < self.owner.jobs:
+                    k = waiting.pop(0)
+                    running[self._start(k)] = k
+                ended = [(pid, status) for pid, status in map(_poll, list(running)) if pid]
+                if not ended:
+                    self._report_progress()
+                    time.sleep(0.02)
+                    continue
+                for pid, status in ended:
+                    finished[running.pop(pid)] = status
+                    if status != 0:
+                        return None
+            self._report_progress()
+            return [self._result(k) for k in range(len(self.tasks))]
+        finally:
+            for pid in running:  # an interruption or a failed part: the rest are not needed
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+            self.page.close()
+
+    def _start(self, k: int) -> int:
+        pid = os.fork()
+        if pid:
+            return pid
+        status = 1
+        try:  # the child: never return into the parent's code, never run its cleanup
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent cleans up; a part just stops
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            result = self._score(k)
+            with open(_path(self.folder, "result", k), "wb") as file:
+                pickle.dump(result, file, pickle.HIGHEST_PROTOCOL)
+            status = 0
+        finally:
+            os._exit(status)
+
+    def _result(self, k: int) -> PartResult:
+        with open(_path(self.folder, "result", k), "rb") as file:
+            result = pickle.load(file)
+        assert isinstance(result, PartResult)
+        return result
+
+    def _report_progress(self) -> None:
+        meter = self.owner.meter
+        if meter is None:
+            return
+        done = rows = 0
+        for k in range(len(self.tasks)):
+            part_bytes, part_rows = _SLOT.unpack_from(self.page, _SLOT.size * k)
+            done += part_bytes
+            rows += part_rows
+        meter.update(rows, done)
+
+    def _score(self, k: int) -> PartResult:
+        """Read, score and write one part (in the child process)."""
+        task, run = self.tasks[k], self.owner
+        result = PartResult()
+        try:
+            source = ByteRange(task.path, task.part.start, task.part.end, task.header)
+            reader = ExportReader(
+                run.ruleset.analysis, cast(IO[bytes], source), fmt=task.format, delimiter=task.delimiter
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure: the run goes again in one process
+            result.error = repr(exc)
+            return result
+        try:
+            result.header_warnings = list(reader.warnings)
+            result.missing_fields = list(reader.missing_fields)
+            shift = task.part.line - (_line_breaks(task.header) + 1) if task.header else 0
+            summary = Summary(run.ruleset, run.as_of)
+            with (
+                open(_path(self.folder, "lines", k), "w", encoding="utf-8", newline="") as lines,
+                open(_path(self.folder, "rejects", k), "wb") as rejects,
+            ):
+                deals = self._deals(k, reader, shift, summary, result, rejects)
+                result.wrote = self.lines(lines, deals)
+            self._collect(reader, shift, summary, result)
+        except Exception as exc:  # noqa: BLE001
+            result.error = repr(exc)
+        finally:
+            reader.close()
+            source.close()
+        return result
+
+    def _deals(self, k, reader, shift, summary, result, rejects) -> Iterator[ScoredDeal]:
+        score, add, as_of, name = self.owner.ruleset.score_function, summary.add, self.owner.as_of, reader.source_name
+        new, page, offset = tuple.__new__, self.page, _SLOT.size * k
+        batch: list[Reject] = []
+        rows = 0
+        for line, record in reader.records():
+            rows += 1
+            if rows % PROGRESS_EVERY == 0:
+                _SLOT.pack_into(page, offset, reader.bytes_read, rows)
+            if type(record) is Reject:
+                if record.reason.startswith(RUNAWAY_REASON):
+                    result.clean = False
+                    if shift:  # the reason names the line too
+                        record = attrs.evolve(record, reason=f"{RUNAWAY_REASON} {record.line + shift}")
+                batch.append(attrs.evolve(record, line=record.line + shift) if shift else record)
+                if len(batch) >= 10_000:
+                    pickle.dump(batch, rejects, pickle.HIGHEST_PROTOCOL)
+                    batch = []
+                continue
+            result_ = score(record, as_of)
+            add(result_)
+            yield new(ScoredDeal, (line + shift, record, result_, name, None))
+        if batch:
+            pickle.dump(batch, rejects, pickle.HIGHEST_PROTOCOL)
+        _SLOT.pack_into(page, offset, reader.bytes_read, rows)
+
+    def _collect(self, reader, shift: int, summary: Summary, result: PartResult) -> None:
+        counts = reader.counts
+        result.records, result.deals, result.rejected = counts.records, counts.deals, counts.rejected
+        kinds = reader.row_warning_kinds
+        rows = reader.warnings[len(result.header_warnings) : len(result.header_warnings) + len(kinds)]
+        result.row_warnings = [(kind, ReadWarning(w.line + shift, w.message)) for kind, w in zip(kinds, rows)]
+        result.row_warning_counts = {
+            kind: [count, last + shift, template] for kind, (count, last, template) in reader.row_warning_counts.items()
+        }
+        result.tally = summary._tally
+        result.stage_money = {
+            stage: (totals.amount, totals.weighted, totals.unknown_amount) for stage, totals in summary.stages.items()
+        }

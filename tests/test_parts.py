@@ -1,0 +1,242 @@
+"""engine.read.split and engine.parts: an export read in parts on several processes gives, byte for byte,
+what one process gives (output, rejects, summary, counts, warnings), or declines and writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.pack import load_ruleset
+from engine.parts import RUNAWAY_REASON, PartsRun
+from engine.read import ExportReader, ExportStream
+from engine.read.split import ByteRange, split_csv
+from engine.render.deals import FORMATS
+from engine.score import ScoreRun, Summary
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 9, 30)
+RULESET, _ = load_ruleset([ROOT / "rules"])
+HEADER = (ROOT / "examples" / "deals.csv").read_text(encoding="utf-8").splitlines()[0]
+EXAMPLE_ROWS = (ROOT / "examples" / "deals.csv").read_text(encoding="utf-8").splitlines()[1:]
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="parts run on forked processes (POSIX only)")
+
+
+# --- where exports are cut ---------------------------------------------------------------------------
+
+
+def record_starts(text: bytes) -> list[tuple[int, int]]:
+    """(byte offset, physical line) where each record starts, as csv.reader sees them (well-formed CSV)."""
+    starts = []
+    offset, line = 0, 1
+    lines = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", newline="")  # split as the reader splits
+    in_quotes = False
+    for physical in lines:
+        if not in_quotes:
+            starts.append((offset, line))
+        in_quotes ^= physical.count('"') % 2 == 1
+        offset += len(physical.encode("utf-8"))
+        line += 1
+    return starts
+
+
+cells = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8),
+    st.sampled_from(['a"b', "line\nbreak", "crlf\r\nin cell", 'x,"y"', "", "é\u2028"]),
+)
+csv_rows = st.lists(st.lists(cells, min_size=1, max_size=4), min_size=1, max_size=40)
+endings = st.sampled_from(["\n", "\r\n"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(csv_rows, endings, st.integers(2, 6), st.integers(1, 64))
+def test_cuts_fall_between_records_with_their_lines(tmp_path_factory, rows, ending, parts, chunk):
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=ending).writerows(rows)
+    data = buffer.getvalue().encode("utf-8")
+    path = tmp_path_factory.mktemp("split") / "export.csv"
+    path.write_bytes(data)
+    found = split_csv(path, parts, 1, chunk=chunk)  # small chunks: \r\n and quotes fall across them
+    assert found[0].start == 0 and found[0].line == 1 and found[-1].end == len(data)
+    assert all(a.end == b.start for a, b in zip(found, found[1:]))
+    starts = dict(record_starts(data))
+    for part in found[1:]:
+        assert part.start in starts, "a cut inside a record"
+        assert part.line == starts[part.start]
+        assert data[part.start - 1 : part.start] == b"\n"
+
+
+def test_a_lone_carriage_return_ends_a_line_as_the_reader_counts(tmp_path):
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"a,b\r1,2\r3,4\n5,6\n7,8\n")
+    cuts = split_csv(path, 3, 1)
+    assert [(p.start, p.line) for p in cuts] == [(0, 1), (12, 4), (16, 5)]
+
+
+def test_a_file_too_small_to_cut_is_one_part(tmp_path):
+    path = tmp_path / "small.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    assert len(split_csv(path, 4, 1 << 20)) == 1
+
+
+def test_a_byte_range_reads_its_prefix_then_its_bytes(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"0123456789")
+    with ByteRange(str(path), 3, 7, b"head\n") as source:
+        assert source.read() == b"head\n3456"
+
+
+# --- parts against one process -------------------------------------------------------------------------
+
+
+def one_process(path: Path, fmt: str):
+    summary = Summary(RULESET, AS_OF)
+    rejects: list = []
+    out = io.StringIO()
+    stream = ExportStream(RULESET.analysis, [str(path)], lambda name, reject: rejects.append((name, reject)))
+    FORMATS[fmt](out, RULESET, ScoreRun(RULESET, stream, AS_OF, summary).deals(), summary)
+    return out.getvalue(), rejects, summary.as_dict(), stream.counts, stream.warnings, stream.missing_fields
+
+
+def in_parts(path: Path, fmt: str, jobs: int = 3):
+    summary = Summary(RULESET, AS_OF)
+    rejects: list = []
+    out = io.StringIO()
+    run = PartsRun(
+        RULESET, [str(path)], AS_OF, summary, fmt, jobs, on_reject=lambda n, r: rejects.append((n, r)), min_bytes=1
+    )
+    if run.run(out) is None:
+        assert out.getvalue() == "" and not rejects and run.counts.read == 0, "declined, yet wrote or counted"
+        return None
+    return out.getvalue(), rejects, summary.as_dict(), run.counts, run.warnings, run.missing_fields
+
+
+def assert_same(path: Path, fmt: str, jobs: int = 3, must_run: bool = True) -> None:
+    parted = in_parts(path, fmt, jobs)
+    if parted is None:
+        assert not must_run, "the parts declined a clean export"
+        return
+    expected = one_process(path, fmt)
+    for name, got, want in zip(("output", "rejects", "summary", "counts", "warnings", "missing"), parted, expected):
+        assert got == want, name
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "json"])
+def test_the_example_export_in_parts_is_the_same(tmp_path, fmt):
+    assert_same(ROOT / "examples" / "deals.csv", fmt, jobs=4)
+
+
+def test_an_export_with_multiline_cells_and_warnings_is_the_same(tmp_path):
+    rows = [*EXAMPLE_ROWS]
+    rows[3] = rows[3].replace("Hooli", '"Hoo\nli"', 1) if "Hooli" in rows[3] else rows[3]
+    mangled = [f"6.{k:02d}E+11" + row[row.index(",") :] for k, row in enumerate(EXAMPLE_ROWS[:30])]
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join([HEADER, *rows, *mangled * 5, *rows]) + "\n", encoding="utf-8")
+    assert_same(path, "csv", jobs=4)
+
+
+def test_more_than_a_hundred_mangled_ids_are_summarised_once(tmp_path):
+    mangled = [f"6.{k % 100:02d}E+11" + row[row.index(",") :] for k, row in enumerate(EXAMPLE_ROWS * 6)]
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join([HEADER, *mangled]) + "\n", encoding="utf-8")
+    parted = in_parts(path, "csv", 4)
+    assert parted is not None
+    assert sum("more ids look mangled" in w.message for _, w in parted[4]) == 1
+    assert_same(path, "csv", jobs=4)
+
+
+def open_quote(row: str) -> str:
+    """The row with a quote opened at its last cell and never closed on its line."""
+    head, last = row.rsplit(",", 1)
+    return f'{head},"{last}'
+
+
+def test_a_quote_left_open_is_read_in_one_process(tmp_path):
+    rows = [*EXAMPLE_ROWS, *EXAMPLE_ROWS]
+    rows[5] = open_quote(rows[5])
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    assert_same(path, "csv", jobs=4, must_run=False)
+
+
+def test_the_reader_words_a_quote_left_open_as_the_parts_expect(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(HEADER + "\n" + open_quote(EXAMPLE_ROWS[0]) + "\n", encoding="utf-8")
+    with ExportReader(RULESET.analysis, path) as reader:
+        reasons = [record.reason for _, record in reader.records() if not isinstance(record, dict)]
+    assert reasons and reasons[0].startswith(RUNAWAY_REASON)
+
+
+def test_bytes_that_are_not_utf8_in_a_later_part_leave_it_to_one_process(tmp_path):
+    path = tmp_path / "export.csv"
+    body = "\n".join([HEADER, *EXAMPLE_ROWS]).encode("utf-8")
+    path.write_bytes(body + b"\n" + EXAMPLE_ROWS[0].encode("utf-8").replace(b"Platform", b"Plat\xffform") + b"\n")
+    assert in_parts(path, "csv", 2) is None
+
+
+export_rows = st.lists(
+    st.one_of(
+        st.sampled_from(EXAMPLE_ROWS),
+        st.sampled_from(EXAMPLE_ROWS).map(lambda row: row.replace("$", "$x", 1)),  # an amount that is not one
+        st.sampled_from(EXAMPLE_ROWS).map(lambda row: "6.1E+11" + row[row.index(",") :]),
+        st.sampled_from(EXAMPLE_ROWS).map(lambda row: row.rsplit(",", 1)[0]),  # a cell short
+        st.sampled_from(["", " , ,", ",,,,,,,,,,,,,,,,,,,,"]),
+        st.sampled_from(EXAMPLE_ROWS).map(lambda row: row.replace(" - ", ' - "multi\nline" ', 1)),
+        st.sampled_from(EXAMPLE_ROWS).map(open_quote),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(export_rows, st.sampled_from(["\n", "\r\n"]), st.integers(2, 5), st.sampled_from(["csv", "jsonl", "json"]))
+def test_random_exports_in_parts_are_the_same(tmp_path_factory, rows, ending, jobs, fmt):
+    path = tmp_path_factory.mktemp("parts") / "export.csv"
+    path.write_bytes(ending.join([HEADER, *rows]).encode("utf-8") + ending.encode())
+    assert_same(path, fmt, jobs=jobs, must_run=False)
+
+
+# --- the CLI --------------------------------------------------------------------------------------------
+
+
+def test_the_cli_scores_a_large_export_in_parts_to_the_same_bytes(tmp_path):
+    export = tmp_path / "deals.csv"
+    subprocess.run(
+        [sys.executable, "-m", "engine.synthetic", "--rows", "60000", "--out", str(export)], check=True, cwd=ROOT
+    )
+    with export.open("a", encoding="utf-8") as file:  # a reject near the end, in the last part
+        file.write(EXAMPLE_ROWS[0].replace("$", "$x", 1) + "\n")
+    runs = {}
+    for jobs in ("1", "2"):
+        out, rejects = tmp_path / f"out{jobs}.csv", tmp_path / f"rejects{jobs}.csv"
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "score", str(export), "--rules", str(ROOT / "rules")]
+            + ["--as-of", "2026-09-30", "--engine", "python", "-o", str(out), "--rejects", str(rejects)]
+            + ["--jobs", jobs, "-v"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        runs[jobs] = (out.read_bytes(), rejects.read_bytes(), done.stderr)
+    assert "in 2 parts on 2 processes" in runs["2"][2]
+    assert runs["1"][:2] == runs["2"][:2]
+    assert [line for line in runs["2"][2].splitlines() if "parts" not in line] == runs["1"][2].splitlines()
+    assert runs["2"][2].splitlines()[-1] == "read 60001, scored 60000, rejected 1"
+
+
+def test_jobs_must_be_a_number_or_auto():
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "score", "x.csv", "--jobs", "0"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "is not a number of processes" in done.stderr
