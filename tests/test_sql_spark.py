@@ -224,3 +224,69 @@ def test_format_parquet_needs_spark_and_a_new_directory(tmp_path):
     for args in (["--format", "parquet", "-o", str(tmp_path / "x")], ["--engine", "spark", "--format", "parquet"]):
         result = CliRunner().invoke(main, ["score", *RULES, str(EXAMPLE), *AS_OF, *args])
         assert result.exit_code == 2, result.output
+
+
+def test_spark_moves_the_progress_meter_through_its_stages(spark):
+    """As `dealgate score --engine spark` runs on a terminal: the meter follows Spark's tasks to the end."""
+    import datetime as dt
+    import io
+    import os
+
+    from engine.pack import load_ruleset
+    from engine.progress import Meter, metering
+    from engine.sql.lines import line_expression, write
+    from engine.sql.spark_engine import SCORING_SHARE, SparkScorer, TaskProgress
+
+    ruleset, _ = load_ruleset([ROOT / "rules"])
+    meter = Meter(total=os.path.getsize(EXAMPLE))
+    spans, original = [], meter.following
+
+    def following(probe, start, end):
+        assert isinstance(probe, TaskProgress)
+        spans.append((start, end))
+        return original(probe, start, end)
+
+    meter.following = following
+    with metering(meter):
+        scorer = SparkScorer(ruleset, dt.date(2026, 9, 30), spark=spark)
+        assert scorer.follows_progress
+        try:
+            source = scorer.prepare(str(EXAMPLE))
+            scorer.check_readable(source)
+            scorer.run([source], line_expression("jsonl", ruleset, scorer.query.missing_criteria()))
+            assert meter.done == int(SCORING_SHARE * meter.total)
+            assert write("jsonl", io.StringIO(), scorer, None) > 0
+        finally:
+            scorer.close()
+    assert spans == [(0.0, SCORING_SHARE), (SCORING_SHARE, 1.0)]
+    assert meter.done == meter.total
+
+
+class _Tracker:
+    """A Spark status tracker as TaskProgress asks it: stages by id, each with tasks done of tasks."""
+
+    def __init__(self):
+        self.active: dict[int, tuple[int, int]] = {7: (1, 1)}  # a stage of earlier work
+
+    def getActiveStageIds(self):
+        return list(self.active)
+
+    def getStageInfo(self, stage):
+        done, tasks = self.active[stage]
+        return type("Info", (), {"numCompletedTasks": done, "numTasks": tasks})()
+
+
+def test_task_progress_counts_this_blocks_stages_and_never_goes_back():
+    from engine.sql.spark_engine import TaskProgress
+
+    tracker = _Tracker()
+    probe = TaskProgress(tracker)
+    assert probe() == -1.0  # only earlier work is running
+    tracker.active = {7: (1, 1), 8: (2, 4)}
+    assert probe() == 50.0
+    tracker.active = {9: (0, 4)}  # stage 8 finished, the next one started: 4 of 8 tasks
+    assert probe() == 50.0
+    tracker.active = {9: (2, 4)}
+    assert probe() == 75.0
+    tracker.active = {10: (0, 100)}  # a big new stage: the figure does not go back
+    assert probe() == 75.0

@@ -82,7 +82,8 @@ class SqlStream:
 
     @property
     def follows_progress(self) -> bool:
-        """Whether its engine's queries advance the run's progress meter (DuckDB's do, Spark's not yet)."""
+        """Whether its engine's queries advance the run's progress meter (DuckDB's do, and Spark's with a
+        SparkContext)."""
         return getattr(self.scorer, "follows_progress", False)
 
     scorer: DuckDBScorer

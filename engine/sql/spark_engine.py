@@ -67,6 +67,7 @@ from typing import Any
 import attrs
 from sqlglot import exp
 
+from .. import progress
 from ..read import ExportReader
 from ..read.csv import LineFeed, runaway_quote
 from ..results import DealResult
@@ -188,6 +189,40 @@ class SparkSource:
         return self.reader.source_name
 
 
+class TaskProgress:
+    """How far Spark has got, as the progress meter reads an engine (``Meter.following``): the percentage of
+    the tasks done in the stages it has run since this was made. Stages appear one after another, so the
+    figure is kept from going back when a new one adds its tasks; -1 until the first stage runs.
+    """
+
+    def __init__(self, tracker):
+        self.tracker = tracker
+        self.stages: dict[int, tuple[int, int]] = {}  # stage id -> (tasks done, tasks)
+        self.known = set(tracker.getActiveStageIds())  # stages of earlier work: not this block's
+        self.best = -1.0
+
+    def __call__(self) -> float:
+        active = set(self.tracker.getActiveStageIds()) - self.known
+        for stage in list(self.stages):  # a stage no longer active has finished
+            if stage not in active:
+                tasks = self.stages[stage][1]
+                self.stages[stage] = (tasks, tasks)
+        for stage in active:
+            info = self.tracker.getStageInfo(stage)
+            if info is not None and info.numTasks:
+                self.stages[stage] = (info.numCompletedTasks, info.numTasks)
+        done = sum(d for d, _ in self.stages.values())
+        tasks = sum(t for _, t in self.stages.values())
+        if tasks:
+            self.best = max(self.best, 100.0 * done / tasks)
+        return self.best
+
+
+# Of a run the progress meter follows: reading and scoring every row into the cache is most of it; the
+# output, read back from the cache, the rest.
+SCORING_SHARE = 0.8
+
+
 class SparkScorer:
     """Scores exports with one SparkSession; ``deals(sources)`` yields ScoredDeal in file order."""
 
@@ -214,6 +249,25 @@ class SparkScorer:
         self.all: Any = None  # Spark DataFrames (pyspark has no type information), once scored
         self.scored: Any = None
         self.in_order = False
+
+    @property
+    def follows_progress(self) -> bool:
+        """Whether its work advances the run's progress meter: with a SparkContext to ask (Spark Connect has none)."""
+        return self._tracker() is not None
+
+    def _tracker(self):
+        try:
+            return self.spark.sparkContext.statusTracker()
+        except Exception:  # Spark Connect sessions have no SparkContext
+            return None
+
+    def following(self, start: float, end: float):
+        """The progress meter, if something watches it, follows Spark's tasks from ``start`` to ``end``."""
+        meter = progress.current()
+        tracker = self._tracker() if meter is not None else None
+        if tracker is None:
+            return contextlib.nullcontext()
+        return meter.following(TaskProgress(tracker), start, end)  # type: ignore[union-attr]  # set when tracker is
 
     def describe(self) -> str:
         """Where the rules run, for -v: the master (or Spark Connect) and Spark's version."""
@@ -501,7 +555,8 @@ class SparkScorer:
         self.all.createOrReplaceTempView("dealgate_all")
         self.scored = self.spark.sql("SELECT * FROM dealgate_all WHERE problem IS NULL AND NOT blank_row")
         self.scored.createOrReplaceTempView("dealgate_scored")
-        deals = dict(self.scored.groupBy("position").agg(F.count(F.lit(1))).collect())
+        with self.following(0.0, SCORING_SHARE):  # every row read and scored into the cache
+            deals = dict(self.scored.groupBy("position").agg(F.count(F.lit(1))).collect())
         for position, source in enumerate(sources):
             rejected = self.rejects(source, position)
             if self.counts is not None:
@@ -578,15 +633,16 @@ class SparkScorer:
         count = 0
         batch: list = []
         rows = self.spark.sql(self._in_file_order(query).sql("spark")).toLocalIterator(prefetchPartitions=True)
-        for row in rows:
-            text = row[0]
-            if text is None:
-                raise ValueError("write_lines: the query made a NULL line")
-            batch.append(text)
-            if len(batch) >= batch_rows:
-                out.write((separator if count else "") + separator.join(batch))
-                count += len(batch)
-                batch = []
+        with self.following(SCORING_SHARE, 1.0):
+            for row in rows:
+                text = row[0]
+                if text is None:
+                    raise ValueError("write_lines: the query made a NULL line")
+                batch.append(text)
+                if len(batch) >= batch_rows:
+                    out.write((separator if count else "") + separator.join(batch))
+                    count += len(batch)
+                    batch = []
         if batch:
             out.write((separator if count else "") + separator.join(batch))
             count += len(batch)
