@@ -9,7 +9,8 @@
 2. Times each run as a subprocess, end to end (interpreter start, read, score, write the CSV
    output and the rejects file) with the child's peak RSS:
    - python: `dealgate score EXPORT.csv --engine python --as-of 2026-09-30 --format csv -o OUT
-     --rejects REJ` (without `--engine` while dealgate has no such option);
+     --rejects REJ` (without `--engine` while dealgate has no such option), with its default
+     `--jobs auto`: a CSV export over 8 MB is scored in parts, one process per CPU (engine.parts);
    - duckdb, duckdb_parquet, spark, spark_parquet: the same with `--engine duckdb|spark`, on the
      CSV and on the Parquet file ("unavailable" until `dealgate score --help` shows `--engine`;
      spark also needs pyspark);

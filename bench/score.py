@@ -11,7 +11,8 @@ one run measures
   returning the same DealResult (and, for reference, a bare tuple);
 - a bare ``csv.reader`` over the same file (the floor reading can approach);
 - end to end: the CLI's own code path (``cli.main``, in process, ``--engine python``) from the
-  export to a written output file, as csv, jsonl and json;
+  export to a written output file, as csv, jsonl and json: as a user runs it (``--jobs auto``: a
+  large export is scored in parts, one process per CPU, engine.parts), and in one process (``--jobs 1``);
 - record + score: ``RuleSet.record`` on plain dicts (the library's entry point for callers
   that hold dicts) then ``score``, against ``score`` alone on the same records;
 - peak memory of `dealgate score` streaming 10% of the rows and then all of them (flat = streaming).
@@ -81,7 +82,7 @@ def bare_csv_reader(path) -> int:
     return count
 
 
-def end_to_end(path, fmt: str, out) -> None:
+def end_to_end(path, fmt: str, out, jobs: str = "auto") -> None:
     """`dealgate score` as the CLI runs it, in process: compile, read, score, render, write the file."""
     from cli import main
 
@@ -98,6 +99,8 @@ def end_to_end(path, fmt: str, out) -> None:
         str(out),
         "--as-of",
         AS_OF.isoformat(),
+        "--jobs",
+        jobs,
     ]
     with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):
         try:
@@ -129,16 +132,19 @@ def record_and_score(ruleset, values) -> None:
         score(record(value), AS_OF)
 
 
-def peak_rss_mb(path) -> float:
-    """Peak resident memory of a `dealgate score --engine python` child streaming ``path`` to /dev/null.
+def peak_rss_mb(path, jobs: str = "1") -> tuple[float, float]:
+    """Peak resident memory of a `dealgate score --engine python` child streaming ``path`` to /dev/null,
+    and the largest peak of the processes it scored parts with (0 with ``--jobs 1``).
 
     (--engine python: without it, exports over 32 MB go to DuckDB, which is not what this measures.)
     """
-    # VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork+exec.
+    # VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork+exec. The parts'
+    # processes are forks (no exec): their ru_maxrss is their own, shared pages included.
     code = (
-        "import sys; from cli import main\n"
+        "import sys, resource; from cli import main\n"
         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')),"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     out = subprocess.run(
         [
@@ -157,13 +163,16 @@ def peak_rss_mb(path) -> float:
             AS_OF.isoformat(),
             "--engine",
             "python",
+            "--jobs",
+            jobs,
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    return int(out.stdout.strip().splitlines()[-1]) / 1024
+    own, parts = out.stdout.strip().splitlines()[-1].split()
+    return int(own) / 1024, int(parts) / 1024
 
 
 def main() -> None:
@@ -172,7 +181,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="score-only timings: best of N")
     args = parser.parse_args()
     ruleset, _ = load_ruleset([ROOT / "rules"])
-    import cli  # noqa: F401 - imported before timing: the end-to-end runs measure work, not imports
+    import cli  # imported before timing: the end-to-end runs measure work, not imports
+
+    jobs = cli.available_cpus()
 
     with tempfile.TemporaryDirectory() as tmp:
         small, big = Path(tmp) / "small.csv", Path(tmp) / "big.csv"
@@ -189,11 +200,17 @@ def main() -> None:
 
         reader_time, _ = timed(lambda: bare_csv_reader(big))
         print(f"csv.reader:    {rows / reader_time:>12,.0f} rows/s", file=sys.stderr)
-        e2e = {}
+        e2e, one = {}, {}
         for fmt in ("csv", "jsonl", "json"):
-            e2e[fmt], _ = timed(lambda fmt=fmt: end_to_end(big, fmt, Path(tmp) / f"out.{fmt}"))
-            print(f"end to end {fmt + ':':<6}{rows / e2e[fmt]:>10,.0f} rows/s", file=sys.stderr)
-            (Path(tmp) / f"out.{fmt}").unlink()
+            out = Path(tmp) / f"out.{fmt}"
+            e2e[fmt], _ = timed(lambda fmt=fmt, out=out: end_to_end(big, fmt, out))
+            one[fmt], _ = timed(lambda fmt=fmt, out=out: end_to_end(big, fmt, out, "1"))
+            print(
+                f"end to end {fmt + ':':<6}{rows / e2e[fmt]:>10,.0f} rows/s "
+                f"({jobs} processes; one process: {rows / one[fmt]:,.0f})",
+                file=sys.stderr,
+            )
+            out.unlink()
 
         sample = min(rows, RECORD_SAMPLE)
         values = plain_values(ruleset, big, sample)
@@ -220,10 +237,11 @@ def main() -> None:
             f"hand-written:  {rows / hand_time:>12,.0f} rows/s (bare tuple: {rows / plain_time:,.0f})", file=sys.stderr
         )
 
-        small_mb, big_mb = peak_rss_mb(small), peak_rss_mb(big)
+        (small_mb, _), (big_mb, _) = peak_rss_mb(small), peak_rss_mb(big)
+        parent_mb, part_mb = peak_rss_mb(big, "auto")
         print(
             f"peak memory of `dealgate score`: {small_mb:.0f} MB at {max(args.rows // 10, 1):,} rows, "
-            f"{big_mb:.0f} MB at {args.rows:,} rows",
+            f"{big_mb:.0f} MB at {args.rows:,} rows; in parts: {parent_mb:.0f} MB and {part_mb:.0f} MB per part",
             file=sys.stderr,
         )
 
@@ -246,10 +264,19 @@ def main() -> None:
                 "e2e_vs_parse_score": round(e2e["csv"] / both_time, 3),
                 "e2e_jsonl_vs_parse_score": round(e2e["jsonl"] / both_time, 3),
                 "e2e_json_vs_parse_score": round(e2e["json"] / both_time, 3),
+                "e2e_jobs": jobs,
+                "e2e_one_process_csv_rows_per_s": round(rows / one["csv"]),
+                "e2e_one_process_jsonl_rows_per_s": round(rows / one["jsonl"]),
+                "e2e_one_process_json_rows_per_s": round(rows / one["json"]),
+                "e2e_one_process_vs_parse_score": round(one["csv"] / both_time, 3),
+                "e2e_one_process_jsonl_vs_parse_score": round(one["jsonl"] / both_time, 3),
+                "e2e_one_process_json_vs_parse_score": round(one["json"] / both_time, 3),
                 "record_score_rows_per_s": round(sample / record_time),
                 "record_score_vs_score": round(record_time / alone_time, 3),
                 "peak_rss_mb_small": round(small_mb, 1),
                 "peak_rss_mb_full": round(big_mb, 1),
+                "peak_rss_mb_parts_parent": round(parent_mb, 1),
+                "peak_rss_mb_parts_part": round(part_mb, 1),
             }
         )
     )
