@@ -167,6 +167,7 @@ class PartsRun:
                 shutil.copyfileobj(lines, out, 1 << 20)
         if self.fmt == "json":
             out.write(json_foot(self.summary))
+        self.summary.fold()  # as ScoreRun leaves it: the counts in their fields
 
     def _reconcile(self, tasks: list[Task], results: list[PartResult], folder: str) -> None:
         """Rejects replayed into the sink, counts summed, warnings merged as one reader keeps them."""

@@ -209,30 +209,32 @@ def test_random_exports_in_parts_are_the_same(tmp_path_factory, rows, ending, jo
 # --- the CLI --------------------------------------------------------------------------------------------
 
 
-def test_the_cli_scores_a_large_export_in_parts_to_the_same_bytes(tmp_path):
+def test_the_cli_scores_large_exports_in_parts_to_the_same_bytes(tmp_path):
     export = tmp_path / "deals.csv"
     subprocess.run(
         [sys.executable, "-m", "engine.synthetic", "--rows", "60000", "--out", str(export)], check=True, cwd=ROOT
     )
     with export.open("a", encoding="utf-8") as file:  # a reject near the end, in the last part
         file.write(EXAMPLE_ROWS[0].replace("$", "$x", 1) + "\n")
+    small = ROOT / "examples" / "deals.csv"  # read whole, between the parts of the large ones
     runs = {}
     for jobs in ("1", "2"):
         out, rejects = tmp_path / f"out{jobs}.csv", tmp_path / f"rejects{jobs}.csv"
         done = subprocess.run(
-            [sys.executable, "-m", "cli", "score", str(export), "--rules", str(ROOT / "rules")]
+            [sys.executable, "-m", "cli", "score", str(export), str(small), str(export), "--rules", str(ROOT / "rules")]
             + ["--as-of", "2026-09-30", "--engine", "python", "-o", str(out), "--rejects", str(rejects)]
-            + ["--jobs", jobs, "-v"],
+            + ["--jobs", jobs, "-v", "--fail-on", "blocked"],
             capture_output=True,
             text=True,
-            cwd=tmp_path,
+            cwd=ROOT,
         )
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 1, done.stderr  # --fail-on: some deals are blocked
         runs[jobs] = (out.read_bytes(), rejects.read_bytes(), done.stderr)
-    assert "in 2 parts on 2 processes" in runs["2"][2]
+    assert "in 5 parts on 2 processes" in runs["2"][2]
     assert runs["1"][:2] == runs["2"][:2]
     assert [line for line in runs["2"][2].splitlines() if "parts" not in line] == runs["1"][2].splitlines()
-    assert runs["2"][2].splitlines()[-1] == "read 60001, scored 60000, rejected 1"
+    read = 2 * 60001 + len(EXAMPLE_ROWS)
+    assert runs["2"][2].splitlines()[-1] == f"read {read}, scored {read - 6}, rejected 6"  # 4 in the example
 
 
 def test_jobs_must_be_a_number_or_auto():
