@@ -699,7 +699,7 @@ def _report_read(stream) -> None:
     type=JobsType(),
     default="auto",
     show_default=True,
-    help="Processes the Python engine scores a large CSV export with, each reading a part of it "
+    help="Processes the Python engine scores a large CSV or JSONL export with, each reading a part of it "
     "(auto: one per CPU; 1: one process). The output is the same either way.",
 )
 @table_options("engine.render.deal_table")
@@ -823,7 +823,7 @@ if __name__ != "__main__":  # dealgate segment: account tiers (cli_segments.py b
 
 
 def _score_in_parts(jobs, ruleset, sources, as_of, summary, fmt, out, stream):
-    """Score a large CSV export in parts on ``jobs`` processes (engine.parts), writing to ``out``: the run,
+    """Score a large CSV or JSONL export in parts on ``jobs`` processes (engine.parts), writing to ``out``: the run,
     or None (nothing written) when the export is read in one process instead, through ``stream``."""
     from engine.parts import PartsRun
     from engine.progress import current
@@ -840,6 +840,7 @@ def _score_in_parts(jobs, ruleset, sources, as_of, summary, fmt, out, stream):
         input_format=stream.fmt,
         delimiter=stream.delimiter,
         on_reject=stream.on_reject,
+        records_path=stream.records_path,
         meter=current(),
     )
     return run.run(out)

@@ -15,9 +15,9 @@ the cut; a part that does not, or a part that fails in any way (an unreadable by
 killed process), makes ``run`` return None having written nothing, and the caller reads
 the export in one process, which finds and reports the same problem exactly.
 
-Only the Python engine's CSV/TSV exports and its machine formats (csv, jsonl, json) are
-run in parts; JSON exports, stdin, ``--strict`` and the table for people are read in one
-process.
+Only the Python engine's CSV, TSV and JSONL exports and its machine formats (csv, jsonl,
+json) are run in parts; JSON documents, stdin, ``--strict`` and the table for people are read
+in one process.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ import attrs
 from .compile import RuleSet
 from .progress import Meter
 from .read import MAX_ROW_WARNINGS, ExportReader, ReadWarning, Reject
-from .read.split import ByteRange, Part, split_csv
+from .read.json import RecordsPath
+from .read.split import ByteRange, Part, split_csv, split_lines
 from .read.stream import StreamCounts
 from .render.deals import JSON_FIRST, SEPARATORS, csv_head, json_foot, json_head, line_writer
 from .score import ScoredDeal, Summary
@@ -79,7 +80,7 @@ class PartResult:
     deals: int = 0
     rejected: int = 0
     header_warnings: list = attrs.field(factory=list)  # ReadWarning: the first part of a file only
-    row_warnings: list = attrs.field(factory=list)  # (kind, ReadWarning), lines in the whole file
+    body_warnings: list = attrs.field(factory=list)  # (row warning kind or None, ReadWarning), in order
     row_warning_counts: dict = attrs.field(factory=dict)  # kind -> [count, last line, summary template]
     missing_fields: list = attrs.field(factory=list)
     tally: dict = attrs.field(factory=dict)
@@ -105,6 +106,7 @@ class PartsRun:
     input_format: str | None = None
     delimiter: str | None = None
     on_reject: Callable[[str, Reject], None] | None = None
+    records_path: RecordsPath | None = None  # where a JSONL export's fields are (engine.read.json)
     meter: Meter | None = None
     min_bytes: int = MIN_PART_BYTES
     counts: StreamCounts = attrs.field(factory=StreamCounts)
@@ -120,14 +122,18 @@ class PartsRun:
         for position, source in enumerate(self.sources):
             if source == "-" or not os.path.isfile(source):
                 return None
-            with ExportReader(self.ruleset.analysis, source, fmt=self.input_format, delimiter=self.delimiter) as reader:
-                if reader.format not in ("csv", "tsv"):
-                    return None
-                header = _header_row(reader.header or [], reader.delimiter)
+            with self._reader(source, self.input_format, self.delimiter) as reader:
                 fmt, delimiter = reader.format, reader.delimiter
-            for k, part in enumerate(split_csv(source, self.jobs, self.min_bytes)):
+                if fmt == "json":  # one document: no line break is sure to end a record
+                    return None
+                header = _header_row(reader.header or [], delimiter) if fmt != "jsonl" else b""
+            split = split_lines if fmt == "jsonl" else split_csv
+            for k, part in enumerate(split(source, self.jobs, self.min_bytes)):
                 tasks.append(Task(position, str(source), part, header if k else b"", fmt, delimiter))
         return tasks if len(tasks) > len(self.sources) else None
+
+    def _reader(self, source, fmt: str | None, delimiter: str | None) -> ExportReader:
+        return ExportReader(self.ruleset.analysis, source, fmt=fmt, delimiter=delimiter, records_path=self.records_path)
 
     def run(self, out: IO[str]) -> PartsRun | None:
         """Write the output to ``out``; None (nothing written, nothing counted) when it has to be read in one
@@ -181,12 +187,16 @@ class PartsRun:
             if self.on_reject is not None and result.rejected:
                 for reject in _load_rejects(_path(folder, "rejects", k)):
                     self.on_reject(name, reject)
-            if not task.header:
+            if task.part.start == 0:
                 self.missing_fields[name] = list(result.missing_fields)
                 self.warnings.extend((name, w) for w in result.header_warnings)
-            for kind, warning in result.row_warnings:
+            else:  # a field is missing from the file when no part has it (JSONL: no record had it)
+                self.missing_fields[name] = [f for f in self.missing_fields[name] if f in result.missing_fields]
+            for kind, warning in result.body_warnings:
                 key = (task.position, kind)
-                if kept.get(key, 0) < MAX_ROW_WARNINGS:
+                if kind is None:  # a warning of the first part about a set of JSON keys (see _trusted)
+                    self.warnings.append((name, warning))
+                elif kept.get(key, 0) < MAX_ROW_WARNINGS:
                     kept[key] = kept.get(key, 0) + 1
                     self.warnings.append((name, warning))
             for kind, (count, last, summary) in result.row_warning_counts.items():
@@ -217,9 +227,15 @@ def _path(folder: str, what: str, k: int) -> str:
 
 
 def _trusted(tasks: list[Task], results: list[PartResult]) -> bool:
-    """Every part read; each cut (a part that is not its file's last) ended with no record running into it."""
+    """Every part read; each cut (a part that is not its file's last) ended with no record running into it.
+
+    And no part but a file's first warned of anything but rows (a JSONL reader warns once per set of keys
+    that map two keys to one field: a later part cannot know whether an earlier one warned of the same).
+    """
     for k, result in enumerate(results):
         if result.error is not None:
+            return False
+        if tasks[k].part.start and any(kind is None for kind, _ in result.body_warnings):
             return False
         last_of_file = k + 1 == len(tasks) or tasks[k + 1].position != tasks[k].position
         if not result.clean and not last_of_file:
@@ -323,16 +339,13 @@ class _Workers:
         result = PartResult()
         try:
             source = ByteRange(task.path, task.part.start, task.part.end, task.header)
-            reader = ExportReader(
-                run.ruleset.analysis, cast(IO[bytes], source), fmt=task.format, delimiter=task.delimiter
-            )
+            reader = run._reader(cast(IO[bytes], source), task.format, task.delimiter)
         except Exception as exc:  # noqa: BLE001 - any failure: the run goes again in one process
             result.error = repr(exc)
             return result
         try:
             result.header_warnings = list(reader.warnings)
-            result.missing_fields = list(reader.missing_fields)
-            shift = task.part.line - (_line_breaks(task.header) + 1) if task.header else 0
+            shift = task.part.line - (_line_breaks(task.header) + 1)  # part lines -> the file's
             summary = Summary(run.ruleset, run.as_of)
             with (
                 open(_path(self.folder, "lines", k), "w", encoding="utf-8", newline="") as lines,
@@ -377,11 +390,15 @@ class _Workers:
     def _collect(self, reader, shift: int, summary: Summary, result: PartResult) -> None:
         counts = reader.counts
         result.records, result.deals, result.rejected = counts.records, counts.deals, counts.rejected
-        kinds = reader.row_warning_kinds
-        rows = reader.warnings[len(result.header_warnings) : len(result.header_warnings) + len(kinds)]
-        result.row_warnings = [(kind, ReadWarning(w.line + shift, w.message)) for kind, w in zip(kinds, rows)]
+        result.missing_fields = list(reader.missing_fields)  # JSONL: the fields no record of the part had
+        kinds, counted = reader.row_warning_kinds, reader.row_warning_counts
+        summaries = sum(count > MAX_ROW_WARNINGS for count, _, _ in counted.values())  # added as the rows ran out
+        body = range(len(result.header_warnings), len(reader.warnings) - summaries)
+        result.body_warnings = [
+            (kinds.get(i), ReadWarning(reader.warnings[i].line + shift, reader.warnings[i].message)) for i in body
+        ]
         result.row_warning_counts = {
-            kind: [count, last + shift, template] for kind, (count, last, template) in reader.row_warning_counts.items()
+            kind: [count, last + shift, template] for kind, (count, last, template) in counted.items()
         }
         result.tally = summary._tally
         result.stage_money = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from engine.pack import load_ruleset
 from engine.parts import RUNAWAY_REASON, PartsRun
-from engine.read import ExportReader, ExportStream
+from engine.read import ExportReader, ExportStream, RecordsPath
 from engine.read.split import ByteRange, split_csv
 from engine.render.deals import FORMATS
 from engine.score import ScoreRun, Summary
@@ -98,21 +99,31 @@ def test_a_byte_range_reads_its_prefix_then_its_bytes(tmp_path):
 # --- parts against one process -------------------------------------------------------------------------
 
 
-def one_process(path: Path, fmt: str):
+def one_process(path: Path, fmt: str, records_path=None):
     summary = Summary(RULESET, AS_OF)
     rejects: list = []
     out = io.StringIO()
-    stream = ExportStream(RULESET.analysis, [str(path)], lambda name, reject: rejects.append((name, reject)))
+    stream = ExportStream(
+        RULESET.analysis, [str(path)], lambda name, reject: rejects.append((name, reject)), records_path=records_path
+    )
     FORMATS[fmt](out, RULESET, ScoreRun(RULESET, stream, AS_OF, summary).deals(), summary)
     return out.getvalue(), rejects, summary.as_dict(), stream.counts, stream.warnings, stream.missing_fields
 
 
-def in_parts(path: Path, fmt: str, jobs: int = 3):
+def in_parts(path: Path, fmt: str, jobs: int = 3, records_path=None):
     summary = Summary(RULESET, AS_OF)
     rejects: list = []
     out = io.StringIO()
     run = PartsRun(
-        RULESET, [str(path)], AS_OF, summary, fmt, jobs, on_reject=lambda n, r: rejects.append((n, r)), min_bytes=1
+        RULESET,
+        [str(path)],
+        AS_OF,
+        summary,
+        fmt,
+        jobs,
+        on_reject=lambda n, r: rejects.append((n, r)),
+        records_path=records_path,
+        min_bytes=1,
     )
     if run.run(out) is None:
         assert out.getvalue() == "" and not rejects and run.counts.read == 0, "declined, yet wrote or counted"
@@ -120,12 +131,12 @@ def in_parts(path: Path, fmt: str, jobs: int = 3):
     return out.getvalue(), rejects, summary.as_dict(), run.counts, run.warnings, run.missing_fields
 
 
-def assert_same(path: Path, fmt: str, jobs: int = 3, must_run: bool = True) -> None:
-    parted = in_parts(path, fmt, jobs)
+def assert_same(path: Path, fmt: str, jobs: int = 3, must_run: bool = True, records_path=None) -> None:
+    parted = in_parts(path, fmt, jobs, records_path)
     if parted is None:
         assert not must_run, "the parts declined a clean export"
         return
-    expected = one_process(path, fmt)
+    expected = one_process(path, fmt, records_path)
     for name, got, want in zip(("output", "rejects", "summary", "counts", "warnings", "missing"), parted, expected):
         assert got == want, name
 
@@ -204,6 +215,41 @@ def test_random_exports_in_parts_are_the_same(tmp_path_factory, rows, ending, jo
     path = tmp_path_factory.mktemp("parts") / "export.csv"
     path.write_bytes(ending.join([HEADER, *rows]).encode("utf-8") + ending.encode())
     assert_same(path, fmt, jobs=jobs, must_run=False)
+
+
+# --- JSONL ---------------------------------------------------------------------------------------------
+
+COLUMNS = next(csv.reader([HEADER]))
+EXAMPLE_OBJECTS = [dict(zip(COLUMNS, row)) for row in csv.reader(EXAMPLE_ROWS)]
+json_lines = st.lists(
+    st.one_of(
+        st.sampled_from(EXAMPLE_OBJECTS).map(json.dumps),
+        st.sampled_from(EXAMPLE_OBJECTS).map(lambda o: json.dumps({**o, "Amount": "$x"})),  # a reject
+        st.sampled_from(EXAMPLE_OBJECTS).map(lambda o: json.dumps({**o, "Opportunity ID": "6.1E+11"})),
+        st.sampled_from(EXAMPLE_OBJECTS).map(lambda o: json.dumps({**o, "id": "X1"})),  # two keys for 'id'
+        st.sampled_from(EXAMPLE_OBJECTS).map(lambda o: json.dumps({k: v for k, v in o.items() if k != "Stage"})),
+        st.sampled_from(["", "   ", "not json", "[1, 2]", '{"Opportunity ID": "006X1", "Amount": 5']),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(json_lines, st.sampled_from(["\n", "\r\n"]), st.integers(2, 5), st.sampled_from(["csv", "jsonl", "json"]))
+def test_random_jsonl_exports_in_parts_are_the_same(tmp_path_factory, lines, ending, jobs, fmt):
+    path = tmp_path_factory.mktemp("parts") / "export.jsonl"
+    path.write_bytes(ending.join(lines).encode("utf-8") + ending.encode())
+    assert_same(
+        path, fmt, jobs=jobs, must_run=False
+    )  # a one-line file is one part; a later part's key warning declines
+
+
+def test_a_jsonl_export_with_its_records_path_in_parts_is_the_same(tmp_path):
+    nested = (ROOT / "tests" / "data" / "exports" / "nested-api.jsonl").read_text(encoding="utf-8")
+    path = tmp_path / "export.jsonl"
+    path.write_text(nested * 20, encoding="utf-8")
+    assert_same(path, "jsonl", jobs=4, records_path=RecordsPath.parse("[].fields"))
 
 
 # --- the CLI --------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ class ExportReader(CsvRecords, JsonRecords):
         self._started = False
         self._closed = False
         self._row_warnings: dict[str, list] = {}  # kind -> [count, last line, template]
-        self.row_warning_kinds: list[str] = []  # the kind of each row warning kept, in order (engine.parts merges)
+        self.row_warning_kinds: dict[int, str] = {}  # position in ``warnings`` -> kind, of each row warning kept
         self.source_name, self.format = self._resolve(source, fmt)
         if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
             raise ExportError(f"the delimiter must be one character (not a quote or newline), not {delimiter!r}")
@@ -258,8 +258,8 @@ class ExportReader(CsvRecords, JsonRecords):
         entry[0] += 1
         entry[1] = line
         if entry[0] <= MAX_ROW_WARNINGS:
+            self.row_warning_kinds[len(self.warnings)] = kind  # engine.parts merges the parts' warnings by kind
             self._warn(line, message)
-            self.row_warning_kinds.append(kind)
 
     @property
     def row_warning_counts(self) -> dict[str, list]:

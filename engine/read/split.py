@@ -1,4 +1,4 @@
-"""Where a CSV export can be cut into parts that are read apart (by several processes).
+"""Where a CSV or JSONL export can be cut into parts that are read apart (by several processes).
 
 A cut must fall between records. A quoted cell may hold line breaks, so not every line break
 ends a record; but in well-formed CSV a line break ends one exactly when the number of quote
@@ -40,16 +40,26 @@ def split_csv(path: str | os.PathLike, parts: int, min_bytes: int, *, chunk: int
 
     The first part starts at byte 0 (it holds the header); a file too small to cut is one part.
     """
+    return _split(path, parts, min_bytes, chunk, quoted=True)
+
+
+def split_lines(path: str | os.PathLike, parts: int, min_bytes: int, *, chunk: int = CHUNK) -> list[Part]:
+    """``split_csv`` for JSONL: every line is a record (JSON text holds no raw line break), so a cut
+    falls after the first line feed past each target."""
+    return _split(path, parts, min_bytes, chunk, quoted=False)
+
+
+def _split(path, parts: int, min_bytes: int, chunk: int, quoted: bool) -> list[Part]:
     size = os.path.getsize(path)
     count = max(1, min(parts, size // max(min_bytes, 1)))
     targets = [size * k // count for k in range(1, count)]
-    cuts = _cuts(path, targets, chunk) if targets else []
+    cuts = _cuts(path, targets, chunk, quoted) if targets else []
     starts = [(0, 1), *cuts]
     ends = [offset for offset, _ in cuts] + [size]
     return [Part(start, end, line) for (start, line), end in zip(starts, ends) if end > start]
 
 
-def _cuts(path, targets: list[int], size: int) -> list[tuple[int, int]]:
+def _cuts(path, targets: list[int], size: int, quoted: bool) -> list[tuple[int, int]]:
     """(offset, line) of the cut after each target: after the first line feed at or past it with an even
     number of quotes before it. Targets whose cut would fall at the end of the file are dropped."""
     cuts: list[tuple[int, int]] = []
@@ -69,7 +79,8 @@ def _cuts(path, targets: list[int], size: int) -> list[tuple[int, int]]:
                 newline = chunk.find(b"\n", search)
                 if newline < 0:
                     break
-                quotes += chunk.count(b'"', position, newline + 1)
+                if quoted:
+                    quotes += chunk.count(b'"', position, newline + 1)
                 lines += _line_breaks(chunk, position, newline + 1, carriage)
                 carriage = False
                 position = newline + 1
@@ -78,7 +89,8 @@ def _cuts(path, targets: list[int], size: int) -> list[tuple[int, int]]:
                     target = next(pending, None)
                     while target is not None and target < offset + position:
                         target = next(pending, None)
-            quotes += chunk.count(b'"', position)
+            if quoted:
+                quotes += chunk.count(b'"', position)
             lines += _line_breaks(chunk, position, len(chunk), carriage)
             carriage = chunk.endswith(b"\r")
             offset += len(chunk)
