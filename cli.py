@@ -372,7 +372,7 @@ class JobsType(click.ParamType):
     name = "N|auto"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, int):
+        if isinstance(value, int) and value >= 1:  # from a configuration file
             return value
         if str(value).strip().lower() == "auto":
             return available_cpus()
@@ -799,7 +799,8 @@ def score(
                     ) is not None:
                         stream = parted
                         if verbose:
-                            click.echo(f"engine: python, in {parted.parts} parts on {parted.jobs} processes", err=True)
+                            parts = f"{parted.parts} parts on {parted.processes} processes"
+                            click.echo(f"engine: python, in {parts}", err=True)
                     else:
                         FORMATS[fmt](
                             out, ruleset, deals, summary, **({"display": display_for(out)} if fmt == "table" else {})

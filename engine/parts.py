@@ -23,8 +23,6 @@ in one process.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import mmap
 import os
 import pickle
@@ -42,7 +40,7 @@ from .compile import RuleSet
 from .progress import Meter
 from .read import MAX_ROW_WARNINGS, ExportReader, ReadWarning, Reject
 from .read.json import RecordsPath
-from .read.split import ByteRange, Part, split_csv, split_lines
+from .read.split import ByteRange, Part, line_start, split_csv, split_lines
 from .read.stream import StreamCounts
 from .render.deals import JSON_FIRST, SEPARATORS, csv_head, json_foot, json_head, line_writer
 from .score import ScoredDeal, Summary
@@ -67,9 +65,14 @@ class Task:
     position: int  # the export's position among the run's sources
     path: str
     part: Part
-    header: bytes  # a header row to read before the part's bytes (empty for the part that starts the file)
+    header: bytes  # read before the part's bytes: the file's own header lines (CSV), a byte-order mark (JSONL)
     format: str
     delimiter: str
+    columns: tuple | None = None  # the header as the file's first part reads it (CSV): every part must agree
+
+    @property
+    def first(self) -> bool:
+        return self.part.start == 0
 
 
 @attrs.define
@@ -88,6 +91,14 @@ class PartResult:
     wrote: bool = False  # whether it wrote any line
     clean: bool = True  # no record ran into the part's end (see RUNAWAY_REASON)
     error: str | None = None  # why the part failed: the run starts again in one process
+
+    def trusted(self, task: Task, last_of_file: bool) -> bool:
+        """Read to the end; a cut (a part that is not its file's last) ended with no record running into it;
+        and, but in a file's first part, no warning but of rows (a JSONL reader warns once per set of keys that
+        map two keys to one field: a later part cannot know whether an earlier one warned of the same)."""
+        if self.error is not None or not (self.clean or last_of_file):
+            return False
+        return task.first or all(kind is not None for kind, _ in self.body_warnings)
 
 
 @attrs.define
@@ -113,6 +124,7 @@ class PartsRun:
     warnings: list = attrs.field(factory=list)  # (source name, ReadWarning)
     missing_fields: dict = attrs.field(factory=dict)
     parts: int = 0  # how many parts it read, once it has run
+    processes: int = 0  # on how many processes at once
 
     def tasks(self) -> list[Task] | None:
         """Every part of every export, in order; None when the run is not worth (or not able) to split."""
@@ -126,10 +138,17 @@ class PartsRun:
                 fmt, delimiter = reader.format, reader.delimiter
                 if fmt == "json":  # one document: no line break is sure to end a record
                     return None
-                header = _header_row(reader.header or [], delimiter) if fmt != "jsonl" else b""
-            split = split_lines if fmt == "jsonl" else split_csv
-            for k, part in enumerate(split(source, self.jobs, self.min_bytes)):
-                tasks.append(Task(position, str(source), part, header if k else b"", fmt, delimiter))
+                columns = tuple(reader.header) if reader.header is not None else None
+                header_lines = reader.header_line if fmt != "jsonl" else 0
+            if fmt == "jsonl":  # the decoder drops a mark at the start: the part's own first line keeps one
+                header, split = BOM, split_lines
+            else:  # the header's own bytes (a mark, blank lines, quoting and all): read exactly as in one process
+                header, split = _head(source, header_lines), split_csv
+                if header.endswith(b"\r"):  # with a part's first line feed it would make one \r\n: rare, declined
+                    return None
+            for part in split(source, self.jobs, self.min_bytes):
+                head = header if part.start else b""
+                tasks.append(Task(position, str(source), part, head, fmt, delimiter, columns))
         return tasks if len(tasks) > len(self.sources) else None
 
     def _reader(self, source, fmt: str | None, delimiter: str | None) -> ExportReader:
@@ -141,16 +160,19 @@ class PartsRun:
         tasks = self.tasks()
         if tasks is None:
             return None
-        folder = tempfile.mkdtemp(prefix="dealgate-parts-")
+        try:
+            folder = tempfile.mkdtemp(prefix="dealgate-parts-")
+        except OSError:  # no room for the parts' files: one process needs none
+            return None
         try:
             results = _Workers(self, tasks, folder).run()
-            if results is None or not _trusted(tasks, results):
+            if results is None:
                 if self.meter is not None:
                     self.meter.update(0, 0)  # the export is read again from the start
                 return None
             self._write(out, tasks, results, folder)
             self._reconcile(tasks, results, folder)
-            self.parts = len(tasks)
+            self.parts, self.processes = len(tasks), min(self.jobs, len(tasks))
             return self
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -187,10 +209,10 @@ class PartsRun:
             if self.on_reject is not None and result.rejected:
                 for reject in _load_rejects(_path(folder, "rejects", k)):
                     self.on_reject(name, reject)
-            if task.part.start == 0:
+            if task.first:
                 self.missing_fields[name] = list(result.missing_fields)
                 self.warnings.extend((name, w) for w in result.header_warnings)
-            else:  # a field is missing from the file when no part has it (JSONL: no record had it)
+            elif task.format == "jsonl":  # a field is missing when no record had it: no part had it
                 self.missing_fields[name] = [f for f in self.missing_fields[name] if f in result.missing_fields]
             for kind, warning in result.body_warnings:
                 key = (task.position, kind)
@@ -211,11 +233,13 @@ class PartsRun:
                         )
 
 
-def _header_row(header: list[str], delimiter: str) -> bytes:
-    """The header as one CSV row: what a part that starts mid-file reads first."""
-    text = io.StringIO()
-    csv.writer(text, delimiter=delimiter, lineterminator="\n").writerow(header)
-    return text.getvalue().encode("utf-8")
+BOM = b"\xef\xbb\xbf"
+
+
+def _head(path: str, header_lines: int) -> bytes:
+    """The file's bytes up to the line after its header (which ends on physical line ``header_lines``)."""
+    with open(path, "rb") as file:
+        return file.read(line_start(path, header_lines + 1))
 
 
 def _line_breaks(data: bytes) -> int:
@@ -226,21 +250,8 @@ def _path(folder: str, what: str, k: int) -> str:
     return os.path.join(folder, f"{what}-{k}")
 
 
-def _trusted(tasks: list[Task], results: list[PartResult]) -> bool:
-    """Every part read; each cut (a part that is not its file's last) ended with no record running into it.
-
-    And no part but a file's first warned of anything but rows (a JSONL reader warns once per set of keys
-    that map two keys to one field: a later part cannot know whether an earlier one warned of the same).
-    """
-    for k, result in enumerate(results):
-        if result.error is not None:
-            return False
-        if tasks[k].part.start and any(kind is None for kind, _ in result.body_warnings):
-            return False
-        last_of_file = k + 1 == len(tasks) or tasks[k + 1].position != tasks[k].position
-        if not result.clean and not last_of_file:
-            return False
-    return True
+def _last_of_file(tasks: list[Task], k: int) -> bool:
+    return k + 1 == len(tasks) or tasks[k + 1].position != tasks[k].position
 
 
 def _fold(summary: Summary, results: list[PartResult]) -> None:
@@ -264,6 +275,19 @@ def _poll(pid: int) -> tuple[int, int]:
     return ended, status
 
 
+DECLINED = 2  # a part's exit status when the run must start again in one process (its result says why)
+SIGNALS = {signal.SIGINT, signal.SIGTERM}
+PR_SET_PDEATHSIG = 1  # Linux prctl: a signal for the child when its parent dies
+
+
+def _die_with_parent() -> None:
+    """Linux: a part stops if the parent is killed (SIGKILL leaves nobody to stop it); elsewhere nothing."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class _Workers:
     """The processes, at most ``jobs`` at a time, each scoring one part into files of ``folder``."""
 
@@ -273,24 +297,26 @@ class _Workers:
         self.page = mmap.mmap(-1, max(_SLOT.size * len(tasks), mmap.PAGESIZE))
 
     def run(self) -> list[PartResult] | None:
-        """Each part's result, in order, or None when a process died without one."""
+        """Each part's result, in order; None as soon as a part fails or declines (or cannot be started):
+        the others are stopped, since the export is read again in one process."""
         waiting = list(range(len(self.tasks)))
         running: dict[int, int] = {}  # pid -> part
-        finished: dict[int, int] = {}  # part -> exit status
         try:
             while waiting or running:
                 while waiting and len(running) < self.owner.jobs:
                     k = waiting.pop(0)
-                    running[self._start(k)] = k
+                    pid = self._start(k)
+                    if pid is None:
+                        return None
+                    running[pid] = k
                 ended = [(pid, status) for pid, status in map(_poll, list(running)) if pid]
+                for pid, _ in ended:  # reaped: never signalled again (the id may be another process's by now)
+                    del running[pid]
+                if any(status != 0 for _, status in ended):
+                    return None
                 if not ended:
                     self._report_progress()
                     time.sleep(0.02)
-                    continue
-                for pid, status in ended:
-                    finished[running.pop(pid)] = status
-                    if status != 0:
-                        return None
             self._report_progress()
             return [self._result(k) for k in range(len(self.tasks))]
         finally:
@@ -301,18 +327,31 @@ class _Workers:
                     os.waitpid(pid, 0)
             self.page.close()
 
-    def _start(self, k: int) -> int:
-        pid = os.fork()
+    def _start(self, k: int) -> int | None:
+        """Fork the process of part ``k``: its pid, or None when the system has no process to give.
+
+        SIGINT and SIGTERM are held while forking, so that the child never runs the parent's handlers (which
+        remove the run's temporary files): it takes them up again with the default action, and just stops.
+        """
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+            return None
         if pid:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
             return pid
         status = 1
         try:  # the child: never return into the parent's code, never run its cleanup
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent cleans up; a part just stops
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+            _die_with_parent()
             result = self._score(k)
             with open(_path(self.folder, "result", k), "wb") as file:
                 pickle.dump(result, file, pickle.HIGHEST_PROTOCOL)
-            status = 0
+            status = 0 if result.trusted(self.tasks[k], _last_of_file(self.tasks, k)) else DECLINED
         finally:
             os._exit(status)
 
@@ -327,9 +366,9 @@ class _Workers:
         if meter is None:
             return
         done = rows = 0
-        for k in range(len(self.tasks)):
+        for k, task in enumerate(self.tasks):
             part_bytes, part_rows = _SLOT.unpack_from(self.page, _SLOT.size * k)
-            done += part_bytes
+            done += max(part_bytes - len(task.header), 0)  # the header before a part is not the part's
             rows += part_rows
         meter.update(rows, done)
 
@@ -344,6 +383,8 @@ class _Workers:
             result.error = repr(exc)
             return result
         try:
+            if task.columns is not None and tuple(reader.header or ()) != task.columns:
+                raise ValueError("the part's header is not read as the file's")  # the guard: never seen
             result.header_warnings = list(reader.warnings)
             shift = task.part.line - (_line_breaks(task.header) + 1)  # part lines -> the file's
             summary = Summary(run.ruleset, run.as_of)

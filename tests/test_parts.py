@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from engine.pack import load_ruleset
 from engine.parts import RUNAWAY_REASON, PartsRun
 from engine.read import ExportReader, ExportStream, RecordsPath
-from engine.read.split import ByteRange, split_csv
+from engine.read.split import ByteRange, split_csv, split_lines
 from engine.render.deals import FORMATS
 from engine.score import ScoreRun, Summary
 
@@ -288,3 +288,64 @@ def test_jobs_must_be_a_number_or_auto():
         [sys.executable, "-m", "cli", "score", "x.csv", "--jobs", "0"], capture_output=True, text=True
     )
     assert done.returncode == 2 and "is not a number of processes" in done.stderr
+
+
+# --- what the review found: starts of later parts read as in one process, and failures that fall back ----
+
+
+def test_a_jsonl_part_that_starts_with_a_byte_order_mark_keeps_it(tmp_path):
+    """`cat a.jsonl b.jsonl` of two files saved with a BOM: one process rejects the line after the join."""
+    lines = [json.dumps(o) + "\n" for o in EXAMPLE_OBJECTS]
+    first = ("\ufeff" + "".join(lines)).encode()
+    path = tmp_path / "cat.jsonl"
+    for extra in range(len(lines)):  # lengthen the second file until a cut falls where it starts
+        path.write_bytes(first + ("\ufeff" + "".join(lines + lines[:extra])).encode())
+        jobs = next((j for j in range(2, 9) if len(first) in [p.start for p in split_lines(path, j, 1)]), None)
+        if jobs is not None:
+            break
+    assert jobs is not None
+    assert_same(path, "csv", jobs=jobs)
+    parted = in_parts(path, "csv", jobs)
+    assert parted is not None and any("invalid JSON" in r.reason for _, r in parted[1])
+
+
+@pytest.mark.parametrize(
+    "before, columns, cells",
+    [
+        (b"", 'Notes,"Carriage\rReturn",', "note,cr,"),  # a lone \r in a header cell: csv.writer leaves it bare
+        (b"\xef\xbb\xbf\xef\xbb\xbf", "Opportunity Name,", "First name,"),  # a doubled mark: U+FEFF starts a name
+        (b"\n\n  ,  \n", "", ""),  # blank lines and a blank row before the header
+    ],
+)
+def test_later_parts_read_the_header_as_the_file_has_it(tmp_path, before, columns, cells):
+    path = tmp_path / "export.csv"
+    rows = [cells + row for row in EXAMPLE_ROWS * 3]
+    path.write_bytes(before + ("\n".join([columns + HEADER, *rows]) + "\n").encode())
+    for jobs in (2, 4):
+        assert_same(path, "csv", jobs=jobs)
+
+
+def test_no_room_for_the_parts_files_falls_back(tmp_path, monkeypatch):
+    import tempfile
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", full)
+    assert in_parts(ROOT / "examples" / "deals.csv", "csv", 3) is None
+
+
+def test_a_fork_the_system_refuses_falls_back_and_stops_the_others(tmp_path, monkeypatch):
+    real, forks = os.fork, []
+
+    def fork():
+        if forks:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        pid = real()
+        forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    assert in_parts(ROOT / "examples" / "deals.csv", "csv", 3) is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)  # reaped: nothing left behind

@@ -59,7 +59,7 @@ def _split(path, parts: int, min_bytes: int, chunk: int, quoted: bool) -> list[P
     return [Part(start, end, line) for (start, line), end in zip(starts, ends) if end > start]
 
 
-def _cuts(path, targets: list[int], size: int, quoted: bool) -> list[tuple[int, int]]:
+def _cuts(path, targets: list[int], chunk_size: int, quoted: bool) -> list[tuple[int, int]]:
     """(offset, line) of the cut after each target: after the first line feed at or past it with an even
     number of quotes before it. Targets whose cut would fall at the end of the file are dropped."""
     cuts: list[tuple[int, int]] = []
@@ -70,7 +70,7 @@ def _cuts(path, targets: list[int], size: int, quoted: bool) -> list[tuple[int, 
     target = next(pending, None)
     with open(path, "rb") as raw:
         while target is not None:
-            chunk = raw.read(size)
+            chunk = raw.read(chunk_size)
             if not chunk:
                 break
             position = 0  # within the chunk: everything before it is counted
@@ -103,6 +103,30 @@ def _line_breaks(chunk: bytes, start: int, end: int, carriage_before: bool) -> i
     if carriage_before and end > start and chunk[start : start + 1] == b"\n":
         breaks -= 1  # the \n of a \r\n whose \r ended the previous chunk
     return breaks
+
+
+def line_start(path: str | os.PathLike, line: int, chunk_size: int = 1 << 16) -> int:
+    """The byte offset where physical ``line`` starts (the end of the file if it has fewer lines), lines
+    ending as the reader splits them. For the header a part after the first reads before its own bytes."""
+    breaks, offset, carriage = 0, 0, False
+    with open(path, "rb") as raw:
+        while breaks < line - 1:
+            chunk = raw.read(chunk_size)
+            if not chunk:
+                break
+            for index in range(len(chunk)):
+                byte = chunk[index]
+                if carriage and byte != 10:  # a lone \r ended the line before this byte
+                    breaks += 1
+                    if breaks == line - 1:
+                        return offset + index
+                carriage = byte == 13
+                if byte == 10:
+                    breaks += 1
+                    if breaks == line - 1:
+                        return offset + index + 1
+            offset += len(chunk)
+    return offset  # the file ends first (a lone \r at its very end ends a line there too)
 
 
 class ByteRange(io.RawIOBase):
