@@ -86,7 +86,9 @@ class PayoutProgram:
         them (then problems with a deal point at ``source``:line). ``fx`` is the dated FX table
         plans with ``fx`` convert deals in other currencies with (``engine.payout.fx.read_fx``).
         """
-        with self.stream(deals, reps, periods, as_of, rep, source, fx, held=None) as streamed:
+        # Paused for the whole run (stream pauses it only while it computes, and a collection
+        # between two buckets would walk every credit still held).
+        with _collector_paused(), self.stream(deals, reps, periods, as_of, rep, source, fx, held=None) as streamed:
             statements = tuple(streamed)
         return PayoutResult(statements, streamed.diagnostics, streamed.counts)
 

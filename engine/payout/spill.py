@@ -113,8 +113,8 @@ def _packed(c: tuple) -> tuple:
         None if factor is ONE else _value(factor),
         multipliers,
         tuple((b, _value(v)) for b, v in bonuses) if bonuses else bonuses,
-        _value(cancelled),
-        _value(paid_on),
+        None if cancelled is None else _value(cancelled),  # most are None: no call for them
+        None if paid_on is None else _value(paid_on),
         None if fx is None else tuple(_value(v) for v in fx),
     )
 
@@ -135,8 +135,8 @@ def _unpacked(t: tuple) -> Credited:
             ONE if factor is None else _restored(factor),
             multipliers,
             tuple((b, _restored(v)) for b, v in bonuses) if bonuses else bonuses,
-            _restored(cancelled),
-            _restored(paid_on),
+            None if cancelled is None else _restored(cancelled),
+            None if paid_on is None else _restored(paid_on),
             None if fx is None else tuple(_restored(v) for v in fx),
         ),
     )
