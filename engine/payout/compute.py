@@ -90,7 +90,7 @@ class PayoutProgram:
         # between two buckets would walk every credit still held).
         with _collector_paused(), self.stream(deals, reps, periods, as_of, rep, source, fx, held=None) as streamed:
             statements = tuple(streamed)
-        return PayoutResult(statements, streamed.diagnostics, streamed.counts)
+            return PayoutResult(statements, streamed.diagnostics, streamed.counts)
 
     def stream(
         self,
