@@ -1414,7 +1414,7 @@ def payout(
     fx_path,
 ):
     """What each rep is owed for a period, line by line, from a deal export."""
-    from engine.payout import PeriodError, compile_payout, read_reps, requested_periods
+    from engine.payout import PayoutResult, PeriodError, compile_payout, read_reps, requested_periods
     from engine.read import ExportError, ExportStream
     from engine.render import payout as render_payout
     from engine.score import counts_line
@@ -1464,11 +1464,11 @@ def payout(
                 path = records_path(sources, input_format)
                 stream = ExportStream(ruleset.analysis, sources, on_reject, input_format, delimiter, records_path=path)
                 records = ((line, deal) for _, _, line, deal in stream.records())
-                result = program.compute(records, reps.reps, wanted, as_of, rep=rep_id, source=shown, fx=fx)
+                result = program.stream(records, reps.reps, wanted, as_of, rep=rep_id, source=shown, fx=fx)
             else:
                 crediting, stream = crediting
                 crediting.scorer.on_reject = on_reject
-                result = crediting.program.compute(
+                result = crediting.program.stream(
                     crediting.records(stream), reps.reps, wanted, as_of, rep=rep_id, source=shown, fx=fx
                 )
                 crediting.close()
@@ -1476,37 +1476,44 @@ def payout(
         click.echo(f"dealgate: {problem}", err=True)
         sys.exit(EXIT_USAGE)
     _report_read(stream)
-    statements = booking.shown(result.statements) if booking else result.statements
-    if fmt is None:
-        fmt = cli_display.output_format(fmt, output)
-    writer = None if explain_steps else render_payout.WRITERS.get(fmt)
-    if writer is not None:  # CSV and JSON are written statement by statement, never whole in memory
-        with output_stream(output, newline="" if fmt == "csv" else None) as out:
-            writer(out, statements, as_of)
-    else:
-        if explain_steps:
-            text = render_payout.render_explanations(statements)
+    totals: dict = {}  # one total per currency: amounts in different currencies never add up
+    tally = {"statements": 0, "unbalanced": 0}
+
+    def counted(statements):  # the closing line's figures, taken as the statements are written
+        for s in statements:
+            tally["statements"] += 1
+            tally["unbalanced"] += not s.reconciles
+            totals[s.currency] = totals.get(s.currency, Decimal(0)) + s.total
+            yield s
+
+    with result:  # statements are computed as they are written; the ledger books them all at once
+        every = tuple(result) if booking else None
+        statements = counted(booking.shown(every) if booking else result)
+        if fmt is None:
+            fmt = cli_display.output_format(fmt, output)
+        writer = None if explain_steps else render_payout.WRITERS.get(fmt)
+        if writer is not None:  # CSV and JSON are written statement by statement, never whole in memory
+            with output_stream(output, newline="" if fmt == "csv" else None) as out:
+                writer(out, statements, as_of)
         else:
-            shown_on = sys.stdout if output in (None, "-") else None
-            options = {"display": display_for(shown_on)} if fmt == "table" else {}
-            text = render_payout.FORMATS[fmt](statements, as_of, **options)
-        with output_stream(output) as out:
-            out.write(text)
+            statements = list(statements)
+            if explain_steps:
+                text = render_payout.render_explanations(statements)
+            else:
+                shown_on = sys.stdout if output in (None, "-") else None
+                options = {"display": display_for(shown_on)} if fmt == "table" else {}
+                text = render_payout.FORMATS[fmt](statements, as_of, **options)
+            with output_stream(output) as out:
+                out.write(text)
     if result.diagnostics:
         click.echo(render_diag.render_text(result.diagnostics), err=True, nl=False)
-    unbalanced = [s for s in statements if not s.reconciles]
-    totals: dict = {}  # one total per currency: amounts in different currencies never add up
-    for s in statements:
-        totals[s.currency] = totals.get(s.currency, Decimal(0)) + s.total
+    count, unbalanced = tally["statements"], tally["unbalanced"]
     shown = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items())) or "0.00"
-    click.echo(
-        f"{len(statements)} statement{'s' * (len(statements) != 1)}, total {shown}; {counts_line(stream.counts)}",
-        err=True,
-    )
+    click.echo(f"{count} statement{'s' * (count != 1)}, total {shown}; {counts_line(stream.counts)}", err=True)
     if unbalanced:  # cannot happen by construction; never hide it if it does
-        click.echo(f"dealgate: {len(unbalanced)} statements do not reconcile", err=True)
+        click.echo(f"dealgate: {unbalanced} statements do not reconcile", err=True)
     if booking:
-        booking.record(result)
+        booking.record(PayoutResult(every, result.diagnostics, result.counts))
     sys.exit(EXIT_PROBLEMS if unbalanced or not result.ok else EXIT_OK)
 
 

@@ -1,6 +1,7 @@
 """Payout benchmark: the compiled AE plan against a hand-written Decimal loop for the same plan.
 
     python bench/payout.py [--deals 1000000] [--reps 10000] [--rules rules] [--plan ae-2026]
+                           [--no-e2e] [--keep DIR]
 
 Generates ``--deals`` credited (closed-won) deals in 2026-Q3 spread over ``--reps`` reps, with
 what the default AE plan looks at: amounts, some 60/40 splits, some multi-year contracts (the
@@ -15,9 +16,17 @@ Then it times, on the same in-memory deals:
 - handwritten: the same plan written by hand as plain Python over Decimals (what a careful
   engineer would write for exactly this plan, nothing configurable), producing per-rep totals.
 
-The two must agree to the cent on every rep's total (checked; a mismatch exits 1). The last line
-printed is JSON: deals, reps, payout_deals_per_s, handwritten_deals_per_s and
-payout_vs_handwritten (payout time / handwritten time; acceptance: <= 2).
+The two must agree to the cent on every rep's total (checked; a mismatch exits 1).
+
+Then, end to end (unless ``--no-e2e``): a synthetic export of ``--deals`` rows and a reps file of
+``--reps`` reps (``write_e2e_inputs``), and ``dealgate payout EXPORT --reps REPS --from 2026-Q1
+--to 2026-Q4 --format json|csv -o FILE --engine python`` run as a child process of this
+checkout's CLI, timed from start to exit with the child's peak RSS (``os.wait4``).
+
+The last line printed is JSON: deals, reps, payout_deals_per_s, handwritten_deals_per_s,
+payout_vs_handwritten (payout time / handwritten time; acceptance: <= 2), totals_match; and
+e2e_json_seconds, e2e_csv_seconds, json_vs_csv (target <= 1.5), peak_rss_mb_json and
+peak_rss_mb_csv (target < 300 at 1M deals / 10k reps), e2e_statements.
 """
 
 from __future__ import annotations
@@ -26,8 +35,11 @@ import argparse
 import datetime as dt
 import gc
 import json
+import os
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
@@ -163,6 +175,94 @@ def handwritten(deals, quotas: dict, plan) -> dict:
     return totals
 
 
+def write_e2e_inputs(folder: Path, deals: int, reps: int) -> tuple[Path, Path]:
+    """A synthetic export (``engine.synthetic``, seed 7) and a reps file of ``reps`` reps to go with it.
+
+    The synthetic export names six owners; here each row's owner, split partner and SDR are taken
+    from ``reps`` reps instead (1% of them SDRs on the monthly SDR plan, the rest AEs), so a run
+    has the statements of many reps, as a real company's has. Files already there are reused.
+    """
+    import csv
+
+    from engine import synthetic
+
+    export = folder / f"deals-{deals}-{reps}.csv"
+    reps_file = folder / f"reps-{reps}.csv"
+    sdrs = max(1, reps // 100)
+    aes = [f"ae{n:05d}" for n in range(max(1, reps - sdrs))]
+    sdr_ids = [f"sdr{n:04d}" for n in range(sdrs)]
+    if not reps_file.exists():
+        rng = random.Random(5)
+        with open(reps_file, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["id", "name", "plan", "quota", "target_incentive", "start", "end", "currency"])
+            per_ae = 150_000 * deals // max(len(aes), 1) // 100  # near what an AE sells, so tiers are crossed
+            for n, rep in enumerate(aes):
+                quota = per_ae * rng.choice((60, 80, 100, 120, 140)) // 100
+                writer.writerow([rep, f"AE {n}", "ae-2026", quota or 1000, 25000, "2024-01-01", "", "USD"])
+            for n, rep in enumerate(sdr_ids):
+                writer.writerow([rep, f"SDR {n}", "sdr-2026", "", "", "2025-01-01", "", "USD"])
+    if not export.exists():
+        rng = random.Random(3)
+        partial = export.with_suffix(".part")
+        with open(partial, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(synthetic.HEADER)
+            for n, row in enumerate(synthetic.rows(deals)):
+                owner = aes[n % len(aes)]
+                row[2] = owner
+                if row[18]:  # a split: the owner's share stays, the partner is another AE
+                    share = row[18].split(";")[0].split(":")[1]
+                    partner = aes[(n + 1 + rng.randrange(max(len(aes) - 1, 1))) % len(aes)]
+                    row[18] = f"{owner}:{share};{partner}:{100 - int(share)}" if partner != owner else ""
+                if row[19]:
+                    row[19] = sdr_ids[rng.randrange(len(sdr_ids))]
+                writer.writerow(row)
+        partial.replace(export)
+    return export, reps_file
+
+
+def run_payout(export: Path, reps_file: Path, fmt: str, out: Path, log: Path) -> dict:
+    """``dealgate payout`` of this checkout as a child process: seconds, peak RSS (MB), exit code."""
+    cli = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from cli import main; main()"
+    argv = [sys.executable, "-c", cli, "payout", str(export), "--reps", str(reps_file), "--rules", str(ROOT / "rules")]
+    argv += ["--from", "2026-Q1", "--to", "2026-Q4", "--as-of", "2026-09-30", "--format", fmt, "-o", str(out)]
+    argv += ["--engine", "python"]
+    with log.open("wb") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest of every child
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+    return {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "rc": child.returncode}
+
+
+def end_to_end(deals: int, reps: int, folder: Path) -> dict:
+    """JSON and CSV statements written by the CLI from an export and a reps file: the e2e_* figures."""
+    export, reps_file = write_e2e_inputs(folder, deals, reps)
+    found: dict = {}
+    for fmt in ("json", "csv"):
+        print(f"e2e: dealgate payout {export.name} --format {fmt} ...", file=sys.stderr)
+        log = folder / f"payout-{fmt}.log"
+        run = run_payout(export, reps_file, fmt, folder / f"statements.{fmt}", log)
+        closing = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+        if run["rc"] not in (0, 1):  # 1: deal problems (duplicates, blank amounts), statements still written
+            print(f"dealgate payout --format {fmt} failed ({run['rc']}): see {log}", file=sys.stderr)
+            raise SystemExit(2)
+        print(f"  {run['seconds']:.2f} s, peak RSS {run['rss_mb']:.0f} MB: {' '.join(closing)}", file=sys.stderr)
+        found[fmt] = run
+        if closing and closing[0].split(" ", 1)[0].replace(",", "").isdigit():
+            found["statements"] = int(closing[0].split(" ", 1)[0].replace(",", ""))
+    return {
+        "e2e_json_seconds": round(found["json"]["seconds"], 2),
+        "e2e_csv_seconds": round(found["csv"]["seconds"], 2),
+        "json_vs_csv": round(found["json"]["seconds"] / found["csv"]["seconds"], 3),
+        "peak_rss_mb_json": round(found["json"]["rss_mb"], 1),
+        "peak_rss_mb_csv": round(found["csv"]["rss_mb"], 1),
+        "e2e_statements": found.get("statements"),
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=1_000_000)
@@ -170,6 +270,10 @@ def main(argv=None) -> int:
     parser.add_argument("--rules", default=str(ROOT / "rules"))
     parser.add_argument("--plan", default="ae-2026")
     parser.add_argument("--repeat", type=int, default=3, help="time each side this many times, keep the best")
+    parser.add_argument(
+        "--e2e", action=argparse.BooleanOptionalAction, default=True, help="also run dealgate payout end to end"
+    )
+    parser.add_argument("--keep", help="folder for the end-to-end inputs and statements (reused); default: temporary")
     args = parser.parse_args(argv)
 
     pack = read_pack([args.rules])
@@ -178,6 +282,16 @@ def main(argv=None) -> int:
         return 2
     program = compile_payout(pack.analysis)
     plan = program.plans[args.plan]
+    # End to end first: a child's peak RSS on Linux starts from this process's own at the time of
+    # the fork (the exec inherits its high-water mark), and the in-memory deals below are a GB.
+    e2e: dict = {}
+    if args.e2e:
+        if args.keep:
+            Path(args.keep).mkdir(parents=True, exist_ok=True)
+            e2e = end_to_end(args.deals, args.reps, Path(args.keep))
+        else:
+            with tempfile.TemporaryDirectory(prefix="dealgate-bench-") as folder:
+                e2e = end_to_end(args.deals, args.reps, Path(folder))
     print(f"generating {args.deals:,} deals for {args.reps:,} reps ...", file=sys.stderr)
     deals, quotas = make_data(args.deals, args.reps)
     reps = [Rep(r, plan.id, quota=q) for r, q in quotas.items()]
@@ -213,18 +327,16 @@ def main(argv=None) -> int:
             f"{totals.get(r)}",
             file=sys.stderr,
         )
-    print(
-        json.dumps(
-            {
-                "deals": args.deals,
-                "reps": args.reps,
-                "payout_deals_per_s": round(args.deals / best_payout),
-                "handwritten_deals_per_s": round(args.deals / best_hand),
-                "payout_vs_handwritten": round(best_payout / best_hand, 3),
-                "totals_match": not mismatches,
-            }
-        )
-    )
+    figures = {
+        "deals": args.deals,
+        "reps": args.reps,
+        "payout_deals_per_s": round(args.deals / best_payout),
+        "handwritten_deals_per_s": round(args.deals / best_hand),
+        "payout_vs_handwritten": round(best_payout / best_hand, 3),
+        "totals_match": not mismatches,
+    }
+    figures.update(e2e)
+    print(json.dumps(figures))
     return 1 if mismatches else 0
 
 

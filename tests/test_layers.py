@@ -47,6 +47,7 @@ LAYERS = {
     # evaluate: what the compiled rules say about deals, reps and test cases
     "engine.score": 8,
     "engine.payout": 8,
+    "engine.payout.spill": 8,  # credits by rep on disk between crediting and statements (bounded memory)
     "engine.explain": 8,
     "engine.diff": 8,
     "engine.testing": 8,

@@ -23,3 +23,8 @@ def test_small_bench_run_agrees_with_the_handwritten_loop():
     assert set(last) >= {"deals", "reps", "payout_deals_per_s", "handwritten_deals_per_s", "payout_vs_handwritten"}
     assert (last["deals"], last["reps"], last["totals_match"]) == (3000, 30, True)
     assert last["payout_vs_handwritten"] > 0
+    # end to end: the CLI wrote JSON and CSV statements of the same run, in a child process each
+    assert set(last) >= {"e2e_json_seconds", "e2e_csv_seconds", "json_vs_csv", "peak_rss_mb_json", "peak_rss_mb_csv"}
+    assert last["e2e_json_seconds"] > 0 and last["e2e_csv_seconds"] > 0 and last["json_vs_csv"] > 0
+    assert last["peak_rss_mb_json"] > 0 and last["peak_rss_mb_csv"] > 0
+    assert last["e2e_statements"] > 0

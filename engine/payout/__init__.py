@@ -7,12 +7,21 @@ See docs/payouts.md for the plan semantics. The entry points:
 - ``read_fx(path)`` -> FxResult: the dated FX table for plans with ``fx``
 - ``compile_payout(analysis_or_ruleset)`` -> PayoutProgram, compiled once
 - ``PayoutProgram.compute(deals, reps, periods, as_of, rep=None, fx=None)`` -> PayoutResult
+- ``PayoutProgram.stream(...)`` -> PayoutStream: the same statements as an iterator, computed a
+  bucket of reps at a time with the credits past ``held`` on disk (bounded memory; the CLI's way)
 - ``combine(statements)``: the one statement per period of a rep who changed plans
 - ``compute_statements(ruleset_or_analysis, deals, reps, periods, as_of)``: both in one call
 """
 
 from .assignments import Combined, combine
-from .compute import PayoutProgram, PayoutResult, compile_payout, compute_statements, requested_periods
+from .compute import (
+    PayoutProgram,
+    PayoutResult,
+    PayoutStream,
+    compile_payout,
+    compute_statements,
+    requested_periods,
+)
 from .credit import Credited, CreditResult, compile_credit, parse_recipients
 from .fx import FxResult, FxTable, read_fx
 from .periods import Period, PeriodError, parse_period, period_of, periods_in
@@ -29,6 +38,7 @@ __all__ = [
     "Line",
     "PayoutProgram",
     "PayoutResult",
+    "PayoutStream",
     "Period",
     "PeriodError",
     "Rep",

@@ -10,6 +10,11 @@ reps of that plan. For each rep, statements are computed period by period
 from the start of the fiscal year of its earliest credit (or start date)
 when the plan carries state between periods (draws, clawbacks, attainment
 to date), so a requested period always sees what earlier ones paid.
+
+``program.stream(...)`` does the same with bounded memory: the credits are
+kept by rep, on disk once they are many (``spill.CreditStore``), and the
+statements are computed as they are read, a bucket of reps at a time, in
+the order ``compute`` gives them. ``compute`` is ``stream`` read whole.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from .assignments import by_plan, days_on
 from .credit import ONE, OWNER, Credited, CreditProgram, SplitProblem, compile_credit, parse_recipients
 from .fx import FxTable
 from .reps import Rep
+from .spill import HELD, CreditStore
 from .split import merge_parts
 from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
 
@@ -80,17 +86,95 @@ class PayoutProgram:
         them (then problems with a deal point at ``source``:line). ``fx`` is the dated FX table
         plans with ``fx`` convert deals in other currencies with (``engine.payout.fx.read_fx``).
         """
+        # Paused for the whole run (stream pauses it only while it computes, and a collection
+        # between two buckets would walk every credit still held).
+        with _collector_paused(), self.stream(deals, reps, periods, as_of, rep, source, fx, held=None) as streamed:
+            statements = tuple(streamed)
+            return PayoutResult(statements, streamed.diagnostics, streamed.counts)
+
+    def stream(
+        self,
+        deals: Iterable,
+        reps: Iterable[Rep],
+        periods,
+        as_of: dt.date,
+        rep: str | None = None,
+        source: str | None = None,
+        fx: FxTable | None = None,
+        held: int | None = HELD,
+    ) -> PayoutStream:
+        """``compute``'s statements as an iterator, in the same order, with bounded memory.
+
+        The deals are read and credited here, at once (beyond ``held`` credits they go to a
+        temporary file); iterating computes the statements a bucket of reps at a time. The
+        diagnostics are complete once the iteration is over. ``held=None`` keeps every credit
+        in memory. Use it as a context manager, or ``close`` it, to let the temporary file go.
+        """
         run = _Run(self, list(reps), periods, as_of, rep, source, fx)
-        # A run makes a few small tuples per deal (credits, lines) and no reference cycles; with a
-        # large export alive, the cyclic collector's passes over it would cost more than the
-        # computation. It is paused for the run and restored after.
-        was_enabled = gc.isenabled()
-        gc.disable()
         try:
-            return run.run(deals)
-        finally:
-            if was_enabled:
-                gc.enable()
+            with _collector_paused():
+                run.distribute(deals, held)
+        except BaseException:  # an unreadable export, an interrupt: the temporary file goes now
+            run.store.close()
+            raise
+        return PayoutStream(run)
+
+
+class PayoutStream:
+    """The statements of a payout whose deals are credited, computed as they are iterated.
+
+    ``diagnostics``, ``ok`` and ``counts`` are those of ``PayoutResult``; the diagnostics of the
+    statements (duplicates, missing quotas, ...) are there once every statement was read.
+    """
+
+    def __init__(self, run: _Run):
+        self.run = run
+        self.counts = run.counts
+        self.read = False
+        self._statements = run.statements()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self._statements)
+        except StopIteration:
+            self.read = True
+            self.close()
+            raise
+
+    def __enter__(self) -> PayoutStream:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._statements.close()
+        self.run.store.close()
+
+    @property
+    def diagnostics(self) -> list:
+        return self.run.all_diagnostics()
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+class _collector_paused:
+    """A run makes a few small tuples per deal (credits, lines) and no reference cycles; with a
+    large export alive, the cyclic collector's passes over it would cost more than the
+    computation. It is paused while crediting, and while each bucket's statements are computed."""
+
+    def __enter__(self):
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *_):
+        if self.was_enabled:
+            gc.enable()
 
 
 def compile_payout(source) -> PayoutProgram:
@@ -146,6 +230,23 @@ class _Problems:
     def __init__(self, source: str | None = None):
         self.groups: dict = {}
         self.source = source
+        self.keyed: dict = {}  # (severity, code, group) -> [count, [(key, n, message)], hint]
+        self.n = 0
+
+    def add_keyed(self, key: tuple, severity: str, code: str, group: str, message: str, hint: str | None = None):
+        """A problem found computing statements, where ``key`` (plan index, rep index) orders it.
+
+        Statements are computed a bucket of reps at a time, for every plan; a run held whole computed
+        them plan by plan. Problems are listed in that order whatever the buckets: the first
+        MAX_LISTED by key are kept (a few more between trims), the rest only counted.
+        """
+        entry = self.keyed.setdefault((severity, code, group), [0, [], hint])
+        entry[0] += 1
+        entry[1].append((key, self.n, message))
+        self.n += 1
+        if len(entry[1]) > 8 * MAX_LISTED:
+            entry[1].sort()
+            del entry[1][MAX_LISTED:]
 
     def add(
         self, severity: str, code: str, group: str, message: str, hint: str | None = None, line: int | None = None
@@ -160,7 +261,16 @@ class _Problems:
 
     def diagnostics(self) -> list[Diagnostic]:
         result: list[Diagnostic] = []
-        for (severity, code, group), (count, messages, hint) in self.groups.items():
+        groups = dict(self.groups)
+        keyed = sorted(self.keyed.items(), key=lambda item: min(item[1][1]))  # in order of their first problem
+        for name, (count, found, hint) in keyed:
+            where = Location(self.source) if self.source is not None else None
+            listed = [(message, where) for _, _, message in sorted(found)[:MAX_LISTED]]
+            if name in groups:  # not met: the crediting pass and the statements report different codes
+                groups[name] = [groups[name][0] + count, (groups[name][1] + listed)[:MAX_LISTED], groups[name][2]]
+            else:
+                groups[name] = [count, listed, hint]
+        for (severity, code, group), (count, messages, hint) in groups.items():
             make = error if severity == "error" else warning
             result.extend(make(code, message, where, hint) for message, where in messages)
             if count > len(messages):
@@ -207,41 +317,71 @@ class _Run:
                 self.requested[plan_id] = requested_periods(periods, rt.plan.period, rt.plan.fiscal_year_start)
         self.run_end = max((ps[-1].end for ps in self.requested.values() if ps), default=None)
         self.counts: dict = {"deals": 0}
+        self.order = list(dict.fromkeys(rep.id for rep in self.reps))  # the statements' order: reps file order
+        self.store = CreditStore(self.order, None)
+        self.key: tuple = (0, 0)  # (plan index, rep index) of the statements being computed: orders their problems
+        self.late: list = []  # (key, n, Diagnostic) of the statements: no quota, no target incentive, too large
 
-    def run(self, deals: Iterable[dict]):
-        credits = self.distribute(deals)
-        statements = []
-        by_rep: dict = {}  # rep id -> its statements on every plan it is on
-        for plan_id, reps in self.by_plan.items():
-            rt = self.program.runtimes[plan_id]
-            for rep_id, rep in reps.items():
-                by_rep.setdefault(rep_id, []).extend(self.rep_statements(rt, rep, credits[plan_id].get(rep_id, [])))
-        for rep_id in dict.fromkeys(rep.id for rep in self.reps):
-            mine = by_rep.get(rep_id, [])
-            if len({s.plan for s in mine}) > 1:  # a rep who changed plans: the parts in date order
-                mine.sort(key=lambda s: (s.part.start if s.part else s.period.start, s.period.end))
-            statements.extend(mine)
-        diagnostics = self.diagnostics + self.problems.diagnostics()
-        return PayoutResult(tuple(statements), diagnostics, self.counts)
+    def statements(self):
+        """Every rep's statements, reps file order, then by period (a rep who changed plans: date order).
+
+        Computed a bucket of reps at a time; within a bucket plan by plan, as a run held whole did.
+        """
+        store = self.store
+        work: list[list] = [[] for _ in range(store.count)]  # bucket -> (plan index, rep index, plan id, rep)
+        for plan_index, (plan_id, reps) in enumerate(self.by_plan.items()):
+            for rep_index, (rep_id, rep) in enumerate(reps.items()):
+                work[store.bucket_of[rep_id]].append((plan_index, rep_index, plan_id, rep))
+        order: list[list] = [[] for _ in range(store.count)]
+        for rep_id in self.order:
+            order[store.bucket_of[rep_id]].append(rep_id)
+        for bucket in range(store.count):
+            with _collector_paused():
+                credits = store.take(bucket, [(plan_id, rep.id) for _, _, plan_id, rep in work[bucket]])
+                by_rep: dict = {}  # rep id -> its statements on every plan it is on
+                for plan_index, rep_index, plan_id, rep in work[bucket]:
+                    self.key = (plan_index, rep_index)
+                    rt = self.program.runtimes[plan_id]
+                    mine = self.rep_statements(rt, rep, credits.pop((plan_id, rep.id), []))
+                    by_rep.setdefault(rep.id, []).extend(mine)
+                del credits
+                statements = []
+                for rep_id in order[bucket]:
+                    mine = by_rep.pop(rep_id, [])
+                    if len({s.plan for s in mine}) > 1:  # a rep who changed plans: the parts in date order
+                        mine.sort(key=lambda s: (s.part.start if s.part else s.period.start, s.period.end))
+                    statements.extend(mine)
+            yield from statements
+            del statements
+
+    def all_diagnostics(self) -> list:
+        """The run's diagnostics in the order of a run held whole: reps and crediting, the statements'
+        own (by plan, then rep), then the per-deal problems grouped."""
+        late = [d for _, _, d in sorted(self.late, key=lambda item: item[:2])]
+        return self.diagnostics + late + self.problems.diagnostics()
+
+    def _late(self, diagnostic: Diagnostic) -> None:
+        self.late.append((self.key, len(self.late), diagnostic))
 
     # crediting
 
-    def distribute(self, deals: Iterable[dict]) -> dict:
+    def distribute(self, deals: Iterable[dict], held: int | None = HELD) -> None:
+        """Credit every deal into ``self.store`` (to disk past ``held`` credits in memory)."""
+        store = self.store = CreditStore(self.order, held)
         plans = []
-        credits: dict = {}
         tallies: dict = {}
         for plan_id, reps in self.by_plan.items():
             rt = self.program.runtimes[plan_id]
             program = self.program.credit.plans[plan_id]
-            credits[plan_id] = {}
             counts = [0] * len(_COUNTS)  # a list indexed by CREDITED, ...: the hot loop counts in place
             tallies[plan_id] = counts
             bounded = frozenset(r.id for r in reps.values() if r.bounded or r.assignments)
             # the payment date and the deal's currency, when the plan has them, come after the CreditResult fields
             extras = (rt.plan.payment is not None, rt.plan.fx is not None) if rt.plan.payment or rt.plan.fx else None
             plans.append(
-                (plan_id, program.function, program.when_fields, reps, credits[plan_id], counts, rt, bounded, extras)
+                (plan_id, program.function, program.when_fields, reps, store.plan(plan_id), counts, rt, bounded, extras)
             )
+        every = list(tallies.values())
         as_of = self.as_of
         end = self.run_end
         problems = self.problems
@@ -250,7 +390,10 @@ class _Run:
         outside: dict = {}  # (plan, rep id) -> count of credits outside the rep's dates
         number = 0
         new = tuple.__new__
+        mask = 0 if held is not None and held < 4096 else 4095  # how often to look: every 4096 deals, or every one
         for number, deal in enumerate(deals, 1):
+            if not number & mask and held is not None and sum(t[CREDITS] for t in every) - store.written > held:
+                store.spill()
             line = None
             if deal.__class__ is tuple:  # (line, record) from ExportReader.records()
                 line, deal = deal
@@ -413,7 +556,8 @@ class _Run:
         for plan_id, counts in tallies.items():
             self.counts[plan_id] = dict(zip(_COUNTS, counts))
         self.report_strangers(strangers, outside)
-        return credits
+        if store.spilled:
+            store.spill()  # the rest too: every bucket is then read back the same way
 
     def convert(self, plan, deal_id, amount, date, bonuses, currency, line):
         """A deal's credit in the plan's currency: (amount, bonuses, (currency, amount, rate, rate date)),
@@ -490,7 +634,8 @@ class _Run:
         duplicates = [i for i in range(1, len(credits)) if _same_credit(credits[i], credits[i - 1])]
         for i in reversed(duplicates):
             again, first = credits[i], credits[i - 1]
-            self.problems.add(
+            self.problems.add_keyed(
+                self.key,
                 "error",
                 "DG618",
                 f"deals that appear more than once under plan '{plan_id}'",
@@ -561,7 +706,7 @@ class _Run:
             try:
                 statement = compute_statement(rt, rep, period, credits, dates, state, due)
             except NoQuota:
-                self.diagnostics.append(
+                self._late(
                     error(
                         "DG614",
                         f"rep '{rep.id}' has no quota and plan '{plan.id}' sets no default; no statement for "
@@ -572,7 +717,7 @@ class _Run:
                 )
                 return statements
             except NoTargetIncentive:
-                self.diagnostics.append(
+                self._late(
                     error(
                         "DG615",
                         f"plan '{plan.id}' pays rates of the target incentive, but rep '{rep.id}' has none; "
@@ -583,7 +728,7 @@ class _Run:
                 )
                 return statements
             except ArithmeticError:  # decimal.InvalidOperation: beyond 28 significant digits nothing is exact
-                self.diagnostics.append(
+                self._late(
                     error(
                         "DG619",
                         f"rep '{rep.id}': amounts in {period.label} are too large to pay exactly (more than "
@@ -619,7 +764,8 @@ class _Run:
             if share is None:
                 continue
             if c.cancelled < c.date:
-                self.problems.add(
+                self.problems.add_keyed(
+                    self.key,
                     "warning",
                     "DG616",
                     f"deals cancelled before their credit date ({plan.id})",

@@ -6,17 +6,37 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 
 from ..diagnostics import Diagnostic
 from .common import annotation, visible
 
 
-def _source_lines(file: str) -> tuple:
+def _source_lines(file: str, wanted: set, block_size: int = 1 << 20) -> dict:
+    """Line number -> text of the ``wanted`` lines of ``file``, numbered as ``str.splitlines`` counts.
+
+    Read a block at a time and only those lines kept: the file may be a deal export of a million
+    rows, whose whole text (as a tuple of lines, several times its size) was most of the memory of a
+    payout that had a few warnings to show. A file that is not UTF-8 gives no lines, as before.
+    """
+    found: dict = {}
+    number = 0
+    carry = ""  # the last line read, which the next block may continue (a CR then its LF)
     try:
-        return tuple(Path(file).read_text(encoding="utf-8-sig").splitlines())
+        with open(file, encoding="utf-8-sig", newline="") as handle:
+            while block := handle.read(block_size):
+                lines = (carry + block).splitlines(keepends=True)
+                carry = lines.pop()
+                for line in lines:
+                    number += 1
+                    if number in wanted:
+                        found[number] = line.splitlines()[0]
     except (OSError, UnicodeDecodeError):
-        return ()
+        return {}
+    if carry:
+        number += 1
+        if number in wanted:
+            found[number] = carry.splitlines()[0]
+    return found
 
 
 def _width(text: str) -> int:
@@ -27,12 +47,10 @@ def _width(text: str) -> int:
 def _excerpt(diagnostic: Diagnostic, sources: dict) -> list[str]:
     if not diagnostic.file or not diagnostic.line:
         return []
-    if diagnostic.file not in sources:
-        sources[diagnostic.file] = _source_lines(diagnostic.file)
-    lines = sources[diagnostic.file]
-    if diagnostic.line > len(lines):
+    text = sources.get(diagnostic.file, {}).get(diagnostic.line)
+    if text is None:
         return []
-    text = lines[diagnostic.line - 1].replace("\t", " ")  # YAML counts a tab as one column
+    text = text.replace("\t", " ")  # YAML counts a tab as one column
     gutter = f"{diagnostic.line:>4} | "
     before = text[: max(diagnostic.column - 1, 0)]
     caret = " " * (len(gutter) - 2) + "| " + " " * _width(before) + "^" * _span_width(diagnostic, text)
@@ -52,7 +70,12 @@ def render_text(diagnostics: Iterable[Diagnostic], color: bool = False) -> str:
     a file may change between two validations in one process, or a relative path may name
     another file after a change of directory)."""
     out = []
-    sources: dict = {}
+    diagnostics = list(diagnostics)
+    wanted: dict = {}  # file -> the line numbers shown from it
+    for d in diagnostics:
+        if d.file and d.line:
+            wanted.setdefault(d.file, set()).add(d.line)
+    sources = {file: _source_lines(file, lines) for file, lines in wanted.items()}
     for d in diagnostics:
         where = str(d.location) if d.location else "<pack>"
         severity = d.severity

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import IO
 
+import attrs
+
 from ..money import CENT, money_text, shown_money
 from ..output import safe_cell
 from ..payout.assignments import Combined, combine
@@ -195,17 +197,17 @@ def line_record(line: Line, rounding: str = "half_up") -> dict:
 
 def write_json(out: IO[str], statements: Iterable[Statement], as_of=None) -> None:
     """``render_json``'s text, written one statement at a time: a payout of a million deals never
-    holds its whole document (its records and its text were most of the run's memory)."""
-    statements = list(statements)
+    holds its whole document (its records and its text were most of the run's memory), nor, when
+    ``statements`` is an iterator (``PayoutProgram.stream``), its statements: the combined
+    statements at the end need only each statement's heading and total, which are kept."""
     out.write('{\n  "statements": ')
-    if not statements:
-        out.write("[]")
-    for index, s in enumerate(statements):
-        out.write(("[" if index == 0 else ",") + "\n    ")
+    kept: list[Statement] = []  # each statement without its lines and credits: what ``combine`` reads, at the end
+    for s in statements:
+        out.write(("[" if not kept else ",") + "\n    ")
         out.write(dumps_nested(statement_record(s), 2))
-    if statements:
-        out.write("\n  ]")
-    combined = combine(statements)
+        kept.append(attrs.evolve(s, lines=(), credits=(), tiers=None))
+    out.write("\n  ]" if kept else "[]")
+    combined = combine(kept)
     if combined:
         out.write(',\n  "combined": ' + dumps_nested([combined_record(c) for c in combined], 1))
     if as_of is not None:
