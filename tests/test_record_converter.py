@@ -162,9 +162,9 @@ def test_the_everyday_dict_takes_the_fast_tier(ruleset):
 
 
 def test_memos_are_bounded_and_keep_their_blanks(ruleset, monkeypatch):
-    import engine.read.record as record_module
+    import engine.read.csv as csv_module
 
-    monkeypatch.setattr(record_module, "MEMO_LIMIT", 5)
+    monkeypatch.setattr(csv_module, "MEMO_LIMIT", 5)
     fields, analysis = ruleset.fields.fields, ruleset.analysis
     generated, _ = compile_record(fields, analysis.defaults, analysis.stage_lookup)
     memos = [v for k, v in generated.__globals__.items() if k.startswith("m") and k[1:].isdigit()]

@@ -272,20 +272,25 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
 
     Like the rule compiler, this writes straight-line Python once so the per-row work is
     only the conversions themselves: a string cell is ``row[i].strip() or <default>``, any
-    other cell but a list is first looked up in a memo of texts already read, and only new
-    texts call the converter from ``engine.values``. (Exports repeat their dates, flags,
-    stages and amounts; the values are immutable, so deals may share them. Lists are not.) A cell that cannot be read
-    raises ValueProblem; the caller then finds which one (rare, so it may be slow).
+    other cell but a list is one subscript of a memo of texts already read, seeded with the
+    blank ('' -> the default; not for a required field without one), and only a text the
+    memo lacks (KeyError) calls ``x<k>``: the converter from ``engine.values``, remembered, or
+    the blank's default. (Exports repeat their dates, flags, stages and amounts; the values
+    are immutable, so deals may share them. Lists are not.) The deal is a copy of a template
+    (fields without a column already hold their defaults) with the cells' values stored in:
+    copying the keys costs less than building a dict of twenty fields. A cell that cannot be
+    read raises ValueProblem; the caller then finds which one (rare, so it may be slow).
     Returns the function and its source (kept on the reader as ``row_source``).
     """
-    namespace: dict = {}
+    namespace: dict = {"TEMPLATE": {**dict.fromkeys(name for _, name in plan), **{n: defaults.get(n) for n in absent}}}
     lines = ["def convert(row):"]
-    items = []
+    stores = []
     for k, (index, name) in enumerate(plan):
         field = fields[name]
         default = defaults.get(name)
+        required = field.required and default is None
         namespace[f"d{k}"] = default
-        if field.required and default is None:
+        if required:
             namespace[f"r{k}"] = _raiser(RequiredMissing(f"missing required field '{name}'"))
             blank = f"r{k}()"
         else:
@@ -294,25 +299,37 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
         if field.type == T.STRING:
             lines.append(f"    v{k} = row[{index}].strip() or {blank}")
         elif field.type != T.LIST:
-            memo: dict = {}
-            namespace[f"m{k}"] = memo
-            namespace[f"c{k}"] = _memoized(convert, memo)
-            lines.append(f"    t = row[{index}]")
-            lines.append(f"    v{k} = m{k}.get(t)")
-            lines.append(f"    if v{k} is None:")
-            lines.append(f"        v{k} = c{k}(t) if t and not t.isspace() else {blank}")
+            seed = {} if required else {"": default}
+            memo = namespace[f"m{k}"] = dict(seed)
+            namespace[f"x{k}"] = _text_or_blank(remembering(convert, memo, seed), namespace.get(f"r{k}"), default)
+            lines += [
+                "    try:",
+                f"        v{k} = m{k}[row[{index}]]",
+                "    except KeyError:",
+                f"        v{k} = x{k}(row[{index}])",
+            ]
         else:
             namespace[f"c{k}"] = convert
             lines.append(f"    t = row[{index}]")
             lines.append(f"    v{k} = c{k}(t) if t and not t.isspace() else {blank}")
-        items.append(f"{name!r}: v{k}")
-    for j, name in enumerate(absent):
-        namespace[f"a{j}"] = defaults.get(name)
-        items.append(f"{name!r}: a{j}")
-    lines.append("    return {" + ", ".join(items) + "}")
+        stores.append(f"    deal[{name!r}] = v{k}")
+    lines += ["    deal = TEMPLATE.copy()", *stores, "    return deal"]
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<dealgate row reader>", "exec"), namespace)  # indices and repr'd names only
     return namespace["convert"], source
+
+
+def _text_or_blank(convert: Callable[[str], Any], blank: Callable[[], Any] | None, default) -> Callable[[str], Any]:
+    """A cell's value when its memo lacks the text: converted if not blank, else the default (or ``blank()`` raises)."""
+
+    def cell(text: str):
+        if text and not text.isspace():
+            return convert(text)
+        if blank is not None:
+            return blank()
+        return default
+
+    return cell
 
 
 def _raiser(problem: ValueProblem) -> Callable[[], Any]:
@@ -322,13 +339,22 @@ def _raiser(problem: ValueProblem) -> Callable[[], Any]:
     return blank
 
 
-def _memoized(convert: Callable[[str], Any], memo: dict, limit: int = 65_536) -> Callable[[str], Any]:
-    """``convert`` remembering its results in ``memo`` (bounded); failures are not remembered."""
+MEMO_LIMIT = 65_536  # texts remembered per field; then the memo starts again (ids and names never repeat)
+
+
+def remembering(convert: Callable[[str], Any], memo: dict, seed: dict) -> Callable[[str], Any]:
+    """``convert`` remembering its results in ``memo``, at most MEMO_LIMIT of them.
+
+    When full, the memo starts again from ``seed`` (the blanks the generated code expects to
+    find there), so a field whose texts never repeat costs memory only up to the limit.
+    Failures are not remembered.
+    """
 
     def remembered(text: str):
         value = convert(text)
-        if len(memo) >= limit:
+        if len(memo) >= MEMO_LIMIT:
             memo.clear()
+            memo.update(seed)
         memo[text] = value
         return value
 

@@ -26,8 +26,7 @@ from typing import Any
 
 from .. import types as T
 from ..values import ValueProblem, coerce, is_blank, text_converter
-
-MEMO_LIMIT = 65_536  # texts remembered per field; then the memo starts again (ids and names never repeat)
+from .csv import remembering
 
 
 def record_values(fields: dict, defaults: dict, stages, values: dict) -> dict:
@@ -94,7 +93,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
             memo = namespace[f"m{k}"] = {}
             seed = {} if required else {"": default, None: default}
             memo.update(seed)
-            convert = namespace[f"c{k}"] = _remembering(convert, memo, seed)
+            convert = namespace[f"c{k}"] = remembering(convert, memo, seed)
         else:
             namespace[f"c{k}"] = convert
         namespace[f"x{k}"] = _miss(field, default, required, convert, stages)
@@ -174,25 +173,6 @@ def _miss(field, default, required: bool, convert: Callable[[str], Any], stages)
         return default
 
     return miss
-
-
-def _remembering(convert: Callable[[str], Any], memo: dict, seed: dict) -> Callable[[str], Any]:
-    """``convert`` remembering its results in ``memo``, at most MEMO_LIMIT of them.
-
-    When full, the memo starts again from ``seed`` (the blanks), so a field whose texts never
-    repeat (an id in a non-text field, free-form amounts) costs memory only up to the limit.
-    Failures are not remembered.
-    """
-
-    def remembered(text: str):
-        value = convert(text)
-        if len(memo) >= MEMO_LIMIT:
-            memo.clear()
-            memo.update(seed)
-        memo[text] = value
-        return value
-
-    return remembered
 
 
 def _raiser(message: str) -> Callable[[], Any]:
