@@ -31,12 +31,10 @@ class CsvRecords(ReaderState):
         return list(self._csv_plan)
 
     def _start_csv(self) -> None:
-        self._lines = LineFeed(self._text)
-        self._csv = csv.reader(self._lines.lines(), delimiter=self.delimiter)
+        self._open_csv_lines()
         try:
             header = None
             for row in self._csv:
-                self._lines.record_done()
                 if not blank_row(row):
                     header = row
                     break
@@ -89,6 +87,11 @@ class CsvRecords(ReaderState):
                     message += f" — the header is one column: is the delimiter {others[0]!r}?"
             raise ExportError(message, source=self.source_name, line=line)
         self._csv_plan = plan
+
+    def _open_csv_lines(self) -> None:
+        """The csv reader over the export's lines (``_lines``, a LineTape): what reads the header and then the rows."""
+        self._lines = LineTape(self._text)
+        self._csv = csv.reader(self._lines.feed, delimiter=self.delimiter)
 
     def _csv_records(self) -> Iterator[tuple[int, dict | Reject]]:
         assert self.header is not None, "read by _start_csv"
@@ -149,34 +152,40 @@ class CsvRecords(ReaderState):
         """(first line, cells) of each record; (line, RUNAWAY_QUOTE) for a runaway quote.
 
         A quote left open runs on through the lines after it, swallowing rows. A record that
-        ``runaway_quote`` says is one, or that spans lines and grows past the csv module's cell
-        limit, has its first line rejected, and the lines after it are read again as records of
-        their own, so the rows a user sees are counted.
+        runs into the end of the input, or that ``swallowed_lines`` says is one, or that spans
+        lines and grows past the csv module's cell limit, has its first line rejected, and the
+        lines after it are read again as records of their own, so the rows a user sees are counted.
+        The everyday record (one line) costs a comparison of line numbers here.
         """
         lines, reader = self._lines, self._csv
-        done = lines.record_done
+        lines.raise_at_end = True  # the header is read; from here a record left open at the end is a runaway
         base = self._header_line - reader.line_num  # physical line = base + the reader's line_num
-        line = self._header_line + 1
+        line = self._header_line + 1  # where the next record starts
+        forget_at = line + KEEP_LINES
         while True:
-            done()
             try:
-                row = next(reader)
-            except StopIteration:
-                return
+                for row in reader:
+                    start, line = line, base + reader.line_num + 1
+                    if line - start == 1 or not swallowed_lines(row, line - start, width):
+                        if start > forget_at:  # the kept lines: from a recent record on, not the whole file
+                            lines.forget_before(start)
+                            forget_at = start + KEEP_LINES
+                        yield start, row
+                        continue
+                    break  # a runaway quote: its first line is rejected below
+                else:
+                    return
+            except EndOfInput:
+                if base + reader.line_num < line:  # no record open: the input ended between records
+                    return
+                start = line  # a record open at the end of the input: only a quote never closed makes it
             except csv.Error as exc:
-                if not ("field larger than field limit" in str(exc) and lines.spans_lines()):
+                if not ("field larger than field limit" in str(exc) and base + reader.line_num > line):
                     raise self._csv_error(exc, line) from None
-                row = None
-            start, line = line, base + reader.line_num + 1
-            if row is not None and (
-                line - start == 1
-                and not lines.ended  # the everyday record: one line
-                or not runaway_quote(lines, row, line - start, width)
-            ):
-                yield start, row
-                continue
+                start = line  # a record spanning lines grew past the cell limit
+            lines.reread_after(start)
             yield start, RUNAWAY_QUOTE
-            reader = self._csv = csv.reader(lines.reread_after_first(), delimiter=self.delimiter)
+            reader = self._csv = csv.reader(lines.feed, delimiter=self.delimiter)
             base, line = start, start + 1
 
     def _runaway_id(self, line: str) -> str | None:
@@ -221,16 +230,71 @@ def runaway_quote(lines: LineFeed, row: list, spanned: int, width: int) -> bool:
     The heuristic (docs/scoring.md), shared by every engine's reading of CSV: the csv module
     read past the end of the file inside the record (only an open quote makes it), or the
     record spans several lines and has a number of cells other than the header's ``width``
-    or spans more than MAX_RECORD_LINES lines.
+    or spans more than MAX_RECORD_LINES lines (``swallowed_lines``).
     """
-    return lines.ended or spanned > 1 and (len(row) != width or spanned > MAX_RECORD_LINES)
+    return lines.ended or swallowed_lines(row, spanned, width)
+
+
+def swallowed_lines(row: list, spanned: int, width: int) -> bool:
+    """Whether a record read whole looks like a quote left open: several lines, and wrong cells or too many lines."""
+    return spanned > 1 and (len(row) != width or spanned > MAX_RECORD_LINES)
+
+
+KEEP_LINES = 1024  # LineTape keeps the lines from a record at most this many lines back (and the current record's)
+
+
+class EndOfInput(Exception):
+    """Raised through the csv module at the end of the export's lines, once rows are read (LineTape)."""
+
+
+class LineTape:
+    """The export's lines as the csv module reads them: straight from the text stream, recent lines kept.
+
+    The csv module pulls each line through C-level iterators only (``itertools.chain`` and
+    ``tee``): nothing runs in Python per line. The second branch of the tee lags behind,
+    keeping the lines from a recent record on (``forget_before`` moves it up), which is what
+    lets a runaway quote's swallowed lines be read again (``reread_after``). At the end of the
+    lines, once ``raise_at_end`` is set, EndOfInput is raised through the csv module instead of
+    the iteration ending: a record still open there (a quote never closed, which the csv module
+    would hand over as if complete) is then known by the lines it took.
+    """
+
+    def __init__(self, text):
+        self.raise_at_end = False
+        self.feed, self._kept = itertools.tee(itertools.chain(text, iter(self._end, None)))
+        self._kept_from = 1  # the physical line the kept branch gives next
+        self._first = ""
+
+    def _end(self) -> None:
+        if self.raise_at_end:
+            raise EndOfInput
+        return None  # iter(self._end, None) stops
+
+    def forget_before(self, line: int) -> None:
+        """Let go of the kept lines before physical line ``line`` (lines the csv module has read)."""
+        skip = line - self._kept_from
+        if skip > 0:
+            next(itertools.islice(self._kept, skip, skip), None)
+            self._kept_from = line
+
+    def reread_after(self, line: int) -> None:
+        """Keep the first line of the record starting at ``line``; ``feed`` then gives the lines after it again."""
+        self.forget_before(line)
+        self._first = next(self._kept, "")
+        self.feed, self._kept = itertools.tee(self._kept)
+        self._kept_from = line + 1
+
+    def first_line(self) -> str:
+        """The first line of the runaway quote's record (``reread_after``), without its line break."""
+        return self._first.rstrip("\r\n")
 
 
 class LineFeed:
     """The export's lines as the csv module reads them, keeping the current record's lines.
 
-    Cheap enough for every row (a list append per line); the kept lines are what lets a
-    runaway quote's swallowed lines be read again as the records they are.
+    A generator and a list append per line; the kept lines are what lets a runaway quote's
+    swallowed lines be read again as the records they are. The SQL engines find runaway
+    quotes' lines with it; ExportReader reads through the cheaper LineTape.
     """
 
     def __init__(self, text):
