@@ -94,6 +94,18 @@ class CsvRecords(ReaderState):
         self._csv = csv.reader(self._lines.feed, delimiter=self.delimiter)
 
     def _csv_records(self) -> Iterator[tuple[int, dict | Reject]]:
+        """(first line, deal or Reject) of each record, as ``records()`` gives them.
+
+        One generator from the csv module's rows to the deals: a generator between them (the
+        records as cells, then the deals) cost a resumption per row. The csv module reads the
+        lines of the LineTape, in runs: a run ends at a runaway quote (``_runaway``), and the
+        next one starts on the line after the runaway's first line. A quote left open runs on
+        through the lines after it, swallowing rows: a record that runs into the end of the
+        input, or that ``swallowed_lines`` says is one, or that spans lines and grows past the
+        csv module's cell limit, has its first line rejected, and the lines after it are read
+        again as records of their own, so the rows a user sees are counted. The everyday record
+        (one line) costs a comparison of line numbers.
+        """
         assert self.header is not None, "read by _start_csv"
         width = len(self.header)
         convert, self.row_source = compile_row(
@@ -108,85 +120,71 @@ class CsvRecords(ReaderState):
         mangled = EXCEL_FLOAT_ID.match
         counts = self.counts
         records = deals = 0  # counted here, kept in ``counts`` as the rows run out: an attribute per row costs
-        delimiter = self.delimiter
-        try:
-            for start, row in self._csv_rows(width):
-                if row is RUNAWAY_QUOTE:
-                    records += 1
-                    first = self._lines.first_line()
-                    yield (
-                        start,
-                        self._reject(
-                            start, self._runaway_id(first), None, first, f"unclosed quote opened at line {start}"
-                        ),
-                    )
-                    continue
-                if not row or (not row[0] or row[0].isspace()) and blank_row(row):
-                    counts.blank += 1
-                    continue
-                records += 1
-                if len(row) != width:
-                    cells = f"{len(row)} cell" + ("" if len(row) == 1 else "s")
-                    yield (
-                        start,
-                        self._reject(start, None, None, delimiter.join(row), f"row has {cells}, header has {width}"),
-                    )
-                    continue
-                try:
-                    deal = convert(row)
-                except ValueProblem:
-                    yield start, self._csv_reject(start, row)
-                    continue
-                if check_id is not None:
-                    deal_id = deal[ID_FIELD]
-                    # Every id the pattern takes is all digits or has a '.', '+' or '-': skip the plain ones.
-                    if deal_id is not None and (deal_id.isdigit() or not deal_id.isalnum()) and mangled(deal_id):
-                        check_id(start, deal_id)
-                deals += 1
-                yield start, deal
-        finally:
-            counts.records += records
-            counts.deals += deals
-
-    def _csv_rows(self, width: int) -> Iterator[tuple[int, Any]]:  # a row (list), or RUNAWAY_QUOTE
-        """(first line, cells) of each record; (line, RUNAWAY_QUOTE) for a runaway quote.
-
-        A quote left open runs on through the lines after it, swallowing rows. A record that
-        runs into the end of the input, or that ``swallowed_lines`` says is one, or that spans
-        lines and grows past the csv module's cell limit, has its first line rejected, and the
-        lines after it are read again as records of their own, so the rows a user sees are counted.
-        The everyday record (one line) costs a comparison of line numbers here.
-        """
         lines, reader = self._lines, self._csv
         lines.raise_at_end = True  # the header is read; from here a record left open at the end is a runaway
         base = self._header_line - reader.line_num  # physical line = base + the reader's line_num
         line = self._header_line + 1  # where the next record starts
         forget_at = line + KEEP_LINES
-        while True:
-            try:
-                for row in reader:
-                    start, line = line, base + reader.line_num + 1
-                    if line - start == 1 or not swallowed_lines(row, line - start, width):
+        try:
+            while True:
+                try:
+                    for row in reader:
+                        start, line = line, base + reader.line_num + 1
+                        if line - start != 1 and swallowed_lines(row, line - start, width):
+                            break  # a runaway quote
                         if start > forget_at:  # the kept lines: from a recent record on, not the whole file
                             lines.forget_before(start)
                             forget_at = start + KEEP_LINES
-                        yield start, row
-                        continue
-                    break  # a runaway quote: its first line is rejected below
-                else:
-                    return
-            except EndOfInput:
-                if base + reader.line_num < line:  # no record open: the input ended between records
-                    return
-                start = line  # a record open at the end of the input: only a quote never closed makes it
-            except csv.Error as exc:
-                if not ("field larger than field limit" in str(exc) and base + reader.line_num > line):
-                    raise self._csv_error(exc, line) from None
-                start = line  # a record spanning lines grew past the cell limit
-            lines.reread_after(start)
-            yield start, RUNAWAY_QUOTE
-            reader = self._csv = csv.reader(lines.feed, delimiter=self.delimiter)
-            base, line = start, start + 1
+                        if not row or (not row[0] or row[0].isspace()) and blank_row(row):
+                            counts.blank += 1
+                            continue
+                        records += 1
+                        if len(row) != width:
+                            yield start, self._width_reject(start, row, width)
+                            continue
+                        try:
+                            deal = convert(row)
+                        except ValueProblem:
+                            yield start, self._csv_reject(start, row)
+                            continue
+                        if check_id is not None:
+                            deal_id = deal[ID_FIELD]
+                            # Every id the pattern takes is all digits or has a '.', '+' or '-': skip the plain ones.
+                            if (
+                                deal_id is not None
+                                and (deal_id.isdigit() or not deal_id.isalnum())
+                                and mangled(deal_id)
+                            ):
+                                check_id(start, deal_id)
+                        deals += 1
+                        yield start, deal
+                    else:
+                        return
+                except EndOfInput:
+                    if base + reader.line_num < line:  # no record open: the input ended between records
+                        return
+                    start = line  # a record open at the end of the input: a runaway quote (only one makes it)
+                except csv.Error as exc:
+                    if not ("field larger than field limit" in str(exc) and base + reader.line_num > line):
+                        raise self._csv_error(exc, line) from None
+                    start = line  # a record spanning lines grew past the cell limit: a runaway quote
+                records += 1
+                yield start, self._runaway(start)
+                reader = self._csv = csv.reader(lines.feed, delimiter=self.delimiter)
+                base, line = start, start + 1
+        finally:
+            counts.records += records
+            counts.deals += deals
+
+    def _runaway(self, start: int) -> Reject:
+        """The reject of the runaway quote opened at line ``start``; the LineTape then feeds the lines after it."""
+        self._lines.reread_after(start)
+        first = self._lines.first_line()
+        return self._reject(start, self._runaway_id(first), None, first, f"unclosed quote opened at line {start}")
+
+    def _width_reject(self, line: int, row: list, width: int) -> Reject:
+        cells = f"{len(row)} cell" + ("" if len(row) == 1 else "s")
+        return self._reject(line, None, None, self.delimiter.join(row), f"row has {cells}, header has {width}")
 
     def _runaway_id(self, line: str) -> str | None:
         """The id of a runaway quote's row, when its cell comes before the quote."""
@@ -220,7 +218,6 @@ class CsvRecords(ReaderState):
         raise AssertionError("a cell failed once and then passed")  # converters are pure functions
 
 
-RUNAWAY_QUOTE = object()  # in place of a row's cells: a record that is a runaway quote (see _csv_rows)
 MAX_RECORD_LINES = 1000  # a quoted cell spanning more lines is taken for a quote left open
 
 
