@@ -21,6 +21,7 @@ two tiers:
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         "DICT": dict,
         "STR": str,
         "STRIP": str.strip,
+        "FETCH": _fetch([name for name, _ in readable]),
         "ValueProblem": ValueProblem,
         "coerce": coerce,
         "STAGES": stages,
@@ -72,6 +74,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         "    if type(values) is not DICT or len(values) != COUNT:",
         "        return per_field(values)",
         "    try:",
+        "        (" + "".join(f"t{k}, " for k in range(len(readable))) + ") = FETCH(values)",
     ]
     slow = [
         "def per_field(values):",
@@ -97,17 +100,16 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         else:
             namespace[f"c{k}"] = convert
         namespace[f"x{k}"] = _miss(field, default, required, convert, stages)
-        fast.append(f"        t = values[{name!r}]")
         if field.type == T.STRING:
-            fast.append(f"        v{k} = STRIP(t) or {blank}")
+            fast.append(f"        v{k} = STRIP(t{k}) or {blank}")
         elif memo is None:
-            fast.append(f"        v{k} = x{k}(t)")
+            fast.append(f"        v{k} = x{k}(t{k})")
         else:
             fast += [
                 "        try:",
-                f"            v{k} = m{k}[t]",
+                f"            v{k} = m{k}[t{k}]",
                 "        except KeyError:",
-                f"            v{k} = x{k}(t)",
+                f"            v{k} = x{k}(t{k})",
             ]
         stores.append(f"    deal[{name!r}] = v{k}")
         slow += _per_field_lines(k, name, field, memo is not None, blank)
@@ -173,6 +175,13 @@ def _miss(field, default, required: bool, convert: Callable[[str], Any], stages)
         return default
 
     return miss
+
+
+def _fetch(names: list) -> Callable[[dict], tuple]:
+    """The values of ``names`` in a dict, as a tuple, in one C call (KeyError if one is absent)."""
+    if len(names) > 1:
+        return operator.itemgetter(*names)
+    return lambda values: tuple(values[name] for name in names)  # itemgetter of one name gives no tuple
 
 
 def _raiser(message: str) -> Callable[[], Any]:
