@@ -6,13 +6,14 @@ CSV row converter (engine.read.csv.compile_row), this writes straight-line Pytho
 two tiers:
 
 - ``record``, the everyday case: a plain dict holding every field (as a CSV row or a CRM
-  export turned into dicts does) and no other key. Per field one ``values[name]`` (no call),
-  then for text ``STRIP(t) or default``, for other types one subscript of a memo of texts
-  already read, seeded with the blank ('' and None -> the default). A memo miss calls the
-  field's ``miss`` function (conversion, remembered; a native through ``coerce``). The record
-  is a copy of a template dict with the values stored in: copying keys is cheaper than
-  building a dict of twenty fields from scratch. Anything else — an absent key, a value that
-  is not a str in a text field, an unhashable value — raises KeyError or TypeError, and
+  export turned into dicts does) and no other key. Every value is fetched in one C call
+  (``operator.itemgetter``), then per field: for text ``STRIP(t) or default``, for other
+  types one subscript of a memo of texts already read, seeded with the blank ('' and None ->
+  the default). A memo miss calls the field's ``miss`` function (conversion, remembered; a
+  native through ``coerce``). The record is a copy of a template dict with the values stored
+  in: copying keys is cheaper than building a dict of twenty fields from scratch. Anything
+  else — an absent key, a value that is not a str in a text field, an unhashable value —
+  raises KeyError or TypeError, and
 - ``per_field`` takes the dict, checking each value's type (absent keys are blanks);
 - anything wrong (an unknown key, a blank required field, an unreadable value) is handed to
   the reference function, ``record_values``, which raises the error naming the field:
