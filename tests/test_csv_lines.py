@@ -200,3 +200,29 @@ def test_runaway_lines_far_apart_keep_their_lines(analysis, monkeypatch):
         (42, 'X,won,"9'),
         (83, 'Y,"1,won'),
     ]
+
+
+# The deal dicts the generated converters make (read.csv.deal_lines)
+
+
+@pytest.mark.parametrize("names", [["id", "amount", "flag"], ["id", "class", "flag"], ["id", "__amount__", "flag"]])
+def test_converted_rows_are_plain_dicts_in_column_order(names):
+    from decimal import Decimal
+
+    from engine.model import Field
+
+    types = [T.STRING, T.MONEY, T.BOOL]
+    fields = {n: Field(n, t, required=n == "id") for n, t in zip(names, types)}
+    fields["absent"] = Field("absent", T.INT)
+    plan = [(2, names[2]), (0, names[0]), (1, names[1])]
+    convert, source = read_csv.compile_row(plan, fields, {"absent": 7}, None, ["absent"])
+    attributes = "deal = Deal()" in source
+    assert attributes == (names[1] == "amount")  # a keyword or a dunder name: a template dict instead
+    for _ in range(2):  # then from the memos
+        deal = convert([" A ", "$1,000.00", "yes"])
+        assert type(deal) is dict and list(deal) == [names[2], names[0], names[1], "absent"]
+        assert deal == {names[2]: True, names[0]: "A", names[1]: Decimal("1000.00"), "absent": 7}
+        other = convert(["B", "", ""])
+        assert other == {names[2]: None, names[0]: "B", names[1]: None, "absent": 7}
+        other["extra"] = 1  # each deal is its own dict
+        assert "extra" not in convert(["C", "", ""]) and "extra" not in deal

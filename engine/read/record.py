@@ -10,10 +10,9 @@ two tiers:
   (``operator.itemgetter``), then per field: for text ``STRIP(t) or default``, for other
   types one subscript of a memo of texts already read, seeded with the blank ('' and None ->
   the default). A memo miss calls the field's ``miss`` function (conversion, remembered; a
-  native through ``coerce``). The record is a copy of a template dict with the values stored
-  in: copying keys is cheaper than building a dict of twenty fields from scratch. Anything
-  else — an absent key, a value that is not a str in a text field, an unhashable value —
-  raises KeyError or TypeError, and
+  native through ``coerce``). The record is made as ``engine.read.csv.deal_lines`` says
+  (cheaper than a dict literal of twenty fields). Anything else — an absent key, a value
+  that is not a str in a text field, an unhashable value — raises KeyError or TypeError, and
 - ``per_field`` takes the dict, checking each value's type (absent keys are blanks);
 - anything wrong (an unknown key, a blank required field, an unreadable value) is handed to
   the reference function, ``record_values``, which raises the error naming the field:
@@ -28,7 +27,7 @@ from typing import Any
 
 from .. import types as T
 from ..values import ValueProblem, coerce, is_blank, text_converter
-from .csv import remembering
+from .csv import deal_lines, remembering
 
 
 def record_values(fields: dict, defaults: dict, stages, values: dict) -> dict:
@@ -60,7 +59,6 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
     namespace: dict = {
         "KNOWN": frozenset(fields),
         "COUNT": len(readable),
-        "TEMPLATE": dict.fromkeys(name for name, _ in readable),
         "DICT": dict,
         "STR": str,
         "STRIP": str.strip,
@@ -84,7 +82,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         "    get = values.get",
         "    try:",
     ]
-    stores, items = [], []
+    stores, items = [], []  # (name, variable) for the fast tier's deal; the per-field tier's dict items
     for k, (name, field) in enumerate(readable):
         default = defaults.get(name)
         required = field.required and default is None
@@ -112,7 +110,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
                 "        except KeyError:",
                 f"            v{k} = x{k}(t{k})",
             ]
-        stores.append(f"    deal[{name!r}] = v{k}")
+        stores.append((name, f"v{k}"))
         slow += _per_field_lines(k, name, field, memo is not None, blank)
         items.append(f"{name!r}: v{k}")
     fast += [
@@ -120,9 +118,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         "        return per_field(values)  # an absent key, a value not text, an unhashable value",
         "    except ValueProblem:",
         "        return reference(values)  # raises, naming the field",
-        "    deal = TEMPLATE.copy()",
-        *stores,
-        "    return deal",
+        *deal_lines(stores, namespace),
     ]
     slow += [
         "        return {" + ", ".join(items) + "}",
