@@ -102,3 +102,76 @@ def test_record_errors_name_the_field(ruleset):
         ruleset.record({"id": "  ", "stage": "Lead"})
     with pytest.raises(ValueProblem, match="^amount: "):
         ruleset.record({"id": "1", "stage": "Lead", "amount": "TBD"})
+
+
+# The fast tier: a plain dict holding every field. Hypothesis starts from a full dict of export
+# text and swaps in blanks, whitespace, natives, unreadable values, absent and unknown keys.
+
+odd_values = st.one_of(
+    texts,
+    natives,
+    st.sampled_from(["", " ", "\t", " \r\n", "  padded  ", " Closed Won", "$1,000.00 "]),
+    st.just(b"bytes"),
+    st.just(Decimal("sNaN")),  # unhashable: the per-field tier reads it
+    st.just({"nested": 1}),
+)
+
+
+def _full_text_dict(ruleset) -> dict:
+    from engine.synthetic import rows
+
+    names = [n for n, f in ruleset.fields.fields.items() if f.compute is None]
+    row = next(iter(rows(1, 7, dt.date(2026, 9, 30))))
+    return dict(zip(names, row))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_fast_tier_matches_the_reference(ruleset, data):
+    fields, analysis = ruleset.fields.fields, ruleset.analysis
+    values = _full_text_dict(ruleset)
+    names = list(values)
+    for name in data.draw(st.lists(st.sampled_from(names), max_size=6)):
+        values[name] = data.draw(odd_values)
+    for name in data.draw(st.lists(st.sampled_from(names), max_size=2)):
+        values.pop(name, None)
+    if data.draw(st.booleans()) and len(values) < len(names):
+        values["unknown_field"] = "x"  # as many keys as fields, one of them unknown
+    generated, _ = compile_record(fields, analysis.defaults, analysis.stage_lookup)
+    expected = _outcome(lambda v: record_values(fields, analysis.defaults, analysis.stage_lookup, v), values)
+    for _ in range(2):  # the second time, the memos know the texts
+        outcome = _outcome(generated, values)
+        assert outcome == expected
+        if outcome[0] == "ok":
+            assert list(outcome[1]) == list(expected[1])  # the fields in the pack's order
+
+
+def test_the_everyday_dict_takes_the_fast_tier(ruleset):
+    analysis = ruleset.analysis
+    generated, source = compile_record(ruleset.fields.fields, analysis.defaults, analysis.stage_lookup)
+    values = _full_text_dict(ruleset)
+    expected = generated(values)
+
+    def not_here(values):
+        raise AssertionError("the per-field tier was used")
+
+    generated.__globals__["per_field"] = not_here
+    assert generated(values) == expected
+    assert generated({**values, "amount": "", "discount": " ", "id": " 006A "})["id"] == "006A"
+    assert "def per_field(values):" in source
+
+
+def test_memos_are_bounded_and_keep_their_blanks(ruleset, monkeypatch):
+    import engine.read.csv as csv_module
+
+    monkeypatch.setattr(csv_module, "MEMO_LIMIT", 5)
+    fields, analysis = ruleset.fields.fields, ruleset.analysis
+    generated, _ = compile_record(fields, analysis.defaults, analysis.stage_lookup)
+    memos = [v for k, v in generated.__globals__.items() if k.startswith("m") and k[1:].isdigit()]
+    values = _full_text_dict(ruleset)
+    for cents in range(40):
+        amount = f"${cents},000.00"
+        assert generated({**values, "amount": amount})["amount"] == Decimal(cents * 1000)
+        assert generated({**values, "amount": ""})["amount"] is None
+        assert generated({**values, "budget_confirmed": ""})["budget_confirmed"] is False
+    assert all(len(memo) <= 5 for memo in memos)
