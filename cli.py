@@ -794,9 +794,9 @@ def score(
                         from engine.sql.lines import write as write_sql_lines
 
                         write_sql_lines(fmt, out, sql.scorer, summary)
-                    elif (
+                    elif sql is None and (
                         parted := _score_in_parts(jobs, ruleset, sources, as_of, summary, fmt, out, stream)
-                    ) is not None:
+                    ):
                         stream = parted
                         if verbose:
                             parts = f"{parted.parts} parts on {parted.processes} processes"

@@ -12,7 +12,9 @@ is a copy, not atomic.
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
+import io
 import os
 import re
 import signal
@@ -220,3 +222,35 @@ def safe_cell(value) -> str:
     if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(text):
         return "'" + text
     return text
+
+
+def csv_writer(handle: IO[str], **options: Any) -> CsvWriter:
+    """``csv.writer(handle, lineterminator="\\n", **options)`` for every CSV dealgate writes, but that it also
+    quotes a cell holding a carriage return.
+
+    Python 3.11's writer leaves a lone CR bare when the line terminator is LF, and a CSV reader (Python's
+    own included) ends the row there: a name with a stray CR would split its row in two on the way back.
+    Later Pythons quote it themselves; with this, every version writes the same bytes.
+    """
+    return CsvWriter(handle, options)
+
+
+class CsvWriter:
+    """See ``csv_writer``: a row with a CR in a cell is written with a CRLF terminator, which quotes it, and
+    the CR of that terminator taken off again."""
+
+    def __init__(self, handle: IO[str], options: dict):
+        self.handle, self.options = handle, options
+        self.plain = csv.writer(handle, lineterminator="\n", **options)
+
+    def writerow(self, row) -> Any:
+        cells = list(row)
+        if not any(type(c) is str and "\r" in c for c in cells):
+            return self.plain.writerow(cells)
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\r\n", **self.options).writerow(cells)
+        return self.handle.write(text.getvalue()[:-2] + "\n")
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)

@@ -277,10 +277,30 @@ def _undefined_alias(exc, lines, file):
     )
 
 
+# PyYAML's names for tokens no author writes, in words an author knows.
+_TOKENS = {
+    "'?'": "a key",
+    "<block end>": "the end of an indented block",
+    "<block mapping start>": "the start of a mapping (key: value lines)",
+    "<block sequence start>": "the start of a list ('- ' lines)",
+    "<stream end>": "the end of the file",
+    "<stream start>": "the start of the file",
+    "<document start>": "a document start ('---')",
+    "<document end>": "a document end ('...')",
+}
+
+
+def _in_words(text: str) -> str:
+    for token, words in _TOKENS.items():
+        text = text.replace(token, words)
+    return text
+
+
 def _as_pyyaml_says(exc, file) -> Diagnostic:
+    """PyYAML's own message, its token names said in words (an unknown shape)."""
     mark = exc.problem_mark or exc.context_mark
     where = _at(file, mark) if mark else Location(file)
     message = exc.problem or "invalid YAML"
     if exc.context:
         message = f"{message} ({exc.context})"
-    return error("DG009", f"YAML syntax error: {message}", where)
+    return error("DG009", f"YAML syntax error: {_in_words(message)}", where)

@@ -10,7 +10,6 @@ whose exit criteria can be unknown.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from decimal import Decimal
@@ -20,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.output import safe_cell
+from engine.output import csv_writer, safe_cell
 from engine.pack import load_ruleset
 from engine.render.deals import deal_record, dumps, json_foot, json_head, write_csv, write_json, write_jsonl
 from engine.render.rows import QUOTED, compile_csv_line, compile_json_object
@@ -102,7 +101,7 @@ def reference_cell(value) -> str:
 
 def reference_csv(ruleset, deals) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)  # csv.writer, but that a cell with a CR is quoted (engine.output)
     writer.writerow(list(deal_record(ruleset, deals[0], AS_OF)) if deals else [])
     for scored in deals:
         writer.writerow([reference_cell(v) for v in deal_record(ruleset, scored, AS_OF).values()])
@@ -226,8 +225,8 @@ def test_the_writers_header_is_the_csv_columns(default_pack):
     assert out.getvalue() == reference_csv(default_pack, [deal]).splitlines(keepends=True)[0]
 
 
-def test_quoted_characters_are_what_csv_writer_quotes():
-    assert '"' in QUOTED and "\n" in QUOTED and "," not in QUOTED
+def test_quoted_characters_are_what_dealgates_csv_writer_quotes():
+    assert '"' in QUOTED and "\n" in QUOTED and "\r" in QUOTED and "," not in QUOTED
 
 
 def test_generated_source_is_kept_and_readable(default_pack):

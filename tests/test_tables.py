@@ -251,18 +251,26 @@ def test_the_meter_counts_rows_and_bytes_of_an_export():
     assert ExportStream(ruleset.analysis, [EXPORT]).meter is None  # outside a metered run: nothing counted
 
 
-@pytest.mark.skipif(not shutil.which("script") or sys.platform != "linux", reason="needs util-linux script(1)")
-def test_a_long_score_on_a_pseudo_terminal_shows_the_bar_and_ends_clean(tmp_path):
-    export = tmp_path / "big.csv"
+@pytest.fixture(scope="module")
+def long_export(tmp_path_factory):
+    """Long enough that the bar is up (after ProgressBar.DELAY) even when two processes score it in parts."""
+    export = tmp_path_factory.mktemp("long") / "big.csv"
     subprocess.run(
-        [sys.executable, "-m", "engine.synthetic", "--rows", "60000", "--out", str(export)],
+        [sys.executable, "-m", "engine.synthetic", "--rows", "200000", "--out", str(export)],
         cwd=ROOT,
         check=True,
         capture_output=True,
     )
+    return export
+
+
+@pytest.mark.skipif(not shutil.which("script") or sys.platform != "linux", reason="needs util-linux script(1)")
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_long_score_on_a_pseudo_terminal_shows_the_bar_and_ends_clean(tmp_path, long_export, jobs):
+    export = long_export
     command = (
         f"{sys.executable} -m cli score {export} --as-of 2026-09-30 --engine python --format csv "
-        f"-o {tmp_path / 'out.csv'}"
+        f"-o {tmp_path / 'out.csv'} --jobs {jobs}"
     )
     done = subprocess.run(
         ["script", "-qc", command, "/dev/null"],
@@ -274,7 +282,7 @@ def test_a_long_score_on_a_pseudo_terminal_shows_the_bar_and_ends_clean(tmp_path
     )
     assert done.returncode == 0, done.stdout
     assert "ETA" in done.stdout and "rows" in done.stdout and "%" in done.stdout
-    assert done.stdout.rstrip().endswith("read 60000, scored 60000, rejected 0")
+    assert done.stdout.rstrip().endswith("read 200000, scored 200000, rejected 0")
 
 
 # the layout itself

@@ -122,3 +122,10 @@ def test_every_diagnostic_of_an_edited_pack_lies_inside_its_file(tmp_path_factor
         if d.location.end_column:
             line = text.splitlines()[d.line - 1]
             assert d.column < d.location.end_column <= len(line) + 1, d
+
+
+def test_a_list_item_before_the_mapping_names_no_token():
+    """Found by the property above: '- ' put before `kind:` made PyYAML say "but found '?'" (a key token)."""
+    text = FILES["pipeline.yaml"].replace("\nkind: pipeline", "\n- \nkind: pipeline", 1)
+    [d] = load_text(text, "pipeline.yaml").diagnostics
+    assert d.code == "DG009" and "'?'" not in d.message and "a key" in d.message, d.message

@@ -6,13 +6,12 @@ A renderer (the layer above the ledger, like engine.render): it formats what
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from decimal import Decimal
 
 from ..money import money_text, shown_money
-from ..output import safe_cell
+from ..output import csv_writer, safe_cell
 from ..render.jsontext import dumps_indented
 from ..render.payout import rate_text, shown_credit
 from ..render.table import Column, Display, printable, render
@@ -152,7 +151,7 @@ def render_table(
 def render_csv(statements: list[BookedStatement], balances: list) -> str:
     """One row per line, per adjustment, a 'total' row per statement, then a 'balance' row per rep."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for s in statements:
         head = ["", s.rep, s.name or "", s.plan, s.period, s.state]

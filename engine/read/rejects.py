@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
 import os
 from collections.abc import Iterable
 from typing import IO
 
-from ..output import atomic_write, safe_cell
+from ..output import atomic_write, csv_writer, safe_cell
 from .errors import Reject
 
 REJECT_COLUMNS = ("line", "id", "column", "value", "reason")
@@ -22,7 +21,7 @@ class RejectWriter:
     """
 
     def __init__(self, handle: IO, with_source: bool = False):
-        self.writer = csv.writer(handle, lineterminator="\n")
+        self.writer = csv_writer(handle)
         self.with_source = with_source
         self.count = 0
         self.writer.writerow((("file",) if with_source else ()) + REJECT_COLUMNS)

@@ -11,7 +11,6 @@ into a float by accident; probabilities are plain JSON numbers.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +18,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import IO
 
+from ..output import csv_writer
 from ..score import ScoredDeal, Summary
 from .record import deal_record, dumps  # noqa: F401 - dumps: the SQL engine writes its lines with it
 from .rows import compile_csv_line, compile_json_object
@@ -84,7 +84,7 @@ def batches(lines: Iterator[str], separator: str = "") -> Iterator[str]:
 def csv_head(ruleset) -> str:
     """The CSV header line."""
     text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerow(csv_columns(ruleset.pipeline))
+    csv_writer(text).writerow(csv_columns(ruleset.pipeline))
     return text.getvalue()
 
 

@@ -9,7 +9,6 @@ statement's ``total`` equals the sum of its lines' ``amount`` to the cent.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -18,7 +17,7 @@ from typing import IO
 import attrs
 
 from ..money import CENT, money_text, shown_money
-from ..output import safe_cell
+from ..output import csv_writer, safe_cell
 from ..payout.assignments import Combined, combine
 from ..payout.statement import Line, Statement
 from .jsontext import dumps_indented, dumps_nested
@@ -235,7 +234,7 @@ def render_csv(statements: Iterable[Statement]) -> str:
 
 def write_csv(out: IO[str], statements: Iterable[Statement]) -> None:
     """``render_csv``'s rows, written as each statement comes."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for s in statements:
         head = [

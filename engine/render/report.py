@@ -6,11 +6,10 @@ payout renderers, which stream millions of rows, have writers of their own.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 
-from ..output import safe_cell
+from ..output import csv_writer, safe_cell
 
 
 def md_cell(text: str | None) -> str:
@@ -31,7 +30,7 @@ def csv_text(columns: tuple, records: Iterable[dict]) -> str:
     """CSV of ``records`` (dicts with at least ``columns``): a header row, then one spreadsheet-safe row each;
     lists are joined with ';' and booleans written true/false, as the deal CSV writes them."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(columns)
     for record in records:
         writer.writerow([safe_cell(_cell(record[c])) for c in columns])

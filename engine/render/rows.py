@@ -18,7 +18,6 @@ holds the two to each other.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from operator import itemgetter
 
 from .. import types as T
 from ..money import CENT
-from ..output import FORMULA_START, safe_cell
+from ..output import FORMULA_START, csv_writer, safe_cell
 from ..score import is_over_staged, missing_by_criterion
 from .record import cell, deal_record, dumps
 
@@ -40,12 +39,12 @@ TEXT_FIELDS = (("id", "deal_id", "r[0]"), ("name", "name", "get('name')"), ("own
 
 
 def _quoted_characters() -> str:
-    """The characters that make ``csv.writer`` quote a cell besides the delimiter (probed: it varies
-    by Python version; 3.11 leaves a lone carriage return bare when the line terminator is "\\n")."""
+    """The characters that make dealgate's CSV writer (engine.output.csv_writer) quote a cell besides the
+    delimiter: probed, since the csv module's own choice varies by Python version."""
     found = []
     for code in range(128):
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(["a" + chr(code), "b"])
+        csv_writer(buffer).writerow(["a" + chr(code), "b"])
         if buffer.getvalue().startswith('"') and chr(code) != ",":
             found.append(chr(code))
     return "".join(found)
@@ -188,9 +187,7 @@ def compile_csv_line(ruleset, as_of) -> tuple[Callable, str]:
 
     def reference_line(scored) -> str:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(
-            [cell(v) for v in deal_record(ruleset, scored, as_of).values()]
-        )
+        csv_writer(buffer).writerow([cell(v) for v in deal_record(ruleset, scored, as_of).values()])
         return buffer.getvalue()
 
     src = _Source("csv_line")

@@ -7,14 +7,13 @@ Every renderer takes ``(out, run)``, where ``run`` is an engine.segments.classif
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from decimal import Decimal
 
 from .. import types as T
 from ..money import cents
-from ..output import safe_cell
+from ..output import csv_writer, safe_cell
 from ..segments.model import AGGREGATES
 from .common import jsonable
 from .table import Column, Display, choose
@@ -126,7 +125,7 @@ def render_table(out, run, display: Display | None = None) -> None:
 
 
 def render_csv(out, run) -> None:
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(_keys(run))
     for row in _rows(run):
         writer.writerow([row[0]] + [safe_cell(cell) for cell in row[1:]])

@@ -9,10 +9,10 @@ for a CSV export. Its rows have no lines either: a row's ``line`` is its
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
+from ..output import csv_writer
 from ..read import ExportReader
 
 
@@ -24,7 +24,7 @@ class ParquetHeader:
 
     def __init__(self, analysis, path: str, columns: list[str]):
         text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerow(columns)
+        csv_writer(text).writerow(columns)
         text.seek(0)
         text.name = path
         with ExportReader(analysis, text, fmt="csv") as reader:

@@ -22,7 +22,7 @@ The rules, found by trying them on CPython 3.11 (the tests pin each one):
     so "-12\\n" is a plain number. The SQL pattern spells both out and uses
     ``\\z``, which RE2 (DuckDB) and java.util.regex (Spark) read alike.
 
-``csv_field`` / ``csv_line`` (``csv.writer(out, lineterminator="\\n")``, QUOTE_MINIMAL)
+``csv_field`` / ``csv_line`` (``engine.output.csv_writer(out)``, QUOTE_MINIMAL, a CR quoted too)
     A field is quoted if, and only if, it contains a comma, a double quote
     or a newline (the characters of the delimiter, quote char and line
     terminator); quotes inside are doubled. A lone CR is *not* quoted on
@@ -248,7 +248,7 @@ def safe_cell(value: exp.Expr) -> exp.Expr:
 
 # --- CSV ------------------------------------------------------------------
 
-_NEEDS_QUOTES = (",", '"', "\n")  # delimiter, quote char, line terminator: nothing else (not even CR) on 3.11
+_NEEDS_QUOTES = (",", '"', "\n", "\r")  # delimiter, quote char, line breaks (engine.output.csv_writer quotes a CR)
 
 
 def csv_field(value: exp.Expr) -> exp.Expr:
@@ -264,7 +264,7 @@ def _needs_quotes(text: exp.Expr) -> exp.Expr:
 
 
 def csv_line(cells: Sequence[exp.Expr], never_quoted: frozenset = frozenset()) -> exp.Expr:
-    """VARCHAR cells -> one CSV row as ``csv.writer(out, lineterminator="\\n").writerow`` writes it, without the "\\n".
+    """VARCHAR cells -> one CSV row as ``engine.output.csv_writer(out).writerow`` writes it, without the "\\n".
 
     Most rows need no quoting at all; they are told by one search of the cells joined, and joined
     with commas at once. Only the others are built field by field (half the time on a deal line).
