@@ -17,6 +17,7 @@ import stat
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -510,6 +511,7 @@ def records_path(sources, input_format):
     if path is None or not typed:
         return path
     for source in sources:
+        kind: str | None
         if input_format is not None:
             kind = FORMAT_NAMES[input_format]
         elif source == "-":
@@ -641,7 +643,7 @@ class _StderrRejects:
             )
 
 
-def export_stopped(problem, stream) -> None:
+def export_stopped(problem, stream) -> NoReturn:
     """An export that became unreadable: the reason, the counts so far marked (stopped), exit 2."""
     from engine.score import counts_line
 
@@ -883,7 +885,7 @@ def _spark_engine(ruleset, sources, input_format, delimiter, strict, as_of, verb
         return use_python(str(why))
     if verbose:
         click.echo(f"engine: spark ({scorer.describe()})", err=True)
-    return SqlStream(scorer, prepared)
+    return SqlStream(scorer, prepared)  # type: ignore[arg-type]  # SqlStream takes either engine's scorer
 
 
 def _sql_engine(engine, ruleset, sources, input_format, delimiter, strict, as_of, verbose, spark_master=None):
@@ -1513,6 +1515,7 @@ def payout(
     if unbalanced:  # cannot happen by construction; never hide it if it does
         click.echo(f"dealgate: {unbalanced} statements do not reconcile", err=True)
     if booking:
+        assert every is not None  # kept whenever there is a booking
         booking.record(PayoutResult(every, result.diagnostics, result.counts))
     sys.exit(EXIT_PROBLEMS if unbalanced or not result.ok else EXIT_OK)
 
@@ -1574,7 +1577,7 @@ def _payout_engine(engine, ruleset, program, sources, input_format, delimiter, a
             click.echo(render_diag.render_text(problems), err=True, nl=False)
             click.echo("dealgate: this pack cannot run on the Spark engine; use --engine python or auto", err=True)
             sys.exit(EXIT_PROBLEMS)
-        crediting = SparkCrediting(ruleset, program, as_of, master=master)
+        crediting: Any = SparkCrediting(ruleset, program, as_of, master=master)  # or DuckDBCrediting below
         described = f"spark ({crediting.scorer.describe()})"
     elif _wants_duckdb(engine, ruleset, sources, input_format, False, verbose, "crediting", plans=True):
         from engine.sql.duckdb_credit import DuckDBCrediting

@@ -491,5 +491,5 @@ def _bind_globals(source: str, global_names: set) -> str:
 class _frozen(dict):
     """A dict usable as a Namespace constant key (constants are looked up by value)."""
 
-    def __hash__(self):
+    def __hash__(self) -> int:  # type: ignore[override]  # a dict is unhashable; this one hashes by its items
         return hash(tuple(sorted(self.items())))

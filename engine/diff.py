@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -171,6 +172,7 @@ def _collect(ruleset: RuleSet, sources, as_of, fmt, delimiter, engine: str = "py
 
 def _collect_sql(engine, ruleset, sources, as_of, fmt, delimiter, master, summary, on_reject, outcomes):
     """Score on DuckDB or Spark into ``outcomes`` and ``summary``; None, or why the Python engine must."""
+    scorer: Any  # either engine's scorer: they have the same methods (SqlStream takes both)
     if engine == "spark":
         from .sql.spark_engine import Fallback, SparkScorer, SqlStream
 
@@ -322,7 +324,7 @@ def _credited_in_sql(engine, master, ruleset, program, sources, as_of, fmt, deli
         from .sql.spark_credit import SparkCrediting
         from .sql.spark_engine import Fallback
 
-        crediting = SparkCrediting(ruleset, program, as_of, master=master)
+        crediting: Any = SparkCrediting(ruleset, program, as_of, master=master)  # or DuckDBCrediting: the same methods
     else:
         from .sql.duckdb_credit import DuckDBCrediting
         from .sql.duckdb_engine import Fallback

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from decimal import Decimal
 
 from .. import types as T
@@ -162,4 +163,10 @@ def render_markdown(out, run) -> None:
     out.write("\n" + "".join(f"- {line}\n" for line in _counts(run)))
 
 
-FORMATS = {"table": render_table, "csv": render_csv, "json": render_json, "markdown": render_markdown}
+# (out, run), and the table also the Display it is drawn with
+FORMATS: dict[str, Callable[..., None]] = {
+    "table": render_table,
+    "csv": render_csv,
+    "json": render_json,
+    "markdown": render_markdown,
+}

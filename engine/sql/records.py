@@ -145,8 +145,12 @@ def _arrow_type(type_: str):
 
 
 def _arrow_value(value):
-    if isinstance(value, Decimal) and value.as_tuple().exponent < -DECIMAL_SCALE:
-        raise TypeError(f"{value} has more than {DECIMAL_SCALE} decimal places")
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        if not isinstance(exponent, int):  # 'n', 'N', 'F': NaN and infinities have no DECIMAL
+            raise TypeError(f"{value} is not a finite decimal")
+        if exponent < -DECIMAL_SCALE:
+            raise TypeError(f"{value} has more than {DECIMAL_SCALE} decimal places")
     if isinstance(value, tuple):
         return list(value)
     return value

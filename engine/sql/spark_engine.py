@@ -606,7 +606,7 @@ class SparkScorer:
                 _ids(r["failed"]),
                 _ids(r["qualify_out"]),
                 _ids(r["warnings"]),
-                probabilities.get(stage),
+                probabilities[stage],  # a stage of the pipeline: the query maps labels to ids
                 r["amount"],
                 r["weighted_amount"],
                 r["evidence_stage"],
