@@ -8,6 +8,7 @@ engine.render.diff as text, Markdown for a pull-request comment, or JSON.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import shutil
 import subprocess
@@ -197,6 +198,80 @@ def _collect_sql(engine, ruleset, sources, as_of, fmt, delimiter, master, summar
     return None
 
 
+def _in_order(sources) -> bool:
+    """Whether the exports' names are distinct and sorted: then reading them in turn gives every outcome in the
+    order the comparison lists them, (name, line), and the two packs' outcomes can be joined as they come."""
+    names = [str(s) for s in sources]
+    return len(set(names)) == len(names) and names == sorted(names)
+
+
+def _streamed(ruleset: RuleSet, sources, as_of, fmt, delimiter, records_path, engine: str = "python"):
+    """``_collect`` as an iterator of ((source, line), outcome) in file order, with the summary and the engine
+    that ran (python, or duckdb, whose scored rows stay in DuckDB until they are read).
+
+    Rejects reach ``on_reject`` as they are met: on Python before the next deal is handed on, on DuckDB all of
+    them before the first deal. Each waits until the first deal that comes after it in the file.
+    """
+    summary = Summary(ruleset, as_of)
+    waiting: collections.deque = collections.deque()
+
+    def on_reject(source, reject):
+        waiting.append(((source, reject.line), ("rejected", reject.id, None, reject.reason)))
+
+    def ordered(deals, close=None):
+        try:
+            for scored in deals:
+                key = (scored.source, scored.line)
+                while waiting and waiting[0][0] < key:
+                    yield waiting.popleft()
+                yield key, _outcome(scored)
+            yield from waiting
+        finally:
+            if close is not None:
+                close()
+
+    why = None
+    if engine == "duckdb":
+        from .sql.duckdb_engine import DuckDBScorer, Fallback, SqlStream
+
+        scorer = DuckDBScorer(ruleset, as_of, on_reject=on_reject)
+        try:
+            prepared = [scorer.prepare(source, fmt, delimiter) for source in sources]
+            for source in prepared:
+                scorer.check_readable(source)
+            SqlStream(scorer, prepared).run(None)
+            scorer.fill_summary(summary)
+        except Fallback as exc:
+            why = str(exc)
+            scorer.close()
+            waiting.clear()
+            summary = Summary(ruleset, as_of)
+        except BaseException:
+            scorer.close()
+            raise
+        else:
+            return ordered(scorer.deals(), scorer.close), summary, ("duckdb", None)
+    stream = ExportStream(ruleset.analysis, sources, on_reject, fmt, delimiter, records_path=records_path)
+    return ordered(ScoreRun(ruleset, stream, as_of, summary).deals()), summary, ("python", why)
+
+
+def _joined(before, after):
+    """(key, outcome before, outcome after) of two iterators of (key, outcome) ordered by key; None where one has
+    no record at that key."""
+    old, new = next(before, None), next(after, None)
+    while old is not None or new is not None:
+        if old is not None and (new is None or old[0] < new[0]):
+            yield old[0], old[1], None
+            old = next(before, None)
+        elif new is not None and (old is None or new[0] < old[0]):
+            yield new[0], None, new[1]
+            new = next(after, None)
+        else:  # the same key on both sides
+            assert old is not None and new is not None
+            yield old[0], old[1], new[1]
+            old, new = next(before, None), next(after, None)
+
+
 def _describe(outcome: tuple | None) -> dict:
     if outcome is None:
         return {}
@@ -235,11 +310,24 @@ def compare_packs(
     says so), and so are payouts whose crediting has no exact SQL form. ``records_path``: where a
     JSON export's records are (engine.read.RecordsPath).
     """
-    before, base_summary, base_engine = _collect(base, sources, as_of, fmt, delimiter, engine, master, records_path)
-    after, new_summary, new_engine = _collect(new, sources, as_of, fmt, delimiter, engine, master, records_path)
+    if engine in ("python", "duckdb") and _in_order(sources):  # both packs read in step: nothing held per deal
+        reading = (sources, as_of, fmt, delimiter, records_path, engine)
+        before, base_summary, base_engine = _streamed(base, *reading)
+        after, new_summary, new_engine = _streamed(new, *reading)
+        pairs = _joined(before, after)
+    else:
+        held_before, base_summary, base_engine = _collect(
+            base, sources, as_of, fmt, delimiter, engine, master, records_path
+        )
+        held_after, new_summary, new_engine = _collect(
+            new, sources, as_of, fmt, delimiter, engine, master, records_path
+        )
+        keys = sorted(set(held_before) | set(held_after), key=lambda k: (k[0], k[1]))
+        pairs = ((key, held_before.get(key), held_after.get(key)) for key in keys)
     changes = []
-    for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1])):
-        old, now = before.get(key), after.get(key)
+    deals = 0
+    for key, old, now in pairs:
+        deals += 1
         if old == now:
             continue
         described_old, described_new = _describe(old), _describe(now)
@@ -261,7 +349,7 @@ def compare_packs(
         base_name,
         new_name,
         as_of,
-        len(set(before) | set(after)),
+        deals,
         tuple(changes),
         stages,
         (base_summary.weighted_forecast, new_summary.weighted_forecast),
