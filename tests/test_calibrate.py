@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cli import main
 from conftest import ROOT, dataset_file
@@ -231,3 +233,19 @@ def test_write_keeps_a_flow_style_pipeline_as_it_was_written(tmp_path):
         "kind: pipeline  # flow style\nstages:\n  - {id: open, probability: 0.05}   # far too hopeful\n"
         "  - {id: won, probability: 1.0, won: true}\n  - {id: lost, probability: 0.0, lost: true}\n"
     )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 10_000), st.integers(0, 300), st.booleans())
+def test_tallied_outcomes_calibrate_as_one_per_deal(default_ruleset, seed, deals, with_days):
+    """An export's outcomes are tallied by (reached, won) to keep memory flat: the calibration is the same."""
+    one_each = [
+        Outcome(i, tuple(r), w, {s: Decimal(len(i) % 7 + k) for k, s in enumerate(r)} if with_days else {})
+        for i, r, w in synthetic_deals(seed, deals)
+    ]
+    tallied: dict = {}
+    for o in one_each:
+        key = (o.reached, o.won, tuple(sorted(o.days.items())))
+        tallied.setdefault(key, [o, 0])[1] += 1
+    weighted = [Outcome(o.id, o.reached, o.won, o.days, count) for o, count in tallied.values()]
+    assert calibrate(default_ruleset, weighted) == calibrate(default_ruleset, one_each)

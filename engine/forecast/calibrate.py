@@ -48,12 +48,18 @@ def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
 @attrs.frozen
 class Outcome:
     """One closed deal: the open stages it reached (pipeline order), whether it was won, and the days it
-    spent in each stage when a history says (stage -> days)."""
+    spent in each stage when a history says (stage -> days).
+
+    ``count``: how many closed deals it stands for. Without a history, deals that reached the same stages
+    with the same result count alike, so an export's are tallied (``id`` is then the first one's): memory
+    stays flat however many deals the export has.
+    """
 
     id: str
     reached: tuple
     won: bool
     days: dict = attrs.field(factory=dict)
+    count: int = 1
 
 
 @attrs.frozen
@@ -121,14 +127,18 @@ class Calibration:
 
 
 def outcomes_from_export(ruleset, deals: Iterable[ScoredDeal]) -> tuple[list, int]:
-    """(Outcome of every closed deal, open deals seen), reached stages inferred as the module says."""
-    outcomes, open_deals = [], 0
+    """(Outcomes of the closed deals, tallied by what they reached and whether they were won; open deals
+    seen), reached stages inferred as the module says."""
+    tally: dict[tuple, list] = {}  # (reached, won) -> [first deal's id, deals]
+    open_deals = 0
     for scored in deals:
         outcome = inferred_outcome(ruleset, scored.result)
         if outcome is None:
             open_deals += 1
-        else:
-            outcomes.append(outcome)
+            continue
+        entry = tally.setdefault((outcome.reached, outcome.won), [outcome.id, 0])
+        entry[1] += 1
+    outcomes = [Outcome(first, reached, won, count=count) for (reached, won), (first, count) in tally.items()]
     return outcomes, open_deals
 
 
@@ -158,33 +168,37 @@ def calibrate(ruleset, outcomes: list, open_deals: int = 0, source: str = "expor
     pairs = 0
     for i, stage in enumerate(open_stages):
         here = [o for o in outcomes if stage.id in o.reached]
-        won = sum(o.won for o in here)
-        converted = sum(1 for o in here if _moved_on(o, i, order))
-        low, high = wilson(won, len(here))
-        days = [o.days[stage.id] for o in here if stage.id in o.days]
+        reached = sum(o.count for o in here)
+        won = sum(o.count for o in here if o.won)
+        converted = sum(o.count for o in here if _moved_on(o, i, order))
+        low, high = wilson(won, reached)
+        days = [(o.days[stage.id], o.count) for o in here if stage.id in o.days]
+        spent = sum((d * n for d, n in days), Decimal(0))
+        observed = sum(n for _, n in days)
         stages.append(
             StageCalibration(
                 stage.id,
                 stage.probability,
-                len(here),
+                reached,
                 won,
                 _share(low) if here else None,
                 _share(high) if here else None,
                 converted,
-                (sum(days, Decimal(0)) / len(days)).quantize(Decimal("0.1"), ROUND_HALF_UP) if days else None,
-                len(days),
+                (spent / observed).quantize(Decimal("0.1"), ROUND_HALF_UP) if days else None,
+                observed,
             )
         )
     for calibration in stages:
         for outcome in (o for o in outcomes if calibration.stage in o.reached):
             result = Decimal(int(outcome.won))
-            squared += (calibration.configured - result) ** 2
-            squared_suggested += (calibration.suggested - result) ** 2
-            pairs += 1
+            squared += outcome.count * (calibration.configured - result) ** 2
+            squared_suggested += outcome.count * (calibration.suggested - result) ** 2
+            pairs += outcome.count
     brier = None if not pairs else (squared / pairs).quantize(SHARE, ROUND_HALF_UP)
     brier_suggested = None if not pairs else (squared_suggested / pairs).quantize(SHARE, ROUND_HALF_UP)
+    deals = sum(o.count for o in outcomes)
     return Calibration(
-        tuple(stages), len(outcomes), open_deals, brier, brier_suggested, _reliability(stages), source, unmatched
+        tuple(stages), deals, open_deals, brier, brier_suggested, _reliability(stages), source, unmatched
     )
 
 
