@@ -726,27 +726,12 @@ def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> No
             value = cap
         paid_total += value
         line_paid[c.seq] = value
-        finals.append(c)
+        finals.append((c, ZERO, c.amount))
     if not finals:
         return
     index = tiers.index_at(position)
     rate = rates[index]
-    target_raw = ZERO
-    shares = {}
-    for c in finals:
-        final = c.amount * rate * c.factor
-        if cap is not None and final > cap:
-            final = cap
-        if c.cancelled is not None:
-            shares[c.seq] = final.quantize(CENT, rounding=mode)
-        target_raw += final
-    target = target_raw.quantize(CENT, rounding=mode)
-    difference = target - paid_total
-    for seq, share in shares.items():
-        # A deal was paid its own line and, at most, the whole true-up: rounding the other lines can
-        # leave its final-rate share above both (0.018 -> 0.02 against a 0.01 line and no true-up),
-        # and a clawback never takes back more than was paid.
-        earned[seq] = min(share, line_paid[seq] + max(difference, ZERO))
+    target, difference = _true_up(finals, rate, cap, mode, paid_total, line_paid, earned)
     if difference:
         out.append(
             Line(
@@ -806,19 +791,7 @@ def _overage(window, tiers: Tiers, quota: Decimal, mode, cap, out: list, earned:
         return
     index = tiers.index_at(max(position, quota))
     rate = rates[index]
-    target_raw = ZERO
-    shares = {}
-    for c, below, above in finals:
-        final = below + above * rate * c.factor
-        if cap is not None and final > cap:
-            final = cap
-        if c.cancelled is not None:
-            shares[c.seq] = final.quantize(CENT, rounding=mode)
-        target_raw += final
-    target = target_raw.quantize(CENT, rounding=mode)
-    difference = target - paid_total
-    for seq, share in shares.items():
-        earned[seq] = min(share, line_paid[seq] + max(difference, ZERO))  # never more than was paid
+    target, difference = _true_up(finals, rate, cap, mode, paid_total, line_paid, earned)
     if difference:
         out.append(
             Line(
@@ -834,6 +807,31 @@ def _overage(window, tiers: Tiers, quota: Decimal, mode, cap, out: list, earned:
                 + (f"; {notes[index]}" if notes[index] else ""),
             )
         )
+
+
+def _true_up(finals: list, rate, cap, mode, paid_total: Decimal, line_paid: dict, earned: dict) -> tuple:
+    """(what the deals earn at the final ``rate``, less what their lines paid): the target and the true-up.
+
+    ``finals``: (credit, paid below the re-rated part, the re-rated part) per deal; each deal is capped
+    per deal as its lines were. A deal that may be clawed back gets its share in ``earned``.
+    """
+    target_raw = ZERO
+    shares = {}
+    for c, below, above in finals:
+        final = below + above * rate * c.factor
+        if cap is not None and final > cap:
+            final = cap
+        if c.cancelled is not None:
+            shares[c.seq] = final.quantize(CENT, rounding=mode)
+        target_raw += final
+    target = target_raw.quantize(CENT, rounding=mode)
+    difference = target - paid_total
+    for seq, share in shares.items():
+        # A deal was paid its own line and, at most, the whole true-up: rounding the other lines can
+        # leave its final-rate share above both (0.018 -> 0.02 against a 0.01 line and no true-up),
+        # and a clawback never takes back more than was paid.
+        earned[seq] = min(share, line_paid[seq] + max(difference, ZERO))
+    return target, difference
 
 
 def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) -> None:

@@ -24,7 +24,7 @@ from decimal import Decimal
 from ..money import money_text, shown_money
 from ..report.model import Report
 from .calibrate import calibration_record
-from .forecast import forecast_record
+from .forecast import COVERAGE_HEADERS, forecast_record
 from .movement import deal_record as movement_deal_record
 from .movement import movement_record
 from .payout import statement_record
@@ -400,19 +400,7 @@ def _coverage_part(report: Report, record: dict, page: _Page) -> str:
         },
         "Open pipeline / remaining quota per rep; red where it is below the coverage the rep's win rate needs.",
     )
-    headers = [
-        "rep",
-        "name",
-        "quota",
-        "won",
-        "remaining",
-        "open pipeline",
-        "weighted",
-        "coverage",
-        "weighted cov.",
-        "win rate",
-        "needed",
-    ]
+    headers = [COVERAGE_HEADERS[0], "name", *COVERAGE_HEADERS[1:]]  # forecast's table, with the rep's name
     body = [_coverage_row(r) for r in rows[:-1]]
     table = _table("coverage", headers, body, set(range(2, len(headers))), _coverage_row(rows[-1]))
     return f'<h3>Coverage against quota</h3><div class="part" data-part="coverage">{chart}{table}</div>'
