@@ -81,20 +81,19 @@ class RuleSet:
         the method call in between."""
         return self._score
 
-    def record(self, values: dict) -> dict:
-        """A deal record from plain values (YAML/JSON natives or export text), as the reader makes them.
-
-        Unknown keys, unreadable values and missing required fields raise ValueProblem naming the field.
-        """
-        return self._record_converter[0](values)
-
     @functools.cached_property
-    def _record_converter(self) -> tuple:
-        """(record function, its source), generated on first use (engine.read.record)."""
+    def record(self) -> Callable[[dict], dict]:
+        """``record(values)``: a deal record from plain values (YAML/JSON natives or export text), as
+        the reader makes them.
+
+        Unknown keys, unreadable values and missing required fields raise ValueProblem naming the
+        field. The converter is generated on first use (engine.read.record), in C where it can be
+        (engine.read.cells), and is this attribute itself: a call costs no method in between.
+        """
         from .read.record import compile_record
 
         analysis = self.analysis
-        return compile_record(analysis.fields.fields, analysis.defaults, analysis.stage_lookup)
+        return compile_record(analysis.fields.fields, analysis.defaults, analysis.stage_lookup)[0]
 
     def with_computed(self, deal: dict, as_of: dt.date) -> dict:
         """The deal plus the values of its computed fields (for explaining, not for scoring)."""

@@ -38,6 +38,24 @@ def default_ruleset():
     return ruleset
 
 
+@pytest.fixture(params=["c", "python"])
+def converter_loop(request, monkeypatch):
+    """The test run with the converters' loop in C (engine.read.cells), then in the generated Python.
+
+    The Python is the reference; modules testing the converters against their references
+    (``pytestmark = pytest.mark.usefixtures("converter_loop")``) hold both to them.
+    """
+    from engine.read import cells
+
+    if request.param == "c":
+        monkeypatch.delenv("DEALGATE_PURE_PYTHON", raising=False)
+        if not cells.available():
+            pytest.skip("the C loop (engine/read/_cells.c) is not built: dealgate was installed without a C compiler")
+    else:
+        monkeypatch.setenv("DEALGATE_PURE_PYTHON", "1")
+    return request.param
+
+
 @pytest.fixture
 def as_of():
     return dt.date(2026, 6, 30)

@@ -27,6 +27,7 @@ from engine.read import csv as read_csv
 from engine.read.errors import ID_FIELD
 from engine.values import EXCEL_FLOAT_ID, ValueProblem
 
+pytestmark = pytest.mark.usefixtures("converter_loop")  # each test with the loop in C and in Python
 ROOT = Path(__file__).resolve().parents[1]
 
 

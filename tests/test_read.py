@@ -25,6 +25,7 @@ from engine.pack import read_pack
 from engine.read import ExportError, ExportReader, ReadWarning, Reject, RejectedRow, write_rejects
 from engine.semantics import analyse
 
+pytestmark = pytest.mark.usefixtures("converter_loop")  # each test with the loop in C and in Python
 ROOT = Path(__file__).resolve().parents[1]
 EXPORTS = Path(__file__).resolve().parent / "data" / "exports"
 

@@ -18,6 +18,7 @@ from engine.pack import load_ruleset
 from engine.read.record import compile_record, record_values
 from engine.values import ValueProblem
 
+pytestmark = pytest.mark.usefixtures("converter_loop")  # each test with the loop in C and in Python
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -146,7 +147,8 @@ def test_fast_tier_matches_the_reference(ruleset, data):
             assert list(outcome[1]) == list(expected[1])  # the fields in the pack's order
 
 
-def test_the_everyday_dict_takes_the_fast_tier(ruleset):
+def test_the_everyday_dict_takes_the_fast_tier(ruleset, monkeypatch):
+    monkeypatch.setenv("DEALGATE_PURE_PYTHON", "1")  # the generated Python's tiers (tests/test_cells.py: the C loop's)
     analysis = ruleset.analysis
     generated, source = compile_record(ruleset.fields.fields, analysis.defaults, analysis.stage_lookup)
     values = _full_text_dict(ruleset)
@@ -165,6 +167,7 @@ def test_memos_are_bounded_and_keep_their_blanks(ruleset, monkeypatch):
     import engine.read.csv as csv_module
 
     monkeypatch.setattr(csv_module, "MEMO_LIMIT", 5)
+    monkeypatch.setenv("DEALGATE_PURE_PYTHON", "1")  # to reach the memos; the C loop uses the same ones
     fields, analysis = ruleset.fields.fields, ruleset.analysis
     generated, _ = compile_record(fields, analysis.defaults, analysis.stage_lookup)
     memos = [v for k, v in generated.__globals__.items() if k.startswith("m") and k[1:].isdigit()]

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import types as T
 from ..values import EXCEL_FLOAT_ID, ValueProblem, text_converter
+from . import cells
 from .errors import ID_FIELD, ExportError, Reject, RequiredMissing
 from .state import ReaderState
 
@@ -342,11 +343,13 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
     order and then the defaults of the fields without a column, is made as ``deal_lines``
     says (cheaper than a dict literal of twenty fields). A cell that cannot be
     read raises ValueProblem; the caller then finds which one (rare, so it may be slow).
-    Returns the function and its source (kept on the reader as ``row_source``).
+    Returns the function and its source (kept on the reader as ``row_source``): the same steps
+    run in C (engine.read.cells) when the extension is there, the Python being their reference.
     """
     namespace: dict = {}
     lines = ["def convert(row):"]
-    items = []
+    items: list = []
+    slots: list[cells.Slot] = []
     for k, (index, name) in enumerate(plan):
         field = fields[name]
         default = defaults.get(name)
@@ -360,10 +363,12 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
         convert = text_converter(field.type, stages=stages, **field.reading())
         if field.type == T.STRING:
             lines.append(f"    v{k} = row[{index}].strip() or {blank}")
+            slots.append((name, index, cells.STRIP, None, None, default, namespace.get(f"r{k}")))
         elif field.type != T.LIST:
             seed = {} if required else {"": default}
             memo = namespace[f"m{k}"] = dict(seed)
             namespace[f"x{k}"] = _text_or_blank(remembering(convert, memo, seed), namespace.get(f"r{k}"), default)
+            slots.append((name, index, cells.MEMO, memo, namespace[f"x{k}"], default, None))
             lines += [
                 "    try:",
                 f"        v{k} = m{k}[row[{index}]]",
@@ -374,6 +379,9 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
             namespace[f"c{k}"] = convert
             lines.append(f"    t = row[{index}]")
             lines.append(f"    v{k} = c{k}(t) if t and not t.isspace() else {blank}")
+            slots.append(
+                (name, index, cells.CALL, None, _text_or_blank(convert, namespace.get(f"r{k}"), default), default, None)
+            )
         items.append((name, f"v{k}"))
     for j, name in enumerate(absent):
         namespace[f"a{j}"] = defaults.get(name)
@@ -381,7 +389,8 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
     lines += deal_lines(items, namespace)
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<dealgate row reader>", "exec"), namespace)  # indices and repr'd names only
-    return namespace["convert"], source
+    template = [(name, None) for name, _ in items[: len(plan)]] + [(name, defaults.get(name)) for name in absent]
+    return cells.converter(template, slots, by_key=False) or namespace["convert"], source
 
 
 def deal_lines(items: list[tuple[str, str]], namespace: dict) -> list[str]:

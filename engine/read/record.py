@@ -27,6 +27,7 @@ from typing import Any
 
 from .. import types as T
 from ..values import ValueProblem, coerce, is_blank, text_converter
+from . import cells
 from .csv import deal_lines, remembering
 
 
@@ -83,6 +84,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         "    try:",
     ]
     stores, items = [], []  # (name, variable) for the fast tier's deal; the per-field tier's dict items
+    slots: list[cells.Slot] = []  # the fast tier's steps for the C loop (engine.read.cells)
     for k, (name, field) in enumerate(readable):
         default = defaults.get(name)
         required = field.required and default is None
@@ -93,7 +95,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         memo: dict | None = None
         if field.type not in (T.STRING, T.LIST):  # a list is mutable: each record gets its own
             memo = namespace[f"m{k}"] = {}
-            seed = {} if required else {"": default, None: default}
+            seed = {} if required else {"": default}  # no None: a memo of str keys only is looked up faster
             memo.update(seed)
             convert = namespace[f"c{k}"] = remembering(convert, memo, seed)
         else:
@@ -101,9 +103,12 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         namespace[f"x{k}"] = _miss(field, default, required, convert, stages)
         if field.type == T.STRING:
             fast.append(f"        v{k} = STRIP(t{k}) or {blank}")
+            slots.append((name, name, cells.STRIP, None, None, default, namespace[f"r{k}"] if required else None))
         elif memo is None:
             fast.append(f"        v{k} = x{k}(t{k})")
+            slots.append((name, name, cells.CALL, None, namespace[f"x{k}"], default, None))
         else:
+            slots.append((name, name, cells.MEMO, memo, namespace[f"x{k}"], default, None))
             fast += [
                 "        try:",
                 f"            v{k} = m{k}[t{k}]",
@@ -128,7 +133,14 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
     ]
     source = "\n".join(fast) + "\n\n\n" + "\n".join(slow) + "\n"
     exec(compile(source, "<dealgate record converter>", "exec"), namespace)  # repr'd names only
-    return namespace["record"], source
+    fast_in_c = cells.converter(
+        [(name, None) for name, _ in readable],
+        slots,
+        by_key=True,
+        fallback=namespace["per_field"],
+        catch=(KeyError, TypeError, ValueProblem),
+    )
+    return fast_in_c or namespace["record"], source
 
 
 def _per_field_lines(k: int, name: str, field, memoized: bool, blank: str) -> list[str]:

@@ -1,0 +1,270 @@
+"""The converters' C loop (engine/read/_cells.c, through engine.read.cells) against a model in Python.
+
+tests/test_record_converter.py, test_csv_lines.py and test_read.py run every test with the loop
+in C and in the generated Python (the ``converter_loop`` fixture): this module tests the loop
+itself. ``model`` below says in Python what a Converter does with its slots; hypothesis makes
+slots and rows (blanks, whitespace of every kind, str subclasses, texts the memo lacks, required
+blanks, converters that raise) and the two must give the same deal or raise the same error.
+Then: the fallback takes only what it is given to catch, dicts in another key order or with
+other key objects, more fields than the stack holds, threads, and no reference leaks.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import tracemalloc
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.read import cells
+from engine.values import ValueProblem
+
+pytestmark = pytest.mark.skipif(
+    cells._cells is None, reason="the C loop (engine/read/_cells.c) is not built: no C compiler at install"
+)
+
+
+def make(items, slots, *, by_key=False, fallback=None, catch=()):
+    converter = cells.converter(items, slots, by_key=by_key, fallback=fallback, catch=catch)
+    assert converter is not None
+    return converter
+
+
+def model(items, slots, source, by_key):
+    """What a Converter returns for ``source``, step by step in Python (the C loop's specification)."""
+    deal = dict(items)
+    for key, where, kind, memo, call, default, blank in slots:
+        text = source[where]
+        if kind == cells.STRIP:
+            value = str.strip(text)
+            if not value:
+                value = blank() if blank is not None else default
+        elif kind == cells.MEMO:
+            value = memo[text] if text in memo else call(text)
+        else:
+            value = call(text)
+        deal[key] = value
+    return deal
+
+
+def outcome(function, *args):
+    try:
+        return "ok", function(*args)
+    except Exception as error:  # noqa: BLE001 - the two must fail alike, whatever the error
+        return type(error).__name__, str(error)
+
+
+class Str(str):
+    """A str subclass: str.strip makes a plain str of it."""
+
+
+def required(name):
+    def blank():
+        raise ValueProblem(f"missing required field '{name}'")
+
+    return blank
+
+
+def parse_int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueProblem(f"not a number: {text!r}") from None
+
+
+texts = st.one_of(
+    st.sampled_from(["", " ", "\t", "\u3000", "\u00a0x\u00a0", "12", " 7 ", "x", "TRUE", "1e3", "é"]),
+    st.text(max_size=5),
+    st.builds(Str, st.sampled_from(["", " a ", "b"])),
+)
+
+
+@st.composite
+def rows_and_slots(draw):
+    width = draw(st.integers(1, 8))
+    row = [draw(texts) for _ in range(width)]
+    slots, items = [], []
+    for k in range(draw(st.integers(0, 8))):
+        name = f"f{k}"
+        where = draw(st.integers(0, width - 1))
+        kind = draw(st.sampled_from([cells.STRIP, cells.MEMO, cells.CALL]))
+        default = draw(st.sampled_from([None, 0, "n/a"]))
+        blank = required(name) if kind == cells.STRIP and draw(st.booleans()) else None
+        memo = {"": default, "12": 12, " 7 ": 7} if kind == cells.MEMO else None
+        call = parse_int if kind != cells.STRIP else None
+        slots.append((name, where, kind, memo, call, default, blank))
+        items.append((name, None))
+    items += [("absent", draw(st.sampled_from([None, 3])))]
+    return row, items, slots
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows_and_slots())
+def test_a_row_converts_as_the_model_says(case):
+    row, items, slots = case
+    expected = outcome(model, items, slots, row, False)
+    got = outcome(make(items, slots), row)
+    assert got == expected
+    if got[0] == "ok":
+        assert list(got[1]) == [name for name, _ in items]
+        assert all(type(v) is str for v in got[1].values() if isinstance(v, str))
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows_and_slots(), st.randoms(use_true_random=False))
+def test_a_dict_converts_as_the_model_says_in_any_key_order(case, rnd):
+    row, items, slots = case
+    slots = [(name, name, *rest) for name, _, *rest in slots]
+    source = {name: row[k % len(row)] for k, (name, *_) in enumerate(slots)}
+    if rnd.random() < 0.5:  # another order, and key objects equal to the slots' but not the same
+        names = list(source)
+        rnd.shuffle(names)
+        source = {"".join(list(name)): source[name] for name in names}
+    expected = outcome(model, items, slots, source, True)
+
+    def fallback(values):
+        return "fallback"
+
+    got = outcome(make(items, slots, by_key=True, fallback=fallback, catch=(ValueProblem,)), source)
+    assert got == (("ok", "fallback") if expected[0] == "ValueProblem" else expected)
+
+
+def test_a_dict_of_another_shape_goes_to_the_fallback():
+    slots = [("a", "a", cells.STRIP, None, None, None, None), ("b", "b", cells.STRIP, None, None, None, None)]
+    seen = []
+
+    def fallback(values):
+        seen.append(values)
+        return {"fell": True}
+
+    convert = make([("a", None), ("b", None)], slots, by_key=True, fallback=fallback, catch=(KeyError, TypeError))
+    assert convert({"a": " x ", "b": ""}) == {"a": "x", "b": None}
+    for odd in ({"a": "x"}, {"a": "x", "c": "y"}, {"a": "x", "b": 3}, {"a": "x", "b": "", "c": ""}, [("a", "x")]):
+        assert convert(odd) == {"fell": True}
+    assert len(seen) == 5
+    assert convert(OrderedSubclass(a="1", b="2")) == {"fell": True}  # not a plain dict
+
+
+class OrderedSubclass(dict):
+    pass
+
+
+def test_only_the_caught_exceptions_reach_the_fallback():
+    def interrupt(text):
+        raise KeyboardInterrupt
+
+    def unexpected(text):
+        raise ZeroDivisionError("boom")
+
+    def fallback(values):
+        return "fallback"
+
+    for call, error in ((interrupt, KeyboardInterrupt), (unexpected, ZeroDivisionError)):
+        convert = make([("a", None)], [("a", "a", cells.CALL, None, call, None, None)], by_key=True,
+                       fallback=fallback, catch=(KeyError, TypeError, ValueProblem))  # fmt: skip
+        with pytest.raises(error):
+            convert({"a": "x"})
+    row_convert = make([("a", None)], [("a", 0, cells.STRIP, None, None, None, required("a"))])
+    with pytest.raises(ValueProblem, match="missing required field 'a'"):
+        row_convert([" "])  # a row converter has no fallback: the caller rejects the row
+
+
+def test_bad_slots_and_sources_are_errors_not_crashes():
+    with pytest.raises(ValueError, match="kind"):
+        make([("a", None)], [("a", 0, 9, None, None, None, None)])
+    with pytest.raises(TypeError, match="MEMO"):
+        make([("a", None)], [("a", 0, cells.MEMO, None, len, None, None)])
+    with pytest.raises(TypeError, match="CALL"):
+        make([("a", None)], [("a", 0, cells.CALL, None, None, None, None)])
+    with pytest.raises(ValueError, match="index"):
+        make([("a", None)], [("a", -1, cells.STRIP, None, None, None, None)])
+    with pytest.raises(TypeError, match="slot"):
+        make([("a", None)], [("a", 0)])
+    convert = make([("a", None)], [("a", 2, cells.STRIP, None, None, None, None)])
+    with pytest.raises(IndexError):
+        convert(["x"])
+    with pytest.raises(TypeError, match="list"):
+        convert(("x", "y", "z"))
+    with pytest.raises(TypeError):
+        convert()  # type: ignore[call-arg]
+    assert cells.converter([("a", 1), ("a", 2)], [], by_key=False) is None  # a key twice: the Python does it
+
+
+def test_more_fields_than_the_stack_holds():
+    names = [f"f{k}" for k in range(150)]
+    slots = [(name, name, cells.STRIP, None, None, None, None) for name in names]
+    convert = make([(name, None) for name in names], slots, by_key=True, fallback=None, catch=())
+    source = {name: f" {k} " for k, name in enumerate(names)}
+    assert convert(source) == {name: str(k) for k, name in enumerate(names)}
+    reordered = dict(reversed(source.items()))
+    assert convert(reordered) == convert(source)
+
+
+def test_no_references_leak():
+    memo = {"1": 1}
+    shared_text, default = "1", object()
+
+    def miss(text):
+        value = int(text)
+        return value
+
+    slots = [
+        ("s", 0, cells.STRIP, None, None, default, None),
+        ("m", 1, cells.MEMO, memo, miss, None, None),
+        ("c", 2, cells.CALL, None, miss, None, None),
+    ]
+    convert = make([("s", None), ("m", None), ("c", None), ("const", default)], slots)
+    row = ["  ", shared_text, "22"]
+    convert(row)
+    before = (sys.getrefcount(shared_text), sys.getrefcount(default), sys.getrefcount(row))
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            for _ in range(20_000):
+                convert(row)
+            gc.collect()
+            snapshot = tracemalloc.get_traced_memory()[0]
+        for _ in range(20_000):
+            convert(row)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - snapshot
+    finally:
+        tracemalloc.stop()
+    assert (sys.getrefcount(shared_text), sys.getrefcount(default), sys.getrefcount(row)) == before
+    assert grown < 10_000  # 20,000 deals made and dropped: nothing of them stays
+
+
+def test_threads_convert_at_once():
+    def slow(text):
+        threading.Event().wait(0)  # lets another thread run in the middle of a conversion
+        return int(text)
+
+    names = [f"f{k}" for k in range(10)]
+    slots = [(name, name, cells.CALL, None, slow, None, None) for name in names]
+    convert = make([(name, None) for name in names], slots, by_key=True, fallback=None, catch=())
+    failures = []
+
+    def work(offset):
+        for n in range(300):
+            source = {name: str(offset + n + k) for k, name in enumerate(names)}
+            if convert(source) != {name: offset + n + k for k, name in enumerate(names)}:
+                failures.append(offset)
+
+    threads = [threading.Thread(target=work, args=(offset * 10_000,)) for offset in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def test_the_switch_turns_the_loop_off(monkeypatch):
+    monkeypatch.setenv("DEALGATE_PURE_PYTHON", "1")
+    assert not cells.available()
+    assert cells.converter([("a", None)], [], by_key=False) is None
+    monkeypatch.setenv("DEALGATE_PURE_PYTHON", "0")
+    assert cells.available()
