@@ -10,6 +10,7 @@ one run measures
 - hand-written: bench/handwritten.py, the same checks written by hand, over the same deals,
   returning the same DealResult (and, for reference, a bare tuple);
 - a bare ``csv.reader`` over the same file (the floor reading can approach);
+- parse only, of the same rows as a JSONL export (one JSON object per row, keyed by the header);
 - end to end: the CLI's own code path (``cli.main``, in process, ``--engine python``) from the
   export to a written output file, as csv, jsonl and json: as a user runs it (``--jobs auto``: a
   large export is scored in parts, one process per CPU, engine.parts), and in one process (``--jobs 1``);
@@ -40,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import handwritten  # noqa: E402
 
 from engine.pack import load_ruleset  # noqa: E402
-from engine.read import ExportReader  # noqa: E402
+from engine.read import ExportReader, cells  # noqa: E402
 from engine.synthetic import write_csv  # noqa: E402
 
 AS_OF = dt.date(2026, 9, 30)
@@ -58,6 +59,13 @@ def parse_only(ruleset, path) -> int:
     for _ in ExportReader(ruleset.analysis, path).records():
         count += 1
     return count
+
+
+def write_jsonl(csv_path, out_path) -> None:
+    """The export's rows as a JSONL export (one object per row, keyed by the header), as a CRM API gives them."""
+    with csv_path.open(encoding="utf-8", newline="") as handle, out_path.open("w", encoding="utf-8") as out:
+        for row in csv.DictReader(handle):
+            out.write(json.dumps(row) + "\n")
 
 
 def parse_and_score(ruleset, path) -> int:
@@ -200,6 +208,15 @@ def main() -> None:
 
         reader_time, _ = timed(lambda: bare_csv_reader(big))
         print(f"csv.reader:    {rows / reader_time:>12,.0f} rows/s", file=sys.stderr)
+        as_jsonl = Path(tmp) / "big.jsonl"
+        write_jsonl(big, as_jsonl)
+        jsonl_time, _ = timed(lambda: parse_only(ruleset, as_jsonl))
+        as_jsonl.unlink()
+        print(f"parse JSONL:   {rows / jsonl_time:>12,.0f} rows/s (the same rows as JSON objects)", file=sys.stderr)
+        cells_in_c = ""
+        if not cells.available():
+            cells_in_c = " (without the C loop: engine/read/_cells.c is not built, or DEALGATE_PURE_PYTHON=1)"
+            print(f"note: reading{cells_in_c}", file=sys.stderr)
         e2e, one = {}, {}
         for fmt in ("csv", "jsonl", "json"):
             out = Path(tmp) / f"out.{fmt}"
@@ -258,6 +275,9 @@ def main() -> None:
                 "parse_score_vs_parse": round(both_time / parse_time, 3),
                 "csv_reader_rows_per_s": round(rows / reader_time),
                 "parse_vs_csv_reader": round(parse_time / reader_time, 3),
+                "parse_jsonl_rows_per_s": round(rows / jsonl_time),
+                "parse_jsonl_vs_csv": round(jsonl_time / parse_time, 3),
+                "cells_in_c": cells.available(),
                 "e2e_csv_rows_per_s": round(rows / e2e["csv"]),
                 "e2e_jsonl_rows_per_s": round(rows / e2e["jsonl"]),
                 "e2e_json_rows_per_s": round(rows / e2e["json"]),

@@ -8,18 +8,21 @@
  * knowledge of types, dates or money: every conversion is a Python callable it is given, so the
  * two can only differ in the loop, and tests/test_cells.py holds this loop to the generated one.
  *
- * Converter(template, slots, by_key, fallback, catch) -> convert(source) -> dict
+ * Converter(template, slots, by_key, fallback, catch, exact=True) -> convert(source) -> dict
  *
  *   template  the deal every call starts from (a copy of it): its keys in order, holding the
  *             defaults of the fields no slot fills.
  *   slots     a tuple of (key, source, kind, memo, call, default, blank), one per field read:
  *             source is the index of its cell in a list (by_key false) or its key in a dict;
  *             kind STRIP: the text stripped, or if that is empty `blank()` when blank is not
- *               None (it raises: a required field) else `default`; a non-str raises TypeError;
- *             kind MEMO: memo[text], or call(text) when the memo lacks it;
+ *               None (it raises: a required field) else `default`; a value that is not a str
+ *               goes to call(value) when there is a call (a JSON number), else raises TypeError;
+ *             kind MEMO: a str is memo[text], or call(text) when the memo lacks it; any other
+ *               value is call(value) (the memos hold texts only);
  *             kind CALL: call(text).
- *   by_key    false: the source is a list of cells (a CSV row); true: a dict that must hold
- *             exactly the slots' keys (len(source) == len(slots)), or the fallback answers.
+ *   by_key    false: the source is a list of cells (a CSV row); true: a dict holding the
+ *             slots' keys (KeyError if one is absent) and, when `exact`, no other key
+ *             (len(source) == len(slots)), or the fallback answers.
  *   fallback  None, or a callable given the source when the fast way cannot answer: a dict of
  *             another shape, or one of the `catch` exceptions raised on the way.
  *   catch     exception classes handed to the fallback (KeyError, TypeError, ValueProblem);
@@ -35,6 +38,7 @@ enum { KIND_STRIP = 0, KIND_MEMO = 1, KIND_CALL = 2 };
 typedef struct {
     PyObject *key;     /* the deal's key */
     PyObject *source;  /* the dict key to read (by_key), else NULL */
+    Py_hash_t hash;    /* its hash */
     Py_ssize_t index;  /* the list index to read (not by_key) */
     int kind;
     PyObject *memo;    /* dict or NULL */
@@ -52,6 +56,7 @@ typedef struct {
     PyObject *catch;
     PyObject *strip;     /* str.strip, unbound */
     int by_key;
+    int exact;           /* by_key: the dict holds the slots' keys and no other */
     Py_ssize_t count;
     Slot *slots;
 } Converter;
@@ -87,6 +92,8 @@ slot_value(Converter *self, Slot *slot, PyObject *text)
     PyObject *value;
     switch (slot->kind) {
     case KIND_STRIP:
+        if (slot->call != NULL && !PyUnicode_Check(text))
+            return PyObject_CallOneArg(slot->call, text); /* a JSON number in a text field */
         value = stripped(self, text);
         if (value == NULL || PyUnicode_GET_LENGTH(value) > 0)
             return value;
@@ -96,13 +103,15 @@ slot_value(Converter *self, Slot *slot, PyObject *text)
         Py_INCREF(slot->deflt);
         return slot->deflt;
     case KIND_MEMO:
+        if (!PyUnicode_Check(text)) /* the memos hold texts: a native, even unhashable, goes to call */
+            return PyObject_CallOneArg(slot->call, text);
         value = PyDict_GetItemWithError(slot->memo, text);
         if (value != NULL) {
             Py_INCREF(value);
             return value;
         }
         if (PyErr_Occurred())
-            return NULL; /* an unhashable value */
+            return NULL; /* a str subclass failing to hash */
         return PyObject_CallOneArg(slot->call, text);
     default:
         return PyObject_CallOneArg(slot->call, text);
@@ -123,22 +132,32 @@ store(Converter *self, PyObject *deal, Slot *slot, PyObject *text)
     return stored;
 }
 
-/* How many slots' texts are the source dict's values in order (its keys those of the slots, in
- * their order), up to the first that is not: those need no lookup; texts gets them (new references). A dict made from a CSV row, or
- * by a CRM client from its field list, is in the same order every time. */
+/* Whether a dict's key is the slot's source key: the same object, or an equal str. */
+static int
+same_key(Slot *slot, PyObject *key)
+{
+    if (key == slot->source)
+        return 1;
+    if (!PyUnicode_CheckExact(key) || PyObject_Hash(key) != slot->hash) /* a str's hash is cached */
+        return 0;
+    return PyUnicode_Compare(key, slot->source) == 0;
+}
+
+/* How many of the first slots find their texts walking the dict once, in its order, past keys no
+ * slot reads (texts gets them, new references); the slots after those are looked up. A dict made
+ * from a CSV row, by a CRM client from its field list or by a JSON export's writer has its keys in
+ * the same order every time, and then every slot is found on the walk. */
 static Py_ssize_t
 in_order(Converter *self, PyObject *source, PyObject **texts)
 {
     Py_ssize_t position = 0, i = 0;
     PyObject *key, *text;
     while (i < self->count && PyDict_Next(source, &position, &key, &text)) {
-        PyObject *expected = self->slots[i].source;
-        if (key != expected && !(PyUnicode_CheckExact(key) && PyUnicode_Compare(key, expected) == 0))
-            break;
+        if (!same_key(&self->slots[i], key))
+            continue;
         Py_INCREF(text); /* held: a converter may run any Python, another thread's too */
         texts[i++] = text;
     }
-    PyErr_Clear(); /* PyUnicode_Compare cannot fail on two str: nothing to lose */
     return i;
 }
 
@@ -223,7 +242,7 @@ converter_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, P
     }
     PyObject *source = args[0];
     if (self->by_key) {
-        if (!PyDict_CheckExact(source) || PyDict_GET_SIZE(source) != self->count)
+        if (!PyDict_CheckExact(source) || (self->exact && PyDict_GET_SIZE(source) != self->count))
             goto fall_back;
     }
     else if (!PyList_Check(source)) {
@@ -257,6 +276,9 @@ read_slot(Slot *slot, PyObject *item, int by_key)
     PyUnicode_InternInPlace(&slot->key);
     if (by_key) {
         slot->source = source;
+        slot->hash = PyObject_Hash(source);
+        if (slot->hash == -1)
+            return -1;
     }
     else {
         slot->index = PyLong_AsSsize_t(source);
@@ -274,7 +296,8 @@ read_slot(Slot *slot, PyObject *item, int by_key)
         return -1;
     }
     if ((slot->kind == KIND_MEMO && (slot->memo == NULL || !PyDict_CheckExact(slot->memo)))
-        || (slot->kind != KIND_STRIP && (slot->call == NULL || !PyCallable_Check(slot->call)))) {
+        || (slot->kind != KIND_STRIP && slot->call == NULL)
+        || (slot->call != NULL && !PyCallable_Check(slot->call))) {
         PyErr_SetString(PyExc_TypeError, "a MEMO slot needs a dict and a callable; a CALL slot a callable");
         return -1;
     }
@@ -284,11 +307,11 @@ read_slot(Slot *slot, PyObject *item, int by_key)
 static PyObject *
 converter_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"template", "slots", "by_key", "fallback", "catch", NULL};
+    static char *keywords[] = {"template", "slots", "by_key", "fallback", "catch", "exact", NULL};
     PyObject *template, *slots, *fallback, *catch;
-    int by_key;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!pOO", keywords, &PyDict_Type, &template, &PyTuple_Type,
-                                     &slots, &by_key, &fallback, &catch))
+    int by_key, exact = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!pOO|p", keywords, &PyDict_Type, &template, &PyTuple_Type,
+                                     &slots, &by_key, &fallback, &catch, &exact))
         return NULL;
     if (fallback != Py_None && !PyCallable_Check(fallback)) {
         PyErr_SetString(PyExc_TypeError, "the fallback is None or a callable");
@@ -299,6 +322,7 @@ converter_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     self->vectorcall = converter_vectorcall;
     self->by_key = by_key;
+    self->exact = exact;
     self->count = PyTuple_GET_SIZE(slots);
     self->slots = PyMem_Calloc(self->count ? self->count : 1, sizeof(Slot));
     self->strip = PyObject_GetAttrString((PyObject *)&PyUnicode_Type, "strip");

@@ -15,5 +15,6 @@ class Converter:
         by_key: bool,
         fallback: Callable[[Any], dict] | None,
         catch: tuple[type[BaseException], ...],
+        exact: bool = True,
     ) -> None: ...
     def __call__(self, source: Any) -> dict: ...

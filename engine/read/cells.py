@@ -44,11 +44,13 @@ def converter(
     by_key: bool,
     fallback: Callable[[Any], dict] | None = None,
     catch: tuple[type[BaseException], ...] = (),
+    exact: bool = True,
 ) -> Callable[[Any], dict] | None:
     """The C converter filling ``slots`` into a copy of the deal ``items`` (key, value), or None.
 
     ``items`` are the deal's keys in order, valued with what the slots leave alone (the
-    defaults of fields without a column). None when the extension is not there or is off.
+    defaults of fields without a column). ``by_key``: the source is a dict (else a list), holding
+    the slots' keys and, if ``exact``, no other. None when the extension is not there or is off.
     """
     if not available():
         return None
@@ -56,7 +58,7 @@ def converter(
     if len(template) != len(items):
         return None  # a key twice: the Python handles what that means
     assert _cells is not None
-    return _cells.Converter(template, tuple(slots), by_key, fallback, catch)
+    return _cells.Converter(template, tuple(slots), by_key, fallback, catch, exact)
 
 
 def _template(items: Sequence[tuple[str, Any]]) -> dict:

@@ -441,15 +441,16 @@ def remembering(convert: Callable[[str], Any], memo: dict, seed: dict) -> Callab
 
     When full, the memo starts again from ``seed`` (the blanks the generated code expects to
     find there), so a field whose texts never repeat costs memory only up to the limit.
-    Failures are not remembered.
+    Failures are not remembered, nor what ``convert`` makes of a value that is not a str.
     """
 
-    def remembered(text: str):
+    def remembered(text):
         value = convert(text)
-        if len(memo) >= MEMO_LIMIT:
-            memo.clear()
-            memo.update(seed)
-        memo[text] = value
+        if type(text) is str:  # not a JSON native: the memos hold texts only (and 1 == True)
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+                memo.update(seed)
+            memo[text] = value
         return value
 
     return remembered

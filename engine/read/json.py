@@ -14,6 +14,7 @@ to a list, and a record without the object its fields are in is rejected.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -22,7 +23,10 @@ from typing import IO, Any
 
 import attrs
 
+from .. import types as T
 from ..values import ValueProblem
+from . import cells
+from .csv import remembering
 from .errors import ID_FIELD, ExportError, Reject
 from .state import ReaderState
 
@@ -149,7 +153,8 @@ class JsonRecords(ReaderState):
     """
 
     def _object_plan(self, keys: tuple, line: int) -> tuple:
-        """For one set of JSON keys: ((key, field name, converter), ...) and the required fields absent."""
+        """For one set of JSON keys: ((key, field name, converter), ...), the required fields absent, and
+        the C loop reading those keys (engine.read.cells) or None."""
         plan = []
         taken: dict[str, str] = {}
         for key in keys:
@@ -175,7 +180,38 @@ class JsonRecords(ReaderState):
             for f in self._readable.values()
             if f.name not in taken and f.required and self.defaults.get(f.name) is None
         )
-        return tuple(plan), missing
+        return tuple(plan), missing, self._plan_in_c(plan)
+
+    def _plan_in_c(self, plan: list) -> Any:
+        """The C loop doing what ``_object``'s loop does for ``plan`` (engine.read.cells), or None.
+
+        Each field's converter (``_cells``) is the loop's callable; a field that is neither text
+        nor a list also gets a memo of the texts it has read (shared by every plan), as CSV
+        columns have: JSON exports repeat their dates, stages and amounts as much as CSV ones.
+        """
+        if not cells.available():
+            return None
+        slots: list[cells.Slot] = []
+        for key, name, cell in plan:
+            field, default = self._readable[name], self.defaults.get(name)
+            required = field.required and default is None
+            if field.type == T.STRING:
+                blank = functools.partial(cell, "") if required else None  # raises what cell raises
+                slots.append((name, key, cells.STRIP, None, cell, default, blank))
+            elif field.type == T.LIST:  # a list is mutable: each record gets its own
+                slots.append((name, key, cells.CALL, None, cell, default, None))
+            else:
+                memo, miss = self._memo(name, cell, default, required)
+                slots.append((name, key, cells.MEMO, memo, miss, default, None))
+        return cells.converter(list(self._template.items()), slots, by_key=True, exact=False)
+
+    def _memo(self, name: str, cell, default, required: bool) -> tuple[dict, Any]:
+        """The memo of one field's texts, and the function converting what it lacks (remembering texts only)."""
+        if name not in self._memos:
+            seed = {} if required else {"": default}
+            memo = dict(seed)
+            self._memos[name] = memo, remembering(cell, memo, seed)
+        return self._memos[name]
 
     def _object(self, line: int, record) -> dict | Reject:
         counts = self.counts
@@ -193,24 +229,25 @@ class JsonRecords(ReaderState):
             if len(self._plans) > 1024:
                 self._plans.clear()
             plan = self._plans[keys] = self._object_plan(keys, line)
-        cells, missing = plan
+        converters, missing, in_c = plan
         if isinstance(record, _RecordWithDuplicates):
             key = record.duplicate
             return self._reject(
                 line,
-                self._json_id(record, cells),
+                self._json_id(record, converters),
                 key,
                 _as_text(record[key]),
                 f"key '{key}' appears twice in the record; which value is meant is unknown",
             )
-        deal = self._template.copy()
-        deal_id = None
         try:
-            for key, name, cell in cells:
-                deal[name] = cell(record[key])
-        except ValueProblem as problem:
-            deal_id = self._json_id(record, cells)
-            return self._reject(line, deal_id, key, _as_text(record[key]), str(problem))
+            if in_c is not None:
+                deal = in_c(record)
+            else:
+                deal = self._template.copy()
+                for key, name, cell in converters:
+                    deal[name] = cell(record[key])
+        except ValueProblem:
+            return self._cell_reject(line, record, converters)
         if missing:
             deal_id = deal.get(ID_FIELD)
             return self._reject(
@@ -226,8 +263,17 @@ class JsonRecords(ReaderState):
         counts.deals += 1
         return deal
 
-    def _json_id(self, record: dict, cells) -> str | None:
-        for key, name, cell in cells:
+    def _cell_reject(self, line: int, record: dict, converters) -> Reject:
+        """The reject of a record with a value its field cannot read: the first such, in the plan's order."""
+        for key, _, cell in converters:
+            try:
+                cell(record[key])
+            except ValueProblem as problem:  # converters are pure: the value that failed fails again
+                return self._reject(line, self._json_id(record, converters), key, _as_text(record[key]), str(problem))
+        raise AssertionError("a value failed to read, then read")
+
+    def _json_id(self, record: dict, converters) -> str | None:
+        for key, name, cell in converters:
             if name == ID_FIELD:
                 try:
                     value = cell(record[key])

@@ -97,6 +97,7 @@ class ExportReader(CsvRecords, JsonRecords):
                 self.missing_fields = [n for n in self._readable if n not in self.columns]
             else:
                 self._plans: dict = {}
+                self._memos: dict = {}
                 self.missing_fields = list(self._readable)
         except BaseException:
             self.close()

@@ -32,6 +32,7 @@ class ReaderState:
     _template: dict  # a record with every readable field at its default
     _cells: dict  # field name -> the function that reads its cell
     _plans: dict  # JSON: the key set of a record -> how to read it
+    _memos: dict  # JSON: field name -> (memo of its texts, converter remembering in it)
     _text: IO[str]
 
     def _warn(self, line: int, message: str) -> None:
