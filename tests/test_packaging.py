@@ -1,5 +1,8 @@
 """A non-editable install must carry every package: pyproject lists them one by one."""
 
+from pathlib import Path
+
+import pytest
 import tomllib
 
 from conftest import ROOT
@@ -35,3 +38,19 @@ def test_the_docs_and_the_default_pack_travel_inside_the_package():
     assert data["engine.docs"] == ["*.md"]
     assert sorted(data["engine.default_pack"]) == ["*.yaml", "plans/*.yaml", "tests/*.yaml"]
     assert {p.parent.name for p in (ROOT / "rules").rglob("*.yaml")} <= {"rules", "plans", "tests"}
+
+
+def test_the_c_loop_is_built_where_it_can_be():
+    """setup.py builds engine/read/_cells.c when it can and goes on silently when it cannot: on a
+    machine with a C compiler and Python's headers, a missing extension is a lost speed-up, not a choice."""
+    import shutil
+    import sysconfig
+
+    from engine.read import cells
+
+    compiler = shutil.which(sysconfig.get_config_var("CC").split()[0] if sysconfig.get_config_var("CC") else "cc")
+    headers = Path(sysconfig.get_paths()["include"], "Python.h").is_file()
+    if not (compiler and headers):
+        pytest.skip("no C compiler or no Python headers here: dealgate reads with its generated Python alone")
+    assert cells._cells is not None, "engine.read._cells is not built: `pip install -e .` builds it"
+    assert "engine/read/_cells.c" in (ROOT / "setup.py").read_text()
