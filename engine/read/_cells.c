@@ -20,10 +20,12 @@
  *             kind CALL: call(text).
  *   by_key    false: the source is a list of cells (a CSV row); true: a dict that must hold
  *             exactly the slots' keys (len(source) == len(slots)), or the fallback answers.
- *   fallback  None, or a callable given the source when the fast way cannot answer: a dict of
- *             another shape, or one of the `catch` exceptions raised on the way.
- *   catch     exception classes handed to the fallback (KeyError, TypeError, ValueProblem);
- *             any other exception (KeyboardInterrupt, MemoryError) propagates.
+ *   fallback  None, or a callable given the source when it is a dict of another shape.
+ *   catch     (exceptions, handler) pairs, as the generated Python's `except` clauses: the first
+ *             pair whose exceptions match one raised on the way gets the source (KeyError and
+ *             TypeError the per-field tier, ValueProblem the reference that names the field;
+ *             the per-field tier would read a blank str subclass as a blank, not a missing
+ *             required field); any other exception (KeyboardInterrupt, MemoryError) propagates.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -231,9 +233,16 @@ converter_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, P
         return NULL;
     }
     PyObject *deal = convert(self, source);
-    if (deal != NULL || self->fallback == Py_None || !PyErr_ExceptionMatches(self->catch))
+    if (deal != NULL)
         return deal;
-    PyErr_Clear();
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->catch); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(self->catch, i);
+        if (PyErr_ExceptionMatches(PyTuple_GET_ITEM(pair, 0))) {
+            PyErr_Clear();
+            return PyObject_CallOneArg(PyTuple_GET_ITEM(pair, 1), source);
+        }
+    }
+    return NULL;
 fall_back:
     if (self->fallback == Py_None) {
         PyErr_SetString(PyExc_TypeError, "a record converter takes a dict of every field");
@@ -287,12 +296,19 @@ converter_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     static char *keywords[] = {"template", "slots", "by_key", "fallback", "catch", NULL};
     PyObject *template, *slots, *fallback, *catch;
     int by_key;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!pOO", keywords, &PyDict_Type, &template, &PyTuple_Type,
-                                     &slots, &by_key, &fallback, &catch))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!pOO!", keywords, &PyDict_Type, &template, &PyTuple_Type,
+                                     &slots, &by_key, &fallback, &PyTuple_Type, &catch))
         return NULL;
     if (fallback != Py_None && !PyCallable_Check(fallback)) {
         PyErr_SetString(PyExc_TypeError, "the fallback is None or a callable");
         return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(catch); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(catch, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyCallable_Check(PyTuple_GET_ITEM(pair, 1))) {
+            PyErr_SetString(PyExc_TypeError, "catch is a tuple of (exceptions, handler) pairs");
+            return NULL;
+        }
     }
     Converter *self = (Converter *)type->tp_alloc(type, 0);
     if (self == NULL)

@@ -138,7 +138,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         slots,
         by_key=True,
         fallback=namespace["per_field"],
-        catch=(KeyError, TypeError, ValueProblem),
+        catch=(((KeyError, TypeError), namespace["per_field"]), (ValueProblem, namespace["reference"])),
     )
     return fast_in_c or namespace["record"], source
 
