@@ -6,6 +6,7 @@ values; the generated converter must return the same record, or raise the same m
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def ruleset():
     return load_ruleset([ROOT / "rules"])[0]
+
+
+@pytest.fixture(autouse=True)
+def _record_made_afresh(ruleset):
+    """``ruleset.record`` is made on first use and kept: without this, every test after the first
+    would use the loop (C or Python) of whichever test made it, not its own."""
+    with contextlib.suppress(AttributeError):  # not made yet
+        object.__delattr__(ruleset, "record")  # a frozen attrs class: its own __delattr__ refuses
 
 
 def _outcome(function, values):
@@ -88,7 +97,8 @@ def test_generated_record_matches_the_reference(ruleset, data):
     assert _outcome(ruleset.record, values) == _outcome(generated, values)
 
 
-def test_record_then_score(ruleset):
+def test_record_then_score(ruleset, converter_loop):
+    print("PROBE", converter_loop, type(ruleset.record).__name__)
     deal = ruleset.record({"id": "006A", "stage": "Negotiation/Review", "amount": "$1,000.00", "discount": 0.3})
     assert deal["amount"] == Decimal("1000.00") and deal["discount"] == Decimal("0.3")
     assert ruleset.score(deal, dt.date(2026, 9, 30)).failed == ("discount_approval",)
