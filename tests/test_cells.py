@@ -227,6 +227,19 @@ def test_bad_slots_and_sources_are_errors_not_crashes():
     assert cells.converter([("a", 1), ("a", 2)], [], by_key=False) is None  # a key twice: the Python does it
 
 
+def test_no_memory_while_making_a_converter_is_an_error_not_a_crash():
+    testcapi = pytest.importorskip("_testcapi")  # CPython's test helpers: set_nomemory fails allocations
+    slots = tuple((f"f{k}", k, cells.STRIP, None, None, None, None) for k in range(3))
+    for start in range(40):  # each allocation in turn (regression: a failed slot table was walked)
+        testcapi.set_nomemory(start, start + 1)
+        try:
+            cells._cells.Converter(dict.fromkeys(["f0", "f1", "f2"]), slots, False, None, ())
+        except MemoryError:
+            pass
+        finally:
+            testcapi.remove_mem_hooks()
+
+
 def test_more_fields_than_the_stack_holds():
     names = [f"f{k}" for k in range(150)]
     slots = [(name, name, cells.STRIP, None, None, None, None) for name in names]

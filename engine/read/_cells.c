@@ -315,8 +315,10 @@ converter_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     self->vectorcall = converter_vectorcall;
     self->by_key = by_key;
-    self->count = PyTuple_GET_SIZE(slots);
-    self->slots = PyMem_Calloc(self->count ? self->count : 1, sizeof(Slot));
+    Py_ssize_t count = PyTuple_GET_SIZE(slots);
+    self->slots = PyMem_Calloc(count ? count : 1, sizeof(Slot));
+    if (self->slots != NULL)
+        self->count = count; /* not before: converter_clear (on fail) walks count slots */
     self->strip = PyObject_GetAttrString((PyObject *)&PyUnicode_Type, "strip");
     if (self->slots == NULL || self->strip == NULL)
         goto fail;
