@@ -143,7 +143,8 @@ def test_a_dict_converts_as_the_model_says_in_any_key_order(case, rnd, exact):
     def fallback(values):
         return "fallback"
 
-    convert = make(items, slots, by_key=True, fallback=fallback, catch=(ValueProblem, TypeError), exact=exact)
+    catch = (((ValueProblem, TypeError), fallback),)
+    convert = make(items, slots, by_key=True, fallback=fallback, catch=catch, exact=exact)
     got = outcome(convert, source)
     caught = expected[0] in ("ValueProblem", "TypeError")
     assert got == (("ok", "fallback") if caught else expected)
@@ -157,7 +158,9 @@ def test_a_dict_of_another_shape_goes_to_the_fallback():
         seen.append(values)
         return {"fell": True}
 
-    convert = make([("a", None), ("b", None)], slots, by_key=True, fallback=fallback, catch=(KeyError, TypeError))
+    convert = make(
+        [("a", None), ("b", None)], slots, by_key=True, fallback=fallback, catch=(((KeyError, TypeError), fallback),)
+    )
     assert convert({"a": " x ", "b": ""}) == {"a": "x", "b": None}
     for odd in ({"a": "x"}, {"a": "x", "c": "y"}, {"a": "x", "b": 3}, {"a": "x", "b": "", "c": ""}, [("a", "x")]):
         assert convert(odd) == {"fell": True}
@@ -181,12 +184,43 @@ def test_only_the_caught_exceptions_reach_the_fallback():
 
     for call, error in ((interrupt, KeyboardInterrupt), (unexpected, ZeroDivisionError)):
         convert = make([("a", None)], [("a", "a", cells.CALL, None, call, None, None)], by_key=True,
-                       fallback=fallback, catch=(KeyError, TypeError, ValueProblem))  # fmt: skip
+                       fallback=fallback, catch=(((KeyError, TypeError, ValueProblem), fallback),))  # fmt: skip
         with pytest.raises(error):
             convert({"a": "x"})
     row_convert = make([("a", None)], [("a", 0, cells.STRIP, None, None, None, required("a"))])
     with pytest.raises(ValueProblem, match="missing required field 'a'"):
         row_convert([" "])  # a row converter has no fallback: the caller rejects the row
+
+
+def test_each_caught_exception_goes_to_its_own_handler():
+    # As the generated record's except clauses: KeyError/TypeError to the per-field tier, ValueProblem
+    # to the reference. The per-field tier is no stand-in for the reference: it reads a blank str
+    # subclass in a required text field as no value (regression: such an id came out None).
+    seen = []
+
+    def per_field(values):
+        seen.append("per_field")
+        return {"a": "per_field"}
+
+    def reference(values):
+        seen.append("reference")
+        raise ValueProblem("missing required field 'a'")
+
+    slots = [
+        ("a", "a", cells.STRIP, None, None, None, required("a")),
+        ("b", "b", cells.CALL, None, parse_int, None, None),
+    ]
+    convert = make([("a", None), ("b", None)], slots, by_key=True, fallback=per_field,
+                   catch=(((KeyError, TypeError), per_field), (ValueProblem, reference)))  # fmt: skip
+    with pytest.raises(ValueProblem, match="missing required field 'a'"):
+        convert({"a": Str("  "), "b": "1"})
+    assert convert({"a": 1, "b": "1"}) == {"a": "per_field"}  # TypeError: str.strip of an int
+    assert convert({"a": "x", "c": "1"}) == {"a": "per_field"}  # KeyError
+    with pytest.raises(ValueProblem):
+        convert({"a": "x", "b": "x"})
+    assert seen == ["reference", "per_field", "per_field", "reference"]
+    with pytest.raises(TypeError, match="pairs"):
+        make([("a", None)], [], by_key=True, fallback=per_field, catch=(KeyError, TypeError))
 
 
 def test_bad_slots_and_sources_are_errors_not_crashes():
@@ -210,6 +244,19 @@ def test_bad_slots_and_sources_are_errors_not_crashes():
     assert cells.converter([("a", 1), ("a", 2)], [], by_key=False) is None  # a key twice: the Python does it
 
 
+def test_no_memory_while_making_a_converter_is_an_error_not_a_crash():
+    testcapi = pytest.importorskip("_testcapi")  # CPython's test helpers: set_nomemory fails allocations
+    slots = tuple((f"f{k}", k, cells.STRIP, None, None, None, None) for k in range(3))
+    for start in range(40):  # each allocation in turn (regression: a failed slot table was walked)
+        testcapi.set_nomemory(start, start + 1)
+        try:
+            cells._cells.Converter(dict.fromkeys(["f0", "f1", "f2"]), slots, False, None, ())
+        except MemoryError:
+            pass
+        finally:
+            testcapi.remove_mem_hooks()
+
+
 def test_more_fields_than_the_stack_holds():
     names = [f"f{k}" for k in range(150)]
     slots = [(name, name, cells.STRIP, None, None, None, None) for name in names]
@@ -221,8 +268,8 @@ def test_more_fields_than_the_stack_holds():
 
 
 def test_no_references_leak():
-    shared_text, default = "".join(["1", "0"]), object()  # made here: no other code holds it
-    memo = {"10": 10}
+    shared_text, default = "".join(["1", "0"]), object()  # not "1": CPython shares that one str everywhere
+    memo = {shared_text: 10}
 
     def miss(text):
         value = int(text)
@@ -236,6 +283,7 @@ def test_no_references_leak():
     convert = make([("s", None), ("m", None), ("c", None), ("const", default)], slots)
     row = ["  ", shared_text, "22"]
     convert(row)
+    gc.collect()  # what earlier tests left is freed now, not inside the window measured
     before = (sys.getrefcount(shared_text), sys.getrefcount(default), sys.getrefcount(row))
     tracemalloc.start()
     try:

@@ -23,10 +23,12 @@
  *   by_key    false: the source is a list of cells (a CSV row); true: a dict holding the
  *             slots' keys (KeyError if one is absent) and, when `exact`, no other key
  *             (len(source) == len(slots)), or the fallback answers.
- *   fallback  None, or a callable given the source when the fast way cannot answer: a dict of
- *             another shape, or one of the `catch` exceptions raised on the way.
- *   catch     exception classes handed to the fallback (KeyError, TypeError, ValueProblem);
- *             any other exception (KeyboardInterrupt, MemoryError) propagates.
+ *   fallback  None, or a callable given the source when it is a dict of another shape.
+ *   catch     (exceptions, handler) pairs, as the generated Python's `except` clauses: the first
+ *             pair whose exceptions match one raised on the way gets the source (KeyError and
+ *             TypeError the per-field tier, ValueProblem the reference that names the field;
+ *             the per-field tier would read a blank str subclass as a blank, not a missing
+ *             required field); any other exception (KeyboardInterrupt, MemoryError) propagates.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -67,6 +69,10 @@ static PyObject *
 stripped(Converter *self, PyObject *text)
 {
     if (PyUnicode_CheckExact(text)) {
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) /* a legacy str from an old extension: made canonical first */
+            return NULL;
+#endif
         Py_ssize_t length = PyUnicode_GET_LENGTH(text);
         if (length == 0) {
             Py_INCREF(text);
@@ -250,9 +256,16 @@ converter_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, P
         return NULL;
     }
     PyObject *deal = convert(self, source);
-    if (deal != NULL || self->fallback == Py_None || !PyErr_ExceptionMatches(self->catch))
+    if (deal != NULL)
         return deal;
-    PyErr_Clear();
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->catch); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(self->catch, i);
+        if (PyErr_ExceptionMatches(PyTuple_GET_ITEM(pair, 0))) {
+            PyErr_Clear();
+            return PyObject_CallOneArg(PyTuple_GET_ITEM(pair, 1), source);
+        }
+    }
+    return NULL;
 fall_back:
     if (self->fallback == Py_None) {
         PyErr_SetString(PyExc_TypeError, "a record converter takes a dict of every field");
@@ -310,12 +323,19 @@ converter_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     static char *keywords[] = {"template", "slots", "by_key", "fallback", "catch", "exact", NULL};
     PyObject *template, *slots, *fallback, *catch;
     int by_key, exact = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!pOO|p", keywords, &PyDict_Type, &template, &PyTuple_Type,
-                                     &slots, &by_key, &fallback, &catch, &exact))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!pOO!|p", keywords, &PyDict_Type, &template, &PyTuple_Type,
+                                     &slots, &by_key, &fallback, &PyTuple_Type, &catch, &exact))
         return NULL;
     if (fallback != Py_None && !PyCallable_Check(fallback)) {
         PyErr_SetString(PyExc_TypeError, "the fallback is None or a callable");
         return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(catch); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(catch, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyCallable_Check(PyTuple_GET_ITEM(pair, 1))) {
+            PyErr_SetString(PyExc_TypeError, "catch is a tuple of (exceptions, handler) pairs");
+            return NULL;
+        }
     }
     Converter *self = (Converter *)type->tp_alloc(type, 0);
     if (self == NULL)
@@ -323,8 +343,10 @@ converter_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->vectorcall = converter_vectorcall;
     self->by_key = by_key;
     self->exact = exact;
-    self->count = PyTuple_GET_SIZE(slots);
-    self->slots = PyMem_Calloc(self->count ? self->count : 1, sizeof(Slot));
+    Py_ssize_t count = PyTuple_GET_SIZE(slots);
+    self->slots = PyMem_Calloc(count ? count : 1, sizeof(Slot));
+    if (self->slots != NULL)
+        self->count = count; /* not before: converter_clear (on fail) walks count slots */
     self->strip = PyObject_GetAttrString((PyObject *)&PyUnicode_Type, "strip");
     if (self->slots == NULL || self->strip == NULL)
         goto fail;

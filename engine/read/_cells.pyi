@@ -14,7 +14,7 @@ class Converter:
         slots: tuple,
         by_key: bool,
         fallback: Callable[[Any], dict] | None,
-        catch: tuple[type[BaseException], ...],
+        catch: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], Callable[[Any], dict]], ...],
         exact: bool = True,
     ) -> None: ...
     def __call__(self, source: Any) -> dict: ...

@@ -30,6 +30,8 @@ except ImportError:  # no C compiler when dealgate was installed: the generated 
 STRIP, MEMO, CALL = 0, 1, 2  # the slot kinds, as _cells numbers them
 # (key, source, kind, memo, call, default, blank): see engine/read/_cells.c
 Slot = tuple[str, Any, int, "dict | None", "Callable | None", Any, "Callable[[], Any] | None"]
+# (exceptions, handler): the handler is given the source when one of the exceptions is raised
+Catch = tuple["type[BaseException] | tuple[type[BaseException], ...]", Callable[[Any], dict]]
 
 
 def available() -> bool:
@@ -43,14 +45,16 @@ def converter(
     *,
     by_key: bool,
     fallback: Callable[[Any], dict] | None = None,
-    catch: tuple[type[BaseException], ...] = (),
+    catch: tuple[Catch, ...] = (),
     exact: bool = True,
 ) -> Callable[[Any], dict] | None:
     """The C converter filling ``slots`` into a copy of the deal ``items`` (key, value), or None.
 
     ``items`` are the deal's keys in order, valued with what the slots leave alone (the
     defaults of fields without a column). ``by_key``: the source is a dict (else a list), holding
-    the slots' keys and, if ``exact``, no other. None when the extension is not there or is off.
+    the slots' keys and, if ``exact``, no other; ``fallback`` takes a dict of another shape;
+    ``catch`` pairs exceptions with the function given the source when one of them is raised,
+    as the generated Python's ``except`` clauses do. None when the extension is not there or is off.
     """
     if not available():
         return None

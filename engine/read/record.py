@@ -66,6 +66,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         "FETCH": _fetch([name for name, _ in readable]),
         "ValueProblem": ValueProblem,
         "coerce": coerce,
+        "IS_BLANK": is_blank,
         "STAGES": stages,
         "reference": lambda values: record_values(fields, defaults, stages, values),
     }
@@ -138,7 +139,7 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         slots,
         by_key=True,
         fallback=namespace["per_field"],
-        catch=(KeyError, TypeError, ValueProblem),
+        catch=(((KeyError, TypeError), namespace["per_field"]), (ValueProblem, namespace["reference"])),
     )
     return fast_in_c or namespace["record"], source
 
@@ -160,7 +161,13 @@ def _per_field_lines(k: int, name: str, field, memoized: bool, blank: str) -> li
         ]
     else:
         lines.append(f"            v{k} = c{k}(v) if v and not v.isspace() else {blank}")
-    lines += ["        elif v is None:", f"            v{k} = {blank}", "        else:", f"            v{k} = {native}"]
+    # A blank str subclass too is a blank (is_blank, as record_values): coerce would make it None, required or not.
+    lines += [
+        "        elif IS_BLANK(v):",
+        f"            v{k} = {blank}",
+        "        else:",
+        f"            v{k} = {native}",
+    ]
     return lines
 
 
@@ -177,7 +184,7 @@ def _miss(field, default, required: bool, convert: Callable[[str], Any], stages)
         if type(value) is str:
             if value and not value.isspace():
                 return convert(value)
-        elif value is not None:
+        elif not is_blank(value):  # None, or a blank str subclass (numpy.str_): a blank as record_values says
             return coerce(type_, value, stages=stages, **reading)
         if required:
             raise ValueProblem("missing required field")
