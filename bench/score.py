@@ -144,7 +144,7 @@ def peak_rss_mb(path, jobs: str = "1") -> tuple[float, float]:
     """Peak resident memory of a `dealgate score --engine python` child streaming ``path`` to /dev/null,
     and the largest peak of the processes it scored parts with (0 with ``--jobs 1``).
 
-    (--engine python: without it, exports over 32 MB go to DuckDB, which is not what this measures.)
+    (--engine python: what this measures, whatever `auto` would choose.)
     """
     # VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork+exec. The parts'
     # processes are forks (no exec): their ru_maxrss is their own, shared pages included.

@@ -274,6 +274,9 @@ def test_the_example_export_as_parquet_scores_like_the_csv(tmp_path):
     assert sql_rejects == python_rejects
     refused = CliRunner().invoke(main, ["score", str(parquet), "--engine", "python", "--as-of", AS_OF])
     assert refused.exit_code == 2 and "only the SQL engines read" in refused.stderr
+    for source, engine in ((parquet, "duckdb"), (export, "python")):  # auto: DuckDB for Parquet only
+        auto = CliRunner().invoke(main, ["score", str(source), "-v", "--as-of", AS_OF, "--format", "csv"])
+        assert auto.exit_code in (0, 1) and f"engine: {engine}" in auto.stderr, auto.stderr
 
 
 def test_windows_line_endings(tmp_path):

@@ -171,34 +171,18 @@ def test_a_plan_that_cannot_run_in_sql_is_named_and_auto_credits_in_python(tmp_p
     assert refused.exit_code == 1
     assert "DG701" in refused.stderr and "plan 'ae-2026' credit amount" in refused.stderr
     assert "ae.yaml:" in refused.stderr and "division" in refused.stderr
-    big = tmp_path / "big.csv"  # over the auto threshold, so auto would pick DuckDB but for the plan
-    lines = EXPORT.read_text(encoding="utf-8").splitlines()
-    with big.open("w", encoding="utf-8") as handle:
-        handle.write(lines[0] + "\n")
-        while handle.tell() < 33 * 1024 * 1024:
-            handle.write("\n".join(lines[1:]) + "\n")
-    auto = CliRunner().invoke(
-        main,
-        [
-            "payout",
-            str(big),
-            "--rules",
-            str(pack),
-            "--reps",
-            str(REPS),
-            "--period",
-            "2026-Q3",
-            "--as-of",
-            AS_OF,
-            "--format",
-            "json",
-            "-v",
-            "--rejects",
-            str(tmp_path / "r.csv"),
-        ],
-    )
+    common = ["--rules", str(pack), "--reps", str(REPS), "--period", "2026-Q3", "--as-of", AS_OF, "-v"]
+    auto = CliRunner().invoke(main, ["payout", str(EXPORT), *common, "--rejects", str(tmp_path / "r.csv")])
     assert auto.exit_code in (0, 1), auto.output
-    assert "no exact SQL form (DG701); crediting with the Python engine" in auto.stderr
+    assert "engine: python" in auto.stderr and "DG701" not in auto.stderr  # auto reads CSV in Python anyway
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    parquet = tmp_path / "deals.parquet"
+    pq.write_table(pacsv.read_csv(EXPORT), parquet)
+    refused = CliRunner().invoke(main, ["payout", str(parquet), *common])
+    assert refused.exit_code == 1
+    assert "DG701" in refused.stderr and "the one that reads Parquet: give the export as CSV or JSONL" in refused.stderr
 
 
 def test_spark_pays_the_same_to_the_cent(tmp_path, spark):
