@@ -396,3 +396,48 @@ def test_json_records_read_alike_with_the_loop_in_c_and_in_python(records):
     for (_, a), (_, b) in zip(in_c[0], in_python[0]):
         if isinstance(a, dict):
             assert list(a) == list(b)  # the fields in the same order
+
+
+EXPORTS = Path(__file__).resolve().parent / "data" / "exports"
+
+
+@pytest.mark.parametrize(
+    "export",
+    [
+        "salesforce.csv",
+        "hubspot.csv",
+        "multiline.csv",
+        "deals.jsonl",
+        "deals.json",
+        "hubspot-api.json",
+        "salesforce-api.json",
+    ],  # fmt: skip
+)
+def test_the_cli_writes_the_same_bytes_with_the_loop_in_c_and_in_python(export, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    outputs = []
+    for pure in ("0", "1"):
+        out, rejects = tmp_path / f"out-{pure}.csv", tmp_path / f"rejects-{pure}.csv"
+        result = CliRunner(env={"DEALGATE_PURE_PYTHON": pure}).invoke(
+            main,
+            [
+                "score",
+                str(EXPORTS / export),
+                "--as-of",
+                "2026-06-30",
+                "--format",
+                "csv",
+                "-o",
+                str(out),
+                "--rejects",
+                str(rejects),
+                "--engine",
+                "python",
+            ],  # fmt: skip
+        )
+        outputs.append((result.exit_code, result.stderr, out.read_bytes(), rejects.read_bytes()))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][2].count(b"\n") > 1  # deals were read and written
