@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import click
 
@@ -41,7 +42,7 @@ from engine.render import diagnostics as render_diag
 
 if TYPE_CHECKING:  # the library is imported when the command runs, not when the CLI starts
     from engine.report import Source
-    from engine.score import ScoredDeal, Summary
+    from engine.score import ScoredDeal
 
 
 @click.command()
@@ -110,7 +111,10 @@ def report(
     """One self-contained HTML page of EXPORT: the funnel, the forecast by category and rep against
     quota, coverage, verdicts and qualify-out with the deals behind each bar, calibration, movement
     (with --previous) and payouts (with --reps). Opens offline: scripts and styles are inline."""
+    import attrs
+
     from engine.payout import PeriodError, requested_periods
+    from engine.read import ExportError
     from engine.render.report_html import render_html
     from engine.report import build_report
 
@@ -139,24 +143,38 @@ def report(
     as_of = as_of or dt.date.today()
     previous_as_of = previous_as_of or as_of
     click.echo(f"as of {as_of.isoformat()}", err=True)
-    current, *older = _score(ruleset, sources, [as_of, previous_as_of], input_format, delimiter, rejects)
-    previous = older[0] if older else None
-    result = build_report(
-        ruleset,
-        current.deals,
-        current.summary,
-        current.source,
-        title=title,
-        rules=str(rules_dir),
-        period=chosen,
-        fy_start=fy_start,
-        reps=reps,
-        plans=plans,
-        history=history,
-        previous=previous.deals if previous else None,
-        previous_source=previous.source if previous else None,
-        list_limit=list_limit,
-    )
+    scorings: list[_Scoring] = []
+    try:
+        _preflight(ruleset, sources, input_format, delimiter)
+        with (
+            progress_bar("scoring", sources),
+            reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject,
+        ):
+            for source, date in zip(sources, [as_of, previous_as_of]):
+                scorings.append(_Scoring(ruleset, source, date, on_reject, input_format, delimiter))
+            current, *older = scorings
+            previous = older[0] if older else None
+            result = build_report(  # reads and scores the exports as it walks them: none is held
+                ruleset,
+                current.deals(),
+                current.summary,
+                current.source(),
+                title=title,
+                rules=str(rules_dir),
+                period=chosen,
+                fy_start=fy_start,
+                reps=reps,
+                plans=plans,
+                history=history,
+                previous=previous.deals() if previous else None,
+                list_limit=list_limit,
+            )
+    except ExportError as problem:
+        export_stopped(problem, next((s.stream for s in reversed(scorings) if s.reading), None))
+    for scoring in scorings:
+        _report_read(scoring.stream)
+    # The counts are known once the exports are read.
+    result = attrs.evolve(result, source=current.source(), previous=previous.source() if previous else None)
     page = render_html(result)
     with output_stream(output) as out:
         out.write(page)
@@ -165,54 +183,43 @@ def report(
         click.echo(render_diag.render_text(problems), err=True, nl=False)
     if output not in (None, "-"):
         click.echo(f"report: wrote {output} ({len(page.encode('utf-8')) / 1e6:.1f} MB)", err=True)
-    if previous is not None:
-        click.echo(f"previous {previous.source.name}: {_counts(previous.source)}", err=True)
-    click.echo(_counts(current.source), err=True)  # always the last line, as score's: read = scored + rejected
+    if result.previous is not None:
+        click.echo(f"previous {result.previous.name}: {_counts(result.previous)}", err=True)
+    click.echo(_counts(result.source), err=True)  # always the last line, as score's: read = scored + rejected
     failing = result.payouts is not None and not result.payouts.ok
     sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)
 
 
-class _Scored(NamedTuple):
-    """One export read and scored: its deals, their summary as score counts it, its name and counts."""
+class _Scoring:
+    """One export to be read and scored as ``score`` does (ScoreRun on an ExportStream), as the report walks it."""
 
-    deals: list[ScoredDeal]
-    summary: Summary
-    source: Source
+    def __init__(self, ruleset, source: str, as_of: dt.date, on_reject, input_format, delimiter):
+        from engine.read import ExportStream
+        from engine.score import ScoreRun, Summary
+
+        path = records_path([source], input_format)
+        self.stream = ExportStream(ruleset.analysis, [source], on_reject, input_format, delimiter, records_path=path)
+        self.summary = Summary(ruleset, as_of)
+        self.run = ScoreRun(ruleset, self.stream, as_of, self.summary)
+        self.name = "<stdin>" if source == "-" else source
+        self.as_of = as_of
+        self.reading = False  # between its first deal and its last: the export a read error is in
+
+    def deals(self) -> Iterator[ScoredDeal]:
+        self.reading = True
+        yield from self.run.deals()
+        self.reading = False
+
+    def source(self) -> Source:
+        """The export's name, date and counts so far (read = scored + rejected)."""
+        from engine.report import Source
+
+        counts = self.stream.counts
+        return Source(self.name, self.as_of, counts.read, counts.deals, counts.rejected)
 
 
 def _counts(source: Source) -> str:
     return f"read {source.read}, scored {source.scored}, rejected {source.rejected}"
-
-
-def _score(ruleset, sources, dates, input_format, delimiter, rejects) -> list[_Scored]:
-    """The scored deals of each export, read and scored as ``score`` does (ScoreRun on an ExportStream),
-    rejects to ``rejects`` (or stderr). Exits 2 on an unreadable export."""
-    from engine.read import ExportError, ExportStream
-    from engine.report import Source
-    from engine.score import ScoreRun, Summary
-
-    done, streams = [], []
-    stream = None
-    try:
-        _preflight(ruleset, sources, input_format, delimiter)
-        with (
-            progress_bar("scoring", sources),
-            reject_sink(rejects, with_source=len(sources) > 1, pack=ruleset.pack) as on_reject,
-        ):
-            for source, as_of in zip(sources, dates):
-                path = records_path([source], input_format)
-                stream = ExportStream(ruleset.analysis, [source], on_reject, input_format, delimiter, records_path=path)
-                summary = Summary(ruleset, as_of)
-                deals = list(ScoreRun(ruleset, stream, as_of, summary).deals())
-                name = "<stdin>" if source == "-" else source
-                counts = stream.counts
-                done.append(_Scored(deals, summary, Source(name, as_of, counts.read, counts.deals, counts.rejected)))
-                streams.append(stream)
-    except ExportError as problem:
-        export_stopped(problem, stream)
-    for stream in streams:
-        _report_read(stream)
-    return done
 
 
 COMMANDS = (report,)

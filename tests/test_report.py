@@ -423,3 +423,50 @@ def test_the_command_of_the_readme_and_the_docs_runs(tmp_path, monkeypatch):
         f"report: wrote {output} ({output.stat().st_size / 1e6:.1f} MB)",
         "read 400, scored 396, rejected 4",
     ]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([None, Decimal("10"), Decimal("10.004"), Decimal("99.5")]),
+            st.sampled_from([None, "a", "b", "c"]),
+        ),  # fmt: skip
+        max_size=400,
+    ),
+    st.integers(min_value=0, max_value=5),
+)
+def test_a_bar_keeps_the_largest_deals_as_sorting_all_of_them_would(rows, limit):
+    """A bar walks its deals once and keeps only about twice ``limit`` of them: the list it shows is still
+    that of a stable sort of all of them (by amount, then id; ties in arrival order), and its count and
+    amount are those of all of them."""
+    from engine.report.build import _largest_first, _Members
+    from engine.report.model import DealRow
+
+    made = [DealRow(i, None, None, "s", "ready", None, a, None, None, (), (), ()) for a, i in rows]
+    members = _Members(limit)
+    for row in made:
+        members.add(row)
+    expected = sorted(made, key=_largest_first)[:limit]
+    assert [id(r) for r in members.largest()] == [id(r) for r in expected]
+    assert members.count == len(made)
+    assert members.amount == sum((a.quantize(Decimal("0.01"), "ROUND_HALF_UP") for a, _ in rows if a), Decimal(0))
+    assert len(members.rows) <= 2 * limit + 64
+
+
+def test_the_report_walks_its_deals_once(tmp_path):
+    """build_report takes each export's deals as a stream: a one-shot generator gives the page a list gives."""
+    import datetime as dt
+
+    from engine.report import Source, build_report
+
+    ruleset, scored = example_deals()
+    source = Source("deals.csv", dt.date(2026, 9, 30), len(scored), len(scored), 0)
+
+    def report(deals, previous):
+        summary = Summary(ruleset, dt.date(2026, 9, 30))
+        for deal in scored:
+            summary.add(deal.result)
+        return build_report(ruleset, deals, summary, source, previous=previous, previous_source=source)
+
+    assert report(iter(scored), iter(scored[:100])) == report(list(scored), list(scored[:100]))

@@ -129,17 +129,31 @@ class Calibration:
 def outcomes_from_export(ruleset, deals: Iterable[ScoredDeal]) -> tuple[list, int]:
     """(Outcomes of the closed deals, tallied by what they reached and whether they were won; open deals
     seen), reached stages inferred as the module says."""
-    tally: dict[tuple, list] = {}  # (reached, won) -> [first deal's id, deals]
-    open_deals = 0
+    tally = OutcomeTally(ruleset)
     for scored in deals:
-        outcome = inferred_outcome(ruleset, scored.result)
+        tally.add(scored)
+    return tally.outcomes()
+
+
+class OutcomeTally:
+    """``outcomes_from_export`` one scored deal at a time (``add``): ``dealgate report`` walks its deals once."""
+
+    def __init__(self, ruleset):
+        self.ruleset = ruleset
+        self.tally: dict[tuple, list] = {}  # (reached, won) -> [first deal's id, deals]
+        self.open_deals = 0
+
+    def add(self, scored: ScoredDeal) -> None:
+        outcome = inferred_outcome(self.ruleset, scored.result)
         if outcome is None:
-            open_deals += 1
-            continue
-        entry = tally.setdefault((outcome.reached, outcome.won), [outcome.id, 0])
+            self.open_deals += 1
+            return
+        entry = self.tally.setdefault((outcome.reached, outcome.won), [outcome.id, 0])
         entry[1] += 1
-    outcomes = [Outcome(first, reached, won, count=count) for (reached, won), (first, count) in tally.items()]
-    return outcomes, open_deals
+
+    def outcomes(self) -> tuple[list, int]:
+        found = [Outcome(first, reached, won, count=count) for (reached, won), (first, count) in self.tally.items()]
+        return found, self.open_deals
 
 
 def inferred_outcome(ruleset, result, stage: str | None = None) -> Outcome | None:

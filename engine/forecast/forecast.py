@@ -245,14 +245,28 @@ class _CrmComparer:
 
 
 def _group(ruleset, deals, as_of, keys, period, period_kind, fy_start) -> Forecast:
-    kind = period_kind or (SUBPERIOD[period.kind] if period is not None else "quarter")
-    forecast = Forecast(keys, period, kind, as_of)
-    forecast.orders["stage"] = {stage_id: i for i, stage_id in enumerate(ruleset.pipeline.stage_ids)}
-    forecast.orders["category"] = {c.id: i for i, c in enumerate(ruleset.pipeline.categories)}
-    stages = {s.id: s for s in ruleset.pipeline.stages}
+    grouping = Grouping(ruleset, as_of, keys, period, period_kind, fy_start)
     for scored in deals:
+        grouping.add(scored)
+    return grouping.forecast
+
+
+class Grouping:
+    """A forecast filled one scored deal at a time (``add``), as ``build_forecast`` fills it from a list:
+    ``dealgate report`` walks its deals once for all its parts. ``keys`` as ``check_keys`` returns them."""
+
+    def __init__(self, ruleset, as_of: dt.date, keys, period: Period | None, period_kind=None, fy_start: int = 1):
+        self.kind = period_kind or (SUBPERIOD[period.kind] if period is not None else "quarter")
+        self.forecast = Forecast(keys, period, self.kind, as_of)
+        self.forecast.orders["stage"] = {stage_id: i for i, stage_id in enumerate(ruleset.pipeline.stage_ids)}
+        self.forecast.orders["category"] = {c.id: i for i, c in enumerate(ruleset.pipeline.categories)}
+        self.stages = {s.id: s for s in ruleset.pipeline.stages}
+        self.keys, self.period, self.fy_start = keys, period, fy_start
+
+    def add(self, scored: ScoredDeal) -> None:
+        forecast, period = self.forecast, self.period
         result, deal = scored.result, scored.deal
-        state = deal_state(stages[result.stage])
+        state = deal_state(self.stages[result.stage])
         amount, weighted = result.amount, result.weighted_amount
         forecast.everything.add(state, amount, weighted)
         owner = _text(deal.get("owner"))
@@ -261,15 +275,14 @@ def _group(ruleset, deals, as_of, keys, period, period_kind, fy_start) -> Foreca
         if period is not None and (close is None or close not in period):
             forecast.outside_period += 1
             forecast.no_close_date += close is None
-            continue
-        values = tuple(_value(key, scored, close, kind, fy_start) for key in keys)
+            return
+        values = tuple(_value(key, scored, close, self.kind, self.fy_start) for key in self.keys)
         group = forecast.groups.get(values)
         if group is None:
             group = forecast.groups[values] = Totals()
         group.add(state, amount, weighted)
         forecast.owners.setdefault(owner, Totals()).add(state, amount, weighted)
         forecast.total.add(state, amount, weighted)
-    return forecast
 
 
 def _text(value) -> str:

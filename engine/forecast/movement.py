@@ -108,22 +108,33 @@ def _cents(value: Decimal) -> Decimal:
 
 def snapshots(ruleset, deals: Iterable[ScoredDeal]) -> tuple[dict, int, int]:
     """id -> Snapshot of every scored deal (the first of a repeated id), the deals read, the repeats."""
-    stages = {s.id: (i, s) for i, s in enumerate(ruleset.pipeline.stages)}
-    found: dict = {}
-    read = repeated = 0
+    taken = Snapshots(ruleset)
     for scored in deals:
-        read += 1
+        taken.add(scored)
+    return taken.found, taken.read, taken.repeated
+
+
+class Snapshots:
+    """``snapshots`` one scored deal at a time (``add``): ``dealgate report`` walks its deals once."""
+
+    def __init__(self, ruleset):
+        self.stages = {s.id: (i, s) for i, s in enumerate(ruleset.pipeline.stages)}
+        self.found: dict = {}
+        self.read = self.repeated = 0
+
+    def add(self, scored: ScoredDeal) -> None:
+        self.read += 1
         result, deal = scored.result, scored.deal
-        if result.id in found:
-            repeated += 1
-            continue
-        position, stage = stages[result.stage]
+        if result.id in self.found:
+            self.repeated += 1
+            return
+        position, stage = self.stages[result.stage]
         state = "won" if stage.won else "lost" if stage.lost else "open"
         amount = None if result.amount is None else _cents(result.amount)
         weighted = (
             _cents(result.weighted_amount) if state == "open" and result.weighted_amount is not None else Decimal(0)
         )
-        found[result.id] = Snapshot(
+        self.found[result.id] = Snapshot(
             result.stage,
             position,
             state,
@@ -136,15 +147,18 @@ def snapshots(ruleset, deals: Iterable[ScoredDeal]) -> tuple[dict, int, int]:
             deal.get("name"),
             deal.get("owner"),
         )
-    return found, read, repeated
 
 
 def compare(
     ruleset, old: Iterable[ScoredDeal], new: Iterable[ScoredDeal], period_kind: str = "quarter", fy_start: int = 1
 ) -> Movement:
     """The movement from the ``old`` snapshot's scored deals to the ``new`` one's."""
-    before, old_read, old_repeated = snapshots(ruleset, old)
-    after, new_read, new_repeated = snapshots(ruleset, new)
+    return compare_taken(snapshots(ruleset, old), snapshots(ruleset, new), period_kind, fy_start)
+
+
+def compare_taken(old: tuple[dict, int, int], new: tuple[dict, int, int], period_kind: str, fy_start: int) -> Movement:
+    """``compare`` of two snapshots as ``snapshots`` returns them (found, read, repeated)."""
+    (before, old_read, old_repeated), (after, new_read, new_repeated) = old, new
     movement = compare_snapshots(before, after, period_kind, fy_start)
     movement.old_deals, movement.new_deals = old_read, new_read
     movement.duplicates.update(old=old_repeated, new=new_repeated)
