@@ -21,11 +21,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 
+import attrs
+
 from ..forecast.calibrate import OutcomeTally, calibrate, outcomes_from_history
 from ..forecast.forecast import ForecastError, Grouping, add_coverage, check_keys
 from ..forecast.movement import Snapshots, compare_taken, snapshots
 from ..money import CENT
-from ..payout import compile_payout
+from ..payout import PayoutResult, compile_payout
 from ..results import VERDICTS
 from ..score import ScoredDeal, Summary
 from .model import GROUP_KINDS, DealGroup, DealRow, Report, Source
@@ -88,9 +90,7 @@ def build_report(
     walk = walked()
     payouts = None
     if reps is not None:
-        payouts = compile_payout(ruleset).compute(
-            ((scored.line, scored.deal) for scored in walk), reps, period.label, source.as_of, source=source.name
-        )
+        payouts = _payouts(ruleset, ((scored.line, scored.deal) for scored in walk), reps, period, source)
     else:
         notes.append("No reps file: coverage against quota and payouts per rep are left out (give --reps).")
     for _ in walk:  # every deal, whether the payouts read them all or not
@@ -128,6 +128,15 @@ def build_report(
         payouts=payouts,
         notes=tuple(notes),
     )
+
+
+def _payouts(ruleset, deals: Iterable, reps: list, period, source: Source) -> PayoutResult:
+    """The period's statements as ``dealgate payout`` computes them (its credits in bounded memory), each
+    kept without its credits: the page shows a statement's totals and lines, not every deal credited,
+    so what stays grows with the reps, not the deals."""
+    with compile_payout(ruleset).stream(deals, reps, period.label, source.as_of, source=source.name) as streamed:
+        statements = tuple(attrs.evolve(statement, credits=()) for statement in streamed)
+        return PayoutResult(statements, streamed.diagnostics, streamed.counts)
 
 
 def _grouping(ruleset, key: str, as_of, period, fy_start: int, notes: list[str]) -> Grouping | None:
