@@ -24,7 +24,8 @@ import gc
 from bisect import bisect_left
 from collections.abc import Iterable
 from decimal import Decimal
-from operator import itemgetter
+from itertools import compress
+from operator import eq, itemgetter
 from typing import Any
 
 import attrs
@@ -42,6 +43,7 @@ from .split import merge_parts
 from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
 
 _DATE = itemgetter(0)  # Credited.date
+_DEAL_ID = itemgetter(1)  # Credited.deal
 _COUNTS = ("credited", "not_credited", "undecided", "skipped", "credits")
 CREDITED, NOT_CREDITED, UNDECIDED, SKIPPED, CREDITS = range(len(_COUNTS))  # indexes of a plan's tally
 MAX_LISTED = 20  # per-deal diagnostics of one kind listed one by one; the rest are counted
@@ -631,7 +633,10 @@ class _Run:
         Sorted credits put the copies side by side, so this is one pass over what is already
         there, instead of a lookup per deal while crediting (a fifth of the payout time).
         """
-        duplicates = [i for i in range(1, len(credits)) if _same_credit(credits[i], credits[i - 1])]
+        # Copies share a deal id; comparing the ids of neighbours in C leaves the few with one to look at.
+        deals = list(map(_DEAL_ID, credits))
+        same_deal = compress(range(1, len(credits)), map(eq, deals[1:], deals))
+        duplicates = [i for i in same_deal if _same_credit(credits[i], credits[i - 1])]
         for i in reversed(duplicates):
             again, first = credits[i], credits[i - 1]
             self.problems.add_keyed(

@@ -30,8 +30,8 @@ from .. import types as T
 from ..generated import constants_comment, load
 from ..model import Expr, Plan
 from ..semantics import Analysis
+from .rates import ONE  # one object with the statements' ONE: they test ``factor is ONE`` before comparing
 
-ONE = Decimal(1)
 HUNDRED = Decimal(100)
 OWNER, SPLIT, OVERLAY = "owner", "split", "overlay"
 
