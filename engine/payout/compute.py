@@ -24,8 +24,8 @@ import gc
 from bisect import bisect_left
 from collections.abc import Iterable
 from decimal import Decimal
-from itertools import compress
-from operator import eq, itemgetter
+from itertools import compress, repeat
+from operator import eq, is_not, itemgetter
 from typing import Any
 
 import attrs
@@ -44,6 +44,7 @@ from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, comput
 
 _DATE = itemgetter(0)  # Credited.date
 _DEAL_ID = itemgetter(1)  # Credited.deal
+_CANCELLED = itemgetter(10)  # Credited.cancelled
 _COUNTS = ("credited", "not_credited", "undecided", "skipped", "credits")
 CREDITED, NOT_CREDITED, UNDECIDED, SKIPPED, CREDITS = range(len(_COUNTS))  # indexes of a plan's tally
 MAX_LISTED = 20  # per-deal diagnostics of one kind listed one by one; the rest are counted
@@ -515,23 +516,26 @@ class _Run:
                 counts[CREDITED] += 1
                 position = number * 64
                 for rep_id, share, role in recipients:
-                    rep = reps.get(rep_id)
-                    if rep is None:
-                        entry = strangers.setdefault((plan_id, rep_id), [0, []])
-                        entry[0] += 1
-                        if len(entry[1]) < 5:
-                            entry[1].append(deal_id)
-                        continue
-                    if rep_id in bounded and (
-                        (rep.start is not None and date < rep.start)
-                        or (rep.end is not None and date > rep.end)
-                        or (rep.assignments and not _on_plan(rep, date))
-                    ):
-                        outside[(plan_id, rep_id)] = outside.get((plan_id, rep_id), 0) + 1
-                        continue
+                    # A rep with a list here is on the plan (the list was made once that was known):
+                    # only a new one, or one with dates to check, is looked up.
                     items = plan_credits.get(rep_id)
-                    if items is None:
-                        items = plan_credits[rep_id] = []
+                    if items is None or rep_id in bounded:
+                        rep = reps.get(rep_id)
+                        if rep is None:
+                            entry = strangers.setdefault((plan_id, rep_id), [0, []])
+                            entry[0] += 1
+                            if len(entry[1]) < 5:
+                                entry[1].append(deal_id)
+                            continue
+                        if rep_id in bounded and (
+                            (rep.start is not None and date < rep.start)
+                            or (rep.end is not None and date > rep.end)
+                            or (rep.assignments and not _on_plan(rep, date))
+                        ):
+                            outside[(plan_id, rep_id)] = outside.get((plan_id, rep_id), 0) + 1
+                            continue
+                        if items is None:
+                            items = plan_credits[rep_id] = []
                     items.append(
                         new(
                             Credited,
@@ -760,7 +764,7 @@ class _Run:
         due: dict = {}
         if claw is None:
             return due
-        for c in [c for c in credits if c.cancelled is not None]:
+        for c in _cancelled(credits):
             start = c.date
             if claw.counts_from == "payment":
                 start = P.period_of(c.date, plan.period, plan.fiscal_year_start).last
@@ -806,6 +810,11 @@ def _typed(amount, date, cancelled):
             return amount, date, cancelled, f"the {what} {value!r} is not a date"
         dates.append(value)
     return amount, dates[0], dates[1], None
+
+
+def _cancelled(credits: list):
+    """The credits with a cancellation date, picked out in C: a rep's credits are mostly without one."""
+    return compress(credits, map(is_not, map(_CANCELLED, credits), repeat(None)))
 
 
 def _any_held(state) -> bool:

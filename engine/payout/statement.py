@@ -477,14 +477,21 @@ def _deal_bonus_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: Re
     mode = rt.mode
     new = tuple.__new__  # as in _marginal: a NamedTuple's own __new__ is a Python call per line
     in_period = measure.in_period
+    # Most deals' bonus is one constant of the plan and their share the one ONE: a note is made once
+    # per (amount, share, role) and reused. Keyed by the ids of the values, which the credits hold
+    # for the whole call, so an id is one value (equal Decimals may print apart: 0 and -0).
+    texts: dict = {}
     for c in compress(in_period, map(_BONUSES, in_period)):  # the deals with a bonus, picked out in C
         for bonus_id, amount in c.bonuses:
             if amount is None:
                 notes.append(f"bonus {bonus_id} on deal {c.deal}: amount unknown (a value it needs is blank)")
                 continue
             value = (amount * c.share).quantize(CENT, mode)
-            share = "" if c.share == ONE else f" x {_pct(c.share)} {c.role}"
-            note = f"per-deal bonus {_money(amount)}{share}"
+            key = (id(amount), id(c.share), c.role)
+            note = texts.get(key)
+            if note is None:
+                share = "" if c.share == ONE else f" x {_pct(c.share)} {c.role}"
+                note = texts[key] = f"per-deal bonus {_money(amount)}{share}"
             lines.append(new(Line, (BONUS, value, bonus_id, c.deal, c.amount, None, None, None, note)))
             if c.cancelled is not None:
                 state.paid_bonus[c.seq] = state.paid_bonus.get(c.seq, ZERO) + value
@@ -606,84 +613,49 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
 
     The hot loop of a payout run: lines are made with ``tuple.__new__`` (a NamedTuple's own
     ``__new__`` is a Python function), and what each deal earned is only kept for deals that
-    have a cancellation date (the only ones a clawback can need).
+    have a cancellation date (the only ones a clawback can need). The tier the running total is
+    in (``current``) is kept in locals, its bound, rate, label and note, which change only when
+    the total reaches the next tier.
     """
     uppers, rates, labels, notes = tiers.uppers, tiers.rates, tiers.labels, tiers.notes
     last = len(uppers) - 1
-    position = ZERO
+    position = zero = ZERO
+    one = ONE
     current = 0
+    upper, rate, label, tier_note = uppers[0], rates[0], labels[0], notes[0]
     append = out.append
     new = tuple.__new__
     cent = CENT
     for _, deal, seq, amount, _, _, _, factor, mults, _, cancelled, _, fx in window:
-        scaled = factor is not ONE and factor != ONE
-        if amount >= ZERO:
+        scaled = factor is not one and factor != one
+        if amount >= zero:
             end = position + amount
-            while current < last and position >= uppers[current]:
-                current += 1
-            upper = uppers[current]
+            if current < last and position >= upper:
+                while current < last and position >= uppers[current]:
+                    current += 1
+                upper, rate, label, tier_note = uppers[current], rates[current], labels[current], notes[current]
             if upper is None or end <= upper:  # the usual case: the deal stays in one tier
-                rate = rates[current]
-                paid = ((amount * rate * factor) if scaled else (amount * rate)).quantize(cent, mode)
-                note = _with_multipliers(notes[current], mults, factor) if scaled else notes[current]
+                if scaled:
+                    paid = (amount * rate * factor).quantize(cent, mode)
+                    note = _with_multipliers(tier_note, mults, factor)
+                else:
+                    paid = (amount * rate).quantize(cent, mode)
+                    note = tier_note
                 if fx is not None:
                     note = fx_note(note, fx)
                 append(
                     new(
                         Line,
-                        (
-                            COMMISSION,
-                            paid,
-                            "commission",
-                            deal,
-                            amount,
-                            rate,
-                            labels[current],
-                            factor if scaled else None,
-                            note,
-                        ),
+                        (COMMISSION, paid, "commission", deal, amount, rate, label, factor if scaled else None, note),
                     )
                 )
             else:
-                paid = ZERO
-                index, start = current, position
-                while True:
-                    upper = uppers[index]
-                    if upper is None or end <= upper:
-                        piece = end - start
-                        done = True
-                    else:
-                        piece = upper - start
-                        done = False
-                    rate = rates[index]
-                    value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(cent, mode)
-                    note = _with_multipliers(notes[index], mults, factor) if scaled else notes[index]
-                    if fx is not None:
-                        note = fx_note(note, fx)
-                    append(
-                        new(
-                            Line,
-                            (
-                                COMMISSION,
-                                value,
-                                "commission",
-                                deal,
-                                piece,
-                                rate,
-                                labels[index],
-                                factor if scaled else None,
-                                note,
-                            ),
-                        )
-                    )
-                    paid += value
-                    if done:
-                        break
-                    start = upper
-                    index += 1
+                paid = _marginal_slices(
+                    deal, amount, factor, mults, fx, scaled, position, end, current, tiers, mode, append
+                )
         else:
             end = position + amount
-            paid = ZERO
+            paid = zero
             for index, piece in slices(tiers, position, end):
                 line = commission_line(
                     deal, piece, rates[index], labels[index], notes[index] or "credit reversal", factor, mults, mode, fx
@@ -691,6 +663,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                 append(line)
                 paid += line.amount
             current = 0
+            upper, rate, label, tier_note = uppers[0], rates[0], labels[0], notes[0]
         position = end
         if cap is not None and paid > cap:
             append(
@@ -705,6 +678,40 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
             paid = cap
         if cancelled is not None:
             earned[seq] = paid
+
+
+def _marginal_slices(deal, amount, factor, mults, fx, scaled, start, end, index, tiers: Tiers, mode, append):
+    """The lines of a deal whose credit crosses from tier ``index`` into higher ones; what they pay.
+
+    Few deals do (one a tier reached), so ``_marginal``'s loop stays short for the others.
+    """
+    uppers, rates, labels, notes = tiers.uppers, tiers.rates, tiers.labels, tiers.notes
+    new = tuple.__new__
+    paid = ZERO
+    while True:
+        upper = uppers[index]
+        if upper is None or end <= upper:
+            piece = end - start
+            done = True
+        else:
+            piece = upper - start
+            done = False
+        rate = rates[index]
+        value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(CENT, mode)
+        note = _with_multipliers(notes[index], mults, factor) if scaled else notes[index]
+        if fx is not None:
+            note = fx_note(note, fx)
+        append(
+            new(
+                Line,
+                (COMMISSION, value, "commission", deal, piece, rate, labels[index], factor if scaled else None, note),
+            )
+        )
+        paid += value
+        if done:
+            return paid
+        start = upper
+        index += 1
 
 
 def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
