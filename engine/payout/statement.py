@@ -481,20 +481,21 @@ def _deal_bonus_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: Re
     # per (amount, share, role) and reused. Keyed by the ids of the values, which the credits hold
     # for the whole call, so an id is one value (equal Decimals may print apart: 0 and -0).
     texts: dict = {}
-    for c in compress(in_period, map(_BONUSES, in_period)):  # the deals with a bonus, picked out in C
-        for bonus_id, amount in c.bonuses:
+    with_bonus = compress(in_period, map(_BONUSES, in_period))  # the deals with a bonus, picked out in C
+    for _, deal, seq, credit, share, role, _, _, _, bonuses, cancelled, _, _ in with_bonus:
+        for bonus_id, amount in bonuses:
             if amount is None:
-                notes.append(f"bonus {bonus_id} on deal {c.deal}: amount unknown (a value it needs is blank)")
+                notes.append(f"bonus {bonus_id} on deal {deal}: amount unknown (a value it needs is blank)")
                 continue
-            value = (amount * c.share).quantize(CENT, mode)
-            key = (id(amount), id(c.share), c.role)
+            value = (amount * share).quantize(CENT, mode)
+            key = (id(amount), id(share), role)
             note = texts.get(key)
             if note is None:
-                share = "" if c.share == ONE else f" x {_pct(c.share)} {c.role}"
-                note = texts[key] = f"per-deal bonus {_money(amount)}{share}"
-            lines.append(new(Line, (BONUS, value, bonus_id, c.deal, c.amount, None, None, None, note)))
-            if c.cancelled is not None:
-                state.paid_bonus[c.seq] = state.paid_bonus.get(c.seq, ZERO) + value
+                shown = "" if share == ONE else f" x {_pct(share)} {role}"
+                note = texts[key] = f"per-deal bonus {_money(amount)}{shown}"
+            lines.append(new(Line, (BONUS, value, bonus_id, deal, credit, None, None, None, note)))
+            if cancelled is not None:
+                state.paid_bonus[seq] = state.paid_bonus.get(seq, ZERO) + value
 
 
 def _milestone_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: RepState) -> None:
