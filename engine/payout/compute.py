@@ -393,6 +393,7 @@ class _Run:
         outside: dict = {}  # (plan, rep id) -> count of credits outside the rep's dates
         number = 0
         new = tuple.__new__
+        date_class, decimal_class, one, owner = dt.date, Decimal, ONE, OWNER  # locals: read for every deal
         mask = 0 if held is not None and held < 4096 else 4095  # how often to look: every 4096 deals, or every one
         for number, deal in enumerate(deals, 1):
             if not number & mask and held is not None and sum(t[CREDITS] for t in every) - store.written > held:
@@ -466,9 +467,9 @@ class _Run:
                     )
                     continue
                 if (
-                    amount.__class__ is not Decimal
-                    or date.__class__ is not dt.date
-                    or (cancelled is not None and cancelled.__class__ is not dt.date)
+                    amount.__class__ is not decimal_class
+                    or date.__class__ is not date_class
+                    or (cancelled is not None and cancelled.__class__ is not date_class)
                 ):
                     amount, date, cancelled, why = _typed(amount, date, cancelled)
                     if why:
@@ -494,7 +495,7 @@ class _Run:
                         amount, bonuses, converted = converted
                 recipients: Any  # ((rep, share, role), ...), or the SplitProblem that refuses the deal
                 if splits is None and overlay is None and to is not None:
-                    recipients = ((to, ONE, OWNER),)  # the common case: the owner, in full
+                    recipients = ((to, one, owner),)  # the common case: the owner, in full
                 else:
                     key = (to, splits, overlay)
                     recipients = recipients_cache.get(key)
@@ -543,7 +544,7 @@ class _Run:
                                 date,
                                 deal_id,
                                 position,
-                                amount if share is ONE else amount * share,
+                                amount if share is one else amount * share,
                                 share,
                                 role,
                                 amount,
