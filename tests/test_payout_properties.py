@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from test_payout_support import deal, program_for, rep
 
 from engine.model import Commission, Tier
-from engine.payout.credit import SPLIT, parse_recipients
+from engine.payout.credit import SPLIT, _any_recipients, parse_recipients
 from engine.payout.rates import build_tiers, marginal_payout, retroactive_payout
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -241,6 +241,52 @@ def test_split_credits_sum_to_the_deal_credit(programs, amount, cuts):
         dt.date(2026, 12, 31),
     )
     assert sum(c.amount for s in result.statements for c in s.credits) == amount
+
+
+def split_texts():
+    """Split fields as exports hold them: mostly plain (``a:60;b:40``), often not quite (spaces, ``%``,
+    decimals, zeros, blanks, repeated reps, overlays, long numbers), and some arbitrary text."""
+    reps = st.sampled_from(["a", "b", "c", "bob", " a", "b ", "a b", "", "é"])
+    numbers = st.one_of(
+        st.integers(0, 120).map(str),
+        st.sampled_from(["060", "0040", "50%", "50 %", " 50", "33.3", "1e2", "NaN", "-5", "٥٠", "9" * 5000]),
+    )
+    entry = st.one_of(
+        st.tuples(reps, numbers).map(":".join),
+        st.tuples(reps, numbers).map(lambda pair: ":".join(pair) + ":overlay"),
+        reps,
+    )
+    entries = st.lists(entry, min_size=0, max_size=4).map(";".join)
+    return st.one_of(plain_splits(), entries, st.text(alphabet="ab :;%0159.", max_size=16))
+
+
+@st.composite
+def plain_splits(draw):
+    """``r0:30;r1:70``: distinct reps, whole percentages totalling 100 (or, now and then, not quite)."""
+    cuts = draw(st.lists(st.integers(1, 99), max_size=4, unique=True))
+    points = [0] + sorted(cuts) + [draw(st.sampled_from([100, 100, 100, 99, 101]))]
+    shares = [b - a for a, b in zip(points, points[1:])]
+    reps = draw(
+        st.lists(
+            st.sampled_from(["a", "b", "c", "d", "e", "bob", "carol"]),
+            min_size=len(shares),
+            max_size=len(shares),
+            unique=True,
+        )
+    )
+    return ";".join(f"{r}:{s}" for r, s in zip(reps, shares))
+
+
+@settings(max_examples=1000, deadline=None)  # parsing only: cheap, and the short path is taken often enough
+@given(
+    to=st.sampled_from(["a", "c", " a ", "", None]),
+    splits=st.one_of(st.none(), split_texts()),
+    overlay=st.one_of(st.none(), st.just(""), split_texts()),
+)
+def test_plain_splits_read_as_the_general_reading_does(to, splits, overlay):
+    """parse_recipients reads plain splits (``a:60;b:40``) on a short path; whatever it is given, it
+    answers as the general reading alone (_any_recipients, the reading it had before) does."""
+    assert parse_recipients(to, splits, overlay) == _any_recipients(to, splits, overlay)
 
 
 # caps and clawbacks

@@ -24,7 +24,8 @@ import gc
 from bisect import bisect_left
 from collections.abc import Iterable
 from decimal import Decimal
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import eq, is_not, itemgetter
 from typing import Any
 
 import attrs
@@ -42,6 +43,8 @@ from .split import merge_parts
 from .statement import NoQuota, NoTargetIncentive, PlanRuntime, RepState, compute_statement
 
 _DATE = itemgetter(0)  # Credited.date
+_DEAL_ID = itemgetter(1)  # Credited.deal
+_CANCELLED = itemgetter(10)  # Credited.cancelled
 _COUNTS = ("credited", "not_credited", "undecided", "skipped", "credits")
 CREDITED, NOT_CREDITED, UNDECIDED, SKIPPED, CREDITS = range(len(_COUNTS))  # indexes of a plan's tally
 MAX_LISTED = 20  # per-deal diagnostics of one kind listed one by one; the rest are counted
@@ -390,6 +393,7 @@ class _Run:
         outside: dict = {}  # (plan, rep id) -> count of credits outside the rep's dates
         number = 0
         new = tuple.__new__
+        date_class, decimal_class, one, owner = dt.date, Decimal, ONE, OWNER  # locals: read for every deal
         mask = 0 if held is not None and held < 4096 else 4095  # how often to look: every 4096 deals, or every one
         for number, deal in enumerate(deals, 1):
             if not number & mask and held is not None and sum(t[CREDITS] for t in every) - store.written > held:
@@ -463,9 +467,9 @@ class _Run:
                     )
                     continue
                 if (
-                    amount.__class__ is not Decimal
-                    or date.__class__ is not dt.date
-                    or (cancelled is not None and cancelled.__class__ is not dt.date)
+                    amount.__class__ is not decimal_class
+                    or date.__class__ is not date_class
+                    or (cancelled is not None and cancelled.__class__ is not date_class)
                 ):
                     amount, date, cancelled, why = _typed(amount, date, cancelled)
                     if why:
@@ -491,7 +495,7 @@ class _Run:
                         amount, bonuses, converted = converted
                 recipients: Any  # ((rep, share, role), ...), or the SplitProblem that refuses the deal
                 if splits is None and overlay is None and to is not None:
-                    recipients = ((to, ONE, OWNER),)  # the common case: the owner, in full
+                    recipients = ((to, one, owner),)  # the common case: the owner, in full
                 else:
                     key = (to, splits, overlay)
                     recipients = recipients_cache.get(key)
@@ -513,23 +517,26 @@ class _Run:
                 counts[CREDITED] += 1
                 position = number * 64
                 for rep_id, share, role in recipients:
-                    rep = reps.get(rep_id)
-                    if rep is None:
-                        entry = strangers.setdefault((plan_id, rep_id), [0, []])
-                        entry[0] += 1
-                        if len(entry[1]) < 5:
-                            entry[1].append(deal_id)
-                        continue
-                    if rep_id in bounded and (
-                        (rep.start is not None and date < rep.start)
-                        or (rep.end is not None and date > rep.end)
-                        or (rep.assignments and not _on_plan(rep, date))
-                    ):
-                        outside[(plan_id, rep_id)] = outside.get((plan_id, rep_id), 0) + 1
-                        continue
+                    # A rep with a list here is on the plan (the list was made once that was known):
+                    # only a new one, or one with dates to check, is looked up.
                     items = plan_credits.get(rep_id)
-                    if items is None:
-                        items = plan_credits[rep_id] = []
+                    if items is None or rep_id in bounded:
+                        rep = reps.get(rep_id)
+                        if rep is None:
+                            entry = strangers.setdefault((plan_id, rep_id), [0, []])
+                            entry[0] += 1
+                            if len(entry[1]) < 5:
+                                entry[1].append(deal_id)
+                            continue
+                        if rep_id in bounded and (
+                            (rep.start is not None and date < rep.start)
+                            or (rep.end is not None and date > rep.end)
+                            or (rep.assignments and not _on_plan(rep, date))
+                        ):
+                            outside[(plan_id, rep_id)] = outside.get((plan_id, rep_id), 0) + 1
+                            continue
+                        if items is None:
+                            items = plan_credits[rep_id] = []
                     items.append(
                         new(
                             Credited,
@@ -537,7 +544,7 @@ class _Run:
                                 date,
                                 deal_id,
                                 position,
-                                amount if share is ONE else amount * share,
+                                amount if share is one else amount * share,
                                 share,
                                 role,
                                 amount,
@@ -631,7 +638,10 @@ class _Run:
         Sorted credits put the copies side by side, so this is one pass over what is already
         there, instead of a lookup per deal while crediting (a fifth of the payout time).
         """
-        duplicates = [i for i in range(1, len(credits)) if _same_credit(credits[i], credits[i - 1])]
+        # Copies share a deal id; comparing the ids of neighbours in C leaves the few with one to look at.
+        deals = list(map(_DEAL_ID, credits))
+        same_deal = compress(range(1, len(credits)), map(eq, deals[1:], deals))
+        duplicates = [i for i in same_deal if _same_credit(credits[i], credits[i - 1])]
         for i in reversed(duplicates):
             again, first = credits[i], credits[i - 1]
             self.problems.add_keyed(
@@ -755,7 +765,7 @@ class _Run:
         due: dict = {}
         if claw is None:
             return due
-        for c in [c for c in credits if c.cancelled is not None]:
+        for c in _cancelled(credits):
             start = c.date
             if claw.counts_from == "payment":
                 start = P.period_of(c.date, plan.period, plan.fiscal_year_start).last
@@ -801,6 +811,11 @@ def _typed(amount, date, cancelled):
             return amount, date, cancelled, f"the {what} {value!r} is not a date"
         dates.append(value)
     return amount, dates[0], dates[1], None
+
+
+def _cancelled(credits: list):
+    """The credits with a cancellation date, picked out in C: a rep's credits are mostly without one."""
+    return compress(credits, map(is_not, map(_CANCELLED, credits), repeat(None)))
 
 
 def _any_held(state) -> bool:

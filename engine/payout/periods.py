@@ -16,6 +16,7 @@ after its last day.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import attrs
@@ -85,12 +86,20 @@ def _label(kind: str, start: dt.date, fy_start: int) -> str:
     return f"{year}"
 
 
+@functools.lru_cache(maxsize=4096)
 def make_period(kind: str, start: dt.date, fy_start: int = 1) -> Period:
+    """The period of ``kind`` starting on ``start``.
+
+    Cached, as ``period_of`` is: a payout asks for the same few periods for every rep and every
+    cancelled deal, and building one (its label, its end) costs more than the rest of the lookup.
+    A Period is frozen, so one shared object is as good as a new one each time.
+    """
     return Period(start, add_months(start, MONTHS[kind]), kind, _label(kind, start, fy_start))
 
 
+@functools.lru_cache(maxsize=8192)
 def period_of(day: dt.date, kind: str, fy_start: int = 1) -> Period:
-    """The period of ``kind`` that contains ``day``."""
+    """The period of ``kind`` that contains ``day`` (cached: see ``make_period``)."""
     if kind == "month":
         return make_period(kind, dt.date(day.year, day.month, 1), fy_start)
     size = MONTHS[kind]

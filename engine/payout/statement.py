@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from decimal import Decimal
+from itertools import compress
 from operator import itemgetter
 from typing import Final, Literal, NamedTuple, get_args
 
@@ -37,6 +38,10 @@ from .rates import ONE, ZERO, Tiers, build_tiers, slices
 from .reps import Rep
 
 _AMOUNT = itemgetter(3)  # Credited.amount
+_LINE_AMOUNT = itemgetter(1)  # Line.amount: summed in C, where a generator costs a frame resume per line
+_BONUSES = itemgetter(9)  # Credited.bonuses
+# Rounding is passed to ``quantize`` positionally: CPython's decimal parses a keyword argument at
+# about the cost of the rounding itself, and a payout rounds once per line.
 
 # The kinds of statement line, in the order a statement lists them.
 LineKind = Literal[
@@ -213,7 +218,7 @@ def compute_statement(
     balance = None
     if plan.draw is not None:
         balance = _draw(plan, rep, period, lines, state, rt.mode, notes)
-    total = sum((line.amount for line in lines), ZERO)
+    total = sum(map(_LINE_AMOUNT, lines), ZERO)
     quota_base = measure.quota_base
     return Statement(
         rep=rep.id,
@@ -305,7 +310,7 @@ def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, st
     commission = rt.plan.commission
     attainment = measure.attainment
     qp = measure.quota_period
-    earned_total = sum((line.amount for line in lines), ZERO)
+    earned_total = sum(map(_LINE_AMOUNT, lines), ZERO)
     kept = ONE  # fraction of the earned commission actually paid (gate, period cap)
     if commission.min_attainment is not None and (attainment is None or attainment < commission.min_attainment):
         if earned_total:
@@ -354,7 +359,7 @@ def _hold_back(rt: PlanRuntime, measure: _Measure, lines: list, earned: dict, st
         state.paid_to_date[qp.start] = state.paid_to_date.get(qp.start, ZERO) + net
 
     for seq, value in earned.items():  # what each cancellable deal was paid, for clawbacks
-        state.paid_commission[seq] = value if kept == ONE else (value * kept).quantize(CENT, rounding=rt.mode)
+        state.paid_commission[seq] = value if kept == ONE else (value * kept).quantize(CENT, rt.mode)
     return kept
 
 
@@ -385,7 +390,7 @@ def _payment_lines(
             continue  # a deal once (its lines are summed by id); due already: paid in full now
         seen.add(c.deal)
         paid = paid_by_deal.get(c.deal, ZERO) * kept
-        deferred = (paid * rest).quantize(CENT, rounding=rt.mode)
+        deferred = (paid * rest).quantize(CENT, rt.mode)
         if deferred <= 0:
             continue
         if c.paid_on is None:
@@ -429,14 +434,14 @@ def _holdback_lines(
     if payable <= 0:
         return
     share = holdback.share
-    held = (payable * share).quantize(CENT, rounding=rt.mode)
+    held = (payable * share).quantize(CENT, rt.mode)
     if not held:
         return
     months = P.MONTHS[plan.period] * holdback.periods
     paid_in = P.period_of(P.add_months(period.start, months), plan.period, plan.fiscal_year_start)
     by_deal: dict = {}
     for seq in earned:
-        part = (state.paid_commission.get(seq, ZERO) * share).quantize(CENT, rounding=rt.mode)
+        part = (state.paid_commission.get(seq, ZERO) * share).quantize(CENT, rt.mode)
         if part > 0:
             by_deal[seq] = part
             state.paid_commission[seq] -= part
@@ -469,16 +474,28 @@ def _carry(caps, excess: Decimal, state: RepState) -> str:
 
 def _deal_bonus_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: RepState, notes: list) -> None:
     """Per-deal bonuses of the deals credited in this period, times the rep's share of each deal."""
-    for c in [c for c in measure.in_period if c.bonuses]:
-        for bonus_id, amount in c.bonuses:
+    mode = rt.mode
+    new = tuple.__new__  # as in _marginal: a NamedTuple's own __new__ is a Python call per line
+    in_period = measure.in_period
+    # Most deals' bonus is one constant of the plan and their share the one ONE: a note is made once
+    # per (amount, share, role) and reused. Keyed by the ids of the values, which the credits hold
+    # for the whole call, so an id is one value (equal Decimals may print apart: 0 and -0).
+    texts: dict = {}
+    with_bonus = compress(in_period, map(_BONUSES, in_period))  # the deals with a bonus, picked out in C
+    for _, deal, seq, credit, share, role, _, _, _, bonuses, cancelled, _, _ in with_bonus:
+        for bonus_id, amount in bonuses:
             if amount is None:
-                notes.append(f"bonus {bonus_id} on deal {c.deal}: amount unknown (a value it needs is blank)")
+                notes.append(f"bonus {bonus_id} on deal {deal}: amount unknown (a value it needs is blank)")
                 continue
-            value = (amount * c.share).quantize(CENT, rounding=rt.mode)
-            share = "" if c.share == ONE else f" x {_pct(c.share)} {c.role}"
-            lines.append(Line(BONUS, value, bonus_id, c.deal, c.amount, note=f"per-deal bonus {_money(amount)}{share}"))
-            if c.cancelled is not None:
-                state.paid_bonus[c.seq] = state.paid_bonus.get(c.seq, ZERO) + value
+            value = (amount * share).quantize(CENT, mode)
+            key = (id(amount), id(share), role)
+            note = texts.get(key)
+            if note is None:
+                shown = "" if share == ONE else f" x {_pct(share)} {role}"
+                note = texts[key] = f"per-deal bonus {_money(amount)}{shown}"
+            lines.append(new(Line, (BONUS, value, bonus_id, deal, credit, None, None, None, note)))
+            if cancelled is not None:
+                state.paid_bonus[seq] = state.paid_bonus.get(seq, ZERO) + value
 
 
 def _milestone_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: RepState) -> None:
@@ -488,7 +505,7 @@ def _milestone_lines(rt: PlanRuntime, measure: _Measure, lines: list, state: Rep
         key = (measure.quota_period.start, bonus.id)
         if attainment is not None and attainment >= bonus.attainment and key not in state.milestones:
             state.milestones.add(key)
-            amount = Decimal(bonus.amount).quantize(CENT, rounding=rt.mode)
+            amount = Decimal(bonus.amount).quantize(CENT, rt.mode)
             lines.append(
                 Line(
                     BONUS,
@@ -520,7 +537,7 @@ def _clawback_lines(plan: Plan, clawbacks: list, lines: list, state: RepState) -
         state.paid_commission[c.seq] = ZERO
         state.paid_bonus[c.seq] = ZERO
         owed = paid + held
-        due = owed if share == ONE else (owed * share).quantize(CENT, rounding=mode)
+        due = owed if share == ONE else (owed * share).quantize(CENT, mode)
         forgone = _forgo_held(state, c.seq, min(held, due))
         taken = due - forgone
         since = "its credit date" if claw.counts_from == "credit" else "the end of the period that paid it"
@@ -597,84 +614,49 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
 
     The hot loop of a payout run: lines are made with ``tuple.__new__`` (a NamedTuple's own
     ``__new__`` is a Python function), and what each deal earned is only kept for deals that
-    have a cancellation date (the only ones a clawback can need).
+    have a cancellation date (the only ones a clawback can need). The tier the running total is
+    in (``current``) is kept in locals, its bound, rate, label and note, which change only when
+    the total reaches the next tier.
     """
     uppers, rates, labels, notes = tiers.uppers, tiers.rates, tiers.labels, tiers.notes
     last = len(uppers) - 1
-    position = ZERO
+    position = zero = ZERO
+    one = ONE
     current = 0
+    upper, rate, label, tier_note = uppers[0], rates[0], labels[0], notes[0]
     append = out.append
     new = tuple.__new__
     cent = CENT
     for _, deal, seq, amount, _, _, _, factor, mults, _, cancelled, _, fx in window:
-        scaled = factor is not ONE and factor != ONE
-        if amount >= ZERO:
+        scaled = factor is not one and factor != one
+        if amount >= zero:
             end = position + amount
-            while current < last and position >= uppers[current]:
-                current += 1
-            upper = uppers[current]
+            if current < last and position >= upper:
+                while current < last and position >= uppers[current]:
+                    current += 1
+                upper, rate, label, tier_note = uppers[current], rates[current], labels[current], notes[current]
             if upper is None or end <= upper:  # the usual case: the deal stays in one tier
-                rate = rates[current]
-                paid = ((amount * rate * factor) if scaled else (amount * rate)).quantize(cent, rounding=mode)
-                note = _with_multipliers(notes[current], mults, factor) if scaled else notes[current]
+                if scaled:
+                    paid = (amount * rate * factor).quantize(cent, mode)
+                    note = _with_multipliers(tier_note, mults, factor)
+                else:
+                    paid = (amount * rate).quantize(cent, mode)
+                    note = tier_note
                 if fx is not None:
                     note = fx_note(note, fx)
                 append(
                     new(
                         Line,
-                        (
-                            COMMISSION,
-                            paid,
-                            "commission",
-                            deal,
-                            amount,
-                            rate,
-                            labels[current],
-                            factor if scaled else None,
-                            note,
-                        ),
+                        (COMMISSION, paid, "commission", deal, amount, rate, label, factor if scaled else None, note),
                     )
                 )
             else:
-                paid = ZERO
-                index, start = current, position
-                while True:
-                    upper = uppers[index]
-                    if upper is None or end <= upper:
-                        piece = end - start
-                        done = True
-                    else:
-                        piece = upper - start
-                        done = False
-                    rate = rates[index]
-                    value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(cent, rounding=mode)
-                    note = _with_multipliers(notes[index], mults, factor) if scaled else notes[index]
-                    if fx is not None:
-                        note = fx_note(note, fx)
-                    append(
-                        new(
-                            Line,
-                            (
-                                COMMISSION,
-                                value,
-                                "commission",
-                                deal,
-                                piece,
-                                rate,
-                                labels[index],
-                                factor if scaled else None,
-                                note,
-                            ),
-                        )
-                    )
-                    paid += value
-                    if done:
-                        break
-                    start = upper
-                    index += 1
+                paid = _marginal_slices(
+                    deal, amount, factor, mults, fx, scaled, position, end, current, tiers, mode, append
+                )
         else:
             end = position + amount
-            paid = ZERO
+            paid = zero
             for index, piece in slices(tiers, position, end):
                 line = commission_line(
                     deal, piece, rates[index], labels[index], notes[index] or "credit reversal", factor, mults, mode, fx
@@ -682,6 +664,7 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
                 append(line)
                 paid += line.amount
             current = 0
+            upper, rate, label, tier_note = uppers[0], rates[0], labels[0], notes[0]
         position = end
         if cap is not None and paid > cap:
             append(
@@ -696,6 +679,40 @@ def _marginal(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
             paid = cap
         if cancelled is not None:
             earned[seq] = paid
+
+
+def _marginal_slices(deal, amount, factor, mults, fx, scaled, start, end, index, tiers: Tiers, mode, append):
+    """The lines of a deal whose credit crosses from tier ``index`` into higher ones; what they pay.
+
+    Few deals do (one a tier reached), so ``_marginal``'s loop stays short for the others.
+    """
+    uppers, rates, labels, notes = tiers.uppers, tiers.rates, tiers.labels, tiers.notes
+    new = tuple.__new__
+    paid = ZERO
+    while True:
+        upper = uppers[index]
+        if upper is None or end <= upper:
+            piece = end - start
+            done = True
+        else:
+            piece = upper - start
+            done = False
+        rate = rates[index]
+        value = ((piece * rate * factor) if scaled else (piece * rate)).quantize(CENT, mode)
+        note = _with_multipliers(notes[index], mults, factor) if scaled else notes[index]
+        if fx is not None:
+            note = fx_note(note, fx)
+        append(
+            new(
+                Line,
+                (COMMISSION, value, "commission", deal, piece, rate, labels[index], factor if scaled else None, note),
+            )
+        )
+        paid += value
+        if done:
+            return paid
+        start = upper
+        index += 1
 
 
 def _retroactive(window, tiers: Tiers, mode, cap, out: list, earned: dict) -> None:
@@ -822,9 +839,9 @@ def _true_up(finals: list, rate, cap, mode, paid_total: Decimal, line_paid: dict
         if cap is not None and final > cap:
             final = cap
         if c.cancelled is not None:
-            shares[c.seq] = final.quantize(CENT, rounding=mode)
+            shares[c.seq] = final.quantize(CENT, mode)
         target_raw += final
-    target = target_raw.quantize(CENT, rounding=mode)
+    target = target_raw.quantize(CENT, mode)
     difference = target - paid_total
     for seq, share in shares.items():
         # A deal was paid its own line and, at most, the whole true-up: rounding the other lines can
@@ -858,7 +875,7 @@ def _per_deal(window, tiers: Tiers, method, mode, cap, out: list, earned: dict) 
 def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, notes: list) -> Decimal | None:
     draw = plan.draw
     assert draw is not None, "called for a plan with a draw"
-    earnings = sum((line.amount for line in lines), ZERO)
+    earnings = sum(map(_LINE_AMOUNT, lines), ZERO)
     guaranteed = ZERO
     applies = True
     if draw.months is not None:
@@ -875,9 +892,7 @@ def _draw(plan: Plan, rep: Rep, period, lines: list, state: RepState, mode, note
     if applies:
         active, days = days_on(rep, period.start, period.end)
         guaranteed = (
-            (draw.amount * active / days).quantize(CENT, rounding=mode)
-            if active != days
-            else draw.amount.quantize(CENT, rounding=mode)
+            (draw.amount * active / days).quantize(CENT, mode) if active != days else draw.amount.quantize(CENT, mode)
         )
         if active != days:
             notes.append(f"draw prorated: {active} of {days} days active")
@@ -923,7 +938,7 @@ def commission_line(deal, credit, rate, label, note, factor, multipliers, mode, 
     ``fx`` (currency, amount, rate, rate date) says how the credit was converted to the plan's currency.
     """
     scaled = factor != ONE
-    value = ((credit * rate * factor) if scaled else (credit * rate)).quantize(CENT, rounding=mode)
+    value = ((credit * rate * factor) if scaled else (credit * rate)).quantize(CENT, mode)
     note = _with_multipliers(note, multipliers, factor) if scaled else note
     return Line(
         COMMISSION,
