@@ -446,7 +446,7 @@ def test_a_bar_keeps_the_largest_deals_as_sorting_all_of_them_would(rows, limit)
     made = [DealRow(i, None, None, "s", "ready", None, a, None, None, (), (), ()) for a, i in rows]
     members = _Members(limit)
     for row in made:
-        members.add(row)
+        members.add(row, None if row.amount is None else row.amount.quantize(Decimal("0.01"), "ROUND_HALF_UP"))
     expected = sorted(made, key=_largest_first)[:limit]
     assert [id(r) for r in members.largest()] == [id(r) for r in expected]
     assert members.count == len(made)

@@ -135,20 +135,31 @@ def outcomes_from_export(ruleset, deals: Iterable[ScoredDeal]) -> tuple[list, in
     return tally.outcomes()
 
 
+_UNSEEN = object()
+
+
 class OutcomeTally:
     """``outcomes_from_export`` one scored deal at a time (``add``): ``dealgate report`` walks its deals once."""
 
     def __init__(self, ruleset):
         self.ruleset = ruleset
         self.tally: dict[tuple, list] = {}  # (reached, won) -> [first deal's id, deals]
+        self.shapes: dict = {}  # (stage, evidence stage) -> (reached, won), or None for an open deal
         self.open_deals = 0
 
     def add(self, scored: ScoredDeal) -> None:
-        outcome = inferred_outcome(self.ruleset, scored.result)
-        if outcome is None:
+        result = scored.result
+        shape = (result.stage, result.evidence_stage)  # all an inferred outcome depends on but the id
+        known = self.shapes.get(shape, _UNSEEN)
+        if known is _UNSEEN:
+            outcome = inferred_outcome(self.ruleset, result)
+            known = self.shapes[shape] = None if outcome is None else (outcome.reached, outcome.won)
+        if known is None:
             self.open_deals += 1
             return
-        entry = self.tally.setdefault((outcome.reached, outcome.won), [outcome.id, 0])
+        entry = self.tally.get(known)
+        if entry is None:
+            entry = self.tally[known] = [str(result.id), 0]  # the id as inferred_outcome gives it
         entry[1] += 1
 
     def outcomes(self) -> tuple[list, int]:

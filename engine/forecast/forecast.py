@@ -22,6 +22,7 @@ from ..score import ScoredDeal
 
 GROUP_KEYS = ("owner", "team", "stage", "period", "category")
 RATIO = Decimal("0.01")  # coverage is shown as 3.25x
+ZERO = Decimal(0)
 RATE = Decimal("0.0001")  # win rates to a hundredth of a percent
 NONE = "(none)"  # the group of deals with no value for a key
 # --by period within --period: the periods it is made of (a quarter by month, a year by quarter)
@@ -47,14 +48,22 @@ class Totals:
     unknown_amount: int = 0  # deals with a blank amount: counted, not summed
 
     def add(self, state: str, amount: Decimal | None, weighted: Decimal | None) -> None:
+        shown = None if amount is None else amount.quantize(CENT, ROUND_HALF_UP)
+        if state == "open" and weighted is not None:
+            weighted = weighted.quantize(CENT, ROUND_HALF_UP)
+        self.add_shown(state, shown, weighted)
+
+    def add_shown(self, state: str, shown: Decimal | None, weighted: Decimal | None) -> None:
+        """``add`` of amounts already to the cent (for an open deal, its weighted amount too): a deal
+        counted in several groups is rounded once."""
         self.deals += 1
-        if amount is None:
+        if shown is None:
             self.unknown_amount += 1
-        shown = Decimal(0) if amount is None else amount.quantize(CENT, ROUND_HALF_UP)
+            shown = ZERO
         if state == "open":
             self.open_deals += 1
             self.open_amount += shown
-            self.weighted += Decimal(0) if weighted is None else weighted.quantize(CENT, ROUND_HALF_UP)
+            self.weighted += ZERO if weighted is None else weighted
         elif state == "won":
             self.won_deals += 1
             self.won_amount += shown
@@ -268,21 +277,33 @@ class Grouping:
         result, deal = scored.result, scored.deal
         state = deal_state(self.stages[result.stage])
         amount, weighted = result.amount, result.weighted_amount
-        forecast.everything.add(state, amount, weighted)
+        # Rounded once here, as Totals.add rounds: the deal is counted in up to five totals.
+        shown = None if amount is None else amount.quantize(CENT, ROUND_HALF_UP)
+        if state == "open" and weighted is not None:
+            weighted = weighted.quantize(CENT, ROUND_HALF_UP)
+        forecast.everything.add_shown(state, shown, weighted)
         owner = _text(deal.get("owner"))
-        forecast.history.setdefault(owner, Totals()).add(state, amount, weighted)
+        _totals(forecast.history, owner).add_shown(state, shown, weighted)
         close = deal.get("close_date")
         if period is not None and (close is None or close not in period):
             forecast.outside_period += 1
             forecast.no_close_date += close is None
             return
-        values = tuple(_value(key, scored, close, self.kind, self.fy_start) for key in self.keys)
-        group = forecast.groups.get(values)
-        if group is None:
-            group = forecast.groups[values] = Totals()
-        group.add(state, amount, weighted)
-        forecast.owners.setdefault(owner, Totals()).add(state, amount, weighted)
-        forecast.total.add(state, amount, weighted)
+        if len(self.keys) == 1:
+            values: tuple = (_value(self.keys[0], scored, close, self.kind, self.fy_start),)
+        else:
+            values = tuple(_value(key, scored, close, self.kind, self.fy_start) for key in self.keys)
+        _totals(forecast.groups, values).add_shown(state, shown, weighted)
+        _totals(forecast.owners, owner).add_shown(state, shown, weighted)
+        forecast.total.add_shown(state, shown, weighted)
+
+
+def _totals(groups: dict, key) -> Totals:
+    """The totals of ``key`` in ``groups``, new ones the first time."""
+    found = groups.get(key)
+    if found is None:
+        found = groups[key] = Totals()
+    return found
 
 
 def _text(value) -> str:

@@ -190,11 +190,12 @@ class DealGroups:
         keys = [("verdict", row.verdict)]
         for kind, ids in (("qualify_out", row.qualify_out), ("failed", row.failed), ("warning", row.warnings)):
             keys += [(kind, rule_id) for rule_id in ids]
+        shown = None if row.amount is None else row.amount.quantize(CENT, ROUND_HALF_UP)  # once for all its bars
         for key in keys:
             group = members.get(key)
             if group is None:
                 group = members[key] = _Members(limit)
-            group.add(row)
+            group.add(row, shown)
 
     def groups(self) -> list[DealGroup]:
         members, limit = self.members, self.list_limit
@@ -221,10 +222,11 @@ class _Members:
         self.amount = Decimal(0)
         self.rows: list[DealRow] = []
 
-    def add(self, row: DealRow) -> None:
+    def add(self, row: DealRow, shown: Decimal | None) -> None:
+        """Count ``row``, whose amount to the cent is ``shown``."""
         self.count += 1
-        if row.amount is not None:
-            self.amount += row.amount.quantize(CENT, ROUND_HALF_UP)
+        if shown is not None:
+            self.amount += shown
         rows = self.rows
         rows.append(row)
         if len(rows) > 2 * self.limit + 64:
