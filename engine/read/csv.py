@@ -365,9 +365,9 @@ def compile_row(plan: list, fields: dict, defaults: dict, stages, absent: list) 
             lines.append(f"    v{k} = row[{index}].strip() or {blank}")
             slots.append((name, index, cells.STRIP, None, None, default, namespace.get(f"r{k}")))
         elif field.type != T.LIST:
-            seed = {} if required else {"": default}
-            memo = namespace[f"m{k}"] = dict(seed)
-            namespace[f"x{k}"] = _text_or_blank(remembering(convert, memo, seed), namespace.get(f"r{k}"), default)
+            memo, remembered = memo_of_texts(convert, default, required)
+            namespace[f"m{k}"] = memo
+            namespace[f"x{k}"] = _text_or_blank(remembered, namespace.get(f"r{k}"), default)
             slots.append((name, index, cells.MEMO, memo, namespace[f"x{k}"], default, None))
             lines += [
                 "    try:",
@@ -434,6 +434,15 @@ def _raiser(problem: ValueProblem) -> Callable[[], Any]:
 
 
 MEMO_LIMIT = 65_536  # texts remembered per field; then the memo starts again (ids and names never repeat)
+
+
+def memo_of_texts(convert: Callable[[str], Any], default, required: bool) -> tuple[dict, Callable[[str], Any]]:
+    """A new memo of one field's texts, seeded with the blank ('' -> ``default``; nothing for a required
+    field, whose blank must raise), and ``convert`` remembering in it. The seed holds no None: a memo
+    of str keys only is looked up on CPython's faster path."""
+    seed = {} if required else {"": default}
+    memo = dict(seed)
+    return memo, remembering(convert, memo, seed)
 
 
 def remembering(convert: Callable[[str], Any], memo: dict, seed: dict) -> Callable[[str], Any]:

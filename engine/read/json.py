@@ -26,7 +26,7 @@ import attrs
 from .. import types as T
 from ..values import ValueProblem
 from . import cells
-from .csv import remembering
+from .csv import memo_of_texts
 from .errors import ID_FIELD, ExportError, Reject
 from .state import ReaderState
 
@@ -208,9 +208,7 @@ class JsonRecords(ReaderState):
     def _memo(self, name: str, cell, default, required: bool) -> tuple[dict, Any]:
         """The memo of one field's texts, and the function converting what it lacks (remembering texts only)."""
         if name not in self._memos:
-            seed = {} if required else {"": default}
-            memo = dict(seed)
-            self._memos[name] = memo, remembering(cell, memo, seed)
+            self._memos[name] = memo_of_texts(cell, default, required)
         return self._memos[name]
 
     def _object(self, line: int, record) -> dict | Reject:

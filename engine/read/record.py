@@ -28,7 +28,7 @@ from typing import Any
 from .. import types as T
 from ..values import ValueProblem, coerce, is_blank, text_converter
 from . import cells
-from .csv import deal_lines, remembering
+from .csv import deal_lines, memo_of_texts
 
 
 def record_values(fields: dict, defaults: dict, stages, values: dict) -> dict:
@@ -95,10 +95,8 @@ def compile_record(fields: dict, defaults: dict, stages) -> tuple[Callable[[dict
         convert = text_converter(field.type, stages=stages, **field.reading())
         memo: dict | None = None
         if field.type not in (T.STRING, T.LIST):  # a list is mutable: each record gets its own
-            memo = namespace[f"m{k}"] = {}
-            seed = {} if required else {"": default}  # no None: a memo of str keys only is looked up faster
-            memo.update(seed)
-            convert = namespace[f"c{k}"] = remembering(convert, memo, seed)
+            memo, convert = memo_of_texts(convert, default, required)
+            namespace[f"m{k}"], namespace[f"c{k}"] = memo, convert
         else:
             namespace[f"c{k}"] = convert
         namespace[f"x{k}"] = _miss(field, default, required, convert, stages)
