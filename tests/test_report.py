@@ -455,7 +455,8 @@ def test_a_bar_keeps_the_largest_deals_as_sorting_all_of_them_would(rows, limit)
 
 
 def test_the_report_walks_its_deals_once(tmp_path):
-    """build_report takes each export's deals as a stream: a one-shot generator gives the page a list gives."""
+    """build_report takes each export's deals as a stream: a one-shot generator gives the page a list gives.
+    (A part of the page walking the deals a second time would find the generator empty and differ.)"""
     import datetime as dt
 
     from engine.report import Source, build_report
